@@ -1,0 +1,69 @@
+// uPlot option builders shared by the charts: one look for every bar chart and axis, so each chart
+// component only says what it shows.
+import uPlot from 'uplot';
+import { compactNumber } from './shape.ts';
+
+export const colors = {
+  primary: '#2f6db5',
+  secondary: '#d9822b',
+  muted: '#9aa5b1',
+  grid: '#e4e7eb',
+  axis: '#52606d',
+};
+
+const axisFont = '12px system-ui, sans-serif';
+
+export function valueAxis(scale: string, side: 'left' | 'right' = 'left', format: (v: number) => string = compactNumber): uPlot.Axis {
+  return {
+    scale,
+    // uPlot sides: 3 = left, 1 = right. Only the left axis draws grid lines, two grids would clash.
+    side: side === 'right' ? 1 : 3,
+    stroke: colors.axis,
+    font: axisFont,
+    grid: { show: side === 'left', stroke: colors.grid, width: 1 },
+    ticks: { show: false },
+    size: 52,
+    values: (_u, splits) => splits.map((v) => format(v)),
+  };
+}
+
+/** An x axis of categories drawn at indices 0..n-1, labelled with `labels`. */
+export function categoryAxis(labels: string[], rotate = 0): uPlot.Axis {
+  return {
+    stroke: colors.axis,
+    font: axisFont,
+    grid: { show: false },
+    ticks: { show: false },
+    splits: () => labels.map((_, i) => i),
+    values: (_u, splits) => splits.map((i) => labels[i] ?? ''),
+    rotate,
+    size: rotate ? 96 : 36,
+  };
+}
+
+/** Index x scale with half a bar of room on each side. */
+export function categoryScale(count: number): uPlot.Scale {
+  return { time: false, range: () => [-0.5, Math.max(count, 1) - 0.5] };
+}
+
+/** A y scale that starts at zero: bars and counts must not exaggerate differences. */
+export function zeroBasedScale(): uPlot.Scale {
+  return { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] };
+}
+
+export function barSeries(label: string, color: string, scale: string, align: -1 | 0 | 1 = 0, format = compactNumber): uPlot.Series {
+  return {
+    label,
+    scale,
+    fill: color,
+    stroke: color,
+    width: 0,
+    points: { show: false },
+    paths: uPlot.paths.bars!({ size: [align === 0 ? 0.8 : 0.4, 80], align }),
+    value: (_u, v) => (v == null ? '–' : format(v)),
+  };
+}
+
+export function lineSeries(label: string, color: string, scale: string, format = compactNumber, dash?: number[]): uPlot.Series {
+  return { label, scale, stroke: color, width: 2, dash, points: { show: false }, value: (_u, v) => (v == null ? '–' : format(v)) };
+}

@@ -1,0 +1,91 @@
+// The page: a header with what data this is (range, customers, last refresh, model date) and the panels.
+// It owns the view state and keeps it in the URL: pushState on every change, popstate to go back.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { ModelMetrics as Metrics, SegmentsResponse } from '../api.ts';
+import { apiPaths } from '../api.ts';
+import { formatInteger } from '../shape.ts';
+import { useApi } from '../use-api.ts';
+import type { ViewState } from '../view-state.ts';
+import { parseViewState, viewStateToSearch } from '../view-state.ts';
+import { CustomerDetails } from './CustomerDetails.tsx';
+import { CustomerLookup } from './CustomerLookup.tsx';
+import { ErrorBanner } from './ErrorBanner.tsx';
+import { ModelMetrics } from './ModelMetrics.tsx';
+import { MonthlyChart } from './MonthlyChart.tsx';
+import { RFMMetrics } from './RFMMetrics.tsx';
+import { SegmentationChart } from './SegmentationChart.tsx';
+
+export function Dashboard() {
+  const [view, setView] = useState<ViewState>(() => parseViewState(location.search));
+  const [segments, retrySegments] = useApi<SegmentsResponse>(apiPaths.segments);
+  const [metrics, retryMetrics] = useApi<Metrics>(apiPaths.modelMetrics);
+
+  useEffect(() => {
+    const onPopState = () => setView(parseViewState(location.search));
+    addEventListener('popstate', onPopState);
+    return () => removeEventListener('popstate', onPopState);
+  }, []);
+
+  const change = useCallback((next: Partial<ViewState>) => {
+    setView((current) => {
+      const updated = { ...current, ...next };
+      const search = viewStateToSearch(updated);
+      if (search !== location.search) history.pushState(null, '', `${location.pathname}${search}`);
+      return updated;
+    });
+  }, []);
+  const openCustomer = useCallback((customer: string) => change({ customer }), [change]);
+  const selectSegment = useCallback((segment: string | null) => change({ segment, page: 1 }), [change]);
+
+  const data = segments.data;
+  const modelDate = metrics.status === 'ok' ? metrics.data.model_trained_date : metrics.status === 'error' && metrics.error.status === 503 ? 'none yet' : '…';
+
+  return (
+    <>
+      <header class="top">
+        <h1>salesdash</h1>
+        <dl class="facts header-facts" data-testid="header-facts">
+          <div>
+            <dt>Data</dt>
+            <dd>{data?.data_range?.first_purchase ? `${data.data_range.first_purchase} – ${data.data_range.last_purchase}` : '–'}</dd>
+          </div>
+          <div>
+            <dt>Customers</dt>
+            <dd data-testid="total-customers">{data ? formatInteger(data.total_customers) : '…'}</dd>
+          </div>
+          <div>
+            <dt>RFM as of</dt>
+            <dd>{data ? (data.last_updated ?? 'not refreshed yet') : '…'}</dd>
+          </div>
+          <div>
+            <dt>Model</dt>
+            <dd>{modelDate}</dd>
+          </div>
+        </dl>
+        <CustomerLookup onOpen={openCustomer} />
+      </header>
+      <main>
+        {segments.status === 'error' && <ErrorBanner what="the segments" error={segments.error} onRetry={retrySegments} />}
+        {!data && segments.status === 'loading' && <p class="loading">Loading dashboard…</p>}
+        {data && (
+          <>
+            {data.last_updated === null && (
+              <p class="notice" role="status">
+                No RFM scores yet. Load orders (<code>salesdash import</code> or <code>salesdash generate</code>) and run <code>salesdash refresh</code>.
+              </p>
+            )}
+            <div class="overview">
+              <SegmentationChart response={data} selected={view.segment} onSelect={selectSegment} />
+              <MonthlyChart monthly={data.monthly} />
+            </div>
+            <div class={view.customer ? 'workbench with-details' : 'workbench'}>
+              <RFMMetrics view={view} segments={data} onChange={change} onOpenCustomer={openCustomer} />
+              {view.customer && <CustomerDetails customerId={view.customer} onClose={() => change({ customer: null })} />}
+            </div>
+          </>
+        )}
+        <ModelMetrics metrics={metrics} onRetry={retryMetrics} />
+      </main>
+    </>
+  );
+}
