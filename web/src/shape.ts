@@ -91,7 +91,7 @@ export function probabilityBars(metrics: ModelMetrics): HistogramBars {
   if (!histogram || histogram.customers.length === 0) return { labels: [], data: [[], []] };
   const bounds = histogram.lower_bound;
   // Buckets are equal width; the last upper bound is 1 (a probability).
-  const labels = bounds.map((low, i) => `${low.toFixed(1)}–${(bounds[i + 1] ?? 1).toFixed(1)}`);
+  const labels = bounds.map((low, i) => `${round(low, 2)}–${round(bounds[i + 1] ?? 1, 2)}`);
   return { labels, data: [histogram.customers.map((_, i) => i), histogram.customers.slice()] };
 }
 

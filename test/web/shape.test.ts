@@ -1,0 +1,156 @@
+// The dashboard's data shaping: API JSON in, the columnar arrays uPlot draws (and table rows) out.
+import t from 'tap';
+import type { ModelMetrics, SegmentsResponse } from '../../web/src/api.ts';
+import {
+  compactNumber,
+  dateToSeconds,
+  formatShare,
+  histogramBars,
+  modelComparison,
+  monthlySeries,
+  precisionRecallSeries,
+  probabilityBars,
+  rocSeries,
+  segmentBars,
+  sortedCurve,
+} from '../../web/src/shape.ts';
+import { exportPath, parseViewState, rfmPagePath, viewStateToSearch } from '../../web/src/view-state.ts';
+
+const segments: SegmentsResponse = {
+  segments: { Champions: 150, 'Loyal Customers': 300, Lost: 450 },
+  total_customers: 900,
+  last_updated: '2018-09-01',
+  segment_details: [
+    { segment: 'Champions', customers: 150, share: 1 / 6, revenue: 60000, revenue_share: 0.6, avg_recency_days: 12, avg_frequency: 5, avg_monetary: 400 },
+    { segment: 'Loyal Customers', customers: 300, share: 1 / 3, revenue: 30000, revenue_share: 0.3, avg_recency_days: 40, avg_frequency: 3, avg_monetary: 100 },
+    { segment: 'Lost', customers: 450, share: 0.5, revenue: 10000, revenue_share: 0.1, avg_recency_days: 500, avg_frequency: 1, avg_monetary: 22.22 },
+  ],
+};
+
+t.test('segment bars follow the display order with customers and revenue share in percent', async (t) => {
+  const bars = segmentBars(segments);
+  t.same(bars.labels, ['Champions', 'Loyal Customers', 'Lost']);
+  t.same(bars.data, [
+    [0, 1, 2],
+    [150, 300, 450],
+    [60, 30, 10],
+  ]);
+});
+
+t.test('segment bars without details use the counts and leave revenue share at zero', async (t) => {
+  const bars = segmentBars({ segments: { Champions: 0, Lost: 7 }, total_customers: 7, last_updated: null });
+  t.same(bars.labels, ['Champions', 'Lost']);
+  t.same(bars.data, [
+    [0, 1],
+    [0, 7],
+    [0, 0],
+  ]);
+});
+
+t.test('months become UTC seconds, sorted, with revenue and active customers beside them', async (t) => {
+  t.equal(dateToSeconds('2017-01-01'), 1483228800);
+  t.equal(dateToSeconds('2018-09-01T00:00:00Z'), 1535760000);
+  t.throws(() => dateToSeconds('soon'), /not a date: soon/);
+  const data = monthlySeries({ month: ['2017-02-01', '2017-01-01'], revenue: [200.5, 100], orders: [3, 2], active_customers: [3, 1] });
+  t.same(data, [
+    [1485907200 - 31 * 86400, 1485907200],
+    [100, 200.5],
+    [1, 3],
+  ]);
+  t.same(monthlySeries(undefined), [[], [], []]);
+});
+
+t.test('histogram buckets are drawn at their index with readable range labels', async (t) => {
+  const bars = histogramBars({ lower_bound: [0, 500, 5000], upper_bound: [500, 5000, 25000], customers: [10, 4, 1] });
+  t.same(bars.labels, ['0–500', '500–5k', '5k–25k']);
+  t.same(bars.data, [
+    [0, 1, 2],
+    [10, 4, 1],
+  ]);
+  t.same(histogramBars(undefined), { labels: [], data: [[], []] });
+});
+
+t.test('curves are sorted by x, ties by y, and non-finite points are dropped', async (t) => {
+  t.same(sortedCurve([1, 0, 0.5, 0.5, NaN], [1, 0, 0.9, 0.2, 0.3]), [
+    [0, 0.5, 0.5, 1],
+    [0, 0.2, 0.9, 1],
+  ]);
+});
+
+const metrics: ModelMetrics = {
+  accuracy: 0.82,
+  f1_score: 0.31,
+  precision: 0.4,
+  recall: 0.25,
+  roc_auc: 0.74,
+  pr_auc: 0.28,
+  brier_score: 0.09,
+  confusion_matrix: { true_positive: 10, true_negative: 300, false_positive: 15, false_negative: 30 },
+  model_trained_date: '2026-11-25',
+  training_samples: 400,
+  base_rate: 0.11,
+  baselines: { recency: { roc_auc: 0.68, pr_auc: 0.2, brier_score: 0.12, accuracy: 0.8, precision: 0.3, recall: 0.2, f1_score: 0.24 } },
+  curves: { roc: { fpr: [1, 0, 0.3], tpr: [1, 0, 0.7] }, pr: { recall: [1, 0.5, 0], precision: [0.11, 0.35, 1] } },
+  probability_histogram: { lower_bound: [0, 0.25, 0.5, 0.75], customers: [100, 50, 20, 5] },
+};
+
+t.test('ROC series has the chance diagonal beside the model curve', async (t) => {
+  t.same(rocSeries(metrics), [
+    [0, 0.3, 1],
+    [0, 0.7, 1],
+    [0, 0.3, 1],
+  ]);
+});
+
+t.test('precision-recall series is ordered by recall with the base rate as a flat line', async (t) => {
+  t.same(precisionRecallSeries(metrics), [
+    [0, 0.5, 1],
+    [1, 0.35, 0.11],
+    [0.11, 0.11, 0.11],
+  ]);
+  t.same(precisionRecallSeries({ ...metrics, curves: undefined }), [[], [], []]);
+});
+
+t.test('probability buckets end at 1', async (t) => {
+  const bars = probabilityBars(metrics);
+  t.same(bars.labels, ['0–0.25', '0.25–0.5', '0.5–0.75', '0.75–1']);
+  t.same(bars.data, [
+    [0, 1, 2, 3],
+    [100, 50, 20, 5],
+  ]);
+});
+
+t.test('model comparison has the model first and only the baselines that exist', async (t) => {
+  const rows = modelComparison(metrics);
+  t.same(
+    rows.map((r) => [r.name, r.roc_auc, r.f1_score]),
+    [
+      ['Model', 0.74, 0.31],
+      ['Recency only', 0.68, 0.24],
+    ],
+  );
+  const missing = modelComparison({ ...metrics, roc_auc: undefined as unknown as number, baselines: undefined });
+  t.equal(missing.length, 1);
+  t.equal(missing[0]!.roc_auc, null);
+});
+
+t.test('numbers are written short for axes and as shares for people', async (t) => {
+  t.equal(compactNumber(999), '999');
+  t.equal(compactNumber(1234), '1.2k');
+  t.equal(compactNumber(25000), '25k');
+  t.equal(compactNumber(1500000), '1.5M');
+  t.equal(compactNumber(2.456, 1), '2.5');
+  t.equal(formatShare(0.4567), '45.7%');
+  t.equal(formatShare(null), '–');
+});
+
+t.test('the view state round-trips through the URL and falls back to defaults on nonsense', async (t) => {
+  const view = parseViewState('?segment=At+Risk&sort=recency&order=asc&page=3&customer=abc%2F1');
+  t.same(view, { segment: 'At Risk', sort: 'recency', order: 'asc', page: 3, customer: 'abc/1' });
+  t.equal(parseViewState(viewStateToSearch(view)).customer, 'abc/1');
+  t.same(parseViewState(viewStateToSearch(view)), view);
+  t.same(parseViewState('?sort=price;drop&order=up&page=-2'), { segment: null, sort: 'monetary', order: 'desc', page: 1, customer: null });
+  t.equal(viewStateToSearch(parseViewState('')), '');
+  t.equal(rfmPagePath(view), '/api/customers/rfm?segment=At+Risk&sort_by=recency&order=asc&page=3&limit=25');
+  t.equal(exportPath(view), '/api/customers/rfm.csv?segment=At+Risk&sort_by=recency&order=asc');
+});
