@@ -1,0 +1,51 @@
+// Checks run on the TEMP staging tables before anything reaches raw.*: a key repeated inside the file, or a
+// row that points at a customer/order present neither in this import nor in the database. They report the
+// first offending line so the error reads like the field checks.
+import type postgres from 'postgres';
+import { ImportError } from './import-error.ts';
+
+type Tx = postgres.TransactionSql<{}>;
+
+/** Rejects the file when `keys` (the natural key) repeats; names the later line and the first one. */
+export async function rejectRepeatedKeys(tx: Tx, stage: string, keys: string[], file: string): Promise<void> {
+  const [repeat] = await tx`
+    with numbered as (
+      select line, ${tx(keys)}, min(line) over (partition by ${tx(keys)}) as first_line
+      from ${tx(stage)}
+    )
+    select line, first_line, concat_ws(', ', ${tx(keys)}) as key
+    from numbered
+    where line > first_line
+    order by line
+    limit 1`;
+  if (repeat) {
+    throw new ImportError(file, repeat.line, keys.join(', '), `"${repeat.key}" repeats line ${repeat.first_line}`);
+  }
+}
+
+export interface Reference {
+  stage: string;
+  column: string;
+  file: string;
+  /** Where the referenced key may be: the staging table of the same import and the raw table. */
+  targetStage: string | null;
+  targetTable: string;
+  targetColumn: string;
+  describe: (key: string) => string;
+}
+
+/** Rejects the import when a row references a key found neither in the import nor already in the database. */
+export async function rejectUnknownReferences(tx: Tx, ref: Reference): Promise<void> {
+  // Two NOT EXISTS (rather than NOT (a OR b)) so PostgreSQL plans hashed anti-joins instead of a loop per row.
+  const notInStage = ref.targetStage
+    ? tx`and not exists (select from ${tx(ref.targetStage)} t where t.${tx(ref.targetColumn)} = s.${tx(ref.column)})`
+    : tx``;
+  const [orphan] = await tx`
+    select s.line, s.${tx(ref.column)} as key
+    from ${tx(ref.stage)} s
+    where not exists (select from ${tx(ref.targetTable)} r where r.${tx(ref.targetColumn)} = s.${tx(ref.column)})
+      ${notInStage}
+    order by s.line
+    limit 1`;
+  if (orphan) throw new ImportError(ref.file, orphan.line, ref.column, ref.describe(orphan.key));
+}
