@@ -2,8 +2,10 @@
 import type { Command } from '../command.ts';
 import { db } from './db.ts';
 import { migrateCommand } from './migrate.ts';
+import { serveCommand } from './serve.ts';
 
 export const commands: Record<string, Command> = {
   db,
   migrate: migrateCommand,
+  serve: serveCommand,
 };

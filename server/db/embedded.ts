@@ -39,6 +39,11 @@ export function testCluster(): EmbeddedCluster {
   return cluster('test-postgres', Number(process.env.SALESDASH_TEST_PG_PORT ?? 54339), 'postgres');
 }
 
+/** A cluster of its own, e.g. for a test that stops PostgreSQL under a running API server. */
+export function namedCluster(name: string, port: number, database: string): EmbeddedCluster {
+  return cluster(name, port, database);
+}
+
 function cluster(name: string, port: number, database: string): EmbeddedCluster {
   const base = process.env.SALESDASH_DATA_DIR ?? path.join(projectRoot, 'data');
   let dataDir = path.join(base, name);

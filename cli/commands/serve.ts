@@ -1,0 +1,40 @@
+// `salesdash serve [--port 5000] [--host 127.0.0.1]`: the HTTP API and, once built, the dashboard at /.
+import type { Command } from '../command.ts';
+import { parseOptions } from '../command.ts';
+import { resolveDatabaseUrl } from '../../server/db/connection.ts';
+import { connectApiPool } from '../../server/db/api-pool.ts';
+import { buildApp } from '../../server/app.ts';
+import { serve } from '../../server/server.ts';
+
+function portNumber(value: string, source: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`${source} must be a port number (0-65535), got "${value}"`);
+  return Number(value);
+}
+
+export const serveCommand: Command = {
+  summary: 'run the HTTP API and dashboard (--port 5000 or PORT, --host 127.0.0.1)',
+  async run(args) {
+    const { values, positionals } = parseOptions(args, { port: { type: 'string' }, host: { type: 'string' } });
+    if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);
+    const port = values.port !== undefined ? portNumber(values.port, '--port') : portNumber(process.env.PORT ?? '5000', 'PORT');
+    const host = values.host ?? process.env.HOST ?? '127.0.0.1';
+
+    const sql = connectApiPool(await resolveDatabaseUrl());
+    try {
+      const [schema] = await sql<{ ready: boolean }[]>`select to_regclass('salesdash.rfm_list') is not null as ready`;
+      if (!schema?.ready) throw new Error('the database has no salesdash schema yet (run: salesdash migrate)');
+    } catch (error) {
+      await sql.end({ timeout: 1 });
+      throw error;
+    }
+    const app = await buildApp({
+      sql,
+      logger: { level: process.env.LOG_LEVEL ?? 'info' },
+      corsOrigin: process.env.CORS_ORIGIN,
+    });
+    const running = await serve(app, sql, { port, host, handleSignals: true });
+    console.log(`salesdash API listening on ${running.url} (OpenAPI: ${running.url}/docs/json)`);
+    // Keep running until a signal; serve() exits the process after draining.
+    await new Promise(() => {});
+  },
+};

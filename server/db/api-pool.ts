@@ -1,0 +1,28 @@
+// The API's connection pool. It differs from the batch commands' pool (server/db/connection.ts) in one way
+// that matters: a web request must fail fast. When PostgreSQL is away, a request should answer 500 within
+// about a second instead of hanging until the client gives up, and a runaway statement must not hold a
+// connection forever. postgres.js reconnects by itself on the next query once the server is back.
+import postgres from 'postgres';
+import type { Sql } from './connection.ts';
+
+export interface ApiPoolOptions {
+  /** Connections; several requests run at once, 10 keeps a 2-core PostgreSQL busy without thrashing. */
+  max?: number;
+  /** Seconds to wait for a new connection before the request fails. */
+  connectTimeout?: number;
+  /** Milliseconds any one statement may run (PostgreSQL's statement_timeout). The CSV export lifts it. */
+  statementTimeoutMs?: number;
+}
+
+export function connectApiPool(url: string, options: ApiPoolOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? Number(process.env.SALESDASH_API_POOL ?? 10),
+    connect_timeout: options.connectTimeout ?? 2,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: {
+      application_name: 'salesdash-api',
+      statement_timeout: options.statementTimeoutMs ?? 10_000,
+    },
+  });
+}

@@ -1,0 +1,98 @@
+// One error shape everywhere: {"error": "<one line>"}. Client mistakes name the parameter; anything else
+// is a 500 whose details go to the log only, so no stack, SQL text or server internals ever reach a body.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export const MAX_LIMIT = 1000;
+/** rfm_page computes (page - 1) * limit as a PostgreSQL int; this keeps that below 2^31 for any limit. */
+export const MAX_PAGE = 2_000_000;
+export const MAX_ID_LENGTH = 128;
+export const SORT_KEYS = ['recency', 'frequency', 'monetary', 'rfm_score'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+/** Raised by handlers for a client mistake the schema cannot express (e.g. an unknown segment). */
+export class BadRequest extends Error {
+  statusCode = 400;
+}
+
+export class NotFound extends Error {
+  statusCode = 404;
+}
+
+export class Unavailable extends Error {
+  statusCode = 503;
+}
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** The sentence a user reads for each parameter, whatever ajv keyword rejected it. */
+function parameterMessage(name: string, keyword: string): string {
+  switch (name) {
+    case 'limit':
+      return `limit must be between 1 and ${MAX_LIMIT}`;
+    case 'page':
+      return keyword === 'maximum' ? `page must be at most ${MAX_PAGE}` : 'page must be a positive integer';
+    case 'sort_by':
+      return `sort_by must be one of ${SORT_KEYS.join(', ')}`;
+    case 'order':
+      return 'order must be asc or desc';
+    case 'customer_id':
+    case 'segment':
+      if (keyword === 'maxLength') return `${name} is too long`;
+      if (keyword === 'minLength') return `${name} must not be empty`;
+      if (keyword === 'pattern') return `${name} must not contain control characters`;
+      return `${name} must be a single text value`;
+    default:
+      return `${name} is not valid`;
+  }
+}
+
+export function validationMessage(errors: SchemaError[]): string {
+  const first = errors[0];
+  if (!first) return 'request is not valid';
+  if (first.keyword === 'required') return `${String(first.params.missingProperty)} parameter required`;
+  const name = first.instancePath.split('/')[1] ?? '';
+  return name ? parameterMessage(name.replace(/~1/g, '/').replace(/~0/g, '~'), first.keyword) : 'request is not valid';
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // A cacheable route may have set its ETag before failing; an error body must never be cached under it.
+  reply.removeHeader('etag');
+  if (error.validation) {
+    reply.code(400).send({ error: validationMessage(error.validation as SchemaError[]) });
+    return;
+  }
+  if (error instanceof BadRequest || error instanceof NotFound || error instanceof Unavailable) {
+    reply.code(error.statusCode).send({ error: error.message });
+    return;
+  }
+  // Fastify's own client errors (malformed request, unsupported media type...) carry a 4xx status and a
+  // message written for clients. Everything else, database errors above all, is the server's problem.
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    reply.code(status === 404 ? 404 : 400).send({ error: oneLine(error.message) });
+    return;
+  }
+  request.log.error({ err: error }, 'request failed');
+  reply.code(500).send({ error: 'Internal server error' });
+}
+
+export function oneLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 200);
+}
+
+/** Repeated parameters arrive as arrays (?limit=1&limit=2); say which one instead of a type error. */
+export async function rejectRepeatedParameters(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const query = request.query as Record<string, unknown> | undefined;
+  if (!query) return;
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) {
+      await reply.code(400).send({ error: `${oneLine(name).slice(0, 60)} must be given only once` });
+      return;
+    }
+  }
+}
