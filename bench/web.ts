@@ -47,7 +47,8 @@ async function measureTableRepaint(page: Page, clickSelector: string, expectedQu
     if (!target) throw new Error('nothing matches ' + ${JSON.stringify(clickSelector)});
     const expected = ${JSON.stringify(expectedQuery)};
     const started = performance.now();
-    const shown = new Promise((resolve) => {
+    const shown = new Promise((resolve, reject) => {
+      setTimeout(() => reject(new Error('the table did not show ' + expected + ' within 30 s')), 30000);
       const observer = new MutationObserver(() => {
         if ((table.getAttribute('data-loaded-path') || '').includes(expected)) {
           observer.disconnect();
@@ -63,7 +64,8 @@ async function measureTableRepaint(page: Page, clickSelector: string, expectedQu
   })()`) as Promise<number>;
 }
 
-/** Clicks the segment's button under the chart and waits for its first table page. */
+/** Clicks the segment's button under the chart and waits for its first table page. The segment must not be
+ * the selected one already (clicking that clears the filter instead). */
 export function measureSegmentChange(page: Page, segment: string): Promise<number> {
   const query = `${new URLSearchParams({ segment })}&`;
   return measureTableRepaint(page, `button[data-segment="${segment.replace(/"/g, '\\"')}"]`, query);

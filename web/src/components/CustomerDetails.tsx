@@ -18,7 +18,8 @@ export function CustomerDetails({ customerId, onClose }: { customerId: string; o
     <section class="panel details" aria-labelledby="details-title" data-testid="customer-details" aria-busy={details.status === 'loading'}>
       <div class="panel-head">
         <h2 id="details-title" tabIndex={-1} ref={heading}>
-          Customer <span class="id">{customerId}</span>
+          {/* The API answers order-level ids with the person; show whom the figures are for. */}
+          Customer <span class="id">{data?.customer_id ?? customerId}</span>
         </h2>
         <button type="button" onClick={onClose} aria-label="Close customer details">
           Close
