@@ -240,7 +240,13 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       await page.waitForSelector('[data-testid="customer-details"][aria-busy="false"] [data-testid="details-segment"]');
       t.equal(await page.textContent('[data-testid="details-segment"]'), first!.segment, 'typing an id opens it');
       await page.click('button[aria-label="Close customer details"]');
-      t.equal(await page.locator('[data-testid="customer-details"]').count(), 0);
+      t.equal(await page.locator('[data-testid="customer-details"]').count(), 0, 'Close closes it');
+      t.equal(new URL(page.url()).searchParams.get('customer'), null);
+      await page.focus(`tr[data-customer-id="${first!.customer_id}"]`);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('[data-testid="customer-details"][aria-busy="false"]');
+      await page.keyboard.press('Escape');
+      t.equal(await page.locator('[data-testid="customer-details"]').count(), 0, 'Escape closes it');
     });
 
     await t.test('a failing API shows an error banner whose retry recovers', async (t) => {

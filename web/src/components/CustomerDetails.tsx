@@ -15,7 +15,15 @@ export function CustomerDetails({ customerId, onClose }: { customerId: string; o
   const data = details.status === 'ok' ? details.data : undefined;
 
   return (
-    <section class="panel details" aria-labelledby="details-title" data-testid="customer-details" aria-busy={details.status === 'loading'}>
+    <section
+      class="panel details"
+      aria-labelledby="details-title"
+      data-testid="customer-details"
+      aria-busy={details.status === 'loading'}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
       <div class="panel-head">
         <h2 id="details-title" tabIndex={-1} ref={heading}>
           {/* The API answers order-level ids with the person; show whom the figures are for. */}
