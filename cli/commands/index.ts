@@ -3,9 +3,11 @@ import type { Command } from '../command.ts';
 import { db } from './db.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
+import { trainCommand } from './train.ts';
 
 export const commands: Record<string, Command> = {
   db,
   migrate: migrateCommand,
   serve: serveCommand,
+  train: trainCommand,
 };

@@ -1,0 +1,152 @@
+-- migrate:up
+-- Features and labels for the purchase-probability model, computed in SQL "as of" any date so that the
+-- same definitions serve training windows in the past, the holdout and today's scoring.
+-- This migration reads raw.* itself (it does not depend on the RFM objects) but uses the same definitions:
+-- an order counts when it is not canceled/unavailable and has at least one item; its amount is the sum of
+-- price + freight_value; the customer is the person (raw.customers.customer_unique_id).
+
+create view salesdash_internal.model_purchases as
+with order_totals as (
+  select order_id, sum(price + freight_value)::numeric(14, 2) as amount, count(*)::int as items
+  from raw.order_items
+  group by order_id
+),
+
+counted_orders as (
+  select o.order_id, c.customer_unique_id as customer_id, o.order_purchase_timestamp as purchased_at,
+         t.amount, t.items
+  from raw.orders o
+  join raw.customers c on c.customer_id = o.customer_id
+  join order_totals t on t.order_id = o.order_id
+  where o.order_status not in ('canceled', 'unavailable')
+)
+
+select * from counted_orders;
+comment on view salesdash_internal.model_purchases is
+  'One row per counted order (not canceled/unavailable, at least one item), keyed to the person. Input of the model features.';
+
+-- A stable per-person sampling key, so a subsampled training set keeps the same people in every window
+-- and two runs with the same data pick the same rows.
+create function salesdash_internal.model_sample_key(customer_id text) returns float8
+language sql immutable parallel safe strict as $$
+  select ((hashtext(customer_id) & 1048575)::float8) / 1048576
+$$;
+comment on function salesdash_internal.model_sample_key(text) is
+  'Deterministic number in [0, 1) per person; rows with a key below a share form a reproducible subsample.';
+
+create function salesdash_internal.customer_features(as_of date, sample_share float8 default 1)
+returns table (
+  customer_id text,
+  recency_days int,
+  frequency int,
+  monetary float8,
+  tenure_days int,
+  purchase_days int,
+  avg_gap_days float8,
+  last_gap_days int,
+  orders_30d int,
+  orders_90d int,
+  orders_180d int,
+  orders_365d int,
+  purchase_days_90d int,
+  purchase_days_365d int,
+  spend_90d float8,
+  spend_365d float8,
+  avg_order_value float8,
+  items_per_order float8
+)
+language sql stable parallel safe as $$
+  with purchases as (
+    -- Only orders placed on or before as_of: nothing later may reach the features (tested).
+    select p.customer_id, p.purchased_at::date as purchased_on, p.amount, p.items
+    from salesdash_internal.model_purchases p
+    where p.purchased_at < as_of + 1
+      and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
+  ),
+
+  -- The two latest distinct purchase days: the most recent gap says more about the current pace than the average.
+  latest_days as (
+    select customer_id, purchased_on, row_number() over (partition by customer_id order by purchased_on desc) as nth
+    from (select distinct customer_id, purchased_on from purchases) d
+  ),
+
+  last_gap as (
+    select customer_id, max(purchased_on) filter (where nth = 1) - max(purchased_on) filter (where nth = 2) as last_gap_days
+    from latest_days
+    where nth <= 2
+    group by customer_id
+  ),
+
+  per_customer as (
+    select customer_id,
+           min(purchased_on) as first_on,
+           max(purchased_on) as last_on,
+           count(*) as orders,
+           count(distinct purchased_on) as days_with_orders,
+           sum(amount) as spend,
+           sum(items) as items,
+           count(*) filter (where purchased_on > as_of - 30) as orders_30d,
+           count(*) filter (where purchased_on > as_of - 90) as orders_90d,
+           count(*) filter (where purchased_on > as_of - 180) as orders_180d,
+           count(*) filter (where purchased_on > as_of - 365) as orders_365d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 90) as purchase_days_90d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 365) as purchase_days_365d,
+           coalesce(sum(amount) filter (where purchased_on > as_of - 90), 0) as spend_90d,
+           coalesce(sum(amount) filter (where purchased_on > as_of - 365), 0) as spend_365d
+    from purchases
+    group by customer_id
+  ),
+
+  final as (
+    select customer_id,
+           (as_of - last_on)::int as recency_days,
+           orders::int as frequency,
+           spend::float8 as monetary,
+           (as_of - first_on)::int as tenure_days,
+           days_with_orders::int as purchase_days,
+           -- A one-day customer has no gap yet; 0 keeps the column numeric (purchase_days says why).
+           case when days_with_orders > 1
+                then (last_on - first_on)::float8 / (days_with_orders - 1) else 0 end as avg_gap_days,
+           coalesce(g.last_gap_days, 0)::int as last_gap_days,
+           orders_30d::int, orders_90d::int, orders_180d::int, orders_365d::int,
+           purchase_days_90d::int, purchase_days_365d::int,
+           spend_90d::float8, spend_365d::float8,
+           (spend / orders)::float8 as avg_order_value,
+           (items::float8 / orders) as items_per_order
+    from per_customer
+    join last_gap g using (customer_id)
+  )
+
+  select * from final
+$$;
+comment on function salesdash_internal.customer_features(date, float8) is
+  'One row per person with a counted purchase on or before as_of; every feature uses only orders up to as_of. sample_share < 1 keeps a deterministic subsample of people.';
+
+create function salesdash_internal.customer_labels(as_of date, horizon_days int, sample_share float8 default 1)
+returns table (customer_id text, will_purchase boolean)
+language sql stable parallel safe as $$
+  with purchases as (
+    select p.customer_id, p.purchased_at
+    from salesdash_internal.model_purchases p
+    where p.purchased_at < as_of + 1 + horizon_days
+      and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
+  ),
+
+  final as (
+    -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
+    select customer_id, bool_or(purchased_at >= as_of + 1) as will_purchase
+    from purchases
+    group by customer_id
+    having min(purchased_at) < as_of + 1
+  )
+
+  select * from final
+$$;
+comment on function salesdash_internal.customer_labels(date, int, float8) is
+  'One row per person who bought on or before as_of: will_purchase = at least one counted purchase in the horizon_days days after as_of.';
+
+-- migrate:down
+drop function salesdash_internal.customer_labels(date, int, float8);
+drop function salesdash_internal.customer_features(date, float8);
+drop function salesdash_internal.model_sample_key(text);
+drop view salesdash_internal.model_purchases;

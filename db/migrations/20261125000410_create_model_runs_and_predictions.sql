@@ -1,0 +1,50 @@
+-- migrate:up
+-- Trained models live in the database (not in files) so every server and replica serves the same model.
+create table salesdash_internal.model_runs (
+  id             bigint generated always as identity primary key,
+  trained_at     timestamptz not null default now(),
+  reference_date date not null,
+  horizon_days   int not null check (horizon_days > 0),
+  backend        text not null,
+  seed           int not null,
+  metrics        jsonb not null,
+  artifact       jsonb not null,
+  is_current     boolean not null default false
+);
+comment on table salesdash_internal.model_runs is
+  'One row per training run: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
+comment on column salesdash_internal.model_runs.artifact is
+  'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table.';
+-- At most one current model; switching happens in the same transaction that writes its predictions.
+create unique index model_runs_one_current_idx on salesdash_internal.model_runs (is_current) where is_current;
+
+create table salesdash.predictions (
+  customer_id          text primary key,
+  purchase_probability float8 not null check (purchase_probability between 0 and 1),
+  predicted_label      boolean not null,
+  confidence           float8 not null check (confidence between 0 and 1),
+  prediction_date      date not null,
+  model_run_id         bigint not null
+);
+comment on table salesdash.predictions is
+  'One row per customer (person) scored by the current model: the probability of at least one purchase in the horizon after prediction_date. Rewritten in one transaction by salesdash train.';
+comment on column salesdash.predictions.customer_id is 'The person (Olist customer_unique_id), as in rfm_scores.customer_id.';
+comment on column salesdash.predictions.purchase_probability is 'Calibrated probability of at least one purchase in the horizon_days days after prediction_date.';
+comment on column salesdash.predictions.predicted_label is 'purchase_probability >= the decision threshold (chosen on a validation window by maximum F1).';
+comment on column salesdash.predictions.confidence is 'How often the model was right on holdout customers in the same probability decile (holdout accuracy within the decile).';
+comment on column salesdash.predictions.prediction_date is 'The reference date the features were computed as of (latest counted purchase in the data).';
+comment on column salesdash.predictions.model_run_id is 'The training run (salesdash_internal.model_runs.id) that produced this score.';
+create index predictions_purchase_probability_idx on salesdash.predictions (purchase_probability desc);
+
+create view salesdash.model_metrics as
+select id as model_run_id, trained_at, metrics
+from salesdash_internal.model_runs
+where is_current;
+comment on view salesdash.model_metrics is
+  'No rows until a model was trained; then one row: the current model''s holdout evaluation (network, recency and BG/NBD baselines, curves) as jsonb.';
+comment on column salesdash.model_metrics.metrics is 'The exact body of GET /api/model/metrics.';
+
+-- migrate:down
+drop view salesdash.model_metrics;
+drop table salesdash.predictions;
+drop table salesdash_internal.model_runs;
