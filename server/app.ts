@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { Sql } from './db/connection.ts';
 import { webDistDir } from './paths.ts';
-import { errorHandler, MAX_ID_LENGTH, rejectRepeatedParameters } from './http/errors.ts';
+import { checkQueryShape, errorHandler, MAX_ID_LENGTH } from './http/errors.ts';
 import { dataVersionHook } from './http/caching.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { modelRoutes } from './routes/model.ts';
@@ -42,7 +42,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((_request, reply) => {
     void reply.code(404).send({ error: 'Not found' });
   });
-  app.addHook('preValidation', rejectRepeatedParameters);
+  app.addHook('preValidation', checkQueryShape);
   app.addHook('preHandler', dataVersionHook(options.sql));
 
   await app.register(cors, { origin: allowedOrigins(options.corsOrigin), methods: ['GET', 'HEAD'], exposedHeaders: ['ETag', 'Content-Disposition'] });
@@ -64,9 +64,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const webDir = options.webDir ?? webDistDir;
   if (existsSync(webDir)) {
-    // Files are looked up per request (a rebuilt bundle needs no restart); a missing file falls through to
-    // the JSON 404 below.
-    await app.register(fastifyStatic, { root: webDir, prefix: '/', index: ['index.html'] });
+    // wildcard: false registers one route per built file at start-up (restart after rebuilding the
+    // dashboard). A catch-all route would swallow unknown paths and over-long ids, which must reach the
+    // JSON 404 and the "customer_id is too long" 400.
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
   }
   return app;
 }

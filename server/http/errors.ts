@@ -85,14 +85,31 @@ export function oneLine(text: string): string {
   return text.split('\n')[0]!.slice(0, 200);
 }
 
-/** Repeated parameters arrive as arrays (?limit=1&limit=2); say which one instead of a type error. */
-export async function rejectRepeatedParameters(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/**
+ * Checks ajv cannot make: a repeated parameter arrives as an array (?limit=1&limit=2) and gets a message
+ * naming it instead of a type error; integer parameters must be plain digits, because ajv's coercion
+ * would accept "0x10", " 1" or "1e400" (which becomes Infinity and slips past "maximum").
+ */
+export async function checkQueryShape(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const query = request.query as Record<string, unknown> | undefined;
   if (!query) return;
+  const declared = ((request.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string }> } | undefined)
+    ?.properties ?? {}) as Record<string, { type?: string }>;
   for (const [name, value] of Object.entries(query)) {
     if (Array.isArray(value)) {
       await reply.code(400).send({ error: `${oneLine(name).slice(0, 60)} must be given only once` });
       return;
+    }
+    if (declared[name]?.type === 'integer' && typeof value === 'string') {
+      if (!/^[0-9]+$/.test(value)) {
+        await reply.code(400).send({ error: parameterMessage(name, 'type') });
+        return;
+      }
+      // More digits than any allowed value: reject before Number() turns it into Infinity.
+      if (value.replace(/^0+/, '').length > 12) {
+        await reply.code(400).send({ error: parameterMessage(name, 'maximum') });
+        return;
+      }
     }
   }
 }

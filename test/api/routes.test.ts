@@ -1,0 +1,205 @@
+// Every route's 200 shape against the fixture shop, checked against the figures the SQL computes.
+import t from 'tap';
+import { testApi } from './app.ts';
+import { expectedHistory, fixtureOrders } from './fixture.ts';
+
+t.test('GET /api/customers/segments: every rule segment, counts summing to the total, the reference date', async (t) => {
+  const { app, sql } = await testApi(t);
+  const res = await app.inject('/api/customers/segments');
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  const rules = await sql`select segment from salesdash.rfm_segment_rules order by display_order`;
+  t.same(Object.keys(body.segments), rules.map((r) => r.segment), 'every segment of the rules, in display order');
+  const counted = await sql`select segment, count(*)::int as n from salesdash.rfm_scores group by segment`;
+  for (const rule of rules) {
+    t.equal(body.segments[rule.segment], counted.find((c) => c.segment === rule.segment)?.n ?? 0, rule.segment);
+  }
+  t.equal(body.total_customers, 12, '12 people with counted orders (p13 only canceled)');
+  t.equal(body.last_updated, '2018-06-12', 'reference date = latest counted purchase');
+  t.same(body.data_range, { first_purchase: '2018-03-03', last_purchase: '2018-06-12' });
+  t.equal(body.segment_details.length, rules.length);
+  const revenue = body.segment_details.reduce((s: number, d: { revenue: number }) => s + d.revenue, 0);
+  const expectedRevenue = fixtureOrders
+    .filter((o) => o.status !== 'canceled')
+    .reduce((s, o) => s + o.items.reduce((a, i) => a + i.price + i.freight, 0), 0);
+  t.ok(Math.abs(revenue - expectedRevenue) < 0.005, `revenue over segments ${revenue} = ${expectedRevenue}`);
+  t.same(body.monthly.month, ['2018-03-01', '2018-04-01', '2018-05-01', '2018-06-01']);
+  t.equal(body.monthly.orders.reduce((a: number, b: number) => a + b, 0), fixtureOrders.length - 1);
+  t.equal(body.monthly.active_customers[3], 12, 'every person ordered in June');
+  for (const metric of ['recency_days', 'frequency', 'monetary']) {
+    const h = body.histograms[metric];
+    t.ok(h.lower_bound.length > 0, `${metric} histogram has buckets`);
+    t.equal(h.customers.reduce((a: number, b: number) => a + b, 0), 12, `${metric} histogram counts every customer`);
+  }
+});
+
+t.test('GET /api/customers/segments before any refresh: zeros and last_updated null', async (t) => {
+  const { app } = await testApi(t, { refresh: false });
+  const res = await app.inject('/api/customers/segments');
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  t.equal(body.total_customers, 0);
+  t.equal(body.last_updated, null);
+  t.ok(Object.values(body.segments).every((n) => n === 0), 'every segment present with 0');
+  t.ok(Object.keys(body.segments).includes('Champions'));
+});
+
+t.test('GET /api/customers/rfm: a filtered, sorted page with the total of the filter', async (t) => {
+  const { app, sql } = await testApi(t);
+  const all = await app.inject('/api/customers/rfm?sort_by=monetary&order=desc&limit=5&page=1');
+  t.equal(all.statusCode, 200);
+  const body = all.json();
+  t.equal(body.total, 12);
+  t.equal(body.page, 1);
+  t.equal(body.limit, 5);
+  t.equal(body.data.length, 5);
+  // p11 spent most: 4 orders of 110 + 1.5 freight, plus a 5.00 towel on orders 2 and 4; last order June 11.
+  t.same(body.data[0], {
+    customer_id: 'p11',
+    recency: 1,
+    frequency: 4,
+    monetary: 456,
+    segment: body.data[0].segment,
+    rfm_score: body.data[0].rfm_score,
+  });
+  const truth = await sql`select customer_id, monetary::float8 as m from salesdash.rfm_scores order by monetary desc, customer_id desc`;
+  t.same(body.data.map((r: { customer_id: string }) => r.customer_id), truth.slice(0, 5).map((r) => r.customer_id));
+
+  const last = await app.inject('/api/customers/rfm?sort_by=monetary&order=desc&limit=5&page=3');
+  t.same(last.json().data.map((r: { customer_id: string }) => r.customer_id), truth.slice(10).map((r) => r.customer_id), 'last page holds the remainder');
+  const beyond = await app.inject('/api/customers/rfm?limit=5&page=4');
+  t.same(beyond.json().data, [], 'a page past the end is empty, not an error');
+  t.equal(beyond.json().total, 12);
+
+  const [{ segment, n }] = await sql`select segment, count(*)::int as n from salesdash.rfm_scores group by segment order by n desc, segment limit 1`;
+  const filtered = await app.inject(`/api/customers/rfm?segment=${encodeURIComponent(segment)}&sort_by=recency&order=asc`);
+  t.equal(filtered.json().total, n);
+  t.ok(filtered.json().data.every((r: { segment: string }) => r.segment === segment));
+  const recencies = filtered.json().data.map((r: { recency: number }) => r.recency);
+  t.same(recencies, [...recencies].sort((a, b) => a - b), 'sorted by recency ascending');
+});
+
+t.test('GET /api/customers/rfm defaults: 100 rows, monetary descending, page 1', async (t) => {
+  const { app } = await testApi(t);
+  const body = (await app.inject('/api/customers/rfm')).json();
+  t.equal(body.limit, 100);
+  t.equal(body.page, 1);
+  t.equal(body.data.length, 12);
+  const monetary = body.data.map((r: { monetary: number }) => r.monetary);
+  t.same(monetary, [...monetary].sort((a, b) => b - a));
+});
+
+t.test('GET /api/customers/:id/details: profile, RFM, history newest first with product names', async (t) => {
+  const { app, sql } = await testApi(t);
+  const res = await app.inject('/api/customers/p12/details');
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  const [scores] = await sql`select * from salesdash.rfm_scores where customer_id = 'p12'`;
+  t.same(body, {
+    customer_id: 'p12',
+    city: 'city of p12',
+    state: 'SP',
+    rfm: {
+      recency: 0,
+      frequency: 1,
+      monetary: 221.5,
+      segment: scores!.segment,
+      recency_score: scores!.recency_score,
+      frequency_score: scores!.frequency_score,
+      monetary_score: scores!.monetary_score,
+      rfm_score: scores!.overall_rfm_score,
+    },
+    prediction: null,
+    transaction_history: expectedHistory('p12'),
+  });
+  t.same(body.transaction_history[0].products, ['Blue Mug', 'mystery-3'], 'name, else the bare product id');
+});
+
+t.test('an Olist order-level customer_id resolves to its person; the latest order gives the city', async (t) => {
+  const { app } = await testApi(t);
+  const byOrderId = (await app.inject('/api/customers/o-p01-1/details')).json();
+  const byPerson = (await app.inject('/api/customers/p01/details')).json();
+  t.same(byOrderId, byPerson);
+  t.equal(byPerson.customer_id, 'p01');
+  t.equal(byPerson.city, 'sao paulo');
+  t.equal(byPerson.rfm.frequency, 2);
+  t.same(byPerson.transaction_history, expectedHistory('p01'));
+  t.same(byPerson.transaction_history[0].products, ['Blue Mug', 'bed_bath_table'], 'category translated when no name');
+});
+
+t.test('a known customer without counted orders has rfm null and an empty history', async (t) => {
+  const { app } = await testApi(t);
+  const body = (await app.inject('/api/customers/p13/details')).json();
+  t.same(body, { customer_id: 'p13', city: 'city of p13', state: 'SP', rfm: null, prediction: null, transaction_history: [] });
+});
+
+t.test('details carry the model prediction once predictions exist', async (t) => {
+  const { app, sql } = await testApi(t);
+  await sql`insert into salesdash.predictions values ('p03', 0.75, true, 0.8, '2018-06-12', 7)`;
+  const body = (await app.inject('/api/customers/p03/details')).json();
+  t.same(body.prediction, { purchase_probability: 0.75, predicted_next_month: true, confidence: 0.8 });
+});
+
+t.test('GET /api/model/metrics: 503 before training, the stored body after', async (t) => {
+  const { app, sql } = await testApi(t);
+  const before = await app.inject('/api/model/metrics');
+  t.equal(before.statusCode, 503);
+  t.same(before.json(), { error: 'Model unavailable' });
+
+  const metrics = {
+    accuracy: 0.81,
+    f1_score: 0.5,
+    precision: 0.45,
+    recall: 0.56,
+    confusion_matrix: { true_positive: 5, true_negative: 76, false_positive: 6, false_negative: 4 },
+    model_trained_date: '2018-06-12',
+    training_samples: 900,
+    roc_auc: 0.77,
+    backend: 'wasm',
+    curves: { roc: { fpr: [0, 1], tpr: [0, 1] } },
+    some_later_field: { kept: true },
+  };
+  await sql`
+    insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact, is_current)
+    values ('2018-06-12', 30, 'wasm', 1, ${sql.json(metrics)}, '{}', true)`;
+  const after = await app.inject('/api/model/metrics');
+  t.equal(after.statusCode, 200);
+  t.same(after.json(), metrics, 'exactly the stored body, unknown fields included');
+  t.same((await app.inject('/healthz')).json(), { status: 'ok', database: true, model: true });
+});
+
+t.test('GET /healthz and GET /docs/json', async (t) => {
+  const { app } = await testApi(t, { fixture: false, refresh: false });
+  const health = await app.inject('/healthz');
+  t.equal(health.statusCode, 200);
+  t.same(health.json(), { status: 'ok', database: true, model: false });
+
+  const docs = await app.inject('/docs/json');
+  t.equal(docs.statusCode, 200);
+  const spec = docs.json();
+  t.match(spec.openapi, /^3\./);
+  for (const path of [
+    '/api/customers/segments',
+    '/api/customers/rfm',
+    '/api/customers/rfm.csv',
+    '/api/customers/{customer_id}/details',
+    '/api/model/metrics',
+    '/healthz',
+  ]) {
+    t.ok(spec.paths[path]?.get, `${path} documented`);
+  }
+  const details = spec.paths['/api/customers/{customer_id}/details'].get;
+  t.same(Object.keys(details.responses).sort(), ['200', '400', '404', '500']);
+  t.same(Object.keys(spec.paths['/api/model/metrics'].get.responses).sort(), ['200', '304', '500', '503']);
+  const rfmParams = spec.paths['/api/customers/rfm'].get.parameters.map((p: { name: string }) => p.name).sort();
+  t.same(rfmParams, ['limit', 'order', 'page', 'segment', 'sort_by']);
+});
+
+t.test('unknown routes answer 404 JSON', async (t) => {
+  const { app } = await testApi(t, { fixture: false, refresh: false });
+  for (const url of ['/api/nothing', '/api/customers', '/nope.html', '/api/customers/p01']) {
+    const res = await app.inject(url);
+    t.equal(res.statusCode, 404, url);
+    t.same(res.json(), { error: 'Not found' }, url);
+  }
+});
