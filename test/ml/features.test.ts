@@ -1,0 +1,104 @@
+// The model's SQL features and labels: exact values on a hand-made history, and nothing after the as-of date
+// reaching the features.
+import t from 'tap';
+import { testDatabase } from '../helpers/db.ts';
+import { insertOrders, simulatedOrders, type FixtureOrder } from './fixtures.ts';
+
+const asOf = '2024-03-31';
+
+const handMade: FixtureOrder[] = [
+  // Person A buys under two order-level ids; one cancelled order and one order without items never count.
+  { orderId: 'o1', person: 'A', orderCustomerId: 'a1', at: '2024-01-01 10:00', amount: 100, items: 2 },
+  { orderId: 'o2', person: 'A', orderCustomerId: 'a2', at: '2024-03-01 09:00', amount: 50 },
+  { orderId: 'o3', person: 'A', orderCustomerId: 'a1', at: '2024-03-01 18:00', amount: 30 },
+  { orderId: 'o4', person: 'A', orderCustomerId: 'a2', at: '2024-03-20 12:00', amount: 999, status: 'canceled' },
+  { orderId: 'o5', person: 'A', orderCustomerId: 'a1', at: '2024-03-25 12:00', amount: 0, items: 0 },
+  { orderId: 'o6', person: 'A', orderCustomerId: 'a1', at: '2024-04-10 12:00', amount: 40 },
+  // B bought long ago and again just after the horizon.
+  { orderId: 'b1', person: 'B', at: '2023-06-01 08:00', amount: 20 },
+  { orderId: 'b2', person: 'B', at: '2024-05-01 00:00', amount: 20 },
+  // C first buys after the as-of date: no row as of it.
+  { orderId: 'c1', person: 'C', at: '2024-04-02 12:00', amount: 10 },
+  // D buys in the last second of the as-of day and in the last minute of the horizon.
+  { orderId: 'd1', person: 'D', at: '2024-03-31 23:59:59', amount: 15 },
+  { orderId: 'd2', person: 'D', at: '2024-04-30 23:59:00', amount: 15 },
+  // E's only order inside the horizon was cancelled.
+  { orderId: 'e1', person: 'E', at: '2024-01-15 12:00', amount: 25 },
+  { orderId: 'e2', person: 'E', at: '2024-04-05 12:00', amount: 25, status: 'canceled' },
+];
+
+t.test('features as of a date are exact, per person, from counted orders up to that date only', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, handMade);
+  const rows = await sql`select * from salesdash_internal.customer_features(${asOf}) order by customer_id`;
+  t.same(rows.map((r) => r.customer_id), ['A', 'B', 'D', 'E']);
+  t.same({ ...rows[0] }, {
+    customer_id: 'A',
+    recency_days: 30,
+    frequency: 3,
+    monetary: 180,
+    tenure_days: 90,
+    purchase_days: 2,
+    avg_gap_days: 60,
+    last_gap_days: 60,
+    orders_30d: 0,
+    orders_90d: 2,
+    orders_180d: 3,
+    orders_365d: 3,
+    purchase_days_90d: 1,
+    purchase_days_365d: 2,
+    spend_90d: 80,
+    spend_365d: 180,
+    avg_order_value: 60,
+    items_per_order: 4 / 3,
+  });
+  t.match(rows[1], { customer_id: 'B', recency_days: 304, frequency: 1, monetary: 20, avg_gap_days: 0, last_gap_days: 0, orders_180d: 0, orders_365d: 1 });
+  t.match(rows[2], { customer_id: 'D', recency_days: 0, frequency: 1, orders_30d: 1 });
+});
+
+t.test('the label is a counted purchase in (as_of, as_of + horizon], whole days', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, handMade);
+  const labels = async (horizon: number) =>
+    Object.fromEntries((await sql`select * from salesdash_internal.customer_labels(${asOf}, ${horizon})`).map((r) => [r.customer_id, r.will_purchase]));
+  t.same(await labels(30), { A: true, B: false, D: true, E: false });
+  t.same(await labels(29), { A: true, B: false, D: false, E: false });
+  t.same(await labels(31), { A: true, B: true, D: true, E: false });
+});
+
+t.test('no leakage: adding orders after the as-of date changes no feature as of it', async (t) => {
+  const { sql } = await testDatabase(t);
+  const history = simulatedOrders(300, 11, 300);
+  const cut = '2024-06-30';
+  const before = history.filter((o) => o.at < '2024-07-01');
+  await insertOrders(sql, before);
+  const features = () => sql`select * from salesdash_internal.customer_features(${cut}) order by customer_id`;
+  const labels = () => sql`select * from salesdash_internal.customer_labels(${cut}, 30) order by customer_id`;
+  const featuresBefore = await features();
+  t.ok(featuresBefore.length > 250, `${featuresBefore.length} people as of ${cut}`);
+  const labelsBefore = await labels();
+  t.notOk(labelsBefore.some((r) => r.will_purchase), 'nothing after the cut yet');
+
+  const later = history.filter((o) => o.at >= '2024-07-01');
+  later.push({ orderId: 'late-new', person: 'newcomer', at: '2024-07-01 00:00', amount: 5 });
+  later.push({ orderId: 'late-second-id', person: featuresBefore[0].customer_id, orderCustomerId: 'another-id', at: '2024-07-01 00:00:01', amount: 5 });
+  await insertOrders(sql, later);
+  t.same(await features(), featuresBefore, 'every feature as of the cut is unchanged');
+  const labelsAfter = await labels();
+  t.same(labelsAfter.map((r) => r.customer_id), labelsBefore.map((r) => r.customer_id), 'labels cover the same people (not the newcomer)');
+  t.ok(labelsAfter.some((r) => r.will_purchase), 'later purchases now show in the labels');
+});
+
+t.test('a sample share keeps the same deterministic subset of people', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(400, 5, 200));
+  const all = await sql`select * from salesdash_internal.customer_features('2024-06-30') order by customer_id`;
+  const half = await sql`select * from salesdash_internal.customer_features('2024-06-30', 0.5) order by customer_id`;
+  const again = await sql`select * from salesdash_internal.customer_features('2024-06-30', 0.5) order by customer_id`;
+  t.same(half, again);
+  t.ok(half.length > 0.35 * all.length && half.length < 0.65 * all.length, `${half.length} of ${all.length}`);
+  const byId = new Map(all.map((r) => [r.customer_id, r]));
+  t.ok(half.every((r) => JSON.stringify(byId.get(r.customer_id)) === JSON.stringify(r)), 'sampled rows equal the full rows');
+  const labels = await sql`select count(*)::int as n from salesdash_internal.customer_labels('2024-06-30', 30, 0.5)`;
+  t.equal(labels[0].n, half.length, 'labels sample the same people');
+});
