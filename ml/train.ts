@@ -298,7 +298,9 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
       input.progress(`scored ${scored} customers`);
       }
     } catch (error) {
-      // CopyFail ends the COPY so the transaction can roll back cleanly.
+      // CopyFail ends the COPY so the transaction can roll back cleanly; the error is rethrown below, so the
+      // stream's own 'error' event needs a listener (otherwise Node treats it as uncaught).
+      writable.on('error', () => {});
       writable.destroy(error as Error);
       throw error;
     }

@@ -1,0 +1,150 @@
+// Training end to end on a small simulated shop: stored metrics and predictions, determinism, atomic swaps,
+// the training lock, what the BI reader may see, and a stored model that scores without files.
+import t from 'tap';
+import { testDatabase } from '../helpers/db.ts';
+import { insertOrders, simulatedOrders } from './fixtures.ts';
+import { train, type TrainOptions } from '../../ml/train.ts';
+import { importNetwork, scale, calibrate, predictLogits, type NetworkArtifact } from '../../ml/network.ts';
+import { modelInputs } from '../../ml/inputs.ts';
+import { streamFeatures } from '../../ml/features.ts';
+
+// Small and quick: a few hundred people, short training. Enough to check every mechanism.
+const quick: TrainOptions = { seed: 7, trainingWindows: 4, network: { maxEpochs: 8, patience: 3 } };
+
+t.test('before any training: no metrics, no predictions', async (t) => {
+  const { sql } = await testDatabase(t);
+  t.same(await sql`select * from salesdash.model_metrics`, []);
+  t.same(await sql`select * from salesdash.predictions`, []);
+  await t.rejects(train(sql, quick), { message: 'no counted orders to learn from; import or generate data first' });
+  await insertOrders(sql, simulatedOrders(50, 1, 60));
+  await t.rejects(train(sql, quick), /too short for 30-day windows/);
+});
+
+t.test('training stores metrics of the contract shape and scores every person once', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(800, 3));
+  const result = await train(sql, quick);
+  const [row] = await sql`select model_run_id::int, metrics from salesdash.model_metrics`;
+  t.equal(row.model_run_id, result.modelRunId);
+  const m = row.metrics;
+  for (const key of ['accuracy', 'f1_score', 'precision', 'recall', 'roc_auc', 'pr_auc', 'brier_score', 'base_rate', 'threshold']) {
+    t.ok(typeof m[key] === 'number' && m[key] >= 0 && m[key] <= 1, `${key} = ${m[key]}`);
+  }
+  t.same(Object.keys(m.confusion_matrix).sort(), ['false_negative', 'false_positive', 'true_negative', 'true_positive']);
+  const c = m.confusion_matrix;
+  t.equal(c.true_positive + c.true_negative + c.false_positive + c.false_negative, m.holdout.customers);
+  t.match(m, {
+    model_trained_date: /^\d{4}-\d{2}-\d{2}$/,
+    training_samples: Number,
+    threshold_method: String,
+    horizon_days: 30,
+    backend: /^(tensorflow|wasm|cpu)$/,
+    holdout: { features_as_of: /^\d{4}-\d{2}-\d{2}$/, labels_from: String, labels_to: m.reference_date, customers: Number },
+  });
+  for (const name of ['recency', 'bgnbd']) {
+    t.same(Object.keys(m.baselines[name]).filter((k) => k !== 'parameters' && k !== 'threshold').sort(),
+      ['accuracy', 'brier_score', 'f1_score', 'pr_auc', 'precision', 'recall', 'roc_auc'], `${name} baseline figures`);
+  }
+  t.equal(m.curves.roc.fpr.length, m.curves.roc.tpr.length);
+  t.equal(m.curves.pr.recall.length, m.curves.pr.precision.length);
+  t.same(m.probability_histogram.lower_bound, [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+
+  const [{ people }] = await sql`select count(distinct customer_id)::int as people from salesdash_internal.model_purchases`;
+  const [p] = await sql`
+    select count(*)::int as rows, count(distinct customer_id)::int as customers,
+           min(prediction_date)::text as first_date, max(prediction_date)::text as last_date,
+           min(model_run_id)::int as first_run, max(model_run_id)::int as last_run,
+           bool_and(predicted_label = (purchase_probability >= ${m.threshold})) as labels_follow_threshold
+    from salesdash.predictions`;
+  t.same(p, { rows: people, customers: people, first_date: m.reference_date, last_date: m.reference_date,
+    first_run: result.modelRunId, last_run: result.modelRunId, labels_follow_threshold: true });
+  t.equal(m.probability_histogram.customers.reduce((a: number, b: number) => a + b, 0), people);
+  t.equal(result.predictions, people);
+});
+
+t.test('the same seed on the same data gives the same metrics and predictions', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(500, 4));
+  const first = await train(sql, quick);
+  const firstScores = await sql`select customer_id, purchase_probability from salesdash.predictions order by customer_id`;
+  const second = await train(sql, quick);
+  const secondScores = await sql`select customer_id, purchase_probability from salesdash.predictions order by customer_id`;
+  t.not(second.modelRunId, first.modelRunId);
+  t.same(second.metrics, first.metrics);
+  t.same(secondScores, firstScores);
+  const [{ current }] = await sql`select count(*)::int as current from salesdash_internal.model_runs where is_current`;
+  t.equal(current, 1, 'exactly one current model');
+});
+
+t.test('a training that fails while scoring leaves the previous predictions and metrics untouched', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(500, 5));
+  const first = await train(sql, quick);
+  const before = await sql`select * from salesdash.predictions order by customer_id`;
+  const metricsBefore = await sql`select * from salesdash.model_metrics`;
+  await t.rejects(
+    train(sql, {
+      ...quick,
+      seed: 8,
+      onProgress: (message) => {
+        if (message.startsWith('scored ')) throw new Error('simulated failure while writing predictions');
+      },
+    }),
+    { message: 'simulated failure while writing predictions' },
+  );
+  t.same(await sql`select * from salesdash.predictions order by customer_id`, before, 'predictions unchanged');
+  t.same(await sql`select * from salesdash.model_metrics`, metricsBefore, 'metrics unchanged');
+  const runs = await sql`select id::int from salesdash_internal.model_runs`;
+  t.same(runs.map((r) => r.id), [first.modelRunId], 'the failed run left no row');
+  const again = await train(sql, quick);
+  t.ok(again.predictions > 0, 'the lock was released: a new training runs');
+});
+
+t.test('two trainings at once: one runs, the other stops with a clear message', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(300, 6));
+  const results = await Promise.allSettled([train(sql, quick), train(sql, quick)]);
+  const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+  t.equal(failed.length, 1);
+  t.equal(failed[0].reason.message, 'another training is already running on this database; try again when it has finished');
+  const [{ runs }] = await sql`select count(*)::int as runs from salesdash_internal.model_runs`;
+  t.equal(runs, 1);
+});
+
+t.test('the BI reader sees predictions and metrics but not the model internals', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(300, 7));
+  await train(sql, quick);
+  const reader = await sql.reserve();
+  try {
+    await reader`set role salesdash_reader`;
+    const [{ n }] = await reader`select count(*)::int as n from salesdash.predictions`;
+    t.ok(n > 0);
+    t.equal((await reader`select * from salesdash.model_metrics`).length, 1);
+    await t.rejects(reader`select * from salesdash_internal.model_runs`, { code: '42501' });
+    await t.rejects(reader`delete from salesdash.predictions`, { code: '42501' });
+    await t.rejects(reader`select salesdash_internal.customer_features(current_date)`, { code: '42501' });
+  } finally {
+    await reader`reset role`;
+    reader.release();
+  }
+});
+
+t.test('the stored artifact rebuilds the model without files and reproduces the stored scores', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(400, 8));
+  const result = await train(sql, quick);
+  const [{ artifact }] = await sql`select artifact from salesdash_internal.model_runs where id = ${result.modelRunId}`;
+  const network = artifact.network as NetworkArtifact;
+  const model = await importNetwork(network);
+  const stored = new Map((await sql`select customer_id, purchase_probability from salesdash.predictions`).map((r) => [r.customer_id, r.purchase_probability]));
+  let compared = 0;
+  for await (const batch of streamFeatures(sql, result.metrics.reference_date)) {
+    const inputs = modelInputs(batch, artifact.bgnbd_parameters, artifact.horizon_days);
+    const probabilities = calibrate(predictLogits(model, scale(inputs, network.scaling)), network.calibration);
+    batch.customerIds.forEach((id, i) => {
+      if (Math.abs(probabilities[i] - stored.get(id)!) < 1e-6) compared++;
+    });
+  }
+  t.equal(compared, stored.size, 'every stored probability reproduced');
+});
