@@ -27,14 +27,25 @@ export function valueAxis(scale: string, side: 'left' | 'right' = 'left', format
   };
 }
 
-/** An x axis of categories drawn at indices 0..n-1, labelled with `labels`. */
+/** Pixels a rotated category label needs along the axis before the next one may be drawn. */
+const labelSpacing = { flat: 70, rotated: 26 };
+
+/**
+ * An x axis of categories drawn at indices 0..n-1, labelled with `labels`. When the plot is too narrow for
+ * every label, only every k-th is drawn so they never overlap (the bars all stay).
+ */
 export function categoryAxis(labels: string[], rotate = 0): uPlot.Axis {
   return {
     stroke: colors.axis,
     font: axisFont,
     grid: { show: false },
     ticks: { show: false },
-    splits: () => labels.map((_, i) => i),
+    splits: (u) => {
+      const width = u.bbox.width / (globalThis.devicePixelRatio || 1);
+      const fits = Math.max(1, Math.floor(width / (rotate ? labelSpacing.rotated : labelSpacing.flat)));
+      const step = Math.ceil(labels.length / fits);
+      return labels.map((_, i) => i).filter((i) => i % step === 0);
+    },
     values: (_u, splits) => splits.map((i) => labels[i] ?? ''),
     rotate,
     size: rotate ? 96 : 36,

@@ -28,7 +28,8 @@ export function ModelMetrics({ metrics, onRetry }: { metrics: Remote<Metrics>; o
 }
 
 const unitRange = { time: false, range: (): [number, number] => [0, 1] };
-const unitFormat = (v: number) => v.toFixed(1);
+// Ticks fall on 0.25 steps too; one decimal would print 0.25 as "0.3".
+const unitFormat = (v: number) => String(Math.round(v * 100) / 100);
 
 function ModelFigures({ metrics }: { metrics: Metrics }) {
   const rows = useMemo(() => modelComparison(metrics), [metrics]);
