@@ -1,0 +1,182 @@
+-- migrate:up
+-- How a refresh stays fast and never blocks readers
+-- ------------------------------------------------
+-- The expensive part of RFM is one pass over all orders and items. salesdash.refresh_rfm() (next migration)
+-- does that pass once and writes every figure into one of two identical buffers (A/B) that nobody is
+-- reading, builds its indexes in bulk, then flips salesdash_internal.rfm_publication to it in the same
+-- transaction. Readers always read the published buffer through the views below, so they are never blocked
+-- and always see one consistent snapshot (rows, segment counts and totals from the same refresh).
+--
+-- salesdash.rfm_scores is a materialized view over the published buffer, so BI tools keep a plain table-like
+-- object with the specification's columns, and a DBA's `REFRESH MATERIALIZED VIEW [CONCURRENTLY]
+-- salesdash.rfm_scores` works (it republishes the last computed figures; new orders are taken in by
+-- select salesdash.refresh_rfm()).
+
+create table salesdash_internal.rfm_publication (
+  only_row            boolean primary key default true check (only_row),
+  buffer              char(1) not null check (buffer in ('a', 'b')),
+  reference_date      date,
+  as_of               date,
+  refreshed_at        timestamptz,
+  seconds             float8,
+  customers           integer not null default 0,
+  first_purchase_date date,
+  last_purchase_date  date
+);
+insert into salesdash_internal.rfm_publication (buffer) values ('a');
+comment on table salesdash_internal.rfm_publication is 'Which RFM buffer (a/b) readers see, and facts of the refresh that filled it.';
+
+-- One row per customer per buffer: the specification's columns plus the 1-based positions of the row in
+-- each sort order the API offers (ties broken by customer_id), overall and within its segment, so that any
+-- page, however deep, is an index range lookup instead of an OFFSET scan.
+create table salesdash_internal.rfm_customers_a (
+  customer_id          text not null,
+  last_purchased_date  date not null,
+  recency_days         integer not null,
+  frequency            integer not null,
+  monetary             numeric(14, 2) not null,
+  recency_score        integer not null,
+  frequency_score      integer not null,
+  monetary_score       integer not null,
+  overall_rfm_score    integer not null,
+  segment              text not null,
+  calculated_date      date not null,
+  position_recency          integer not null,
+  position_frequency        integer not null,
+  position_monetary         integer not null,
+  position_rfm_score        integer not null,
+  segment_position_recency  integer not null,
+  segment_position_frequency integer not null,
+  segment_position_monetary integer not null,
+  segment_position_rfm_score integer not null
+);
+create table salesdash_internal.rfm_customers_b (like salesdash_internal.rfm_customers_a);
+
+-- Small per-buffer aggregates, keyed by buffer.
+create table salesdash_internal.rfm_segment_totals (
+  buffer           char(1) not null,
+  segment          text not null,
+  customers        integer not null,
+  revenue          numeric(16, 2) not null,
+  avg_recency_days float8,
+  avg_frequency    float8,
+  avg_monetary     float8,
+  primary key (buffer, segment)
+);
+create table salesdash_internal.rfm_histogram_buckets (
+  buffer      char(1) not null,
+  metric      text not null,
+  bucket      integer not null,
+  lower_bound float8 not null,
+  upper_bound float8 not null,
+  customers   integer not null,
+  primary key (buffer, metric, bucket)
+);
+create table salesdash_internal.monthly_activity_buckets (
+  buffer           char(1) not null,
+  month            date not null,
+  orders           integer not null,
+  revenue          numeric(16, 2) not null,
+  active_customers integer not null,
+  primary key (buffer, month)
+);
+
+-- Grain: one row per customer of the published buffer. The constant test on the buffer is evaluated once
+-- per query (a one-time filter), so only the published table is scanned.
+create view salesdash_internal.rfm_customers_published as
+select a.* from salesdash_internal.rfm_customers_a a
+where (select buffer from salesdash_internal.rfm_publication) = 'a'
+union all
+select b.* from salesdash_internal.rfm_customers_b b
+where (select buffer from salesdash_internal.rfm_publication) = 'b';
+
+create materialized view salesdash.rfm_scores as
+select customer_id, last_purchased_date, recency_days, frequency, monetary,
+       recency_score, frequency_score, monetary_score, overall_rfm_score, segment, calculated_date
+from salesdash_internal.rfm_customers_published;
+
+comment on materialized view salesdash.rfm_scores is 'One row per customer (person) as of the last refresh. Recompute from orders with select salesdash.refresh_rfm([as_of date]); REFRESH MATERIALIZED VIEW [CONCURRENTLY] salesdash.rfm_scores republishes the last computed figures.';
+comment on column salesdash.rfm_scores.customer_id is 'The person: Olist customer_unique_id, or the customer id of a generic import.';
+comment on column salesdash.rfm_scores.last_purchased_date is 'Date of the latest counted purchase on or before the reference date.';
+comment on column salesdash.rfm_scores.recency_days is 'Whole days from last_purchased_date to the reference date (latest buyers: 0).';
+comment on column salesdash.rfm_scores.frequency is 'Number of distinct counted orders (not canceled/unavailable, at least one item).';
+comment on column salesdash.rfm_scores.monetary is 'Total of price + freight_value over the counted orders'' items.';
+comment on column salesdash.rfm_scores.recency_score is '1-5, 5 = most recent. Tie-consistent quintile, or analyst cut points from rfm_score_bounds.';
+comment on column salesdash.rfm_scores.frequency_score is '1-5, 5 = most orders. Tie-consistent quintile, or analyst cut points.';
+comment on column salesdash.rfm_scores.monetary_score is '1-5, 5 = highest spend. Tie-consistent quintile, or analyst cut points.';
+comment on column salesdash.rfm_scores.overall_rfm_score is '100 * recency_score + 10 * frequency_score + monetary_score (e.g. 555).';
+comment on column salesdash.rfm_scores.segment is 'Named segment from salesdash.rfm_segment_rules for (recency_score, frequency_score).';
+comment on column salesdash.rfm_scores.calculated_date is 'The reference date the figures are calculated for (explicit as-of date, else the latest counted purchase).';
+
+-- The unique index makes REFRESH ... CONCURRENTLY possible; the others serve BI filters and sorts.
+create unique index rfm_scores_customer_id_idx on salesdash.rfm_scores (customer_id);
+create index rfm_scores_segment_idx on salesdash.rfm_scores (segment);
+create index rfm_scores_overall_rfm_score_idx on salesdash.rfm_scores (overall_rfm_score);
+
+-- What the API lists and exports: the published buffer under the API's names.
+create view salesdash.rfm_list as
+select customer_id, recency_days as recency, frequency, monetary::float8 as monetary, segment,
+       overall_rfm_score as rfm_score
+from salesdash_internal.rfm_customers_published;
+comment on view salesdash.rfm_list is 'One row per customer as published by the last refresh_rfm(): recency (days), frequency, monetary, segment, rfm_score. Never blocked by a refresh.';
+
+create view salesdash.rfm_refresh_status as
+select reference_date, as_of, refreshed_at, customers, seconds, first_purchase_date, last_purchase_date
+from salesdash_internal.rfm_publication
+where refreshed_at is not null;
+comment on view salesdash.rfm_refresh_status is 'The last refresh_rfm(): reference date, explicit as-of date (null = latest purchase), when, how many customers, how long, and the purchase date range it covered.';
+
+create view salesdash.segment_summary as
+with totals as (
+  select coalesce(sum(t.customers), 0) as customers, coalesce(sum(t.revenue), 0) as revenue
+  from salesdash_internal.rfm_segment_totals t
+  join salesdash_internal.rfm_publication p on p.buffer = t.buffer
+),
+final as (
+  select r.segment,
+         r.display_order::int as display_order,
+         coalesce(t.customers, 0) as customers,
+         coalesce(t.customers::float8 / nullif(totals.customers, 0), 0) as share,
+         t.avg_recency_days,
+         t.avg_frequency,
+         t.avg_monetary,
+         coalesce(t.revenue, 0)::float8 as revenue,
+         coalesce(t.revenue::float8 / nullif(totals.revenue, 0), 0) as revenue_share
+  from salesdash.rfm_segment_rules r
+  cross join totals
+  left join (
+    select t.* from salesdash_internal.rfm_segment_totals t
+    join salesdash_internal.rfm_publication p on p.buffer = t.buffer
+  ) t on t.segment = r.segment
+)
+select * from final order by display_order;
+comment on view salesdash.segment_summary is 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue and revenue share, as of the last refresh.';
+
+create view salesdash.rfm_histograms as
+select h.metric, h.bucket, h.lower_bound, h.upper_bound, h.customers
+from salesdash_internal.rfm_histogram_buckets h
+join salesdash_internal.rfm_publication p on p.buffer = h.buffer
+order by h.metric, h.bucket;
+comment on view salesdash.rfm_histograms is 'Distribution of recency_days, frequency and monetary over customers: one row per metric and bucket [lower_bound, upper_bound); the last bucket also holds everything above it.';
+
+create view salesdash.monthly_activity as
+select m.month, m.orders, m.revenue::float8 as revenue, m.active_customers
+from salesdash_internal.monthly_activity_buckets m
+join salesdash_internal.rfm_publication p on p.buffer = m.buffer
+order by m.month;
+comment on view salesdash.monthly_activity is 'One row per calendar month up to the reference date: counted orders, revenue (price + freight) and customers who bought in the month.';
+
+-- migrate:down
+drop view salesdash.monthly_activity;
+drop view salesdash.rfm_histograms;
+drop view salesdash.segment_summary;
+drop view salesdash.rfm_refresh_status;
+drop view salesdash.rfm_list;
+drop materialized view salesdash.rfm_scores;
+drop view salesdash_internal.rfm_customers_published;
+drop table salesdash_internal.monthly_activity_buckets;
+drop table salesdash_internal.rfm_histogram_buckets;
+drop table salesdash_internal.rfm_segment_totals;
+drop table salesdash_internal.rfm_customers_b;
+drop table salesdash_internal.rfm_customers_a;
+drop table salesdash_internal.rfm_publication;

@@ -1,0 +1,323 @@
+-- migrate:up
+-- The scoring query, kept in one place: from per-person, per-month purchase aggregates (a temp table the
+-- refresh fills first) to the published row with scores, segment and the API's sort positions.
+-- Used with EXECUTE because the target buffer table changes (a or b); the text itself is constant.
+create function salesdash_internal.rfm_scoring_sql() returns text
+language sql immutable as $body$
+select $sql$
+with per_customer as (
+  select customer_id,
+         max(last_purchased_date)      as last_purchased_date,
+         sum(orders)::int              as frequency,
+         sum(revenue)::numeric(14, 2)  as monetary
+  from pg_temp.rfm_person_months
+  group by customer_id
+),
+with_recency as (
+  select p.*, ($1::date - p.last_purchased_date) as recency_days
+  from per_customer p
+),
+-- Tie-consistent quintiles: rank() gives every member of a tie group the position of its first member,
+-- so equal values share a score; otherwise each score holds 20% of customers.
+quintiles as (
+  select w.*,
+         (1 + 5 * (rank() over (order by recency_days desc) - 1) / count(*) over ())::int as recency_quintile,
+         (1 + 5 * (rank() over (order by frequency)          - 1) / count(*) over ())::int as frequency_quintile,
+         (1 + 5 * (rank() over (order by monetary)           - 1) / count(*) over ())::int as monetary_quintile
+  from with_recency w
+),
+custom_bounds as (
+  select bool_or(metric = 'recency_days') as for_recency,
+         bool_or(metric = 'frequency')    as for_frequency,
+         bool_or(metric = 'monetary')     as for_monetary
+  from salesdash.rfm_score_bounds
+),
+scored as (
+  select q.customer_id, q.last_purchased_date, q.recency_days, q.frequency, q.monetary,
+         case when b.for_recency then coalesce(
+                (select max(sb.score) from salesdash.rfm_score_bounds sb
+                 where sb.metric = 'recency_days' and q.recency_days <= sb.bound), 1)
+              else q.recency_quintile end::int as recency_score,
+         case when b.for_frequency then coalesce(
+                (select max(sb.score) from salesdash.rfm_score_bounds sb
+                 where sb.metric = 'frequency' and q.frequency >= sb.bound), 1)
+              else q.frequency_quintile end::int as frequency_score,
+         case when b.for_monetary then coalesce(
+                (select max(sb.score) from salesdash.rfm_score_bounds sb
+                 where sb.metric = 'monetary' and q.monetary >= sb.bound), 1)
+              else q.monetary_quintile end::int as monetary_score
+  from quintiles q
+  cross join custom_bounds b
+),
+segmented as (
+  select s.*,
+         100 * s.recency_score + 10 * s.frequency_score + s.monetary_score as overall_rfm_score,
+         g.segment
+  from scored s
+  join salesdash_internal.rfm_segment_grid g
+    on g.recency_score = s.recency_score and g.frequency_score = s.frequency_score
+),
+final as (
+  select customer_id, last_purchased_date, recency_days, frequency, monetary,
+         recency_score, frequency_score, monetary_score, overall_rfm_score, segment,
+         $1::date as calculated_date,
+         row_number() over (order by recency_days, customer_id)::int      as position_recency,
+         row_number() over (order by frequency, customer_id)::int         as position_frequency,
+         row_number() over (order by monetary, customer_id)::int          as position_monetary,
+         row_number() over (order by overall_rfm_score, customer_id)::int as position_rfm_score,
+         row_number() over (partition by segment order by recency_days, customer_id)::int      as segment_position_recency,
+         row_number() over (partition by segment order by frequency, customer_id)::int         as segment_position_frequency,
+         row_number() over (partition by segment order by monetary, customer_id)::int          as segment_position_monetary,
+         row_number() over (partition by segment order by overall_rfm_score, customer_id)::int as segment_position_rfm_score
+  from segmented
+)
+select * from final
+$sql$
+$body$;
+
+-- (Re)creates a buffer's indexes after a bulk load: building them once is much cheaper than maintaining
+-- them row by row during the insert.
+create function salesdash_internal.create_rfm_buffer_indexes(buffer char(1)) returns void
+language plpgsql as $$
+declare
+  tbl text := 'rfm_customers_' || buffer;
+  sort_key text;
+begin
+  execute format('create unique index %I on salesdash_internal.%I (customer_id)', tbl || '_customer_id_idx', tbl);
+  foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
+    execute format('create index %I on salesdash_internal.%I (%I)',
+                   tbl || '_position_' || sort_key || '_idx', tbl, 'position_' || sort_key);
+    execute format('create index %I on salesdash_internal.%I (segment, %I)',
+                   tbl || '_segment_position_' || sort_key || '_idx', tbl, 'segment_position_' || sort_key);
+  end loop;
+end
+$$;
+
+create function salesdash_internal.drop_rfm_buffer_indexes(buffer char(1)) returns void
+language plpgsql as $$
+declare
+  index_name text;
+begin
+  for index_name in
+    select indexname from pg_indexes
+    where schemaname = 'salesdash_internal' and tablename = 'rfm_customers_' || buffer
+  loop
+    execute format('drop index salesdash_internal.%I', index_name);
+  end loop;
+end
+$$;
+
+select salesdash_internal.create_rfm_buffer_indexes('a');
+select salesdash_internal.create_rfm_buffer_indexes('b');
+
+-- Recomputes every RFM figure from the orders (ignoring purchases after as_of when given) and publishes
+-- them at once. Returns what it did: customers, reference date, seconds and each step's seconds.
+-- Two refreshes never interleave (advisory lock: the second waits). Readers are never blocked: the work
+-- happens in the unpublished buffer, and rfm_scores is refreshed CONCURRENTLY.
+create function salesdash.refresh_rfm(as_of date default null) returns jsonb
+language plpgsql
+-- Runs as the owner so the API role may refresh without write rights of its own.
+security definer
+set search_path = pg_catalog, pg_temp
+set work_mem = '256MB'
+set maintenance_work_mem = '512MB'
+as $$
+declare
+  started     timestamptz := clock_timestamp();
+  step_start  timestamptz := clock_timestamp();
+  steps       jsonb := '[]'::jsonb;
+  target      char(1);
+  target_table text;
+  reference   date;
+  customer_count integer;
+  first_purchase date;
+  last_purchase  date;
+
+begin
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  select case buffer when 'a' then 'b' else 'a' end into target from salesdash_internal.rfm_publication;
+  target_table := 'rfm_customers_' || target;
+
+  update salesdash_internal.rfm_settings set as_of = refresh_rfm.as_of;
+
+  -- One pass over orders and items: per person and month, so both RFM and monthly activity come from it.
+  drop table if exists pg_temp.rfm_person_months;
+  create temp table rfm_person_months on commit drop as
+  select customer_id,
+         date_trunc('month', purchased_at)::date as month,
+         min(purchased_at)::date as first_purchased_date,
+         max(purchased_at)::date as last_purchased_date,
+         count(*)::int           as orders,
+         sum(amount)             as revenue
+  from salesdash_internal.counted_orders
+  where refresh_rfm.as_of is null or purchased_at < refresh_rfm.as_of + 1
+  group by 1, 2;
+  analyze pg_temp.rfm_person_months;
+  -- Reference date: the explicit as-of date, else the latest counted purchase.
+  reference := coalesce(as_of, (select max(last_purchased_date) from pg_temp.rfm_person_months));
+  steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  -- Fill the unpublished buffer (nobody reads it), then index it in bulk.
+  execute format('truncate salesdash_internal.%I', target_table);
+  perform salesdash_internal.drop_rfm_buffer_indexes(target);
+  execute format('insert into salesdash_internal.%I %s', target_table, salesdash_internal.rfm_scoring_sql())
+    using reference;
+  get diagnostics customer_count = row_count;
+  steps := steps || jsonb_build_object('step', 'score customers', 'rows', customer_count, 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  perform salesdash_internal.create_rfm_buffer_indexes(target);
+  execute format('analyze salesdash_internal.%I', target_table);
+  steps := steps || jsonb_build_object('step', 'index', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  -- Small aggregates for the same buffer.
+  delete from salesdash_internal.rfm_segment_totals t where t.buffer = target;
+  execute format($q$
+    insert into salesdash_internal.rfm_segment_totals
+      (buffer, segment, customers, revenue, avg_recency_days, avg_frequency, avg_monetary)
+    select $1, segment, count(*), sum(monetary), avg(recency_days), avg(frequency), avg(monetary)
+    from salesdash_internal.%I group by segment
+  $q$, target_table) using target;
+
+  -- Histograms: 20 equal-width buckets for recency and monetary, one bucket per order count for frequency
+  -- (up to 20). The top 1% of monetary goes in the last bucket so one huge spender does not squash the chart.
+  delete from salesdash_internal.rfm_histogram_buckets h where h.buffer = target;
+  execute format($q$
+    insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
+    with ranges as (
+      select *
+      from (select greatest(max(recency_days), 1)::float8 as max_recency,
+                   least(max(frequency), 20)::int as frequency_buckets,
+                   greatest(percentile_cont(0.99) within group (order by monetary), 1)::float8 as top_monetary
+            from salesdash_internal.%1$I) stats
+      cross join lateral (values ('recency_days', 0::float8, max_recency, 20),
+                                 ('frequency', 1::float8, 1 + frequency_buckets::float8, frequency_buckets),
+                                 ('monetary', 0::float8, top_monetary, 20)) as r(metric, low, high, buckets)
+      where frequency_buckets is not null
+    ),
+    counted as (
+      select r.metric, least(greatest(width_bucket(v.value, r.low, r.high, r.buckets), 1), r.buckets) as bucket,
+             count(*) as customers
+      from salesdash_internal.%1$I c
+      cross join lateral (values ('recency_days', c.recency_days::float8),
+                                 ('frequency', c.frequency::float8),
+                                 ('monetary', c.monetary::float8)) as v(metric, value)
+      join ranges r on r.metric = v.metric
+      group by 1, 2
+    )
+    select $1, r.metric, g.bucket,
+           r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
+           r.low + (r.high - r.low) * g.bucket / r.buckets,
+           coalesce(c.customers, 0)
+    from ranges r
+    cross join lateral generate_series(1, r.buckets) as g(bucket)
+    left join counted c on c.metric = r.metric and c.bucket = g.bucket
+  $q$, target_table) using target;
+
+  delete from salesdash_internal.monthly_activity_buckets m where m.buffer = target;
+  insert into salesdash_internal.monthly_activity_buckets (buffer, month, orders, revenue, active_customers)
+  select target, month, sum(orders), sum(revenue), count(*)
+  from pg_temp.rfm_person_months
+  group by month;
+
+  select min(first_purchased_date), max(last_purchased_date) into first_purchase, last_purchase
+  from pg_temp.rfm_person_months;
+  steps := steps || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  -- Publish: from the next statement on, readers see the new buffer.
+  update salesdash_internal.rfm_publication
+     set buffer = target,
+         reference_date = reference,
+         as_of = refresh_rfm.as_of,
+         refreshed_at = now(),
+         customers = coalesce(customer_count, 0),
+         seconds = extract(epoch from clock_timestamp() - started),
+         first_purchase_date = first_purchase,
+         last_purchase_date = last_purchase;
+
+  -- BI tools' materialized view; CONCURRENTLY so their selects keep running meanwhile.
+  refresh materialized view concurrently salesdash.rfm_scores;
+  steps := steps || jsonb_build_object('step', 'publish', 'seconds', extract(epoch from clock_timestamp() - step_start));
+
+  update salesdash_internal.rfm_publication set seconds = extract(epoch from clock_timestamp() - started);
+  return jsonb_build_object(
+    'customers', coalesce(customer_count, 0),
+    'reference_date', reference,
+    'as_of', as_of,
+    'buffer', target,
+    'seconds', extract(epoch from clock_timestamp() - started),
+    'steps', steps);
+end
+$$;
+comment on function salesdash.refresh_rfm(date) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them atomically. Returns {customers, reference_date, seconds, steps}.';
+
+-- One page of the customer list in any offered order, read by position so page 5,000 costs what page 1
+-- does. Ascending pages count positions from the start; descending pages from the end. Ties are broken by
+-- customer_id (ascending, or descending when p_descending).
+create function salesdash.rfm_page(p_segment text, p_sort_by text, p_descending boolean, p_page integer, p_limit integer)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
+language plpgsql stable
+-- Runs as the owner so BI readers and the API need no rights on the internal buffers.
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  published char(1);
+  position_column text;
+  total bigint;
+  first_position bigint;
+  last_position bigint;
+begin
+  if p_sort_by is null or p_sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score') then
+    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  end if;
+  if p_page is null or p_page < 1 then
+    raise exception 'page must be 1 or more' using errcode = '22023';
+  end if;
+  if p_limit is null or p_limit < 1 then
+    raise exception 'limit must be 1 or more' using errcode = '22023';
+  end if;
+
+  select p.buffer into published from salesdash_internal.rfm_publication p;
+  select coalesce(sum(t.customers), 0) into total
+  from salesdash_internal.rfm_segment_totals t
+  where t.buffer = published and (p_segment is null or t.segment = p_segment);
+
+  if coalesce(p_descending, false) then
+    last_position := total - (p_page - 1)::bigint * p_limit;
+    first_position := last_position - p_limit + 1;
+  else
+    first_position := (p_page - 1)::bigint * p_limit + 1;
+    last_position := first_position + p_limit - 1;
+  end if;
+
+  position_column := case when p_segment is null then 'position_' else 'segment_position_' end || p_sort_by;
+  return query execute format(
+    'select customer_id, recency_days, frequency, monetary::float8, segment, overall_rfm_score
+     from salesdash_internal.%I
+     where %s %I between $1 and $2
+     order by %I %s',
+    'rfm_customers_' || published,
+    case when p_segment is null then '' else 'segment = $3 and' end,
+    position_column, position_column,
+    case when coalesce(p_descending, false) then 'desc' else 'asc' end)
+  using first_position, last_position, p_segment;
+end
+$$;
+comment on function salesdash.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page from 1, limit. Deep pages are as fast as the first.';
+
+-- The API may refresh and list; BI readers only read.
+grant execute on function salesdash.refresh_rfm(date) to salesdash_api;
+grant execute on function salesdash.rfm_page(text, text, boolean, integer, integer) to salesdash_api, salesdash_reader;
+
+-- migrate:down
+drop function salesdash.rfm_page(text, text, boolean, integer, integer);
+drop function salesdash.refresh_rfm(date);
+select salesdash_internal.drop_rfm_buffer_indexes('a');
+select salesdash_internal.drop_rfm_buffer_indexes('b');
+drop function salesdash_internal.drop_rfm_buffer_indexes(char);
+drop function salesdash_internal.create_rfm_buffer_indexes(char);
+drop function salesdash_internal.rfm_scoring_sql();

@@ -1,0 +1,126 @@
+import t from 'tap';
+import { testDatabase } from '../helpers/db.ts';
+import { loadHandFixture } from './fixture.ts';
+import { refreshRfm } from '../../server/rfm/refresh.ts';
+
+const columns = 'customer_id, last_purchased_date::text, recency_days, frequency, monetary::float8, recency_score, frequency_score, monetary_score, overall_rfm_score, segment, calculated_date::text';
+
+t.test('exact R/F/M per person on the hand fixture', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  const result = await refreshRfm(sql);
+  t.equal(result.customers, 3, 'dave (order without items) is not a customer');
+  t.equal(result.reference_date, '2024-03-10', 'reference = latest counted purchase');
+
+  const rows = await sql.unsafe(`select ${columns} from salesdash.rfm_scores order by customer_id`);
+  t.same(rows.map((r) => ({ ...r })), [
+    // two order-level ids, one person: 2 orders, 12 + 5 + 110 = 127
+    { customer_id: 'alice', last_purchased_date: '2024-03-01', recency_days: 9, frequency: 2, monetary: 127,
+      recency_score: 2, frequency_score: 4, monetary_score: 4, overall_rfm_score: 244, segment: 'At-Risk', calculated_date: '2024-03-10' },
+    // the canceled 999 order does not count
+    { customer_id: 'bob', last_purchased_date: '2024-02-01', recency_days: 38, frequency: 1, monetary: 55,
+      recency_score: 1, frequency_score: 1, monetary_score: 2, overall_rfm_score: 112, segment: 'Lost', calculated_date: '2024-03-10' },
+    { customer_id: 'carol', last_purchased_date: '2024-03-10', recency_days: 0, frequency: 1, monetary: 20,
+      recency_score: 4, frequency_score: 1, monetary_score: 1, overall_rfm_score: 411, segment: 'Promising', calculated_date: '2024-03-10' },
+  ]);
+});
+
+t.test('an as-of date in the middle ignores later purchases entirely', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  const result = await refreshRfm(sql, '2024-02-15');
+  t.equal(result.customers, 2, 'carol first bought after the as-of date');
+  t.equal(result.reference_date, '2024-02-15');
+  const rows = await sql`select customer_id, recency_days, frequency, monetary::float8 as monetary, calculated_date::text
+                         from salesdash.rfm_scores order by customer_id`;
+  t.same(rows.map((r) => ({ ...r })), [
+    { customer_id: 'alice', recency_days: 36, frequency: 1, monetary: 17, calculated_date: '2024-02-15' },
+    { customer_id: 'bob', recency_days: 14, frequency: 1, monetary: 55, calculated_date: '2024-02-15' },
+  ]);
+  const [status] = await sql`select reference_date::text, as_of::text, customers from salesdash.rfm_refresh_status`;
+  t.same({ ...status }, { reference_date: '2024-02-15', as_of: '2024-02-15', customers: 2 });
+
+  // A DBA's plain refresh keeps the as-of date of the last refresh_rfm().
+  await sql`refresh materialized view salesdash.rfm_scores`;
+  const [again] = await sql`select count(*)::int as n, max(calculated_date)::text as d from salesdash.rfm_scores`;
+  t.same({ ...again }, { n: 2, d: '2024-02-15' });
+});
+
+t.test('summaries, histograms, monthly activity and paging agree with the scores', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const summary = await sql`select segment, customers, revenue from salesdash.segment_summary where customers > 0 order by display_order`;
+  t.same(summary.map((r) => ({ ...r })), [
+    { segment: 'Promising', customers: 1, revenue: 20 },
+    { segment: 'At-Risk', customers: 1, revenue: 127 },
+    { segment: 'Lost', customers: 1, revenue: 55 },
+  ]);
+  const [segments] = await sql`select count(*)::int as n from salesdash.segment_summary`;
+  t.equal(segments!.n, 11, 'every segment of the rules is listed, empty ones with 0');
+
+  const monthly = await sql`select month::text, orders, revenue, active_customers from salesdash.monthly_activity`;
+  t.same(monthly.map((r) => ({ ...r })), [
+    { month: '2024-01-01', orders: 1, revenue: 17, active_customers: 1 },
+    { month: '2024-02-01', orders: 1, revenue: 55, active_customers: 1 },
+    { month: '2024-03-01', orders: 2, revenue: 130, active_customers: 2 },
+  ]);
+  const frequency = await sql`select bucket, lower_bound, upper_bound, customers from salesdash.rfm_histograms where metric = 'frequency'`;
+  t.same(frequency.map((r) => ({ ...r })), [
+    { bucket: 1, lower_bound: 1, upper_bound: 2, customers: 2 },
+    { bucket: 2, lower_bound: 2, upper_bound: 3, customers: 1 },
+  ]);
+  const [histogramTotals] = await sql`select count(distinct metric)::int as metrics, sum(customers)::int as customers from salesdash.rfm_histograms`;
+  t.same({ ...histogramTotals }, { metrics: 3, customers: 9 }, 'each metric counts every customer once');
+
+  const page = async (segment: string | null, sortBy: string, descending: boolean, pageNo: number, limit: number) =>
+    (await sql`select customer_id from salesdash.rfm_page(${segment}, ${sortBy}, ${descending}, ${pageNo}, ${limit})`).map((r) => r.customer_id);
+  t.same(await page(null, 'monetary', true, 1, 2), ['alice', 'bob']);
+  t.same(await page(null, 'monetary', true, 2, 2), ['carol']);
+  t.same(await page(null, 'monetary', false, 1, 2), ['carol', 'bob']);
+  t.same(await page(null, 'recency', false, 1, 10), ['carol', 'alice', 'bob']);
+  t.same(await page(null, 'frequency', true, 1, 10), ['alice', 'carol', 'bob'], 'ties broken by customer_id, descending');
+  t.same(await page(null, 'frequency', false, 1, 10), ['bob', 'carol', 'alice'], 'ties broken by customer_id, ascending');
+  t.same(await page('Lost', 'rfm_score', true, 1, 10), ['bob']);
+  t.same(await page('Champions', 'rfm_score', true, 1, 10), []);
+  t.same(await page(null, 'monetary', true, 5000, 100), [], 'a page past the end is empty');
+  await t.rejects(sql`select * from salesdash.rfm_page(null, 'price; drop table raw.orders', true, 1, 10)`, { code: '22023' });
+  await t.rejects(sql`select * from salesdash.rfm_page(null, 'monetary', true, 0, 10)`, { code: '22023' });
+});
+
+t.test('analyst cut points replace quintiles for one metric', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await sql`insert into salesdash.rfm_score_bounds (metric, score, bound) values ('monetary', 5, 100), ('monetary', 3, 50)`;
+  await refreshRfm(sql);
+  const rows = await sql`select customer_id, monetary_score, frequency_score from salesdash.rfm_scores order by customer_id`;
+  t.same(rows.map((r) => ({ ...r })), [
+    { customer_id: 'alice', monetary_score: 5, frequency_score: 4 },
+    { customer_id: 'bob', monetary_score: 3, frequency_score: 1 },
+    { customer_id: 'carol', monetary_score: 1, frequency_score: 1 },
+  ]);
+});
+
+t.test('segment rules must cover the 5 x 5 grid exactly once', async (t) => {
+  const { sql } = await testDatabase(t);
+  await t.rejects(sql`delete from salesdash.rfm_segment_rules where segment = 'Lost'`, { code: '23514' });
+  await t.rejects(sql`update salesdash.rfm_segment_rules set r_max = 5 where segment = 'Loyal'`, { code: '23514' });
+  // Merging two segments with two statements in one transaction is fine: the check runs at commit.
+  await sql.begin(async (tx) => {
+    await tx`delete from salesdash.rfm_segment_rules where segment = 'Promising'`;
+    await tx`update salesdash.rfm_segment_rules set r_min = 4 where segment = 'New Customers'`;
+  });
+  const [cells] = await sql`select count(*)::int as n from salesdash_internal.rfm_segment_grid where segment is not null and rules_covering = 1`;
+  t.equal(cells!.n, 25);
+});
+
+t.test('a refresh of unchanged data gives identical scores', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const before = await sql`select md5(string_agg(r::text, ',' order by customer_id)) as h from salesdash.rfm_scores r`;
+  await refreshRfm(sql);
+  await sql`refresh materialized view concurrently salesdash.rfm_scores`;
+  const after = await sql`select md5(string_agg(r::text, ',' order by customer_id)) as h from salesdash.rfm_scores r`;
+  t.equal(after[0]!.h, before[0]!.h);
+});
