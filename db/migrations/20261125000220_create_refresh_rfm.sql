@@ -6,48 +6,83 @@ create function salesdash_internal.rfm_scoring_sql() returns text
 language sql immutable as $body$
 select $sql$
 with per_customer as (
-  select customer_id,
+  select person_key,
          max(last_purchased_date)      as last_purchased_date,
          sum(orders)::int              as frequency,
          sum(revenue)::numeric(14, 2)  as monetary
   from pg_temp.rfm_person_months
-  group by customer_id
+  group by person_key
 ),
 with_recency as (
   select p.*, ($1::date - p.last_purchased_date) as recency_days
   from per_customer p
 ),
--- Tie-consistent quintiles: rank() gives every member of a tie group the position of its first member,
--- so equal values share a score; otherwise each score holds 20% of customers.
-quintiles as (
-  select w.*,
-         (1 + 5 * (rank() over (order by recency_days desc) - 1) / count(*) over ())::int as recency_quintile,
-         (1 + 5 * (rank() over (order by frequency)          - 1) / count(*) over ())::int as frequency_quintile,
-         (1 + 5 * (rank() over (order by monetary)           - 1) / count(*) over ())::int as monetary_quintile
-  from with_recency w
+-- Tie-consistent quintiles. A customer's quintile is 1 + floor(5 * below / n), where below is the number of
+-- customers with a strictly worse value: the NTILE bucket of the first member of its tie group, so equal
+-- values always share a score, and without ties each score holds 20%. Computed from each metric's value
+-- counts as four cut points (the least value reaching each fifth) instead of a sort of all customers.
+values_by_metric as (
+  select metric, value, count(*) as customers
+  from with_recency
+  cross join lateral (values ('recency_days', -recency_days::numeric),   -- fewer days is better
+                             ('frequency', frequency::numeric),
+                             ('monetary', monetary)) as v(metric, value)
+  group by metric, value
 ),
-custom_bounds as (
-  select bool_or(metric = 'recency_days') as for_recency,
-         bool_or(metric = 'frequency')    as for_frequency,
-         bool_or(metric = 'monetary')     as for_monetary
-  from salesdash.rfm_score_bounds
+worse_counts as (
+  select metric, value,
+         sum(customers) over (partition by metric order by value) - customers as below,
+         sum(customers) over (partition by metric) as n
+  from values_by_metric
+),
+quintile_cuts as (
+  select metric,
+         min(value) filter (where 5 * below >= 1 * n) as cut_2,
+         min(value) filter (where 5 * below >= 2 * n) as cut_3,
+         min(value) filter (where 5 * below >= 3 * n) as cut_4,
+         min(value) filter (where 5 * below >= 4 * n) as cut_5
+  from worse_counts
+  group by metric
+),
+-- Analyst cut points from rfm_score_bounds replace the quintile cuts of their metric (recency bounds are
+-- upper limits on days, so they are negated like the values).
+analyst_cuts as (
+  select metric,
+         max(bound) filter (where score = 2) as cut_2, max(bound) filter (where score = 3) as cut_3,
+         max(bound) filter (where score = 4) as cut_4, max(bound) filter (where score = 5) as cut_5
+  from (select metric, score, case when metric = 'recency_days' then -bound else bound end as bound
+        from salesdash.rfm_score_bounds) b
+  group by metric
+),
+cuts as (
+  select q.metric,
+         case when a.metric is null then q.cut_2 else a.cut_2 end as cut_2,
+         case when a.metric is null then q.cut_3 else a.cut_3 end as cut_3,
+         case when a.metric is null then q.cut_4 else a.cut_4 end as cut_4,
+         case when a.metric is null then q.cut_5 else a.cut_5 end as cut_5
+  from quintile_cuts q
+  left join analyst_cuts a on a.metric = q.metric
+),
+cuts_wide as (
+  select max(cut_2) filter (where metric = 'recency_days') as r2, max(cut_3) filter (where metric = 'recency_days') as r3,
+         max(cut_4) filter (where metric = 'recency_days') as r4, max(cut_5) filter (where metric = 'recency_days') as r5,
+         max(cut_2) filter (where metric = 'frequency') as f2, max(cut_3) filter (where metric = 'frequency') as f3,
+         max(cut_4) filter (where metric = 'frequency') as f4, max(cut_5) filter (where metric = 'frequency') as f5,
+         max(cut_2) filter (where metric = 'monetary') as m2, max(cut_3) filter (where metric = 'monetary') as m3,
+         max(cut_4) filter (where metric = 'monetary') as m4, max(cut_5) filter (where metric = 'monetary') as m5
+  from cuts
 ),
 scored as (
-  select q.customer_id, q.last_purchased_date, q.recency_days, q.frequency, q.monetary,
-         case when b.for_recency then coalesce(
-                (select max(sb.score) from salesdash.rfm_score_bounds sb
-                 where sb.metric = 'recency_days' and q.recency_days <= sb.bound), 1)
-              else q.recency_quintile end::int as recency_score,
-         case when b.for_frequency then coalesce(
-                (select max(sb.score) from salesdash.rfm_score_bounds sb
-                 where sb.metric = 'frequency' and q.frequency >= sb.bound), 1)
-              else q.frequency_quintile end::int as frequency_score,
-         case when b.for_monetary then coalesce(
-                (select max(sb.score) from salesdash.rfm_score_bounds sb
-                 where sb.metric = 'monetary' and q.monetary >= sb.bound), 1)
-              else q.monetary_quintile end::int as monetary_score
-  from quintiles q
-  cross join custom_bounds b
+  -- The score is the highest level whose cut the value reaches (a missing cut is never reached).
+  select w.*,
+         case when -w.recency_days >= c.r5 then 5 when -w.recency_days >= c.r4 then 4
+              when -w.recency_days >= c.r3 then 3 when -w.recency_days >= c.r2 then 2 else 1 end as recency_score,
+         case when w.frequency >= c.f5 then 5 when w.frequency >= c.f4 then 4
+              when w.frequency >= c.f3 then 3 when w.frequency >= c.f2 then 2 else 1 end as frequency_score,
+         case when w.monetary >= c.m5 then 5 when w.monetary >= c.m4 then 4
+              when w.monetary >= c.m3 then 3 when w.monetary >= c.m2 then 2 else 1 end as monetary_score
+  from with_recency w
+  cross join cuts_wide c
 ),
 segmented as (
   select s.*,
@@ -57,19 +92,21 @@ segmented as (
   join salesdash_internal.rfm_segment_grid g
     on g.recency_score = s.recency_score and g.frequency_score = s.frequency_score
 ),
+-- Positions for the API's pages; person_key follows customer_id byte order, so it breaks ties by id.
 final as (
-  select customer_id, last_purchased_date, recency_days, frequency, monetary,
-         recency_score, frequency_score, monetary_score, overall_rfm_score, segment,
+  select p.customer_id, s.last_purchased_date, s.recency_days, s.frequency, s.monetary,
+         s.recency_score, s.frequency_score, s.monetary_score, s.overall_rfm_score, s.segment,
          $1::date as calculated_date,
-         row_number() over (order by recency_days, customer_id)::int      as position_recency,
-         row_number() over (order by frequency, customer_id)::int         as position_frequency,
-         row_number() over (order by monetary, customer_id)::int          as position_monetary,
-         row_number() over (order by overall_rfm_score, customer_id)::int as position_rfm_score,
-         row_number() over (partition by segment order by recency_days, customer_id)::int      as segment_position_recency,
-         row_number() over (partition by segment order by frequency, customer_id)::int         as segment_position_frequency,
-         row_number() over (partition by segment order by monetary, customer_id)::int          as segment_position_monetary,
-         row_number() over (partition by segment order by overall_rfm_score, customer_id)::int as segment_position_rfm_score
-  from segmented
+         row_number() over (order by s.recency_days, s.person_key)::int      as position_recency,
+         row_number() over (order by s.frequency, s.person_key)::int         as position_frequency,
+         row_number() over (order by s.monetary, s.person_key)::int          as position_monetary,
+         row_number() over (order by s.overall_rfm_score, s.person_key)::int as position_rfm_score,
+         row_number() over (partition by s.segment order by s.recency_days, s.person_key)::int      as segment_position_recency,
+         row_number() over (partition by s.segment order by s.frequency, s.person_key)::int         as segment_position_frequency,
+         row_number() over (partition by s.segment order by s.monetary, s.person_key)::int          as segment_position_monetary,
+         row_number() over (partition by s.segment order by s.overall_rfm_score, s.person_key)::int as segment_position_rfm_score
+  from segmented s
+  join salesdash_internal.people p on p.person_key = s.person_key
 )
 select * from final
 $sql$
@@ -112,9 +149,10 @@ select salesdash_internal.create_rfm_buffer_indexes('b');
 
 -- Recomputes every RFM figure from the orders (ignoring purchases after as_of when given) and publishes
 -- them at once. Returns what it did: customers, reference date, seconds and each step's seconds.
--- Two refreshes never interleave (advisory lock: the second waits). Readers are never blocked: the work
--- happens in the unpublished buffer, and rfm_scores is refreshed CONCURRENTLY.
-create function salesdash.refresh_rfm(as_of date default null) returns jsonb
+-- Two refreshes never interleave (advisory lock: the second waits). API readers are never blocked: the work
+-- happens in the unpublished buffer. BI readers of rfm_scores wait for its plain refresh (about a second at
+-- a million customers) unless refresh_concurrently => true.
+create function salesdash.refresh_rfm(as_of date default null, refresh_concurrently boolean default false) returns jsonb
 language plpgsql
 -- Runs as the owner so the API role may refresh without write rights of its own.
 security definer
@@ -140,16 +178,21 @@ begin
 
   update salesdash_internal.rfm_settings set as_of = refresh_rfm.as_of;
 
-  -- One pass over orders and items: per person and month, so both RFM and monthly activity come from it.
-  drop table if exists pg_temp.rfm_person_months;
+  -- The compact order facts are rebuilt first when the raw data changed since the last rebuild.
+  if salesdash_internal.rebuild_order_facts_if_stale() then
+    steps := steps || jsonb_build_object('step', 'rebuild order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
+    step_start := clock_timestamp();
+  end if;
+
+  -- One pass over the orders: per person and month, so both RFM and monthly activity come from it.
   create temp table rfm_person_months on commit drop as
-  select customer_id,
+  select person_key,
          date_trunc('month', purchased_at)::date as month,
          min(purchased_at)::date as first_purchased_date,
          max(purchased_at)::date as last_purchased_date,
          count(*)::int           as orders,
          sum(amount)             as revenue
-  from salesdash_internal.counted_orders
+  from salesdash_internal.order_facts
   where refresh_rfm.as_of is null or purchased_at < refresh_rfm.as_of + 1
   group by 1, 2;
   analyze pg_temp.rfm_person_months;
@@ -238,8 +281,14 @@ begin
          first_purchase_date = first_purchase,
          last_purchase_date = last_purchase;
 
-  -- BI tools' materialized view; CONCURRENTLY so their selects keep running meanwhile.
-  refresh materialized view concurrently salesdash.rfm_scores;
+  -- BI tools' materialized view. A plain refresh copies the published rows in about a second and makes BI
+  -- selects on rfm_scores wait that long; CONCURRENTLY never makes them wait but diffs every row (several
+  -- times slower once the reference date moved). The API never reads rfm_scores either way.
+  if refresh_concurrently then
+    refresh materialized view concurrently salesdash.rfm_scores;
+  else
+    refresh materialized view salesdash.rfm_scores;
+  end if;
   steps := steps || jsonb_build_object('step', 'publish', 'seconds', extract(epoch from clock_timestamp() - step_start));
 
   update salesdash_internal.rfm_publication set seconds = extract(epoch from clock_timestamp() - started);
@@ -252,7 +301,7 @@ begin
     'steps', steps);
 end
 $$;
-comment on function salesdash.refresh_rfm(date) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them atomically. Returns {customers, reference_date, seconds, steps}.';
+comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them atomically. refresh_concurrently => true refreshes rfm_scores without ever blocking BI readers (slower). Returns {customers, reference_date, seconds, steps}.';
 
 -- One page of the customer list in any offered order, read by position so page 5,000 costs what page 1
 -- does. Ascending pages count positions from the start; descending pages from the end. Ties are broken by
@@ -310,12 +359,12 @@ $$;
 comment on function salesdash.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page from 1, limit. Deep pages are as fast as the first.';
 
 -- The API may refresh and list; BI readers only read.
-grant execute on function salesdash.refresh_rfm(date) to salesdash_api;
+grant execute on function salesdash.refresh_rfm(date, boolean) to salesdash_api;
 grant execute on function salesdash.rfm_page(text, text, boolean, integer, integer) to salesdash_api, salesdash_reader;
 
 -- migrate:down
 drop function salesdash.rfm_page(text, text, boolean, integer, integer);
-drop function salesdash.refresh_rfm(date);
+drop function salesdash.refresh_rfm(date, boolean);
 select salesdash_internal.drop_rfm_buffer_indexes('a');
 select salesdash_internal.drop_rfm_buffer_indexes('b');
 drop function salesdash_internal.drop_rfm_buffer_indexes(char);
