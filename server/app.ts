@@ -9,6 +9,7 @@ import type { Sql } from './db/connection.ts';
 import { webDistDir } from './paths.ts';
 import { checkQueryShape, errorHandler, MAX_ID_LENGTH } from './http/errors.ts';
 import { dataVersionHook } from './http/caching.ts';
+import { requestDeadlineMs } from './http/deadline.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { modelRoutes } from './routes/model.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -22,6 +23,8 @@ export interface AppOptions {
   corsOrigin?: string;
   /** Folder of the built dashboard; served at / when it exists. */
   webDir?: string;
+  /** Budget for one request's database work in ms (default SALESDASH_API_DEADLINE_MS or 1000). */
+  deadlineMs?: number;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -41,6 +44,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_request, reply) => {
     void reply.code(404).send({ error: 'Not found' });
+  });
+  const deadlineMs = options.deadlineMs ?? requestDeadlineMs();
+  app.addHook('onRequest', async (request) => {
+    request.databaseDeadline = Date.now() + deadlineMs;
   });
   app.addHook('preValidation', checkQueryShape);
   app.addHook('preHandler', dataVersionHook(options.sql));

@@ -17,7 +17,7 @@ export interface ApiPoolOptions {
 export function connectApiPool(url: string, options: ApiPoolOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? Number(process.env.SALESDASH_API_POOL ?? 10),
-    connect_timeout: options.connectTimeout ?? 2,
+    connect_timeout: options.connectTimeout ?? 1,
     idle_timeout: 60,
     onnotice: () => {},
     connection: {

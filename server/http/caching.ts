@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Sql } from '../db/connection.ts';
 import { dataVersion } from '../queries/data-version.ts';
+import { inTime } from './deadline.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,7 +33,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 export function dataVersionHook(sql: Sql): preHandlerAsyncHookHandler {
   return async function answerNotModified(request: FastifyRequest, reply: FastifyReply) {
     if (!request.routeOptions.config.cacheable) return;
-    const version = await dataVersion(sql);
+    const version = await inTime(request, dataVersion(sql));
     const etag = etagFor(version);
     request.dataVersion = version;
     // no-cache: the browser keeps the body but asks every time, so a refresh shows up at once.

@@ -1,6 +1,7 @@
 // One error shape everywhere: {"error": "<one line>"}. Client mistakes name the parameter; anything else
 // is a 500 whose details go to the log only, so no stack, SQL text or server internals ever reach a body.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DeadlineExceeded } from './deadline.ts';
 
 export const MAX_LIMIT = 1000;
 /** rfm_page computes (page - 1) * limit as a PostgreSQL int; this keeps that below 2^31 for any limit. */
@@ -77,7 +78,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     reply.code(status === 404 ? 404 : 400).send({ error: oneLine(error.message) });
     return;
   }
-  request.log.error({ err: error }, 'request failed');
+  request.log.error({ err: error }, error instanceof DeadlineExceeded ? 'database too slow or unreachable' : 'request failed');
   reply.code(500).send({ error: 'Internal server error' });
 }
 

@@ -2,6 +2,10 @@
 // million rows never sit in Node's memory. COPY cannot take bind parameters, so the filter travels as a
 // transaction-local setting (set_config with a bound value) that the COPY's query reads back; the sort
 // column is an identifier from the allow-list. No user text ever becomes SQL.
+//
+// The COPY runs inside sql.begin() rather than on a sql.reserve()d connection: when PostgreSQL goes away
+// mid-export, postgres.js fails a transaction cleanly, whereas releasing a reserved connection that has
+// already closed puts the dead connection back into the pool and later queries hang on it.
 import { PassThrough, type Readable } from 'node:stream';
 import type { Sql } from '../db/connection.ts';
 import type { RfmFilters } from './rfm-page.ts';
@@ -11,69 +15,63 @@ export interface RfmExport {
   csv: Readable;
   /** The refresh's reference date, null before the first refresh. */
   referenceDate: string | null;
-  /** Stop early (the client went away): cancels COPY and gives the connection back. */
+  /** Stop early (the client went away): cancels COPY, which ends the transaction and frees the connection. */
   abort(): void;
 }
 
-export async function rfmExport(sql: Sql, filters: RfmFilters): Promise<RfmExport> {
-  // A connection of our own: the setting and the COPY must run on the same session.
-  const reserved = await sql.reserve();
-  let released = false;
-  const release = async () => {
-    if (released) return;
-    released = true;
-    // Ends the read-only transaction (and with it the transaction-local settings) before the connection
-    // goes back to the pool; a broken connection is discarded by postgres.js anyway.
-    await reserved.unsafe('rollback').catch(() => {});
-    reserved.release();
-  };
+export function rfmExport(sql: Sql, filters: RfmFilters, onLateError?: (error: unknown) => void): Promise<RfmExport> {
+  return new Promise<RfmExport>((resolve, reject) => {
+    let started = false;
+    const transaction = sql.begin('isolation level repeatable read read only', async (tx) => {
+      // One snapshot for the file name's date and the rows.
+      const [info] = await tx<{ pid: number; reference_date: string | null }[]>`
+        select pg_backend_pid() as pid,
+               (select to_char(reference_date, 'YYYY-MM-DD') from salesdash.rfm_refresh_status) as reference_date,
+               set_config('salesdash.export_segment', ${filters.segment ?? ''}, true),
+               -- A million rows take seconds, longer than the API's per-statement limit for page queries.
+               set_config('statement_timeout', '5min', true)`;
+      const direction = filters.descending ? tx`desc` : tx`asc`;
+      const copy = await tx`
+        copy (
+          select customer_id, recency, frequency, monetary, segment, rfm_score
+          from salesdash.rfm_list
+          where current_setting('salesdash.export_segment') = ''
+             or segment = current_setting('salesdash.export_segment')
+          order by ${tx(filters.sortBy)} ${direction}, customer_id ${direction}
+        ) to stdout with (format csv, header)`.readable();
 
-  try {
-    // One snapshot for the file name's date and the rows.
-    await reserved.unsafe('begin isolation level repeatable read read only');
-    const [info] = await reserved<{ pid: number; reference_date: string | null }[]>`
-      select pg_backend_pid() as pid,
-             (select to_char(reference_date, 'YYYY-MM-DD') from salesdash.rfm_refresh_status) as reference_date,
-             set_config('salesdash.export_segment', ${filters.segment ?? ''}, true),
-             -- A million rows take seconds, longer than the API's per-statement limit for page queries.
-             set_config('statement_timeout', '5min', true)`;
-    const direction = filters.descending ? reserved`desc` : reserved`asc`;
-    const copy = await reserved`
-      copy (
-        select customer_id, recency, frequency, monetary, segment, rfm_score
-        from salesdash.rfm_list
-        where current_setting('salesdash.export_segment') = ''
-           or segment = current_setting('salesdash.export_segment')
-        order by ${reserved(filters.sortBy)} ${direction}, customer_id ${direction}
-      ) to stdout with (format csv, header)`.readable();
+      // Our own stream in front of postgres.js's: destroying the COPY stream itself would leave its socket
+      // paused and the connection stuck, so on abort we cancel the statement and drain instead.
+      const csv = new PassThrough();
+      let aborted = false;
+      copy.on('data', (chunk: Buffer) => {
+        if (aborted) return;
+        if (!csv.write(chunk)) copy.pause();
+      });
+      csv.on('drain', () => copy.resume());
+      copy.once('end', () => csv.end());
+      copy.once('error', (error) => {
+        if (!aborted) csv.destroy(error);
+      });
+      const finished = new Promise<void>((done) => copy.once('close', done));
 
-    // Our own stream in front of postgres.js's: destroying the COPY stream itself would leave its socket
-    // paused and the pooled connection stuck, so on abort we cancel the statement and drain instead.
-    const csv = new PassThrough();
-    let aborted = false;
-    copy.on('data', (chunk: Buffer) => {
-      if (aborted) return;
-      if (!csv.write(chunk)) copy.pause();
+      started = true;
+      resolve({
+        csv,
+        referenceDate: info?.reference_date ?? null,
+        abort() {
+          if (aborted) return;
+          aborted = true;
+          copy.resume();
+          void sql`select pg_cancel_backend(${info!.pid})`.catch(() => {});
+        },
+      });
+      // The transaction (and its connection) stays open until COPY has sent its last row or failed.
+      await finished;
     });
-    csv.on('drain', () => copy.resume());
-    copy.once('end', () => csv.end());
-    copy.once('error', (error) => {
-      if (!aborted) csv.destroy(error);
+    transaction.catch((error: unknown) => {
+      if (!started) reject(error);
+      else onLateError?.(error);
     });
-    copy.once('close', () => void release());
-
-    return {
-      csv,
-      referenceDate: info?.reference_date ?? null,
-      abort() {
-        if (aborted || released) return;
-        aborted = true;
-        copy.resume();
-        void sql`select pg_cancel_backend(${info!.pid})`.catch(() => {});
-      },
-    };
-  } catch (error) {
-    await release();
-    throw error;
-  }
+  });
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Sql } from '../db/connection.ts';
 import { health } from '../queries/health.ts';
+import { inTime } from '../http/deadline.ts';
 
 const healthBody = {
   type: 'object',
@@ -25,7 +26,7 @@ export async function healthRoutes(app: FastifyInstance, { sql }: { sql: Sql }):
     },
     async (request, reply) => {
       try {
-        const { database, model } = await health(sql);
+        const { database, model } = await inTime(request, health(sql));
         return { status: 'ok', database, model };
       } catch (error) {
         request.log.warn({ err: error }, 'health check: database unreachable');

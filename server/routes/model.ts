@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Sql } from '../db/connection.ts';
 import { Unavailable } from '../http/errors.ts';
 import { modelMetrics } from '../queries/model-metrics.ts';
+import { inTime } from '../http/deadline.ts';
 import { errorResponses, notModifiedResponse, unavailableResponse } from './schemas.ts';
 
 const rates = {
@@ -73,8 +74,8 @@ export async function modelRoutes(app: FastifyInstance, { sql }: { sql: Sql }): 
         },
       },
     },
-    async () => {
-      const metrics = await modelMetrics(sql);
+    async (request) => {
+      const metrics = await inTime(request, modelMetrics(sql));
       if (!metrics) throw new Unavailable('Model unavailable');
       return metrics;
     },
