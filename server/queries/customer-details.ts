@@ -38,12 +38,14 @@ export async function customerDetails(sql: Sql, id: string): Promise<CustomerDet
       order by o.order_purchase_timestamp desc nulls last
       limit 1
     ),
+    -- The published buffer, not the rfm_scores materialized view: refresh_rfm() refreshes that view with
+    -- an exclusive lock, and a profile must not wait for a refresh.
     rfm as (
       select jsonb_build_object(
         'recency', s.recency_days::int, 'frequency', s.frequency::int, 'monetary', s.monetary::float8,
         'segment', s.segment, 'recency_score', s.recency_score::int, 'frequency_score', s.frequency_score::int,
         'monetary_score', s.monetary_score::int, 'rfm_score', s.overall_rfm_score::int) as rfm
-      from person p join salesdash.rfm_scores s on s.customer_id = p.person_id
+      from person p join salesdash_internal.rfm_customers_published s on s.customer_id = p.person_id
     ),
     prediction as (
       select jsonb_build_object(

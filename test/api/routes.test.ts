@@ -203,3 +203,20 @@ t.test('unknown routes answer 404 JSON', async (t) => {
     t.same(res.json(), { error: 'Not found' }, url);
   }
 });
+
+t.test('no route waits for a refresh of the rfm_scores materialized view (exclusive lock held)', async (t) => {
+  const { app, sql } = await testApi(t);
+  // refresh_rfm() refreshes rfm_scores with an ACCESS EXCLUSIVE lock; hold one the same way.
+  const locker = await sql.reserve();
+  await locker.unsafe('begin');
+  await locker.unsafe('lock table salesdash.rfm_scores in access exclusive mode');
+  try {
+    for (const url of ['/api/customers/segments', '/api/customers/rfm?limit=3', '/api/customers/rfm.csv', '/api/customers/p01/details']) {
+      const res = await app.inject(url);
+      t.equal(res.statusCode, 200, url);
+    }
+  } finally {
+    await locker.unsafe('rollback');
+    locker.release();
+  }
+});
