@@ -206,10 +206,11 @@ t.test('unknown routes answer 404 JSON', async (t) => {
 
 t.test('no route waits for a refresh of the rfm_scores materialized view (exclusive lock held)', async (t) => {
   const { app, sql } = await testApi(t);
-  // refresh_rfm() refreshes rfm_scores with an ACCESS EXCLUSIVE lock; hold one the same way.
+  // refresh_rfm() refreshes rfm_scores, which takes an ACCESS EXCLUSIVE lock until it commits; do the
+  // same in a transaction that stays open while the requests run.
   const locker = await sql.reserve();
   await locker.unsafe('begin');
-  await locker.unsafe('lock table salesdash.rfm_scores in access exclusive mode');
+  await locker.unsafe('refresh materialized view salesdash.rfm_scores');
   try {
     for (const url of ['/api/customers/segments', '/api/customers/rfm?limit=3', '/api/customers/rfm.csv', '/api/customers/p01/details']) {
       const res = await app.inject(url);
