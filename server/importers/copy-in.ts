@@ -54,6 +54,24 @@ export async function copyLines(
   lines: AsyncIterable<string> | Iterable<string>,
 ): Promise<void> {
   const options = target.freeze ? sql`with (freeze)` : sql``;
-  const writable = await sql`copy ${sql(target.table)} (${sql(target.columns as string[])}) from stdin ${options}`.writable();
-  await pipeline(Readable.from(inChunks(lines), { objectMode: false }), writable);
+  const query = sql`copy ${sql(target.table)} (${sql(target.columns as string[])}) from stdin ${options}`;
+  const writable = await query.writable();
+  // postgres.js (3.4.x) resolves the query with the stream and forgets the stream once it has ended; an error
+  // PostgreSQL reports after that (a duplicate key found while finishing the COPY, say) then goes to the
+  // already-settled query promise and the stream never finishes, so the caller would wait forever. Catching
+  // that rejection here turns it into a failure of this copy. (The CopyFail that destroying the stream sends
+  // afterwards is ignored by PostgreSQL outside copy mode.)
+  const serverError = new Promise<never>((_, reject) => {
+    (query as unknown as { reject: (error: Error) => void }).reject = reject;
+  });
+  // When the input fails first (a validation error), PostgreSQL's answer to the aborted COPY lands here later.
+  serverError.catch(() => {});
+  const source = Readable.from(inChunks(lines), { objectMode: false });
+  try {
+    await Promise.race([pipeline(source, writable), serverError]);
+  } catch (error) {
+    source.destroy();
+    if (!writable.destroyed) writable.destroy(error as Error);
+    throw error;
+  }
 }
