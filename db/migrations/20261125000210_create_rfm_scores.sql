@@ -26,11 +26,11 @@ create table salesdash_internal.rfm_publication (
 insert into salesdash_internal.rfm_publication (buffer) values ('a');
 comment on table salesdash_internal.rfm_publication is 'Which RFM buffer (a/b) readers see, and facts of the refresh that filled it.';
 
--- One row per customer per buffer: the specification's columns plus the 1-based positions of the row in
--- each sort order the API offers (ties broken by customer_id), overall and within its segment, so that any
--- page, however deep, is an index range lookup instead of an OFFSET scan.
+-- One row per customer per buffer: the specification's columns plus person_key (integer, in customer_id
+-- byte order), which breaks ties in every sort order the API offers.
 create table salesdash_internal.rfm_customers_a (
   customer_id          text not null,
+  person_key           integer not null,
   last_purchased_date  date not null,
   recency_days         integer not null,
   frequency            integer not null,
@@ -40,15 +40,7 @@ create table salesdash_internal.rfm_customers_a (
   monetary_score       integer not null,
   overall_rfm_score    integer not null,
   segment              text not null,
-  calculated_date      date not null,
-  position_recency          integer not null,
-  position_frequency        integer not null,
-  position_monetary         integer not null,
-  position_rfm_score        integer not null,
-  segment_position_recency  integer not null,
-  segment_position_frequency integer not null,
-  segment_position_monetary integer not null,
-  segment_position_rfm_score integer not null
+  calculated_date      date not null
 );
 create table salesdash_internal.rfm_customers_b (like salesdash_internal.rfm_customers_a);
 
@@ -63,6 +55,18 @@ create table salesdash_internal.rfm_segment_totals (
   avg_monetary     float8,
   primary key (buffer, segment)
 );
+-- Every 128th row of each sort order (overall and within each segment; segment '' = all), so any page,
+-- however deep, starts from the nearest anchor and skips at most 127 rows along an index.
+create table salesdash_internal.rfm_page_anchors (
+  buffer     char(1) not null,
+  sort_key   text not null,
+  segment    text not null,
+  position   integer not null,
+  sort_value numeric not null,
+  person_key integer not null,
+  primary key (buffer, sort_key, segment, position)
+);
+
 create table salesdash_internal.rfm_histogram_buckets (
   buffer      char(1) not null,
   metric      text not null,
@@ -176,6 +180,7 @@ drop materialized view salesdash.rfm_scores;
 drop view salesdash_internal.rfm_customers_published;
 drop table salesdash_internal.monthly_activity_buckets;
 drop table salesdash_internal.rfm_histogram_buckets;
+drop table salesdash_internal.rfm_page_anchors;
 drop table salesdash_internal.rfm_segment_totals;
 drop table salesdash_internal.rfm_customers_b;
 drop table salesdash_internal.rfm_customers_a;

@@ -2,6 +2,19 @@
 -- The scoring query, kept in one place: from per-person, per-month purchase aggregates (a temp table the
 -- refresh fills first) to the published row with scores, segment and the API's sort positions.
 -- Used with EXECUTE because the target buffer table changes (a or b); the text itself is constant.
+-- 1 + the number of cuts the value reaches: quintile cuts are exceeded (value > cut), analyst bounds are
+-- met (value >= bound). A null cut (not enough customers, or no analyst bound for that score) is never reached.
+create function salesdash_internal.score_against_cuts(value numeric, inclusive boolean, cut_2 numeric, cut_3 numeric, cut_4 numeric, cut_5 numeric)
+returns integer
+language sql immutable parallel safe as $$
+  select case
+    when coalesce(inclusive, false) then
+      case when value >= cut_5 then 5 when value >= cut_4 then 4 when value >= cut_3 then 3 when value >= cut_2 then 2 else 1 end
+    else
+      1 + (value > cut_2 is true)::int + (value > cut_3 is true)::int + (value > cut_4 is true)::int + (value > cut_5 is true)::int
+  end
+$$;
+
 create function salesdash_internal.rfm_scoring_sql() returns text
 language sql immutable as $body$
 select $sql$
@@ -19,33 +32,28 @@ with_recency as (
 ),
 -- Tie-consistent quintiles. A customer's quintile is 1 + floor(5 * below / n), where below is the number of
 -- customers with a strictly worse value: the NTILE bucket of the first member of its tie group, so equal
--- values always share a score, and without ties each score holds 20%. Computed from each metric's value
--- counts as four cut points (the least value reaching each fifth) instead of a sort of all customers.
-values_by_metric as (
-  select metric, value, count(*) as customers
+-- values always share a score, and without ties each score holds 20%. With the n values sorted ascending
+-- (a[1..n], worse first), below >= k*n/5 exactly when the value exceeds a[ceil(k*n/5)], so four order
+-- statistics per metric decide every score: "cut_k+1" below is a[ceil(k*n/5)] and a score needs value > cut.
+sorted_values as (
+  select count(*) as n,
+         array_agg(-recency_days order by -recency_days) as recency,   -- fewer days is better
+         array_agg(frequency order by frequency)         as frequency,
+         array_agg(monetary order by monetary)           as monetary
   from with_recency
-  cross join lateral (values ('recency_days', -recency_days::numeric),   -- fewer days is better
-                             ('frequency', frequency::numeric),
-                             ('monetary', monetary)) as v(metric, value)
-  group by metric, value
-),
-worse_counts as (
-  select metric, value,
-         sum(customers) over (partition by metric order by value) - customers as below,
-         sum(customers) over (partition by metric) as n
-  from values_by_metric
 ),
 quintile_cuts as (
-  select metric,
-         min(value) filter (where 5 * below >= 1 * n) as cut_2,
-         min(value) filter (where 5 * below >= 2 * n) as cut_3,
-         min(value) filter (where 5 * below >= 3 * n) as cut_4,
-         min(value) filter (where 5 * below >= 4 * n) as cut_5
-  from worse_counts
-  group by metric
+  select m.metric,
+         case m.metric when 'recency_days' then v.recency[(1 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(1 * n + 4) / 5] else v.monetary[(1 * n + 4) / 5] end as cut_2,
+         case m.metric when 'recency_days' then v.recency[(2 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(2 * n + 4) / 5] else v.monetary[(2 * n + 4) / 5] end as cut_3,
+         case m.metric when 'recency_days' then v.recency[(3 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(3 * n + 4) / 5] else v.monetary[(3 * n + 4) / 5] end as cut_4,
+         case m.metric when 'recency_days' then v.recency[(4 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(4 * n + 4) / 5] else v.monetary[(4 * n + 4) / 5] end as cut_5
+  from sorted_values v
+  cross join (values ('recency_days'), ('frequency'), ('monetary')) as m(metric)
 ),
--- Analyst cut points from rfm_score_bounds replace the quintile cuts of their metric (recency bounds are
--- upper limits on days, so they are negated like the values).
+-- Analyst cut points from rfm_score_bounds replace the quintile cuts of their metric. An analyst bound is
+-- reached by value >= bound (recency: days <= bound, negated like the values), a quintile cut by
+-- value > cut; the flag says which comparison applies.
 analyst_cuts as (
   select metric,
          max(bound) filter (where score = 2) as cut_2, max(bound) filter (where score = 3) as cut_3,
@@ -55,7 +63,7 @@ analyst_cuts as (
   group by metric
 ),
 cuts as (
-  select q.metric,
+  select q.metric, a.metric is not null as inclusive,
          case when a.metric is null then q.cut_2 else a.cut_2 end as cut_2,
          case when a.metric is null then q.cut_3 else a.cut_3 end as cut_3,
          case when a.metric is null then q.cut_4 else a.cut_4 end as cut_4,
@@ -64,7 +72,10 @@ cuts as (
   left join analyst_cuts a on a.metric = q.metric
 ),
 cuts_wide as (
-  select max(cut_2) filter (where metric = 'recency_days') as r2, max(cut_3) filter (where metric = 'recency_days') as r3,
+  select bool_or(inclusive) filter (where metric = 'recency_days') as r_inclusive,
+         bool_or(inclusive) filter (where metric = 'frequency') as f_inclusive,
+         bool_or(inclusive) filter (where metric = 'monetary') as m_inclusive,
+         max(cut_2) filter (where metric = 'recency_days') as r2, max(cut_3) filter (where metric = 'recency_days') as r3,
          max(cut_4) filter (where metric = 'recency_days') as r4, max(cut_5) filter (where metric = 'recency_days') as r5,
          max(cut_2) filter (where metric = 'frequency') as f2, max(cut_3) filter (where metric = 'frequency') as f3,
          max(cut_4) filter (where metric = 'frequency') as f4, max(cut_5) filter (where metric = 'frequency') as f5,
@@ -75,12 +86,9 @@ cuts_wide as (
 scored as (
   -- The score is the highest level whose cut the value reaches (a missing cut is never reached).
   select w.*,
-         case when -w.recency_days >= c.r5 then 5 when -w.recency_days >= c.r4 then 4
-              when -w.recency_days >= c.r3 then 3 when -w.recency_days >= c.r2 then 2 else 1 end as recency_score,
-         case when w.frequency >= c.f5 then 5 when w.frequency >= c.f4 then 4
-              when w.frequency >= c.f3 then 3 when w.frequency >= c.f2 then 2 else 1 end as frequency_score,
-         case when w.monetary >= c.m5 then 5 when w.monetary >= c.m4 then 4
-              when w.monetary >= c.m3 then 3 when w.monetary >= c.m2 then 2 else 1 end as monetary_score
+         salesdash_internal.score_against_cuts(-w.recency_days, c.r_inclusive, c.r2, c.r3, c.r4, c.r5) as recency_score,
+         salesdash_internal.score_against_cuts(w.frequency, c.f_inclusive, c.f2, c.f3, c.f4, c.f5) as frequency_score,
+         salesdash_internal.score_against_cuts(w.monetary, c.m_inclusive, c.m2, c.m3, c.m4, c.m5) as monetary_score
   from with_recency w
   cross join cuts_wide c
 ),
@@ -92,19 +100,10 @@ segmented as (
   join salesdash_internal.rfm_segment_grid g
     on g.recency_score = s.recency_score and g.frequency_score = s.frequency_score
 ),
--- Positions for the API's pages; person_key follows customer_id byte order, so it breaks ties by id.
 final as (
-  select p.customer_id, s.last_purchased_date, s.recency_days, s.frequency, s.monetary,
+  select p.customer_id, s.person_key, s.last_purchased_date, s.recency_days, s.frequency, s.monetary,
          s.recency_score, s.frequency_score, s.monetary_score, s.overall_rfm_score, s.segment,
-         $1::date as calculated_date,
-         row_number() over (order by s.recency_days, s.person_key)::int      as position_recency,
-         row_number() over (order by s.frequency, s.person_key)::int         as position_frequency,
-         row_number() over (order by s.monetary, s.person_key)::int          as position_monetary,
-         row_number() over (order by s.overall_rfm_score, s.person_key)::int as position_rfm_score,
-         row_number() over (partition by s.segment order by s.recency_days, s.person_key)::int      as segment_position_recency,
-         row_number() over (partition by s.segment order by s.frequency, s.person_key)::int         as segment_position_frequency,
-         row_number() over (partition by s.segment order by s.monetary, s.person_key)::int          as segment_position_monetary,
-         row_number() over (partition by s.segment order by s.overall_rfm_score, s.person_key)::int as segment_position_rfm_score
+         $1::date as calculated_date
   from segmented s
   join salesdash_internal.people p on p.person_key = s.person_key
 )
@@ -118,14 +117,14 @@ create function salesdash_internal.create_rfm_buffer_indexes(buffer char(1)) ret
 language plpgsql as $$
 declare
   tbl text := 'rfm_customers_' || buffer;
-  sort_key text;
+  sort_column text;
 begin
   execute format('create unique index %I on salesdash_internal.%I (customer_id)', tbl || '_customer_id_idx', tbl);
-  foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
-    execute format('create index %I on salesdash_internal.%I (%I)',
-                   tbl || '_position_' || sort_key || '_idx', tbl, 'position_' || sort_key);
-    execute format('create index %I on salesdash_internal.%I (segment, %I)',
-                   tbl || '_segment_position_' || sort_key || '_idx', tbl, 'segment_position_' || sort_key);
+  foreach sort_column in array array['recency_days', 'frequency', 'monetary', 'overall_rfm_score'] loop
+    execute format('create index %I on salesdash_internal.%I (%I, person_key)',
+                   tbl || '_' || sort_column || '_idx', tbl, sort_column);
+    execute format('create index %I on salesdash_internal.%I (segment, %I, person_key)',
+                   tbl || '_segment_' || sort_column || '_idx', tbl, sort_column);
   end loop;
 end
 $$;
@@ -167,6 +166,8 @@ declare
   target      char(1);
   target_table text;
   reference   date;
+  sort_key    text;
+  sort_column text;
   customer_count integer;
   first_purchase date;
   last_purchase  date;
@@ -212,7 +213,31 @@ begin
 
   perform salesdash_internal.create_rfm_buffer_indexes(target);
   execute format('analyze salesdash_internal.%I', target_table);
-  steps := steps || jsonb_build_object('step', 'index', 'seconds', extract(epoch from clock_timestamp() - step_start));
+
+  -- Page anchors: every 128th row of each sort order, overall and per segment.
+  delete from salesdash_internal.rfm_page_anchors a where a.buffer = target;
+  foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
+    sort_column := salesdash_internal.rfm_sort_column(sort_key);
+    execute format($q$
+      insert into salesdash_internal.rfm_page_anchors (buffer, sort_key, segment, position, sort_value, person_key)
+      select $1, $2, sorted.segment, u.position, u.sort_value, u.person_key
+      from (
+        select '' as segment,
+               array_agg(%1$I::numeric order by %1$I, person_key) as sort_values,
+               array_agg(person_key order by %1$I, person_key) as person_keys
+        from salesdash_internal.%2$I
+        union all
+        select segment,
+               array_agg(%1$I::numeric order by %1$I, person_key),
+               array_agg(person_key order by %1$I, person_key)
+        from salesdash_internal.%2$I
+        group by segment
+      ) sorted
+      cross join lateral unnest(sorted.sort_values, sorted.person_keys) with ordinality as u(sort_value, person_key, position)
+      where u.position %% 128 = 1
+    $q$, sort_column, target_table) using target, sort_key;
+  end loop;
+  steps := steps || jsonb_build_object('step', 'index and page anchors', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
   -- Small aggregates for the same buffer.
@@ -303,9 +328,20 @@ end
 $$;
 comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them atomically. refresh_concurrently => true refreshes rfm_scores without ever blocking BI readers (slower). Returns {customers, reference_date, seconds, steps}.';
 
--- One page of the customer list in any offered order, read by position so page 5,000 costs what page 1
--- does. Ascending pages count positions from the start; descending pages from the end. Ties are broken by
--- customer_id (ascending, or descending when p_descending).
+-- The buffer column behind each sort the API offers (an allow-list: anything else is an error).
+create function salesdash_internal.rfm_sort_column(sort_key text) returns text
+language sql immutable as $$
+  select case sort_key
+    when 'recency' then 'recency_days'
+    when 'frequency' then 'frequency'
+    when 'monetary' then 'monetary'
+    when 'rfm_score' then 'overall_rfm_score'
+  end
+$$;
+
+-- One page of the customer list in any offered order. Rows are ordered by (sort column, customer_id); a
+-- descending page is the mirror image. The page starts from the nearest anchor at or before it and walks
+-- the (segment,) sort column, person_key index, so page 5,000 costs what page 1 does.
 create function salesdash.rfm_page(p_segment text, p_sort_by text, p_descending boolean, p_page integer, p_limit integer)
 returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
 language plpgsql stable
@@ -315,12 +351,13 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   published char(1);
-  position_column text;
+  sort_column text := salesdash_internal.rfm_sort_column(p_sort_by);
   total bigint;
   first_position bigint;
   last_position bigint;
+  anchor record;
 begin
-  if p_sort_by is null or p_sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score') then
+  if sort_column is null then
     raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
   end if;
   if p_page is null or p_page < 1 then
@@ -335,25 +372,43 @@ begin
   from salesdash_internal.rfm_segment_totals t
   where t.buffer = published and (p_segment is null or t.segment = p_segment);
 
+  -- Ascending positions [first_position, last_position] of the page (descending pages count from the end).
   if coalesce(p_descending, false) then
     last_position := total - (p_page - 1)::bigint * p_limit;
-    first_position := last_position - p_limit + 1;
+    first_position := greatest(last_position - p_limit + 1, 1);
   else
     first_position := (p_page - 1)::bigint * p_limit + 1;
-    last_position := first_position + p_limit - 1;
+    last_position := least(first_position + p_limit - 1, total);
+  end if;
+  if first_position > last_position then
+    return;
   end if;
 
-  position_column := case when p_segment is null then 'position_' else 'segment_position_' end || p_sort_by;
+  select a.position, a.sort_value, a.person_key into anchor
+  from salesdash_internal.rfm_page_anchors a
+  where a.buffer = published and a.sort_key = p_sort_by and a.segment = coalesce(p_segment, '')
+    and a.position <= first_position
+  order by a.position desc
+  limit 1;
+
+  -- Overall: walk the (column, person_key) index; one segment: the (segment, column, person_key) index.
   return query execute format(
     'select customer_id, recency_days, frequency, monetary::float8, segment, overall_rfm_score
-     from salesdash_internal.%I
-     where %s %I between $1 and $2
-     order by %I %s',
-    'rfm_customers_' || published,
-    case when p_segment is null then '' else 'segment = $3 and' end,
-    position_column, position_column,
-    case when coalesce(p_descending, false) then 'desc' else 'asc' end)
-  using first_position, last_position, p_segment;
+     from (select * from salesdash_internal.%1$I
+           where %5$s
+           order by %6$s %2$I, person_key
+           offset $4 limit $5) page
+     order by %2$I %4$s, person_key %4$s',
+    'rfm_customers_' || published, sort_column,
+    case when sort_column = 'monetary' then 'numeric' else 'integer' end,
+    case when coalesce(p_descending, false) then 'desc' else 'asc' end,
+    case when p_segment is null
+         then format('(%I, person_key) >= ($2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
+         else format('segment = $1 and (segment, %I, person_key) >= ($1, $2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
+    end,
+    case when p_segment is null then '' else 'segment,' end)
+  using p_segment, anchor.sort_value, anchor.person_key,
+        first_position - anchor.position, last_position - first_position + 1;
 end
 $$;
 comment on function salesdash.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page from 1, limit. Deep pages are as fast as the first.';
@@ -364,9 +419,11 @@ grant execute on function salesdash.rfm_page(text, text, boolean, integer, integ
 
 -- migrate:down
 drop function salesdash.rfm_page(text, text, boolean, integer, integer);
+drop function salesdash_internal.rfm_sort_column(text);
 drop function salesdash.refresh_rfm(date, boolean);
 select salesdash_internal.drop_rfm_buffer_indexes('a');
 select salesdash_internal.drop_rfm_buffer_indexes('b');
 drop function salesdash_internal.drop_rfm_buffer_indexes(char);
 drop function salesdash_internal.create_rfm_buffer_indexes(char);
 drop function salesdash_internal.rfm_scoring_sql();
+drop function salesdash_internal.score_against_cuts(numeric, boolean, numeric, numeric, numeric, numeric);
