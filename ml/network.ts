@@ -26,7 +26,7 @@ export interface NetworkOptions {
   patience?: number;
   /** How much more a buyer counts than a non-buyer: 'balanced' (equal total weight), 'sqrt' (the square root of that) or 'none'. */
   classWeight?: 'balanced' | 'sqrt' | 'none';
-  onEpoch?: (epoch: number, validationScore: number) => void;
+  onEpoch?: (epoch: number, validationScore: number, model: tf.LayersModel) => void;
 }
 
 export interface Dataset {
@@ -150,7 +150,7 @@ export function trainNetwork(train: Dataset, validation: Dataset, scaling: Scali
     // Early stopping on what the product promises: ranking buyers first (average precision) on the window
     // just before the holdout.
     const score = averagePrecision(predictLogits(model, validationX), validation.labels);
-    options.onEpoch?.(epoch, score);
+    options.onEpoch?.(epoch, score, model);
     if (score > best.score) {
       best.weights.forEach((w) => w.dispose());
       best = { score, epoch, weights: model.getWeights().map((w) => w.clone()) };

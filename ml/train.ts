@@ -138,8 +138,16 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
   const referenceDate = span.reference_date;
   const holdoutAsOf = addDays(referenceDate, -horizonDays);
   const validationAsOf = addDays(referenceDate, -2 * horizonDays);
+  const [{ people }] = await sql<{ people: number }[]>`
+    select count(distinct customer_id)::int as people from salesdash_internal.model_purchases
+    where purchased_at < ${validationAsOf}::date + 1
+  `;
+  const maxTrainingRows = options.maxTrainingRows ?? 300_000;
+  // Stack earlier windows until there are enough training rows (a small shop needs many, a big one few:
+  // each window costs one pass over all orders), never more than asked and never before the data starts.
+  const wantedWindows = options.trainingWindows ?? Math.min(12, Math.max(3, Math.ceil(maxTrainingRows / Math.max(1, people))));
   const trainingAsOf: string[] = [];
-  for (let k = 1; k <= (options.trainingWindows ?? 6); k++) {
+  for (let k = 1; k <= wantedWindows; k++) {
     const asOf = addDays(referenceDate, -(k + 2) * horizonDays);
     // A window needs customers with some history before it; earlier ones only add noise.
     if (asOf < addDays(span.first_date, horizonDays)) break;
@@ -148,12 +156,7 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
   if (!trainingAsOf.length) {
     throw new Error(`the data spans ${span.first_date}..${referenceDate}: too short for ${horizonDays}-day windows (needs about ${4 * horizonDays} days)`);
   }
-
-  const [{ people }] = await sql<{ people: number }[]>`
-    select count(distinct customer_id)::int as people from salesdash_internal.model_purchases
-    where purchased_at < ${validationAsOf}::date + 1
-  `;
-  const trainingShare = Math.min(1, (options.maxTrainingRows ?? 300_000) / (trainingAsOf.length * Math.max(1, people)));
+  const trainingShare = Math.min(1, maxTrainingRows / (trainingAsOf.length * Math.max(1, people)));
   const evaluationShare = Math.min(1, (options.maxEvaluationRows ?? 500_000) / Math.max(1, people));
 
   progress(`windows: training as of ${trainingAsOf.join(', ')}; validation as of ${validationAsOf}; holdout as of ${holdoutAsOf}; reference ${referenceDate}`);

@@ -44,11 +44,16 @@ returns table (
   purchase_days int,
   avg_gap_days float8,
   last_gap_days int,
+  max_gap_days int,
+  gap_stddev_days float8,
+  settled_purchase_days int,
   orders_30d int,
   orders_90d int,
   orders_180d int,
   orders_365d int,
+  purchase_days_30d int,
   purchase_days_90d int,
+  purchase_days_180d int,
   purchase_days_365d int,
   spend_90d float8,
   spend_365d float8,
@@ -64,16 +69,25 @@ language sql stable parallel safe as $$
       and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
   ),
 
-  -- The two latest distinct purchase days: the most recent gap says more about the current pace than the average.
-  latest_days as (
-    select customer_id, purchased_on, row_number() over (partition by customer_id order by purchased_on desc) as nth
+  -- Gaps between distinct purchase days: the latest gap says more about the current pace than the average,
+  -- and their spread says how regular the customer is.
+  purchase_days as (
+    select customer_id, purchased_on,
+           purchased_on - lag(purchased_on) over by_day as gap_days,
+           purchased_on - min(purchased_on) over (partition by customer_id) as days_after_first,
+           row_number() over (partition by customer_id order by purchased_on desc) as nth_latest
     from (select distinct customer_id, purchased_on from purchases) d
+    window by_day as (partition by customer_id order by purchased_on)
   ),
 
-  last_gap as (
-    select customer_id, max(purchased_on) filter (where nth = 1) - max(purchased_on) filter (where nth = 2) as last_gap_days
-    from latest_days
-    where nth <= 2
+  day_stats as (
+    select customer_id,
+           max(gap_days) filter (where nth_latest = 1) as last_gap_days,
+           max(gap_days) as max_gap_days,
+           stddev_pop(gap_days) as gap_stddev_days,
+           -- Repeat days after the first 90 days: lasting habit rather than the burst right after acquisition.
+           count(*) filter (where days_after_first > 90) as settled_purchase_days
+    from purchase_days
     group by customer_id
   ),
 
@@ -89,7 +103,9 @@ language sql stable parallel safe as $$
            count(*) filter (where purchased_on > as_of - 90) as orders_90d,
            count(*) filter (where purchased_on > as_of - 180) as orders_180d,
            count(*) filter (where purchased_on > as_of - 365) as orders_365d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 30) as purchase_days_30d,
            count(distinct purchased_on) filter (where purchased_on > as_of - 90) as purchase_days_90d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 180) as purchase_days_180d,
            count(distinct purchased_on) filter (where purchased_on > as_of - 365) as purchase_days_365d,
            coalesce(sum(amount) filter (where purchased_on > as_of - 90), 0) as spend_90d,
            coalesce(sum(amount) filter (where purchased_on > as_of - 365), 0) as spend_365d
@@ -108,13 +124,16 @@ language sql stable parallel safe as $$
            case when days_with_orders > 1
                 then (last_on - first_on)::float8 / (days_with_orders - 1) else 0 end as avg_gap_days,
            coalesce(g.last_gap_days, 0)::int as last_gap_days,
+           coalesce(g.max_gap_days, 0)::int as max_gap_days,
+           coalesce(g.gap_stddev_days, 0)::float8 as gap_stddev_days,
+           g.settled_purchase_days::int as settled_purchase_days,
            orders_30d::int, orders_90d::int, orders_180d::int, orders_365d::int,
-           purchase_days_90d::int, purchase_days_365d::int,
+           purchase_days_30d::int, purchase_days_90d::int, purchase_days_180d::int, purchase_days_365d::int,
            spend_90d::float8, spend_365d::float8,
            (spend / orders)::float8 as avg_order_value,
            (items::float8 / orders) as items_per_order
     from per_customer
-    join last_gap g using (customer_id)
+    join day_stats g using (customer_id)
   )
 
   select * from final

@@ -25,13 +25,18 @@ const handMade: FixtureOrder[] = [
   // E's only order inside the horizon was cancelled.
   { orderId: 'e1', person: 'E', at: '2024-01-15 12:00', amount: 25 },
   { orderId: 'e2', person: 'E', at: '2024-04-05 12:00', amount: 25, status: 'canceled' },
+  // F buys on four days with gaps of 10, 30 and 112 days.
+  { orderId: 'f1', person: 'F', at: '2023-10-01 12:00', amount: 10 },
+  { orderId: 'f2', person: 'F', at: '2023-10-11 12:00', amount: 10 },
+  { orderId: 'f3', person: 'F', at: '2023-11-10 12:00', amount: 10 },
+  { orderId: 'f4', person: 'F', at: '2024-03-01 12:00', amount: 10 },
 ];
 
 t.test('features as of a date are exact, per person, from counted orders up to that date only', async (t) => {
   const { sql } = await testDatabase(t);
   await insertOrders(sql, handMade);
   const rows = await sql`select * from salesdash_internal.customer_features(${asOf}) order by customer_id`;
-  t.same(rows.map((r) => r.customer_id), ['A', 'B', 'D', 'E']);
+  t.same(rows.map((r) => r.customer_id), ['A', 'B', 'D', 'E', 'F']);
   t.same({ ...rows[0] }, {
     customer_id: 'A',
     recency_days: 30,
@@ -41,11 +46,16 @@ t.test('features as of a date are exact, per person, from counted orders up to t
     purchase_days: 2,
     avg_gap_days: 60,
     last_gap_days: 60,
+    max_gap_days: 60,
+    gap_stddev_days: 0,
+    settled_purchase_days: 0,
     orders_30d: 0,
     orders_90d: 2,
     orders_180d: 3,
     orders_365d: 3,
+    purchase_days_30d: 0,
     purchase_days_90d: 1,
+    purchase_days_180d: 2,
     purchase_days_365d: 2,
     spend_90d: 80,
     spend_365d: 180,
@@ -54,6 +64,11 @@ t.test('features as of a date are exact, per person, from counted orders up to t
   });
   t.match(rows[1], { customer_id: 'B', recency_days: 304, frequency: 1, monetary: 20, avg_gap_days: 0, last_gap_days: 0, orders_180d: 0, orders_365d: 1 });
   t.match(rows[2], { customer_id: 'D', recency_days: 0, frequency: 1, orders_30d: 1 });
+  const gaps = [10, 30, 112];
+  const mean = gaps.reduce((a, b) => a + b) / gaps.length;
+  const stddev = Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length);
+  t.match(rows[4], { customer_id: 'F', purchase_days: 4, avg_gap_days: 152 / 3, last_gap_days: 112, max_gap_days: 112, settled_purchase_days: 1 });
+  t.ok(Math.abs(rows[4].gap_stddev_days - stddev) < 1e-9, `gap spread ${rows[4].gap_stddev_days}`);
 });
 
 t.test('the label is a counted purchase in (as_of, as_of + horizon], whole days', async (t) => {
@@ -61,9 +76,9 @@ t.test('the label is a counted purchase in (as_of, as_of + horizon], whole days'
   await insertOrders(sql, handMade);
   const labels = async (horizon: number) =>
     Object.fromEntries((await sql`select * from salesdash_internal.customer_labels(${asOf}, ${horizon})`).map((r) => [r.customer_id, r.will_purchase]));
-  t.same(await labels(30), { A: true, B: false, D: true, E: false });
-  t.same(await labels(29), { A: true, B: false, D: false, E: false });
-  t.same(await labels(31), { A: true, B: true, D: true, E: false });
+  t.same(await labels(30), { A: true, B: false, D: true, E: false, F: false });
+  t.same(await labels(29), { A: true, B: false, D: false, E: false, F: false });
+  t.same(await labels(31), { A: true, B: true, D: true, E: false, F: false });
 });
 
 t.test('no leakage: adding orders after the as-of date changes no feature as of it', async (t) => {
