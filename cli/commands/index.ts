@@ -1,13 +1,19 @@
 // The command table. Each command lives in its own module.
 import type { Command } from '../command.ts';
 import { db } from './db.ts';
+import { generateCommand } from './generate.ts';
+import { importCommand } from './import.ts';
 import { migrateCommand } from './migrate.ts';
+import { refreshCommand } from './refresh.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
 export const commands: Record<string, Command> = {
   db,
+  generate: generateCommand,
+  import: importCommand,
   migrate: migrateCommand,
+  refresh: refreshCommand,
   serve: serveCommand,
   train: trainCommand,
 };

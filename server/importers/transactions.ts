@@ -92,12 +92,15 @@ export async function importTransactions(sql: Sql, file: string, options: Import
 }
 
 async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number }> {
-  // The latest row of a customer decides city/state; a file without those columns keeps what is stored.
+  // A customer's latest non-empty city/state in the file wins; what the file leaves empty keeps what is stored.
   await tx`
     insert into raw.customers (customer_id, customer_unique_id, customer_city, customer_state)
-    select distinct on (customer_id) customer_id, customer_id, customer_city, customer_state
+    select customer_id, customer_id,
+           (array_agg(customer_city order by line desc) filter (where customer_city is not null))[1],
+           (array_agg(customer_state order by line desc) filter (where customer_state is not null))[1]
     from stage_transactions
-    order by customer_id, line desc
+    group by customer_id
+    order by customer_id
     on conflict (customer_id) do update
       set customer_city = coalesce(excluded.customer_city, raw.customers.customer_city),
           customer_state = coalesce(excluded.customer_state, raw.customers.customer_state)

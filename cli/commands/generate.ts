@@ -1,0 +1,47 @@
+// `salesdash generate --customers N [--seed S] [--replace]`: synthetic Olist-shaped history (server/generator).
+import type { Command } from '../command.ts';
+import { parseOptions, positiveInteger } from '../command.ts';
+import { progressLine } from '../progress.ts';
+import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
+import { defaultSeed, generate, maxCustomers } from '../../server/generator/index.ts';
+
+export const generateCommand: Command = {
+  summary: 'generate synthetic shop data: --customers N [--seed S] [--replace]',
+  async run(args) {
+    const { values } = parseOptions(
+      args,
+      { customers: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
+      false,
+    );
+    const customers = positiveInteger(values.customers, 'customers');
+    if (customers > maxCustomers) throw new Error(`--customers must be at most ${maxCustomers}, got ${customers}`);
+    const seed = values.seed === undefined ? defaultSeed : seedOption(values.seed);
+
+    const sql = connect(await resolveDatabaseUrl(), { max: 1 });
+    const progress = progressLine();
+    try {
+      const counts = await generate(sql, {
+        customers,
+        seed,
+        replace: values.replace ?? false,
+        onProgress: ({ table, customers: done, of }) =>
+          progress.update(table === 'indexes' ? 'building indexes and foreign keys' : `${table}: ${done.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} customers`),
+      });
+      progress.done();
+      console.log(
+        `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
+          `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
+      );
+    } finally {
+      progress.done();
+      await sql.end({ timeout: 5 });
+    }
+  },
+};
+
+function seedOption(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 0xffffffff) {
+    throw new Error(`--seed must be a whole number between 0 and 4294967295, got "${value}"`);
+  }
+  return Number(value);
+}

@@ -1,0 +1,207 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { importOlist } from '../../server/importers/olist.ts';
+import { sharedDataDir, testDatabase } from '../helpers/db.ts';
+import { rawSnapshot } from './raw-snapshot.ts';
+
+const fixture = new URL('../fixtures/olist-small/', import.meta.url).pathname;
+const realOlist = join(sharedDataDir, 'olist');
+
+/** A copy of the fixture with one file edited, so each rejection case starts from otherwise valid files. */
+function fixtureWith(t: { teardown(fn: () => void): void }, file: string, edit: (text: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'salesdash-olist-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(fixture, dir, { recursive: true });
+  const path = join(dir, file);
+  writeFileSync(path, edit(readFileSync(path, 'utf8')));
+  return dir;
+}
+
+t.test('the small Olist fixture loads with exact counts and values', async (t) => {
+  const { sql } = await testDatabase(t);
+  const counts = await importOlist(sql, fixture);
+  t.match(counts, { customers: 6, orders: 5, items: 5, products: 3 });
+
+  const snapshot = await rawSnapshot(sql);
+  t.match(snapshot, { customers: 6, people: 5, orders: 5, items: 5, products: 3, categories: 3 });
+
+  const [person] = await sql`
+    select count(*)::int as customer_ids from raw.customers where customer_unique_id = 'p0000000000000000000000000000001'`;
+  t.equal(person.customer_ids, 2, 'one person with two order-level customer ids');
+
+  const cities = await sql`select customer_city from raw.customers order by customer_id`;
+  t.same(
+    cities.map((c) => c.customer_city),
+    ['são paulo', 'são paulo', 'niterói', "santa bárbara d'oeste", 'florianópolis', 'belo horizonte'],
+    'accents and apostrophes preserved, quoted or not',
+  );
+
+  const [canceled] = await sql`
+    select order_status, order_approved_at, order_delivered_customer_date, order_estimated_delivery_date::text
+    from raw.orders where order_id = 'o0000000000000000000000000000003'`;
+  t.same(canceled, {
+    order_status: 'canceled',
+    order_approved_at: null,
+    order_delivered_customer_date: null,
+    order_estimated_delivery_date: '2017-12-11 00:00:00',
+  });
+  const [shipped] = await sql`
+    select order_delivered_carrier_date::text, order_delivered_customer_date
+    from raw.orders where order_id = 'o0000000000000000000000000000004'`;
+  t.same(shipped, { order_delivered_carrier_date: '2018-08-30 10:00:00', order_delivered_customer_date: null });
+
+  const [revenue] = await sql`select sum(price + freight_value)::float8 as total from raw.order_items`;
+  t.equal(revenue.total, 29.99 + 8.72 + 29.99 + 8.72 + 118.7 + 22.35 + 45 + 15.1 + 109.9);
+
+  const products = await sql`
+    select p.product_id, p.product_category_name, c.product_category_name_english
+    from raw.products p left join raw.product_categories c using (product_category_name) order by 1`;
+  t.same(
+    products.map((p) => [p.product_category_name, p.product_category_name_english]),
+    [['perfumaria', 'perfumery'], ['cama_mesa_banho', 'bed_bath_table'], [null, null]],
+    'categories translated through the BOM-prefixed translation file; an empty category is NULL',
+  );
+});
+
+t.test('importing the same files again duplicates and changes nothing', async (t) => {
+  const { sql } = await testDatabase(t);
+  await importOlist(sql, fixture);
+  const first = await rawSnapshot(sql);
+  await importOlist(sql, fixture);
+  t.same(await rawSnapshot(sql), first);
+});
+
+t.test('a newer export updates order statuses in place', async (t) => {
+  const { sql } = await testDatabase(t);
+  await importOlist(sql, fixture);
+  const newer = fixtureWith(t, 'olist_orders_dataset.csv', (text) =>
+    text.replace('shipped,2018-08-28 15:44:10,2018-08-28 16:05:29,2018-08-30 10:00:00,,', 'delivered,2018-08-28 15:44:10,2018-08-28 16:05:29,2018-08-30 10:00:00,2018-09-04 12:00:00,'),
+  );
+  await importOlist(sql, newer);
+  const [order] = await sql`
+    select order_status, order_delivered_customer_date::text from raw.orders where order_id = 'o0000000000000000000000000000004'`;
+  t.same(order, { order_status: 'delivered', order_delivered_customer_date: '2018-09-04 12:00:00' });
+  t.equal((await rawSnapshot(sql)).orders, 5);
+});
+
+t.test('products and translation files are optional', async (t) => {
+  const { sql } = await testDatabase(t);
+  const dir = fixtureWith(t, 'olist_orders_dataset.csv', (text) => text);
+  rmSync(join(dir, 'olist_products_dataset.csv'));
+  rmSync(join(dir, 'product_category_name_translation.csv'));
+  const counts = await importOlist(sql, dir);
+  t.equal(counts.products, undefined);
+  t.match(await rawSnapshot(sql), { customers: 6, orders: 5, items: 5, products: 0, categories: 0 });
+});
+
+// Each bad file must be rejected with a message naming file, line and column, leaving the database as it was,
+// both when it is empty and after an earlier successful import.
+const rejections: { name: string; file: string; edit: (text: string) => string; message: string | RegExp }[] = [
+  {
+    name: 'a missing column',
+    file: 'olist_orders_dataset.csv',
+    edit: (text) => text.replace('"order_status",', '"status",'),
+    message: /^olist_orders_dataset\.csv line 1: missing column order_status \(header: /,
+  },
+  {
+    name: 'an impossible date',
+    file: 'olist_orders_dataset.csv',
+    edit: (text) => text.replace('2017-11-20 20:01:02', '2017-13-01 20:01:02'),
+    message: 'olist_orders_dataset.csv line 4, column order_purchase_timestamp: "2017-13-01 20:01:02" is not a timestamp',
+  },
+  {
+    name: 'an unparseable amount',
+    file: 'olist_order_items_dataset.csv',
+    edit: (text) => text.replace('118.70', '118,70'),
+    message: /^olist_order_items_dataset\.csv line 4/,
+  },
+  {
+    name: 'a non-numeric amount',
+    file: 'olist_order_items_dataset.csv',
+    edit: (text) => text.replace('118.70', 'abc'),
+    message: 'olist_order_items_dataset.csv line 4, column price: "abc" is not an amount',
+  },
+  {
+    name: 'a negative amount',
+    file: 'olist_order_items_dataset.csv',
+    edit: (text) => text.replace(',22.35', ',-22.35'),
+    message: 'olist_order_items_dataset.csv line 4, column freight_value: "-22.35" is negative',
+  },
+  {
+    name: 'an item of an unknown order',
+    file: 'olist_order_items_dataset.csv',
+    edit: (text) => text.replace('"o0000000000000000000000000000004",1', '"o9999999999999999999999999999999",1'),
+    message:
+      'olist_order_items_dataset.csv line 6, column order_id: order "o9999999999999999999999999999999" is neither in olist_orders_dataset.csv nor already imported',
+  },
+  {
+    name: 'an order of an unknown customer',
+    file: 'olist_orders_dataset.csv',
+    edit: (text) => text.replace('"c0000000000000000000000000000005",unavailable', '"c9999999999999999999999999999999",unavailable'),
+    message:
+      'olist_orders_dataset.csv line 6, column customer_id: customer "c9999999999999999999999999999999" is neither in olist_customers_dataset.csv nor already imported',
+  },
+  {
+    name: 'a repeated order id',
+    file: 'olist_orders_dataset.csv',
+    edit: (text) => text.replace('"o0000000000000000000000000000005"', '"o0000000000000000000000000000002"'),
+    message: 'olist_orders_dataset.csv line 6, column order_id: "o0000000000000000000000000000002" repeats line 3',
+  },
+  {
+    name: 'a row with a missing field',
+    file: 'olist_customers_dataset.csv',
+    edit: (text) => text.replace(',niterói,RJ', ',niterói'),
+    message: 'olist_customers_dataset.csv line 4: expected 5 fields, found 4',
+  },
+  {
+    name: 'an empty purchase timestamp',
+    file: 'olist_orders_dataset.csv',
+    edit: (text) => text.replace('delivered,2018-01-15 09:12:01', 'delivered,'),
+    message: 'olist_orders_dataset.csv line 3, column order_purchase_timestamp: is empty (a timestamp is required)',
+  },
+];
+
+for (const rejection of rejections) {
+  t.test(`rejects ${rejection.name} and leaves the database unchanged`, async (t) => {
+    const { sql } = await testDatabase(t);
+    const bad = fixtureWith(t, rejection.file, rejection.edit);
+
+    const empty = await rawSnapshot(sql);
+    await t.rejects(importOlist(sql, bad), { message: rejection.message }, 'on an empty database');
+    t.same(await rawSnapshot(sql), empty);
+
+    await importOlist(sql, fixtureWith(t, 'olist_orders_dataset.csv', (text) => text.replace(/\n"o0000000000000000000000000000005".*\n/, '\n')));
+    const loaded = await rawSnapshot(sql);
+    t.equal(loaded.orders, 4);
+    await t.rejects(importOlist(sql, bad), { message: rejection.message }, 'after an earlier import');
+    t.same(await rawSnapshot(sql), loaded);
+  });
+}
+
+t.test('names a missing required file', async (t) => {
+  const { sql } = await testDatabase(t);
+  const dir = fixtureWith(t, 'olist_orders_dataset.csv', (text) => text);
+  rmSync(join(dir, 'olist_order_items_dataset.csv'));
+  await t.rejects(importOlist(sql, dir), { message: `olist_order_items_dataset.csv: file not found in ${dir}` });
+});
+
+t.test(
+  'the real Olist files load completely',
+  { skip: existsSync(join(realOlist, 'olist_orders_dataset.csv')) ? false : 'needs ../shared/data/olist/' },
+  async (t) => {
+    const { sql } = await testDatabase(t);
+    const counts = await importOlist(sql, realOlist);
+    t.match(counts, { customers: 99_441, orders: 10_082, items: 11_343, products: 32_951 });
+    t.match(await rawSnapshot(sql), {
+      customers: 99_441,
+      people: 96_096,
+      orders: 10_082,
+      items: 11_343,
+      products: 32_951,
+      categories: 71,
+    });
+    t.comment(`real Olist import: ${counts.seconds.toFixed(2)} s (shared machine)`);
+  },
+);
