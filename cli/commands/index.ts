@@ -4,7 +4,6 @@ import { db } from './db.ts';
 import { generateCommand } from './generate.ts';
 import { importCommand } from './import.ts';
 import { migrateCommand } from './migrate.ts';
-import { refreshCommand } from './refresh.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
@@ -13,7 +12,6 @@ export const commands: Record<string, Command> = {
   generate: generateCommand,
   import: importCommand,
   migrate: migrateCommand,
-  refresh: refreshCommand,
   serve: serveCommand,
   train: trainCommand,
 };
