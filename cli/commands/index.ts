@@ -4,6 +4,7 @@ import { db } from './db.ts';
 import { generateCommand } from './generate.ts';
 import { importCommand } from './import.ts';
 import { migrateCommand } from './migrate.ts';
+import { refreshCommand } from './refresh.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
@@ -12,6 +13,7 @@ export const commands: Record<string, Command> = {
   generate: generateCommand,
   import: importCommand,
   migrate: migrateCommand,
+  refresh: refreshCommand,
   serve: serveCommand,
   train: trainCommand,
 };

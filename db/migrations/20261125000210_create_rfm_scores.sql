@@ -85,9 +85,14 @@ create table salesdash_internal.monthly_activity_buckets (
   primary key (buffer, month)
 );
 
--- Grain: one row per customer of the published buffer. The constant test on the buffer is evaluated once
--- per query (a one-time filter), so only the published table is scanned.
+-- Grain: one row per customer of the published buffer, for what the API reads. refresh_rfm() repoints this
+-- view at the buffer it publishes, so readers never touch (or wait for) the buffer being rewritten.
 create view salesdash_internal.rfm_customers_published as
+select * from salesdash_internal.rfm_customers_a;
+
+-- The same rows, selected by the publication row instead: rfm_scores is defined over this one, so its
+-- refresh inside refresh_rfm() sees the new buffer before the view above is repointed at commit time.
+create view salesdash_internal.rfm_customers_gated as
 select a.* from salesdash_internal.rfm_customers_a a
 where (select buffer from salesdash_internal.rfm_publication) = 'a'
 union all
@@ -97,7 +102,7 @@ where (select buffer from salesdash_internal.rfm_publication) = 'b';
 create materialized view salesdash.rfm_scores as
 select customer_id, last_purchased_date, recency_days, frequency, monetary,
        recency_score, frequency_score, monetary_score, overall_rfm_score, segment, calculated_date
-from salesdash_internal.rfm_customers_published;
+from salesdash_internal.rfm_customers_gated;
 
 comment on materialized view salesdash.rfm_scores is 'One row per customer (person) as of the last refresh. Recompute from orders with select salesdash.refresh_rfm([as_of date]); REFRESH MATERIALIZED VIEW [CONCURRENTLY] salesdash.rfm_scores republishes the last computed figures.';
 comment on column salesdash.rfm_scores.customer_id is 'The person: Olist customer_unique_id, or the customer id of a generic import.';
@@ -177,6 +182,7 @@ drop view salesdash.segment_summary;
 drop view salesdash.rfm_refresh_status;
 drop view salesdash.rfm_list;
 drop materialized view salesdash.rfm_scores;
+drop view salesdash_internal.rfm_customers_gated;
 drop view salesdash_internal.rfm_customers_published;
 drop table salesdash_internal.monthly_activity_buckets;
 drop table salesdash_internal.rfm_histogram_buckets;

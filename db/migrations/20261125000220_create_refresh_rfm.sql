@@ -158,6 +158,8 @@ security definer
 set search_path = pg_catalog, pg_temp
 set work_mem = '256MB'
 set maintenance_work_mem = '512MB'
+-- restored on exit, so the short lock timeout of the view swap below never leaks to the caller
+set lock_timeout from current
 as $$
 declare
   started     timestamptz := clock_timestamp();
@@ -315,6 +317,20 @@ begin
     refresh materialized view salesdash.rfm_scores;
   end if;
   steps := steps || jsonb_build_object('step', 'publish', 'seconds', extract(epoch from clock_timestamp() - step_start));
+
+  -- Repoint the API's view last: the swap holds a lock on the view until commit, so it must be the final
+  -- step. It waits at most 50 ms at a time for readers already inside the view (a long CSV export, say),
+  -- so new readers never queue behind it for longer.
+  loop
+    begin
+      set local lock_timeout = '50ms';
+      execute format('create or replace view salesdash_internal.rfm_customers_published as select * from salesdash_internal.%I',
+                     target_table);
+      exit;
+    exception when lock_not_available then
+      perform pg_sleep(0.05);
+    end;
+  end loop;
 
   update salesdash_internal.rfm_publication set seconds = extract(epoch from clock_timestamp() - started);
   return jsonb_build_object(

@@ -124,3 +124,20 @@ t.test('a refresh of unchanged data gives identical scores', async (t) => {
   const after = await sql`select md5(string_agg(r::text, ',' order by customer_id)) as h from salesdash.rfm_scores r`;
   t.equal(after[0]!.h, before[0]!.h);
 });
+
+t.test('without ties each score holds exactly 20% of customers', async (t) => {
+  const { sql } = await testDatabase(t);
+  // 1,000 people, each with a different number of days since their one order and a different amount.
+  await sql`insert into raw.customers (customer_id, customer_unique_id) select 'c' || g, 'p' || g from generate_series(1, 1000) g`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+            select 'o' || g, 'c' || g, 'delivered', timestamp '2020-01-01' + g * interval '1 day' from generate_series(1, 1000) g`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value)
+            select 'o' || g, 1, g * 1.5, 0 from generate_series(1, 1000) g`;
+  await refreshRfm(sql);
+  for (const score of ['recency_score', 'monetary_score'] as const) {
+    const shares = await sql`select ${sql(score)} as score, count(*)::int as n from salesdash.rfm_scores group by 1 order by 1`;
+    t.same(shares.map((r) => [r.score, r.n]), [[1, 200], [2, 200], [3, 200], [4, 200], [5, 200]], `${score}: 200 each`);
+  }
+  const [newest] = await sql`select recency_score, monetary_score from salesdash.rfm_scores where customer_id = 'p1000'`;
+  t.same({ ...newest }, { recency_score: 5, monetary_score: 5 }, 'the latest and biggest buyer scores 5');
+});

@@ -1,0 +1,24 @@
+// `salesdash refresh [--as-of YYYY-MM-DD] [--concurrently]`: recompute and publish RFM (salesdash.refresh_rfm).
+import type { Command } from '../command.ts';
+import { parseOptions } from '../command.ts';
+import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
+import { refreshRfm } from '../../server/rfm/refresh.ts';
+
+export const refreshCommand: Command = {
+  summary: 'recompute RFM scores and segments [--as-of YYYY-MM-DD] [--concurrently]',
+  async run(args) {
+    const { values, positionals } = parseOptions(args, {
+      'as-of': { type: 'string' },
+      concurrently: { type: 'boolean' },
+    });
+    if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);
+    const sql = connect(await resolveDatabaseUrl(), { max: 1 });
+    try {
+      const result = await refreshRfm(sql, values['as-of'], { concurrently: values.concurrently ?? false });
+      for (const step of result.steps) console.log(`  ${step.step.padEnd(24)} ${step.seconds.toFixed(2)} s`);
+      console.log(`refreshed RFM for ${result.customers} customers as of ${result.reference_date ?? '(no purchases)'} in ${result.seconds.toFixed(2)} s`);
+    } finally {
+      await sql.end();
+    }
+  },
+};

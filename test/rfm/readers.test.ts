@@ -1,0 +1,184 @@
+// Readers are never blocked by refreshes, and the two roles can do exactly what they should.
+import t from 'tap';
+import postgres from 'postgres';
+import { testDatabase } from '../helpers/db.ts';
+import { loadHandFixture } from './fixture.ts';
+import { refreshRfm } from '../../server/rfm/refresh.ts';
+
+/** Runs `work` in a transaction on its own connection and keeps it open (locks held) while `check` runs. */
+async function whileUncommitted(url: string, work: (tx: postgres.TransactionSql) => Promise<unknown>, check: () => Promise<void>) {
+  const holder = postgres(url, { max: 1, onnotice: () => {} });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let ready!: () => void;
+  const inside = new Promise<void>((resolve) => (ready = resolve));
+  const transaction = holder.begin(async (tx) => {
+    await work(tx);
+    ready();
+    await released;
+  });
+  try {
+    await Promise.race([inside, transaction]);
+    await check();
+  } finally {
+    release();
+    await transaction;
+    await holder.end();
+  }
+}
+
+t.test('REFRESH MATERIALIZED VIEW CONCURRENTLY does not block selects on rfm_scores', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const reader = postgres(url, { max: 1, onnotice: () => {} });
+  t.teardown(() => reader.end());
+  await reader`set statement_timeout = '3s'`;
+  await whileUncommitted(url, (tx) => tx`refresh materialized view concurrently salesdash.rfm_scores`, async () => {
+    const [scores] = await reader`select count(*)::int as n from salesdash.rfm_scores`;
+    t.equal(scores!.n, 3, 'rfm_scores answers while a concurrent refresh is uncommitted');
+  });
+});
+
+t.test('refresh_rfm() never blocks what the API reads, and readers see the old snapshot until it commits', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql, '2024-02-15');
+  const reader = postgres(url, { max: 1, onnotice: () => {} });
+  t.teardown(() => reader.end());
+  await reader`set statement_timeout = '3s'`;
+  await whileUncommitted(url, (tx) => tx`select salesdash.refresh_rfm()`, async () => {
+    const page = await reader`select customer_id from salesdash.rfm_page(null, 'monetary', true, 1, 10)`;
+    t.same(page.map((r) => r.customer_id), ['bob', 'alice'], 'the list answers with the previous refresh');
+    const [summary] = await reader`select sum(customers)::int as n from salesdash.segment_summary`;
+    t.equal(summary!.n, 2);
+  });
+  const [after] = await reader`select sum(customers)::int as n from salesdash.segment_summary`;
+  t.equal(after!.n, 3, 'the new figures appear at commit');
+});
+
+t.test('readers keep getting consistent answers while refreshes run back to back', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const reader = postgres(url, { max: 2, onnotice: () => {} });
+  t.teardown(() => reader.end());
+  let refreshing = true;
+  const failures: string[] = [];
+  let reads = 0;
+  const readLoop = (async () => {
+    while (refreshing) {
+      try {
+        // One statement = one snapshot: the list, the segment counts and the status come from one refresh.
+        const [row] = await reader`
+          select (select count(*) from salesdash.rfm_list)::int as listed,
+                 (select sum(customers) from salesdash.segment_summary)::int as summed,
+                 (select customers from salesdash.rfm_refresh_status) as published,
+                 (select count(*) from salesdash.rfm_page(null, 'recency', false, 1, 100))::int as paged`;
+        if (!(row!.listed === row!.summed && row!.summed === row!.published && row!.paged === row!.published)) {
+          failures.push(`inconsistent snapshot ${JSON.stringify(row)}`);
+        }
+        reads++;
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+  })();
+  for (let i = 0; i < 6; i++) await refreshRfm(sql, i % 2 ? '2024-02-15' : undefined);
+  refreshing = false;
+  await readLoop;
+  t.same(failures, [], 'no failed or inconsistent read');
+  t.ok(reads > 6, `reads went on during the refreshes (${reads})`);
+});
+
+t.test('refresh_rfm(refresh_concurrently => true) does not block BI selects on rfm_scores either', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const reader = postgres(url, { max: 1, onnotice: () => {} });
+  t.teardown(() => reader.end());
+  await reader`set statement_timeout = '3s'`;
+  await whileUncommitted(url, (tx) => tx`select salesdash.refresh_rfm('2024-02-15', refresh_concurrently => true)`, async () => {
+    const [scores] = await reader`select count(*)::int as n from salesdash.rfm_scores`;
+    t.equal(scores!.n, 3);
+  });
+});
+
+t.test('two refreshes at once: the second waits for the first, neither fails', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  const results = await Promise.all([refreshRfm(sql), refreshRfm(sql), refreshRfm(sql, '2024-02-15')]);
+  t.same(results.map((r) => r.customers).sort(), [2, 3, 3]);
+  const [published] = await sql`select customers from salesdash.rfm_refresh_status`;
+  const [rows] = await sql`select count(*)::int as n from salesdash.rfm_list`;
+  t.equal(rows!.n, published!.customers, 'the published list matches the published status');
+});
+
+t.test('the reader role reads the exposed views and nothing else', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const reader = postgres(url, { max: 1, onnotice: () => {} });
+  t.teardown(() => reader.end());
+  const as = async <T>(fn: (tx: postgres.TransactionSql) => Promise<T>) =>
+    reader.begin(async (tx) => {
+      await tx`set local role salesdash_reader`;
+      // The role's search_path is set per database for its own logins; SET ROLE keeps the session's.
+      await tx`set local search_path = salesdash`;
+      return fn(tx);
+    });
+
+  const [row] = await as((tx) => tx`select count(*)::int as n from rfm_scores`);
+  t.equal(row!.n, 3, 'rfm_scores by its plain name');
+  const [segments] = await as((tx) => tx`select count(*)::int as n from segment_summary`);
+  t.equal(segments!.n, 11);
+  const [predictions] = await as((tx) => tx`select count(*)::int as n from predictions`);
+  t.equal(predictions!.n, 0, 'predictions by its plain name');
+  const [setting] = await sql`
+    select array_to_string(setconfig, ',') as config from pg_db_role_setting s
+    join pg_roles r on r.oid = s.setrole join pg_database d on d.oid = s.setdatabase
+    where r.rolname = 'salesdash_reader' and d.datname = current_database()`;
+  t.equal(setting!.config, 'search_path=salesdash', 'logins as the reader find the views by plain names');
+
+  const denied = [
+    ['read raw tables (personal columns)', 'select customer_city from raw.customers', '42501'],
+    ['read internal tables', 'select * from salesdash_internal.rfm_publication', '42501'],
+    ['insert', "insert into salesdash.rfm_segment_rules values ('X', 1, 1, 1, 1, 99)", '42501'],
+    ['update', "update salesdash.rfm_segment_rules set display_order = 0", '42501'],
+    ['delete', 'delete from salesdash.predictions', '42501'],
+    ['create a table', 'create table salesdash.mine (x int)', '42501'],
+    ['create in public', 'create table public.mine (x int)', '42501'],
+    ['refresh', 'select salesdash.refresh_rfm()', '42501'],
+    ['refresh the materialized view', 'refresh materialized view salesdash.rfm_scores', '42501'],
+  ] as const;
+  for (const [what, statement, code] of denied) {
+    await t.rejects(as((tx) => tx.unsafe(statement)), { code }, `reader cannot ${what}`);
+  }
+});
+
+t.test('the API role reads and refreshes but cannot write raw data or change the schema', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  const api = postgres(url, { max: 1, onnotice: () => {} });
+  t.teardown(() => api.end());
+  const as = async <T>(fn: (tx: postgres.TransactionSql) => Promise<T>) =>
+    api.begin(async (tx) => {
+      await tx`set local role salesdash_api`;
+      return fn(tx);
+    });
+  const [refreshed] = await as((tx) => tx`select (salesdash.refresh_rfm()->>'customers')::int as n`);
+  t.equal(refreshed!.n, 3, 'the API role may run refresh_rfm()');
+  const [city] = await as((tx) => tx`select customer_city from raw.customers where customer_id = 'a1'`);
+  t.equal(city!.customer_city, 'São Paulo', 'the API role reads raw data for customer details');
+  const denied = [
+    ['insert raw orders', "insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('x', 'a1', 'delivered', now())"],
+    ['delete raw items', 'delete from raw.order_items'],
+    ['create tables', 'create table salesdash.mine (x int)'],
+    ['drop views', 'drop view salesdash.segment_summary'],
+    ['alter tables', 'alter table raw.orders add column x int'],
+    ['edit segment rules', "update salesdash.rfm_segment_rules set display_order = 0"],
+  ] as const;
+  for (const [what, statement] of denied) {
+    await t.rejects(as((tx) => tx.unsafe(statement)), { code: '42501' }, `API role cannot ${what}`);
+  }
+});
