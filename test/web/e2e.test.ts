@@ -158,6 +158,7 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
     const segmentQuery = `${new URLSearchParams({ segment: biggest.segment })}&`;
 
     await t.test('clicking a segment bar filters the table and the URL', async (t) => {
+      const brightBefore = await inkedPixels(page, 'segments-chart');
       const plot = (await page.locator('[data-testid="segments-chart"] .u-over').boundingBox())!;
       await page.mouse.click(plot.x + (plot.width * (biggestIndex + 0.5)) / details.length, plot.y + plot.height - 4);
       await waitForTable(page, segmentQuery);
@@ -168,6 +169,8 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       t.equal(new URL(page.url()).searchParams.get('segment'), biggest.segment);
       t.equal(await page.getAttribute(`button[data-segment="${biggest.segment}"]`, 'aria-pressed'), 'true');
       t.equal(await page.inputValue('[data-testid="segment-filter"]'), biggest.segment);
+      const brightAfter = await inkedPixels(page, 'segments-chart');
+      t.ok(brightAfter > 0 && brightAfter < brightBefore, `only the selected bar stays bright (${brightBefore} -> ${brightAfter} px)`);
     });
 
     await t.test('the CSV export downloads the filtered rows in the table order', async (t) => {

@@ -5,7 +5,9 @@ import { compactNumber } from './shape.ts';
 
 export const colors = {
   primary: '#2f6db5',
+  primaryDim: '#b7cbe4',
   secondary: '#d9822b',
+  secondaryDim: '#f0cfae',
   muted: '#9aa5b1',
   grid: '#e4e7eb',
   axis: '#52606d',
@@ -62,7 +64,24 @@ export function zeroBasedScale(): uPlot.Scale {
   return { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] };
 }
 
-export function barSeries(label: string, color: string, scale: string, align: -1 | 0 | 1 = 0, format = compactNumber): uPlot.Series {
+/**
+ * Bars of one series. `colorOf(index)`, when given, colours each bar on its own (e.g. to dim the segments
+ * that are not selected); it is asked again on every setData.
+ */
+export function barSeries(
+  label: string,
+  color: string,
+  scale: string,
+  align: -1 | 0 | 1 = 0,
+  format = compactNumber,
+  colorOf?: (index: number) => string,
+): uPlot.Series {
+  const disp: uPlot.Series.BarsPathBuilderDisplay | undefined = colorOf && {
+    fill: {
+      unit: 3 as uPlot.Series.BarsPathBuilderFacetUnit, // colour
+      values: (u) => (u.data[0] as number[]).map((_, i) => colorOf(i)),
+    },
+  };
   return {
     label,
     scale,
@@ -70,7 +89,7 @@ export function barSeries(label: string, color: string, scale: string, align: -1
     stroke: color,
     width: 0,
     points: { show: false },
-    paths: uPlot.paths.bars!({ size: [align === 0 ? 0.8 : 0.4, 80], align }),
+    paths: uPlot.paths.bars!({ size: [align === 0 ? 0.8 : 0.4, 80], align, disp }),
     value: (_u, v) => (v == null ? '–' : format(v)),
   };
 }
