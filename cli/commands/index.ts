@@ -1,6 +1,7 @@
 // The command table. Each command lives in its own module.
 import type { Command } from '../command.ts';
 import { db } from './db.ts';
+import { demoCommand } from './demo.ts';
 import { generateCommand } from './generate.ts';
 import { importCommand } from './import.ts';
 import { migrateCommand } from './migrate.ts';
@@ -10,6 +11,7 @@ import { trainCommand } from './train.ts';
 
 export const commands: Record<string, Command> = {
   db,
+  demo: demoCommand,
   generate: generateCommand,
   import: importCommand,
   migrate: migrateCommand,

@@ -1,0 +1,49 @@
+// `salesdash demo` (what `make run` does): database up, schema migrated, demo data when the shop is empty,
+// RFM refreshed, a model trained when none exists for the current data, then the dashboard on port 5000.
+// Each step is the ordinary command, so the demo behaves exactly as a user's own runs would.
+import type { Command } from '../command.ts';
+import { positiveInteger } from '../command.ts';
+import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
+import { migrate } from '../../server/db/migrate.ts';
+import { generateCommand } from './generate.ts';
+import { refreshCommand } from './refresh.ts';
+import { serveCommand } from './serve.ts';
+import { trainCommand } from './train.ts';
+
+export const demoCommand: Command = {
+  summary: 'set everything up and serve the dashboard (what `make run` does)',
+  async run(args) {
+    if (args.length) throw new Error(`unexpected argument "${args[0]}"`);
+    const demoCustomers = positiveInteger(process.env.SALESDASH_DEMO_CUSTOMERS, 'SALESDASH_DEMO_CUSTOMERS', 50_000);
+    const url = await resolveDatabaseUrl();
+    console.log(process.env.DATABASE_URL ? 'using DATABASE_URL' : 'using the embedded PostgreSQL (data/postgres)');
+    const applied = migrate(url);
+    console.log(applied ? applied : 'database schema is up to date');
+
+    const sql = connect(url, { max: 1 });
+    let state: { orders: number; refreshed: boolean; modelCurrent: boolean };
+    try {
+      const [row] = await sql`
+        select (select count(*) from raw.orders)::int as orders,
+               exists (select from salesdash.rfm_refresh_status) as refreshed,
+               -- a model is current when it was trained after the last change to the orders
+               exists (select from salesdash_internal.model_runs r
+                       where r.is_current
+                         and r.trained_at >= coalesce((select rebuilt_at from salesdash_internal.order_facts_state where not is_stale), 'infinity')) as model_current`;
+      state = { orders: row!.orders, refreshed: row!.refreshed, modelCurrent: row!.model_current };
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+
+    if (state.orders === 0) {
+      console.log(`the shop is empty: generating ${demoCustomers.toLocaleString('en-US')} demo customers (set SALESDASH_DEMO_CUSTOMERS to change)`);
+      await generateCommand.run(['--customers', String(demoCustomers)]);
+    } else {
+      console.log(`found ${state.orders.toLocaleString('en-US')} orders: keeping your data`);
+    }
+    await refreshCommand.run([]);
+    if (state.orders === 0 || !state.modelCurrent) await trainCommand.run([]);
+    else console.log('the current model was trained on this data: skipping training (run: salesdash train)');
+    await serveCommand.run([]);
+  },
+};
