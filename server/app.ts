@@ -10,6 +10,7 @@ import { webDistDir } from './paths.ts';
 import { checkQueryShape, errorHandler, MAX_ID_LENGTH } from './http/errors.ts';
 import { dataVersionHook } from './http/caching.ts';
 import { requestDeadlineMs } from './http/deadline.ts';
+import { DatabaseAvailability } from './http/availability.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { modelRoutes } from './routes/model.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -23,7 +24,7 @@ export interface AppOptions {
   corsOrigin?: string;
   /** Folder of the built dashboard; served at / when it exists. */
   webDir?: string;
-  /** Budget for one request's database work in ms (default SALESDASH_API_DEADLINE_MS or 1000). */
+  /** Budget for one request's database work in ms (default SALESDASH_API_DEADLINE_MS or 3000). */
   deadlineMs?: number;
 }
 
@@ -45,6 +46,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((_request, reply) => {
     void reply.code(404).send({ error: 'Not found' });
   });
+  app.decorate('databaseAvailability', new DatabaseAvailability());
   const deadlineMs = options.deadlineMs ?? requestDeadlineMs();
   app.addHook('onRequest', async (request) => {
     request.databaseDeadline = Date.now() + deadlineMs;

@@ -5,6 +5,7 @@ import { resolveDatabaseUrl } from '../../server/db/connection.ts';
 import { connectApiPool } from '../../server/db/api-pool.ts';
 import { buildApp } from '../../server/app.ts';
 import { serve } from '../../server/server.ts';
+import { surviveKnownPostgresJsBug } from '../../server/db/postgres-js-guard.ts';
 
 function portNumber(value: string, source: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`${source} must be a port number (0-65535), got "${value}"`);
@@ -32,6 +33,7 @@ export const serveCommand: Command = {
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
       corsOrigin: process.env.CORS_ORIGIN,
     });
+    surviveKnownPostgresJsBug((message) => app.log.warn(message));
     const running = await serve(app, sql, { port, host, handleSignals: true });
     console.log(`salesdash API listening on ${running.url} (OpenAPI: ${running.url}/docs/json)`);
     // Keep running until a signal; serve() exits the process after draining.

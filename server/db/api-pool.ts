@@ -20,6 +20,10 @@ export function connectApiPool(url: string, options: ApiPoolOptions = {}): Sql {
     connect_timeout: options.connectTimeout ?? 1,
     idle_timeout: 60,
     onnotice: () => {},
+    // postgres.js waits up to 20 s (growing with every failed attempt) before reconnecting; after an outage
+    // the API should be back within a second of PostgreSQL, and availability.ts already limits how often
+    // requests try while it is down.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     connection: {
       application_name: 'salesdash-api',
       statement_timeout: options.statementTimeoutMs ?? 10_000,

@@ -33,7 +33,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 export function dataVersionHook(sql: Sql): preHandlerAsyncHookHandler {
   return async function answerNotModified(request: FastifyRequest, reply: FastifyReply) {
     if (!request.routeOptions.config.cacheable) return;
-    const version = await inTime(request, dataVersion(sql));
+    const version = await inTime(request, () => dataVersion(sql));
     const etag = etagFor(version);
     request.dataVersion = version;
     // no-cache: the browser keeps the body but asks every time, so a refresh shows up at once.

@@ -1,13 +1,18 @@
-// Every request has a deadline for its database work. postgres.js 3.4.9 can keep a query queued without
-// settling while PostgreSQL is unreachable (it waits for a reconnect instead of failing; see porsager/
-// postgres issues #1193, #1195), which would leave the request hanging. With a deadline the client gets a
-// 500 quickly; the late query simply runs (or fails) when the database is back.
+// Every request has a deadline for its database work, and fails at once while the database is known to
+// be unreachable (see availability.ts). postgres.js 3.4.9 can keep a query queued without settling while
+// PostgreSQL is away (it waits for a reconnect instead of failing; porsager/postgres issues #1193, #1195),
+// which would otherwise leave the request hanging. The late query simply runs or fails when the database
+// is back.
 import type { FastifyRequest } from 'fastify';
+import { DatabaseAvailability } from './availability.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Epoch ms by which the request's database work must be done. */
     databaseDeadline?: number;
+  }
+  interface FastifyInstance {
+    databaseAvailability: DatabaseAvailability;
   }
 }
 
@@ -19,39 +24,38 @@ export class DeadlineExceeded extends Error {
 
 /** Default budget for a request's database work (SALESDASH_API_DEADLINE_MS); normal queries take a few ms. */
 export function requestDeadlineMs(): number {
-  return Number(process.env.SALESDASH_API_DEADLINE_MS ?? 1000);
+  return Number(process.env.SALESDASH_API_DEADLINE_MS ?? 3000);
 }
 
 /**
- * Resolves with `work`, or rejects with DeadlineExceeded once `ms` have passed. A result that arrives
- * late goes to `onLate` (e.g. to cancel an export nobody reads any more).
+ * Runs `start()` and resolves with its result, or rejects with DeadlineExceeded when the request's budget
+ * (or `budgetMs` from now) runs out, or with DatabaseUnavailable as soon as the database is known to be
+ * unreachable. A result that arrives after the caller gave up goes to `onLate` (e.g. to stop an export).
  */
-export function withDeadline<T>(work: Promise<T>, ms: number, onLate?: (value: T) => void): Promise<T> {
+export function inTime<T>(
+  request: FastifyRequest,
+  start: () => Promise<T>,
+  options: { budgetMs?: number; onLate?: (value: T) => void } = {},
+): Promise<T> {
+  const ms =
+    options.budgetMs ?? (request.databaseDeadline ?? Date.now() + requestDeadlineMs()) - Date.now();
   return new Promise<T>((resolve, reject) => {
-    let expired = false;
-    const timer = setTimeout(() => {
-      expired = true;
-      reject(new DeadlineExceeded(ms));
-    }, Math.max(ms, 0));
-    work.then(
-      (value) => {
-        if (expired) onLate?.(value);
-        else {
-          clearTimeout(timer);
-          resolve(value);
-        }
-      },
-      (error: unknown) => {
-        if (expired) return;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new DeadlineExceeded(ms)), Math.max(ms, 0));
+    const work = request.server.databaseAvailability.guard(start, fail);
+    work?.then((value) => {
+      if (settled) options.onLate?.(value);
+      else {
+        settled = true;
         clearTimeout(timer);
-        reject(error);
-      },
-    );
+        resolve(value);
+      }
+    }, fail);
   });
-}
-
-/** withDeadline with what is left of the request's own budget. */
-export function inTime<T>(request: FastifyRequest, work: Promise<T>, onLate?: (value: T) => void): Promise<T> {
-  const deadline = request.databaseDeadline ?? Date.now() + requestDeadlineMs();
-  return withDeadline(work, deadline - Date.now(), onLate);
 }

@@ -2,6 +2,7 @@
 // is a 500 whose details go to the log only, so no stack, SQL text or server internals ever reach a body.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DeadlineExceeded } from './deadline.ts';
+import { DatabaseUnavailable } from './availability.ts';
 
 export const MAX_LIMIT = 1000;
 /** rfm_page computes (page - 1) * limit as a PostgreSQL int; this keeps that below 2^31 for any limit. */
@@ -78,7 +79,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     reply.code(status === 404 ? 404 : 400).send({ error: oneLine(error.message) });
     return;
   }
-  request.log.error({ err: error }, error instanceof DeadlineExceeded ? 'database too slow or unreachable' : 'request failed');
+  if (error instanceof DatabaseUnavailable) request.log.warn('database unreachable: answered 500 at once');
+  else request.log.error({ err: error }, error instanceof DeadlineExceeded ? 'database too slow or unreachable' : 'request failed');
   reply.code(500).send({ error: 'Internal server error' });
 }
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Sql } from '../db/connection.ts';
 import { BadRequest, NotFound, type SortKey } from '../http/errors.ts';
-import { inTime, withDeadline } from '../http/deadline.ts';
+import { inTime } from '../http/deadline.ts';
 import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
@@ -35,11 +35,17 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
   async function checkedFilters(request: FastifyRequest, query: RfmQuery): Promise<RfmFilters> {
     const segment = query.segment ? query.segment : null;
     if (segment !== null) {
-      if (!segments || Date.now() - segments.at > SEGMENT_CACHE_MS) {
-        segments = { names: knownSegments(sql), at: Date.now() };
-        segments.names.catch(() => (segments = undefined));
-      }
-      if (!(await inTime(request, segments.names)).includes(segment)) {
+      const names = await inTime(request, () => {
+        if (!segments || Date.now() - segments.at > SEGMENT_CACHE_MS) {
+          const cached = { names: knownSegments(sql), at: Date.now() };
+          cached.names.catch(() => {
+            if (segments === cached) segments = undefined;
+          });
+          segments = cached;
+        }
+        return segments.names;
+      });
+      if (!names.includes(segment)) {
         const shown = segment.length > 40 ? `${segment.slice(0, 40)}...` : segment;
         throw new BadRequest(`segment ${JSON.stringify(shown)} is not a known segment`);
       }
@@ -67,14 +73,16 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
     },
     async (request) => {
       const version = request.dataVersion!;
-      if (!overview || overview.version !== version) {
-        const body = segmentOverview(sql);
-        overview = { version, body };
-        body.catch(() => {
-          if (overview?.body === body) overview = undefined;
-        });
-      }
-      return inTime(request, overview.body);
+      return inTime(request, () => {
+        if (!overview || overview.version !== version) {
+          const body = segmentOverview(sql);
+          overview = { version, body };
+          body.catch(() => {
+            if (overview?.body === body) overview = undefined;
+          });
+        }
+        return overview.body;
+      });
     },
   );
 
@@ -109,7 +117,7 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
     async (request) => {
       const { page, limit } = request.query;
       const filters = await checkedFilters(request, request.query);
-      const { data, total } = await inTime(request, rfmPage(sql, { ...filters, page, limit }));
+      const { data, total } = await inTime(request, () => rfmPage(sql, { ...filters, page, limit }));
       return { data, total, page, limit };
     },
   );
@@ -136,10 +144,10 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
     async (request, reply) => {
       const filters = await checkedFilters(request, request.query);
       // Starting the export sorts the whole list before the first byte: it gets a longer budget of its own.
-      const exported = await withDeadline(
-        rfmExport(sql, filters, (error) => request.log.error({ err: error }, 'CSV export failed after it started streaming')),
-        EXPORT_START_MS,
-        (late) => late.abort(),
+      const exported = await inTime(
+        request,
+        () => rfmExport(sql, filters, (error) => request.log.error({ err: error }, 'CSV export failed after it started streaming')),
+        { budgetMs: EXPORT_START_MS, onLate: (late) => late.abort() },
       );
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) exported.abort();
@@ -168,7 +176,7 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
       },
     },
     async (request, reply) => {
-      const details = await inTime(request, customerDetails(sql, request.params.customer_id));
+      const details = await inTime(request, () => customerDetails(sql, request.params.customer_id));
       if (!details) throw new NotFound('Customer not found');
       // Order history changes with every import, not only with a refresh, so this one is not ETag-cached.
       void reply.header('Cache-Control', 'no-cache');

@@ -26,7 +26,7 @@ export async function healthRoutes(app: FastifyInstance, { sql }: { sql: Sql }):
     },
     async (request, reply) => {
       try {
-        const { database, model } = await inTime(request, health(sql));
+        const { database, model } = await inTime(request, () => health(sql));
         return { status: 'ok', database, model };
       } catch (error) {
         request.log.warn({ err: error }, 'health check: database unreachable');

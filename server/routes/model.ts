@@ -75,7 +75,7 @@ export async function modelRoutes(app: FastifyInstance, { sql }: { sql: Sql }): 
       },
     },
     async (request) => {
-      const metrics = await inTime(request, modelMetrics(sql));
+      const metrics = await inTime(request, () => modelMetrics(sql));
       if (!metrics) throw new Unavailable('Model unavailable');
       return metrics;
     },
