@@ -1,18 +1,19 @@
 // `salesdash generate --customers N [--seed S] [--replace]`: a synthetic shop history in the Olist layout (see
 // model.ts for the purchase process), streamed straight into raw.* through COPY in one transaction.
 // Deterministic: the same seed and size give byte-identical rows. Memory stays flat whatever N: people are
-// simulated one at a time from (seed, index), rows flow in 256 KB chunks with back-pressure (the next chunk is
-// produced only when PostgreSQL has taken the previous one), and orders/items wait in temporary spill files
-// (about 130 bytes per order in the system temp directory) until the customers COPY is done.
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+// simulated one at a time from (seed, index) in a worker thread (simulate-worker.ts), rows flow in 256 KB chunks
+// with back-pressure (the worker stays a few chunks ahead of what PostgreSQL has taken), and orders/items wait
+// in temporary spill files (about 130 bytes per order in the system temp directory) until the customers COPY
+// is done: one connection runs one COPY at a time.
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sql } from '../db/connection.ts';
 import { copyLines } from '../importers/copy-in.ts';
 import { dropIndexesAndConstraints, restoreIndexesAndConstraints } from './bulk-load.ts';
-import { buildCatalog, simulatePerson, type Catalog } from './model.ts';
-import { categoryLines, customerLines, itemLines, orderLines, productLines, rawColumns } from './rows.ts';
+import { buildCatalog } from './model.ts';
+import { simulatedCustomerChunks } from './simulation.ts';
+import { categoryLines, productLines, rawColumns } from './rows.ts';
 
 export interface GenerateOptions {
   customers: number;
@@ -39,54 +40,6 @@ export const defaultSeed = 42;
 export const maxCustomers = 20_000_000;
 const rawTables = ['raw.order_items', 'raw.orders', 'raw.customers', 'raw.products', 'raw.product_categories'];
 const chunkCharacters = 256 * 1024;
-
-/**
- * One pass over all people: yields the raw.customers COPY chunks and, as the same people are simulated, writes
- * their orders and items as COPY text to two spill files (one connection can run only one COPY at a time, and
- * simulating everyone again per table cost more than writing the files). Waits on the files' back-pressure.
- */
-async function* customerChunksSpillingOrders(
-  seed: number,
-  customers: number,
-  catalog: Catalog,
-  spill: { orders: WriteStream; items: WriteStream },
-  progress: (done: number) => void,
-): AsyncGenerator<string> {
-  let customerChunk = '';
-  let orderChunk = '';
-  let itemChunk = '';
-  let nextOrder = 0;
-  const write = async (file: WriteStream, text: string) => {
-    if (!file.write(text)) await once(file, 'drain');
-  };
-  for (let index = 0; index < customers; index++) {
-    const person = simulatePerson(seed, index, nextOrder, catalog);
-    nextOrder += person.orders.length;
-    customerChunk += customerLines(person);
-    orderChunk += orderLines(person);
-    itemChunk += itemLines(person, catalog);
-    if (customerChunk.length >= chunkCharacters) {
-      await write(spill.orders, orderChunk);
-      await write(spill.items, itemChunk);
-      orderChunk = itemChunk = '';
-      yield customerChunk;
-      customerChunk = '';
-      progress(index + 1);
-    }
-  }
-  await write(spill.orders, orderChunk);
-  await write(spill.items, itemChunk);
-  await Promise.all([closed(spill.orders), closed(spill.items)]);
-  if (customerChunk) yield customerChunk;
-  progress(customers);
-}
-
-function closed(file: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    file.once('error', reject);
-    file.end(() => resolve());
-  });
-}
 
 async function* fileChunks(path: string, progress: () => void): AsyncGenerator<string> {
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: chunkCharacters })) {
@@ -136,15 +89,16 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
     await load('products', productLines(catalog));
     const spillDir = mkdtempSync(join(tmpdir(), 'salesdash-generate-'));
     try {
-      const spill = {
-        orders: createWriteStream(join(spillDir, 'orders.copy')),
-        items: createWriteStream(join(spillDir, 'order_items.copy')),
-      };
-      await load('customers', customerChunksSpillingOrders(seed, customers, catalog, spill, progressOf('customers')));
+      const ordersFile = join(spillDir, 'orders.copy');
+      const itemsFile = join(spillDir, 'order_items.copy');
+      await load(
+        'customers',
+        simulatedCustomerChunks({ seed, customers, ordersFile, itemsFile, chunkCharacters }, progressOf('customers')),
+      );
       phase('customers');
-      await load('orders', fileChunks(join(spillDir, 'orders.copy'), () => progressOf('orders')(customers)));
+      await load('orders', fileChunks(ordersFile, () => progressOf('orders')(customers)));
       phase('orders');
-      await load('order_items', fileChunks(join(spillDir, 'order_items.copy'), () => progressOf('order_items')(customers)));
+      await load('order_items', fileChunks(itemsFile, () => progressOf('order_items')(customers)));
       phase('items');
     } finally {
       rmSync(spillDir, { recursive: true, force: true });
