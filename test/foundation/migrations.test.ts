@@ -6,7 +6,7 @@ t.test('migrations create the raw tables apart from the exposed schema', async (
   const { sql } = await testDatabase(t);
   const tables = await sql`
     select table_schema || '.' || table_name as name from information_schema.tables
-    where table_schema in ('raw', 'salesdash', 'salesdash_internal') and table_type = 'BASE TABLE'
+    where table_schema = 'raw' and table_type = 'BASE TABLE'
     order by 1`;
   t.same(
     tables.map((r) => r.name),

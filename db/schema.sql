@@ -1,0 +1,2068 @@
+\restrict dbmate
+
+-- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
+-- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: raw; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA raw;
+
+
+--
+-- Name: SCHEMA raw; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA raw IS 'Imported shop data as loaded (Olist layout). Private: BI tools read the salesdash schema instead.';
+
+
+--
+-- Name: salesdash; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA salesdash;
+
+
+--
+-- Name: SCHEMA salesdash; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA salesdash IS 'RFM scores, segments, predictions and summaries for analysts and BI tools.';
+
+
+--
+-- Name: salesdash_internal; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA salesdash_internal;
+
+
+--
+-- Name: SCHEMA salesdash_internal; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA salesdash_internal IS 'Bookkeeping behind the salesdash views (refresh state, model artifacts). Not for BI tools.';
+
+
+--
+-- Name: refresh_rfm(date, boolean); Type: FUNCTION; Schema: salesdash; Owner: -
+--
+
+CREATE FUNCTION salesdash.refresh_rfm(as_of date DEFAULT NULL::date, refresh_concurrently boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET work_mem TO '256MB'
+    SET maintenance_work_mem TO '512MB'
+    SET lock_timeout TO '0'
+    AS $_$
+declare
+  started     timestamptz := clock_timestamp();
+  step_start  timestamptz := clock_timestamp();
+  steps       jsonb := '[]'::jsonb;
+  target      char(1);
+  target_table text;
+  reference   date;
+  sort_key    text;
+  sort_column text;
+  customer_count integer;
+  first_purchase date;
+  last_purchase  date;
+
+begin
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  select case buffer when 'a' then 'b' else 'a' end into target from salesdash_internal.rfm_publication;
+  target_table := 'rfm_customers_' || target;
+
+  update salesdash_internal.rfm_settings set as_of = refresh_rfm.as_of;
+
+  -- The compact order facts are rebuilt first when the raw data changed since the last rebuild.
+  if salesdash_internal.rebuild_order_facts_if_stale() then
+    steps := steps || jsonb_build_object('step', 'rebuild order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
+    step_start := clock_timestamp();
+  end if;
+
+  -- One pass over the orders: per person and month, so both RFM and monthly activity come from it.
+  create temp table rfm_person_months on commit drop as
+  select person_key,
+         date_trunc('month', purchased_at)::date as month,
+         min(purchased_at)::date as first_purchased_date,
+         max(purchased_at)::date as last_purchased_date,
+         count(*)::int           as orders,
+         sum(amount)             as revenue
+  from salesdash_internal.order_facts
+  where refresh_rfm.as_of is null or purchased_at < refresh_rfm.as_of + 1
+  group by 1, 2;
+  analyze pg_temp.rfm_person_months;
+  -- Reference date: the explicit as-of date, else the latest counted purchase.
+  reference := coalesce(as_of, (select max(last_purchased_date) from pg_temp.rfm_person_months));
+  steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  -- Fill the unpublished buffer (nobody reads it), then index it in bulk.
+  execute format('truncate salesdash_internal.%I', target_table);
+  perform salesdash_internal.drop_rfm_buffer_indexes(target);
+  execute format('insert into salesdash_internal.%I %s', target_table, salesdash_internal.rfm_scoring_sql())
+    using reference;
+  get diagnostics customer_count = row_count;
+  steps := steps || jsonb_build_object('step', 'score customers', 'rows', customer_count, 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  perform salesdash_internal.create_rfm_buffer_indexes(target);
+  execute format('analyze salesdash_internal.%I', target_table);
+
+  -- Page anchors: every 128th row of each sort order, overall and per segment.
+  delete from salesdash_internal.rfm_page_anchors a where a.buffer = target;
+  foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
+    sort_column := salesdash_internal.rfm_sort_column(sort_key);
+    execute format($q$
+      insert into salesdash_internal.rfm_page_anchors (buffer, sort_key, segment, position, sort_value, person_key)
+      select $1, $2, sorted.segment, u.position, u.sort_value, u.person_key
+      from (
+        select '' as segment,
+               array_agg(%1$I::numeric order by %1$I, person_key) as sort_values,
+               array_agg(person_key order by %1$I, person_key) as person_keys
+        from salesdash_internal.%2$I
+        union all
+        select segment,
+               array_agg(%1$I::numeric order by %1$I, person_key),
+               array_agg(person_key order by %1$I, person_key)
+        from salesdash_internal.%2$I
+        group by segment
+      ) sorted
+      cross join lateral unnest(sorted.sort_values, sorted.person_keys) with ordinality as u(sort_value, person_key, position)
+      where u.position %% 128 = 1
+    $q$, sort_column, target_table) using target, sort_key;
+  end loop;
+  steps := steps || jsonb_build_object('step', 'index and page anchors', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  -- Small aggregates for the same buffer.
+  delete from salesdash_internal.rfm_segment_totals t where t.buffer = target;
+  execute format($q$
+    insert into salesdash_internal.rfm_segment_totals
+      (buffer, segment, customers, revenue, avg_recency_days, avg_frequency, avg_monetary)
+    select $1, segment, count(*), sum(monetary), avg(recency_days), avg(frequency), avg(monetary)
+    from salesdash_internal.%I group by segment
+  $q$, target_table) using target;
+
+  -- Histograms: 20 equal-width buckets for recency and monetary, one bucket per order count for frequency
+  -- (up to 20). The top 1% of monetary goes in the last bucket so one huge spender does not squash the chart.
+  delete from salesdash_internal.rfm_histogram_buckets h where h.buffer = target;
+  execute format($q$
+    insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
+    with ranges as (
+      select *
+      from (select greatest(max(recency_days), 1)::float8 as max_recency,
+                   least(max(frequency), 20)::int as frequency_buckets,
+                   greatest(percentile_cont(0.99) within group (order by monetary), 1)::float8 as top_monetary
+            from salesdash_internal.%1$I) stats
+      cross join lateral (values ('recency_days', 0::float8, max_recency, 20),
+                                 ('frequency', 1::float8, 1 + frequency_buckets::float8, frequency_buckets),
+                                 ('monetary', 0::float8, top_monetary, 20)) as r(metric, low, high, buckets)
+      where frequency_buckets is not null
+    ),
+    counted as (
+      select r.metric, least(greatest(width_bucket(v.value, r.low, r.high, r.buckets), 1), r.buckets) as bucket,
+             count(*) as customers
+      from salesdash_internal.%1$I c
+      cross join lateral (values ('recency_days', c.recency_days::float8),
+                                 ('frequency', c.frequency::float8),
+                                 ('monetary', c.monetary::float8)) as v(metric, value)
+      join ranges r on r.metric = v.metric
+      group by 1, 2
+    )
+    select $1, r.metric, g.bucket,
+           r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
+           r.low + (r.high - r.low) * g.bucket / r.buckets,
+           coalesce(c.customers, 0)
+    from ranges r
+    cross join lateral generate_series(1, r.buckets) as g(bucket)
+    left join counted c on c.metric = r.metric and c.bucket = g.bucket
+  $q$, target_table) using target;
+
+  delete from salesdash_internal.monthly_activity_buckets m where m.buffer = target;
+  insert into salesdash_internal.monthly_activity_buckets (buffer, month, orders, revenue, active_customers)
+  select target, month, sum(orders), sum(revenue), count(*)
+  from pg_temp.rfm_person_months
+  group by month;
+
+  select min(first_purchased_date), max(last_purchased_date) into first_purchase, last_purchase
+  from pg_temp.rfm_person_months;
+  steps := steps || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  -- Publish: from the next statement on, readers see the new buffer.
+  update salesdash_internal.rfm_publication
+     set buffer = target,
+         reference_date = reference,
+         as_of = refresh_rfm.as_of,
+         refreshed_at = now(),
+         customers = coalesce(customer_count, 0),
+         seconds = extract(epoch from clock_timestamp() - started),
+         first_purchase_date = first_purchase,
+         last_purchase_date = last_purchase;
+
+  -- BI tools' materialized view. A plain refresh copies the published rows in about a second and makes BI
+  -- selects on rfm_scores wait that long; CONCURRENTLY never makes them wait but diffs every row (several
+  -- times slower once the reference date moved). The API never reads rfm_scores either way.
+  if refresh_concurrently then
+    refresh materialized view concurrently salesdash.rfm_scores;
+  else
+    refresh materialized view salesdash.rfm_scores;
+  end if;
+  steps := steps || jsonb_build_object('step', 'publish', 'seconds', extract(epoch from clock_timestamp() - step_start));
+
+  -- Repoint the API's view last: the swap holds a lock on the view until commit, so it must be the final
+  -- step. It waits at most 50 ms at a time for readers already inside the view (a long CSV export, say),
+  -- so new readers never queue behind it for longer.
+  loop
+    begin
+      set local lock_timeout = '50ms';
+      execute format('create or replace view salesdash_internal.rfm_customers_published as select * from salesdash_internal.%I',
+                     target_table);
+      exit;
+    exception when lock_not_available then
+      perform pg_sleep(0.05);
+    end;
+  end loop;
+
+  update salesdash_internal.rfm_publication set seconds = extract(epoch from clock_timestamp() - started);
+  return jsonb_build_object(
+    'customers', coalesce(customer_count, 0),
+    'reference_date', reference,
+    'as_of', as_of,
+    'buffer', target,
+    'seconds', extract(epoch from clock_timestamp() - started),
+    'steps', steps);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION refresh_rfm(as_of date, refresh_concurrently boolean); Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash.refresh_rfm(as_of date, refresh_concurrently boolean) IS 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them atomically. refresh_concurrently => true refreshes rfm_scores without ever blocking BI readers (slower). Returns {customers, reference_date, seconds, steps}.';
+
+
+--
+-- Name: rfm_page(text, text, boolean, integer, integer); Type: FUNCTION; Schema: salesdash; Owner: -
+--
+
+CREATE FUNCTION salesdash.rfm_page(p_segment text, p_sort_by text, p_descending boolean, p_page integer, p_limit integer) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  published char(1);
+  sort_column text := salesdash_internal.rfm_sort_column(p_sort_by);
+  total bigint;
+  first_position bigint;
+  last_position bigint;
+  anchor record;
+begin
+  if sort_column is null then
+    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  end if;
+  if p_page is null or p_page < 1 then
+    raise exception 'page must be 1 or more' using errcode = '22023';
+  end if;
+  if p_limit is null or p_limit < 1 then
+    raise exception 'limit must be 1 or more' using errcode = '22023';
+  end if;
+
+  select p.buffer into published from salesdash_internal.rfm_publication p;
+  select coalesce(sum(t.customers), 0) into total
+  from salesdash_internal.rfm_segment_totals t
+  where t.buffer = published and (p_segment is null or t.segment = p_segment);
+
+  -- Ascending positions [first_position, last_position] of the page (descending pages count from the end).
+  if coalesce(p_descending, false) then
+    last_position := total - (p_page - 1)::bigint * p_limit;
+    first_position := greatest(last_position - p_limit + 1, 1);
+  else
+    first_position := (p_page - 1)::bigint * p_limit + 1;
+    last_position := least(first_position + p_limit - 1, total);
+  end if;
+  if first_position > last_position then
+    return;
+  end if;
+
+  select a.position, a.sort_value, a.person_key into anchor
+  from salesdash_internal.rfm_page_anchors a
+  where a.buffer = published and a.sort_key = p_sort_by and a.segment = coalesce(p_segment, '')
+    and a.position <= first_position
+  order by a.position desc
+  limit 1;
+
+  -- Overall: walk the (column, person_key) index; one segment: the (segment, column, person_key) index.
+  return query execute format(
+    'select customer_id, recency_days, frequency, monetary::float8, segment, overall_rfm_score
+     from (select * from salesdash_internal.%1$I
+           where %5$s
+           order by %6$s %2$I, person_key
+           offset $4 limit $5) page
+     order by %2$I %4$s, person_key %4$s',
+    'rfm_customers_' || published, sort_column,
+    case when sort_column = 'monetary' then 'numeric' else 'integer' end,
+    case when coalesce(p_descending, false) then 'desc' else 'asc' end,
+    case when p_segment is null
+         then format('(%I, person_key) >= ($2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
+         else format('segment = $1 and (segment, %I, person_key) >= ($1, $2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
+    end,
+    case when p_segment is null then '' else 'segment,' end)
+  using p_segment, anchor.sort_value, anchor.person_key,
+        first_position - anchor.position, last_position - first_position + 1;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION rfm_page(p_segment text, p_sort_by text, p_descending boolean, p_page integer, p_limit integer); Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash.rfm_page(p_segment text, p_sort_by text, p_descending boolean, p_page integer, p_limit integer) IS 'One page of the published RFM list: segment (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page from 1, limit. Deep pages are as fast as the first.';
+
+
+--
+-- Name: check_segment_rules(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.check_segment_rules() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  problem text;
+begin
+  select format('cell R=%s F=%s is covered by %s', recency_score, frequency_score,
+                case when segment is null then 'no segment' else rules_covering || ' segments' end)
+    into problem
+  from salesdash_internal.rfm_segment_grid
+  where segment is null or rules_covering > 1
+  order by recency_score, frequency_score
+  limit 1;
+  if problem is not null then
+    raise exception 'segment rules must cover every R/F cell exactly once: %', problem
+      using errcode = 'check_violation';
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: create_rfm_buffer_indexes(character); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.create_rfm_buffer_indexes(buffer character) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  tbl text := 'rfm_customers_' || buffer;
+  sort_column text;
+begin
+  execute format('create unique index %I on salesdash_internal.%I (customer_id)', tbl || '_customer_id_idx', tbl);
+  foreach sort_column in array array['recency_days', 'frequency', 'monetary', 'overall_rfm_score'] loop
+    execute format('create index %I on salesdash_internal.%I (%I, person_key)',
+                   tbl || '_' || sort_column || '_idx', tbl, sort_column);
+    execute format('create index %I on salesdash_internal.%I (segment, %I, person_key)',
+                   tbl || '_segment_' || sort_column || '_idx', tbl, sort_column);
+  end loop;
+end
+$$;
+
+
+--
+-- Name: customer_features(date, double precision); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.customer_features(as_of date, sample_share double precision DEFAULT 1) RETURNS TABLE(customer_id text, recency_days integer, frequency integer, monetary double precision, tenure_days integer, purchase_days integer, avg_gap_days double precision, last_gap_days integer, max_gap_days integer, gap_stddev_days double precision, settled_purchase_days integer, orders_30d integer, orders_90d integer, orders_180d integer, orders_365d integer, purchase_days_30d integer, purchase_days_90d integer, purchase_days_180d integer, purchase_days_365d integer, spend_90d double precision, spend_365d double precision, avg_order_value double precision, items_per_order double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select customer_id, recency_days, frequency, monetary, tenure_days, purchase_days, avg_gap_days, last_gap_days, max_gap_days, gap_stddev_days, settled_purchase_days, orders_30d, orders_90d, orders_180d, orders_365d, purchase_days_30d, purchase_days_90d, purchase_days_180d, purchase_days_365d, spend_90d, spend_365d, avg_order_value, items_per_order
+  from salesdash_internal.customer_training_rows(as_of, 0, sample_share)
+$$;
+
+
+--
+-- Name: FUNCTION customer_features(as_of date, sample_share double precision); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.customer_features(as_of date, sample_share double precision) IS 'One row per person with a counted purchase on or before as_of; every feature uses only orders up to as_of. sample_share < 1 keeps a deterministic subsample of people.';
+
+
+--
+-- Name: customer_labels(date, integer, double precision); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days integer, sample_share double precision DEFAULT 1) RETURNS TABLE(customer_id text, will_purchase boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  with purchases as (
+    select p.customer_id, p.purchased_at
+    from salesdash_internal.model_purchases p
+    where p.purchased_at < as_of + 1 + horizon_days
+      and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
+  ),
+
+  final as (
+    -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
+    select customer_id, bool_or(purchased_at >= as_of + 1) as will_purchase
+    from purchases
+    group by customer_id
+    having min(purchased_at) < as_of + 1
+  )
+
+  select * from final
+$$;
+
+
+--
+-- Name: FUNCTION customer_labels(as_of date, horizon_days integer, sample_share double precision); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days integer, sample_share double precision) IS 'One row per person who bought on or before as_of: will_purchase = at least one counted purchase in the horizon_days days after as_of.';
+
+
+--
+-- Name: customer_training_rows(date, integer, double precision); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision DEFAULT 1) RETURNS TABLE(customer_id text, recency_days integer, frequency integer, monetary double precision, tenure_days integer, purchase_days integer, avg_gap_days double precision, last_gap_days integer, max_gap_days integer, gap_stddev_days double precision, settled_purchase_days integer, orders_30d integer, orders_90d integer, orders_180d integer, orders_365d integer, purchase_days_30d integer, purchase_days_90d integer, purchase_days_180d integer, purchase_days_365d integer, spend_90d double precision, spend_365d double precision, avg_order_value double precision, items_per_order double precision, will_purchase boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  with purchases as (
+    select p.customer_id, p.purchased_at::date as purchased_on, p.amount, p.items,
+           p.purchased_at < as_of + 1 as is_history
+    from salesdash_internal.model_purchases p
+    where p.purchased_at < as_of + 1 + horizon_days
+      and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
+  ),
+
+  -- Only orders placed on or before as_of feed the features: nothing later may reach them (tested).
+  history as (
+    select customer_id, purchased_on, amount, items from purchases where is_history
+  ),
+
+  -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
+  labels as (
+    select customer_id, bool_or(not is_history) as will_purchase
+    from purchases
+    group by customer_id
+  ),
+
+  -- Gaps between distinct purchase days: the latest gap says more about the current pace than the average,
+  -- and their spread says how regular the customer is.
+  purchase_days as (
+    select customer_id, purchased_on,
+           purchased_on - lag(purchased_on) over by_day as gap_days,
+           purchased_on - min(purchased_on) over (partition by customer_id) as days_after_first,
+           row_number() over (partition by customer_id order by purchased_on desc) as nth_latest
+    from (select distinct customer_id, purchased_on from history) d
+    window by_day as (partition by customer_id order by purchased_on)
+  ),
+
+  day_stats as (
+    select customer_id,
+           max(gap_days) filter (where nth_latest = 1) as last_gap_days,
+           max(gap_days) as max_gap_days,
+           stddev_pop(gap_days) as gap_stddev_days,
+           -- Repeat days after the first 90 days: lasting habit rather than the burst right after acquisition.
+           count(*) filter (where days_after_first > 90) as settled_purchase_days
+    from purchase_days
+    group by customer_id
+  ),
+
+  per_customer as (
+    select customer_id,
+           min(purchased_on) as first_on,
+           max(purchased_on) as last_on,
+           count(*) as orders,
+           count(distinct purchased_on) as days_with_orders,
+           sum(amount) as spend,
+           sum(items) as items,
+           count(*) filter (where purchased_on > as_of - 30) as orders_30d,
+           count(*) filter (where purchased_on > as_of - 90) as orders_90d,
+           count(*) filter (where purchased_on > as_of - 180) as orders_180d,
+           count(*) filter (where purchased_on > as_of - 365) as orders_365d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 30) as purchase_days_30d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 90) as purchase_days_90d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 180) as purchase_days_180d,
+           count(distinct purchased_on) filter (where purchased_on > as_of - 365) as purchase_days_365d,
+           coalesce(sum(amount) filter (where purchased_on > as_of - 90), 0) as spend_90d,
+           coalesce(sum(amount) filter (where purchased_on > as_of - 365), 0) as spend_365d
+    from history
+    group by customer_id
+  ),
+
+  final as (
+    select customer_id,
+           (as_of - last_on)::int as recency_days,
+           orders::int as frequency,
+           spend::float8 as monetary,
+           (as_of - first_on)::int as tenure_days,
+           days_with_orders::int as purchase_days,
+           -- A one-day customer has no gap yet; 0 keeps the column numeric (purchase_days says why).
+           case when days_with_orders > 1
+                then (last_on - first_on)::float8 / (days_with_orders - 1) else 0 end as avg_gap_days,
+           coalesce(g.last_gap_days, 0)::int as last_gap_days,
+           coalesce(g.max_gap_days, 0)::int as max_gap_days,
+           coalesce(g.gap_stddev_days, 0)::float8 as gap_stddev_days,
+           g.settled_purchase_days::int as settled_purchase_days,
+           orders_30d::int, orders_90d::int, orders_180d::int, orders_365d::int,
+           purchase_days_30d::int, purchase_days_90d::int, purchase_days_180d::int, purchase_days_365d::int,
+           spend_90d::float8, spend_365d::float8,
+           (spend / orders)::float8 as avg_order_value,
+           (items::float8 / orders) as items_per_order,
+           l.will_purchase
+    from per_customer
+    join day_stats g using (customer_id)
+    join labels l using (customer_id)
+  )
+
+  select * from final
+$$;
+
+
+--
+-- Name: FUNCTION customer_training_rows(as_of date, horizon_days integer, sample_share double precision); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision) IS 'customer_features(as_of) plus will_purchase = at least one counted purchase in the horizon_days days after as_of, in one pass. One row per person who bought on or before as_of.';
+
+
+--
+-- Name: drop_rfm_buffer_indexes(character); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.drop_rfm_buffer_indexes(buffer character) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  index_name text;
+begin
+  for index_name in
+    select indexname from pg_indexes
+    where schemaname = 'salesdash_internal' and tablename = 'rfm_customers_' || buffer
+  loop
+    execute format('drop index salesdash_internal.%I', index_name);
+  end loop;
+end
+$$;
+
+
+--
+-- Name: mark_order_facts_stale(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.mark_order_facts_stale() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  update salesdash_internal.order_facts_state set is_stale = true;
+  return null;
+end
+$$;
+
+
+--
+-- Name: model_sample_key(text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.model_sample_key(customer_id text) RETURNS double precision
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+  select ((hashtext(customer_id) & 1048575)::float8) / 1048576
+$$;
+
+
+--
+-- Name: FUNCTION model_sample_key(customer_id text); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.model_sample_key(customer_id text) IS 'Deterministic number in [0, 1) per person; rows with a key below a share form a reproducible subsample.';
+
+
+--
+-- Name: rebuild_order_facts_if_stale(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.rebuild_order_facts_if_stale() RETURNS boolean
+    LANGUAGE plpgsql
+    SET work_mem TO '256MB'
+    SET maintenance_work_mem TO '512MB'
+    AS $$
+begin
+  if not (select is_stale from salesdash_internal.order_facts_state for update) then
+    return false;
+  end if;
+  truncate salesdash_internal.people, salesdash_internal.order_facts;
+  alter table salesdash_internal.people drop constraint people_pkey, drop constraint people_customer_id_key;
+
+  insert into salesdash_internal.people (person_key, customer_id)
+  select row_number() over (order by customer_unique_id collate "C")::int, customer_unique_id
+  from (select distinct customer_unique_id from raw.customers) persons;
+  alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
+
+  insert into salesdash_internal.order_facts (order_id, person_key, purchased_at, amount, items)
+  select o.order_id, p.person_key, o.purchased_at, o.amount, o.items
+  from salesdash_internal.counted_orders o
+  join salesdash_internal.people p on p.customer_id = o.customer_id;
+
+  analyze salesdash_internal.people;
+  analyze salesdash_internal.order_facts;
+  update salesdash_internal.order_facts_state set is_stale = false, rebuilt_at = now();
+  return true;
+end
+$$;
+
+
+--
+-- Name: rfm_scoring_sql(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.rfm_scoring_sql() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+select $sql$
+with per_customer as (
+  select person_key,
+         max(last_purchased_date)      as last_purchased_date,
+         sum(orders)::int              as frequency,
+         sum(revenue)::numeric(14, 2)  as monetary
+  from pg_temp.rfm_person_months
+  group by person_key
+),
+with_recency as (
+  select p.*, ($1::date - p.last_purchased_date) as recency_days
+  from per_customer p
+),
+-- Tie-consistent quintiles. A customer's quintile is 1 + floor(5 * below / n), where below is the number of
+-- customers with a strictly worse value: the NTILE bucket of the first member of its tie group, so equal
+-- values always share a score, and without ties each score holds 20%. With the n values sorted ascending
+-- (a[1..n], worse first), below >= k*n/5 exactly when the value exceeds a[ceil(k*n/5)], so four order
+-- statistics per metric decide every score: "cut_k+1" below is a[ceil(k*n/5)] and a score needs value > cut.
+sorted_values as (
+  select count(*) as n,
+         array_agg(-recency_days order by -recency_days) as recency,   -- fewer days is better
+         array_agg(frequency order by frequency)         as frequency,
+         array_agg(monetary order by monetary)           as monetary
+  from with_recency
+),
+quintile_cuts as (
+  select m.metric,
+         case m.metric when 'recency_days' then v.recency[(1 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(1 * n + 4) / 5] else v.monetary[(1 * n + 4) / 5] end as cut_2,
+         case m.metric when 'recency_days' then v.recency[(2 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(2 * n + 4) / 5] else v.monetary[(2 * n + 4) / 5] end as cut_3,
+         case m.metric when 'recency_days' then v.recency[(3 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(3 * n + 4) / 5] else v.monetary[(3 * n + 4) / 5] end as cut_4,
+         case m.metric when 'recency_days' then v.recency[(4 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(4 * n + 4) / 5] else v.monetary[(4 * n + 4) / 5] end as cut_5
+  from sorted_values v
+  cross join (values ('recency_days'), ('frequency'), ('monetary')) as m(metric)
+),
+-- Analyst cut points from rfm_score_bounds replace the quintile cuts of their metric. An analyst bound is
+-- reached by value >= bound (recency: days <= bound, negated like the values), a quintile cut by
+-- value > cut; the flag says which comparison applies.
+analyst_cuts as (
+  select metric,
+         max(bound) filter (where score = 2) as cut_2, max(bound) filter (where score = 3) as cut_3,
+         max(bound) filter (where score = 4) as cut_4, max(bound) filter (where score = 5) as cut_5
+  from (select metric, score, case when metric = 'recency_days' then -bound else bound end as bound
+        from salesdash.rfm_score_bounds) b
+  group by metric
+),
+cuts as (
+  select q.metric, a.metric is not null as inclusive,
+         case when a.metric is null then q.cut_2 else a.cut_2 end as cut_2,
+         case when a.metric is null then q.cut_3 else a.cut_3 end as cut_3,
+         case when a.metric is null then q.cut_4 else a.cut_4 end as cut_4,
+         case when a.metric is null then q.cut_5 else a.cut_5 end as cut_5
+  from quintile_cuts q
+  left join analyst_cuts a on a.metric = q.metric
+),
+cuts_wide as (
+  select bool_or(inclusive) filter (where metric = 'recency_days') as r_inclusive,
+         bool_or(inclusive) filter (where metric = 'frequency') as f_inclusive,
+         bool_or(inclusive) filter (where metric = 'monetary') as m_inclusive,
+         max(cut_2) filter (where metric = 'recency_days') as r2, max(cut_3) filter (where metric = 'recency_days') as r3,
+         max(cut_4) filter (where metric = 'recency_days') as r4, max(cut_5) filter (where metric = 'recency_days') as r5,
+         max(cut_2) filter (where metric = 'frequency') as f2, max(cut_3) filter (where metric = 'frequency') as f3,
+         max(cut_4) filter (where metric = 'frequency') as f4, max(cut_5) filter (where metric = 'frequency') as f5,
+         max(cut_2) filter (where metric = 'monetary') as m2, max(cut_3) filter (where metric = 'monetary') as m3,
+         max(cut_4) filter (where metric = 'monetary') as m4, max(cut_5) filter (where metric = 'monetary') as m5
+  from cuts
+),
+scored as (
+  -- The score is the highest level whose cut the value reaches (a missing cut is never reached).
+  select w.*,
+         salesdash_internal.score_against_cuts(-w.recency_days, c.r_inclusive, c.r2, c.r3, c.r4, c.r5) as recency_score,
+         salesdash_internal.score_against_cuts(w.frequency, c.f_inclusive, c.f2, c.f3, c.f4, c.f5) as frequency_score,
+         salesdash_internal.score_against_cuts(w.monetary, c.m_inclusive, c.m2, c.m3, c.m4, c.m5) as monetary_score
+  from with_recency w
+  cross join cuts_wide c
+),
+segmented as (
+  select s.*,
+         100 * s.recency_score + 10 * s.frequency_score + s.monetary_score as overall_rfm_score,
+         g.segment
+  from scored s
+  join salesdash_internal.rfm_segment_grid g
+    on g.recency_score = s.recency_score and g.frequency_score = s.frequency_score
+),
+final as (
+  select p.customer_id, s.person_key, s.last_purchased_date, s.recency_days, s.frequency, s.monetary,
+         s.recency_score, s.frequency_score, s.monetary_score, s.overall_rfm_score, s.segment,
+         $1::date as calculated_date
+  from segmented s
+  join salesdash_internal.people p on p.person_key = s.person_key
+)
+select * from final
+$sql$
+$_$;
+
+
+--
+-- Name: rfm_sort_column(text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.rfm_sort_column(sort_key text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select case sort_key
+    when 'recency' then 'recency_days'
+    when 'frequency' then 'frequency'
+    when 'monetary' then 'monetary'
+    when 'rfm_score' then 'overall_rfm_score'
+  end
+$$;
+
+
+--
+-- Name: score_against_cuts(numeric, boolean, numeric, numeric, numeric, numeric); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.score_against_cuts(value numeric, inclusive boolean, cut_2 numeric, cut_3 numeric, cut_4 numeric, cut_5 numeric) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case
+    when coalesce(inclusive, false) then
+      case when value >= cut_5 then 5 when value >= cut_4 then 4 when value >= cut_3 then 3 when value >= cut_2 then 2 else 1 end
+    else
+      1 + (value > cut_2 is true)::int + (value > cut_3 is true)::int + (value > cut_4 is true)::int + (value > cut_5 is true)::int
+  end
+$$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_migrations (
+    version character varying NOT NULL
+);
+
+
+--
+-- Name: customers; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.customers (
+    customer_id text NOT NULL,
+    customer_unique_id text NOT NULL,
+    customer_zip_code_prefix text,
+    customer_city text,
+    customer_state text
+);
+
+
+--
+-- Name: TABLE customers; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.customers IS 'One row per order-level customer id (Olist issues a new customer_id per order). The person is customer_unique_id; generic imports use the same id for both.';
+
+
+--
+-- Name: COLUMN customers.customer_unique_id; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON COLUMN raw.customers.customer_unique_id IS 'The person. Every per-customer figure (RFM, predictions) is computed per customer_unique_id.';
+
+
+--
+-- Name: order_items; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.order_items (
+    order_id text NOT NULL,
+    order_item_id integer NOT NULL,
+    product_id text,
+    seller_id text,
+    shipping_limit_date timestamp without time zone,
+    price numeric(12,2) NOT NULL,
+    freight_value numeric(12,2) DEFAULT 0 NOT NULL,
+    CONSTRAINT order_items_freight_value_check CHECK ((freight_value >= (0)::numeric)),
+    CONSTRAINT order_items_price_check CHECK ((price >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE order_items; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.order_items IS 'One row per item of an order (Olist: one row per unit). Revenue = price + freight_value.';
+
+
+--
+-- Name: orders; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.orders (
+    order_id text NOT NULL,
+    customer_id text NOT NULL,
+    order_status text NOT NULL,
+    order_purchase_timestamp timestamp without time zone NOT NULL,
+    order_approved_at timestamp without time zone,
+    order_delivered_carrier_date timestamp without time zone,
+    order_delivered_customer_date timestamp without time zone,
+    order_estimated_delivery_date timestamp without time zone
+);
+
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.orders IS 'One row per order. order_status canceled/unavailable orders never count as purchases.';
+
+
+--
+-- Name: product_categories; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.product_categories (
+    product_category_name text NOT NULL,
+    product_category_name_english text
+);
+
+
+--
+-- Name: TABLE product_categories; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.product_categories IS 'Olist category names with their English translation.';
+
+
+--
+-- Name: products; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.products (
+    product_id text NOT NULL,
+    product_category_name text,
+    product_name text
+);
+
+
+--
+-- Name: TABLE products; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.products IS 'Products, so a purchase history can name what was bought: product_name (generic imports) or category.';
+
+
+--
+-- Name: model_runs; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.model_runs (
+    id bigint NOT NULL,
+    trained_at timestamp with time zone DEFAULT now() NOT NULL,
+    reference_date date NOT NULL,
+    horizon_days integer NOT NULL,
+    backend text NOT NULL,
+    seed integer NOT NULL,
+    metrics jsonb NOT NULL,
+    artifact jsonb NOT NULL,
+    is_current boolean DEFAULT false NOT NULL,
+    CONSTRAINT model_runs_horizon_days_check CHECK ((horizon_days > 0))
+);
+
+
+--
+-- Name: TABLE model_runs; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.model_runs IS 'One row per training run: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
+
+
+--
+-- Name: COLUMN model_runs.artifact; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON COLUMN salesdash_internal.model_runs.artifact IS 'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table.';
+
+
+--
+-- Name: model_metrics; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.model_metrics AS
+ SELECT model_runs.id AS model_run_id,
+    model_runs.trained_at,
+    model_runs.metrics
+   FROM salesdash_internal.model_runs
+  WHERE model_runs.is_current;
+
+
+--
+-- Name: VIEW model_metrics; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.model_metrics IS 'No rows until a model was trained; then one row: the current model''s holdout evaluation (network, recency and BG/NBD baselines, curves) as jsonb.';
+
+
+--
+-- Name: COLUMN model_metrics.metrics; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.model_metrics.metrics IS 'The exact body of GET /api/model/metrics.';
+
+
+--
+-- Name: monthly_activity_buckets; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.monthly_activity_buckets (
+    buffer character(1) NOT NULL,
+    month date NOT NULL,
+    orders integer NOT NULL,
+    revenue numeric(16,2) NOT NULL,
+    active_customers integer NOT NULL
+);
+
+
+--
+-- Name: rfm_publication; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_publication (
+    only_row boolean DEFAULT true NOT NULL,
+    buffer character(1) NOT NULL,
+    reference_date date,
+    as_of date,
+    refreshed_at timestamp with time zone,
+    seconds double precision,
+    customers integer DEFAULT 0 NOT NULL,
+    first_purchase_date date,
+    last_purchase_date date,
+    CONSTRAINT rfm_publication_buffer_check CHECK ((buffer = ANY (ARRAY['a'::bpchar, 'b'::bpchar]))),
+    CONSTRAINT rfm_publication_only_row_check CHECK (only_row)
+);
+
+
+--
+-- Name: TABLE rfm_publication; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.rfm_publication IS 'Which RFM buffer (a/b) readers see, and facts of the refresh that filled it.';
+
+
+--
+-- Name: monthly_activity; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.monthly_activity AS
+ SELECT m.month,
+    m.orders,
+    (m.revenue)::double precision AS revenue,
+    m.active_customers
+   FROM (salesdash_internal.monthly_activity_buckets m
+     JOIN salesdash_internal.rfm_publication p ON ((p.buffer = m.buffer)))
+  ORDER BY m.month;
+
+
+--
+-- Name: VIEW monthly_activity; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.monthly_activity IS 'One row per calendar month up to the reference date: counted orders, revenue (price + freight) and customers who bought in the month.';
+
+
+--
+-- Name: predictions; Type: TABLE; Schema: salesdash; Owner: -
+--
+
+CREATE TABLE salesdash.predictions (
+    customer_id text NOT NULL,
+    purchase_probability double precision NOT NULL,
+    predicted_label boolean NOT NULL,
+    confidence double precision NOT NULL,
+    prediction_date date NOT NULL,
+    model_run_id bigint NOT NULL,
+    CONSTRAINT predictions_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT predictions_purchase_probability_check CHECK (((purchase_probability >= (0)::double precision) AND (purchase_probability <= (1)::double precision)))
+);
+
+
+--
+-- Name: TABLE predictions; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON TABLE salesdash.predictions IS 'One row per customer (person) scored by the current model: the probability of at least one purchase in the horizon after prediction_date. Rewritten in one transaction by salesdash train.';
+
+
+--
+-- Name: COLUMN predictions.customer_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.customer_id IS 'The person (Olist customer_unique_id), as in rfm_scores.customer_id.';
+
+
+--
+-- Name: COLUMN predictions.purchase_probability; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.purchase_probability IS 'Calibrated probability of at least one purchase in the horizon_days days after prediction_date.';
+
+
+--
+-- Name: COLUMN predictions.predicted_label; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.predicted_label IS 'purchase_probability >= the decision threshold (chosen on a validation window by maximum F1).';
+
+
+--
+-- Name: COLUMN predictions.confidence; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.confidence IS 'How often the model was right on holdout customers in the same probability decile (holdout accuracy within the decile).';
+
+
+--
+-- Name: COLUMN predictions.prediction_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.prediction_date IS 'The reference date the features were computed as of (latest counted purchase in the data).';
+
+
+--
+-- Name: COLUMN predictions.model_run_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.model_run_id IS 'The training run (salesdash_internal.model_runs.id) that produced this score.';
+
+
+--
+-- Name: rfm_histogram_buckets; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_histogram_buckets (
+    buffer character(1) NOT NULL,
+    metric text NOT NULL,
+    bucket integer NOT NULL,
+    lower_bound double precision NOT NULL,
+    upper_bound double precision NOT NULL,
+    customers integer NOT NULL
+);
+
+
+--
+-- Name: rfm_histograms; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.rfm_histograms AS
+ SELECT h.metric,
+    h.bucket,
+    h.lower_bound,
+    h.upper_bound,
+    h.customers
+   FROM (salesdash_internal.rfm_histogram_buckets h
+     JOIN salesdash_internal.rfm_publication p ON ((p.buffer = h.buffer)))
+  ORDER BY h.metric, h.bucket;
+
+
+--
+-- Name: VIEW rfm_histograms; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.rfm_histograms IS 'Distribution of recency_days, frequency and monetary over customers: one row per metric and bucket [lower_bound, upper_bound); the last bucket also holds everything above it.';
+
+
+--
+-- Name: rfm_customers_a; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_customers_a (
+    customer_id text NOT NULL,
+    person_key integer NOT NULL,
+    last_purchased_date date NOT NULL,
+    recency_days integer NOT NULL,
+    frequency integer NOT NULL,
+    monetary numeric(14,2) NOT NULL,
+    recency_score integer NOT NULL,
+    frequency_score integer NOT NULL,
+    monetary_score integer NOT NULL,
+    overall_rfm_score integer NOT NULL,
+    segment text NOT NULL,
+    calculated_date date NOT NULL
+);
+
+
+--
+-- Name: rfm_customers_published; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.rfm_customers_published AS
+ SELECT rfm_customers_a.customer_id,
+    rfm_customers_a.person_key,
+    rfm_customers_a.last_purchased_date,
+    rfm_customers_a.recency_days,
+    rfm_customers_a.frequency,
+    rfm_customers_a.monetary,
+    rfm_customers_a.recency_score,
+    rfm_customers_a.frequency_score,
+    rfm_customers_a.monetary_score,
+    rfm_customers_a.overall_rfm_score,
+    rfm_customers_a.segment,
+    rfm_customers_a.calculated_date
+   FROM salesdash_internal.rfm_customers_a;
+
+
+--
+-- Name: rfm_list; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.rfm_list AS
+ SELECT rfm_customers_published.customer_id,
+    rfm_customers_published.recency_days AS recency,
+    rfm_customers_published.frequency,
+    (rfm_customers_published.monetary)::double precision AS monetary,
+    rfm_customers_published.segment,
+    rfm_customers_published.overall_rfm_score AS rfm_score
+   FROM salesdash_internal.rfm_customers_published;
+
+
+--
+-- Name: VIEW rfm_list; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.rfm_list IS 'One row per customer as published by the last refresh_rfm(): recency (days), frequency, monetary, segment, rfm_score. Never blocked by a refresh.';
+
+
+--
+-- Name: rfm_refresh_status; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.rfm_refresh_status AS
+ SELECT rfm_publication.reference_date,
+    rfm_publication.as_of,
+    rfm_publication.refreshed_at,
+    rfm_publication.customers,
+    rfm_publication.seconds,
+    rfm_publication.first_purchase_date,
+    rfm_publication.last_purchase_date
+   FROM salesdash_internal.rfm_publication
+  WHERE (rfm_publication.refreshed_at IS NOT NULL);
+
+
+--
+-- Name: VIEW rfm_refresh_status; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.rfm_refresh_status IS 'The last refresh_rfm(): reference date, explicit as-of date (null = latest purchase), when, how many customers, how long, and the purchase date range it covered.';
+
+
+--
+-- Name: rfm_score_bounds; Type: TABLE; Schema: salesdash; Owner: -
+--
+
+CREATE TABLE salesdash.rfm_score_bounds (
+    metric text NOT NULL,
+    score smallint NOT NULL,
+    bound numeric NOT NULL,
+    CONSTRAINT rfm_score_bounds_metric_check CHECK ((metric = ANY (ARRAY['recency_days'::text, 'frequency'::text, 'monetary'::text]))),
+    CONSTRAINT rfm_score_bounds_score_check CHECK (((score >= 1) AND (score <= 5)))
+);
+
+
+--
+-- Name: TABLE rfm_score_bounds; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON TABLE salesdash.rfm_score_bounds IS 'Analyst cut points replacing quintiles for a metric: frequency/monetary score s when value >= bound; recency_days score s when value <= bound; highest matching score wins, none = 1. Empty = quintiles.';
+
+
+--
+-- Name: rfm_customers_b; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_customers_b (
+    customer_id text NOT NULL,
+    person_key integer NOT NULL,
+    last_purchased_date date NOT NULL,
+    recency_days integer NOT NULL,
+    frequency integer NOT NULL,
+    monetary numeric(14,2) NOT NULL,
+    recency_score integer NOT NULL,
+    frequency_score integer NOT NULL,
+    monetary_score integer NOT NULL,
+    overall_rfm_score integer NOT NULL,
+    segment text NOT NULL,
+    calculated_date date NOT NULL
+);
+
+
+--
+-- Name: rfm_customers_gated; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.rfm_customers_gated AS
+ SELECT a.customer_id,
+    a.person_key,
+    a.last_purchased_date,
+    a.recency_days,
+    a.frequency,
+    a.monetary,
+    a.recency_score,
+    a.frequency_score,
+    a.monetary_score,
+    a.overall_rfm_score,
+    a.segment,
+    a.calculated_date
+   FROM salesdash_internal.rfm_customers_a a
+  WHERE (( SELECT rfm_publication.buffer
+           FROM salesdash_internal.rfm_publication) = 'a'::bpchar)
+UNION ALL
+ SELECT b.customer_id,
+    b.person_key,
+    b.last_purchased_date,
+    b.recency_days,
+    b.frequency,
+    b.monetary,
+    b.recency_score,
+    b.frequency_score,
+    b.monetary_score,
+    b.overall_rfm_score,
+    b.segment,
+    b.calculated_date
+   FROM salesdash_internal.rfm_customers_b b
+  WHERE (( SELECT rfm_publication.buffer
+           FROM salesdash_internal.rfm_publication) = 'b'::bpchar);
+
+
+--
+-- Name: rfm_scores; Type: MATERIALIZED VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE MATERIALIZED VIEW salesdash.rfm_scores AS
+ SELECT rfm_customers_gated.customer_id,
+    rfm_customers_gated.last_purchased_date,
+    rfm_customers_gated.recency_days,
+    rfm_customers_gated.frequency,
+    rfm_customers_gated.monetary,
+    rfm_customers_gated.recency_score,
+    rfm_customers_gated.frequency_score,
+    rfm_customers_gated.monetary_score,
+    rfm_customers_gated.overall_rfm_score,
+    rfm_customers_gated.segment,
+    rfm_customers_gated.calculated_date
+   FROM salesdash_internal.rfm_customers_gated
+  WITH NO DATA;
+
+
+--
+-- Name: MATERIALIZED VIEW rfm_scores; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON MATERIALIZED VIEW salesdash.rfm_scores IS 'One row per customer (person) as of the last refresh. Recompute from orders with select salesdash.refresh_rfm([as_of date]); REFRESH MATERIALIZED VIEW [CONCURRENTLY] salesdash.rfm_scores republishes the last computed figures.';
+
+
+--
+-- Name: COLUMN rfm_scores.customer_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.customer_id IS 'The person: Olist customer_unique_id, or the customer id of a generic import.';
+
+
+--
+-- Name: COLUMN rfm_scores.last_purchased_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.last_purchased_date IS 'Date of the latest counted purchase on or before the reference date.';
+
+
+--
+-- Name: COLUMN rfm_scores.recency_days; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.recency_days IS 'Whole days from last_purchased_date to the reference date (latest buyers: 0).';
+
+
+--
+-- Name: COLUMN rfm_scores.frequency; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.frequency IS 'Number of distinct counted orders (not canceled/unavailable, at least one item).';
+
+
+--
+-- Name: COLUMN rfm_scores.monetary; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.monetary IS 'Total of price + freight_value over the counted orders'' items.';
+
+
+--
+-- Name: COLUMN rfm_scores.recency_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.recency_score IS '1-5, 5 = most recent. Tie-consistent quintile, or analyst cut points from rfm_score_bounds.';
+
+
+--
+-- Name: COLUMN rfm_scores.frequency_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.frequency_score IS '1-5, 5 = most orders. Tie-consistent quintile, or analyst cut points.';
+
+
+--
+-- Name: COLUMN rfm_scores.monetary_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.monetary_score IS '1-5, 5 = highest spend. Tie-consistent quintile, or analyst cut points.';
+
+
+--
+-- Name: COLUMN rfm_scores.overall_rfm_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.overall_rfm_score IS '100 * recency_score + 10 * frequency_score + monetary_score (e.g. 555).';
+
+
+--
+-- Name: COLUMN rfm_scores.segment; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.segment IS 'Named segment from salesdash.rfm_segment_rules for (recency_score, frequency_score).';
+
+
+--
+-- Name: COLUMN rfm_scores.calculated_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_scores.calculated_date IS 'The reference date the figures are calculated for (explicit as-of date, else the latest counted purchase).';
+
+
+--
+-- Name: rfm_segment_rules; Type: TABLE; Schema: salesdash; Owner: -
+--
+
+CREATE TABLE salesdash.rfm_segment_rules (
+    segment text NOT NULL,
+    r_min smallint NOT NULL,
+    r_max smallint NOT NULL,
+    f_min smallint NOT NULL,
+    f_max smallint NOT NULL,
+    display_order smallint NOT NULL,
+    CONSTRAINT rfm_segment_rules_check CHECK (((r_min <= r_max) AND (f_min <= f_max))),
+    CONSTRAINT rfm_segment_rules_f_max_check CHECK (((f_max >= 1) AND (f_max <= 5))),
+    CONSTRAINT rfm_segment_rules_f_min_check CHECK (((f_min >= 1) AND (f_min <= 5))),
+    CONSTRAINT rfm_segment_rules_r_max_check CHECK (((r_max >= 1) AND (r_max <= 5))),
+    CONSTRAINT rfm_segment_rules_r_min_check CHECK (((r_min >= 1) AND (r_min <= 5))),
+    CONSTRAINT rfm_segment_rules_segment_check CHECK (((segment <> ''::text) AND (length(segment) <= 60)))
+);
+
+
+--
+-- Name: TABLE rfm_segment_rules; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON TABLE salesdash.rfm_segment_rules IS 'Segment = the rule whose recency-score range and frequency-score range contain the customer''s scores. Rules must cover all 25 (R, F) cells exactly once (checked at commit). Edit, then run select salesdash.refresh_rfm().';
+
+
+--
+-- Name: rfm_segment_totals; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_segment_totals (
+    buffer character(1) NOT NULL,
+    segment text NOT NULL,
+    customers integer NOT NULL,
+    revenue numeric(16,2) NOT NULL,
+    avg_recency_days double precision,
+    avg_frequency double precision,
+    avg_monetary double precision
+);
+
+
+--
+-- Name: segment_summary; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.segment_summary AS
+ WITH totals AS (
+         SELECT COALESCE(sum(t.customers), (0)::bigint) AS customers,
+            COALESCE(sum(t.revenue), (0)::numeric) AS revenue
+           FROM (salesdash_internal.rfm_segment_totals t
+             JOIN salesdash_internal.rfm_publication p ON ((p.buffer = t.buffer)))
+        ), final AS (
+         SELECT r.segment,
+            (r.display_order)::integer AS display_order,
+            COALESCE(t.customers, 0) AS customers,
+            COALESCE(((t.customers)::double precision / (NULLIF(totals.customers, 0))::double precision), (0)::double precision) AS share,
+            t.avg_recency_days,
+            t.avg_frequency,
+            t.avg_monetary,
+            (COALESCE(t.revenue, (0)::numeric))::double precision AS revenue,
+            COALESCE(((t.revenue)::double precision / (NULLIF(totals.revenue, (0)::numeric))::double precision), (0)::double precision) AS revenue_share
+           FROM ((salesdash.rfm_segment_rules r
+             CROSS JOIN totals)
+             LEFT JOIN ( SELECT t_1.buffer,
+                    t_1.segment,
+                    t_1.customers,
+                    t_1.revenue,
+                    t_1.avg_recency_days,
+                    t_1.avg_frequency,
+                    t_1.avg_monetary
+                   FROM (salesdash_internal.rfm_segment_totals t_1
+                     JOIN salesdash_internal.rfm_publication p ON ((p.buffer = t_1.buffer)))) t ON ((t.segment = r.segment)))
+        )
+ SELECT final.segment,
+    final.display_order,
+    final.customers,
+    final.share,
+    final.avg_recency_days,
+    final.avg_frequency,
+    final.avg_monetary,
+    final.revenue,
+    final.revenue_share
+   FROM final
+  ORDER BY final.display_order;
+
+
+--
+-- Name: VIEW segment_summary; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue and revenue share, as of the last refresh.';
+
+
+--
+-- Name: counted_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.counted_orders AS
+ WITH item_totals AS (
+         SELECT order_items.order_id,
+            (sum((order_items.price + order_items.freight_value)))::numeric(14,2) AS amount,
+            (count(*))::integer AS items
+           FROM raw.order_items
+          GROUP BY order_items.order_id
+        ), final AS (
+         SELECT o.order_id,
+            c.customer_unique_id AS customer_id,
+            o.customer_id AS order_customer_id,
+            o.order_purchase_timestamp AS purchased_at,
+            t.amount,
+            t.items
+           FROM ((raw.orders o
+             JOIN raw.customers c ON ((c.customer_id = o.customer_id)))
+             JOIN item_totals t ON ((t.order_id = o.order_id)))
+          WHERE (o.order_status <> ALL (ARRAY['canceled'::text, 'unavailable'::text]))
+        )
+ SELECT final.order_id,
+    final.customer_id,
+    final.order_customer_id,
+    final.purchased_at,
+    final.amount,
+    final.items
+   FROM final;
+
+
+--
+-- Name: VIEW counted_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.counted_orders IS 'One row per counted order (not canceled/unavailable, at least one item). customer_id = the person (customer_unique_id); amount = sum of price + freight_value.';
+
+
+--
+-- Name: model_purchases; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.model_purchases AS
+ WITH order_totals AS (
+         SELECT order_items.order_id,
+            (sum((order_items.price + order_items.freight_value)))::numeric(14,2) AS amount,
+            (count(*))::integer AS items
+           FROM raw.order_items
+          GROUP BY order_items.order_id
+        ), counted_orders AS (
+         SELECT o.order_id,
+            c.customer_unique_id AS customer_id,
+            o.order_purchase_timestamp AS purchased_at,
+            t.amount,
+            t.items
+           FROM ((raw.orders o
+             JOIN raw.customers c ON ((c.customer_id = o.customer_id)))
+             JOIN order_totals t ON ((t.order_id = o.order_id)))
+          WHERE (o.order_status <> ALL (ARRAY['canceled'::text, 'unavailable'::text]))
+        )
+ SELECT counted_orders.order_id,
+    counted_orders.customer_id,
+    counted_orders.purchased_at,
+    counted_orders.amount,
+    counted_orders.items
+   FROM counted_orders;
+
+
+--
+-- Name: VIEW model_purchases; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.model_purchases IS 'One row per counted order (not canceled/unavailable, at least one item), keyed to the person. Input of the model features.';
+
+
+--
+-- Name: model_runs_id_seq; Type: SEQUENCE; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE salesdash_internal.model_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME salesdash_internal.model_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: order_facts; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.order_facts (
+    order_id text NOT NULL,
+    person_key integer NOT NULL,
+    purchased_at timestamp without time zone NOT NULL,
+    amount numeric(14,2) NOT NULL,
+    items integer NOT NULL
+);
+
+
+--
+-- Name: TABLE order_facts; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.order_facts IS 'Cache of salesdash_internal.counted_orders with integer person keys; rebuilt by refresh_rfm() when raw data changed.';
+
+
+--
+-- Name: order_facts_state; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.order_facts_state (
+    only_row boolean DEFAULT true NOT NULL,
+    is_stale boolean DEFAULT true NOT NULL,
+    rebuilt_at timestamp with time zone,
+    CONSTRAINT order_facts_state_only_row_check CHECK (only_row)
+);
+
+
+--
+-- Name: people; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.people (
+    person_key integer NOT NULL,
+    customer_id text NOT NULL
+);
+
+
+--
+-- Name: TABLE people; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.people IS 'One row per person (customer_unique_id) with an integer key in customer_id byte order.';
+
+
+--
+-- Name: rfm_page_anchors; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_page_anchors (
+    buffer character(1) NOT NULL,
+    sort_key text NOT NULL,
+    segment text NOT NULL,
+    "position" integer NOT NULL,
+    sort_value numeric NOT NULL,
+    person_key integer NOT NULL
+);
+
+
+--
+-- Name: rfm_settings; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_settings (
+    only_row boolean DEFAULT true NOT NULL,
+    as_of date,
+    CONSTRAINT rfm_settings_only_row_check CHECK (only_row)
+);
+
+
+--
+-- Name: TABLE rfm_settings; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.rfm_settings IS 'as_of: ignore purchases after this date and measure recency from it; null = the latest counted purchase.';
+
+
+--
+-- Name: rfm_reference; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.rfm_reference AS
+ SELECT COALESCE(s.as_of, ( SELECT (max(counted_orders.purchased_at))::date AS max
+           FROM salesdash_internal.counted_orders)) AS reference_date,
+    s.as_of
+   FROM salesdash_internal.rfm_settings s;
+
+
+--
+-- Name: VIEW rfm_reference; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.rfm_reference IS 'reference_date = the explicit as-of date, else the date of the latest counted purchase.';
+
+
+--
+-- Name: rfm_segment_grid; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.rfm_segment_grid AS
+ SELECT r.score AS recency_score,
+    f.score AS frequency_score,
+    rules.segment,
+    count(*) OVER (PARTITION BY r.score, f.score) AS rules_covering
+   FROM ((generate_series(1, 5) r(score)
+     CROSS JOIN generate_series(1, 5) f(score))
+     LEFT JOIN salesdash.rfm_segment_rules rules ON ((((r.score >= rules.r_min) AND (r.score <= rules.r_max)) AND ((f.score >= rules.f_min) AND (f.score <= rules.f_max)))));
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: customers customers_pkey; Type: CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.customers
+    ADD CONSTRAINT customers_pkey PRIMARY KEY (customer_id);
+
+
+--
+-- Name: order_items order_items_pkey; Type: CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.order_items
+    ADD CONSTRAINT order_items_pkey PRIMARY KEY (order_id, order_item_id);
+
+
+--
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (order_id);
+
+
+--
+-- Name: product_categories product_categories_pkey; Type: CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.product_categories
+    ADD CONSTRAINT product_categories_pkey PRIMARY KEY (product_category_name);
+
+
+--
+-- Name: products products_pkey; Type: CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.products
+    ADD CONSTRAINT products_pkey PRIMARY KEY (product_id);
+
+
+--
+-- Name: predictions predictions_pkey; Type: CONSTRAINT; Schema: salesdash; Owner: -
+--
+
+ALTER TABLE ONLY salesdash.predictions
+    ADD CONSTRAINT predictions_pkey PRIMARY KEY (customer_id);
+
+
+--
+-- Name: rfm_score_bounds rfm_score_bounds_pkey; Type: CONSTRAINT; Schema: salesdash; Owner: -
+--
+
+ALTER TABLE ONLY salesdash.rfm_score_bounds
+    ADD CONSTRAINT rfm_score_bounds_pkey PRIMARY KEY (metric, score);
+
+
+--
+-- Name: rfm_segment_rules rfm_segment_rules_pkey; Type: CONSTRAINT; Schema: salesdash; Owner: -
+--
+
+ALTER TABLE ONLY salesdash.rfm_segment_rules
+    ADD CONSTRAINT rfm_segment_rules_pkey PRIMARY KEY (segment);
+
+
+--
+-- Name: model_runs model_runs_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.model_runs
+    ADD CONSTRAINT model_runs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: monthly_activity_buckets monthly_activity_buckets_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.monthly_activity_buckets
+    ADD CONSTRAINT monthly_activity_buckets_pkey PRIMARY KEY (buffer, month);
+
+
+--
+-- Name: order_facts_state order_facts_state_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.order_facts_state
+    ADD CONSTRAINT order_facts_state_pkey PRIMARY KEY (only_row);
+
+
+--
+-- Name: people people_customer_id_key; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.people
+    ADD CONSTRAINT people_customer_id_key UNIQUE (customer_id);
+
+
+--
+-- Name: people people_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.people
+    ADD CONSTRAINT people_pkey PRIMARY KEY (person_key);
+
+
+--
+-- Name: rfm_histogram_buckets rfm_histogram_buckets_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_histogram_buckets
+    ADD CONSTRAINT rfm_histogram_buckets_pkey PRIMARY KEY (buffer, metric, bucket);
+
+
+--
+-- Name: rfm_page_anchors rfm_page_anchors_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_page_anchors
+    ADD CONSTRAINT rfm_page_anchors_pkey PRIMARY KEY (buffer, sort_key, segment, "position");
+
+
+--
+-- Name: rfm_publication rfm_publication_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_publication
+    ADD CONSTRAINT rfm_publication_pkey PRIMARY KEY (only_row);
+
+
+--
+-- Name: rfm_segment_totals rfm_segment_totals_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_segment_totals
+    ADD CONSTRAINT rfm_segment_totals_pkey PRIMARY KEY (buffer, segment);
+
+
+--
+-- Name: rfm_settings rfm_settings_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_settings
+    ADD CONSTRAINT rfm_settings_pkey PRIMARY KEY (only_row);
+
+
+--
+-- Name: customers_customer_unique_id_idx; Type: INDEX; Schema: raw; Owner: -
+--
+
+CREATE INDEX customers_customer_unique_id_idx ON raw.customers USING btree (customer_unique_id);
+
+
+--
+-- Name: orders_customer_id_idx; Type: INDEX; Schema: raw; Owner: -
+--
+
+CREATE INDEX orders_customer_id_idx ON raw.orders USING btree (customer_id);
+
+
+--
+-- Name: orders_order_purchase_timestamp_idx; Type: INDEX; Schema: raw; Owner: -
+--
+
+CREATE INDEX orders_order_purchase_timestamp_idx ON raw.orders USING btree (order_purchase_timestamp);
+
+
+--
+-- Name: predictions_purchase_probability_idx; Type: INDEX; Schema: salesdash; Owner: -
+--
+
+CREATE INDEX predictions_purchase_probability_idx ON salesdash.predictions USING btree (purchase_probability DESC);
+
+
+--
+-- Name: rfm_scores_customer_id_idx; Type: INDEX; Schema: salesdash; Owner: -
+--
+
+CREATE UNIQUE INDEX rfm_scores_customer_id_idx ON salesdash.rfm_scores USING btree (customer_id);
+
+
+--
+-- Name: rfm_scores_overall_rfm_score_idx; Type: INDEX; Schema: salesdash; Owner: -
+--
+
+CREATE INDEX rfm_scores_overall_rfm_score_idx ON salesdash.rfm_scores USING btree (overall_rfm_score);
+
+
+--
+-- Name: rfm_scores_segment_idx; Type: INDEX; Schema: salesdash; Owner: -
+--
+
+CREATE INDEX rfm_scores_segment_idx ON salesdash.rfm_scores USING btree (segment);
+
+
+--
+-- Name: model_runs_one_current_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNIQUE INDEX model_runs_one_current_idx ON salesdash_internal.model_runs USING btree (is_current) WHERE is_current;
+
+
+--
+-- Name: rfm_customers_a_customer_id_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNIQUE INDEX rfm_customers_a_customer_id_idx ON salesdash_internal.rfm_customers_a USING btree (customer_id);
+
+
+--
+-- Name: rfm_customers_a_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_frequency_idx ON salesdash_internal.rfm_customers_a USING btree (frequency, person_key);
+
+
+--
+-- Name: rfm_customers_a_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_monetary_idx ON salesdash_internal.rfm_customers_a USING btree (monetary, person_key);
+
+
+--
+-- Name: rfm_customers_a_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_overall_rfm_score_idx ON salesdash_internal.rfm_customers_a USING btree (overall_rfm_score, person_key);
+
+
+--
+-- Name: rfm_customers_a_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_recency_days_idx ON salesdash_internal.rfm_customers_a USING btree (recency_days, person_key);
+
+
+--
+-- Name: rfm_customers_a_segment_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_segment_frequency_idx ON salesdash_internal.rfm_customers_a USING btree (segment, frequency, person_key);
+
+
+--
+-- Name: rfm_customers_a_segment_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_segment_monetary_idx ON salesdash_internal.rfm_customers_a USING btree (segment, monetary, person_key);
+
+
+--
+-- Name: rfm_customers_a_segment_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_segment_overall_rfm_score_idx ON salesdash_internal.rfm_customers_a USING btree (segment, overall_rfm_score, person_key);
+
+
+--
+-- Name: rfm_customers_a_segment_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_a_segment_recency_days_idx ON salesdash_internal.rfm_customers_a USING btree (segment, recency_days, person_key);
+
+
+--
+-- Name: rfm_customers_b_customer_id_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNIQUE INDEX rfm_customers_b_customer_id_idx ON salesdash_internal.rfm_customers_b USING btree (customer_id);
+
+
+--
+-- Name: rfm_customers_b_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_frequency_idx ON salesdash_internal.rfm_customers_b USING btree (frequency, person_key);
+
+
+--
+-- Name: rfm_customers_b_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_monetary_idx ON salesdash_internal.rfm_customers_b USING btree (monetary, person_key);
+
+
+--
+-- Name: rfm_customers_b_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_overall_rfm_score_idx ON salesdash_internal.rfm_customers_b USING btree (overall_rfm_score, person_key);
+
+
+--
+-- Name: rfm_customers_b_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_recency_days_idx ON salesdash_internal.rfm_customers_b USING btree (recency_days, person_key);
+
+
+--
+-- Name: rfm_customers_b_segment_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_segment_frequency_idx ON salesdash_internal.rfm_customers_b USING btree (segment, frequency, person_key);
+
+
+--
+-- Name: rfm_customers_b_segment_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_segment_monetary_idx ON salesdash_internal.rfm_customers_b USING btree (segment, monetary, person_key);
+
+
+--
+-- Name: rfm_customers_b_segment_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_segment_overall_rfm_score_idx ON salesdash_internal.rfm_customers_b USING btree (segment, overall_rfm_score, person_key);
+
+
+--
+-- Name: rfm_customers_b_segment_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX rfm_customers_b_segment_recency_days_idx ON salesdash_internal.rfm_customers_b USING btree (segment, recency_days, person_key);
+
+
+--
+-- Name: customers customers_mark_order_facts_stale; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER customers_mark_order_facts_stale AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON raw.customers FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+
+
+--
+-- Name: order_items order_items_mark_order_facts_stale; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER order_items_mark_order_facts_stale AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON raw.order_items FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+
+
+--
+-- Name: orders orders_mark_order_facts_stale; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER orders_mark_order_facts_stale AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON raw.orders FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+
+
+--
+-- Name: rfm_segment_rules rfm_segment_rules_cover_grid; Type: TRIGGER; Schema: salesdash; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER rfm_segment_rules_cover_grid AFTER INSERT OR DELETE OR UPDATE ON salesdash.rfm_segment_rules DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION salesdash_internal.check_segment_rules();
+
+
+--
+-- Name: order_items order_items_order_id_fkey; Type: FK CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.order_items
+    ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES raw.orders(order_id);
+
+
+--
+-- Name: orders orders_customer_id_fkey; Type: FK CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.orders
+    ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES raw.customers(customer_id);
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+\unrestrict dbmate
+
+
+--
+-- Dbmate schema migrations
+--
+
+INSERT INTO public.schema_migrations (version) VALUES
+    ('20261125000100'),
+    ('20261125000110'),
+    ('20261125000200'),
+    ('20261125000210'),
+    ('20261125000215'),
+    ('20261125000220'),
+    ('20261125000400'),
+    ('20261125000410'),
+    ('20261125000420');
