@@ -121,3 +121,43 @@ t.test('rejects bad sizes and seeds with a clear message', async (t) => {
   await t.rejects(generate(sql, { customers: 0 }), { message: 'customers must be a whole number between 1 and 20000000, got 0' });
   await t.rejects(generate(sql, { customers: 10, seed: -1 }), { message: 'seed must be a whole number between 0 and 4294967295, got -1' });
 });
+
+t.test('a failure in the middle of the load leaves data, indexes and constraints as they were', async (t) => {
+  const { sql } = await testDatabase(t);
+  await generate(sql, { customers: 300, seed: 8 });
+  const before = await rawSnapshot(sql);
+  const structures = (await sql.unsafe(structuresOfRawTables))[0].definitions;
+  // Fails the items COPY after the customers and orders COPYs and the index/constraint drops have happened.
+  await sql`
+    create function pg_temp.fail_item() returns trigger language plpgsql as $$
+    begin
+      if new.order_item_id = 1 and random() < 0.01 then raise exception 'injected failure'; end if;
+      return new;
+    end $$`;
+  await sql`create trigger fail_item before insert on raw.order_items for each row execute function pg_temp.fail_item()`;
+  await t.rejects(generate(sql, { customers: 2000, seed: 9, replace: true }), { message: 'injected failure' });
+  await sql`drop trigger fail_item on raw.order_items`;
+  t.same(await rawSnapshot(sql), before, 'the earlier generated rows are untouched');
+  t.equal((await sql.unsafe(structuresOfRawTables))[0].definitions, structures, 'indexes, keys and foreign keys all present');
+});
+
+t.test('salesdash generate prints the counts and refuses a second run without --replace', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const run = promisify(execFile);
+  const bin = new URL('../../bin/salesdash.js', import.meta.url).pathname;
+  const { sql, url } = await testDatabase(t);
+  const env = { ...process.env, DATABASE_URL: url };
+  const output = (args: string[]) =>
+    run(process.execPath, [bin, ...args], { env }).catch((error: { stdout: string; stderr: string }) => error);
+
+  const first = await output(['generate', '--customers', '400', '--seed', '4']);
+  t.match(first.stdout, /^generated 400 customers \(\d+ order-level ids\), \d+ orders, \d+ items, 200 products with seed 4 in \d+\.\d+ s\n$/);
+  t.equal(first.stderr, '');
+  t.equal((await rawSnapshot(sql)).people, 400);
+
+  const again = await output(['generate', '--customers', '400']);
+  t.match(again.stderr, /^salesdash: the database already holds \d+ orders and \d+ customer ids; run with --replace to delete them and generate anew\n$/);
+  const bad = await output(['generate', '--customers', 'many']);
+  t.equal(bad.stderr, 'salesdash: --customers must be a positive integer, got "many"\n');
+});
