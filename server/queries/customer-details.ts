@@ -23,6 +23,8 @@ export interface CustomerDetails {
 
 export async function customerDetails(sql: Sql, id: string): Promise<CustomerDetails | undefined> {
   const [row] = await sql<{ details: CustomerDetails }[]>`
+    -- The person is looked up once and used as a scalar below: joined as a row instead, the planner cannot
+    -- tell it is one row and scans the whole published RFM table.
     with person as (
       (select customer_unique_id as person_id from raw.customers where customer_unique_id = ${id} limit 1)
       union all
@@ -32,9 +34,9 @@ export async function customerDetails(sql: Sql, id: string): Promise<CustomerDet
     -- Where the person lives now: the address of their most recent order.
     home as (
       select c.customer_city as city, c.customer_state as state
-      from person p
-      join raw.customers c on c.customer_unique_id = p.person_id
+      from raw.customers c
       left join raw.orders o on o.customer_id = c.customer_id
+      where c.customer_unique_id = (select person_id from person)
       order by o.order_purchase_timestamp desc nulls last
       limit 1
     ),
@@ -45,13 +47,30 @@ export async function customerDetails(sql: Sql, id: string): Promise<CustomerDet
         'recency', s.recency_days::int, 'frequency', s.frequency::int, 'monetary', s.monetary::float8,
         'segment', s.segment, 'recency_score', s.recency_score::int, 'frequency_score', s.frequency_score::int,
         'monetary_score', s.monetary_score::int, 'rfm_score', s.overall_rfm_score::int) as rfm
-      from person p join salesdash_internal.rfm_customers_published s on s.customer_id = p.person_id
+      from salesdash_internal.rfm_customers_published s
+      where s.customer_id = (select person_id from person)
     ),
     prediction as (
       select jsonb_build_object(
         'purchase_probability', pr.purchase_probability::float8, 'predicted_next_month', pr.predicted_label,
         'confidence', pr.confidence::float8) as prediction
-      from person p join salesdash.predictions pr on pr.customer_id = p.person_id
+      from salesdash.predictions pr
+      where pr.customer_id = (select person_id from person)
+    ),
+    -- The person's counted orders: the rule of salesdash_internal.counted_orders (not canceled/unavailable,
+    -- at least one item, amount = price + freight), written per person so every step is an index lookup;
+    -- the view itself totals all items of all orders before joining, which takes seconds at scale.
+    counted as (
+      select o.order_id, o.order_purchase_timestamp as purchased_at, totals.amount
+      from raw.customers c
+      join raw.orders o on o.customer_id = c.customer_id
+      cross join lateral (
+        select sum(i.price + i.freight_value)::numeric(14, 2) as amount, count(*) as items
+        from raw.order_items i
+        where i.order_id = o.order_id
+      ) totals
+      where c.customer_unique_id = (select person_id from person)
+        and o.order_status not in ('canceled', 'unavailable') and totals.items > 0
     ),
     -- Products named as a person would recognise them: product name, else category, else the bare id.
     history as (
@@ -69,8 +88,7 @@ export async function customerDetails(sql: Sql, id: string): Promise<CustomerDet
                    group by 1
                  ) named), '[]'::jsonb))
              order by o.purchased_at desc, o.order_id desc), '[]'::jsonb) as transaction_history
-      from person p
-      join salesdash_internal.counted_orders o on o.customer_id = p.person_id
+      from counted o
     )
     select jsonb_build_object(
       'customer_id', p.person_id,
