@@ -53,17 +53,27 @@ export function rfmExport(sql: Sql, filters: RfmFilters, onLateError?: (error: u
       copy.once('error', (error) => {
         if (!aborted) csv.destroy(error);
       });
-      const finished = new Promise<void>((done) => copy.once('close', done));
+      let copyDone = false;
+      const finished = new Promise<void>((done) =>
+        copy.once('close', () => {
+          copyDone = true;
+          done();
+        }),
+      );
 
       started = true;
       resolve({
         csv,
         referenceDate: info?.reference_date ?? null,
         abort() {
-          if (aborted) return;
+          if (aborted || copyDone) return;
           aborted = true;
           copy.resume();
-          void sql`select pg_cancel_backend(${info!.pid})`.catch(() => {});
+          // Only while that backend is still running this COPY: once it finished, the connection goes back
+          // to the pool and a blind cancel could hit someone else's query.
+          void sql`
+            select pg_cancel_backend(pid) from pg_stat_activity
+            where pid = ${info!.pid} and state = 'active' and ltrim(query, E' \\n\\t') like 'copy (%'`.catch(() => {});
         },
       });
       // The transaction (and its connection) stays open until COPY has sent its last row or failed.
