@@ -106,7 +106,6 @@ async function waitForTable(page: Page, pathFragment: string): Promise<void> {
 t.test('dashboard in headless Chromium against the real API and database', { skip: hasChromium() ? false : chromiumMissing }, async (t) => {
   const { sql } = await testDatabase(t);
   t.comment(`data: ${await loadData(sql)}`);
-  await sql`select salesdash.refresh_rfm()`;
 
   // Build into a folder of our own: web/dist may be served by someone else's server meanwhile.
   const webDir = mkdtempSync(path.join(os.tmpdir(), 'salesdash-web-'));
@@ -138,6 +137,16 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
     });
     page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
 
+    await t.test('before the first refresh the page says what to do', async (t) => {
+      await page.goto(`${baseUrl}/`);
+      await page.waitForSelector('[data-testid="rfm-table"][data-loaded-path]');
+      t.match(await page.textContent('.notice'), 'No RFM scores yet');
+      t.equal(await page.textContent('[data-testid="total-customers"]'), '0');
+      t.match(await page.textContent('.customers .empty'), 'No customers yet');
+      t.equal(await page.getAttribute('[data-testid="export-csv"]', 'href'), null, 'nothing to export');
+    });
+
+    await sql`select salesdash.refresh_rfm()`;
     const overview = (await (await fetch(`${baseUrl}/api/customers/segments`)).json()) as SegmentsResponse;
     const details = overview.segment_details!;
     t.ok(overview.total_customers > 0, `${overview.total_customers} customers after refresh`);

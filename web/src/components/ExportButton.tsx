@@ -6,7 +6,7 @@ import { exportPath } from '../view-state.ts';
 export function ExportButton({ view, disabled }: { view: ViewState; disabled?: boolean }) {
   if (disabled) {
     return (
-      <span class="button disabled" aria-disabled="true">
+      <span class="button disabled" aria-disabled="true" data-testid="export-csv">
         Export CSV
       </span>
     );
