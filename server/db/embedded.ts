@@ -48,9 +48,9 @@ function cluster(name: string, port: number, database: string): EmbeddedCluster 
   let dataDir = path.join(base, name);
   // As root, PostgreSQL runs as the `postgres` OS user, which must be able to reach the data directory.
   // A checkout under a private home (e.g. /root, mode 700) is not reachable, so use a per-checkout
-  // directory under /var/lib instead of failing.
+  // directory under /var/lib (one per data folder) instead of failing.
   if (isRoot && !postgresUserCanReach(base)) {
-    const tag = createHash('sha1').update(projectRoot).digest('hex').slice(0, 10);
+    const tag = createHash('sha1').update(path.resolve(base)).digest('hex').slice(0, 10);
     dataDir = path.join('/var/lib/salesdash', tag, name);
   }
   return { dataDir, credentialsFile: `${dataDir}.credentials.json`, port, database };
