@@ -74,15 +74,22 @@ export async function benchApi(
   const overview = await getJson<{ segments: Record<string, number>; total_customers: number }>(`${base}/api/customers/segments`);
   if (overview.total_customers === 0) throw new Error('no scored customers: import or generate data and run salesdash refresh first');
   const [biggestSegment] = Object.entries(overview.segments).sort((a, b) => b[1] - a[1])[0]!;
-  const page = await getJson<{ data: { customer_id: string }[] }>(`${base}/api/customers/rfm?limit=1&sort_by=frequency`);
-  const customerId = page.data[0]!.customer_id;
+  // Profiles cost in proportion to the person's orders: a typical one (median frequency) and the heaviest.
+  type Page = { data: { customer_id: string; frequency: number }[] };
+  const median = await getJson<Page>(
+    `${base}/api/customers/rfm?limit=1&sort_by=frequency&page=${Math.max(1, Math.floor(overview.total_customers / 2))}`,
+  );
+  const heaviest = await getJson<Page>(`${base}/api/customers/rfm?limit=1&sort_by=frequency&order=desc`);
+  const typical = median.data[0]!;
+  const busiest = heaviest.data[0]!;
   const deepPage = Math.max(1, Math.min(5000, Math.floor(overview.total_customers / 100)));
 
   const targets: [string, string][] = [
     ['segments', '/api/customers/segments'],
     ['rfm page (segment filter, sort by recency)', `/api/customers/rfm?segment=${encodeURIComponent(biggestSegment)}&sort_by=recency&order=asc&limit=100&page=3`],
     [`rfm deep page (page ${deepPage}, sort by monetary)`, `/api/customers/rfm?sort_by=monetary&order=desc&limit=100&page=${deepPage}`],
-    ['customer details', `/api/customers/${encodeURIComponent(customerId)}/details`],
+    [`customer details (typical: ${typical.frequency} orders)`, `/api/customers/${encodeURIComponent(typical.customer_id)}/details`],
+    [`customer details (most orders: ${busiest.frequency})`, `/api/customers/${encodeURIComponent(busiest.customer_id)}/details`],
   ];
   const endpoints: EndpointFigures[] = [];
   for (const [name, path] of targets) endpoints.push(await load(name, base + path, seconds, connections));
