@@ -1,0 +1,347 @@
+// `make bench`: every figure the issues promise, measured on a fresh database, written to
+// bench/results/latest.md (the table the README copies) and latest.json (the same figures for machines).
+//   SCALE=1000000        customers to generate (default 1,000,000; SCALE=20000 for a quick run)
+//   BENCH_SECONDS=20     autocannon duration per endpoint
+//   BENCH_RUNS=3         runs per repeated figure (CDNOW import, refreshes); the CI smoke uses 1
+//   BENCH_DATABASE_URL   an empty database to use instead of re-creating salesdash_bench on the dev cluster
+//   BENCH_RESULTS_DIR    where latest.md/latest.json go (default bench/results)
+// A benchmark is not a test: a missed target is reported as "miss" and the script still exits 0. It exits
+// non-zero only when the script itself cannot run (no database, a crashed child process, ...).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { connect, type Sql } from '../server/db/connection.ts';
+import { defaultCluster, start } from '../server/db/embedded.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { projectRoot } from '../server/paths.ts';
+import { generate } from '../server/generator/index.ts';
+import { benchApi, type ApiBenchResult } from './api.ts';
+import { cdnowFile, measureImportCdnow } from './data.ts';
+import { benchFirstView, hasChromium, chromiumMissing } from './web.ts';
+
+/** One measured figure: median of n runs with min and max, the issue's target beside it. */
+export interface Figure {
+  id: string;
+  label: string;
+  unit: string;
+  n: number;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  /** e.g. "< 60 s"; empty when the issues set none. */
+  target: string;
+  /** pass/miss against the target, "-" without one, "skipped" when not measured. */
+  verdict: 'pass' | 'miss' | '-' | 'skipped';
+  note?: string;
+}
+
+interface Target {
+  text: string;
+  ok: (value: number) => boolean;
+}
+const below = (limit: number, unit: string): Target => ({ text: `< ${limit.toLocaleString('en-US')} ${unit}`, ok: (v) => v < limit });
+const atLeast = (limit: number, unit: string): Target => ({ text: `≥ ${limit.toLocaleString('en-US')} ${unit}`, ok: (v) => v >= limit });
+
+const scale = Number(process.env.SCALE ?? 1_000_000);
+const apiSeconds = Number(process.env.BENCH_SECONDS ?? 20);
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(projectRoot, 'bench', 'results');
+const runsPerFigure = Number(process.env.BENCH_RUNS ?? 3);
+if (!Number.isInteger(scale) || scale < 100) throw new Error(`SCALE must be a whole number of customers (at least 100), got "${process.env.SCALE}"`);
+if (!Number.isInteger(runsPerFigure) || runsPerFigure < 1) throw new Error(`BENCH_RUNS must be a positive whole number, got "${process.env.BENCH_RUNS}"`);
+if (!(apiSeconds > 0)) throw new Error(`BENCH_SECONDS must be a positive number, got "${process.env.BENCH_SECONDS}"`);
+
+const benchStarted = performance.now();
+function progress(message: string): void {
+  const elapsed = ((performance.now() - benchStarted) / 1000).toFixed(0).padStart(5);
+  console.log(`${elapsed} s  ${message}`);
+}
+
+const figures: Figure[] = [];
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function record(id: string, label: string, unit: string, samples: number[], target?: Target, note?: string): Figure {
+  const value = median(samples);
+  const figure: Figure = {
+    id,
+    label,
+    unit,
+    n: samples.length,
+    median: round(value),
+    min: round(Math.min(...samples)),
+    max: round(Math.max(...samples)),
+    target: target?.text ?? '',
+    verdict: target ? (target.ok(value) ? 'pass' : 'miss') : '-',
+    ...(note ? { note } : {}),
+  };
+  figures.push(figure);
+  progress(`${label}: ${figure.median} ${unit} (n=${figure.n}, min ${figure.min}, max ${figure.max})${target ? ` target ${target.text}: ${figure.verdict}` : ''}`);
+  return figure;
+}
+
+function skip(id: string, label: string, unit: string, reason: string, target?: Target): void {
+  figures.push({ id, label, unit, n: 0, median: null, min: null, max: null, target: target?.text ?? '', verdict: 'skipped', note: reason });
+  progress(`${label}: skipped (${reason})`);
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return (performance.now() - started) / 1000;
+}
+
+async function repeat(times: number, work: () => Promise<unknown>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) samples.push(await timed(work));
+  return samples;
+}
+
+/** A fresh, migrated database: salesdash_bench re-created on the dev cluster, or the given empty one. */
+async function freshDatabase(): Promise<{ url: string; serverUrl: string }> {
+  const given = process.env.BENCH_DATABASE_URL;
+  if (given) {
+    migrate(given);
+    const sql = postgres(given, { max: 1, onnotice: () => {} });
+    try {
+      const [row] = await sql`select (select count(*) from raw.orders)::int + (select count(*) from raw.customers)::int as n`;
+      if (row!.n > 0) throw new Error('BENCH_DATABASE_URL must name an empty database (raw.orders/raw.customers hold rows)');
+    } finally {
+      await sql.end();
+    }
+    return { url: given, serverUrl: given };
+  }
+  const adminUrl = await start(defaultCluster());
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin`drop database if exists salesdash_bench with (force)`;
+    await admin`create database salesdash_bench`;
+  } finally {
+    await admin.end();
+  }
+  const parsed = new URL(adminUrl);
+  parsed.pathname = '/salesdash_bench';
+  const url = parsed.toString();
+  migrate(url);
+  return { url, serverUrl: adminUrl };
+}
+
+/** Peak resident memory (VmHWM) of a running process in MB, from Linux' /proc; null elsewhere. */
+function peakRssMb(pid: number): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `salesdash serve` in a child process, so its peak memory is the server's own. */
+async function startServer(url: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const child = spawn(path.join(projectRoot, 'bin', 'salesdash.js'), ['serve', '--port', '0'], {
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (d) => (output += d));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d;
+      const match = /listening on (http:\/\/\S+?) /.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`salesdash serve exited (${code}) before listening: ${output.trim().split('\n').pop()}`)));
+  });
+  return { child, baseUrl };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+interface TrainFigures {
+  trainSeconds: number;
+  scoreSeconds: number;
+  peakRssMb: number;
+  backend: string;
+}
+
+/** bench/model.ts (the model engineer's measurement, training in a child process). */
+async function measureTraining(url: string): Promise<TrainFigures> {
+  const { benchTrain } = (await import('./model.ts')) as { benchTrain: (url: string) => Promise<TrainFigures> };
+  return benchTrain(url);
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    ramGb: round(os.totalmem() / 1024 ** 3, 1),
+    loadAverage1m: round(os.loadavg()[0]!, 2),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+async function main(): Promise<void> {
+  progress(`salesdash bench: ${scale.toLocaleString('en-US')} customers, ${apiSeconds} s per API endpoint`);
+  const startedAt = new Date().toISOString();
+  const host = machine();
+  const loadAverages = [host.loadAverage1m];
+  const { url, serverUrl } = await freshDatabase();
+  const sql: Sql = connect(url, { max: 2 });
+  let postgresVersion = 'unknown';
+  let backend = 'not measured';
+  let api: ApiBenchResult | undefined;
+  try {
+    const [version] = await sql`select current_setting('server_version') as v`;
+    postgresVersion = String(version!.v);
+    progress(`database ready (PostgreSQL ${postgresVersion})`);
+
+    // Data in (issue 2): one generation (it is the data set every later figure runs on), then CDNOW.
+    progress(`generating ${scale.toLocaleString('en-US')} customers`);
+    const generated = await generate(sql, { customers: scale, seed: 42 });
+    record('generate_load', `generate + load ${scale.toLocaleString('en-US')} customers (${generated.orders.toLocaleString('en-US')} orders)`, 's', [generated.seconds], scale >= 1_000_000 ? below(60, 's') : undefined, scale >= 1_000_000 ? undefined : 'target applies at 1,000,000 customers');
+    loadAverages.push(round(os.loadavg()[0]!, 2));
+
+    if (existsSync(cdnowFile)) {
+      const samples: number[] = [];
+      for (let i = 0; i < runsPerFigure; i++) samples.push((await measureImportCdnow(serverUrl)).seconds);
+      record('import_cdnow', 'CDNOW import (69,659 orders) into a fresh database', 's', samples, below(3, 's'));
+    } else {
+      skip('import_cdnow', 'CDNOW import', 's', `needs ${cdnowFile}`, below(3, 's'));
+    }
+
+    // RFM (issue 3). The first refresh after a load also rebuilds the order-facts cache.
+    const first = await timed(() => sql`select salesdash.refresh_rfm()`);
+    record('refresh_rfm_first', 'refresh_rfm() first run after the load (builds order-facts cache)', 's', [first], below(10, 's'));
+    record('refresh_rfm', 'refresh_rfm() on unchanged data', 's', await repeat(runsPerFigure, () => sql`select salesdash.refresh_rfm()`), below(10, 's'));
+    record('refresh_mv_plain', 'REFRESH MATERIALIZED VIEW salesdash.rfm_scores', 's', await repeat(runsPerFigure, () => sql`refresh materialized view salesdash.rfm_scores`));
+    record('refresh_mv_concurrently', 'REFRESH MATERIALIZED VIEW CONCURRENTLY salesdash.rfm_scores', 's', await repeat(runsPerFigure, () => sql`refresh materialized view concurrently salesdash.rfm_scores`));
+    record('refresh_rfm_concurrently', 'refresh_rfm(refresh_concurrently => true)', 's', await repeat(runsPerFigure, () => sql`select salesdash.refresh_rfm(refresh_concurrently => true)`), below(10, 's'));
+    loadAverages.push(round(os.loadavg()[0]!, 2));
+
+    // Model (issue 5) before the API bench, so the details route and /healthz see a model like in production.
+    try {
+      progress('training the model (child process)');
+      const model = await measureTraining(url);
+      backend = model.backend;
+      record('train', 'model training (features, fit, holdout evaluation)', 's', [model.trainSeconds], below(120, 's'));
+      record('score', 'scoring every customer', 's', [model.scoreSeconds], below(30, 's'));
+      record('train_peak_rss', 'peak memory (RSS) of the training process', 'MB', [model.peakRssMb]);
+    } catch (error) {
+      const reason = `training failed: ${(error as Error).message.split('\n')[0]}`;
+      skip('train', 'model training', 's', reason, below(120, 's'));
+      skip('score', 'scoring every customer', 's', reason, below(30, 's'));
+      skip('train_peak_rss', 'peak memory (RSS) of the training process', 'MB', reason);
+    }
+    loadAverages.push(round(os.loadavg()[0]!, 2));
+
+    // API (issue 4) against a real `salesdash serve` child process, and the dashboard (issue 6) on it.
+    progress(`starting salesdash serve; autocannon ${apiSeconds} s per endpoint`);
+    const server = await startServer(url);
+    try {
+      api = await benchApi(server.baseUrl, { seconds: apiSeconds, connections: 10 });
+      for (const endpoint of api.endpoints) {
+        // Stable ids from the names bench/api.ts gives its endpoints ("rfm deep page (page 19, ...)" -> api_rfm_deep_page_...).
+        const id = `api_${endpoint.name.replace(/\(page \d+/, '(page').replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '').toLowerCase()}`;
+        const failures = endpoint.non2xx + endpoint.errors;
+        const note = `share of hello-world ceiling ${Math.round((endpoint.shareOfCeiling ?? 0) * 100)}%; non-2xx + errors ${failures}`;
+        record(`${id}_rps`, `API ${endpoint.name}: throughput`, 'req/s', [endpoint.requestsPerSecond], id === 'api_segments' ? atLeast(2000, 'req/s') : undefined, note);
+        record(`${id}_p99`, `API ${endpoint.name}: p99 latency`, 'ms', [endpoint.p99Ms], below(50, 'ms'), `p50 ${endpoint.p50Ms} ms`);
+        record(`${id}_failures`, `API ${endpoint.name}: non-2xx + errors`, 'responses', [failures], below(1, 'responses'));
+      }
+      record('api_hello_world_rps', 'Fastify hello-world on the same machine (ceiling)', 'req/s', [api.helloWorld.requestsPerSecond], undefined, `p99 ${api.helloWorld.p99Ms} ms`);
+      record('api_csv_export', `CSV export of all ${api.csvExport.rows.toLocaleString('en-US')} rows (${round(api.csvExport.bytes / 1e6, 1)} MB)`, 's', [api.csvExport.seconds]);
+      const serverPeak = peakRssMb(server.child.pid!);
+      if (serverPeak === null) skip('server_peak_rss', 'peak memory (RSS) of salesdash serve during the API bench', 'MB', 'no /proc on this system');
+      else record('server_peak_rss', 'peak memory (RSS) of salesdash serve during the API bench', 'MB', [serverPeak]);
+      loadAverages.push(round(os.loadavg()[0]!, 2));
+
+      if (hasChromium()) {
+        progress('dashboard in headless Chromium');
+        const web = await benchFirstView(server.baseUrl);
+        record('web_first_view', 'dashboard first view (navigation to charts drawn, cold cache)', 'ms', [web.firstViewMs], below(1000, 'ms'));
+        record('web_repaint', 'dashboard repaint after a segment click', 'ms', web.repaintSamplesMs, below(200, 'ms'));
+        record('web_bundle_gzip', 'dashboard bundle, gzipped', 'KB', [web.bundleGzipKb], below(60, 'KB'));
+      } else {
+        skip('web_first_view', 'dashboard first view', 'ms', chromiumMissing, below(1000, 'ms'));
+        skip('web_repaint', 'dashboard repaint after a segment click', 'ms', chromiumMissing, below(200, 'ms'));
+        skip('web_bundle_gzip', 'dashboard bundle, gzipped', 'KB', chromiumMissing, below(60, 'KB'));
+      }
+    } finally {
+      await stopServer(server.child);
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+
+  const result = {
+    date: startedAt,
+    scale,
+    apiSecondsPerEndpoint: apiSeconds,
+    apiConnections: 10,
+    machine: { ...host, loadAverages1m: loadAverages },
+    postgres: postgresVersion,
+    tensorflowBackend: backend,
+    totalSeconds: round((performance.now() - benchStarted) / 1000, 1),
+    figures,
+    ...(api ? { api } : {}),
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(path.join(resultsDir, 'latest.md'), markdown(result));
+  const missed = figures.filter((f) => f.verdict === 'miss').map((f) => f.id);
+  progress(`wrote ${path.join(resultsDir, 'latest.md')} and latest.json; targets missed: ${missed.length ? missed.join(', ') : 'none'}`);
+}
+
+function markdown(result: {
+  date: string;
+  scale: number;
+  apiSecondsPerEndpoint: number;
+  machine: ReturnType<typeof machine> & { loadAverages1m: number[] };
+  postgres: string;
+  tensorflowBackend: string;
+  totalSeconds: number;
+  figures: Figure[];
+}): string {
+  const m = result.machine;
+  const cell = (value: number | null) => (value === null ? '-' : value.toLocaleString('en-US'));
+  return [
+    `# salesdash benchmark, ${result.scale.toLocaleString('en-US')} customers`,
+    '',
+    `- date: ${result.date} (whole run ${result.totalSeconds} s)`,
+    `- machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.platform}, Node ${m.node}`,
+    `- 1-minute load average at the start and after each stage: ${m.loadAverages1m.join(', ')} (other work on the machine disturbs the figures)`,
+    `- PostgreSQL ${result.postgres}; TensorFlow.js backend: ${result.tensorflowBackend}`,
+    `- API: autocannon, 10 connections, ${result.apiSecondsPerEndpoint} s per endpoint, against \`salesdash serve\` in its own process`,
+    '- each figure: median of n runs with min and max; generation, training and scoring run once (n=1)',
+    '',
+    '| figure | median | min | max | n | target | verdict | note |',
+    '|---|---|---|---|---|---|---|---|',
+    ...result.figures.map(
+      (f) => `| ${f.label} | ${cell(f.median)} ${f.median === null ? '' : f.unit} | ${cell(f.min)} | ${cell(f.max)} | ${f.n} | ${f.target || '-'} | ${f.verdict} | ${f.note ?? ''} |`,
+    ),
+    '',
+    'Regenerate with `make bench` (SCALE=customers, BENCH_SECONDS=seconds per endpoint).',
+    '',
+  ].join('\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench failed: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);
