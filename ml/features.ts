@@ -1,4 +1,4 @@
-// Reads the SQL features (salesdash_internal.customer_features / customer_labels) into typed arrays, in
+// Reads the SQL features (salesdash_internal.customer_features / customer_training_rows) into typed arrays, in
 // cursor batches so memory stays bounded however many customers there are. SQL defines every feature;
 // this file only moves numbers.
 import type { Sql } from '../server/db/connection.ts';
@@ -67,10 +67,8 @@ export async function loadLabelledRows(sql: Sql, asOf: string, horizonDays: numb
   const chunks: Float64Array[] = [];
   const labels: number[] = [];
   const cursor = sql<(FeatureRow & { will_purchase: boolean })[]>`
-    select f.*, l.will_purchase
-    from salesdash_internal.customer_features(${asOf}::date, ${sampleShare}) f
-    join salesdash_internal.customer_labels(${asOf}::date, ${horizonDays}, ${sampleShare}) l using (customer_id)
-    order by f.customer_id
+    select * from salesdash_internal.customer_training_rows(${asOf}::date, ${horizonDays}, ${sampleShare})
+    order by customer_id
   `.cursor(10000);
   for await (const rows of cursor) {
     const batch = toBatch(rows);

@@ -108,7 +108,7 @@ export function predictLogits(model: tf.LayersModel, scaled: Float32Array, batch
 }
 
 export function trainNetwork(train: Dataset, validation: Dataset, scaling: Scaling, options: NetworkOptions): { model: tf.Sequential; epochs: number; bestEpoch: number } {
-  const { seed, learningRate = 0.003, batchSize = 512, maxEpochs = 40, patience = 6 } = options;
+  const { seed, learningRate = 0.005, batchSize = 1024, maxEpochs = 40, patience = 6 } = options;
   const model = buildNetwork(seed, options.hiddenUnits);
   const x = scale(train.features, scaling);
   const validationX = scale(validation.features, scaling);

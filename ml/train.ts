@@ -29,7 +29,7 @@ export interface TrainOptions {
   trainingWindows?: number;
   /** Cap on training rows over all windows; larger data is subsampled by person (deterministically). */
   maxTrainingRows?: number;
-  /** Cap on validation and holdout rows each. */
+  /** Cap on holdout rows (validation gets half); larger data is subsampled by person. */
   maxEvaluationRows?: number;
   /** Overrides of the network's training settings (tests use fewer epochs). */
   network?: Partial<Omit<NetworkOptions, 'seed' | 'onEpoch'>>;
@@ -129,18 +129,28 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new Error(`seed must be an integer 0..2147483647, got ${seed}`);
   const started = performance.now();
   const backend = await initBackend(progress);
+  // One consistent snapshot of the counted orders for every window and for scoring (see migration 430).
+  await sql`refresh materialized view salesdash_internal.model_purchases`;
+  progress(`order snapshot refreshed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+  // The first and last counted purchase, found through the purchase-time index rather than a full scan.
   const [span] = await sql<{ reference_date: string | null; first_date: string | null }[]>`
-    select max(purchased_at)::date::text as reference_date, min(purchased_at)::date::text as first_date
-    from salesdash_internal.model_purchases
+    with counted as (
+      select o.order_purchase_timestamp as purchased_at
+      from raw.orders o
+      where o.order_status not in ('canceled', 'unavailable')
+        and exists (select from raw.order_items i where i.order_id = o.order_id)
+    )
+    select (select max(purchased_at) from counted)::date::text as reference_date,
+           (select min(purchased_at) from counted)::date::text as first_date
   `;
   if (!span.reference_date || !span.first_date) throw new Error('no counted orders to learn from; import or generate data first');
   const referenceDate = span.reference_date;
   const holdoutAsOf = addDays(referenceDate, -horizonDays);
   const validationAsOf = addDays(referenceDate, -2 * horizonDays);
+  // Only sizes the subsample, so people who never completed an order may count too; cheaper than the view.
   const [{ people }] = await sql<{ people: number }[]>`
-    select count(distinct customer_id)::int as people from salesdash_internal.model_purchases
-    where purchased_at < ${validationAsOf}::date + 1
+    select count(distinct customer_unique_id)::int as people from raw.customers
   `;
   const maxTrainingRows = options.maxTrainingRows ?? 300_000;
   // Stack earlier windows until there are enough training rows (a small shop needs many, a big one few:
@@ -157,13 +167,15 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
     throw new Error(`the data spans ${span.first_date}..${referenceDate}: too short for ${horizonDays}-day windows (needs about ${4 * horizonDays} days)`);
   }
   const trainingShare = Math.min(1, maxTrainingRows / (trainingAsOf.length * Math.max(1, people)));
-  const evaluationShare = Math.min(1, (options.maxEvaluationRows ?? 500_000) / Math.max(1, people));
+  // Early stopping predicts the validation window every epoch, so it gets fewer rows than the holdout.
+  const validationShare = Math.min(1, (options.maxEvaluationRows ?? 200_000) / 2 / Math.max(1, people));
+  const evaluationShare = Math.min(1, (options.maxEvaluationRows ?? 200_000) / Math.max(1, people));
 
   progress(`windows: training as of ${trainingAsOf.join(', ')}; validation as of ${validationAsOf}; holdout as of ${holdoutAsOf}; reference ${referenceDate}`);
   const windows: LabelledRows[] = [];
   for (const asOf of trainingAsOf) windows.push(await loadLabelledRows(sql, asOf, horizonDays, trainingShare));
   const training = concatRows(windows);
-  const validation = await loadLabelledRows(sql, validationAsOf, horizonDays, evaluationShare);
+  const validation = await loadLabelledRows(sql, validationAsOf, horizonDays, validationShare);
   const holdout = await loadLabelledRows(sql, holdoutAsOf, horizonDays, evaluationShare);
   progress(`features loaded: ${training.labels.length} training rows${trainingShare < 1 ? ` (subsample ${round(trainingShare, 4)} of people)` : ''}, ${validation.labels.length} validation, ${holdout.labels.length} holdout`);
 
@@ -171,7 +183,9 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
   // second baseline, and two of the network's inputs.
   const holdoutHistories = Array.from({ length: holdout.labels.length }, (_, i) =>
     historyFromFeatures(feature(holdout, i, 'purchase_days'), feature(holdout, i, 'tenure_days'), feature(holdout, i, 'recency_days')));
-  const parameters = fitBgNbd(holdoutHistories);
+  // Fifty thousand histories pin four population parameters down well; more only costs time.
+  const bgnbdSample = holdoutHistories.filter((_, i) => i % Math.ceil(holdoutHistories.length / 50000) === 0);
+  const parameters = fitBgNbd(bgnbdSample);
   const inputsOf = (rows: LabelledRows) => ({ features: modelInputs(rows, parameters, horizonDays), labels: rows.labels });
 
   // The network.

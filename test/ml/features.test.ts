@@ -117,3 +117,15 @@ t.test('a sample share keeps the same deterministic subset of people', async (t)
   const labels = await sql`select count(*)::int as n from salesdash_internal.customer_labels('2024-06-30', 30, 0.5)`;
   t.equal(labels[0].n, half.length, 'labels sample the same people');
 });
+
+t.test('training rows are the features plus the label, computed in one pass', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, [...handMade, ...simulatedOrders(200, 12, 200)]);
+  for (const [cut, horizon] of [[asOf, 30], ['2024-05-15', 45]] as const) {
+    const rows = await sql`select * from salesdash_internal.customer_training_rows(${cut}, ${horizon}) order by customer_id`;
+    const features = await sql`select * from salesdash_internal.customer_features(${cut}) order by customer_id`;
+    const labels = await sql`select * from salesdash_internal.customer_labels(${cut}, ${horizon}) order by customer_id`;
+    t.same(rows.map(({ will_purchase: _, ...f }) => f), [...features], `features as of ${cut}`);
+    t.same(rows.map((r) => [r.customer_id, r.will_purchase]), labels.map((r) => [r.customer_id, r.will_purchase]), `labels for ${horizon} days`);
+  }
+});
