@@ -16,6 +16,8 @@ export interface ModelBench {
   trainSeconds: number;
   scoreSeconds: number;
   peakRssMb: number;
+  /** CPU seconds of the training process (user + system): a fairer figure than wall time on a shared machine. */
+  cpuSeconds: number;
   backend: string;
   customers: number;
   trainingSamples: number;
@@ -49,6 +51,7 @@ async function trainAndMeasure(url: string): Promise<ModelBench> {
       trainSeconds: round(result.trainSeconds),
       scoreSeconds: round(result.scoreSeconds),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      cpuSeconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6),
       backend: result.backend,
       customers: result.predictions,
       trainingSamples: result.metrics.training_samples,
