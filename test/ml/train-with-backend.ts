@@ -1,0 +1,12 @@
+// Child process for backends.test.ts: a backend is chosen once per process, so each backend trains in its own.
+//   SALESDASH_TF_BACKEND=cpu node --import tsx test/ml/train-with-backend.ts <database url>
+import { connect } from '../../server/db/connection.ts';
+import { train } from '../../ml/train.ts';
+
+const sql = connect(process.argv[2]!, { max: 4 });
+try {
+  const result = await train(sql, { seed: 7, trainingWindows: 4, network: { maxEpochs: 8, patience: 3 } });
+  console.log(JSON.stringify(result.metrics));
+} finally {
+  await sql.end({ timeout: 5 });
+}
