@@ -1,0 +1,260 @@
+// Property-based fuzzing of both importers with corrupted files (fast-check): truncated files and lines, wrong
+// column counts, bad dates and amounts, negative amounts, stray quotes, byte order marks, unicode, empty files.
+// Whatever the corruption, an import either loads the whole file (every record, exactly as csv-parse reads
+// it) or throws an error naming the file (and the line, when one line is at fault) and leaves raw.* exactly
+// as it was (md5 over every raw table in key order). The database is never empty before a run, so "nothing
+// changed" is a real check.
+import t from 'tap';
+import fc from 'fast-check';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Sql } from '../../server/db/connection.ts';
+import { importOlist, olistFiles } from '../../server/importers/olist.ts';
+import { importTransactions } from '../../server/importers/transactions.ts';
+import { testDatabase } from '../helpers/db.ts';
+import { rawSnapshot } from '../import/raw-snapshot.ts';
+
+const runs = Number(process.env.FUZZ_RUNS ?? 60);
+const seed = Number(process.env.FUZZ_SEED ?? 20261125);
+const olistFixture = new URL('../fixtures/olist-small/', import.meta.url).pathname;
+
+// A clean export; ids never collide with the baseline below, so a successful import only adds rows.
+const cleanTransactions = `order_id,customer_id,order_date,quantity,amount,product_name,customer_city
+A-1,alice,2024-01-05,1,19.90,Caneca azul,São Paulo
+A-2,alice,2024-03-01 14:30:00,2,5,Caneca azul,São Paulo
+B-1,bob,2024-02-10,1,0,"Livro ""Dom Casmurro""",Niterói
+C-1,carol,2024-04-12,3,120.50,Toalha,Curitiba
+C-2,carol,2024-05-30,1,7.25,,Curitiba
+D-1,dave,2024-06-01,1,42,Toalha,
+`;
+const baseline = `order_id,customer_id,order_date,amount
+ZZ-1,zed,2023-12-01,10
+ZZ-2,zed,2023-12-15,12.5
+ZY-1,zoe,2023-11-20,99.99
+`;
+
+/** One corruption of a CSV text; `line` and `at` are fractions so fast-check shrinks them independently. */
+type Mutation =
+  | { kind: 'truncate file'; at: number }
+  | { kind: 'truncate line'; line: number; at: number }
+  | { kind: 'drop field'; line: number }
+  | { kind: 'extra field'; line: number; text: string }
+  | { kind: 'replace field'; line: number; field: number; text: string }
+  | { kind: 'stray quote'; at: number }
+  | { kind: 'bom'; where: 'start' | 'twice' | 'middle'; at: number }
+  | { kind: 'empty file' }
+  | { kind: 'header only' }
+  | { kind: 'crlf' }
+  | { kind: 'blank lines'; line: number };
+
+const badDates = ['2024-13-01', '2024-02-30', 'yesterday', '', '0000-00-00', '2024-01-01T25:00', '01/02/2024', '99999-01-01', '2024-1-1'];
+const badAmounts = ['-5', '-0.01', 'abc', '1e309', 'NaN', 'Infinity', '12,5', '99999999999999999999', '', '1.2.3', '0x10', ' 7 '];
+const oddText = fc.oneof(
+  fc.constantFrom(...badDates, ...badAmounts, "'; drop table raw.orders; --", '\u0000', '\u202e', '🙂', 'ä'.repeat(300), '"', '""', ' '),
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: 'grapheme', maxLength: 12 }),
+);
+const fraction = fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true });
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('truncate file' as const), at: fraction }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('truncate line' as const), line: fraction, at: fraction }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('drop field' as const), line: fraction }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('extra field' as const), line: fraction, text: oddText }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('replace field' as const), line: fraction, field: fraction, text: oddText }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('replace field' as const), line: fraction, field: fraction, text: oddText }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('stray quote' as const), at: fraction }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('bom' as const), where: fc.constantFrom('start' as const, 'twice' as const, 'middle' as const), at: fraction }), weight: 3 },
+  // Whole-file cases are few; weighted down so most runs damage something inside the file.
+  { arbitrary: fc.constant({ kind: 'empty file' as const }), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'header only' as const }), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'crlf' as const }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('blank lines' as const), line: fraction }), weight: 3 },
+);
+
+const pick = (length: number, f: number) => Math.min(length - 1, Math.floor(f * length));
+
+/** Applies one mutation to a data line (never the header, except for file-level corruptions). */
+function corrupt(text: string, m: Mutation): string {
+  const lines = text.replace(/\n$/, '').split('\n');
+  const dataLine = (f: number) => 1 + pick(lines.length - 1, f);
+  switch (m.kind) {
+    case 'truncate file':
+      return text.slice(0, Math.floor(m.at * text.length));
+    case 'truncate line': {
+      const i = dataLine(m.line);
+      lines[i] = lines[i]!.slice(0, Math.floor(m.at * lines[i]!.length));
+      return `${lines.join('\n')}\n`;
+    }
+    case 'drop field': {
+      const i = dataLine(m.line);
+      lines[i] = lines[i]!.replace(/,[^,]*$/, '');
+      return `${lines.join('\n')}\n`;
+    }
+    case 'extra field': {
+      const i = dataLine(m.line);
+      lines[i] = `${lines[i]},${m.text}`;
+      return `${lines.join('\n')}\n`;
+    }
+    case 'replace field': {
+      // Splitting on commas is naive on quoted fields; that is fine, it is one more kind of damage.
+      const i = dataLine(m.line);
+      const fields = lines[i]!.split(',');
+      fields[pick(fields.length, m.field)] = m.text;
+      lines[i] = fields.join(',');
+      return `${lines.join('\n')}\n`;
+    }
+    case 'stray quote': {
+      const at = Math.floor(m.at * text.length);
+      return `${text.slice(0, at)}"${text.slice(at)}`;
+    }
+    case 'bom': {
+      if (m.where === 'start') return `\uFEFF${text.replace(/^\uFEFF/, '')}`;
+      if (m.where === 'twice') return `\uFEFF\uFEFF${text.replace(/^\uFEFF/, '')}`;
+      const at = Math.floor(m.at * text.length);
+      return `${text.slice(0, at)}\uFEFF${text.slice(at)}`;
+    }
+    case 'empty file':
+      return '';
+    case 'header only':
+      return `${lines[0]}\n`;
+    case 'crlf':
+      return text.replace(/\n/g, '\r\n');
+    case 'blank lines': {
+      lines.splice(dataLine(m.line), 0, '', '');
+      return `${lines.join('\n')}\n`;
+    }
+  }
+}
+
+/** Records csv-parse reads from a text with the importers' settings (bom stripped, empty lines skipped). */
+function recordCount(text: string): number | 'unparsable' {
+  try {
+    const rows = parse(text, { bom: true, relax_column_count: true }) as string[][];
+    return rows.filter((r) => !(r.length === 1 && r[0] === '')).length - 1;
+  } catch {
+    return 'unparsable';
+  }
+}
+
+async function resetToBaseline(sql: Sql, baselineFile: string): Promise<void> {
+  await sql`truncate raw.order_items, raw.orders, raw.customers, raw.products, raw.product_categories`;
+  await importTransactions(sql, baselineFile);
+}
+
+interface Outcome {
+  loaded: number;
+  rejected: number;
+  messages: Map<string, number>;
+}
+
+function tally(outcome: Outcome, message: string): void {
+  // Group messages by their shape (numbers and quoted values removed) for the summary.
+  const shape = message.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 90);
+  outcome.messages.set(shape, (outcome.messages.get(shape) ?? 0) + 1);
+}
+
+t.test(`importers under ${runs} corrupted files each: the whole file or nothing`, async (t) => {
+  const { sql } = await testDatabase(t);
+  const dir = mkdtempSync(path.join(tmpdir(), 'salesdash-import-fuzz-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const baselineFile = path.join(dir, 'baseline.csv');
+  writeFileSync(baselineFile, baseline);
+  await resetToBaseline(sql, baselineFile);
+  const start = await rawSnapshot(sql);
+  t.equal(start.orders, 3, 'the baseline is loaded');
+
+  // Clean reference imports: what a successful import of the uncorrupted files adds.
+  const cleanFile = path.join(dir, 'shop.csv');
+  writeFileSync(cleanFile, cleanTransactions);
+  const cleanCounts = await importTransactions(sql, cleanFile);
+  t.match(cleanCounts, { customers: 4, orders: 6, items: 6 }, 'the clean transactions file loads');
+  await resetToBaseline(sql, baselineFile);
+  const olistDir = path.join(dir, 'olist');
+  cpSync(olistFixture, olistDir, { recursive: true });
+  const cleanOlist = await importOlist(sql, olistDir);
+  t.ok(cleanOlist.orders > 0 && cleanOlist.items > 0, `the clean Olist fixture loads (${cleanOlist.orders} orders, ${cleanOlist.items} items)`);
+  await resetToBaseline(sql, baselineFile);
+  t.same(await rawSnapshot(sql), start, 'reset restores the baseline exactly');
+
+  await t.test('transactions CSV', async (t) => {
+    const outcome: Outcome = { loaded: 0, rejected: 0, messages: new Map() };
+    const problems: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 2 }), async (mutations) => {
+        const text = mutations.reduce(corrupt, cleanTransactions);
+        const file = path.join(dir, 'fuzzed shop.csv');
+        writeFileSync(file, text);
+        const before = await rawSnapshot(sql);
+        try {
+          const counts = await importTransactions(sql, file);
+          outcome.loaded++;
+          const after = await rawSnapshot(sql);
+          const expected = recordCount(text);
+          // Whole file: every record csv-parse sees became one order and one item, none were skipped.
+          if (expected === 'unparsable' || counts.orders !== expected || after.orders - before.orders !== expected || after.items - before.items !== expected) {
+            problems.push(`loaded ${counts.orders} orders (table +${after.orders - before.orders}) but the file has ${expected} records: ${JSON.stringify(mutations)}`);
+          }
+          await resetToBaseline(sql, baselineFile);
+        } catch (error) {
+          outcome.rejected++;
+          const message = (error as Error).message;
+          tally(outcome, message);
+          if (!message.startsWith('fuzzed shop.csv')) problems.push(`error does not name the file: ${message} ${JSON.stringify(mutations)}`);
+          if (message.includes('\n') || /\bat .*\.ts:\d+/.test(message)) problems.push(`error is not one line: ${message}`);
+          const after = await rawSnapshot(sql);
+          if (JSON.stringify(after) !== JSON.stringify(before)) problems.push(`rejected import changed raw.*: ${message} ${JSON.stringify(mutations)}`);
+        }
+        return problems.length === 0;
+      }),
+      { numRuns: runs, seed, endOnFailure: true },
+    );
+    t.same(problems, [], 'every corrupted file loaded whole or was rejected cleanly, naming the file');
+    t.ok(outcome.rejected > runs / 4, `${outcome.rejected} rejected, ${outcome.loaded} loaded whole`);
+    t.comment(`transactions fuzz (seed ${seed}): ${runs} files, ${outcome.loaded} loaded whole, ${outcome.rejected} rejected; messages: ` +
+      [...outcome.messages].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m, n]) => `${n}× ${m}`).join(' | '));
+  });
+
+  await t.test('Olist files', async (t) => {
+    const outcome: Outcome = { loaded: 0, rejected: 0, messages: new Map() };
+    const problems: string[] = [];
+    const files = Object.values(olistFiles);
+    const originals = new Map(files.map((f) => [f, readFileSync(path.join(olistFixture, f), 'utf8')]));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...files), fc.array(mutation, { minLength: 1, maxLength: 2 }), async (target, mutations) => {
+        for (const [f, text] of originals) writeFileSync(path.join(olistDir, f), f === target ? mutations.reduce(corrupt, text) : text);
+        const before = await rawSnapshot(sql);
+        try {
+          await importOlist(sql, olistDir);
+          outcome.loaded++;
+          const after = await rawSnapshot(sql);
+          // Whole files: every order and item record of the (possibly corrupted) files is in raw.*.
+          const orders = recordCount(readFileSync(path.join(olistDir, olistFiles.orders), 'utf8'));
+          const items = recordCount(readFileSync(path.join(olistDir, olistFiles.items), 'utf8'));
+          if (after.orders - before.orders !== orders || after.items - before.items !== items) {
+            problems.push(`loaded +${after.orders - before.orders} orders/+${after.items - before.items} items but the files have ${orders}/${items}: ${target} ${JSON.stringify(mutations)}`);
+          }
+          await resetToBaseline(sql, baselineFile);
+        } catch (error) {
+          outcome.rejected++;
+          const message = (error as Error).message;
+          tally(outcome, message);
+          if (!files.some((f) => message.startsWith(f))) problems.push(`error does not name a file: ${message} (${target} ${JSON.stringify(mutations)})`);
+          if (message.includes('\n')) problems.push(`error is not one line: ${message}`);
+          const after = await rawSnapshot(sql);
+          if (JSON.stringify(after) !== JSON.stringify(before)) problems.push(`rejected import changed raw.*: ${message} (${target} ${JSON.stringify(mutations)})`);
+        }
+        return problems.length === 0;
+      }),
+      { numRuns: runs, seed, endOnFailure: true },
+    );
+    t.same(problems, [], 'every corrupted Olist set loaded whole or was rejected cleanly, naming the file');
+    t.ok(outcome.rejected > runs / 4, `${outcome.rejected} rejected, ${outcome.loaded} loaded whole`);
+    t.comment(`Olist fuzz (seed ${seed}): ${runs} file sets, ${outcome.loaded} loaded whole, ${outcome.rejected} rejected; messages: ` +
+      [...outcome.messages].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([m, n]) => `${n}× ${m}`).join(' | '));
+  });
+
+  t.same(await rawSnapshot(sql), start, 'after all runs the database holds exactly the baseline');
+});
