@@ -16,8 +16,10 @@ import { importTransactions } from '../../server/importers/transactions.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from '../import/raw-snapshot.ts';
 
-const runs = Number(process.env.FUZZ_RUNS ?? 60);
+// `make soak` (SOAK_SECONDS set) fuzzes ten times as many files.
+const runs = Number(process.env.FUZZ_RUNS ?? (Number(process.env.SOAK_SECONDS) > 0 ? 600 : 60));
 const seed = Number(process.env.FUZZ_SEED ?? 20261125);
+t.setTimeout(Math.max(600, runs * 4) * 1000);
 const olistFixture = new URL('../fixtures/olist-small/', import.meta.url).pathname;
 
 // A clean export; ids never collide with the baseline below, so a successful import only adds rows.

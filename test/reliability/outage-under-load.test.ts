@@ -19,6 +19,8 @@ const cluster = namedCluster('test-crash-postgres', Number(process.env.SALESDASH
 // Seconds of load before, during and after each outage; `make soak` stretches them.
 const phaseSeconds = Math.max(2, Math.round(soakSeconds(8) / 3));
 const outages = Number(process.env.SOAK_SECONDS) > 0 ? 3 : 2;
+// `make soak` runs far longer than tap's default file timeout: phases plus set-up and restarts.
+t.setTimeout((phaseSeconds * (1 + outages) + Math.max(phaseSeconds, 6) * outages + 300) * 1000);
 
 /** A crash, not a shutdown: the embedded helper only stops cleanly, so call the shipped pg_ctl directly. */
 async function crash(c: EmbeddedCluster): Promise<void> {

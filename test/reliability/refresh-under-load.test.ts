@@ -17,6 +17,8 @@ import { sleep, soakSeconds, startLoad } from './load.ts';
 const seconds = soakSeconds(8);
 const customers = 1500;
 const asOf = '2024-06-30';
+// `make soak` runs far longer than tap's default file timeout; leave room for set-up and the last retrain.
+t.setTimeout((seconds + 300) * 1000);
 
 interface SegmentsBody {
   segments: Record<string, number>;
