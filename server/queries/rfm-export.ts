@@ -15,7 +15,7 @@ export interface RfmExport {
   csv: Readable;
   /** The refresh's reference date, null before the first refresh. */
   referenceDate: string | null;
-  /** Stop early (the client went away): cancels COPY, which ends the transaction and frees the connection. */
+  /** Stop early (the client went away): the rest is read and dropped, so the transaction ends by itself. */
   abort(): void;
 }
 
@@ -41,7 +41,7 @@ export function rfmExport(sql: Sql, filters: RfmFilters, onLateError?: (error: u
         ) to stdout with (format csv, header)`.readable();
 
       // Our own stream in front of postgres.js's: destroying the COPY stream itself would leave its socket
-      // paused and the connection stuck, so on abort we cancel the statement and drain instead.
+      // paused and the connection stuck, so on abort we drain it instead.
       const csv = new PassThrough();
       let aborted = false;
       copy.on('data', (chunk: Buffer) => {
@@ -68,12 +68,10 @@ export function rfmExport(sql: Sql, filters: RfmFilters, onLateError?: (error: u
         abort() {
           if (aborted || copyDone) return;
           aborted = true;
+          // Drain the rest and throw it away: COPY then ends on its own within seconds and the transaction
+          // frees its connection. (Cancelling with pg_cancel_backend was tried: the signal can land after
+          // COPY finished, on the next query that pooled connection runs.)
           copy.resume();
-          // Only while that backend is still running this COPY: once it finished, the connection goes back
-          // to the pool and a blind cancel could hit someone else's query.
-          void sql`
-            select pg_cancel_backend(pid) from pg_stat_activity
-            where pid = ${info!.pid} and state = 'active' and ltrim(query, E' \\n\\t') like 'copy (%'`.catch(() => {});
         },
       });
       // The transaction (and its connection) stays open until COPY has sent its last row or failed.

