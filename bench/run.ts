@@ -252,9 +252,16 @@ async function main(): Promise<void> {
     const server = await startServer(url);
     try {
       api = await benchApi(server.baseUrl, { seconds: apiSeconds, connections: 10 });
+      const slug = (text: string) => text.replace(/\d+/g, '').replace(/[^a-z]+/gi, '_').replace(/^_|_$/g, '').toLowerCase();
+      const usedIds = new Set<string>();
       for (const endpoint of api.endpoints) {
-        // Stable ids from the names bench/api.ts gives its endpoints ("rfm deep page (page 19, ...)" -> api_rfm_deep_page_...).
-        const id = `api_${endpoint.name.replace(/\(page \d+/, '(page').replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '').toLowerCase()}`;
+        // Stable ids from the names bench/api.ts gives its endpoints, without their data-dependent numbers:
+        // "rfm deep page (page 19, ...)" -> api_rfm_deep_page; a second "customer details (most orders: 89)"
+        // -> api_customer_details_most_orders.
+        const [, base = endpoint.name, detail = ''] = /^(.*?)\s*(?:\((.*)\))?$/.exec(endpoint.name) ?? [];
+        let id = `api_${slug(base)}`;
+        if (usedIds.has(id)) id = `${id}_${slug(detail.split(/[:,]/)[0] ?? '')}`;
+        usedIds.add(id);
         const failures = endpoint.non2xx + endpoint.errors;
         const note = `share of hello-world ceiling ${Math.round((endpoint.shareOfCeiling ?? 0) * 100)}%; non-2xx + errors ${failures}`;
         record(`${id}_rps`, `API ${endpoint.name}: throughput`, 'req/s', [endpoint.requestsPerSecond], id === 'api_segments' ? atLeast(2000, 'req/s') : undefined, note);
