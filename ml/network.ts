@@ -24,6 +24,8 @@ export interface NetworkOptions {
   maxEpochs?: number;
   /** Epochs without a better validation score before stopping. */
   patience?: number;
+  /** Smallest gain in validation average precision that counts as better (smaller gains are noise). */
+  minImprovement?: number;
   /** How much more a buyer counts than a non-buyer: 'balanced' (equal total weight), 'sqrt' (the square root of that) or 'none'. */
   classWeight?: 'balanced' | 'sqrt' | 'none';
   onEpoch?: (epoch: number, validationScore: number, model: tf.LayersModel) => void;
@@ -108,7 +110,7 @@ export function predictLogits(model: tf.LayersModel, scaled: Float32Array, batch
 }
 
 export function trainNetwork(train: Dataset, validation: Dataset, scaling: Scaling, options: NetworkOptions): { model: tf.Sequential; epochs: number; bestEpoch: number } {
-  const { seed, learningRate = 0.005, batchSize = 1024, maxEpochs = 40, patience = 6 } = options;
+  const { seed, learningRate = 0.005, batchSize = 1024, maxEpochs = 20, patience = 6, minImprovement = 0 } = options;
   const model = buildNetwork(seed, options.hiddenUnits);
   const x = scale(train.features, scaling);
   const validationX = scale(validation.features, scaling);
@@ -151,7 +153,7 @@ export function trainNetwork(train: Dataset, validation: Dataset, scaling: Scali
     // just before the holdout.
     const score = averagePrecision(predictLogits(model, validationX), validation.labels);
     options.onEpoch?.(epoch, score, model);
-    if (score > best.score) {
+    if (score > best.score + minImprovement) {
       best.weights.forEach((w) => w.dispose());
       best = { score, epoch, weights: model.getWeights().map((w) => w.clone()) };
     } else if (epoch - best.epoch >= patience) {
