@@ -55,17 +55,17 @@ create table salesdash_internal.rfm_segment_totals (
   avg_monetary     float8,
   primary key (buffer, segment)
 );
--- Every 128th row of each sort order (overall and within each segment; segment '' = all), so any page,
--- however deep, starts from the nearest anchor and skips at most 127 rows along an index.
-create table salesdash_internal.rfm_page_anchors (
-  buffer     char(1) not null,
-  sort_key   text not null,
-  segment    text not null,
-  position   integer not null,
-  sort_value numeric not null,
-  person_key integer not null,
-  primary key (buffer, sort_key, segment, position)
+-- Each sort order the API offers, overall (segment '') and within each segment, as the person_keys in page
+-- order packed 4 bytes each into one bytea. Stored uncompressed (storage external), so PostgreSQL fetches
+-- only the TOAST chunks a page needs: page 5,000 reads 400 bytes, not the whole list.
+create table salesdash_internal.rfm_page_orders (
+  buffer      char(1) not null,
+  sort_key    text not null,
+  segment     text not null,
+  person_keys bytea not null,
+  primary key (buffer, sort_key, segment)
 );
+alter table salesdash_internal.rfm_page_orders alter column person_keys set storage external;
 
 create table salesdash_internal.rfm_histogram_buckets (
   buffer      char(1) not null,
@@ -186,7 +186,7 @@ drop view salesdash_internal.rfm_customers_gated;
 drop view salesdash_internal.rfm_customers_published;
 drop table salesdash_internal.monthly_activity_buckets;
 drop table salesdash_internal.rfm_histogram_buckets;
-drop table salesdash_internal.rfm_page_anchors;
+drop table salesdash_internal.rfm_page_orders;
 drop table salesdash_internal.rfm_segment_totals;
 drop table salesdash_internal.rfm_customers_b;
 drop table salesdash_internal.rfm_customers_a;

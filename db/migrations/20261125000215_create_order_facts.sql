@@ -14,12 +14,11 @@ create table salesdash_internal.people (
 comment on table salesdash_internal.people is 'One row per person (customer_unique_id) with an integer key in customer_id byte order.';
 
 -- Grain: one row per counted order.
+-- Only what refresh_rfm() reads, so its scans stay narrow.
 create table salesdash_internal.order_facts (
-  order_id     text not null,
   person_key   integer not null,
   purchased_at timestamp not null,
-  amount       numeric(14, 2) not null,
-  items        integer not null
+  amount       numeric(14, 2) not null
 );
 comment on table salesdash_internal.order_facts is 'Cache of salesdash_internal.counted_orders with integer person keys; rebuilt by refresh_rfm() when raw data changed.';
 
@@ -66,8 +65,8 @@ begin
   from (select distinct customer_unique_id from raw.customers) persons;
   alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
 
-  insert into salesdash_internal.order_facts (order_id, person_key, purchased_at, amount, items)
-  select o.order_id, p.person_key, o.purchased_at, o.amount, o.items
+  insert into salesdash_internal.order_facts (person_key, purchased_at, amount)
+  select p.person_key, o.purchased_at, o.amount
   from salesdash_internal.counted_orders o
   join salesdash_internal.people p on p.customer_id = o.customer_id;
 

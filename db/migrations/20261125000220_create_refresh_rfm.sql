@@ -117,15 +117,9 @@ create function salesdash_internal.create_rfm_buffer_indexes(buffer char(1)) ret
 language plpgsql as $$
 declare
   tbl text := 'rfm_customers_' || buffer;
-  sort_column text;
 begin
   execute format('create unique index %I on salesdash_internal.%I (customer_id)', tbl || '_customer_id_idx', tbl);
-  foreach sort_column in array array['recency_days', 'frequency', 'monetary', 'overall_rfm_score'] loop
-    execute format('create index %I on salesdash_internal.%I (%I, person_key)',
-                   tbl || '_' || sort_column || '_idx', tbl, sort_column);
-    execute format('create index %I on salesdash_internal.%I (segment, %I, person_key)',
-                   tbl || '_segment_' || sort_column || '_idx', tbl, sort_column);
-  end loop;
+  execute format('create unique index %I on salesdash_internal.%I (person_key)', tbl || '_person_key_idx', tbl);
 end
 $$;
 
@@ -160,6 +154,9 @@ set work_mem = '256MB'
 set maintenance_work_mem = '512MB'
 -- restored on exit, so the short lock timeout of the view swap below never leaks to the caller
 set lock_timeout from current
+-- every join here is large-to-large; a misestimated nested loop over a million index probes cost more than
+-- the rest of the refresh together
+set enable_nestloop = off
 as $$
 declare
   started     timestamptz := clock_timestamp();
@@ -213,33 +210,26 @@ begin
   steps := steps || jsonb_build_object('step', 'score customers', 'rows', customer_count, 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
-  perform salesdash_internal.create_rfm_buffer_indexes(target);
-  execute format('analyze salesdash_internal.%I', target_table);
-
-  -- Page anchors: every 128th row of each sort order, overall and per segment.
-  delete from salesdash_internal.rfm_page_anchors a where a.buffer = target;
+  -- Page orders: every sort order, overall and per segment, as packed person_keys (one sort each).
+  delete from salesdash_internal.rfm_page_orders o where o.buffer = target;
   foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
     sort_column := salesdash_internal.rfm_sort_column(sort_key);
     execute format($q$
-      insert into salesdash_internal.rfm_page_anchors (buffer, sort_key, segment, position, sort_value, person_key)
-      select $1, $2, sorted.segment, u.position, u.sort_value, u.person_key
-      from (
-        select '' as segment,
-               array_agg(%1$I::numeric order by %1$I, person_key) as sort_values,
-               array_agg(person_key order by %1$I, person_key) as person_keys
-        from salesdash_internal.%2$I
-        union all
-        select segment,
-               array_agg(%1$I::numeric order by %1$I, person_key),
-               array_agg(person_key order by %1$I, person_key)
-        from salesdash_internal.%2$I
-        group by segment
-      ) sorted
-      cross join lateral unnest(sorted.sort_values, sorted.person_keys) with ordinality as u(sort_value, person_key, position)
-      where u.position %% 128 = 1
+      insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
+      select $1, $2, '', coalesce(string_agg(int4send(person_key), ''::bytea order by %1$I, person_key), ''::bytea)
+      from salesdash_internal.%2$I
+      union all
+      select $1, $2, segment, string_agg(int4send(person_key), ''::bytea order by %1$I, person_key)
+      from salesdash_internal.%2$I
+      group by segment
     $q$, sort_column, target_table) using target, sort_key;
   end loop;
-  steps := steps || jsonb_build_object('step', 'index and page anchors', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  steps := steps || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  perform salesdash_internal.create_rfm_buffer_indexes(target);
+  execute format('analyze salesdash_internal.%I', target_table);
+  steps := steps || jsonb_build_object('step', 'index', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
   -- Small aggregates for the same buffer.
@@ -356,8 +346,9 @@ language sql immutable as $$
 $$;
 
 -- One page of the customer list in any offered order. Rows are ordered by (sort column, customer_id); a
--- descending page is the mirror image. The page starts from the nearest anchor at or before it and walks
--- the (segment,) sort column, person_key index, so page 5,000 costs what page 1 does.
+-- descending page is the mirror image. The page's person_keys are cut out of the packed page order (only
+-- the TOAST chunks holding them are read) and joined to the published buffer, so page 5,000 costs what
+-- page 1 does.
 create function salesdash.rfm_page(p_segment text, p_sort_by text, p_descending boolean, p_page integer, p_limit integer)
 returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
 language plpgsql stable
@@ -367,13 +358,12 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   published char(1);
-  sort_column text := salesdash_internal.rfm_sort_column(p_sort_by);
   total bigint;
   first_position bigint;
   last_position bigint;
-  anchor record;
+  page_keys bytea;
 begin
-  if sort_column is null then
+  if salesdash_internal.rfm_sort_column(p_sort_by) is null then
     raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
   end if;
   if p_page is null or p_page < 1 then
@@ -400,31 +390,21 @@ begin
     return;
   end if;
 
-  select a.position, a.sort_value, a.person_key into anchor
-  from salesdash_internal.rfm_page_anchors a
-  where a.buffer = published and a.sort_key = p_sort_by and a.segment = coalesce(p_segment, '')
-    and a.position <= first_position
-  order by a.position desc
-  limit 1;
+  select substring(o.person_keys from (first_position - 1)::int * 4 + 1 for (last_position - first_position + 1)::int * 4)
+    into page_keys
+  from salesdash_internal.rfm_page_orders o
+  where o.buffer = published and o.sort_key = p_sort_by and o.segment = coalesce(p_segment, '');
 
-  -- Overall: walk the (column, person_key) index; one segment: the (segment, column, person_key) index.
   return query execute format(
-    'select customer_id, recency_days, frequency, monetary::float8, segment, overall_rfm_score
-     from (select * from salesdash_internal.%1$I
-           where %5$s
-           order by %6$s %2$I, person_key
-           offset $4 limit $5) page
-     order by %2$I %4$s, person_key %4$s',
-    'rfm_customers_' || published, sort_column,
-    case when sort_column = 'monetary' then 'numeric' else 'integer' end,
-    case when coalesce(p_descending, false) then 'desc' else 'asc' end,
-    case when p_segment is null
-         then format('(%I, person_key) >= ($2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
-         else format('segment = $1 and (segment, %I, person_key) >= ($1, $2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
-    end,
-    case when p_segment is null then '' else 'segment,' end)
-  using p_segment, anchor.sort_value, anchor.person_key,
-        first_position - anchor.position, last_position - first_position + 1;
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment, c.overall_rfm_score
+     from generate_series(0, length($1) - 4, 4) as k(offset_in_page)
+     join salesdash_internal.%I c
+       on c.person_key = (get_byte($1, k.offset_in_page) << 24) | (get_byte($1, k.offset_in_page + 1) << 16)
+                       | (get_byte($1, k.offset_in_page + 2) << 8) | get_byte($1, k.offset_in_page + 3)
+     order by k.offset_in_page %s',
+    'rfm_customers_' || published,
+    case when coalesce(p_descending, false) then 'desc' else 'asc' end)
+  using coalesce(page_keys, ''::bytea);
 end
 $$;
 comment on function salesdash.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page from 1, limit. Deep pages are as fast as the first.';
