@@ -22,7 +22,7 @@ run: web
 typecheck: install
 	$(NODE_BIN)/tsc --noEmit
 
-test: web
+test: web typecheck
 	$(NODE_BIN)/tsx scripts/with-test-db.ts $(NODE_BIN)/tap
 
 # SCALE customers (default 1,000,000); writes bench/results/latest.md and latest.json.
