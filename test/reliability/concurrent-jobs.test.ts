@@ -4,6 +4,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import postgres from 'postgres';
 import { generate } from '../../server/generator/index.ts';
 import { projectRoot } from '../../server/paths.ts';
 import type { Sql } from '../../server/db/connection.ts';
@@ -57,7 +58,34 @@ t.test('two refreshes and two trainings at once, then a training killed mid-run'
   await generate(sql, { customers, seed: 5 });
 
   await t.test('two `salesdash refresh` at once: the second waits for the first (advisory lock), both succeed', async (t) => {
-    const [a, b] = await Promise.all([cli(url, ['refresh']).exited, cli(url, ['refresh', '--concurrently']).exited]);
+    // Hold the refresh lock first, so both processes are certainly running at the same time: both must queue
+    // behind it (seen in pg_stat_activity), then run one after the other once it is released.
+    const holder = postgres(url, { max: 1, onnotice: () => {} });
+    const observer = postgres(url, { max: 1, onnotice: () => {} });
+    t.teardown(() => Promise.all([holder.end(), observer.end()]));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holding = holder.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))`;
+      locked();
+      await released;
+    });
+    await isLocked;
+    const jobs = [cli(url, ['refresh']).exited, cli(url, ['refresh', '--concurrently']).exited];
+    let waiting = 0;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && waiting < 2; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      const [row] = await observer`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory' and query ilike '%refresh_rfm%'`;
+      waiting = row!.n;
+    }
+    t.equal(waiting, 2, 'both refresh processes were running at once, queued on the refresh lock');
+    release();
+    await holding;
+    const [a, b] = await Promise.all(jobs);
     for (const [label, exit] of [['first', a], ['second', b]] as const) {
       t.ok(exit.code === 0 || isClearRefusal(exit), `${label} refresh: exit ${exit.code}; ${exit.stdout.trim().split('\n').pop()}${exit.stderr.trim()}`);
     }
