@@ -18,7 +18,8 @@ comment on table salesdash_internal.people is 'One row per person (customer_uniq
 create table salesdash_internal.order_facts (
   person_key   integer not null,
   purchased_at timestamp not null,
-  amount       numeric(14, 2) not null
+  -- whole cents: summing bigints keeps a small, fast aggregate state where numeric sums spill to disk
+  amount_cents bigint not null
 );
 comment on table salesdash_internal.order_facts is 'Cache of salesdash_internal.counted_orders with integer person keys; rebuilt by refresh_rfm() when raw data changed.';
 
@@ -65,8 +66,8 @@ begin
   from (select distinct customer_unique_id from raw.customers) persons;
   alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
 
-  insert into salesdash_internal.order_facts (person_key, purchased_at, amount)
-  select p.person_key, o.purchased_at, o.amount
+  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents)
+  select p.person_key, o.purchased_at, (o.amount * 100)::bigint
   from salesdash_internal.counted_orders o
   join salesdash_internal.people p on p.customer_id = o.customer_id;
 

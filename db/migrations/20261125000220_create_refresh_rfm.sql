@@ -22,8 +22,8 @@ with per_customer as (
   select person_key,
          max(last_purchased_date)      as last_purchased_date,
          sum(orders)::int              as frequency,
-         sum(revenue)::numeric(14, 2)  as monetary
-  from pg_temp.rfm_person_months
+         (sum(revenue_cents) / 100.0)::numeric(14, 2) as monetary
+  from salesdash_internal.rfm_work_person_months
   group by person_key
 ),
 with_recency as (
@@ -150,7 +150,7 @@ language plpgsql
 -- Runs as the owner so the API role may refresh without write rights of its own.
 security definer
 set search_path = pg_catalog, pg_temp
-set work_mem = '256MB'
+set work_mem = '512MB'
 set maintenance_work_mem = '512MB'
 -- restored on exit, so the short lock timeout of the view swap below never leaks to the caller
 set lock_timeout from current
@@ -185,19 +185,22 @@ begin
   end if;
 
   -- One pass over the orders: per person and month, so both RFM and monthly activity come from it.
-  create temp table rfm_person_months on commit drop as
+  -- An unlogged work table made by CREATE TABLE AS (which may run in parallel, unlike INSERT ... SELECT, and
+  -- uses shared buffers, unlike a temp table); only refresh_rfm() touches it, under its advisory lock.
+  drop table if exists salesdash_internal.rfm_work_person_months;
+  create unlogged table salesdash_internal.rfm_work_person_months as
   select person_key,
          date_trunc('month', purchased_at)::date as month,
          min(purchased_at)::date as first_purchased_date,
          max(purchased_at)::date as last_purchased_date,
          count(*)::int           as orders,
-         sum(amount)             as revenue
+         sum(amount_cents)::bigint as revenue_cents
   from salesdash_internal.order_facts
   where refresh_rfm.as_of is null or purchased_at < refresh_rfm.as_of + 1
   group by 1, 2;
-  analyze pg_temp.rfm_person_months;
+  analyze salesdash_internal.rfm_work_person_months;
   -- Reference date: the explicit as-of date, else the latest counted purchase.
-  reference := coalesce(as_of, (select max(last_purchased_date) from pg_temp.rfm_person_months));
+  reference := coalesce(as_of, (select max(last_purchased_date) from salesdash_internal.rfm_work_person_months));
   steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
@@ -278,12 +281,12 @@ begin
 
   delete from salesdash_internal.monthly_activity_buckets m where m.buffer = target;
   insert into salesdash_internal.monthly_activity_buckets (buffer, month, orders, revenue, active_customers)
-  select target, month, sum(orders), sum(revenue), count(*)
-  from pg_temp.rfm_person_months
+  select target, month, sum(orders), sum(revenue_cents) / 100.0, count(*)
+  from salesdash_internal.rfm_work_person_months
   group by month;
 
   select min(first_purchased_date), max(last_purchased_date) into first_purchase, last_purchase
-  from pg_temp.rfm_person_months;
+  from salesdash_internal.rfm_work_person_months;
   steps := steps || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
@@ -422,4 +425,5 @@ select salesdash_internal.drop_rfm_buffer_indexes('b');
 drop function salesdash_internal.drop_rfm_buffer_indexes(char);
 drop function salesdash_internal.create_rfm_buffer_indexes(char);
 drop function salesdash_internal.rfm_scoring_sql();
+drop table if exists salesdash_internal.rfm_work_person_months;
 drop function salesdash_internal.score_against_cuts(numeric, boolean, numeric, numeric, numeric, numeric);
