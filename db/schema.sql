@@ -1,4 +1,4 @@
-\restrict dbmate
+\restrict juBgnZ5wd6HCRc6R4WuTaQgDrgbalm8FAqfpGyAlB0eVzxozNuhjauoKmGtGANP
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -63,9 +63,10 @@ COMMENT ON SCHEMA salesdash_internal IS 'Bookkeeping behind the salesdash views 
 CREATE FUNCTION salesdash.refresh_rfm(as_of date DEFAULT NULL::date, refresh_concurrently boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET work_mem TO '256MB'
+    SET work_mem TO '512MB'
     SET maintenance_work_mem TO '512MB'
     SET lock_timeout TO '0'
+    SET enable_nestloop TO 'off'
     AS $_$
 declare
   started     timestamptz := clock_timestamp();
@@ -94,19 +95,22 @@ begin
   end if;
 
   -- One pass over the orders: per person and month, so both RFM and monthly activity come from it.
-  create temp table rfm_person_months on commit drop as
+  -- An unlogged work table made by CREATE TABLE AS (which may run in parallel, unlike INSERT ... SELECT, and
+  -- uses shared buffers, unlike a temp table); only refresh_rfm() touches it, under its advisory lock.
+  drop table if exists salesdash_internal.rfm_work_person_months;
+  create unlogged table salesdash_internal.rfm_work_person_months as
   select person_key,
          date_trunc('month', purchased_at)::date as month,
          min(purchased_at)::date as first_purchased_date,
          max(purchased_at)::date as last_purchased_date,
          count(*)::int           as orders,
-         sum(amount)             as revenue
+         sum(amount_cents)::bigint as revenue_cents
   from salesdash_internal.order_facts
   where refresh_rfm.as_of is null or purchased_at < refresh_rfm.as_of + 1
   group by 1, 2;
-  analyze pg_temp.rfm_person_months;
+  analyze salesdash_internal.rfm_work_person_months;
   -- Reference date: the explicit as-of date, else the latest counted purchase.
-  reference := coalesce(as_of, (select max(last_purchased_date) from pg_temp.rfm_person_months));
+  reference := coalesce(as_of, (select max(last_purchased_date) from salesdash_internal.rfm_work_person_months));
   steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
@@ -119,33 +123,26 @@ begin
   steps := steps || jsonb_build_object('step', 'score customers', 'rows', customer_count, 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
-  perform salesdash_internal.create_rfm_buffer_indexes(target);
-  execute format('analyze salesdash_internal.%I', target_table);
-
-  -- Page anchors: every 128th row of each sort order, overall and per segment.
-  delete from salesdash_internal.rfm_page_anchors a where a.buffer = target;
+  -- Page orders: every sort order, overall and per segment, as packed person_keys (one sort each).
+  delete from salesdash_internal.rfm_page_orders o where o.buffer = target;
   foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
     sort_column := salesdash_internal.rfm_sort_column(sort_key);
     execute format($q$
-      insert into salesdash_internal.rfm_page_anchors (buffer, sort_key, segment, position, sort_value, person_key)
-      select $1, $2, sorted.segment, u.position, u.sort_value, u.person_key
-      from (
-        select '' as segment,
-               array_agg(%1$I::numeric order by %1$I, person_key) as sort_values,
-               array_agg(person_key order by %1$I, person_key) as person_keys
-        from salesdash_internal.%2$I
-        union all
-        select segment,
-               array_agg(%1$I::numeric order by %1$I, person_key),
-               array_agg(person_key order by %1$I, person_key)
-        from salesdash_internal.%2$I
-        group by segment
-      ) sorted
-      cross join lateral unnest(sorted.sort_values, sorted.person_keys) with ordinality as u(sort_value, person_key, position)
-      where u.position %% 128 = 1
+      insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
+      select $1, $2, '', coalesce(string_agg(int4send(person_key), ''::bytea order by %1$I, person_key), ''::bytea)
+      from salesdash_internal.%2$I
+      union all
+      select $1, $2, segment, string_agg(int4send(person_key), ''::bytea order by %1$I, person_key)
+      from salesdash_internal.%2$I
+      group by segment
     $q$, sort_column, target_table) using target, sort_key;
   end loop;
-  steps := steps || jsonb_build_object('step', 'index and page anchors', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  steps := steps || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  step_start := clock_timestamp();
+
+  perform salesdash_internal.create_rfm_buffer_indexes(target);
+  execute format('analyze salesdash_internal.%I', target_table);
+  steps := steps || jsonb_build_object('step', 'index', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
   -- Small aggregates for the same buffer.
@@ -194,12 +191,12 @@ begin
 
   delete from salesdash_internal.monthly_activity_buckets m where m.buffer = target;
   insert into salesdash_internal.monthly_activity_buckets (buffer, month, orders, revenue, active_customers)
-  select target, month, sum(orders), sum(revenue), count(*)
-  from pg_temp.rfm_person_months
+  select target, month, sum(orders), sum(revenue_cents) / 100.0, count(*)
+  from salesdash_internal.rfm_work_person_months
   group by month;
 
   select min(first_purchased_date), max(last_purchased_date) into first_purchase, last_purchase
-  from pg_temp.rfm_person_months;
+  from salesdash_internal.rfm_work_person_months;
   steps := steps || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
@@ -267,13 +264,12 @@ CREATE FUNCTION salesdash.rfm_page(p_segment text, p_sort_by text, p_descending 
     AS $_$
 declare
   published char(1);
-  sort_column text := salesdash_internal.rfm_sort_column(p_sort_by);
   total bigint;
   first_position bigint;
   last_position bigint;
-  anchor record;
+  page_keys bytea;
 begin
-  if sort_column is null then
+  if salesdash_internal.rfm_sort_column(p_sort_by) is null then
     raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
   end if;
   if p_page is null or p_page < 1 then
@@ -300,31 +296,21 @@ begin
     return;
   end if;
 
-  select a.position, a.sort_value, a.person_key into anchor
-  from salesdash_internal.rfm_page_anchors a
-  where a.buffer = published and a.sort_key = p_sort_by and a.segment = coalesce(p_segment, '')
-    and a.position <= first_position
-  order by a.position desc
-  limit 1;
+  select substring(o.person_keys from (first_position - 1)::int * 4 + 1 for (last_position - first_position + 1)::int * 4)
+    into page_keys
+  from salesdash_internal.rfm_page_orders o
+  where o.buffer = published and o.sort_key = p_sort_by and o.segment = coalesce(p_segment, '');
 
-  -- Overall: walk the (column, person_key) index; one segment: the (segment, column, person_key) index.
   return query execute format(
-    'select customer_id, recency_days, frequency, monetary::float8, segment, overall_rfm_score
-     from (select * from salesdash_internal.%1$I
-           where %5$s
-           order by %6$s %2$I, person_key
-           offset $4 limit $5) page
-     order by %2$I %4$s, person_key %4$s',
-    'rfm_customers_' || published, sort_column,
-    case when sort_column = 'monetary' then 'numeric' else 'integer' end,
-    case when coalesce(p_descending, false) then 'desc' else 'asc' end,
-    case when p_segment is null
-         then format('(%I, person_key) >= ($2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
-         else format('segment = $1 and (segment, %I, person_key) >= ($1, $2::%s, $3)', sort_column, case when sort_column = 'monetary' then 'numeric' else 'integer' end)
-    end,
-    case when p_segment is null then '' else 'segment,' end)
-  using p_segment, anchor.sort_value, anchor.person_key,
-        first_position - anchor.position, last_position - first_position + 1;
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment, c.overall_rfm_score
+     from generate_series(0, length($1) - 4, 4) as k(offset_in_page)
+     join salesdash_internal.%I c
+       on c.person_key = (get_byte($1, k.offset_in_page) << 24) | (get_byte($1, k.offset_in_page + 1) << 16)
+                       | (get_byte($1, k.offset_in_page + 2) << 8) | get_byte($1, k.offset_in_page + 3)
+     order by k.offset_in_page %s',
+    'rfm_customers_' || published,
+    case when coalesce(p_descending, false) then 'desc' else 'asc' end)
+  using coalesce(page_keys, ''::bytea);
 end
 $_$;
 
@@ -371,15 +357,9 @@ CREATE FUNCTION salesdash_internal.create_rfm_buffer_indexes(buffer character) R
     AS $$
 declare
   tbl text := 'rfm_customers_' || buffer;
-  sort_column text;
 begin
   execute format('create unique index %I on salesdash_internal.%I (customer_id)', tbl || '_customer_id_idx', tbl);
-  foreach sort_column in array array['recency_days', 'frequency', 'monetary', 'overall_rfm_score'] loop
-    execute format('create index %I on salesdash_internal.%I (%I, person_key)',
-                   tbl || '_' || sort_column || '_idx', tbl, sort_column);
-    execute format('create index %I on salesdash_internal.%I (segment, %I, person_key)',
-                   tbl || '_segment_' || sort_column || '_idx', tbl, sort_column);
-  end loop;
+  execute format('create unique index %I on salesdash_internal.%I (person_key)', tbl || '_person_key_idx', tbl);
 end
 $$;
 
@@ -616,8 +596,8 @@ begin
   from (select distinct customer_unique_id from raw.customers) persons;
   alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
 
-  insert into salesdash_internal.order_facts (order_id, person_key, purchased_at, amount, items)
-  select o.order_id, p.person_key, o.purchased_at, o.amount, o.items
+  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents)
+  select p.person_key, o.purchased_at, (o.amount * 100)::bigint
   from salesdash_internal.counted_orders o
   join salesdash_internal.people p on p.customer_id = o.customer_id;
 
@@ -641,8 +621,8 @@ with per_customer as (
   select person_key,
          max(last_purchased_date)      as last_purchased_date,
          sum(orders)::int              as frequency,
-         sum(revenue)::numeric(14, 2)  as monetary
-  from pg_temp.rfm_person_months
+         (sum(revenue_cents) / 100.0)::numeric(14, 2) as monetary
+  from salesdash_internal.rfm_work_person_months
   group by person_key
 ),
 with_recency as (
@@ -772,7 +752,7 @@ SET default_table_access_method = heap;
 --
 
 CREATE TABLE public.schema_migrations (
-    version character varying NOT NULL
+    version character varying(128) NOT NULL
 );
 
 
@@ -1504,10 +1484,10 @@ COMMENT ON VIEW salesdash_internal.counted_orders IS 'One row per counted order 
 
 
 --
--- Name: model_purchases; Type: VIEW; Schema: salesdash_internal; Owner: -
+-- Name: model_purchases; Type: MATERIALIZED VIEW; Schema: salesdash_internal; Owner: -
 --
 
-CREATE VIEW salesdash_internal.model_purchases AS
+CREATE MATERIALIZED VIEW salesdash_internal.model_purchases AS
  WITH order_totals AS (
          SELECT order_items.order_id,
             (sum((order_items.price + order_items.freight_value)))::numeric(14,2) AS amount,
@@ -1530,14 +1510,15 @@ CREATE VIEW salesdash_internal.model_purchases AS
     counted_orders.purchased_at,
     counted_orders.amount,
     counted_orders.items
-   FROM counted_orders;
+   FROM counted_orders
+  WITH NO DATA;
 
 
 --
--- Name: VIEW model_purchases; Type: COMMENT; Schema: salesdash_internal; Owner: -
+-- Name: MATERIALIZED VIEW model_purchases; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON VIEW salesdash_internal.model_purchases IS 'One row per counted order (not canceled/unavailable, at least one item), keyed to the person. Input of the model features.';
+COMMENT ON MATERIALIZED VIEW salesdash_internal.model_purchases IS 'One row per counted order (not canceled/unavailable, at least one item), keyed to the person: the input of the model features. A snapshot: salesdash train refreshes it when it starts.';
 
 
 --
@@ -1559,11 +1540,9 @@ ALTER TABLE salesdash_internal.model_runs ALTER COLUMN id ADD GENERATED ALWAYS A
 --
 
 CREATE TABLE salesdash_internal.order_facts (
-    order_id text NOT NULL,
     person_key integer NOT NULL,
     purchased_at timestamp without time zone NOT NULL,
-    amount numeric(14,2) NOT NULL,
-    items integer NOT NULL
+    amount_cents bigint NOT NULL
 );
 
 
@@ -1604,17 +1583,16 @@ COMMENT ON TABLE salesdash_internal.people IS 'One row per person (customer_uniq
 
 
 --
--- Name: rfm_page_anchors; Type: TABLE; Schema: salesdash_internal; Owner: -
+-- Name: rfm_page_orders; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
-CREATE TABLE salesdash_internal.rfm_page_anchors (
+CREATE TABLE salesdash_internal.rfm_page_orders (
     buffer character(1) NOT NULL,
     sort_key text NOT NULL,
     segment text NOT NULL,
-    "position" integer NOT NULL,
-    sort_value numeric NOT NULL,
-    person_key integer NOT NULL
+    person_keys bytea NOT NULL
 );
+ALTER TABLE ONLY salesdash_internal.rfm_page_orders ALTER COLUMN person_keys SET STORAGE EXTERNAL;
 
 
 --
@@ -1788,11 +1766,11 @@ ALTER TABLE ONLY salesdash_internal.rfm_histogram_buckets
 
 
 --
--- Name: rfm_page_anchors rfm_page_anchors_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+-- Name: rfm_page_orders rfm_page_orders_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
 --
 
-ALTER TABLE ONLY salesdash_internal.rfm_page_anchors
-    ADD CONSTRAINT rfm_page_anchors_pkey PRIMARY KEY (buffer, sort_key, segment, "position");
+ALTER TABLE ONLY salesdash_internal.rfm_page_orders
+    ADD CONSTRAINT rfm_page_orders_pkey PRIMARY KEY (buffer, sort_key, segment);
 
 
 --
@@ -1883,59 +1861,10 @@ CREATE UNIQUE INDEX rfm_customers_a_customer_id_idx ON salesdash_internal.rfm_cu
 
 
 --
--- Name: rfm_customers_a_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+-- Name: rfm_customers_a_person_key_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
 --
 
-CREATE INDEX rfm_customers_a_frequency_idx ON salesdash_internal.rfm_customers_a USING btree (frequency, person_key);
-
-
---
--- Name: rfm_customers_a_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_a_monetary_idx ON salesdash_internal.rfm_customers_a USING btree (monetary, person_key);
-
-
---
--- Name: rfm_customers_a_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_a_overall_rfm_score_idx ON salesdash_internal.rfm_customers_a USING btree (overall_rfm_score, person_key);
-
-
---
--- Name: rfm_customers_a_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_a_recency_days_idx ON salesdash_internal.rfm_customers_a USING btree (recency_days, person_key);
-
-
---
--- Name: rfm_customers_a_segment_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_a_segment_frequency_idx ON salesdash_internal.rfm_customers_a USING btree (segment, frequency, person_key);
-
-
---
--- Name: rfm_customers_a_segment_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_a_segment_monetary_idx ON salesdash_internal.rfm_customers_a USING btree (segment, monetary, person_key);
-
-
---
--- Name: rfm_customers_a_segment_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_a_segment_overall_rfm_score_idx ON salesdash_internal.rfm_customers_a USING btree (segment, overall_rfm_score, person_key);
-
-
---
--- Name: rfm_customers_a_segment_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_a_segment_recency_days_idx ON salesdash_internal.rfm_customers_a USING btree (segment, recency_days, person_key);
+CREATE UNIQUE INDEX rfm_customers_a_person_key_idx ON salesdash_internal.rfm_customers_a USING btree (person_key);
 
 
 --
@@ -1946,59 +1875,10 @@ CREATE UNIQUE INDEX rfm_customers_b_customer_id_idx ON salesdash_internal.rfm_cu
 
 
 --
--- Name: rfm_customers_b_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+-- Name: rfm_customers_b_person_key_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
 --
 
-CREATE INDEX rfm_customers_b_frequency_idx ON salesdash_internal.rfm_customers_b USING btree (frequency, person_key);
-
-
---
--- Name: rfm_customers_b_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_b_monetary_idx ON salesdash_internal.rfm_customers_b USING btree (monetary, person_key);
-
-
---
--- Name: rfm_customers_b_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_b_overall_rfm_score_idx ON salesdash_internal.rfm_customers_b USING btree (overall_rfm_score, person_key);
-
-
---
--- Name: rfm_customers_b_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_b_recency_days_idx ON salesdash_internal.rfm_customers_b USING btree (recency_days, person_key);
-
-
---
--- Name: rfm_customers_b_segment_frequency_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_b_segment_frequency_idx ON salesdash_internal.rfm_customers_b USING btree (segment, frequency, person_key);
-
-
---
--- Name: rfm_customers_b_segment_monetary_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_b_segment_monetary_idx ON salesdash_internal.rfm_customers_b USING btree (segment, monetary, person_key);
-
-
---
--- Name: rfm_customers_b_segment_overall_rfm_score_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_b_segment_overall_rfm_score_idx ON salesdash_internal.rfm_customers_b USING btree (segment, overall_rfm_score, person_key);
-
-
---
--- Name: rfm_customers_b_segment_recency_days_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
---
-
-CREATE INDEX rfm_customers_b_segment_recency_days_idx ON salesdash_internal.rfm_customers_b USING btree (segment, recency_days, person_key);
+CREATE UNIQUE INDEX rfm_customers_b_person_key_idx ON salesdash_internal.rfm_customers_b USING btree (person_key);
 
 
 --
@@ -2049,7 +1929,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict dbmate
+\unrestrict juBgnZ5wd6HCRc6R4WuTaQgDrgbalm8FAqfpGyAlB0eVzxozNuhjauoKmGtGANP
 
 
 --
@@ -2065,4 +1945,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125000220'),
     ('20261125000400'),
     ('20261125000410'),
-    ('20261125000420');
+    ('20261125000420'),
+    ('20261125000430');
