@@ -7,7 +7,7 @@
 //   BENCH_RESULTS_DIR    where latest.md/latest.json go (default bench/results)
 // A benchmark is not a test: a missed target is reported as "miss" and the script still exits 0. It exits
 // non-zero only when the script itself cannot run (no database, a crashed child process, ...).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { defaultCluster, start } from '../server/db/embedded.ts';
 import { migrate } from '../server/db/migrate.ts';
 import { projectRoot } from '../server/paths.ts';
 import { generate } from '../server/generator/index.ts';
+import { startServeProcess, type ServeProcess } from '../scripts/serve-process.ts';
 import { benchApi, type ApiBenchResult } from './api.ts';
 import { cdnowFile, measureImportCdnow } from './data.ts';
 import { benchFirstView, hasChromium, chromiumMissing } from './web.ts';
@@ -144,22 +145,8 @@ function peakRssMb(pid: number): number | null {
 }
 
 /** `salesdash serve` in a child process, so its peak memory is the server's own. */
-async function startServer(url: string): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = spawn(path.join(projectRoot, 'bin', 'salesdash.js'), ['serve', '--port', '0'], {
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (d) => (output += d));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d;
-      const match = /listening on (http:\/\/\S+?) /.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`salesdash serve exited (${code}) before listening: ${output.trim().split('\n').pop()}`)));
-  });
-  return { child, baseUrl };
+function startServer(url: string): Promise<ServeProcess> {
+  return startServeProcess({ DATABASE_URL: url, LOG_LEVEL: 'warn' });
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {

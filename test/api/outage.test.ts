@@ -2,13 +2,11 @@
 // stopped with pg_ctl, not a mock): requests answer 500 quickly instead of hanging, the process stays up,
 // and it serves again by itself soon after PostgreSQL is back.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import postgres from 'postgres';
 import { namedCluster, start, stop } from '../../server/db/embedded.ts';
 import { migrate } from '../../server/db/migrate.ts';
-import { projectRoot } from '../../server/paths.ts';
+import { startServeProcess } from '../../scripts/serve-process.ts';
 import { withDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';
 
@@ -43,24 +41,13 @@ t.test('database outage: fast 500s while down, the process stays up, recovery wi
   await setup`select salesdash.refresh_rfm()`;
   await setup.end();
 
-  const server = spawn(path.join(projectRoot, 'bin', 'salesdash.js'), ['serve', '--port', '0'], {
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', SALESDASH_API_POOL: '4' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
+  const serving = await startServeProcess({ DATABASE_URL: url, LOG_LEVEL: 'warn', SALESDASH_API_POOL: '4' });
+  const server = serving.child;
+  const base = serving.baseUrl;
   let exitCode: number | null | undefined;
-  server.stderr.on('data', (d) => (output += d));
   server.on('exit', (code) => (exitCode = code));
   t.teardown(() => {
     if (exitCode === undefined) server.kill('SIGKILL');
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    server.stdout.on('data', (d: Buffer) => {
-      output += d;
-      const match = /listening on (http:\/\/\S+?) /.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${output}`)));
   });
   const paths = ['/api/customers/segments', '/api/customers/rfm?limit=5', '/api/customers/p01/details', '/api/customers/rfm.csv'];
 
@@ -114,14 +101,14 @@ t.test('database outage: fast 500s while down, the process stays up, recovery wi
   const failedAfter = after.filter((s) => s.status !== 200);
   t.equal(failedAfter.length, 0, `after recovery: ${after.length} requests, ${failedAfter.length} not 200`);
   for (const s of failedAfter.slice(0, 5)) t.comment(`failed after recovery (up at ${upAt}): ${JSON.stringify({ ...s, body: s.body.slice(0, 120) })}`);
-  const survived = output.split('\n').filter((line) => line.includes('survived a postgres.js write')).length;
+  const survived = serving.output().split('\n').filter((line) => line.includes('survived a postgres.js write')).length;
   t.comment(
     `outage: ${samples.length} requests; before ${before.length}, during ${down.length} (slowest ${slowest} ms), ` +
       `first success ${firstOk} ms after restart (pg_ctl start took ${upAt - restartAt} ms); ` +
       `postgres.js write-after-close errors survived: ${survived}`,
   );
 
-  if (process.env.API_OUTAGE_LOG) (await import('node:fs')).writeFileSync(process.env.API_OUTAGE_LOG, output);
+  if (process.env.API_OUTAGE_LOG) (await import('node:fs')).writeFileSync(process.env.API_OUTAGE_LOG, serving.output());
   server.kill('SIGTERM');
   await new Promise((resolve) => (exitCode === undefined ? server.once('exit', resolve) : resolve(undefined)));
   t.equal(exitCode, 0, 'and it still shuts down cleanly');

@@ -1,11 +1,9 @@
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { buildApp } from '../../server/app.ts';
 import { connectApiPool } from '../../server/db/api-pool.ts';
 import { serve } from '../../server/server.ts';
-import { projectRoot } from '../../server/paths.ts';
+import { startServeProcess } from '../../scripts/serve-process.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';
 
@@ -37,20 +35,7 @@ t.test('`salesdash serve` exits 0 on SIGTERM after answering', async (t) => {
   const { url, sql } = await testDatabase(t);
   await insertFixture(sql);
   await sql`select salesdash.refresh_rfm()`;
-  const child = spawn(path.join(projectRoot, 'bin', 'salesdash.js'), ['serve', '--port', '0'], {
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr.on('data', (d) => (output += d));
-  const base = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d;
-      const match = /listening on (http:\/\/\S+?) /.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${output}`)));
-  });
+  const { child, baseUrl: base } = await startServeProcess({ DATABASE_URL: url, LOG_LEVEL: 'warn' });
   const res = await fetch(`${base}/api/customers/segments`);
   t.equal(res.status, 200);
   t.equal((await res.json()).total_customers, 12);

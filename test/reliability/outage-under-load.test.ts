@@ -4,14 +4,13 @@
 // load, repeated outages and SOAK_SECONDS. Each outage: every request answers within 2 s with the one-line
 // 500, no socket hangs, the process stays up, and requests succeed again within 5 s of PostgreSQL returning.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import postgres from 'postgres';
 import { isRunning, namedCluster, start, stop, type EmbeddedCluster } from '../../server/db/embedded.ts';
 import { migrate } from '../../server/db/migrate.ts';
 import { generate } from '../../server/generator/index.ts';
-import { projectRoot } from '../../server/paths.ts';
+import { startServeProcess } from '../../scripts/serve-process.ts';
 import { withDatabase } from '../helpers/db.ts';
 import { sleep, soakSeconds, startLoad } from './load.ts';
 
@@ -66,24 +65,13 @@ t.test(`${outages} PostgreSQL crashes under load: fast 500s, no hung sockets, th
   const [{ customer_id: someone }] = await setup<{ customer_id: string }[]>`select customer_id from salesdash.rfm_list limit 1`;
   await setup.end();
 
-  const server = spawn(path.join(projectRoot, 'bin', 'salesdash.js'), ['serve', '--port', '0'], {
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'fatal' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
+  const serving = await startServeProcess({ DATABASE_URL: url, LOG_LEVEL: 'fatal' });
+  const server = serving.child;
+  const base = serving.baseUrl;
   let exitCode: number | null | undefined;
-  server.stderr.on('data', (d) => (output += d));
   server.on('exit', (code) => (exitCode = code));
   t.teardown(() => {
     if (exitCode === undefined) server.kill('SIGKILL');
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    server.stdout.on('data', (d: Buffer) => {
-      output += d;
-      const match = /listening on (http:\/\/\S+?) /.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${output}`)));
   });
 
   const paths = ['/api/customers/segments', '/api/customers/rfm?limit=20&sort_by=recency', `/api/customers/${someone}/details`, '/api/customers/rfm?page=3&limit=50'];
