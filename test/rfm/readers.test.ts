@@ -27,13 +27,19 @@ async function whileUncommitted(url: string, work: (tx: postgres.TransactionSql)
   }
 }
 
-t.test('REFRESH MATERIALIZED VIEW CONCURRENTLY does not block selects on rfm_scores', async (t) => {
+/** The hand fixture, refreshed, and a reader connection that gives up (and fails the test) after 3 s waiting. */
+async function refreshedShopWithReader(t: Parameters<typeof testDatabase>[0], asOf?: string) {
   const { sql, url } = await testDatabase(t);
   await loadHandFixture(sql);
-  await refreshRfm(sql);
+  await refreshRfm(sql, asOf);
   const reader = postgres(url, { max: 1, onnotice: () => {} });
   t.teardown(() => reader.end());
   await reader`set statement_timeout = '3s'`;
+  return { url, reader };
+}
+
+t.test('REFRESH MATERIALIZED VIEW CONCURRENTLY does not block selects on rfm_scores', async (t) => {
+  const { url, reader } = await refreshedShopWithReader(t);
   await whileUncommitted(url, (tx) => tx`refresh materialized view concurrently salesdash.rfm_scores`, async () => {
     const [scores] = await reader`select count(*)::int as n from salesdash.rfm_scores`;
     t.equal(scores!.n, 3, 'rfm_scores answers while a concurrent refresh is uncommitted');
@@ -41,12 +47,7 @@ t.test('REFRESH MATERIALIZED VIEW CONCURRENTLY does not block selects on rfm_sco
 });
 
 t.test('refresh_rfm() never blocks what the API reads, and readers see the old snapshot until it commits', async (t) => {
-  const { sql, url } = await testDatabase(t);
-  await loadHandFixture(sql);
-  await refreshRfm(sql, '2024-02-15');
-  const reader = postgres(url, { max: 1, onnotice: () => {} });
-  t.teardown(() => reader.end());
-  await reader`set statement_timeout = '3s'`;
+  const { url, reader } = await refreshedShopWithReader(t, '2024-02-15');
   await whileUncommitted(url, (tx) => tx`select salesdash.refresh_rfm()`, async () => {
     const page = await reader`select customer_id from salesdash.rfm_page(null, 'monetary', true, 1, 10)`;
     t.same(page.map((r) => r.customer_id), ['bob', 'alice'], 'the list answers with the previous refresh');
@@ -92,12 +93,7 @@ t.test('readers keep getting consistent answers while refreshes run back to back
 });
 
 t.test('refresh_rfm(refresh_concurrently => true) does not block BI selects on rfm_scores either', async (t) => {
-  const { sql, url } = await testDatabase(t);
-  await loadHandFixture(sql);
-  await refreshRfm(sql);
-  const reader = postgres(url, { max: 1, onnotice: () => {} });
-  t.teardown(() => reader.end());
-  await reader`set statement_timeout = '3s'`;
+  const { url, reader } = await refreshedShopWithReader(t);
   await whileUncommitted(url, (tx) => tx`select salesdash.refresh_rfm('2024-02-15', refresh_concurrently => true)`, async () => {
     const [scores] = await reader`select count(*)::int as n from salesdash.rfm_scores`;
     t.equal(scores!.n, 3);
