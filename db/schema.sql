@@ -1,4 +1,4 @@
-\restrict juBgnZ5wd6HCRc6R4WuTaQgDrgbalm8FAqfpGyAlB0eVzxozNuhjauoKmGtGANP
+\restrict lqAnfkTMjCqFLW5XBAdq6atYnOdl0bvz42f2HedPb1DtoYYCVQk1rdsUX4MJVHj
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -1929,7 +1929,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict juBgnZ5wd6HCRc6R4WuTaQgDrgbalm8FAqfpGyAlB0eVzxozNuhjauoKmGtGANP
+\unrestrict lqAnfkTMjCqFLW5XBAdq6atYnOdl0bvz42f2HedPb1DtoYYCVQk1rdsUX4MJVHj
 
 
 --
@@ -1944,6 +1944,4 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261125000215'),
     ('20261125000220'),
     ('20261125000400'),
-    ('20261125000410'),
-    ('20261125000420'),
-    ('20261125000430');
+    ('20261125000410');
