@@ -1,16 +1,10 @@
 // Typed access to the salesdash HTTP API. The shapes mirror the API contract (issue 4); the page never
 // recomputes figures the database already computed, it only fetches and shows them.
 
-export interface SegmentDetail {
-  segment: string;
-  customers: number;
-  share: number;
-  revenue: number;
-  revenue_share: number;
-  avg_recency_days: number;
-  avg_frequency: number;
-  avg_monetary: number;
-}
+// Row shapes the server's query functions return: declared once there, type-only here (nothing is bundled).
+import type { SegmentDetail } from '../../server/queries/segment-overview.ts';
+import type { RfmRow } from '../../server/queries/rfm-page.ts';
+export type { SegmentDetail, RfmRow };
 
 export interface MonthlyColumns {
   month: string[];
@@ -37,14 +31,6 @@ export interface SegmentsResponse {
   histograms?: Partial<Record<HistogramMetric, HistogramColumns>>;
 }
 
-export interface RfmRow {
-  customer_id: string;
-  recency: number;
-  frequency: number;
-  monetary: number;
-  segment: string;
-  rfm_score: number;
-}
 
 export interface RfmPage {
   data: RfmRow[];
