@@ -167,6 +167,7 @@ declare
   reference   date;
   sort_key    text;
   sort_column text;
+  swap_attempt integer;
   customer_count integer;
   first_purchase date;
   last_purchase  date;
@@ -312,16 +313,19 @@ begin
   steps := steps || jsonb_build_object('step', 'publish', 'seconds', extract(epoch from clock_timestamp() - step_start));
 
   -- Repoint the API's view last: the swap holds a lock on the view until commit, so it must be the final
-  -- step. It waits at most 50 ms at a time for readers already inside the view (a long CSV export, say),
-  -- so new readers never queue behind it for longer.
+  -- step. It first waits at most 50 ms at a time for readers already inside the view, so new readers never
+  -- queue behind it for long; the wait doubles on each try (up to 800 ms), and after five tries it waits as
+  -- long as needed, because under steady load a short timeout alone could be beaten forever by overlapping
+  -- long reads (CSV exports) and the refresh would never finish.
+  swap_attempt := 0;
   loop
     begin
-      set local lock_timeout = '50ms';
+      perform set_config('lock_timeout', case when swap_attempt < 5 then (50 * 2 ^ swap_attempt)::int || 'ms' else '0' end, true);
       execute format('create or replace view salesdash_internal.rfm_customers_published as select * from salesdash_internal.%I',
                      target_table);
       exit;
     exception when lock_not_available then
-      perform pg_sleep(0.05);
+      swap_attempt := swap_attempt + 1;
     end;
   end loop;
 
