@@ -1,4 +1,4 @@
-\restrict NdD552yinQV9tDhL2GY6qsjK9EB8gaDSvPgro7NWkpmWNVvBOPdxv5v4WKwvASi
+\restrict 6KCpnjZ2Iemvezg5YaSlpeBLDEjVgKw1cPdNjNXaX3Ksecd09gJpTYWq5sfTD6p
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -69,18 +69,28 @@ CREATE FUNCTION salesdash.refresh_rfm(as_of date DEFAULT NULL::date, refresh_con
     SET enable_nestloop TO 'off'
     AS $_$
 declare
-  started     timestamptz := clock_timestamp();
-  step_start  timestamptz := clock_timestamp();
-  steps       jsonb := '[]'::jsonb;
-  target      char(1);
+  started      timestamptz := clock_timestamp();
+  step_start   timestamptz := clock_timestamp();
+  steps        jsonb := '[]'::jsonb;
+  target       char(1);
   target_table text;
-  reference   date;
-  sort_key    text;
-  sort_column text;
+  reference    date;
+  sort_key     text;
+  aggregates   text;
   swap_attempt integer;
   customer_count integer;
   first_purchase date;
   last_purchase  date;
+  recency_thresholds   bigint[];
+  frequency_thresholds bigint[];
+  monetary_thresholds  bigint[];
+  top_monetary_cents   bigint;
+  max_recency_days     bigint;
+  max_frequency        bigint;
+  -- Segment slots: slot_segments[k] names slot k (the rules in display order, at most 25 as each covers at
+  -- least one of the 25 cells); cell_slots[(R - 1) * 5 + F] is the slot of the (R, F) cell.
+  slot_segments text[];
+  cell_slots    smallint[];
 
 begin
   perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
@@ -95,55 +105,92 @@ begin
     step_start := clock_timestamp();
   end if;
 
-  -- One pass over the orders: per person and month, so both RFM and monthly activity come from it.
-  -- An unlogged work table made by CREATE TABLE AS (which may run in parallel, unlike INSERT ... SELECT, and
-  -- uses shared buffers, unlike a temp table); only refresh_rfm() touches it, under its advisory lock.
-  drop table if exists salesdash_internal.rfm_work_person_months;
-  create unlogged table salesdash_internal.rfm_work_person_months as
-  select person_key,
-         date_trunc('month', purchased_at)::date as month,
-         min(purchased_at)::date as first_purchased_date,
-         max(purchased_at)::date as last_purchased_date,
-         count(*)::int           as orders,
-         sum(amount_cents)::bigint as revenue_cents
-  from salesdash_internal.order_facts
-  where refresh_rfm.as_of is null or purchased_at < refresh_rfm.as_of + 1
-  group by 1, 2;
-  analyze salesdash_internal.rfm_work_person_months;
-  -- Reference date: the explicit as-of date, else the latest counted purchase.
-  reference := coalesce(as_of, (select max(last_purchased_date) from salesdash_internal.rfm_work_person_months));
-  steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  -- Per-person and per-month totals, recomputed only when the order facts were rebuilt or the as-of date
+  -- changed.
+  if salesdash_internal.refresh_order_totals_if_needed(as_of) then
+    steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+    step_start := clock_timestamp();
+  end if;
+
+  -- Reference date (the explicit as-of date, else the latest counted purchase) and the score thresholds.
+  select count(*), min(first_purchased_date), max(last_purchased_date)
+    into customer_count, first_purchase, last_purchase
+  from salesdash_internal.person_totals;
+  reference := coalesce(as_of, last_purchase);
+  select salesdash_internal.rfm_thresholds('recency_days',
+           salesdash_internal.quintile_cuts_from_histogram(array_agg(goodness), array_agg(customers))),
+         -min(goodness)
+    into recency_thresholds, max_recency_days
+  from (select (last_purchased_date - reference)::bigint as goodness, count(*) as customers
+        from salesdash_internal.person_totals group by 1) h;
+  select salesdash_internal.rfm_thresholds('frequency',
+           salesdash_internal.quintile_cuts_from_histogram(array_agg(goodness), array_agg(customers))),
+         max(goodness)
+    into frequency_thresholds, max_frequency
+  from (select frequency::bigint as goodness, count(*) as customers
+        from salesdash_internal.person_totals group by 1) h;
+  -- Monetary has about as many distinct values as customers: one sort of the cents. Its 99th percentile
+  -- (nearest rank) tops the histogram below.
+  select salesdash_internal.rfm_thresholds('monetary',
+           array[sorted[(1 * n + 4) / 5], sorted[(2 * n + 4) / 5], sorted[(3 * n + 4) / 5], sorted[(4 * n + 4) / 5]]),
+         sorted[(99 * n + 99) / 100]
+    into monetary_thresholds, top_monetary_cents
+  from (select array_agg(monetary_cents order by monetary_cents) as sorted, count(*) as n
+        from salesdash_internal.person_totals) m;
+
+  select array_agg(segment order by slot) into slot_segments
+  from (select segment, row_number() over (order by display_order, segment) as slot
+        from salesdash.rfm_segment_rules) slots;
+  select array_agg(array_position(slot_segments, g.segment)::smallint order by g.recency_score, g.frequency_score)
+    into cell_slots
+  from salesdash_internal.rfm_segment_grid g;
+  steps := steps || jsonb_build_object('step', 'thresholds', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
-  -- Fill the unpublished buffer (nobody reads it), then index it in bulk.
+  -- Fill the unpublished buffer (nobody reads it) in person_key order, then index it in bulk.
   execute format('truncate salesdash_internal.%I', target_table);
   perform salesdash_internal.drop_rfm_buffer_indexes(target);
-  execute format('insert into salesdash_internal.%I %s', target_table, salesdash_internal.rfm_scoring_sql())
-    using reference;
-  get diagnostics customer_count = row_count;
+  execute format($q$
+    insert into salesdash_internal.%I
+      (customer_id, person_key, last_purchased_date, recency_days, frequency, monetary, recency_score,
+       frequency_score, monetary_score, overall_rfm_score, segment, calculated_date, monetary_cents, segment_slot)
+    select customer_id, person_key, last_purchased_date, $1 - last_purchased_date, frequency,
+           (monetary_cents * 0.01)::numeric(14, 2), r, f, m, 100 * r + 10 * f + m, $6[slot], $1, monetary_cents, slot
+    -- "offset 0" keeps each level a subquery, so every score is computed once per row, not once per use
+    from (select scored.*, $5[(r - 1) * 5 + f] as slot
+          from (select w.*,
+                       salesdash_internal.score_for(w.last_purchased_date - $1, $2) as r,
+                       salesdash_internal.score_for(w.frequency, $3) as f,
+                       salesdash_internal.score_for(w.monetary_cents, $4) as m
+                from salesdash_internal.person_totals w
+                offset 0) scored
+          offset 0) slotted
+  $q$, target_table)
+    using reference, recency_thresholds, frequency_thresholds, monetary_thresholds, cell_slots, slot_segments;
+  perform salesdash_internal.create_rfm_buffer_indexes(target);
   steps := steps || jsonb_build_object('step', 'score customers', 'rows', customer_count, 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
-  -- Page orders: every sort order, overall and per segment, as packed person_keys (one sort each).
+  -- Page orders: for each sort the API offers, the whole list and each segment's list as packed person_keys.
+  -- One sort per order serves all of them: each segment's list is the same ordered aggregate filtered by
+  -- segment slot, and PostgreSQL 16+ feeds aggregates with identical ORDER BY from one sort (14 and 15 sort
+  -- each filtered subset again: correct, slower). Slots past the rules' segments are never filled or stored.
   delete from salesdash_internal.rfm_page_orders o where o.buffer = target;
   foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
-    sort_column := salesdash_internal.rfm_sort_column(sort_key);
+    select string_agg(format('string_agg(int4send(person_key), %L::bytea order by %s)%s',
+                             '', salesdash_internal.rfm_page_order_by(sort_key),
+                             case when slot > 0 then format(' filter (where segment_slot = %s)', slot) else '' end),
+                      ', ' order by slot)
+      into aggregates
+    from generate_series(0, cardinality(slot_segments)) as slot;
     execute format($q$
       insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
-      select $1, $2, '', coalesce(string_agg(int4send(person_key), ''::bytea order by %1$I, person_key), ''::bytea)
-      from salesdash_internal.%2$I
-      union all
-      select $1, $2, segment, string_agg(int4send(person_key), ''::bytea order by %1$I, person_key)
-      from salesdash_internal.%2$I
-      group by segment
-    $q$, sort_column, target_table) using target, sort_key;
+      select $1, $2, coalesce($3[l.position - 1], ''), coalesce(l.person_keys, ''::bytea)
+      from (select array[%s] as lists from salesdash_internal.%I) b
+      cross join lateral unnest(b.lists) with ordinality as l(person_keys, position)
+    $q$, aggregates, target_table) using target, sort_key, slot_segments;
   end loop;
   steps := steps || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
-  step_start := clock_timestamp();
-
-  perform salesdash_internal.create_rfm_buffer_indexes(target);
-  execute format('analyze salesdash_internal.%I', target_table);
-  steps := steps || jsonb_build_object('step', 'index', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
   -- Small aggregates for the same buffer.
@@ -151,53 +198,50 @@ begin
   execute format($q$
     insert into salesdash_internal.rfm_segment_totals
       (buffer, segment, customers, revenue, avg_recency_days, avg_frequency, avg_monetary)
-    select $1, segment, count(*), sum(monetary), avg(recency_days), avg(frequency), avg(monetary)
-    from salesdash_internal.%I group by segment
-  $q$, target_table) using target;
+    select $1, $2[segment_slot], count(*), sum(monetary_cents) * 0.01, avg(recency_days), avg(frequency),
+           avg(monetary_cents) * 0.01
+    from salesdash_internal.%I group by segment_slot
+  $q$, target_table) using target, slot_segments;
 
   -- Histograms: 20 equal-width buckets for recency and monetary, one bucket per order count for frequency
   -- (up to 20). The top 1% of monetary goes in the last bucket so one huge spender does not squash the chart.
+  -- One pass: three bucket numbers per customer, counted as three grouping sets.
   delete from salesdash_internal.rfm_histogram_buckets h where h.buffer = target;
-  execute format($q$
-    insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
-    with ranges as (
-      select *
-      from (select greatest(max(recency_days), 1)::float8 as max_recency,
-                   least(max(frequency), 20)::int as frequency_buckets,
-                   greatest(percentile_cont(0.99) within group (order by monetary), 1)::float8 as top_monetary
-            from salesdash_internal.%1$I) stats
-      cross join lateral (values ('recency_days', 0::float8, max_recency, 20),
-                                 ('frequency', 1::float8, 1 + frequency_buckets::float8, frequency_buckets),
-                                 ('monetary', 0::float8, top_monetary, 20)) as r(metric, low, high, buckets)
-      where frequency_buckets is not null
-    ),
-    counted as (
-      select r.metric, least(greatest(width_bucket(v.value, r.low, r.high, r.buckets), 1), r.buckets) as bucket,
-             count(*) as customers
-      from salesdash_internal.%1$I c
-      cross join lateral (values ('recency_days', c.recency_days::float8),
-                                 ('frequency', c.frequency::float8),
-                                 ('monetary', c.monetary::float8)) as v(metric, value)
-      join ranges r on r.metric = v.metric
-      group by 1, 2
-    )
-    select $1, r.metric, g.bucket,
-           r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
-           r.low + (r.high - r.low) * g.bucket / r.buckets,
-           coalesce(c.customers, 0)
-    from ranges r
-    cross join lateral generate_series(1, r.buckets) as g(bucket)
-    left join counted c on c.metric = r.metric and c.bucket = g.bucket
-  $q$, target_table) using target;
+  if customer_count > 0 then
+    execute format($q$
+      insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
+      with ranges as (
+        select *
+        from (values ('recency_days', 0::float8, greatest($2, 1)::float8, 20),
+                     ('frequency', 1::float8, 1 + least($3, 20)::float8, least($3, 20)::int),
+                     ('monetary', 0::float8, greatest($4 * 0.01, 1)::float8, 20)) as r(metric, low, high, buckets)
+      ),
+      counted as (
+        select case when grouping(recency_bucket) = 0 then 'recency_days'
+                    when grouping(frequency_bucket) = 0 then 'frequency'
+                    else 'monetary' end as metric,
+               coalesce(recency_bucket, frequency_bucket, monetary_bucket) as bucket,
+               count(*) as customers
+        from (select least(greatest(width_bucket(recency_days::float8, 0, greatest($2, 1)::float8, 20), 1), 20) as recency_bucket,
+                     least(frequency, 20, $3)::int as frequency_bucket,
+                     least(greatest(width_bucket(monetary::float8, 0, greatest($4 * 0.01, 1)::float8, 20), 1), 20) as monetary_bucket
+              from salesdash_internal.%I) c
+        group by grouping sets ((recency_bucket), (frequency_bucket), (monetary_bucket))
+      )
+      select $1, r.metric, g.bucket,
+             r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
+             r.low + (r.high - r.low) * g.bucket / r.buckets,
+             coalesce(c.customers, 0)
+      from ranges r
+      cross join lateral generate_series(1, r.buckets) as g(bucket)
+      left join counted c on c.metric = r.metric and c.bucket = g.bucket
+    $q$, target_table) using target, max_recency_days, max_frequency, top_monetary_cents;
+  end if;
 
   delete from salesdash_internal.monthly_activity_buckets m where m.buffer = target;
   insert into salesdash_internal.monthly_activity_buckets (buffer, month, orders, revenue, active_customers)
-  select target, month, sum(orders), sum(revenue_cents) / 100.0, count(*)
-  from salesdash_internal.rfm_work_person_months
-  group by month;
-
-  select min(first_purchased_date), max(last_purchased_date) into first_purchase, last_purchase
-  from salesdash_internal.rfm_work_person_months;
+  select target, m.month, m.orders, m.amount_cents * 0.01, m.active_customers
+  from salesdash_internal.month_totals m;
   steps := steps || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
@@ -273,7 +317,7 @@ declare
   last_position bigint;
   page_keys bytea;
 begin
-  if salesdash_internal.rfm_sort_column(p_sort_by) is null then
+  if salesdash_internal.rfm_page_order_by(p_sort_by) is null then
     raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
   end if;
   if p_page is null or p_page < 1 then
@@ -580,12 +624,32 @@ COMMENT ON FUNCTION salesdash_internal.model_sample_key(customer_id text) IS 'De
 
 
 --
+-- Name: quintile_cuts_from_histogram(bigint[], bigint[]); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.quintile_cuts_from_histogram(histogram_values bigint[], histogram_counts bigint[]) RETURNS bigint[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  with bins as (
+    -- n as bigint: (k * n + 4) / 5 must be integer division
+    select v.value, sum(v.customers) over (order by v.value) as running_count, (sum(v.customers) over ())::bigint as n
+    from unnest(histogram_values, histogram_counts) as v(value, customers)
+  )
+  select array[min(value) filter (where running_count >= (1 * n + 4) / 5),
+               min(value) filter (where running_count >= (2 * n + 4) / 5),
+               min(value) filter (where running_count >= (3 * n + 4) / 5),
+               min(value) filter (where running_count >= (4 * n + 4) / 5)]
+  from bins
+$$;
+
+
+--
 -- Name: rebuild_order_facts_if_stale(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
 CREATE FUNCTION salesdash_internal.rebuild_order_facts_if_stale() RETURNS boolean
     LANGUAGE plpgsql
-    SET work_mem TO '256MB'
+    SET work_mem TO '1GB'
     SET maintenance_work_mem TO '512MB'
     AS $$
 begin
@@ -594,16 +658,25 @@ begin
   end if;
   truncate salesdash_internal.people, salesdash_internal.order_facts;
   alter table salesdash_internal.people drop constraint people_pkey, drop constraint people_customer_id_key;
+  drop index if exists salesdash_internal.order_facts_person_key_idx;
 
   insert into salesdash_internal.people (person_key, customer_id)
   select row_number() over (order by customer_unique_id collate "C")::int, customer_unique_id
   from (select distinct customer_unique_id from raw.customers) persons;
   alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
 
-  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents)
-  select p.person_key, o.purchased_at, (o.amount * 100)::bigint
-  from salesdash_internal.counted_orders o
-  join salesdash_internal.people p on p.customer_id = o.customer_id;
+  -- Written in (person_key, purchased_at) order so the covering index below is built from presorted input
+  -- and refresh_rfm() can aggregate per person in one streaming pass over it (no hash table of a million
+  -- people), already in person_key order for the join to people.
+  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, opens_month)
+  select person_key, purchased_at, amount_cents,
+         date_trunc('month', purchased_at) is distinct from lag(date_trunc('month', purchased_at)) over person_orders
+  from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents
+        from salesdash_internal.counted_orders o
+        join salesdash_internal.people p on p.customer_id = o.customer_id) facts
+  window person_orders as (partition by person_key order by purchased_at)
+  order by person_key, purchased_at;
+  create index order_facts_person_key_idx on salesdash_internal.order_facts (person_key) include (purchased_at, amount_cents);
 
   analyze salesdash_internal.people;
   analyze salesdash_internal.order_facts;
@@ -614,136 +687,102 @@ $$;
 
 
 --
--- Name: rfm_scoring_sql(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+-- Name: refresh_order_totals_if_needed(date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.rfm_scoring_sql() RETURNS text
-    LANGUAGE sql IMMUTABLE
-    AS $_$
-select $sql$
-with per_customer as (
-  select person_key,
-         max(last_purchased_date)      as last_purchased_date,
-         sum(orders)::int              as frequency,
-         (sum(revenue_cents) / 100.0)::numeric(14, 2) as monetary
-  from salesdash_internal.rfm_work_person_months
-  group by person_key
-),
-with_recency as (
-  select p.*, ($1::date - p.last_purchased_date) as recency_days
-  from per_customer p
-),
--- Tie-consistent quintiles. A customer's quintile is 1 + floor(5 * below / n), where below is the number of
--- customers with a strictly worse value: the NTILE bucket of the first member of its tie group, so equal
--- values always share a score, and without ties each score holds 20%. With the n values sorted ascending
--- (a[1..n], worse first), below >= k*n/5 exactly when the value exceeds a[ceil(k*n/5)], so four order
--- statistics per metric decide every score: "cut_k+1" below is a[ceil(k*n/5)] and a score needs value > cut.
-sorted_values as (
-  select count(*) as n,
-         array_agg(-recency_days order by -recency_days) as recency,   -- fewer days is better
-         array_agg(frequency order by frequency)         as frequency,
-         array_agg(monetary order by monetary)           as monetary
-  from with_recency
-),
-quintile_cuts as (
-  select m.metric,
-         case m.metric when 'recency_days' then v.recency[(1 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(1 * n + 4) / 5] else v.monetary[(1 * n + 4) / 5] end as cut_2,
-         case m.metric when 'recency_days' then v.recency[(2 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(2 * n + 4) / 5] else v.monetary[(2 * n + 4) / 5] end as cut_3,
-         case m.metric when 'recency_days' then v.recency[(3 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(3 * n + 4) / 5] else v.monetary[(3 * n + 4) / 5] end as cut_4,
-         case m.metric when 'recency_days' then v.recency[(4 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(4 * n + 4) / 5] else v.monetary[(4 * n + 4) / 5] end as cut_5
-  from sorted_values v
-  cross join (values ('recency_days'), ('frequency'), ('monetary')) as m(metric)
-),
--- Analyst cut points from rfm_score_bounds replace the quintile cuts of their metric. An analyst bound is
--- reached by value >= bound (recency: days <= bound, negated like the values), a quintile cut by
--- value > cut; the flag says which comparison applies.
-analyst_cuts as (
-  select metric,
-         max(bound) filter (where score = 2) as cut_2, max(bound) filter (where score = 3) as cut_3,
-         max(bound) filter (where score = 4) as cut_4, max(bound) filter (where score = 5) as cut_5
-  from (select metric, score, case when metric = 'recency_days' then -bound else bound end as bound
-        from salesdash.rfm_score_bounds) b
-  group by metric
-),
-cuts as (
-  select q.metric, a.metric is not null as inclusive,
-         case when a.metric is null then q.cut_2 else a.cut_2 end as cut_2,
-         case when a.metric is null then q.cut_3 else a.cut_3 end as cut_3,
-         case when a.metric is null then q.cut_4 else a.cut_4 end as cut_4,
-         case when a.metric is null then q.cut_5 else a.cut_5 end as cut_5
-  from quintile_cuts q
-  left join analyst_cuts a on a.metric = q.metric
-),
-cuts_wide as (
-  select bool_or(inclusive) filter (where metric = 'recency_days') as r_inclusive,
-         bool_or(inclusive) filter (where metric = 'frequency') as f_inclusive,
-         bool_or(inclusive) filter (where metric = 'monetary') as m_inclusive,
-         max(cut_2) filter (where metric = 'recency_days') as r2, max(cut_3) filter (where metric = 'recency_days') as r3,
-         max(cut_4) filter (where metric = 'recency_days') as r4, max(cut_5) filter (where metric = 'recency_days') as r5,
-         max(cut_2) filter (where metric = 'frequency') as f2, max(cut_3) filter (where metric = 'frequency') as f3,
-         max(cut_4) filter (where metric = 'frequency') as f4, max(cut_5) filter (where metric = 'frequency') as f5,
-         max(cut_2) filter (where metric = 'monetary') as m2, max(cut_3) filter (where metric = 'monetary') as m3,
-         max(cut_4) filter (where metric = 'monetary') as m4, max(cut_5) filter (where metric = 'monetary') as m5
-  from cuts
-),
-scored as (
-  -- The score is the highest level whose cut the value reaches (a missing cut is never reached).
-  select w.*,
-         salesdash_internal.score_against_cuts(-w.recency_days, c.r_inclusive, c.r2, c.r3, c.r4, c.r5) as recency_score,
-         salesdash_internal.score_against_cuts(w.frequency, c.f_inclusive, c.f2, c.f3, c.f4, c.f5) as frequency_score,
-         salesdash_internal.score_against_cuts(w.monetary, c.m_inclusive, c.m2, c.m3, c.m4, c.m5) as monetary_score
-  from with_recency w
-  cross join cuts_wide c
-),
-segmented as (
-  select s.*,
-         100 * s.recency_score + 10 * s.frequency_score + s.monetary_score as overall_rfm_score,
-         g.segment
-  from scored s
-  join salesdash_internal.rfm_segment_grid g
-    on g.recency_score = s.recency_score and g.frequency_score = s.frequency_score
-),
-final as (
-  select p.customer_id, s.person_key, s.last_purchased_date, s.recency_days, s.frequency, s.monetary,
-         s.recency_score, s.frequency_score, s.monetary_score, s.overall_rfm_score, s.segment,
-         $1::date as calculated_date
-  from segmented s
-  join salesdash_internal.people p on p.person_key = s.person_key
-)
-select * from final
-$sql$
-$_$;
+CREATE FUNCTION salesdash_internal.refresh_order_totals_if_needed(as_of date) RETURNS boolean
+    LANGUAGE plpgsql
+    SET enable_hashagg TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_sort TO 'off'
+    AS $$
+declare
+  current_facts timestamptz := (select s.rebuilt_at from salesdash_internal.order_facts_state s);
+begin
+  if exists (select from salesdash_internal.person_totals_state s
+             where s.as_of is not distinct from refresh_order_totals_if_needed.as_of
+               and s.facts_rebuilt_at is not distinct from current_facts) then
+    return false;
+  end if;
+  truncate salesdash_internal.person_totals, salesdash_internal.month_totals, salesdash_internal.person_totals_state;
+  insert into salesdash_internal.person_totals
+    (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
+  select p.customer_id, f.person_key, f.first_purchased_date, f.last_purchased_date, f.frequency, f.monetary_cents
+  from (select person_key,
+               min(purchased_at)::date   as first_purchased_date,
+               max(purchased_at)::date   as last_purchased_date,
+               count(*)::int             as frequency,
+               sum(amount_cents)::bigint as monetary_cents
+        from salesdash_internal.order_facts
+        where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
+        group by person_key) f
+  join salesdash_internal.people p on p.person_key = f.person_key;
+  -- opens_month marks each person's first order of a month, so active customers are a plain count, not a
+  -- distinct count over (month, person). A hash aggregate of a few dozen months: allowed again here.
+  set local enable_hashagg = on;
+  insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
+  select date_trunc('month', purchased_at)::date, count(*), sum(amount_cents), count(*) filter (where opens_month)
+  from salesdash_internal.order_facts
+  where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
+  group by 1;
+  insert into salesdash_internal.person_totals_state (as_of, facts_rebuilt_at)
+  values (refresh_order_totals_if_needed.as_of, current_facts);
+  return true;
+end
+$$;
 
 
 --
--- Name: rfm_sort_column(text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+-- Name: rfm_page_order_by(text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.rfm_sort_column(sort_key text) RETURNS text
+CREATE FUNCTION salesdash_internal.rfm_page_order_by(sort_key text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
   select case sort_key
-    when 'recency' then 'recency_days'
-    when 'frequency' then 'frequency'
-    when 'monetary' then 'monetary'
-    when 'rfm_score' then 'overall_rfm_score'
+    when 'recency' then '(recency_days::bigint << 32) | person_key'
+    when 'frequency' then '(frequency::bigint << 32) | person_key'
+    when 'monetary' then 'monetary_cents, person_key'
+    when 'rfm_score' then '(overall_rfm_score::bigint << 32) | person_key'
   end
 $$;
 
 
 --
--- Name: score_against_cuts(numeric, boolean, numeric, numeric, numeric, numeric); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+-- Name: rfm_thresholds(text, bigint[]); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.score_against_cuts(value numeric, inclusive boolean, cut_2 numeric, cut_3 numeric, cut_4 numeric, cut_5 numeric) RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION salesdash_internal.rfm_thresholds(metric text, quintile_cuts bigint[]) RETURNS bigint[]
+    LANGUAGE sql STABLE
     AS $$
   select case
-    when coalesce(inclusive, false) then
-      case when value >= cut_5 then 5 when value >= cut_4 then 4 when value >= cut_3 then 3 when value >= cut_2 then 2 else 1 end
+    when exists (select from salesdash.rfm_score_bounds b where b.metric = rfm_thresholds.metric) then
+      array(select (select ceil(case rfm_thresholds.metric
+                                  when 'recency_days' then -b.bound
+                                  when 'monetary' then b.bound * 100
+                                  else b.bound end)::bigint
+                    from salesdash.rfm_score_bounds b
+                    where b.metric = rfm_thresholds.metric and b.score = s.score)
+            from generate_series(2, 5) as s(score)
+            order by s.score)
     else
-      1 + (value > cut_2 is true)::int + (value > cut_3 is true)::int + (value > cut_4 is true)::int + (value > cut_5 is true)::int
+      array[quintile_cuts[1] + 1, quintile_cuts[2] + 1, quintile_cuts[3] + 1, quintile_cuts[4] + 1]
   end
+$$;
+
+
+--
+-- Name: score_for(bigint, bigint[]); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.score_for(goodness bigint, thresholds bigint[]) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case when goodness >= thresholds[4] then 5
+              when goodness >= thresholds[3] then 4
+              when goodness >= thresholds[2] then 3
+              when goodness >= thresholds[1] then 2
+              else 1 end
 $$;
 
 
@@ -1104,7 +1143,9 @@ CREATE TABLE salesdash_internal.rfm_customers_a (
     monetary_score integer NOT NULL,
     overall_rfm_score integer NOT NULL,
     segment text NOT NULL,
-    calculated_date date NOT NULL
+    calculated_date date NOT NULL,
+    monetary_cents bigint NOT NULL,
+    segment_slot smallint NOT NULL
 );
 
 
@@ -1124,7 +1165,9 @@ CREATE VIEW salesdash_internal.rfm_customers_published AS
     rfm_customers_a.monetary_score,
     rfm_customers_a.overall_rfm_score,
     rfm_customers_a.segment,
-    rfm_customers_a.calculated_date
+    rfm_customers_a.calculated_date,
+    rfm_customers_a.monetary_cents,
+    rfm_customers_a.segment_slot
    FROM salesdash_internal.rfm_customers_a;
 
 
@@ -1208,7 +1251,9 @@ CREATE TABLE salesdash_internal.rfm_customers_b (
     monetary_score integer NOT NULL,
     overall_rfm_score integer NOT NULL,
     segment text NOT NULL,
-    calculated_date date NOT NULL
+    calculated_date date NOT NULL,
+    monetary_cents bigint NOT NULL,
+    segment_slot smallint NOT NULL
 );
 
 
@@ -1228,7 +1273,9 @@ CREATE VIEW salesdash_internal.rfm_customers_gated AS
     a.monetary_score,
     a.overall_rfm_score,
     a.segment,
-    a.calculated_date
+    a.calculated_date,
+    a.monetary_cents,
+    a.segment_slot
    FROM salesdash_internal.rfm_customers_a a
   WHERE (( SELECT rfm_publication.buffer
            FROM salesdash_internal.rfm_publication) = 'a'::bpchar)
@@ -1244,7 +1291,9 @@ UNION ALL
     b.monetary_score,
     b.overall_rfm_score,
     b.segment,
-    b.calculated_date
+    b.calculated_date,
+    b.monetary_cents,
+    b.segment_slot
    FROM salesdash_internal.rfm_customers_b b
   WHERE (( SELECT rfm_publication.buffer
            FROM salesdash_internal.rfm_publication) = 'b'::bpchar);
@@ -1540,13 +1589,33 @@ ALTER TABLE salesdash_internal.model_runs ALTER COLUMN id ADD GENERATED ALWAYS A
 
 
 --
+-- Name: month_totals; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.month_totals (
+    month date NOT NULL,
+    orders bigint NOT NULL,
+    amount_cents bigint NOT NULL,
+    active_customers bigint NOT NULL
+);
+
+
+--
+-- Name: TABLE month_totals; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.month_totals IS 'Per calendar month up to person_totals_state.as_of: counted orders, cents and customers who bought. Cache maintained by refresh_rfm().';
+
+
+--
 -- Name: order_facts; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
 CREATE TABLE salesdash_internal.order_facts (
     person_key integer NOT NULL,
     purchased_at timestamp without time zone NOT NULL,
-    amount_cents bigint NOT NULL
+    amount_cents bigint NOT NULL,
+    opens_month boolean NOT NULL
 );
 
 
@@ -1584,6 +1653,39 @@ CREATE TABLE salesdash_internal.people (
 --
 
 COMMENT ON TABLE salesdash_internal.people IS 'One row per person (customer_unique_id) with an integer key in customer_id byte order.';
+
+
+--
+-- Name: person_totals; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.person_totals (
+    customer_id text NOT NULL,
+    person_key integer NOT NULL,
+    first_purchased_date date NOT NULL,
+    last_purchased_date date NOT NULL,
+    frequency integer NOT NULL,
+    monetary_cents bigint NOT NULL
+);
+
+
+--
+-- Name: TABLE person_totals; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.person_totals IS 'Per-person counted orders up to person_totals_state.as_of: first/last purchase date, orders, cents. Cache maintained by refresh_rfm().';
+
+
+--
+-- Name: person_totals_state; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.person_totals_state (
+    only_row boolean DEFAULT true NOT NULL,
+    as_of date,
+    facts_rebuilt_at timestamp with time zone,
+    CONSTRAINT person_totals_state_only_row_check CHECK (only_row)
+);
 
 
 --
@@ -1730,6 +1832,14 @@ ALTER TABLE ONLY salesdash_internal.model_runs
 
 
 --
+-- Name: month_totals month_totals_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.month_totals
+    ADD CONSTRAINT month_totals_pkey PRIMARY KEY (month);
+
+
+--
 -- Name: monthly_activity_buckets monthly_activity_buckets_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
 --
 
@@ -1759,6 +1869,14 @@ ALTER TABLE ONLY salesdash_internal.people
 
 ALTER TABLE ONLY salesdash_internal.people
     ADD CONSTRAINT people_pkey PRIMARY KEY (person_key);
+
+
+--
+-- Name: person_totals_state person_totals_state_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.person_totals_state
+    ADD CONSTRAINT person_totals_state_pkey PRIMARY KEY (only_row);
 
 
 --
@@ -1837,24 +1955,17 @@ CREATE UNIQUE INDEX rfm_scores_customer_id_idx ON salesdash.rfm_scores USING btr
 
 
 --
--- Name: rfm_scores_overall_rfm_score_idx; Type: INDEX; Schema: salesdash; Owner: -
---
-
-CREATE INDEX rfm_scores_overall_rfm_score_idx ON salesdash.rfm_scores USING btree (overall_rfm_score);
-
-
---
--- Name: rfm_scores_segment_idx; Type: INDEX; Schema: salesdash; Owner: -
---
-
-CREATE INDEX rfm_scores_segment_idx ON salesdash.rfm_scores USING btree (segment);
-
-
---
 -- Name: model_runs_one_current_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
 --
 
 CREATE UNIQUE INDEX model_runs_one_current_idx ON salesdash_internal.model_runs USING btree (is_current) WHERE is_current;
+
+
+--
+-- Name: order_facts_person_key_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX order_facts_person_key_idx ON salesdash_internal.order_facts USING btree (person_key) INCLUDE (purchased_at, amount_cents);
 
 
 --
@@ -1933,7 +2044,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict NdD552yinQV9tDhL2GY6qsjK9EB8gaDSvPgro7NWkpmWNVvBOPdxv5v4WKwvASi
+\unrestrict 6KCpnjZ2Iemvezg5YaSlpeBLDEjVgKw1cPdNjNXaX3Ksecd09gJpTYWq5sfTD6p
 
 
 --

@@ -1,118 +1,83 @@
 -- migrate:up
--- The scoring query, kept in one place: from per-person, per-month purchase aggregates (a temp table the
--- refresh fills first) to the published row with scores, segment and the API's sort positions.
--- Used with EXECUTE because the target buffer table changes (a or b); the text itself is constant.
--- 1 + the number of cuts the value reaches: quintile cuts are exceeded (value > cut), analyst bounds are
--- met (value >= bound). A null cut (not enough customers, or no analyst bound for that score) is never reached.
-create function salesdash_internal.score_against_cuts(value numeric, inclusive boolean, cut_2 numeric, cut_3 numeric, cut_4 numeric, cut_5 numeric)
+-- refresh_rfm() and the functions it uses. At a million customers every step below is one streaming pass
+-- or one sort over narrow integer columns; the comments say why each step has its shape.
+
+-- The score of one metric: the highest level 2-5 whose threshold the value reaches, else 1. Values are
+-- "goodness" integers, higher is better for all three metrics (recency: minus the days, frequency: orders,
+-- monetary: cents), and thresholds[k] is the least value that earns score k + 1. A null threshold (no
+-- analyst bound for that score) is never reached. The planner inlines it: a plain CASE per row.
+create function salesdash_internal.score_for(goodness bigint, thresholds bigint[])
 returns integer
 language sql immutable parallel safe as $$
+  select case when goodness >= thresholds[4] then 5
+              when goodness >= thresholds[3] then 4
+              when goodness >= thresholds[2] then 3
+              when goodness >= thresholds[1] then 2
+              else 1 end
+$$;
+
+-- The thresholds of one metric for score_for(). With analyst bounds for the metric (rfm_score_bounds), those:
+-- "value >= bound" for frequency and monetary, "days <= bound" for recency, each turned into the least
+-- integer goodness that meets it. Otherwise tie-consistent quintiles: a customer's score is
+-- 1 + floor(5 * below / n), below = the customers with a strictly worse value, i.e. the NTILE(5) bucket of the
+-- first member of its tie group. With the n values sorted ascending (a[1..n], worse first), below >= k*n/5
+-- exactly when the value exceeds a[ceil(k*n/5)]: quintile_cuts holds those four order statistics, and each
+-- threshold is one more.
+create function salesdash_internal.rfm_thresholds(metric text, quintile_cuts bigint[])
+returns bigint[]
+language sql stable as $$
   select case
-    when coalesce(inclusive, false) then
-      case when value >= cut_5 then 5 when value >= cut_4 then 4 when value >= cut_3 then 3 when value >= cut_2 then 2 else 1 end
+    when exists (select from salesdash.rfm_score_bounds b where b.metric = rfm_thresholds.metric) then
+      array(select (select ceil(case rfm_thresholds.metric
+                                  when 'recency_days' then -b.bound
+                                  when 'monetary' then b.bound * 100
+                                  else b.bound end)::bigint
+                    from salesdash.rfm_score_bounds b
+                    where b.metric = rfm_thresholds.metric and b.score = s.score)
+            from generate_series(2, 5) as s(score)
+            order by s.score)
     else
-      1 + (value > cut_2 is true)::int + (value > cut_3 is true)::int + (value > cut_4 is true)::int + (value > cut_5 is true)::int
+      array[quintile_cuts[1] + 1, quintile_cuts[2] + 1, quintile_cuts[3] + 1, quintile_cuts[4] + 1]
   end
 $$;
 
-create function salesdash_internal.rfm_scoring_sql() returns text
-language sql immutable as $body$
-select $sql$
-with per_customer as (
-  select person_key,
-         max(last_purchased_date)      as last_purchased_date,
-         sum(orders)::int              as frequency,
-         (sum(revenue_cents) / 100.0)::numeric(14, 2) as monetary
-  from salesdash_internal.rfm_work_person_months
-  group by person_key
-),
-with_recency as (
-  select p.*, ($1::date - p.last_purchased_date) as recency_days
-  from per_customer p
-),
--- Tie-consistent quintiles. A customer's quintile is 1 + floor(5 * below / n), where below is the number of
--- customers with a strictly worse value: the NTILE bucket of the first member of its tie group, so equal
--- values always share a score, and without ties each score holds 20%. With the n values sorted ascending
--- (a[1..n], worse first), below >= k*n/5 exactly when the value exceeds a[ceil(k*n/5)], so four order
--- statistics per metric decide every score: "cut_k+1" below is a[ceil(k*n/5)] and a score needs value > cut.
-sorted_values as (
-  select count(*) as n,
-         array_agg(-recency_days order by -recency_days) as recency,   -- fewer days is better
-         array_agg(frequency order by frequency)         as frequency,
-         array_agg(monetary order by monetary)           as monetary
-  from with_recency
-),
-quintile_cuts as (
-  select m.metric,
-         case m.metric when 'recency_days' then v.recency[(1 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(1 * n + 4) / 5] else v.monetary[(1 * n + 4) / 5] end as cut_2,
-         case m.metric when 'recency_days' then v.recency[(2 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(2 * n + 4) / 5] else v.monetary[(2 * n + 4) / 5] end as cut_3,
-         case m.metric when 'recency_days' then v.recency[(3 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(3 * n + 4) / 5] else v.monetary[(3 * n + 4) / 5] end as cut_4,
-         case m.metric when 'recency_days' then v.recency[(4 * n + 4) / 5]::numeric when 'frequency' then v.frequency[(4 * n + 4) / 5] else v.monetary[(4 * n + 4) / 5] end as cut_5
-  from sorted_values v
-  cross join (values ('recency_days'), ('frequency'), ('monetary')) as m(metric)
-),
--- Analyst cut points from rfm_score_bounds replace the quintile cuts of their metric. An analyst bound is
--- reached by value >= bound (recency: days <= bound, negated like the values), a quintile cut by
--- value > cut; the flag says which comparison applies.
-analyst_cuts as (
-  select metric,
-         max(bound) filter (where score = 2) as cut_2, max(bound) filter (where score = 3) as cut_3,
-         max(bound) filter (where score = 4) as cut_4, max(bound) filter (where score = 5) as cut_5
-  from (select metric, score, case when metric = 'recency_days' then -bound else bound end as bound
-        from salesdash.rfm_score_bounds) b
-  group by metric
-),
-cuts as (
-  select q.metric, a.metric is not null as inclusive,
-         case when a.metric is null then q.cut_2 else a.cut_2 end as cut_2,
-         case when a.metric is null then q.cut_3 else a.cut_3 end as cut_3,
-         case when a.metric is null then q.cut_4 else a.cut_4 end as cut_4,
-         case when a.metric is null then q.cut_5 else a.cut_5 end as cut_5
-  from quintile_cuts q
-  left join analyst_cuts a on a.metric = q.metric
-),
-cuts_wide as (
-  select bool_or(inclusive) filter (where metric = 'recency_days') as r_inclusive,
-         bool_or(inclusive) filter (where metric = 'frequency') as f_inclusive,
-         bool_or(inclusive) filter (where metric = 'monetary') as m_inclusive,
-         max(cut_2) filter (where metric = 'recency_days') as r2, max(cut_3) filter (where metric = 'recency_days') as r3,
-         max(cut_4) filter (where metric = 'recency_days') as r4, max(cut_5) filter (where metric = 'recency_days') as r5,
-         max(cut_2) filter (where metric = 'frequency') as f2, max(cut_3) filter (where metric = 'frequency') as f3,
-         max(cut_4) filter (where metric = 'frequency') as f4, max(cut_5) filter (where metric = 'frequency') as f5,
-         max(cut_2) filter (where metric = 'monetary') as m2, max(cut_3) filter (where metric = 'monetary') as m3,
-         max(cut_4) filter (where metric = 'monetary') as m4, max(cut_5) filter (where metric = 'monetary') as m5
-  from cuts
-),
-scored as (
-  -- The score is the highest level whose cut the value reaches (a missing cut is never reached).
-  select w.*,
-         salesdash_internal.score_against_cuts(-w.recency_days, c.r_inclusive, c.r2, c.r3, c.r4, c.r5) as recency_score,
-         salesdash_internal.score_against_cuts(w.frequency, c.f_inclusive, c.f2, c.f3, c.f4, c.f5) as frequency_score,
-         salesdash_internal.score_against_cuts(w.monetary, c.m_inclusive, c.m2, c.m3, c.m4, c.m5) as monetary_score
-  from with_recency w
-  cross join cuts_wide c
-),
-segmented as (
-  select s.*,
-         100 * s.recency_score + 10 * s.frequency_score + s.monetary_score as overall_rfm_score,
-         g.segment
-  from scored s
-  join salesdash_internal.rfm_segment_grid g
-    on g.recency_score = s.recency_score and g.frequency_score = s.frequency_score
-),
-final as (
-  select p.customer_id, s.person_key, s.last_purchased_date, s.recency_days, s.frequency, s.monetary,
-         s.recency_score, s.frequency_score, s.monetary_score, s.overall_rfm_score, s.segment,
-         $1::date as calculated_date
-  from segmented s
-  join salesdash_internal.people p on p.person_key = s.person_key
-)
-select * from final
-$sql$
-$body$;
+-- The four order statistics a[ceil(k*n/5)], k = 1..4, of a metric with few distinct values, from its
+-- histogram (value, customers): a[p] is the least value whose running count reaches p. For recency and
+-- frequency (a few thousand distinct values at most) this replaces a sort of n values by a small hash
+-- aggregate.
+create function salesdash_internal.quintile_cuts_from_histogram(histogram_values bigint[], histogram_counts bigint[])
+returns bigint[]
+language sql immutable as $$
+  with bins as (
+    -- n as bigint: (k * n + 4) / 5 must be integer division
+    select v.value, sum(v.customers) over (order by v.value) as running_count, (sum(v.customers) over ())::bigint as n
+    from unnest(histogram_values, histogram_counts) as v(value, customers)
+  )
+  select array[min(value) filter (where running_count >= (1 * n + 4) / 5),
+               min(value) filter (where running_count >= (2 * n + 4) / 5),
+               min(value) filter (where running_count >= (3 * n + 4) / 5),
+               min(value) filter (where running_count >= (4 * n + 4) / 5)]
+  from bins
+$$;
+
+-- The buffer ordering behind each sort the API offers, as an ORDER BY list; an allow-list, anything else is
+-- null. Three of them pack the sort value into the high 32 bits of a bigint and person_key into the low 32,
+-- so the sort compares single integers. That is sound because each value is a non-negative int:
+-- recency_days >= 0 (no purchase after the reference date counts), frequency >= 1, overall score >= 111.
+-- Monetary cents may pass 2^31, so it sorts on two columns.
+create function salesdash_internal.rfm_page_order_by(sort_key text) returns text
+language sql immutable as $$
+  select case sort_key
+    when 'recency' then '(recency_days::bigint << 32) | person_key'
+    when 'frequency' then '(frequency::bigint << 32) | person_key'
+    when 'monetary' then 'monetary_cents, person_key'
+    when 'rfm_score' then '(overall_rfm_score::bigint << 32) | person_key'
+  end
+$$;
 
 -- (Re)creates a buffer's indexes after a bulk load: building them once is much cheaper than maintaining
--- them row by row during the insert.
+-- them row by row during the insert, and the rows arrive in person_key (= customer_id byte) order, so both
+-- builds sort presorted input.
 create function salesdash_internal.create_rfm_buffer_indexes(buffer char(1)) returns void
 language plpgsql as $$
 declare
@@ -159,18 +124,28 @@ set lock_timeout from current
 set enable_nestloop = off
 as $$
 declare
-  started     timestamptz := clock_timestamp();
-  step_start  timestamptz := clock_timestamp();
-  steps       jsonb := '[]'::jsonb;
-  target      char(1);
+  started      timestamptz := clock_timestamp();
+  step_start   timestamptz := clock_timestamp();
+  steps        jsonb := '[]'::jsonb;
+  target       char(1);
   target_table text;
-  reference   date;
-  sort_key    text;
-  sort_column text;
+  reference    date;
+  sort_key     text;
+  aggregates   text;
   swap_attempt integer;
   customer_count integer;
   first_purchase date;
   last_purchase  date;
+  recency_thresholds   bigint[];
+  frequency_thresholds bigint[];
+  monetary_thresholds  bigint[];
+  top_monetary_cents   bigint;
+  max_recency_days     bigint;
+  max_frequency        bigint;
+  -- Segment slots: slot_segments[k] names slot k (the rules in display order, at most 25 as each covers at
+  -- least one of the 25 cells); cell_slots[(R - 1) * 5 + F] is the slot of the (R, F) cell.
+  slot_segments text[];
+  cell_slots    smallint[];
 
 begin
   perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
@@ -185,55 +160,92 @@ begin
     step_start := clock_timestamp();
   end if;
 
-  -- One pass over the orders: per person and month, so both RFM and monthly activity come from it.
-  -- An unlogged work table made by CREATE TABLE AS (which may run in parallel, unlike INSERT ... SELECT, and
-  -- uses shared buffers, unlike a temp table); only refresh_rfm() touches it, under its advisory lock.
-  drop table if exists salesdash_internal.rfm_work_person_months;
-  create unlogged table salesdash_internal.rfm_work_person_months as
-  select person_key,
-         date_trunc('month', purchased_at)::date as month,
-         min(purchased_at)::date as first_purchased_date,
-         max(purchased_at)::date as last_purchased_date,
-         count(*)::int           as orders,
-         sum(amount_cents)::bigint as revenue_cents
-  from salesdash_internal.order_facts
-  where refresh_rfm.as_of is null or purchased_at < refresh_rfm.as_of + 1
-  group by 1, 2;
-  analyze salesdash_internal.rfm_work_person_months;
-  -- Reference date: the explicit as-of date, else the latest counted purchase.
-  reference := coalesce(as_of, (select max(last_purchased_date) from salesdash_internal.rfm_work_person_months));
-  steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+  -- Per-person and per-month totals, recomputed only when the order facts were rebuilt or the as-of date
+  -- changed.
+  if salesdash_internal.refresh_order_totals_if_needed(as_of) then
+    steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+    step_start := clock_timestamp();
+  end if;
+
+  -- Reference date (the explicit as-of date, else the latest counted purchase) and the score thresholds.
+  select count(*), min(first_purchased_date), max(last_purchased_date)
+    into customer_count, first_purchase, last_purchase
+  from salesdash_internal.person_totals;
+  reference := coalesce(as_of, last_purchase);
+  select salesdash_internal.rfm_thresholds('recency_days',
+           salesdash_internal.quintile_cuts_from_histogram(array_agg(goodness), array_agg(customers))),
+         -min(goodness)
+    into recency_thresholds, max_recency_days
+  from (select (last_purchased_date - reference)::bigint as goodness, count(*) as customers
+        from salesdash_internal.person_totals group by 1) h;
+  select salesdash_internal.rfm_thresholds('frequency',
+           salesdash_internal.quintile_cuts_from_histogram(array_agg(goodness), array_agg(customers))),
+         max(goodness)
+    into frequency_thresholds, max_frequency
+  from (select frequency::bigint as goodness, count(*) as customers
+        from salesdash_internal.person_totals group by 1) h;
+  -- Monetary has about as many distinct values as customers: one sort of the cents. Its 99th percentile
+  -- (nearest rank) tops the histogram below.
+  select salesdash_internal.rfm_thresholds('monetary',
+           array[sorted[(1 * n + 4) / 5], sorted[(2 * n + 4) / 5], sorted[(3 * n + 4) / 5], sorted[(4 * n + 4) / 5]]),
+         sorted[(99 * n + 99) / 100]
+    into monetary_thresholds, top_monetary_cents
+  from (select array_agg(monetary_cents order by monetary_cents) as sorted, count(*) as n
+        from salesdash_internal.person_totals) m;
+
+  select array_agg(segment order by slot) into slot_segments
+  from (select segment, row_number() over (order by display_order, segment) as slot
+        from salesdash.rfm_segment_rules) slots;
+  select array_agg(array_position(slot_segments, g.segment)::smallint order by g.recency_score, g.frequency_score)
+    into cell_slots
+  from salesdash_internal.rfm_segment_grid g;
+  steps := steps || jsonb_build_object('step', 'thresholds', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
-  -- Fill the unpublished buffer (nobody reads it), then index it in bulk.
+  -- Fill the unpublished buffer (nobody reads it) in person_key order, then index it in bulk.
   execute format('truncate salesdash_internal.%I', target_table);
   perform salesdash_internal.drop_rfm_buffer_indexes(target);
-  execute format('insert into salesdash_internal.%I %s', target_table, salesdash_internal.rfm_scoring_sql())
-    using reference;
-  get diagnostics customer_count = row_count;
+  execute format($q$
+    insert into salesdash_internal.%I
+      (customer_id, person_key, last_purchased_date, recency_days, frequency, monetary, recency_score,
+       frequency_score, monetary_score, overall_rfm_score, segment, calculated_date, monetary_cents, segment_slot)
+    select customer_id, person_key, last_purchased_date, $1 - last_purchased_date, frequency,
+           (monetary_cents * 0.01)::numeric(14, 2), r, f, m, 100 * r + 10 * f + m, $6[slot], $1, monetary_cents, slot
+    -- "offset 0" keeps each level a subquery, so every score is computed once per row, not once per use
+    from (select scored.*, $5[(r - 1) * 5 + f] as slot
+          from (select w.*,
+                       salesdash_internal.score_for(w.last_purchased_date - $1, $2) as r,
+                       salesdash_internal.score_for(w.frequency, $3) as f,
+                       salesdash_internal.score_for(w.monetary_cents, $4) as m
+                from salesdash_internal.person_totals w
+                offset 0) scored
+          offset 0) slotted
+  $q$, target_table)
+    using reference, recency_thresholds, frequency_thresholds, monetary_thresholds, cell_slots, slot_segments;
+  perform salesdash_internal.create_rfm_buffer_indexes(target);
   steps := steps || jsonb_build_object('step', 'score customers', 'rows', customer_count, 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
-  -- Page orders: every sort order, overall and per segment, as packed person_keys (one sort each).
+  -- Page orders: for each sort the API offers, the whole list and each segment's list as packed person_keys.
+  -- One sort per order serves all of them: each segment's list is the same ordered aggregate filtered by
+  -- segment slot, and PostgreSQL 16+ feeds aggregates with identical ORDER BY from one sort (14 and 15 sort
+  -- each filtered subset again: correct, slower). Slots past the rules' segments are never filled or stored.
   delete from salesdash_internal.rfm_page_orders o where o.buffer = target;
   foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
-    sort_column := salesdash_internal.rfm_sort_column(sort_key);
+    select string_agg(format('string_agg(int4send(person_key), %L::bytea order by %s)%s',
+                             '', salesdash_internal.rfm_page_order_by(sort_key),
+                             case when slot > 0 then format(' filter (where segment_slot = %s)', slot) else '' end),
+                      ', ' order by slot)
+      into aggregates
+    from generate_series(0, cardinality(slot_segments)) as slot;
     execute format($q$
       insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
-      select $1, $2, '', coalesce(string_agg(int4send(person_key), ''::bytea order by %1$I, person_key), ''::bytea)
-      from salesdash_internal.%2$I
-      union all
-      select $1, $2, segment, string_agg(int4send(person_key), ''::bytea order by %1$I, person_key)
-      from salesdash_internal.%2$I
-      group by segment
-    $q$, sort_column, target_table) using target, sort_key;
+      select $1, $2, coalesce($3[l.position - 1], ''), coalesce(l.person_keys, ''::bytea)
+      from (select array[%s] as lists from salesdash_internal.%I) b
+      cross join lateral unnest(b.lists) with ordinality as l(person_keys, position)
+    $q$, aggregates, target_table) using target, sort_key, slot_segments;
   end loop;
   steps := steps || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
-  step_start := clock_timestamp();
-
-  perform salesdash_internal.create_rfm_buffer_indexes(target);
-  execute format('analyze salesdash_internal.%I', target_table);
-  steps := steps || jsonb_build_object('step', 'index', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
   -- Small aggregates for the same buffer.
@@ -241,53 +253,50 @@ begin
   execute format($q$
     insert into salesdash_internal.rfm_segment_totals
       (buffer, segment, customers, revenue, avg_recency_days, avg_frequency, avg_monetary)
-    select $1, segment, count(*), sum(monetary), avg(recency_days), avg(frequency), avg(monetary)
-    from salesdash_internal.%I group by segment
-  $q$, target_table) using target;
+    select $1, $2[segment_slot], count(*), sum(monetary_cents) * 0.01, avg(recency_days), avg(frequency),
+           avg(monetary_cents) * 0.01
+    from salesdash_internal.%I group by segment_slot
+  $q$, target_table) using target, slot_segments;
 
   -- Histograms: 20 equal-width buckets for recency and monetary, one bucket per order count for frequency
   -- (up to 20). The top 1% of monetary goes in the last bucket so one huge spender does not squash the chart.
+  -- One pass: three bucket numbers per customer, counted as three grouping sets.
   delete from salesdash_internal.rfm_histogram_buckets h where h.buffer = target;
-  execute format($q$
-    insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
-    with ranges as (
-      select *
-      from (select greatest(max(recency_days), 1)::float8 as max_recency,
-                   least(max(frequency), 20)::int as frequency_buckets,
-                   greatest(percentile_cont(0.99) within group (order by monetary), 1)::float8 as top_monetary
-            from salesdash_internal.%1$I) stats
-      cross join lateral (values ('recency_days', 0::float8, max_recency, 20),
-                                 ('frequency', 1::float8, 1 + frequency_buckets::float8, frequency_buckets),
-                                 ('monetary', 0::float8, top_monetary, 20)) as r(metric, low, high, buckets)
-      where frequency_buckets is not null
-    ),
-    counted as (
-      select r.metric, least(greatest(width_bucket(v.value, r.low, r.high, r.buckets), 1), r.buckets) as bucket,
-             count(*) as customers
-      from salesdash_internal.%1$I c
-      cross join lateral (values ('recency_days', c.recency_days::float8),
-                                 ('frequency', c.frequency::float8),
-                                 ('monetary', c.monetary::float8)) as v(metric, value)
-      join ranges r on r.metric = v.metric
-      group by 1, 2
-    )
-    select $1, r.metric, g.bucket,
-           r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
-           r.low + (r.high - r.low) * g.bucket / r.buckets,
-           coalesce(c.customers, 0)
-    from ranges r
-    cross join lateral generate_series(1, r.buckets) as g(bucket)
-    left join counted c on c.metric = r.metric and c.bucket = g.bucket
-  $q$, target_table) using target;
+  if customer_count > 0 then
+    execute format($q$
+      insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
+      with ranges as (
+        select *
+        from (values ('recency_days', 0::float8, greatest($2, 1)::float8, 20),
+                     ('frequency', 1::float8, 1 + least($3, 20)::float8, least($3, 20)::int),
+                     ('monetary', 0::float8, greatest($4 * 0.01, 1)::float8, 20)) as r(metric, low, high, buckets)
+      ),
+      counted as (
+        select case when grouping(recency_bucket) = 0 then 'recency_days'
+                    when grouping(frequency_bucket) = 0 then 'frequency'
+                    else 'monetary' end as metric,
+               coalesce(recency_bucket, frequency_bucket, monetary_bucket) as bucket,
+               count(*) as customers
+        from (select least(greatest(width_bucket(recency_days::float8, 0, greatest($2, 1)::float8, 20), 1), 20) as recency_bucket,
+                     least(frequency, 20, $3)::int as frequency_bucket,
+                     least(greatest(width_bucket(monetary::float8, 0, greatest($4 * 0.01, 1)::float8, 20), 1), 20) as monetary_bucket
+              from salesdash_internal.%I) c
+        group by grouping sets ((recency_bucket), (frequency_bucket), (monetary_bucket))
+      )
+      select $1, r.metric, g.bucket,
+             r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
+             r.low + (r.high - r.low) * g.bucket / r.buckets,
+             coalesce(c.customers, 0)
+      from ranges r
+      cross join lateral generate_series(1, r.buckets) as g(bucket)
+      left join counted c on c.metric = r.metric and c.bucket = g.bucket
+    $q$, target_table) using target, max_recency_days, max_frequency, top_monetary_cents;
+  end if;
 
   delete from salesdash_internal.monthly_activity_buckets m where m.buffer = target;
   insert into salesdash_internal.monthly_activity_buckets (buffer, month, orders, revenue, active_customers)
-  select target, month, sum(orders), sum(revenue_cents) / 100.0, count(*)
-  from salesdash_internal.rfm_work_person_months
-  group by month;
-
-  select min(first_purchased_date), max(last_purchased_date) into first_purchase, last_purchase
-  from salesdash_internal.rfm_work_person_months;
+  select target, m.month, m.orders, m.amount_cents * 0.01, m.active_customers
+  from salesdash_internal.month_totals m;
   steps := steps || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
@@ -341,17 +350,6 @@ end
 $$;
 comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them atomically. refresh_concurrently => true refreshes rfm_scores without ever blocking BI readers (slower). Returns {customers, reference_date, seconds, steps}.';
 
--- The buffer column behind each sort the API offers (an allow-list: anything else is an error).
-create function salesdash_internal.rfm_sort_column(sort_key text) returns text
-language sql immutable as $$
-  select case sort_key
-    when 'recency' then 'recency_days'
-    when 'frequency' then 'frequency'
-    when 'monetary' then 'monetary'
-    when 'rfm_score' then 'overall_rfm_score'
-  end
-$$;
-
 -- One page of the customer list in any offered order. Rows are ordered by (sort column, customer_id); a
 -- descending page is the mirror image. The page's person_keys are cut out of the packed page order (only
 -- the TOAST chunks holding them are read) and joined to the published buffer, so page 5,000 costs what
@@ -370,7 +368,7 @@ declare
   last_position bigint;
   page_keys bytea;
 begin
-  if salesdash_internal.rfm_sort_column(p_sort_by) is null then
+  if salesdash_internal.rfm_page_order_by(p_sort_by) is null then
     raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
   end if;
   if p_page is null or p_page < 1 then
@@ -422,12 +420,12 @@ grant execute on function salesdash.rfm_page(text, text, boolean, integer, integ
 
 -- migrate:down
 drop function salesdash.rfm_page(text, text, boolean, integer, integer);
-drop function salesdash_internal.rfm_sort_column(text);
 drop function salesdash.refresh_rfm(date, boolean);
 select salesdash_internal.drop_rfm_buffer_indexes('a');
 select salesdash_internal.drop_rfm_buffer_indexes('b');
 drop function salesdash_internal.drop_rfm_buffer_indexes(char);
 drop function salesdash_internal.create_rfm_buffer_indexes(char);
-drop function salesdash_internal.rfm_scoring_sql();
-drop table if exists salesdash_internal.rfm_work_person_months;
-drop function salesdash_internal.score_against_cuts(numeric, boolean, numeric, numeric, numeric, numeric);
+drop function salesdash_internal.rfm_page_order_by(text);
+drop function salesdash_internal.quintile_cuts_from_histogram(bigint[], bigint[]);
+drop function salesdash_internal.rfm_thresholds(text, bigint[]);
+drop function salesdash_internal.score_for(bigint, bigint[]);

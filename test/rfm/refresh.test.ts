@@ -141,3 +141,79 @@ t.test('without ties each score holds exactly 20% of customers', async (t) => {
   const [newest] = await sql`select recency_score, monetary_score from salesdash.rfm_scores where customer_id = 'p1000'`;
   t.same({ ...newest }, { recency_score: 5, monetary_score: 5 }, 'the latest and biggest buyer scores 5');
 });
+
+t.test('cached order totals follow new orders and as-of dates, and are skipped only when nothing changed', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  const stepsOf = (result: { steps: { step: string }[] }) => result.steps.map((s) => s.step);
+  t.ok(stepsOf(await refreshRfm(sql)).includes('aggregate orders'), 'first refresh aggregates');
+  t.notOk(stepsOf(await refreshRfm(sql)).includes('aggregate orders'), 'unchanged orders and as-of date: the cache is reused');
+
+  // A new order for bob in April: facts rebuilt, totals recomputed, monthly activity grows a month.
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('o7', 'b1', 'delivered', '2024-04-02 08:00')`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('o7', 1, 30, 1.5)`;
+  const afterOrder = await refreshRfm(sql);
+  t.same(stepsOf(afterOrder).slice(0, 2), ['rebuild order facts', 'aggregate orders']);
+  t.equal(afterOrder.reference_date, '2024-04-02');
+  const [bob] = await sql`select frequency, monetary::float8 as monetary, recency_days from salesdash.rfm_scores where customer_id = 'bob'`;
+  t.same({ ...bob }, { frequency: 2, monetary: 86.5, recency_days: 0 });
+  const [april] = await sql`select orders, revenue, active_customers from salesdash.monthly_activity where month = '2024-04-01'`;
+  t.same({ ...april }, { orders: 1, revenue: 31.5, active_customers: 1 });
+
+  // Another as-of date recomputes from the facts; going back to the default recomputes again.
+  t.ok(stepsOf(await refreshRfm(sql, '2024-02-15')).includes('aggregate orders'));
+  const [early] = await sql`select count(*)::int as customers, sum(frequency)::int as orders from salesdash.rfm_scores`;
+  t.same({ ...early }, { customers: 2, orders: 2 });
+  const [months] = await sql`select count(*)::int as n, max(month)::text as last from salesdash.monthly_activity`;
+  t.same({ ...months }, { n: 2, last: '2024-02-01' }, 'monthly activity stops at the as-of date');
+  t.ok(stepsOf(await refreshRfm(sql)).includes('aggregate orders'));
+  const [latest] = await sql`select count(*)::int as customers, sum(frequency)::int as orders from salesdash.rfm_scores`;
+  t.same({ ...latest }, { customers: 3, orders: 5 });
+});
+
+t.test('fractional analyst bounds: days <= bound for recency, value >= bound for frequency and monetary', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  // recency days: alice 9, bob 38, carol 0; monetary: alice 127, bob 55, carol 20; frequency: 2, 1, 1
+  await sql`insert into salesdash.rfm_score_bounds (metric, score, bound) values
+              ('recency_days', 5, 0.5), ('recency_days', 4, 9.9), ('recency_days', 2, 38),
+              ('frequency', 3, 1.5),
+              ('monetary', 4, 54.999), ('monetary', 5, 127.01)`;
+  await refreshRfm(sql);
+  const rows = await sql`select customer_id, recency_score, frequency_score, monetary_score from salesdash.rfm_scores order by customer_id`;
+  t.same(rows.map((r) => ({ ...r })), [
+    { customer_id: 'alice', recency_score: 4, frequency_score: 3, monetary_score: 4 },
+    { customer_id: 'bob', recency_score: 2, frequency_score: 1, monetary_score: 4 },
+    { customer_id: 'carol', recency_score: 5, frequency_score: 1, monetary_score: 1 },
+  ]);
+});
+
+t.test('every page order equals a plain ORDER BY of the scores, overall and per segment, both directions', async (t) => {
+  const { sql } = await testDatabase(t);
+  // 600 people with 1-6 orders each and many ties in every sort column.
+  await sql`insert into raw.customers (customer_id, customer_unique_id) select 'c' || g, 'p' || lpad((g * 7919 % 600)::text, 4, '0') from generate_series(1, 600) g`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+            select 'o' || g || '-' || k, 'c' || g, 'delivered', timestamp '2023-01-01' + ((g * 37 + k * 11) % 300) * interval '1 day'
+            from generate_series(1, 600) g cross join generate_series(1, 1 + g % 6) k`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value)
+            select order_id, 1, (length(order_id) * 10) % 70, 0 from raw.orders`;
+  await refreshRfm(sql);
+  const columnOf = { recency: 'recency_days', frequency: 'frequency', monetary: 'monetary', rfm_score: 'overall_rfm_score' } as const;
+  const segments = [null, ...(await sql`select segment from salesdash.segment_summary where customers > 0`).map((r) => r.segment as string)];
+  for (const [sortBy, column] of Object.entries(columnOf)) {
+    for (const segment of segments) {
+      for (const descending of [false, true]) {
+        const expected = (await sql`
+          select customer_id from salesdash.rfm_scores where ${segment}::text is null or segment = ${segment}
+          order by ${sql(column)} ${descending ? sql`desc` : sql`asc`}, customer_id collate "C" ${descending ? sql`desc` : sql`asc`}`).map((r) => r.customer_id);
+        const pages: string[] = [];
+        for (let page = 1; pages.length < expected.length + 1; page++) {
+          const rows = await sql`select customer_id from salesdash.rfm_page(${segment}, ${sortBy}, ${descending}, ${page}, 37)`;
+          if (rows.length === 0) break;
+          pages.push(...rows.map((r) => r.customer_id as string));
+        }
+        t.same(pages, expected, `${sortBy} ${descending ? 'desc' : 'asc'} ${segment ?? 'all'}`);
+      }
+    }
+  }
+});
