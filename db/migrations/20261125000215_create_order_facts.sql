@@ -20,6 +20,8 @@ create table salesdash_internal.order_facts (
   purchased_at timestamp not null,
   -- whole cents: summing bigints keeps a small, fast aggregate state where numeric sums spill to disk
   amount_cents bigint not null,
+  -- the calendar month of purchased_at, kept so grouping a few million orders by month needs no date_trunc
+  month        date not null,
   -- the person's first order in its calendar month: monthly active customers become a plain count instead
   -- of a distinct count over (month, person). It depends only on earlier orders, so it stays right for any
   -- as-of date.
@@ -77,10 +79,10 @@ begin
   -- Written in (person_key, purchased_at) order so the covering index below is built from presorted input
   -- and refresh_rfm() can aggregate per person in one streaming pass over it (no hash table of a million
   -- people), already in person_key order for the join to people.
-  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, opens_month)
-  select person_key, purchased_at, amount_cents,
-         date_trunc('month', purchased_at) is distinct from lag(date_trunc('month', purchased_at)) over person_orders
-  from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents
+  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month)
+  select person_key, purchased_at, amount_cents, month, month is distinct from lag(month) over person_orders
+  from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents,
+               date_trunc('month', o.purchased_at)::date as month
         from salesdash_internal.counted_orders o
         join salesdash_internal.people p on p.customer_id = o.customer_id) facts
   window person_orders as (partition by person_key order by purchased_at)
@@ -118,14 +120,29 @@ create unlogged table salesdash_internal.month_totals (
 );
 comment on table salesdash_internal.month_totals is 'Per calendar month up to person_totals_state.as_of: counted orders, cents and customers who bought. Cache maintained by refresh_rfm().';
 
+-- What the cached totals were computed for, and the figures of them every refresh needs, so a refresh of
+-- unchanged orders reads them instead of scanning a million people again: counts per distinct last
+-- purchase date and per order count (few distinct values; scores and charts derive from them), the
+-- monetary order statistics at the quintile positions ceil(k*n/5), k = 1..4, and at the 99th percentile
+-- (nearest rank), and customers per 20 equal-width monetary buckets over [0, max(that 99th percentile, 1)].
 create unlogged table salesdash_internal.person_totals_state (
-  only_row         boolean primary key default true check (only_row),
-  as_of            date,
-  facts_rebuilt_at timestamptz
+  only_row               boolean primary key default true check (only_row),
+  as_of                  date,
+  facts_rebuilt_at       timestamptz,
+  customers              bigint not null,
+  first_purchase_date    date,
+  last_purchase_date     date,
+  last_purchase_dates    date[],
+  last_purchase_counts   bigint[],
+  frequencies            bigint[],
+  frequency_counts       bigint[],
+  monetary_quintile_cuts bigint[],
+  monetary_p99_cents     bigint,
+  monetary_histogram     bigint[]
 );
 
--- Recomputes person_totals and month_totals unless they already are those of this as-of date and of the
--- current order facts. Returns whether it recomputed. Per person: one streaming pass over order_facts' covering index (the facts are stored
+-- Recomputes person_totals, month_totals and the state row's figures unless they already are those of this
+-- as-of date and of the current order facts. Returns whether it recomputed. Per person: one streaming pass over order_facts' covering index (the facts are stored
 -- in person order), merged in the same order with people for the customer_id: hashing a million groups
 -- instead took twice as long, so this function keeps the planner off hash aggregates, hash joins and sorts.
 create function salesdash_internal.refresh_order_totals_if_needed(as_of date) returns boolean
@@ -136,6 +153,7 @@ set enable_sort = off
 as $$
 declare
   current_facts timestamptz := (select s.rebuilt_at from salesdash_internal.order_facts_state s);
+  state salesdash_internal.person_totals_state;
 begin
   if exists (select from salesdash_internal.person_totals_state s
              where s.as_of is not distinct from refresh_order_totals_if_needed.as_of
@@ -159,12 +177,36 @@ begin
   -- distinct count over (month, person). A hash aggregate of a few dozen months: allowed again here.
   set local enable_hashagg = on;
   insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
-  select date_trunc('month', purchased_at)::date, count(*), sum(amount_cents), count(*) filter (where opens_month)
+  select month, count(*), sum(amount_cents), count(*) filter (where opens_month)
   from salesdash_internal.order_facts
   where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
   group by 1;
-  insert into salesdash_internal.person_totals_state (as_of, facts_rebuilt_at)
-  values (refresh_order_totals_if_needed.as_of, current_facts);
+
+  select coalesce(sum(h.customers), 0), max(h.last_purchased_date),
+         array_agg(h.last_purchased_date order by h.last_purchased_date), array_agg(h.customers order by h.last_purchased_date)
+    into state.customers, state.last_purchase_date, state.last_purchase_dates, state.last_purchase_counts
+  from (select t.last_purchased_date, count(*) as customers from salesdash_internal.person_totals t group by 1) h;
+  select array_agg(h.frequency order by h.frequency), array_agg(h.customers order by h.frequency)
+    into state.frequencies, state.frequency_counts
+  from (select t.frequency::bigint as frequency, count(*) as customers from salesdash_internal.person_totals t group by 1) h;
+  -- monetary has about as many distinct values as people: one sort of the cents
+  select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5], m.sorted[(4 * m.n + 4) / 5]],
+         m.sorted[(99 * m.n + 99) / 100], m.first_purchase_date
+    into state.monetary_quintile_cuts, state.monetary_p99_cents, state.first_purchase_date
+  from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
+               min(t.first_purchased_date) as first_purchase_date
+        from salesdash_internal.person_totals t) m;
+  select array_agg(coalesce(c.customers, 0) order by b.bucket)
+    into state.monetary_histogram
+  from generate_series(1, 20) as b(bucket)
+  left join (select least(greatest(width_bucket((t.monetary_cents * 0.01)::float8, 0,
+                                                greatest(state.monetary_p99_cents * 0.01, 1)::float8, 20), 1), 20) as bucket,
+                    count(*) as customers
+             from salesdash_internal.person_totals t group by 1) c using (bucket);
+  state.as_of := refresh_order_totals_if_needed.as_of;
+  state.facts_rebuilt_at := current_facts;
+  state.only_row := true;
+  insert into salesdash_internal.person_totals_state select state.*;
   return true;
 end
 $$;

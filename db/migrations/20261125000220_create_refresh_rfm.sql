@@ -139,7 +139,8 @@ declare
   recency_thresholds   bigint[];
   frequency_thresholds bigint[];
   monetary_thresholds  bigint[];
-  top_monetary_cents   bigint;
+  -- the cached totals' state row: counts, histograms and order statistics (person_totals_state)
+  totals salesdash_internal.person_totals_state;
   max_recency_days     bigint;
   max_frequency        bigint;
   -- Segment slots: slot_segments[k] names slot k (the rules in display order, at most 25 as each covers at
@@ -167,31 +168,24 @@ begin
     step_start := clock_timestamp();
   end if;
 
-  -- Reference date (the explicit as-of date, else the latest counted purchase) and the score thresholds.
-  select count(*), min(first_purchased_date), max(last_purchased_date)
-    into customer_count, first_purchase, last_purchase
-  from salesdash_internal.person_totals;
+  -- Reference date (the explicit as-of date, else the latest counted purchase) and the score thresholds,
+  -- from the histograms and order statistics kept with the totals.
+  select * into totals from salesdash_internal.person_totals_state;
+  customer_count := totals.customers;
+  first_purchase := totals.first_purchase_date;
+  last_purchase := totals.last_purchase_date;
   reference := coalesce(as_of, last_purchase);
-  select salesdash_internal.rfm_thresholds('recency_days',
-           salesdash_internal.quintile_cuts_from_histogram(array_agg(goodness), array_agg(customers))),
-         -min(goodness)
-    into recency_thresholds, max_recency_days
-  from (select (last_purchased_date - reference)::bigint as goodness, count(*) as customers
-        from salesdash_internal.person_totals group by 1) h;
-  select salesdash_internal.rfm_thresholds('frequency',
-           salesdash_internal.quintile_cuts_from_histogram(array_agg(goodness), array_agg(customers))),
-         max(goodness)
-    into frequency_thresholds, max_frequency
-  from (select frequency::bigint as goodness, count(*) as customers
-        from salesdash_internal.person_totals group by 1) h;
-  -- Monetary has about as many distinct values as customers: one sort of the cents. Its 99th percentile
-  -- (nearest rank) tops the histogram below.
-  select salesdash_internal.rfm_thresholds('monetary',
-           array[sorted[(1 * n + 4) / 5], sorted[(2 * n + 4) / 5], sorted[(3 * n + 4) / 5], sorted[(4 * n + 4) / 5]]),
-         sorted[(99 * n + 99) / 100]
-    into monetary_thresholds, top_monetary_cents
-  from (select array_agg(monetary_cents order by monetary_cents) as sorted, count(*) as n
-        from salesdash_internal.person_totals) m;
+  max_recency_days := reference - totals.last_purchase_dates[1];
+  max_frequency := totals.frequencies[cardinality(totals.frequencies)];
+  recency_thresholds := salesdash_internal.rfm_thresholds('recency_days',
+    salesdash_internal.quintile_cuts_from_histogram(
+      array(select (d.last_purchase_date - reference)::bigint
+            from unnest(totals.last_purchase_dates) with ordinality as d(last_purchase_date, position)
+            order by d.position),
+      totals.last_purchase_counts));
+  frequency_thresholds := salesdash_internal.rfm_thresholds('frequency',
+    salesdash_internal.quintile_cuts_from_histogram(totals.frequencies, totals.frequency_counts));
+  monetary_thresholds := salesdash_internal.rfm_thresholds('monetary', totals.monetary_quintile_cuts);
 
   select array_agg(segment order by slot) into slot_segments
   from (select segment, row_number() over (order by display_order, segment) as slot
@@ -229,7 +223,8 @@ begin
   -- Page orders: for each sort the API offers, the whole list and each segment's list as packed person_keys.
   -- One sort per order serves all of them: each segment's list is the same ordered aggregate filtered by
   -- segment slot, and PostgreSQL 16+ feeds aggregates with identical ORDER BY from one sort (14 and 15 sort
-  -- each filtered subset again: correct, slower). Slots past the rules' segments are never filled or stored.
+  -- each filtered subset again: correct, slower). (Computing the four in parallel workers through a
+  -- CREATE TABLE AS was tried: the workers' gain was lost again to compressing and copying the lists.)
   delete from salesdash_internal.rfm_page_orders o where o.buffer = target;
   foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
     select string_agg(format('string_agg(int4send(person_key), %L::bytea order by %s)%s',
@@ -260,37 +255,37 @@ begin
 
   -- Histograms: 20 equal-width buckets for recency and monetary, one bucket per order count for frequency
   -- (up to 20). The top 1% of monetary goes in the last bucket so one huge spender does not squash the chart.
-  -- One pass: three bucket numbers per customer, counted as three grouping sets.
+  -- All three come from the small histograms kept with the totals, not from another pass over the customers.
   delete from salesdash_internal.rfm_histogram_buckets h where h.buffer = target;
   if customer_count > 0 then
-    execute format($q$
-      insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
-      with ranges as (
-        select *
-        from (values ('recency_days', 0::float8, greatest($2, 1)::float8, 20),
-                     ('frequency', 1::float8, 1 + least($3, 20)::float8, least($3, 20)::int),
-                     ('monetary', 0::float8, greatest($4 * 0.01, 1)::float8, 20)) as r(metric, low, high, buckets)
-      ),
-      counted as (
-        select case when grouping(recency_bucket) = 0 then 'recency_days'
-                    when grouping(frequency_bucket) = 0 then 'frequency'
-                    else 'monetary' end as metric,
-               coalesce(recency_bucket, frequency_bucket, monetary_bucket) as bucket,
-               count(*) as customers
-        from (select least(greatest(width_bucket(recency_days::float8, 0, greatest($2, 1)::float8, 20), 1), 20) as recency_bucket,
-                     least(frequency, 20, $3)::int as frequency_bucket,
-                     least(greatest(width_bucket(monetary::float8, 0, greatest($4 * 0.01, 1)::float8, 20), 1), 20) as monetary_bucket
-              from salesdash_internal.%I) c
-        group by grouping sets ((recency_bucket), (frequency_bucket), (monetary_bucket))
-      )
-      select $1, r.metric, g.bucket,
-             r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
-             r.low + (r.high - r.low) * g.bucket / r.buckets,
-             coalesce(c.customers, 0)
-      from ranges r
-      cross join lateral generate_series(1, r.buckets) as g(bucket)
-      left join counted c on c.metric = r.metric and c.bucket = g.bucket
-    $q$, target_table) using target, max_recency_days, max_frequency, top_monetary_cents;
+    insert into salesdash_internal.rfm_histogram_buckets (buffer, metric, bucket, lower_bound, upper_bound, customers)
+    with ranges as (
+      select *
+      from (values ('recency_days', 0::float8, greatest(max_recency_days, 1)::float8, 20),
+                   ('frequency', 1::float8, 1 + least(max_frequency, 20)::float8, least(max_frequency, 20)::int),
+                   ('monetary', 0::float8, greatest(totals.monetary_p99_cents * 0.01, 1)::float8, 20)) as r(metric, low, high, buckets)
+    ),
+    counted as (
+      select 'recency_days' as metric,
+             least(greatest(width_bucket((reference - d.last_purchase_date)::float8, 0, greatest(max_recency_days, 1)::float8, 20), 1), 20) as bucket,
+             sum(d.customers) as customers
+      from unnest(totals.last_purchase_dates, totals.last_purchase_counts) as d(last_purchase_date, customers)
+      group by 2
+      union all
+      select 'frequency', least(f.frequency, 20)::int, sum(f.customers)
+      from unnest(totals.frequencies, totals.frequency_counts) as f(frequency, customers)
+      group by 2
+      union all
+      select 'monetary', m.bucket::int, m.customers
+      from unnest(totals.monetary_histogram) with ordinality as m(customers, bucket)
+    )
+    select target, r.metric, g.bucket,
+           r.low + (r.high - r.low) * (g.bucket - 1) / r.buckets,
+           r.low + (r.high - r.low) * g.bucket / r.buckets,
+           coalesce(c.customers, 0)
+    from ranges r
+    cross join lateral generate_series(1, r.buckets) as g(bucket)
+    left join counted c on c.metric = r.metric and c.bucket = g.bucket;
   end if;
 
   delete from salesdash_internal.monthly_activity_buckets m where m.buffer = target;
