@@ -1,4 +1,4 @@
-\restrict yE5AEhhKQqZWtWM1g8uz3Iyc51uJhznh81u1ajNkuFTEGAzohlAFj4PjvX13tR8
+\restrict GcxqSYdEx3k1Mjy2IERIJF2vCwNyjXOZcAlow5s7np673hFzOlf7xCvXn1NcAqQ
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -646,6 +646,7 @@ CREATE FUNCTION salesdash_internal.rebuild_order_facts_if_stale() RETURNS boolea
     LANGUAGE plpgsql
     SET work_mem TO '1GB'
     SET maintenance_work_mem TO '512MB'
+    SET enable_hashagg TO 'on'
     AS $$
 begin
   if not (select is_stale from salesdash_internal.order_facts_state for update) then
@@ -663,6 +664,9 @@ begin
   -- Written in (person_key, purchased_at) order so the covering index below is built from presorted input
   -- and refresh_rfm() can aggregate per person in one streaming pass over it (no hash table of a million
   -- people), already in person_key order for the join to people.
+  -- Item totals per order by streaming (or sorting) the items in order_id order: a hash aggregate of
+  -- millions of text-keyed groups was the slowest part of the rebuild (measured 11.6 s instead of 17 s).
+  set local enable_hashagg = off;
   insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month)
   select person_key, purchased_at, amount_cents, month, month is distinct from lag(month) over person_orders
   from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents,
@@ -2075,7 +2079,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict yE5AEhhKQqZWtWM1g8uz3Iyc51uJhznh81u1ajNkuFTEGAzohlAFj4PjvX13tR8
+\unrestrict GcxqSYdEx3k1Mjy2IERIJF2vCwNyjXOZcAlow5s7np673hFzOlf7xCvXn1NcAqQ
 
 
 --

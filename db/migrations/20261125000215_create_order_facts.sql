@@ -62,6 +62,8 @@ language plpgsql
 -- spilling to disk, which doubled the rebuild
 set work_mem = '1GB'
 set maintenance_work_mem = '512MB'
+-- restored on exit: the facts query below switches hash aggregation off
+set enable_hashagg from current
 as $$
 begin
   if not (select is_stale from salesdash_internal.order_facts_state for update) then
@@ -79,6 +81,9 @@ begin
   -- Written in (person_key, purchased_at) order so the covering index below is built from presorted input
   -- and refresh_rfm() can aggregate per person in one streaming pass over it (no hash table of a million
   -- people), already in person_key order for the join to people.
+  -- Item totals per order by streaming (or sorting) the items in order_id order: a hash aggregate of
+  -- millions of text-keyed groups was the slowest part of the rebuild (measured 11.6 s instead of 17 s).
+  set local enable_hashagg = off;
   insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month)
   select person_key, purchased_at, amount_cents, month, month is distinct from lag(month) over person_orders
   from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents,
