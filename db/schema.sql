@@ -1,4 +1,4 @@
-\restrict GcxqSYdEx3k1Mjy2IERIJF2vCwNyjXOZcAlow5s7np673hFzOlf7xCvXn1NcAqQ
+\restrict CdVjb3MjaysEpsgJ26XTeE4tbeHxtN3MXaKD0hdvSo6CVVpL1M8EvyQwN4wMNbA
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -726,27 +726,35 @@ begin
   where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
   group by 1;
 
-  select coalesce(sum(h.customers), 0), max(h.last_purchased_date),
-         array_agg(h.last_purchased_date order by h.last_purchased_date), array_agg(h.customers order by h.last_purchased_date)
-    into state.customers, state.last_purchase_date, state.last_purchase_dates, state.last_purchase_counts
-  from (select t.last_purchased_date, count(*) as customers from salesdash_internal.person_totals t group by 1) h;
-  select array_agg(h.frequency order by h.frequency), array_agg(h.customers order by h.frequency)
-    into state.frequencies, state.frequency_counts
-  from (select t.frequency::bigint as frequency, count(*) as customers from salesdash_internal.person_totals t group by 1) h;
-  -- monetary has about as many distinct values as people: one sort of the cents
+  -- Counts per last-purchase date and per order count: one pass, two hashed grouping sets.
+  select coalesce(sum(h.customers) filter (where h.by_date), 0), max(h.last_purchased_date),
+         array_agg(h.last_purchased_date order by h.last_purchased_date) filter (where h.by_date),
+         array_agg(h.customers order by h.last_purchased_date) filter (where h.by_date),
+         array_agg(h.frequency order by h.frequency) filter (where not h.by_date),
+         array_agg(h.customers order by h.frequency) filter (where not h.by_date)
+    into state.customers, state.last_purchase_date, state.last_purchase_dates, state.last_purchase_counts,
+         state.frequencies, state.frequency_counts
+  from (select t.last_purchased_date, t.frequency::bigint as frequency, grouping(t.frequency) = 1 as by_date,
+               count(*) as customers
+        from salesdash_internal.person_totals t
+        group by grouping sets ((t.last_purchased_date), (t.frequency))) h;
+  -- Monetary has about as many distinct values as people: one sort of the cents gives its order statistics,
+  -- and binary searches in the sorted cents (width_bucket over an array) count the 20 histogram buckets
+  -- [(k-1)/20, k/20) of [0, max(99th percentile, 1)]: the first takes everything below, the last everything above.
   select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5], m.sorted[(4 * m.n + 4) / 5]],
-         m.sorted[(99 * m.n + 99) / 100], m.first_purchase_date
-    into state.monetary_quintile_cuts, state.monetary_p99_cents, state.first_purchase_date
-  from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
-               min(t.first_purchased_date) as first_purchase_date
-        from salesdash_internal.person_totals t) m;
-  select array_agg(coalesce(c.customers, 0) order by b.bucket)
-    into state.monetary_histogram
-  from generate_series(1, 20) as b(bucket)
-  left join (select least(greatest(width_bucket((t.monetary_cents * 0.01)::float8, 0,
-                                                greatest(state.monetary_p99_cents * 0.01, 1)::float8, 20), 1), 20) as bucket,
-                    count(*) as customers
-             from salesdash_internal.person_totals t group by 1) c using (bucket);
+         m.sorted[(99 * m.n + 99) / 100], m.first_purchase_date,
+         (select array_agg(coalesce(upper_count, m.n) - coalesce(lower_count, 0) order by k)
+          from (select k,
+                       -- customers with cents below 100 * edge (cents are whole): those <= ceil(100 * edge) - 1
+                       case when k > 1 then width_bucket(ceil(100 * (k - 1) * m.top / 20)::bigint - 1, m.sorted) end as lower_count,
+                       case when k < 20 then width_bucket(ceil(100 * k * m.top / 20)::bigint - 1, m.sorted) end as upper_count
+                from generate_series(1, 20) as k) edges)
+    into state.monetary_quintile_cuts, state.monetary_p99_cents, state.first_purchase_date, state.monetary_histogram
+  from (select s.sorted, s.n, s.first_purchase_date,
+               greatest(s.sorted[(99 * s.n + 99) / 100] * 0.01, 1)::float8 as top
+        from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
+                     min(t.first_purchased_date) as first_purchase_date
+              from salesdash_internal.person_totals t) s) m;
   state.as_of := refresh_order_totals_if_needed.as_of;
   state.facts_rebuilt_at := current_facts;
   state.only_row := true;
@@ -2079,7 +2087,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict GcxqSYdEx3k1Mjy2IERIJF2vCwNyjXOZcAlow5s7np673hFzOlf7xCvXn1NcAqQ
+\unrestrict CdVjb3MjaysEpsgJ26XTeE4tbeHxtN3MXaKD0hdvSo6CVVpL1M8EvyQwN4wMNbA
 
 
 --

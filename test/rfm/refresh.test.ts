@@ -70,6 +70,13 @@ t.test('summaries, histograms, monthly activity and paging agree with the scores
     { bucket: 1, lower_bound: 1, upper_bound: 2, customers: 2 },
     { bucket: 2, lower_bound: 2, upper_bound: 3, customers: 1 },
   ]);
+  // 20 equal-width buckets: monetary over [0, 127] (the 99th percentile of 20, 55, 127), recency over [0, 38] days
+  const filled = await sql`select metric, bucket, customers from salesdash.rfm_histograms
+                           where metric in ('monetary', 'recency_days') and customers > 0 order by metric, bucket`;
+  t.same(filled.map((r) => [r.metric, r.bucket, r.customers]), [
+    ['monetary', 4, 1], ['monetary', 9, 1], ['monetary', 20, 1],
+    ['recency_days', 1, 1], ['recency_days', 5, 1], ['recency_days', 20, 1],
+  ]);
   const [histogramTotals] = await sql`select count(distinct metric)::int as metrics, sum(customers)::int as customers from salesdash.rfm_histograms`;
   t.same({ ...histogramTotals }, { metrics: 3, customers: 9 }, 'each metric counts every customer once');
 
