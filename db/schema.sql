@@ -1,4 +1,4 @@
-\restrict CdVjb3MjaysEpsgJ26XTeE4tbeHxtN3MXaKD0hdvSo6CVVpL1M8EvyQwN4wMNbA
+\restrict 5j3LhCHX2PBSKqaEbl4oigDtV8M8Weeeu1oHMjhYdXxcCReTz4ZgisbwQ8RUqZT
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -100,11 +100,17 @@ begin
 
   update salesdash_internal.rfm_settings set as_of = refresh_rfm.as_of;
 
-  -- The compact order facts are rebuilt first when the raw data changed since the last rebuild.
-  if salesdash_internal.rebuild_order_facts_if_stale() then
-    steps := steps || jsonb_build_object('step', 'rebuild order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
-    step_start := clock_timestamp();
-  end if;
+  -- The compact order facts first: the queued orders recomputed, or everything rebuilt when stale.
+  case salesdash_internal.bring_order_facts_up_to_date()
+    when 'rebuilt' then
+      steps := steps || jsonb_build_object('step', 'rebuild order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
+      step_start := clock_timestamp();
+    when 'caught up' then
+      steps := steps || jsonb_build_object('step', 'catch up order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
+      step_start := clock_timestamp();
+    else
+      null;
+  end case;
 
   -- Per-person and per-month totals, recomputed only when the order facts were rebuilt or the as-of date
   -- changed.
@@ -366,6 +372,138 @@ COMMENT ON FUNCTION salesdash.rfm_page(p_segment text, p_sort_by text, p_descend
 
 
 --
+-- Name: bring_order_facts_up_to_date(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.bring_order_facts_up_to_date() RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+declare
+  stale boolean;
+  queued bigint;
+begin
+  select is_stale into stale from salesdash_internal.order_facts_state for update;
+  select count(*) into queued from salesdash_internal.order_facts_pending;
+  if stale or queued > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+    perform salesdash_internal.rebuild_order_facts();
+    return 'rebuilt';
+  elsif queued > 0 then
+    perform salesdash_internal.catch_up_order_facts();
+    return 'caught up';
+  end if;
+  return 'current';
+end
+$$;
+
+
+--
+-- Name: catch_up_order_facts(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.catch_up_order_facts() RETURNS void
+    LANGUAGE plpgsql
+    SET enable_nestloop TO 'on'
+    SET enable_hashjoin TO 'on'
+    SET enable_mergejoin TO 'on'
+    SET random_page_cost TO '1.1'
+    AS $$
+declare
+  old_version bigint;
+  totals_current boolean;
+begin
+  select version into old_version from salesdash_internal.order_facts_state;
+  totals_current := exists (select from salesdash_internal.person_totals_state s
+                            where s.as_of is null and s.facts_version = old_version);
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+  with taken as (delete from salesdash_internal.order_facts_pending returning order_id)
+  insert into salesdash_internal.catch_up_orders select order_id from taken;
+  analyze salesdash_internal.catch_up_orders;
+  -- a few orders: index lookups are right (the caller may have switched nested loops off)
+  set local enable_nestloop = on;
+
+  -- The old facts rows go (one pass over order_facts); their people and months are touched.
+  with gone as (
+    delete from salesdash_internal.order_facts f using salesdash_internal.catch_up_orders c
+    where f.order_id = c.order_id
+    returning f.person_key, f.month
+  ),
+  gone_people as (
+    insert into salesdash_internal.catch_up_people select distinct person_key from gone on conflict do nothing
+  )
+  insert into salesdash_internal.catch_up_months select distinct month from gone on conflict do nothing;
+
+  -- People seen for the first time get the next keys. (Starting from the queued orders, by key: the
+  -- planner otherwise anti-joined all customers with all people.)
+  insert into salesdash_internal.people (person_key, customer_id)
+  with touched as materialized (
+    select distinct cu.customer_unique_id
+    from salesdash_internal.catch_up_orders c
+    join raw.orders o on o.order_id = c.order_id
+    join raw.customers cu on cu.customer_id = o.customer_id
+  )
+  select (select coalesce(max(person_key), 0) from salesdash_internal.people)
+         + row_number() over (order by t.customer_unique_id collate "C"), t.customer_unique_id
+  from touched t
+  where not exists (select from salesdash_internal.people p where p.customer_id = t.customer_unique_id);
+
+  -- The orders' facts as they are now (same definitions as counted_orders); opens_month is set below.
+  with added as (
+    insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month, order_id)
+    select p.person_key, o.order_purchase_timestamp, (t.amount * 100)::bigint,
+           date_trunc('month', o.order_purchase_timestamp)::date, false, o.order_id
+    from salesdash_internal.catch_up_orders c
+    join raw.orders o on o.order_id = c.order_id
+    join raw.customers cu on cu.customer_id = o.customer_id
+    join salesdash_internal.people p on p.customer_id = cu.customer_unique_id
+    join lateral (select sum(i.price + i.freight_value) as amount, count(*) as items
+                  from raw.order_items i where i.order_id = o.order_id) t on t.items > 0
+    where o.order_status not in ('canceled', 'unavailable')
+    returning person_key, month
+  ),
+  added_people as (
+    insert into salesdash_internal.catch_up_people select distinct person_key from added on conflict do nothing
+  )
+  insert into salesdash_internal.catch_up_months select distinct month from added on conflict do nothing;
+  analyze salesdash_internal.catch_up_people;
+
+  -- opens_month again for every order of the touched people: a new order can open a month another held.
+  -- By index and row address (ctid) only; a hash join here hashed all of order_facts.
+  set local enable_hashjoin = off;
+  set local enable_mergejoin = off;
+  update salesdash_internal.order_facts f
+     set opens_month = x.opens_month
+  from (select g.ctid as row_id, g.month is distinct from lag(g.month) over (partition by g.person_key order by g.purchased_at) as opens_month
+        from salesdash_internal.order_facts g
+        where g.person_key in (select person_key from salesdash_internal.catch_up_people)) x
+  where f.ctid = x.row_id and f.opens_month is distinct from x.opens_month;
+  set local enable_hashjoin = on;
+  set local enable_mergejoin = on;
+
+  update salesdash_internal.order_facts_state set rebuilt_at = clock_timestamp(), version = version + 1;
+
+  if totals_current then
+    delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c where t.person_key = c.person_key;
+    insert into salesdash_internal.person_totals
+      (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
+    select p.customer_id, f.person_key, min(f.purchased_at)::date, max(f.purchased_at)::date, count(*)::int, sum(f.amount_cents)::bigint
+    from salesdash_internal.catch_up_people c
+    join salesdash_internal.order_facts f on f.person_key = c.person_key
+    join salesdash_internal.people p on p.person_key = c.person_key
+    group by f.person_key, p.customer_id;
+    delete from salesdash_internal.month_totals m using salesdash_internal.catch_up_months c where m.month = c.month;
+    insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
+    select f.month, count(*), sum(f.amount_cents), count(*) filter (where f.opens_month)
+    from salesdash_internal.order_facts f
+    where f.month in (select month from salesdash_internal.catch_up_months)
+    group by f.month;
+    perform salesdash_internal.store_person_totals_state(null, old_version + 1);
+  end if;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+end
+$$;
+
+
+--
 -- Name: check_segment_rules(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -591,7 +729,8 @@ $$;
 --
 
 CREATE FUNCTION salesdash_internal.mark_order_facts_stale() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
   update salesdash_internal.order_facts_state set is_stale = true;
@@ -619,6 +758,46 @@ COMMENT ON FUNCTION salesdash_internal.model_sample_key(customer_id text) IS 'De
 
 
 --
+-- Name: queue_order_facts_changes(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.queue_order_facts_changes() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  stale boolean;
+begin
+  select is_stale into stale from salesdash_internal.order_facts_state for update;
+  if stale then
+    return null;
+  end if;
+  if TG_TABLE_NAME = 'customers' then
+    -- a new customer has no orders yet (orders reference customers), so only updates matter
+    if TG_OP = 'UPDATE' then
+      insert into salesdash_internal.order_facts_pending (order_id)
+      select o.order_id from raw.orders o
+      where o.customer_id in (select customer_id from old_rows union select customer_id from new_rows)
+      on conflict do nothing;
+    end if;
+    return null;
+  end if;
+  if TG_OP in ('INSERT', 'UPDATE') then
+    insert into salesdash_internal.order_facts_pending (order_id)
+    select distinct order_id from new_rows
+    on conflict do nothing;
+  end if;
+  if TG_OP in ('UPDATE', 'DELETE') then
+    insert into salesdash_internal.order_facts_pending (order_id)
+    select distinct order_id from old_rows
+    on conflict do nothing;
+  end if;
+  return null;
+end
+$$;
+
+
+--
 -- Name: quintile_cuts_from_histogram(bigint[], bigint[]); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -639,20 +818,17 @@ $$;
 
 
 --
--- Name: rebuild_order_facts_if_stale(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+-- Name: rebuild_order_facts(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.rebuild_order_facts_if_stale() RETURNS boolean
+CREATE FUNCTION salesdash_internal.rebuild_order_facts() RETURNS void
     LANGUAGE plpgsql
     SET work_mem TO '1GB'
     SET maintenance_work_mem TO '512MB'
     SET enable_hashagg TO 'on'
     AS $$
 begin
-  if not (select is_stale from salesdash_internal.order_facts_state for update) then
-    return false;
-  end if;
-  truncate salesdash_internal.people, salesdash_internal.order_facts;
+  truncate salesdash_internal.people, salesdash_internal.order_facts, salesdash_internal.order_facts_pending;
   alter table salesdash_internal.people drop constraint people_pkey, drop constraint people_customer_id_key;
   drop index if exists salesdash_internal.order_facts_person_key_idx;
 
@@ -662,15 +838,14 @@ begin
   alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
 
   -- Written in (person_key, purchased_at) order so the covering index below is built from presorted input
-  -- and refresh_rfm() can aggregate per person in one streaming pass over it (no hash table of a million
-  -- people), already in person_key order for the join to people.
+  -- and the per-person aggregate streams over it in heap order.
   -- Item totals per order by streaming (or sorting) the items in order_id order: a hash aggregate of
   -- millions of text-keyed groups was the slowest part of the rebuild (measured 11.6 s instead of 17 s).
   set local enable_hashagg = off;
-  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month)
-  select person_key, purchased_at, amount_cents, month, month is distinct from lag(month) over person_orders
+  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month, order_id)
+  select person_key, purchased_at, amount_cents, month, month is distinct from lag(month) over person_orders, order_id
   from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents,
-               date_trunc('month', o.purchased_at)::date as month
+               date_trunc('month', o.purchased_at)::date as month, o.order_id
         from salesdash_internal.counted_orders o
         join salesdash_internal.people p on p.customer_id = o.customer_id) facts
   window person_orders as (partition by person_key order by purchased_at)
@@ -679,8 +854,8 @@ begin
 
   analyze salesdash_internal.people;
   analyze salesdash_internal.order_facts;
-  update salesdash_internal.order_facts_state set is_stale = false, rebuilt_at = now();
-  return true;
+  update salesdash_internal.order_facts_state
+     set is_stale = false, rebuilt_at = clock_timestamp(), version = version + 1;
 end
 $$;
 
@@ -696,12 +871,11 @@ CREATE FUNCTION salesdash_internal.refresh_order_totals_if_needed(as_of date) RE
     SET enable_sort TO 'off'
     AS $$
 declare
-  current_facts timestamptz := (select s.rebuilt_at from salesdash_internal.order_facts_state s);
-  state salesdash_internal.person_totals_state;
+  current_version bigint := (select s.version from salesdash_internal.order_facts_state s);
 begin
   if exists (select from salesdash_internal.person_totals_state s
              where s.as_of is not distinct from refresh_order_totals_if_needed.as_of
-               and s.facts_rebuilt_at is not distinct from current_facts) then
+               and s.facts_version = current_version) then
     return false;
   end if;
   truncate salesdash_internal.person_totals, salesdash_internal.month_totals, salesdash_internal.person_totals_state;
@@ -718,47 +892,15 @@ begin
         group by person_key) f
   join salesdash_internal.people p on p.person_key = f.person_key;
   -- opens_month marks each person's first order of a month, so active customers are a plain count, not a
-  -- distinct count over (month, person). A hash aggregate of a few dozen months: allowed again here.
+  -- distinct count over (month, person). Hash aggregates (a few dozen months, few distinct values) are
+  -- right again from here on.
   set local enable_hashagg = on;
   insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
   select month, count(*), sum(amount_cents), count(*) filter (where opens_month)
   from salesdash_internal.order_facts
   where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
   group by 1;
-
-  -- Counts per last-purchase date and per order count: one pass, two hashed grouping sets.
-  select coalesce(sum(h.customers) filter (where h.by_date), 0), max(h.last_purchased_date),
-         array_agg(h.last_purchased_date order by h.last_purchased_date) filter (where h.by_date),
-         array_agg(h.customers order by h.last_purchased_date) filter (where h.by_date),
-         array_agg(h.frequency order by h.frequency) filter (where not h.by_date),
-         array_agg(h.customers order by h.frequency) filter (where not h.by_date)
-    into state.customers, state.last_purchase_date, state.last_purchase_dates, state.last_purchase_counts,
-         state.frequencies, state.frequency_counts
-  from (select t.last_purchased_date, t.frequency::bigint as frequency, grouping(t.frequency) = 1 as by_date,
-               count(*) as customers
-        from salesdash_internal.person_totals t
-        group by grouping sets ((t.last_purchased_date), (t.frequency))) h;
-  -- Monetary has about as many distinct values as people: one sort of the cents gives its order statistics,
-  -- and binary searches in the sorted cents (width_bucket over an array) count the 20 histogram buckets
-  -- [(k-1)/20, k/20) of [0, max(99th percentile, 1)]: the first takes everything below, the last everything above.
-  select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5], m.sorted[(4 * m.n + 4) / 5]],
-         m.sorted[(99 * m.n + 99) / 100], m.first_purchase_date,
-         (select array_agg(coalesce(upper_count, m.n) - coalesce(lower_count, 0) order by k)
-          from (select k,
-                       -- customers with cents below 100 * edge (cents are whole): those <= ceil(100 * edge) - 1
-                       case when k > 1 then width_bucket(ceil(100 * (k - 1) * m.top / 20)::bigint - 1, m.sorted) end as lower_count,
-                       case when k < 20 then width_bucket(ceil(100 * k * m.top / 20)::bigint - 1, m.sorted) end as upper_count
-                from generate_series(1, 20) as k) edges)
-    into state.monetary_quintile_cuts, state.monetary_p99_cents, state.first_purchase_date, state.monetary_histogram
-  from (select s.sorted, s.n, s.first_purchase_date,
-               greatest(s.sorted[(99 * s.n + 99) / 100] * 0.01, 1)::float8 as top
-        from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
-                     min(t.first_purchased_date) as first_purchase_date
-              from salesdash_internal.person_totals t) s) m;
-  state.as_of := refresh_order_totals_if_needed.as_of;
-  state.facts_rebuilt_at := current_facts;
-  state.only_row := true;
-  insert into salesdash_internal.person_totals_state select state.*;
+  perform salesdash_internal.store_person_totals_state(refresh_order_totals_if_needed.as_of, current_version);
   return true;
 end
 $$;
@@ -815,6 +957,54 @@ CREATE FUNCTION salesdash_internal.score_for(goodness bigint, thresholds bigint[
               when goodness >= thresholds[2] then 3
               when goodness >= thresholds[1] then 2
               else 1 end
+$$;
+
+
+--
+-- Name: store_person_totals_state(date, bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.store_person_totals_state(as_of date, facts_version bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  state salesdash_internal.person_totals_state;
+begin
+  -- Counts per last-purchase date and per order count: one pass, two hashed grouping sets.
+  select coalesce(sum(h.customers) filter (where h.by_date), 0), max(h.last_purchased_date),
+         array_agg(h.last_purchased_date order by h.last_purchased_date) filter (where h.by_date),
+         array_agg(h.customers order by h.last_purchased_date) filter (where h.by_date),
+         array_agg(h.frequency order by h.frequency) filter (where not h.by_date),
+         array_agg(h.customers order by h.frequency) filter (where not h.by_date)
+    into state.customers, state.last_purchase_date, state.last_purchase_dates, state.last_purchase_counts,
+         state.frequencies, state.frequency_counts
+  from (select t.last_purchased_date, t.frequency::bigint as frequency, grouping(t.frequency) = 1 as by_date,
+               count(*) as customers
+        from salesdash_internal.person_totals t
+        group by grouping sets ((t.last_purchased_date), (t.frequency))) h;
+  -- Monetary has about as many distinct values as people: one sort of the cents gives its order statistics,
+  -- and binary searches in the sorted cents (width_bucket over an array) count the 20 histogram buckets
+  -- [(k-1)/20, k/20) of [0, max(99th percentile, 1)]: the first takes everything below, the last everything above.
+  select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5], m.sorted[(4 * m.n + 4) / 5]],
+         m.sorted[(99 * m.n + 99) / 100], m.first_purchase_date,
+         (select array_agg(coalesce(upper_count, m.n) - coalesce(lower_count, 0) order by k)
+          from (select k,
+                       -- customers with cents below 100 * edge (cents are whole): those <= ceil(100 * edge) - 1
+                       case when k > 1 then width_bucket(ceil(100 * (k - 1) * m.top / 20)::bigint - 1, m.sorted) end as lower_count,
+                       case when k < 20 then width_bucket(ceil(100 * k * m.top / 20)::bigint - 1, m.sorted) end as upper_count
+                from generate_series(1, 20) as k) edges)
+    into state.monetary_quintile_cuts, state.monetary_p99_cents, state.first_purchase_date, state.monetary_histogram
+  from (select s.sorted, s.n, s.first_purchase_date,
+               greatest(s.sorted[(99 * s.n + 99) / 100] * 0.01, 1)::float8 as top
+        from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
+                     min(t.first_purchased_date) as first_purchase_date
+              from salesdash_internal.person_totals t) s) m;
+  state.as_of := store_person_totals_state.as_of;
+  state.facts_version := store_person_totals_state.facts_version;
+  state.only_row := true;
+  delete from salesdash_internal.person_totals_state;
+  insert into salesdash_internal.person_totals_state select state.*;
+end
 $$;
 
 
@@ -1530,6 +1720,33 @@ COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (
 
 
 --
+-- Name: catch_up_months; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.catch_up_months (
+    month date NOT NULL
+);
+
+
+--
+-- Name: catch_up_orders; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.catch_up_orders (
+    order_id text NOT NULL
+);
+
+
+--
+-- Name: catch_up_people; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.catch_up_people (
+    person_key integer NOT NULL
+);
+
+
+--
 -- Name: counted_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
 --
 
@@ -1648,7 +1865,8 @@ CREATE TABLE salesdash_internal.order_facts (
     purchased_at timestamp without time zone NOT NULL,
     amount_cents bigint NOT NULL,
     month date NOT NULL,
-    opens_month boolean NOT NULL
+    opens_month boolean NOT NULL,
+    order_id text NOT NULL
 );
 
 
@@ -1656,7 +1874,23 @@ CREATE TABLE salesdash_internal.order_facts (
 -- Name: TABLE order_facts; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.order_facts IS 'Cache of salesdash_internal.counted_orders with integer person keys; rebuilt by refresh_rfm() when raw data changed.';
+COMMENT ON TABLE salesdash_internal.order_facts IS 'Cache of salesdash_internal.counted_orders with integer person keys; caught up or rebuilt by refresh_rfm() after raw data changed.';
+
+
+--
+-- Name: order_facts_pending; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.order_facts_pending (
+    order_id text NOT NULL
+);
+
+
+--
+-- Name: TABLE order_facts_pending; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.order_facts_pending IS 'Order ids changed in the raw tables since the last refresh_rfm(); it recomputes their facts first.';
 
 
 --
@@ -1667,8 +1901,16 @@ CREATE TABLE salesdash_internal.order_facts_state (
     only_row boolean DEFAULT true NOT NULL,
     is_stale boolean DEFAULT true NOT NULL,
     rebuilt_at timestamp with time zone,
+    version bigint DEFAULT 0 NOT NULL,
     CONSTRAINT order_facts_state_only_row_check CHECK (only_row)
 );
+
+
+--
+-- Name: TABLE order_facts_state; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.order_facts_state IS 'is_stale: the next refresh_rfm() rebuilds order_facts from the raw tables; rebuilt_at: when order_facts last changed (rebuild or catch-up).';
 
 
 --
@@ -1685,7 +1927,7 @@ CREATE TABLE salesdash_internal.people (
 -- Name: TABLE people; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.people IS 'One row per person (customer_unique_id) with an integer key in customer_id byte order.';
+COMMENT ON TABLE salesdash_internal.people IS 'One row per person (customer_unique_id) with an integer key: customer_id byte order as of the last full rebuild, later arrivals after.';
 
 
 --
@@ -1716,7 +1958,7 @@ COMMENT ON TABLE salesdash_internal.person_totals IS 'Per-person counted orders 
 CREATE UNLOGGED TABLE salesdash_internal.person_totals_state (
     only_row boolean DEFAULT true NOT NULL,
     as_of date,
-    facts_rebuilt_at timestamp with time zone,
+    facts_version bigint NOT NULL,
     customers bigint NOT NULL,
     first_purchase_date date,
     last_purchase_date date,
@@ -1867,6 +2109,30 @@ ALTER TABLE ONLY salesdash.rfm_segment_rules
 
 
 --
+-- Name: catch_up_months catch_up_months_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.catch_up_months
+    ADD CONSTRAINT catch_up_months_pkey PRIMARY KEY (month);
+
+
+--
+-- Name: catch_up_orders catch_up_orders_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.catch_up_orders
+    ADD CONSTRAINT catch_up_orders_pkey PRIMARY KEY (order_id);
+
+
+--
+-- Name: catch_up_people catch_up_people_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.catch_up_people
+    ADD CONSTRAINT catch_up_people_pkey PRIMARY KEY (person_key);
+
+
+--
 -- Name: model_runs model_runs_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
 --
 
@@ -1888,6 +2154,14 @@ ALTER TABLE ONLY salesdash_internal.month_totals
 
 ALTER TABLE ONLY salesdash_internal.monthly_activity_buckets
     ADD CONSTRAINT monthly_activity_buckets_pkey PRIMARY KEY (buffer, month);
+
+
+--
+-- Name: order_facts_pending order_facts_pending_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.order_facts_pending
+    ADD CONSTRAINT order_facts_pending_pkey PRIMARY KEY (order_id);
 
 
 --
@@ -2043,21 +2317,70 @@ CREATE UNIQUE INDEX rfm_customers_b_person_key_idx ON salesdash_internal.rfm_cus
 -- Name: customers customers_mark_order_facts_stale; Type: TRIGGER; Schema: raw; Owner: -
 --
 
-CREATE TRIGGER customers_mark_order_facts_stale AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON raw.customers FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+CREATE TRIGGER customers_mark_order_facts_stale AFTER TRUNCATE ON raw.customers FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+
+
+--
+-- Name: customers customers_queue_updates; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER customers_queue_updates AFTER UPDATE ON raw.customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_order_facts_changes();
 
 
 --
 -- Name: order_items order_items_mark_order_facts_stale; Type: TRIGGER; Schema: raw; Owner: -
 --
 
-CREATE TRIGGER order_items_mark_order_facts_stale AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON raw.order_items FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+CREATE TRIGGER order_items_mark_order_facts_stale AFTER TRUNCATE ON raw.order_items FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+
+
+--
+-- Name: order_items order_items_queue_deletes; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER order_items_queue_deletes AFTER DELETE ON raw.order_items REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_order_facts_changes();
+
+
+--
+-- Name: order_items order_items_queue_inserts; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER order_items_queue_inserts AFTER INSERT ON raw.order_items REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_order_facts_changes();
+
+
+--
+-- Name: order_items order_items_queue_updates; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER order_items_queue_updates AFTER UPDATE ON raw.order_items REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_order_facts_changes();
 
 
 --
 -- Name: orders orders_mark_order_facts_stale; Type: TRIGGER; Schema: raw; Owner: -
 --
 
-CREATE TRIGGER orders_mark_order_facts_stale AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON raw.orders FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+CREATE TRIGGER orders_mark_order_facts_stale AFTER TRUNCATE ON raw.orders FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.mark_order_facts_stale();
+
+
+--
+-- Name: orders orders_queue_deletes; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER orders_queue_deletes AFTER DELETE ON raw.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_order_facts_changes();
+
+
+--
+-- Name: orders orders_queue_inserts; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER orders_queue_inserts AFTER INSERT ON raw.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_order_facts_changes();
+
+
+--
+-- Name: orders orders_queue_updates; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER orders_queue_updates AFTER UPDATE ON raw.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_order_facts_changes();
 
 
 --
@@ -2087,7 +2410,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict CdVjb3MjaysEpsgJ26XTeE4tbeHxtN3MXaKD0hdvSo6CVVpL1M8EvyQwN4wMNbA
+\unrestrict 5j3LhCHX2PBSKqaEbl4oigDtV8M8Weeeu1oHMjhYdXxcCReTz4ZgisbwQ8RUqZT
 
 
 --

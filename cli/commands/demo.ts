@@ -29,7 +29,7 @@ export const demoCommand: Command = {
                -- a model is current when it was trained after the last change to the orders
                exists (select from salesdash_internal.model_runs r
                        where r.is_current
-                         and r.trained_at >= coalesce((select rebuilt_at from salesdash_internal.order_facts_state where not is_stale), 'infinity')) as model_current`;
+                         and r.trained_at >= coalesce((select rebuilt_at from salesdash_internal.order_facts_state where not is_stale and not exists (select from salesdash_internal.order_facts_pending)), 'infinity')) as model_current`;
       state = { orders: row!.orders, refreshed: row!.refreshed, modelCurrent: row!.model_current };
     } finally {
       await sql.end({ timeout: 5 });

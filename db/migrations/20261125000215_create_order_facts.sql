@@ -1,19 +1,25 @@
 -- migrate:up
 -- A compact copy of the counted orders, keyed by an integer per person, so refresh_rfm() aggregates
--- narrow integer-keyed rows instead of joining orders, customers and items by text ids every time.
--- It is a cache of salesdash_internal.counted_orders: statement-level triggers on the raw tables mark it
--- stale on any change (one cheap row update per statement, also for COPY), and refresh_rfm() rebuilds it
--- first when it is stale. So it can never be silently out of date.
+-- narrow integer-keyed rows instead of joining orders, customers and items by text ids every time, and the
+-- per-person and per-month totals refresh_rfm() starts from. Both are caches of the raw tables, never
+-- silently out of date:
+--   - every insert, update or delete on raw.orders, raw.order_items or raw.customers queues the order ids
+--     it touches (statement-level triggers with transition tables, so a COPY of a million rows costs one
+--     set-based insert), and refresh_rfm() first recomputes just those orders' facts and their people's
+--     totals ("catch up");
+--   - a TRUNCATE, a change to more than a fifth of the orders, or a database that never had facts (the
+--     first import) marks them stale instead, and refresh_rfm() rebuilds everything from the raw tables.
 
--- Grain: one row per person. person_key follows customer_id in byte order ("C" collation), so sorting by
--- person_key is sorting by customer_id, on integers.
+-- Grain: one row per person. A full rebuild numbers people in customer_id byte order ("C" collation), so
+-- sorting by person_key breaks ties like sorting by customer_id; people first seen by a catch-up are
+-- numbered after them, in customer_id order among themselves, until the next full rebuild.
 create table salesdash_internal.people (
   person_key  integer primary key,
   customer_id text not null unique
 );
-comment on table salesdash_internal.people is 'One row per person (customer_unique_id) with an integer key in customer_id byte order.';
+comment on table salesdash_internal.people is 'One row per person (customer_unique_id) with an integer key: customer_id byte order as of the last full rebuild, later arrivals after.';
 
--- Grain: one row per counted order, stored in (person_key, purchased_at) order.
+-- Grain: one row per counted order; a full rebuild stores them in (person_key, purchased_at) order.
 -- Only what refresh_rfm() reads, so its scans stay narrow.
 create table salesdash_internal.order_facts (
   person_key   integer not null,
@@ -25,87 +31,117 @@ create table salesdash_internal.order_facts (
   -- the person's first order in its calendar month: monthly active customers become a plain count instead
   -- of a distinct count over (month, person). It depends only on earlier orders, so it stays right for any
   -- as-of date.
-  opens_month  boolean not null
+  opens_month  boolean not null,
+  -- which raw order the row stands for, so a catch-up can replace it
+  order_id     text not null
 );
-comment on table salesdash_internal.order_facts is 'Cache of salesdash_internal.counted_orders with integer person keys; rebuilt by refresh_rfm() when raw data changed.';
+comment on table salesdash_internal.order_facts is 'Cache of salesdash_internal.counted_orders with integer person keys; caught up or rebuilt by refresh_rfm() after raw data changed.';
 create index order_facts_person_key_idx on salesdash_internal.order_facts (person_key) include (purchased_at, amount_cents);
 
+-- version counts every rebuild and catch-up: the totals below remember which version they were computed from.
 create table salesdash_internal.order_facts_state (
   only_row   boolean primary key default true check (only_row),
   is_stale   boolean not null default true,
-  rebuilt_at timestamptz
+  rebuilt_at timestamptz,
+  version    bigint not null default 0
 );
+comment on table salesdash_internal.order_facts_state is 'is_stale: the next refresh_rfm() rebuilds order_facts from the raw tables; rebuilt_at: when order_facts last changed (rebuild or catch-up).';
 insert into salesdash_internal.order_facts_state default values;
 
--- Always updates (even when already stale): the row lock it holds until the writer commits makes a rebuild
--- wait for writes in flight and makes new writes wait for a rebuild, so a rebuild never misses a change.
+-- Orders whose raw rows changed since the facts were last brought up to date.
+create table salesdash_internal.order_facts_pending (
+  order_id text primary key
+);
+comment on table salesdash_internal.order_facts_pending is 'Order ids changed in the raw tables since the last refresh_rfm(); it recomputes their facts first.';
+
+-- Always updates the state row (even when already stale): the row lock it holds until the writer commits
+-- makes a rebuild or catch-up wait for writes in flight and new writes wait for one, so none is ever missed.
+-- Both trigger functions run as the owner (security definer), so a DBA's own loading role needs no rights on
+-- salesdash_internal to write the raw tables.
 create function salesdash_internal.mark_order_facts_stale() returns trigger
-language plpgsql as $$
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
 begin
   update salesdash_internal.order_facts_state set is_stale = true;
   return null;
 end
 $$;
 
-create trigger customers_mark_order_facts_stale after insert or update or delete or truncate on raw.customers
-for each statement execute function salesdash_internal.mark_order_facts_stale();
-create trigger orders_mark_order_facts_stale after insert or update or delete or truncate on raw.orders
-for each statement execute function salesdash_internal.mark_order_facts_stale();
-create trigger order_items_mark_order_facts_stale after insert or update or delete or truncate on raw.order_items
-for each statement execute function salesdash_internal.mark_order_facts_stale();
-
--- Rebuilds people and order_facts from the raw tables when stale. Returns whether it rebuilt.
--- Indexes are built after the load (one sort each instead of a million inserts).
-create function salesdash_internal.rebuild_order_facts_if_stale() returns boolean
+-- Queues the order ids a statement touched (TG_TABLE_NAME orders or order_items: their order_id; customers:
+-- the orders of the changed customer ids, whose person may have changed). Nothing is queued while the
+-- facts are stale anyway. Locks the state row like mark_order_facts_stale().
+create function salesdash_internal.queue_order_facts_changes() returns trigger
 language plpgsql
--- the per-order item totals (one hash entry per order) fit in memory at a few million orders instead of
--- spilling to disk, which doubled the rebuild
-set work_mem = '1GB'
-set maintenance_work_mem = '512MB'
--- restored on exit: the facts query below switches hash aggregation off
-set enable_hashagg from current
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
+declare
+  stale boolean;
 begin
-  if not (select is_stale from salesdash_internal.order_facts_state for update) then
-    return false;
+  select is_stale into stale from salesdash_internal.order_facts_state for update;
+  if stale then
+    return null;
   end if;
-  truncate salesdash_internal.people, salesdash_internal.order_facts;
-  alter table salesdash_internal.people drop constraint people_pkey, drop constraint people_customer_id_key;
-  drop index if exists salesdash_internal.order_facts_person_key_idx;
-
-  insert into salesdash_internal.people (person_key, customer_id)
-  select row_number() over (order by customer_unique_id collate "C")::int, customer_unique_id
-  from (select distinct customer_unique_id from raw.customers) persons;
-  alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
-
-  -- Written in (person_key, purchased_at) order so the covering index below is built from presorted input
-  -- and refresh_rfm() can aggregate per person in one streaming pass over it (no hash table of a million
-  -- people), already in person_key order for the join to people.
-  -- Item totals per order by streaming (or sorting) the items in order_id order: a hash aggregate of
-  -- millions of text-keyed groups was the slowest part of the rebuild (measured 11.6 s instead of 17 s).
-  set local enable_hashagg = off;
-  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month)
-  select person_key, purchased_at, amount_cents, month, month is distinct from lag(month) over person_orders
-  from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents,
-               date_trunc('month', o.purchased_at)::date as month
-        from salesdash_internal.counted_orders o
-        join salesdash_internal.people p on p.customer_id = o.customer_id) facts
-  window person_orders as (partition by person_key order by purchased_at)
-  order by person_key, purchased_at;
-  create index order_facts_person_key_idx on salesdash_internal.order_facts (person_key) include (purchased_at, amount_cents);
-
-  analyze salesdash_internal.people;
-  analyze salesdash_internal.order_facts;
-  update salesdash_internal.order_facts_state set is_stale = false, rebuilt_at = now();
-  return true;
+  if TG_TABLE_NAME = 'customers' then
+    -- a new customer has no orders yet (orders reference customers), so only updates matter
+    if TG_OP = 'UPDATE' then
+      insert into salesdash_internal.order_facts_pending (order_id)
+      select o.order_id from raw.orders o
+      where o.customer_id in (select customer_id from old_rows union select customer_id from new_rows)
+      on conflict do nothing;
+    end if;
+    return null;
+  end if;
+  if TG_OP in ('INSERT', 'UPDATE') then
+    insert into salesdash_internal.order_facts_pending (order_id)
+    select distinct order_id from new_rows
+    on conflict do nothing;
+  end if;
+  if TG_OP in ('UPDATE', 'DELETE') then
+    insert into salesdash_internal.order_facts_pending (order_id)
+    select distinct order_id from old_rows
+    on conflict do nothing;
+  end if;
+  return null;
 end
 $$;
 
+-- One trigger per table and event: a trigger with transition tables may have only one event.
+create trigger orders_queue_inserts after insert on raw.orders referencing new table as new_rows
+for each statement execute function salesdash_internal.queue_order_facts_changes();
+create trigger orders_queue_updates after update on raw.orders referencing old table as old_rows new table as new_rows
+for each statement execute function salesdash_internal.queue_order_facts_changes();
+create trigger orders_queue_deletes after delete on raw.orders referencing old table as old_rows
+for each statement execute function salesdash_internal.queue_order_facts_changes();
+create trigger order_items_queue_inserts after insert on raw.order_items referencing new table as new_rows
+for each statement execute function salesdash_internal.queue_order_facts_changes();
+create trigger order_items_queue_updates after update on raw.order_items referencing old table as old_rows new table as new_rows
+for each statement execute function salesdash_internal.queue_order_facts_changes();
+create trigger order_items_queue_deletes after delete on raw.order_items referencing old table as old_rows
+for each statement execute function salesdash_internal.queue_order_facts_changes();
+create trigger customers_queue_updates after update on raw.customers referencing old table as old_rows new table as new_rows
+for each statement execute function salesdash_internal.queue_order_facts_changes();
+create trigger customers_mark_order_facts_stale after truncate on raw.customers
+for each statement execute function salesdash_internal.mark_order_facts_stale();
+create trigger orders_mark_order_facts_stale after truncate on raw.orders
+for each statement execute function salesdash_internal.mark_order_facts_stale();
+create trigger order_items_mark_order_facts_stale after truncate on raw.order_items
+for each statement execute function salesdash_internal.mark_order_facts_stale();
+
+-- Work tables of a catch-up: the orders it recomputes and the people and months they touch. Unlogged;
+-- only refresh_rfm() uses them, under its advisory lock, and empties them again.
+create unlogged table salesdash_internal.catch_up_orders (order_id text primary key);
+create unlogged table salesdash_internal.catch_up_people (person_key integer primary key);
+create unlogged table salesdash_internal.catch_up_months (month date primary key);
+
 -- Grain: one row per person with a counted order on or before the as-of date the table was computed for.
 -- The per-person and per-month aggregates (the only passes over all orders) refresh_rfm() starts from, kept
--- until the order facts are rebuilt or a refresh asks for another as-of date, so a refresh of unchanged
--- orders (edited rules or bounds, a DBA's rerun) skips them. Unlogged, like their state row: a crash empties
--- all three together and the next refresh recomputes them.
+-- until the order facts change or a refresh asks for another as-of date, so a refresh of unchanged orders
+-- (edited rules or bounds, a DBA's rerun) skips them, and a catch-up updates only the people and months it
+-- touched. Unlogged, like their state row: a crash empties all three together and the next refresh
+-- recomputes them.
 create unlogged table salesdash_internal.person_totals (
   customer_id          text not null,
   person_key           integer not null,
@@ -125,15 +161,16 @@ create unlogged table salesdash_internal.month_totals (
 );
 comment on table salesdash_internal.month_totals is 'Per calendar month up to person_totals_state.as_of: counted orders, cents and customers who bought. Cache maintained by refresh_rfm().';
 
--- What the cached totals were computed for, and the figures of them every refresh needs, so a refresh of
--- unchanged orders reads them instead of scanning a million people again: counts per distinct last
--- purchase date and per order count (few distinct values; scores and charts derive from them), the
--- monetary order statistics at the quintile positions ceil(k*n/5), k = 1..4, and at the 99th percentile
--- (nearest rank), and customers per 20 equal-width monetary buckets over [0, max(that 99th percentile, 1)].
+-- What the cached totals were computed for (as-of date, facts version), and the figures of them every
+-- refresh needs, so a refresh of unchanged orders reads them instead of scanning a million people again:
+-- counts per distinct last purchase date and per order count (few distinct values; scores and charts
+-- derive from them), the monetary order statistics at the quintile positions ceil(k*n/5), k = 1..4, and at
+-- the 99th percentile (nearest rank), and customers per 20 equal-width monetary buckets over
+-- [0, max(that 99th percentile, 1)].
 create unlogged table salesdash_internal.person_totals_state (
   only_row               boolean primary key default true check (only_row),
   as_of                  date,
-  facts_rebuilt_at       timestamptz,
+  facts_version          bigint not null,
   customers              bigint not null,
   first_purchase_date    date,
   last_purchase_date     date,
@@ -146,47 +183,12 @@ create unlogged table salesdash_internal.person_totals_state (
   monetary_histogram     bigint[]
 );
 
--- Recomputes person_totals, month_totals and the state row's figures unless they already are those of this
--- as-of date and of the current order facts. Returns whether it recomputed. Per person: one streaming pass over order_facts' covering index (the facts are stored
--- in person order), merged in the same order with people for the customer_id: hashing a million groups
--- instead took twice as long, so this function keeps the planner off hash aggregates, hash joins and sorts.
-create function salesdash_internal.refresh_order_totals_if_needed(as_of date) returns boolean
-language plpgsql
-set enable_hashagg = off
-set enable_hashjoin = off
-set enable_sort = off
-as $$
+-- Replaces the state row with the figures of person_totals as they are now.
+create function salesdash_internal.store_person_totals_state(as_of date, facts_version bigint) returns void
+language plpgsql as $$
 declare
-  current_facts timestamptz := (select s.rebuilt_at from salesdash_internal.order_facts_state s);
   state salesdash_internal.person_totals_state;
 begin
-  if exists (select from salesdash_internal.person_totals_state s
-             where s.as_of is not distinct from refresh_order_totals_if_needed.as_of
-               and s.facts_rebuilt_at is not distinct from current_facts) then
-    return false;
-  end if;
-  truncate salesdash_internal.person_totals, salesdash_internal.month_totals, salesdash_internal.person_totals_state;
-  insert into salesdash_internal.person_totals
-    (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
-  select p.customer_id, f.person_key, f.first_purchased_date, f.last_purchased_date, f.frequency, f.monetary_cents
-  from (select person_key,
-               min(purchased_at)::date   as first_purchased_date,
-               max(purchased_at)::date   as last_purchased_date,
-               count(*)::int             as frequency,
-               sum(amount_cents)::bigint as monetary_cents
-        from salesdash_internal.order_facts
-        where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
-        group by person_key) f
-  join salesdash_internal.people p on p.person_key = f.person_key;
-  -- opens_month marks each person's first order of a month, so active customers are a plain count, not a
-  -- distinct count over (month, person). A hash aggregate of a few dozen months: allowed again here.
-  set local enable_hashagg = on;
-  insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
-  select month, count(*), sum(amount_cents), count(*) filter (where opens_month)
-  from salesdash_internal.order_facts
-  where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
-  group by 1;
-
   -- Counts per last-purchase date and per order count: one pass, two hashed grouping sets.
   select coalesce(sum(h.customers) filter (where h.by_date), 0), max(h.last_purchased_date),
          array_agg(h.last_purchased_date order by h.last_purchased_date) filter (where h.by_date),
@@ -216,24 +218,256 @@ begin
         from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
                      min(t.first_purchased_date) as first_purchase_date
               from salesdash_internal.person_totals t) s) m;
-  state.as_of := refresh_order_totals_if_needed.as_of;
-  state.facts_rebuilt_at := current_facts;
+  state.as_of := store_person_totals_state.as_of;
+  state.facts_version := store_person_totals_state.facts_version;
   state.only_row := true;
+  delete from salesdash_internal.person_totals_state;
   insert into salesdash_internal.person_totals_state select state.*;
+end
+$$;
+
+-- Rebuilds people and order_facts from the raw tables. Indexes are built after the load (one sort each
+-- instead of a million inserts).
+create function salesdash_internal.rebuild_order_facts() returns void
+language plpgsql
+-- the per-order item totals and the window below fit in memory at a few million orders
+set work_mem = '1GB'
+set maintenance_work_mem = '512MB'
+-- restored on exit: the facts query below switches hash aggregation off
+set enable_hashagg from current
+as $$
+begin
+  truncate salesdash_internal.people, salesdash_internal.order_facts, salesdash_internal.order_facts_pending;
+  alter table salesdash_internal.people drop constraint people_pkey, drop constraint people_customer_id_key;
+  drop index if exists salesdash_internal.order_facts_person_key_idx;
+
+  insert into salesdash_internal.people (person_key, customer_id)
+  select row_number() over (order by customer_unique_id collate "C")::int, customer_unique_id
+  from (select distinct customer_unique_id from raw.customers) persons;
+  alter table salesdash_internal.people add primary key (person_key), add unique (customer_id);
+
+  -- Written in (person_key, purchased_at) order so the covering index below is built from presorted input
+  -- and the per-person aggregate streams over it in heap order.
+  -- Item totals per order by streaming (or sorting) the items in order_id order: a hash aggregate of
+  -- millions of text-keyed groups was the slowest part of the rebuild (measured 11.6 s instead of 17 s).
+  set local enable_hashagg = off;
+  insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month, order_id)
+  select person_key, purchased_at, amount_cents, month, month is distinct from lag(month) over person_orders, order_id
+  from (select p.person_key, o.purchased_at, (o.amount * 100)::bigint as amount_cents,
+               date_trunc('month', o.purchased_at)::date as month, o.order_id
+        from salesdash_internal.counted_orders o
+        join salesdash_internal.people p on p.customer_id = o.customer_id) facts
+  window person_orders as (partition by person_key order by purchased_at)
+  order by person_key, purchased_at;
+  create index order_facts_person_key_idx on salesdash_internal.order_facts (person_key) include (purchased_at, amount_cents);
+
+  analyze salesdash_internal.people;
+  analyze salesdash_internal.order_facts;
+  update salesdash_internal.order_facts_state
+     set is_stale = false, rebuilt_at = clock_timestamp(), version = version + 1;
+end
+$$;
+
+-- Recomputes the facts of the queued orders, and, when the cached totals are those of the default as-of
+-- date and of the facts before this catch-up, the totals of the people and months those orders touch.
+create function salesdash_internal.catch_up_order_facts() returns void
+language plpgsql
+-- restored on exit; set per statement below
+set enable_nestloop from current
+set enable_hashjoin from current
+set enable_mergejoin from current
+-- The touched rows are looked up by key in tables that are in memory: index lookups cost little more than
+-- sequential reads, and the default cost (4x) made the planner scan millions of orders instead.
+set random_page_cost = 1.1
+as $$
+declare
+  old_version bigint;
+  totals_current boolean;
+begin
+  select version into old_version from salesdash_internal.order_facts_state;
+  totals_current := exists (select from salesdash_internal.person_totals_state s
+                            where s.as_of is null and s.facts_version = old_version);
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+  with taken as (delete from salesdash_internal.order_facts_pending returning order_id)
+  insert into salesdash_internal.catch_up_orders select order_id from taken;
+  analyze salesdash_internal.catch_up_orders;
+  -- a few orders: index lookups are right (the caller may have switched nested loops off)
+  set local enable_nestloop = on;
+
+  -- The old facts rows go (one pass over order_facts); their people and months are touched.
+  with gone as (
+    delete from salesdash_internal.order_facts f using salesdash_internal.catch_up_orders c
+    where f.order_id = c.order_id
+    returning f.person_key, f.month
+  ),
+  gone_people as (
+    insert into salesdash_internal.catch_up_people select distinct person_key from gone on conflict do nothing
+  )
+  insert into salesdash_internal.catch_up_months select distinct month from gone on conflict do nothing;
+
+  -- People seen for the first time get the next keys. (Starting from the queued orders, by key: the
+  -- planner otherwise anti-joined all customers with all people.)
+  insert into salesdash_internal.people (person_key, customer_id)
+  with touched as materialized (
+    select distinct cu.customer_unique_id
+    from salesdash_internal.catch_up_orders c
+    join raw.orders o on o.order_id = c.order_id
+    join raw.customers cu on cu.customer_id = o.customer_id
+  )
+  select (select coalesce(max(person_key), 0) from salesdash_internal.people)
+         + row_number() over (order by t.customer_unique_id collate "C"), t.customer_unique_id
+  from touched t
+  where not exists (select from salesdash_internal.people p where p.customer_id = t.customer_unique_id);
+
+  -- The orders' facts as they are now (same definitions as counted_orders); opens_month is set below.
+  with added as (
+    insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month, order_id)
+    select p.person_key, o.order_purchase_timestamp, (t.amount * 100)::bigint,
+           date_trunc('month', o.order_purchase_timestamp)::date, false, o.order_id
+    from salesdash_internal.catch_up_orders c
+    join raw.orders o on o.order_id = c.order_id
+    join raw.customers cu on cu.customer_id = o.customer_id
+    join salesdash_internal.people p on p.customer_id = cu.customer_unique_id
+    join lateral (select sum(i.price + i.freight_value) as amount, count(*) as items
+                  from raw.order_items i where i.order_id = o.order_id) t on t.items > 0
+    where o.order_status not in ('canceled', 'unavailable')
+    returning person_key, month
+  ),
+  added_people as (
+    insert into salesdash_internal.catch_up_people select distinct person_key from added on conflict do nothing
+  )
+  insert into salesdash_internal.catch_up_months select distinct month from added on conflict do nothing;
+  analyze salesdash_internal.catch_up_people;
+
+  -- opens_month again for every order of the touched people: a new order can open a month another held.
+  -- By index and row address (ctid) only; a hash join here hashed all of order_facts.
+  set local enable_hashjoin = off;
+  set local enable_mergejoin = off;
+  update salesdash_internal.order_facts f
+     set opens_month = x.opens_month
+  from (select g.ctid as row_id, g.month is distinct from lag(g.month) over (partition by g.person_key order by g.purchased_at) as opens_month
+        from salesdash_internal.order_facts g
+        where g.person_key in (select person_key from salesdash_internal.catch_up_people)) x
+  where f.ctid = x.row_id and f.opens_month is distinct from x.opens_month;
+  set local enable_hashjoin = on;
+  set local enable_mergejoin = on;
+
+  update salesdash_internal.order_facts_state set rebuilt_at = clock_timestamp(), version = version + 1;
+
+  if totals_current then
+    delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c where t.person_key = c.person_key;
+    insert into salesdash_internal.person_totals
+      (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
+    select p.customer_id, f.person_key, min(f.purchased_at)::date, max(f.purchased_at)::date, count(*)::int, sum(f.amount_cents)::bigint
+    from salesdash_internal.catch_up_people c
+    join salesdash_internal.order_facts f on f.person_key = c.person_key
+    join salesdash_internal.people p on p.person_key = c.person_key
+    group by f.person_key, p.customer_id;
+    delete from salesdash_internal.month_totals m using salesdash_internal.catch_up_months c where m.month = c.month;
+    insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
+    select f.month, count(*), sum(f.amount_cents), count(*) filter (where f.opens_month)
+    from salesdash_internal.order_facts f
+    where f.month in (select month from salesdash_internal.catch_up_months)
+    group by f.month;
+    perform salesdash_internal.store_person_totals_state(null, old_version + 1);
+  end if;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+end
+$$;
+
+-- Brings order_facts up to date: a full rebuild when stale (or when more than a fifth of the orders, and
+-- over 10,000, are queued: rebuilding is cheaper then), else a catch-up of the queued orders. Returns 'rebuilt',
+-- 'caught up' or 'current'. Waits for writes in flight (the state row's lock), and makes new ones wait.
+create function salesdash_internal.bring_order_facts_up_to_date() returns text
+language plpgsql as $$
+declare
+  stale boolean;
+  queued bigint;
+begin
+  select is_stale into stale from salesdash_internal.order_facts_state for update;
+  select count(*) into queued from salesdash_internal.order_facts_pending;
+  if stale or queued > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+    perform salesdash_internal.rebuild_order_facts();
+    return 'rebuilt';
+  elsif queued > 0 then
+    perform salesdash_internal.catch_up_order_facts();
+    return 'caught up';
+  end if;
+  return 'current';
+end
+$$;
+
+-- Recomputes person_totals, month_totals and the state row's figures unless they already are those of this
+-- as-of date and of the current order facts. Returns whether it recomputed. Per person: one streaming pass
+-- over order_facts' covering index, merged in person order with people for the customer_id: hashing a
+-- million groups instead took twice as long, so this function keeps the planner off hash aggregates, hash
+-- joins and sorts.
+create function salesdash_internal.refresh_order_totals_if_needed(as_of date) returns boolean
+language plpgsql
+set enable_hashagg = off
+set enable_hashjoin = off
+set enable_sort = off
+as $$
+declare
+  current_version bigint := (select s.version from salesdash_internal.order_facts_state s);
+begin
+  if exists (select from salesdash_internal.person_totals_state s
+             where s.as_of is not distinct from refresh_order_totals_if_needed.as_of
+               and s.facts_version = current_version) then
+    return false;
+  end if;
+  truncate salesdash_internal.person_totals, salesdash_internal.month_totals, salesdash_internal.person_totals_state;
+  insert into salesdash_internal.person_totals
+    (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
+  select p.customer_id, f.person_key, f.first_purchased_date, f.last_purchased_date, f.frequency, f.monetary_cents
+  from (select person_key,
+               min(purchased_at)::date   as first_purchased_date,
+               max(purchased_at)::date   as last_purchased_date,
+               count(*)::int             as frequency,
+               sum(amount_cents)::bigint as monetary_cents
+        from salesdash_internal.order_facts
+        where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
+        group by person_key) f
+  join salesdash_internal.people p on p.person_key = f.person_key;
+  -- opens_month marks each person's first order of a month, so active customers are a plain count, not a
+  -- distinct count over (month, person). Hash aggregates (a few dozen months, few distinct values) are
+  -- right again from here on.
+  set local enable_hashagg = on;
+  insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
+  select month, count(*), sum(amount_cents), count(*) filter (where opens_month)
+  from salesdash_internal.order_facts
+  where refresh_order_totals_if_needed.as_of is null or purchased_at < refresh_order_totals_if_needed.as_of + 1
+  group by 1;
+  perform salesdash_internal.store_person_totals_state(refresh_order_totals_if_needed.as_of, current_version);
   return true;
 end
 $$;
 
 -- migrate:down
 drop function salesdash_internal.refresh_order_totals_if_needed(date);
+drop function salesdash_internal.bring_order_facts_up_to_date();
+drop function salesdash_internal.catch_up_order_facts();
+drop function salesdash_internal.rebuild_order_facts();
+drop function salesdash_internal.store_person_totals_state(date, bigint);
 drop table salesdash_internal.person_totals_state;
 drop table salesdash_internal.month_totals;
 drop table salesdash_internal.person_totals;
-drop function salesdash_internal.rebuild_order_facts_if_stale();
+drop table salesdash_internal.catch_up_months;
+drop table salesdash_internal.catch_up_people;
+drop table salesdash_internal.catch_up_orders;
 drop trigger order_items_mark_order_facts_stale on raw.order_items;
 drop trigger orders_mark_order_facts_stale on raw.orders;
 drop trigger customers_mark_order_facts_stale on raw.customers;
+drop trigger customers_queue_updates on raw.customers;
+drop trigger order_items_queue_deletes on raw.order_items;
+drop trigger order_items_queue_updates on raw.order_items;
+drop trigger order_items_queue_inserts on raw.order_items;
+drop trigger orders_queue_deletes on raw.orders;
+drop trigger orders_queue_updates on raw.orders;
+drop trigger orders_queue_inserts on raw.orders;
+drop function salesdash_internal.queue_order_facts_changes();
 drop function salesdash_internal.mark_order_facts_stale();
+drop table salesdash_internal.order_facts_pending;
 drop table salesdash_internal.order_facts_state;
 drop table salesdash_internal.order_facts;
 drop table salesdash_internal.people;

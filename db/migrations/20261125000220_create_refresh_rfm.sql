@@ -155,11 +155,17 @@ begin
 
   update salesdash_internal.rfm_settings set as_of = refresh_rfm.as_of;
 
-  -- The compact order facts are rebuilt first when the raw data changed since the last rebuild.
-  if salesdash_internal.rebuild_order_facts_if_stale() then
-    steps := steps || jsonb_build_object('step', 'rebuild order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
-    step_start := clock_timestamp();
-  end if;
+  -- The compact order facts first: the queued orders recomputed, or everything rebuilt when stale.
+  case salesdash_internal.bring_order_facts_up_to_date()
+    when 'rebuilt' then
+      steps := steps || jsonb_build_object('step', 'rebuild order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
+      step_start := clock_timestamp();
+    when 'caught up' then
+      steps := steps || jsonb_build_object('step', 'catch up order facts', 'seconds', extract(epoch from clock_timestamp() - step_start));
+      step_start := clock_timestamp();
+    else
+      null;
+  end case;
 
   -- Per-person and per-month totals, recomputed only when the order facts were rebuilt or the as-of date
   -- changed.

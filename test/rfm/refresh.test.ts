@@ -156,11 +156,12 @@ t.test('cached order totals follow new orders and as-of dates, and are skipped o
   t.ok(stepsOf(await refreshRfm(sql)).includes('aggregate orders'), 'first refresh aggregates');
   t.notOk(stepsOf(await refreshRfm(sql)).includes('aggregate orders'), 'unchanged orders and as-of date: the cache is reused');
 
-  // A new order for bob in April: facts rebuilt, totals recomputed, monthly activity grows a month.
+  // A new order for bob in April: its facts caught up, bob's totals updated in place, monthly activity grows
+  // a month (test/rfm/catch-up.test.ts compares every kind of change with a full rebuild).
   await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('o7', 'b1', 'delivered', '2024-04-02 08:00')`;
   await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('o7', 1, 30, 1.5)`;
   const afterOrder = await refreshRfm(sql);
-  t.same(stepsOf(afterOrder).slice(0, 2), ['rebuild order facts', 'aggregate orders']);
+  t.same(stepsOf(afterOrder).slice(0, 2), ['catch up order facts', 'thresholds']);
   t.equal(afterOrder.reference_date, '2024-04-02');
   const [bob] = await sql`select frequency, monetary::float8 as monetary, recency_days from salesdash.rfm_scores where customer_id = 'bob'`;
   t.same({ ...bob }, { frequency: 2, monetary: 86.5, recency_days: 0 });
