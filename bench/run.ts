@@ -226,6 +226,29 @@ async function main(): Promise<void> {
     for (const asOf of asOfDates) asOfSamples.push(await timed(() => sql`select salesdash.refresh_rfm(${asOf}::date)`));
     record('refresh_rfm_as_of', 'refresh_rfm(as_of) with a new as-of date (recomputes the order totals)', 's', asOfSamples, below(10, 's'));
     await sql`select salesdash.refresh_rfm()`;
+    // A day's business on top: 1% more orders (repeat purchases of the latest buyers) and 0.1% new customers,
+    // inserted as a shop's loader would, then the refresh that takes them in (caught up, not rebuilt).
+    const appendSamples: number[] = [];
+    const dayOrders = Math.max(10, Math.round(generated.orders / 100));
+    const dayNewcomers = Math.max(1, Math.round(scale / 1000));
+    for (let day = 1; day <= runsPerFigure; day++) {
+      const prefix = `bench-day${day}-`;
+      await sql.begin(async (tx) => {
+        await tx`insert into raw.customers (customer_id, customer_unique_id)
+                 select ${prefix} || g, ${prefix} || 'person-' || g from generate_series(1, ${dayNewcomers}::int) g`;
+        await tx`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+                 with latest as (select max(order_purchase_timestamp) as at from raw.orders)
+                 select ${prefix} || o.order_id, o.customer_id, 'delivered', latest.at + interval '1 day'
+                 from (select order_id, customer_id from raw.orders order by order_purchase_timestamp desc limit ${dayOrders - dayNewcomers}::int) o, latest
+                 union all
+                 select ${prefix} || 'order-' || g, ${prefix} || g, 'delivered', latest.at + interval '1 day'
+                 from generate_series(1, ${dayNewcomers}::int) g, latest`;
+        await tx`insert into raw.order_items (order_id, order_item_id, price, freight_value)
+                 select order_id, 1, 49.90, 7.50 from raw.orders where order_id like ${prefix + '%'}`;
+      });
+      appendSamples.push(await timed(() => sql`select salesdash.refresh_rfm()`));
+    }
+    record('refresh_rfm_after_day', `refresh_rfm() after a day's orders (${dayOrders.toLocaleString('en-US')} orders, ${dayNewcomers.toLocaleString('en-US')} new customers; caught up, not rebuilt)`, 's', appendSamples, below(10, 's'));
     record('refresh_mv_plain', 'REFRESH MATERIALIZED VIEW salesdash.rfm_scores', 's', await repeat(runsPerFigure, () => sql`refresh materialized view salesdash.rfm_scores`));
     record('refresh_mv_concurrently', 'REFRESH MATERIALIZED VIEW CONCURRENTLY salesdash.rfm_scores', 's', await repeat(runsPerFigure, () => sql`refresh materialized view concurrently salesdash.rfm_scores`));
     record('refresh_rfm_concurrently', 'refresh_rfm(refresh_concurrently => true)', 's', await repeat(runsPerFigure, () => sql`select salesdash.refresh_rfm(refresh_concurrently => true)`), below(10, 's'));
