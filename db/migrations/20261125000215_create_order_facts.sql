@@ -37,6 +37,8 @@ create table salesdash_internal.order_facts (
 );
 comment on table salesdash_internal.order_facts is 'Cache of salesdash_internal.counted_orders with integer person keys; caught up or rebuilt by refresh_rfm() after raw data changed.';
 create index order_facts_person_key_idx on salesdash_internal.order_facts (person_key) include (purchased_at, amount_cents);
+-- a catch-up finds the rows of the queued orders by it (without, it scanned every order's facts)
+create index order_facts_order_id_idx on salesdash_internal.order_facts (order_id);
 
 -- version counts every rebuild and catch-up: the totals below remember which version they were computed from.
 create table salesdash_internal.order_facts_state (
@@ -135,6 +137,12 @@ for each statement execute function salesdash_internal.mark_order_facts_stale();
 create unlogged table salesdash_internal.catch_up_orders (order_id text primary key);
 create unlogged table salesdash_internal.catch_up_people (person_key integer primary key);
 create unlogged table salesdash_internal.catch_up_months (month date primary key);
+create unlogged table salesdash_internal.catch_up_counted (
+  order_id           text not null,
+  customer_unique_id text not null,
+  purchased_at       timestamp not null,
+  amount_cents       bigint not null
+);
 
 -- Grain: one row per person with a counted order on or before the as-of date the table was computed for.
 -- The per-person and per-month aggregates (the only passes over all orders) refresh_rfm() starts from, kept
@@ -240,6 +248,7 @@ begin
   truncate salesdash_internal.people, salesdash_internal.order_facts, salesdash_internal.order_facts_pending;
   alter table salesdash_internal.people drop constraint people_pkey, drop constraint people_customer_id_key;
   drop index if exists salesdash_internal.order_facts_person_key_idx;
+  drop index if exists salesdash_internal.order_facts_order_id_idx;
 
   insert into salesdash_internal.people (person_key, customer_id)
   select row_number() over (order by customer_unique_id collate "C")::int, customer_unique_id
@@ -260,6 +269,7 @@ begin
   window person_orders as (partition by person_key order by purchased_at)
   order by person_key, purchased_at;
   create index order_facts_person_key_idx on salesdash_internal.order_facts (person_key) include (purchased_at, amount_cents);
+  create index order_facts_order_id_idx on salesdash_internal.order_facts (order_id);
 
   analyze salesdash_internal.people;
   analyze salesdash_internal.order_facts;
@@ -287,14 +297,15 @@ begin
   select version into old_version from salesdash_internal.order_facts_state;
   totals_current := exists (select from salesdash_internal.person_totals_state s
                             where s.as_of is null and s.facts_version = old_version);
-  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months,
+           salesdash_internal.catch_up_counted;
   with taken as (delete from salesdash_internal.order_facts_pending returning order_id)
   insert into salesdash_internal.catch_up_orders select order_id from taken;
   analyze salesdash_internal.catch_up_orders;
   -- a few orders: index lookups are right (the caller may have switched nested loops off)
   set local enable_nestloop = on;
 
-  -- The old facts rows go (one pass over order_facts); their people and months are touched.
+  -- The old facts rows go; their people and months are touched.
   with gone as (
     delete from salesdash_internal.order_facts f using salesdash_internal.catch_up_orders c
     where f.order_id = c.order_id
@@ -305,32 +316,29 @@ begin
   )
   insert into salesdash_internal.catch_up_months select distinct month from gone on conflict do nothing;
 
-  -- People seen for the first time get the next keys. (Starting from the queued orders, by key: the
-  -- planner otherwise anti-joined all customers with all people.)
-  insert into salesdash_internal.people (person_key, customer_id)
-  with touched as materialized (
-    select distinct cu.customer_unique_id
-    from salesdash_internal.catch_up_orders c
-    join raw.orders o on o.order_id = c.order_id
-    join raw.customers cu on cu.customer_id = o.customer_id
-  )
-  select (select coalesce(max(person_key), 0) from salesdash_internal.people)
-         + row_number() over (order by t.customer_unique_id collate "C"), t.customer_unique_id
-  from touched t
-  where not exists (select from salesdash_internal.people p where p.customer_id = t.customer_unique_id);
+  -- The queued orders that count, as the raw tables say now (same definitions as counted_orders).
+  insert into salesdash_internal.catch_up_counted (order_id, customer_unique_id, purchased_at, amount_cents)
+  select o.order_id, cu.customer_unique_id, o.order_purchase_timestamp, (t.amount * 100)::bigint
+  from salesdash_internal.catch_up_orders c
+  join raw.orders o on o.order_id = c.order_id
+  join raw.customers cu on cu.customer_id = o.customer_id
+  join lateral (select sum(i.price + i.freight_value) as amount, count(*) as items
+                from raw.order_items i where i.order_id = o.order_id) t on t.items > 0
+  where o.order_status not in ('canceled', 'unavailable');
 
-  -- The orders' facts as they are now (same definitions as counted_orders); opens_month is set below.
+  -- People seen for the first time get the next keys.
+  insert into salesdash_internal.people (person_key, customer_id)
+  select (select coalesce(max(person_key), 0) from salesdash_internal.people)
+         + row_number() over (order by n.customer_unique_id collate "C"), n.customer_unique_id
+  from (select distinct r.customer_unique_id from salesdash_internal.catch_up_counted r
+        where not exists (select from salesdash_internal.people p where p.customer_id = r.customer_unique_id)) n;
+
+  -- Their facts; opens_month is set below.
   with added as (
     insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month, order_id)
-    select p.person_key, o.order_purchase_timestamp, (t.amount * 100)::bigint,
-           date_trunc('month', o.order_purchase_timestamp)::date, false, o.order_id
-    from salesdash_internal.catch_up_orders c
-    join raw.orders o on o.order_id = c.order_id
-    join raw.customers cu on cu.customer_id = o.customer_id
-    join salesdash_internal.people p on p.customer_id = cu.customer_unique_id
-    join lateral (select sum(i.price + i.freight_value) as amount, count(*) as items
-                  from raw.order_items i where i.order_id = o.order_id) t on t.items > 0
-    where o.order_status not in ('canceled', 'unavailable')
+    select p.person_key, r.purchased_at, r.amount_cents, date_trunc('month', r.purchased_at)::date, false, r.order_id
+    from salesdash_internal.catch_up_counted r
+    join salesdash_internal.people p on p.customer_id = r.customer_unique_id
     returning person_key, month
   ),
   added_people as (
@@ -371,7 +379,8 @@ begin
     group by f.month;
     perform salesdash_internal.store_person_totals_state(null, old_version + 1);
   end if;
-  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months,
+           salesdash_internal.catch_up_counted;
 end
 $$;
 
@@ -452,6 +461,7 @@ drop function salesdash_internal.store_person_totals_state(date, bigint);
 drop table salesdash_internal.person_totals_state;
 drop table salesdash_internal.month_totals;
 drop table salesdash_internal.person_totals;
+drop table salesdash_internal.catch_up_counted;
 drop table salesdash_internal.catch_up_months;
 drop table salesdash_internal.catch_up_people;
 drop table salesdash_internal.catch_up_orders;
