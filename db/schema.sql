@@ -1,4 +1,4 @@
-\restrict 5j3LhCHX2PBSKqaEbl4oigDtV8M8Weeeu1oHMjhYdXxcCReTz4ZgisbwQ8RUqZT
+\restrict 2By0uKCOpV7H6SoLOQREsLNl2D87B5QDNe6aNs5Z4WckVfML0KWemdJFaImd9GR
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -414,14 +414,15 @@ begin
   select version into old_version from salesdash_internal.order_facts_state;
   totals_current := exists (select from salesdash_internal.person_totals_state s
                             where s.as_of is null and s.facts_version = old_version);
-  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months,
+           salesdash_internal.catch_up_counted;
   with taken as (delete from salesdash_internal.order_facts_pending returning order_id)
   insert into salesdash_internal.catch_up_orders select order_id from taken;
   analyze salesdash_internal.catch_up_orders;
   -- a few orders: index lookups are right (the caller may have switched nested loops off)
   set local enable_nestloop = on;
 
-  -- The old facts rows go (one pass over order_facts); their people and months are touched.
+  -- The old facts rows go; their people and months are touched.
   with gone as (
     delete from salesdash_internal.order_facts f using salesdash_internal.catch_up_orders c
     where f.order_id = c.order_id
@@ -432,32 +433,29 @@ begin
   )
   insert into salesdash_internal.catch_up_months select distinct month from gone on conflict do nothing;
 
-  -- People seen for the first time get the next keys. (Starting from the queued orders, by key: the
-  -- planner otherwise anti-joined all customers with all people.)
-  insert into salesdash_internal.people (person_key, customer_id)
-  with touched as materialized (
-    select distinct cu.customer_unique_id
-    from salesdash_internal.catch_up_orders c
-    join raw.orders o on o.order_id = c.order_id
-    join raw.customers cu on cu.customer_id = o.customer_id
-  )
-  select (select coalesce(max(person_key), 0) from salesdash_internal.people)
-         + row_number() over (order by t.customer_unique_id collate "C"), t.customer_unique_id
-  from touched t
-  where not exists (select from salesdash_internal.people p where p.customer_id = t.customer_unique_id);
+  -- The queued orders that count, as the raw tables say now (same definitions as counted_orders).
+  insert into salesdash_internal.catch_up_counted (order_id, customer_unique_id, purchased_at, amount_cents)
+  select o.order_id, cu.customer_unique_id, o.order_purchase_timestamp, (t.amount * 100)::bigint
+  from salesdash_internal.catch_up_orders c
+  join raw.orders o on o.order_id = c.order_id
+  join raw.customers cu on cu.customer_id = o.customer_id
+  join lateral (select sum(i.price + i.freight_value) as amount, count(*) as items
+                from raw.order_items i where i.order_id = o.order_id) t on t.items > 0
+  where o.order_status not in ('canceled', 'unavailable');
 
-  -- The orders' facts as they are now (same definitions as counted_orders); opens_month is set below.
+  -- People seen for the first time get the next keys.
+  insert into salesdash_internal.people (person_key, customer_id)
+  select (select coalesce(max(person_key), 0) from salesdash_internal.people)
+         + row_number() over (order by n.customer_unique_id collate "C"), n.customer_unique_id
+  from (select distinct r.customer_unique_id from salesdash_internal.catch_up_counted r
+        where not exists (select from salesdash_internal.people p where p.customer_id = r.customer_unique_id)) n;
+
+  -- Their facts; opens_month is set below.
   with added as (
     insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month, order_id)
-    select p.person_key, o.order_purchase_timestamp, (t.amount * 100)::bigint,
-           date_trunc('month', o.order_purchase_timestamp)::date, false, o.order_id
-    from salesdash_internal.catch_up_orders c
-    join raw.orders o on o.order_id = c.order_id
-    join raw.customers cu on cu.customer_id = o.customer_id
-    join salesdash_internal.people p on p.customer_id = cu.customer_unique_id
-    join lateral (select sum(i.price + i.freight_value) as amount, count(*) as items
-                  from raw.order_items i where i.order_id = o.order_id) t on t.items > 0
-    where o.order_status not in ('canceled', 'unavailable')
+    select p.person_key, r.purchased_at, r.amount_cents, date_trunc('month', r.purchased_at)::date, false, r.order_id
+    from salesdash_internal.catch_up_counted r
+    join salesdash_internal.people p on p.customer_id = r.customer_unique_id
     returning person_key, month
   ),
   added_people as (
@@ -498,7 +496,8 @@ begin
     group by f.month;
     perform salesdash_internal.store_person_totals_state(null, old_version + 1);
   end if;
-  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months,
+           salesdash_internal.catch_up_counted;
 end
 $$;
 
@@ -572,18 +571,18 @@ CREATE FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days inte
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   with purchases as (
-    select p.customer_id, p.purchased_at
+    select p.customer_id, p.purchased_on
     from salesdash_internal.model_purchases p
-    where p.purchased_at < as_of + 1 + horizon_days
+    where p.purchased_on <= as_of + horizon_days
       and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
   ),
 
   final as (
     -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
-    select customer_id, bool_or(purchased_at >= as_of + 1) as will_purchase
+    select customer_id, bool_or(purchased_on > as_of) as will_purchase
     from purchases
     group by customer_id
-    having min(purchased_at) < as_of + 1
+    having min(purchased_on) <= as_of
   )
 
   select * from final
@@ -604,67 +603,50 @@ COMMENT ON FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days 
 CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision DEFAULT 1) RETURNS TABLE(customer_id text, recency_days integer, frequency integer, monetary double precision, tenure_days integer, purchase_days integer, avg_gap_days double precision, last_gap_days integer, max_gap_days integer, gap_stddev_days double precision, settled_purchase_days integer, orders_30d integer, orders_90d integer, orders_180d integer, orders_365d integer, purchase_days_30d integer, purchase_days_90d integer, purchase_days_180d integer, purchase_days_365d integer, spend_90d double precision, spend_365d double precision, avg_order_value double precision, items_per_order double precision, will_purchase boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-  with purchases as (
-    select p.customer_id, p.purchased_at::date as purchased_on, p.amount, p.items,
-           p.purchased_at < as_of + 1 as is_history
+  -- One sweep over the person-days up to the end of the horizon, in index order. Days after as_of only feed
+  -- the label: every feature aggregate is filtered to is_history, so nothing later reaches them (tested).
+  -- The window looks only backwards for gaps, so a history day never sees a later day except through
+  -- is_last_day ("the next purchase day, if any, is after as_of").
+  with days as (
+    select p.customer_id, p.purchased_on, p.orders, p.amount, p.items,
+           p.purchased_on <= as_of as is_history,
+           -- Gaps between distinct purchase days: the latest gap says more about the current pace than the
+           -- average, and their spread says how regular the customer is.
+           p.purchased_on - lag(p.purchased_on) over by_day as gap_days,
+           p.purchased_on - first_value(p.purchased_on) over by_day as days_after_first,
+           coalesce(lead(p.purchased_on) over by_day > as_of, true) as is_last_day
     from salesdash_internal.model_purchases p
-    where p.purchased_at < as_of + 1 + horizon_days
+    where p.purchased_on <= as_of + horizon_days
       and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
-  ),
-
-  -- Only orders placed on or before as_of feed the features: nothing later may reach them (tested).
-  history as (
-    select customer_id, purchased_on, amount, items from purchases where is_history
-  ),
-
-  -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
-  labels as (
-    select customer_id, bool_or(not is_history) as will_purchase
-    from purchases
-    group by customer_id
-  ),
-
-  -- Gaps between distinct purchase days: the latest gap says more about the current pace than the average,
-  -- and their spread says how regular the customer is.
-  purchase_days as (
-    select customer_id, purchased_on,
-           purchased_on - lag(purchased_on) over by_day as gap_days,
-           purchased_on - min(purchased_on) over (partition by customer_id) as days_after_first,
-           row_number() over (partition by customer_id order by purchased_on desc) as nth_latest
-    from (select distinct customer_id, purchased_on from history) d
-    window by_day as (partition by customer_id order by purchased_on)
-  ),
-
-  day_stats as (
-    select customer_id,
-           max(gap_days) filter (where nth_latest = 1) as last_gap_days,
-           max(gap_days) as max_gap_days,
-           stddev_pop(gap_days) as gap_stddev_days,
-           -- Repeat days after the first 90 days: lasting habit rather than the burst right after acquisition.
-           count(*) filter (where days_after_first > 90) as settled_purchase_days
-    from purchase_days
-    group by customer_id
+    window by_day as (partition by p.customer_id order by p.purchased_on)
   ),
 
   per_customer as (
     select customer_id,
            min(purchased_on) as first_on,
-           max(purchased_on) as last_on,
-           count(*) as orders,
-           count(distinct purchased_on) as days_with_orders,
-           sum(amount) as spend,
-           sum(items) as items,
-           count(*) filter (where purchased_on > as_of - 30) as orders_30d,
-           count(*) filter (where purchased_on > as_of - 90) as orders_90d,
-           count(*) filter (where purchased_on > as_of - 180) as orders_180d,
-           count(*) filter (where purchased_on > as_of - 365) as orders_365d,
-           count(distinct purchased_on) filter (where purchased_on > as_of - 30) as purchase_days_30d,
-           count(distinct purchased_on) filter (where purchased_on > as_of - 90) as purchase_days_90d,
-           count(distinct purchased_on) filter (where purchased_on > as_of - 180) as purchase_days_180d,
-           count(distinct purchased_on) filter (where purchased_on > as_of - 365) as purchase_days_365d,
-           coalesce(sum(amount) filter (where purchased_on > as_of - 90), 0) as spend_90d,
-           coalesce(sum(amount) filter (where purchased_on > as_of - 365), 0) as spend_365d
-    from history
+           max(purchased_on) filter (where is_history) as last_on,
+           sum(orders) filter (where is_history) as orders,
+           count(*) filter (where is_history) as days_with_orders,
+           sum(amount) filter (where is_history) as spend,
+           sum(items) filter (where is_history) as items,
+           max(gap_days) filter (where is_history and is_last_day) as last_gap_days,
+           max(gap_days) filter (where is_history) as max_gap_days,
+           stddev_pop(gap_days) filter (where is_history) as gap_stddev_days,
+           -- Repeat days after the first 90 days: lasting habit rather than the burst right after acquisition.
+           count(*) filter (where is_history and days_after_first > 90) as settled_purchase_days,
+           sum(orders) filter (where is_history and purchased_on > as_of - 30) as orders_30d,
+           sum(orders) filter (where is_history and purchased_on > as_of - 90) as orders_90d,
+           sum(orders) filter (where is_history and purchased_on > as_of - 180) as orders_180d,
+           sum(orders) filter (where is_history and purchased_on > as_of - 365) as orders_365d,
+           count(*) filter (where is_history and purchased_on > as_of - 30) as purchase_days_30d,
+           count(*) filter (where is_history and purchased_on > as_of - 90) as purchase_days_90d,
+           count(*) filter (where is_history and purchased_on > as_of - 180) as purchase_days_180d,
+           count(*) filter (where is_history and purchased_on > as_of - 365) as purchase_days_365d,
+           sum(amount) filter (where is_history and purchased_on > as_of - 90) as spend_90d,
+           sum(amount) filter (where is_history and purchased_on > as_of - 365) as spend_365d,
+           -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
+           bool_or(not is_history) as will_purchase
+    from days
     group by customer_id
   ),
 
@@ -678,19 +660,24 @@ CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_da
            -- A one-day customer has no gap yet; 0 keeps the column numeric (purchase_days says why).
            case when days_with_orders > 1
                 then (last_on - first_on)::float8 / (days_with_orders - 1) else 0 end as avg_gap_days,
-           coalesce(g.last_gap_days, 0)::int as last_gap_days,
-           coalesce(g.max_gap_days, 0)::int as max_gap_days,
-           coalesce(g.gap_stddev_days, 0)::float8 as gap_stddev_days,
-           g.settled_purchase_days::int as settled_purchase_days,
-           orders_30d::int, orders_90d::int, orders_180d::int, orders_365d::int,
+           coalesce(last_gap_days, 0)::int as last_gap_days,
+           coalesce(max_gap_days, 0)::int as max_gap_days,
+           coalesce(gap_stddev_days, 0)::float8 as gap_stddev_days,
+           settled_purchase_days::int as settled_purchase_days,
+           coalesce(orders_30d, 0)::int as orders_30d,
+           coalesce(orders_90d, 0)::int as orders_90d,
+           coalesce(orders_180d, 0)::int as orders_180d,
+           coalesce(orders_365d, 0)::int as orders_365d,
            purchase_days_30d::int, purchase_days_90d::int, purchase_days_180d::int, purchase_days_365d::int,
-           spend_90d::float8, spend_365d::float8,
+           coalesce(spend_90d, 0)::float8 as spend_90d,
+           coalesce(spend_365d, 0)::float8 as spend_365d,
            (spend / orders)::float8 as avg_order_value,
            (items::float8 / orders) as items_per_order,
-           l.will_purchase
+           will_purchase
     from per_customer
-    join day_stats g using (customer_id)
-    join labels l using (customer_id)
+    -- Only people who bought on or before as_of (someone whose first purchase is in the horizon is not a
+    -- customer yet at T).
+    where days_with_orders > 0
   )
 
   select * from final
@@ -702,6 +689,30 @@ $$;
 --
 
 COMMENT ON FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision) IS 'customer_features(as_of) plus will_purchase = at least one counted purchase in the horizon_days days after as_of, in one pass. One row per person who bought on or before as_of.';
+
+
+--
+-- Name: customer_training_rows_from_settings(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.customer_training_rows_from_settings() RETURNS TABLE(customer_id text, recency_days integer, frequency integer, monetary double precision, tenure_days integer, purchase_days integer, avg_gap_days double precision, last_gap_days integer, max_gap_days integer, gap_stddev_days double precision, settled_purchase_days integer, orders_30d integer, orders_90d integer, orders_180d integer, orders_365d integer, purchase_days_30d integer, purchase_days_90d integer, purchase_days_180d integer, purchase_days_365d integer, spend_90d double precision, spend_365d double precision, avg_order_value double precision, items_per_order double precision, will_purchase boolean)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+begin
+  return query execute
+    'select * from salesdash_internal.customer_training_rows($1, $2, $3) order by customer_id'
+    using current_setting('salesdash.model_as_of')::date,
+          current_setting('salesdash.model_horizon_days')::int,
+          current_setting('salesdash.model_sample_share')::float8;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION customer_training_rows_from_settings(); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.customer_training_rows_from_settings() IS 'customer_training_rows(salesdash.model_as_of, salesdash.model_horizon_days, salesdash.model_sample_share) ordered by customer_id, the arguments read from (transaction-local) settings, for COPY, which cannot take bind parameters.';
 
 
 --
@@ -831,6 +842,7 @@ begin
   truncate salesdash_internal.people, salesdash_internal.order_facts, salesdash_internal.order_facts_pending;
   alter table salesdash_internal.people drop constraint people_pkey, drop constraint people_customer_id_key;
   drop index if exists salesdash_internal.order_facts_person_key_idx;
+  drop index if exists salesdash_internal.order_facts_order_id_idx;
 
   insert into salesdash_internal.people (person_key, customer_id)
   select row_number() over (order by customer_unique_id collate "C")::int, customer_unique_id
@@ -851,6 +863,7 @@ begin
   window person_orders as (partition by person_key order by purchased_at)
   order by person_key, purchased_at;
   create index order_facts_person_key_idx on salesdash_internal.order_facts (person_key) include (purchased_at, amount_cents);
+  create index order_facts_order_id_idx on salesdash_internal.order_facts (order_id);
 
   analyze salesdash_internal.people;
   analyze salesdash_internal.order_facts;
@@ -1720,6 +1733,18 @@ COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (
 
 
 --
+-- Name: catch_up_counted; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.catch_up_counted (
+    order_id text NOT NULL,
+    customer_unique_id text NOT NULL,
+    purchased_at timestamp without time zone NOT NULL,
+    amount_cents bigint NOT NULL
+);
+
+
+--
 -- Name: catch_up_months; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -1807,12 +1832,14 @@ CREATE MATERIALIZED VIEW salesdash_internal.model_purchases AS
              JOIN order_totals t ON ((t.order_id = o.order_id)))
           WHERE (o.order_status <> ALL (ARRAY['canceled'::text, 'unavailable'::text]))
         )
- SELECT counted_orders.order_id,
-    counted_orders.customer_id,
-    counted_orders.purchased_at,
-    counted_orders.amount,
-    counted_orders.items
+ SELECT counted_orders.customer_id,
+    (counted_orders.purchased_at)::date AS purchased_on,
+    (count(*))::integer AS orders,
+    (sum(counted_orders.amount))::numeric(16,2) AS amount,
+    (sum(counted_orders.items))::integer AS items
    FROM counted_orders
+  GROUP BY counted_orders.customer_id, ((counted_orders.purchased_at)::date)
+  ORDER BY counted_orders.customer_id, ((counted_orders.purchased_at)::date)
   WITH NO DATA;
 
 
@@ -1820,7 +1847,7 @@ CREATE MATERIALIZED VIEW salesdash_internal.model_purchases AS
 -- Name: MATERIALIZED VIEW model_purchases; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW salesdash_internal.model_purchases IS 'One row per counted order (not canceled/unavailable, at least one item), keyed to the person: the input of the model features. A snapshot: salesdash train refreshes it when it starts.';
+COMMENT ON MATERIALIZED VIEW salesdash_internal.model_purchases IS 'One row per person and day with counted orders (not canceled/unavailable, at least one item): orders, amount, items. The input of the model features. A snapshot: salesdash train refreshes it when it starts.';
 
 
 --
@@ -2272,10 +2299,24 @@ CREATE UNIQUE INDEX rfm_scores_customer_id_idx ON salesdash.rfm_scores USING btr
 
 
 --
+-- Name: model_purchases_customer_day_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX model_purchases_customer_day_idx ON salesdash_internal.model_purchases USING btree (customer_id, purchased_on);
+
+
+--
 -- Name: model_runs_one_current_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
 --
 
 CREATE UNIQUE INDEX model_runs_one_current_idx ON salesdash_internal.model_runs USING btree (is_current) WHERE is_current;
+
+
+--
+-- Name: order_facts_order_id_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX order_facts_order_id_idx ON salesdash_internal.order_facts USING btree (order_id);
 
 
 --
@@ -2410,7 +2451,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 5j3LhCHX2PBSKqaEbl4oigDtV8M8Weeeu1oHMjhYdXxcCReTz4ZgisbwQ8RUqZT
+\unrestrict 2By0uKCOpV7H6SoLOQREsLNl2D87B5QDNe6aNs5Z4WckVfML0KWemdJFaImd9GR
 
 
 --

@@ -102,7 +102,9 @@ export function predictLogits(model: tf.LayersModel, scaled: Float32Array, batch
     const end = Math.min(rows, start + batchSize);
     const logits = tf.tidy(() => {
       const x = tf.tensor2d(scaled.subarray(start * INPUT_COUNT, end * INPUT_COUNT), [end - start, INPUT_COUNT]);
-      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+      // predict() would otherwise cut the batch into its default of 32 rows, one kernel call chain each: at a
+      // million customers that was 12 of the 31 s of scoring. Rows are independent, so the result is the same.
+      return (model.predict(x, { batchSize: end - start }) as tf.Tensor).dataSync() as Float32Array;
     });
     out.set(logits, start);
   }

@@ -11,7 +11,7 @@ import type { Sql } from '../server/db/connection.ts';
 import { initBackend, type BackendName } from './backend.ts';
 import { fitBgNbd, historyFromFeatures, horizonWeeks, purchaseProbability, type BgNbdParameters } from './bgnbd.ts';
 import { modelInputs } from './inputs.ts';
-import { concat, feature, FEATURE_COUNT, loadLabelledRows, streamFeatures, type LabelledRows } from './features.ts';
+import { concat, feature, FEATURE_COUNT, loadLabelledRows, streamFeatureCopy, type LabelledRows } from './features.ts';
 import {
   confidenceOf, confidenceTable, maxF1Threshold, prCurve, probabilityHistogram, rocCurve, round, scoreMetrics,
   type ConfidenceTable, type ScoreMetrics,
@@ -129,8 +129,11 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new Error(`seed must be an integer 0..2147483647, got ${seed}`);
   const started = performance.now();
   const backend = await initBackend(progress);
-  // One consistent snapshot of the counted orders for every window and for scoring (see migration 430).
+  // One consistent snapshot of the counted orders for every window and for scoring (see migration 400).
   await sql`refresh materialized view salesdash_internal.model_purchases`;
+  // Fresh statistics, so every window reads the snapshot through its (customer, day) index in order instead
+  // of sorting it (a refresh does not update them).
+  await sql`analyze salesdash_internal.model_purchases`;
   progress(`order snapshot refreshed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   // The first and last counted purchase, found through the purchase-time index rather than a full scan.
@@ -269,11 +272,6 @@ interface StoreInput {
   progress: (message: string) => void;
 }
 
-/** COPY text format: a backslash, tab or newline inside an id must not break the row. */
-function copyText(value: string): string {
-  return value.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
-}
-
 /**
  * Stores the run and rewrites salesdash.predictions in one transaction: readers keep seeing the previous
  * model's rows (and metrics) until the new ones are complete; a failure leaves them untouched.
@@ -299,20 +297,23 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
       from stdin
     `.writable();
     const histogram = probabilityHistogram();
+    const suffix = `\t${input.referenceDate}\t${id}\n`;
     let scored = 0;
     try {
-      for await (const batch of streamFeatures(sql, input.referenceDate)) {
-      const inputs = modelInputs(batch, input.parameters, input.horizonDays);
+      for await (const batch of streamFeatureCopy(sql, input.referenceDate)) {
+        const rows = batch.copyIds.length;
+        const inputs = modelInputs({ customerIds: batch.copyIds, features: batch.features }, input.parameters, input.horizonDays);
         const probabilities = calibrate(predictLogits(input.model, scale(inputs, input.scaling)), input.calibration);
-      let lines = '';
-      for (let i = 0; i < batch.customerIds.length; i++) {
-        const p = probabilities[i];
-        histogram.add(p);
-        lines += `${copyText(batch.customerIds[i])}\t${p}\t${p >= input.threshold}\t${confidenceOf(input.confidence, p)}\t${input.referenceDate}\t${id}\n`;
-      }
-      scored += batch.customerIds.length;
-      if (!writable.write(lines)) await new Promise((resolve) => writable.once('drain', resolve));
-      input.progress(`scored ${scored} customers`);
+        // The ids are still in COPY text escaping, which is what this COPY expects back.
+        let lines = '';
+        for (let i = 0; i < rows; i++) {
+          const p = probabilities[i];
+          histogram.add(p);
+          lines += `${batch.copyIds[i]}\t${p}\t${p >= input.threshold}\t${confidenceOf(input.confidence, p)}${suffix}`;
+        }
+        scored += rows;
+        if (!writable.write(lines)) await new Promise((resolve) => writable.once('drain', resolve));
+        input.progress(`scored ${scored} customers`);
       }
     } catch (error) {
       // CopyFail ends the COPY so the transaction can roll back cleanly; the error is rethrown below, so the
