@@ -132,11 +132,27 @@ for each statement execute function salesdash_internal.mark_order_facts_stale();
 create trigger order_items_mark_order_facts_stale after truncate on raw.order_items
 for each statement execute function salesdash_internal.mark_order_facts_stale();
 
--- Work tables of a catch-up: the orders it recomputes and the people and months they touch. Unlogged;
+-- Work tables of a catch-up: the orders it recomputes and the people they touch. Unlogged;
 -- only refresh_rfm() uses them, under its advisory lock, and empties them again.
 create unlogged table salesdash_internal.catch_up_orders (order_id text primary key);
 create unlogged table salesdash_internal.catch_up_people (person_key integer primary key);
-create unlogged table salesdash_internal.catch_up_months (month date primary key);
+-- every fact of the touched people: its row address, opens_month before and after the catch-up
+create unlogged table salesdash_internal.catch_up_person_facts (
+  row_id       tid not null,
+  person_key   integer not null,
+  purchased_at timestamp not null,
+  amount_cents bigint not null,
+  month        date not null,
+  opens_month  boolean not null,
+  was_opening  boolean not null
+);
+-- the facts rows the catch-up removed (-1) and added (+1), for the month totals
+create unlogged table salesdash_internal.catch_up_month_changes (
+  month        date not null,
+  orders       integer not null,
+  amount_cents bigint not null,
+  openings     integer not null
+);
 create unlogged table salesdash_internal.catch_up_counted (
   order_id           text not null,
   customer_unique_id text not null,
@@ -297,8 +313,9 @@ begin
   select version into old_version from salesdash_internal.order_facts_state;
   totals_current := exists (select from salesdash_internal.person_totals_state s
                             where s.as_of is null and s.facts_version = old_version);
-  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months,
-           salesdash_internal.catch_up_counted;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people,
+           salesdash_internal.catch_up_counted, salesdash_internal.catch_up_person_facts,
+           salesdash_internal.catch_up_month_changes;
   with taken as (delete from salesdash_internal.order_facts_pending returning order_id)
   insert into salesdash_internal.catch_up_orders select order_id from taken;
   analyze salesdash_internal.catch_up_orders;
@@ -309,12 +326,13 @@ begin
   with gone as (
     delete from salesdash_internal.order_facts f using salesdash_internal.catch_up_orders c
     where f.order_id = c.order_id
-    returning f.person_key, f.month
+    returning f.person_key, f.month, f.amount_cents, f.opens_month
   ),
   gone_people as (
     insert into salesdash_internal.catch_up_people select distinct person_key from gone on conflict do nothing
   )
-  insert into salesdash_internal.catch_up_months select distinct month from gone on conflict do nothing;
+  insert into salesdash_internal.catch_up_month_changes
+  select month, -1, -amount_cents, -opens_month::int from gone;
 
   -- The queued orders that count, as the raw tables say now (same definitions as counted_orders).
   insert into salesdash_internal.catch_up_counted (order_id, customer_unique_id, purchased_at, amount_cents)
@@ -339,26 +357,36 @@ begin
     select p.person_key, r.purchased_at, r.amount_cents, date_trunc('month', r.purchased_at)::date, false, r.order_id
     from salesdash_internal.catch_up_counted r
     join salesdash_internal.people p on p.customer_id = r.customer_unique_id
-    returning person_key, month
+    returning person_key, month, amount_cents
   ),
   added_people as (
     insert into salesdash_internal.catch_up_people select distinct person_key from added on conflict do nothing
   )
-  insert into salesdash_internal.catch_up_months select distinct month from added on conflict do nothing;
+  -- inserted with opens_month false; the recount below adds the months they open
+  insert into salesdash_internal.catch_up_month_changes select month, 1, amount_cents, 0 from added;
   analyze salesdash_internal.catch_up_people;
 
-  -- opens_month again for every order of the touched people: a new order can open a month another held.
-  -- By index and row address (ctid) only; a hash join here hashed all of order_facts.
+  -- Every fact of the touched people, read once by index: opens_month is recomputed from it (a new order can
+  -- open a month another held), and so are their totals below. By index and row address (ctid) only; a
+  -- hash join here hashed all of order_facts.
   set local enable_hashjoin = off;
   set local enable_mergejoin = off;
+  insert into salesdash_internal.catch_up_person_facts
+    (row_id, person_key, purchased_at, amount_cents, month, opens_month, was_opening)
+  select g.ctid, g.person_key, g.purchased_at, g.amount_cents, g.month,
+         g.month is distinct from lag(g.month) over (partition by g.person_key order by g.purchased_at), g.opens_month
+  from salesdash_internal.order_facts g
+  where g.person_key in (select person_key from salesdash_internal.catch_up_people);
   update salesdash_internal.order_facts f
      set opens_month = x.opens_month
-  from (select g.ctid as row_id, g.month is distinct from lag(g.month) over (partition by g.person_key order by g.purchased_at) as opens_month
-        from salesdash_internal.order_facts g
-        where g.person_key in (select person_key from salesdash_internal.catch_up_people)) x
-  where f.ctid = x.row_id and f.opens_month is distinct from x.opens_month;
+  from salesdash_internal.catch_up_person_facts x
+  where f.ctid = x.row_id and x.opens_month is distinct from x.was_opening;
   set local enable_hashjoin = on;
   set local enable_mergejoin = on;
+  insert into salesdash_internal.catch_up_month_changes
+  select month, 0, 0, opens_month::int - was_opening::int
+  from salesdash_internal.catch_up_person_facts
+  where opens_month is distinct from was_opening;
 
   update salesdash_internal.order_facts_state set rebuilt_at = clock_timestamp(), version = version + 1;
 
@@ -366,21 +394,25 @@ begin
     delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c where t.person_key = c.person_key;
     insert into salesdash_internal.person_totals
       (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
-    select p.customer_id, f.person_key, min(f.purchased_at)::date, max(f.purchased_at)::date, count(*)::int, sum(f.amount_cents)::bigint
-    from salesdash_internal.catch_up_people c
-    join salesdash_internal.order_facts f on f.person_key = c.person_key
-    join salesdash_internal.people p on p.person_key = c.person_key
-    group by f.person_key, p.customer_id;
-    delete from salesdash_internal.month_totals m using salesdash_internal.catch_up_months c where m.month = c.month;
-    insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
-    select f.month, count(*), sum(f.amount_cents), count(*) filter (where f.opens_month)
-    from salesdash_internal.order_facts f
-    where f.month in (select month from salesdash_internal.catch_up_months)
-    group by f.month;
+    select p.customer_id, x.person_key, min(x.purchased_at)::date, max(x.purchased_at)::date, count(*)::int, sum(x.amount_cents)::bigint
+    from salesdash_internal.catch_up_person_facts x
+    join salesdash_internal.people p on p.person_key = x.person_key
+    group by x.person_key, p.customer_id;
+    -- The month totals move by what the catch-up removed, added and re-flagged.
+    insert into salesdash_internal.month_totals as m (month, orders, amount_cents, active_customers)
+    select month, sum(orders), sum(amount_cents), sum(openings)
+    from salesdash_internal.catch_up_month_changes
+    group by month
+    on conflict (month) do update
+      set orders = m.orders + excluded.orders,
+          amount_cents = m.amount_cents + excluded.amount_cents,
+          active_customers = m.active_customers + excluded.active_customers;
+    delete from salesdash_internal.month_totals where orders = 0;
     perform salesdash_internal.store_person_totals_state(null, old_version + 1);
   end if;
-  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people, salesdash_internal.catch_up_months,
-           salesdash_internal.catch_up_counted;
+  truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people,
+           salesdash_internal.catch_up_counted, salesdash_internal.catch_up_person_facts,
+           salesdash_internal.catch_up_month_changes;
 end
 $$;
 
@@ -462,7 +494,8 @@ drop table salesdash_internal.person_totals_state;
 drop table salesdash_internal.month_totals;
 drop table salesdash_internal.person_totals;
 drop table salesdash_internal.catch_up_counted;
-drop table salesdash_internal.catch_up_months;
+drop table salesdash_internal.catch_up_month_changes;
+drop table salesdash_internal.catch_up_person_facts;
 drop table salesdash_internal.catch_up_people;
 drop table salesdash_internal.catch_up_orders;
 drop trigger order_items_mark_order_facts_stale on raw.order_items;
