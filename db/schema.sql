@@ -1,4 +1,4 @@
-\restrict xLZofp0TNEpPFzUB2zjGhEdElALUs3hfEyZz2d8SUDvzT6wk54OTA0w5fKO6VU2
+\restrict iLKsYv3p0tfWMmyZcx4UifdbtlR0FQYH7XbLU8vBEUsUUmrytEuDRL1lAL6WMGS
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -54,6 +54,38 @@ CREATE SCHEMA salesdash_internal;
 --
 
 COMMENT ON SCHEMA salesdash_internal IS 'Bookkeeping behind the salesdash views (refresh state, model artifacts). Not for BI tools.';
+
+
+--
+-- Name: customer_training_row; Type: TYPE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TYPE salesdash_internal.customer_training_row AS (
+	customer_id text,
+	recency_days integer,
+	frequency integer,
+	monetary double precision,
+	tenure_days integer,
+	purchase_days integer,
+	avg_gap_days double precision,
+	last_gap_days integer,
+	max_gap_days integer,
+	gap_stddev_days double precision,
+	settled_purchase_days integer,
+	orders_30d integer,
+	orders_90d integer,
+	orders_180d integer,
+	orders_365d integer,
+	purchase_days_30d integer,
+	purchase_days_90d integer,
+	purchase_days_180d integer,
+	purchase_days_365d integer,
+	spend_90d double precision,
+	spend_365d double precision,
+	avg_order_value double precision,
+	items_per_order double precision,
+	will_purchase boolean
+);
 
 
 --
@@ -620,7 +652,7 @@ COMMENT ON FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days 
 -- Name: customer_training_rows(date, integer, double precision); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision DEFAULT 1) RETURNS TABLE(customer_id text, recency_days integer, frequency integer, monetary double precision, tenure_days integer, purchase_days integer, avg_gap_days double precision, last_gap_days integer, max_gap_days integer, gap_stddev_days double precision, settled_purchase_days integer, orders_30d integer, orders_90d integer, orders_180d integer, orders_365d integer, purchase_days_30d integer, purchase_days_90d integer, purchase_days_180d integer, purchase_days_365d integer, spend_90d double precision, spend_365d double precision, avg_order_value double precision, items_per_order double precision, will_purchase boolean)
+CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision DEFAULT 1) RETURNS SETOF salesdash_internal.customer_training_row
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   -- One sweep over the person-days up to the end of the horizon, in index order. Days after as_of only feed
@@ -715,7 +747,7 @@ COMMENT ON FUNCTION salesdash_internal.customer_training_rows(as_of date, horizo
 -- Name: customer_training_rows_from_settings(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.customer_training_rows_from_settings() RETURNS TABLE(customer_id text, recency_days integer, frequency integer, monetary double precision, tenure_days integer, purchase_days integer, avg_gap_days double precision, last_gap_days integer, max_gap_days integer, gap_stddev_days double precision, settled_purchase_days integer, orders_30d integer, orders_90d integer, orders_180d integer, orders_365d integer, purchase_days_30d integer, purchase_days_90d integer, purchase_days_180d integer, purchase_days_365d integer, spend_90d double precision, spend_365d double precision, avg_order_value double precision, items_per_order double precision, will_purchase boolean)
+CREATE FUNCTION salesdash_internal.customer_training_rows_from_settings() RETURNS SETOF salesdash_internal.customer_training_row
     LANGUAGE plpgsql STABLE
     AS $_$
 begin
@@ -2481,7 +2513,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict xLZofp0TNEpPFzUB2zjGhEdElALUs3hfEyZz2d8SUDvzT6wk54OTA0w5fKO6VU2
+\unrestrict iLKsYv3p0tfWMmyZcx4UifdbtlR0FQYH7XbLU8vBEUsUUmrytEuDRL1lAL6WMGS
 
 
 --

@@ -49,11 +49,8 @@ $$;
 comment on function salesdash_internal.model_sample_key(text) is
   'Deterministic number in [0, 1) per person; rows with a key below a share form a reproducible subsample.';
 
--- Training needs features as of T and the label for (T, T + horizon] for the same people. Computing them in
--- one pass over the counted orders halves the work per window (at a million customers each pass is seconds),
--- and customer_features becomes that same function with an empty horizon, so there is one definition.
-create function salesdash_internal.customer_training_rows(as_of date, horizon_days int, sample_share float8 default 1)
-returns table (
+-- One row of features and label; the two functions below return it.
+create type salesdash_internal.customer_training_row as (
   customer_id text,
   recency_days int,
   frequency int,
@@ -78,7 +75,13 @@ returns table (
   avg_order_value float8,
   items_per_order float8,
   will_purchase boolean
-)
+);
+
+-- Training needs features as of T and the label for (T, T + horizon] for the same people. Computing them in
+-- one pass over the counted orders halves the work per window (at a million customers each pass is seconds),
+-- and customer_features becomes that same function with an empty horizon, so there is one definition.
+create function salesdash_internal.customer_training_rows(as_of date, horizon_days int, sample_share float8 default 1)
+returns setof salesdash_internal.customer_training_row
 language sql stable parallel safe as $$
   -- One sweep over the person-days up to the end of the horizon, in index order. Days after as_of only feed
   -- the label: every feature aggregate is filtered to is_history, so nothing later reaches them (tested).
@@ -171,32 +174,7 @@ comment on function salesdash_internal.customer_training_rows(date, int, float8)
 -- customers. The rows come back ordered by customer (free: the aggregation already produces that order), so
 -- a run is reproducible.
 create function salesdash_internal.customer_training_rows_from_settings()
-returns table (
-  customer_id text,
-  recency_days int,
-  frequency int,
-  monetary float8,
-  tenure_days int,
-  purchase_days int,
-  avg_gap_days float8,
-  last_gap_days int,
-  max_gap_days int,
-  gap_stddev_days float8,
-  settled_purchase_days int,
-  orders_30d int,
-  orders_90d int,
-  orders_180d int,
-  orders_365d int,
-  purchase_days_30d int,
-  purchase_days_90d int,
-  purchase_days_180d int,
-  purchase_days_365d int,
-  spend_90d float8,
-  spend_365d float8,
-  avg_order_value float8,
-  items_per_order float8,
-  will_purchase boolean
-)
+returns setof salesdash_internal.customer_training_row
 language plpgsql stable as $$
 begin
   return query execute
@@ -270,5 +248,6 @@ drop function salesdash_internal.customer_training_rows_from_settings();
 drop function salesdash_internal.customer_labels(date, int, float8);
 drop function salesdash_internal.customer_features(date, float8);
 drop function salesdash_internal.customer_training_rows(date, int, float8);
+drop type salesdash_internal.customer_training_row;
 drop function salesdash_internal.model_sample_key(text);
 drop materialized view salesdash_internal.model_purchases;
