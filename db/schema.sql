@@ -1,4 +1,4 @@
-\restrict iLKsYv3p0tfWMmyZcx4UifdbtlR0FQYH7XbLU8vBEUsUUmrytEuDRL1lAL6WMGS
+\restrict 41yXnjxz9rLqDh4X9EeeGtLFKP9s7GyzfU7rFuWcqMmU9WiQD4aM4kKWjFG6xfv
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -845,7 +845,15 @@ begin
     end if;
     return null;
   end if;
+  -- A bulk statement (over a fifth of the orders, and over 10,000 rows) would be rebuilt anyway: marking the
+  -- facts stale spares queueing every one of its order ids.
+  -- (Nested ifs: new_rows exists only for inserts and updates, and an expression naming it fails otherwise.)
   if TG_OP in ('INSERT', 'UPDATE') then
+    if (select count(*) from new_rows)
+       > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+      update salesdash_internal.order_facts_state set is_stale = true;
+      return null;
+    end if;
     insert into salesdash_internal.order_facts_pending (order_id)
     select distinct order_id from new_rows
     on conflict do nothing;
@@ -2513,7 +2521,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict iLKsYv3p0tfWMmyZcx4UifdbtlR0FQYH7XbLU8vBEUsUUmrytEuDRL1lAL6WMGS
+\unrestrict 41yXnjxz9rLqDh4X9EeeGtLFKP9s7GyzfU7rFuWcqMmU9WiQD4aM4kKWjFG6xfv
 
 
 --

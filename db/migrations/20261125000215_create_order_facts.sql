@@ -96,7 +96,15 @@ begin
     end if;
     return null;
   end if;
+  -- A bulk statement (over a fifth of the orders, and over 10,000 rows) would be rebuilt anyway: marking the
+  -- facts stale spares queueing every one of its order ids.
+  -- (Nested ifs: new_rows exists only for inserts and updates, and an expression naming it fails otherwise.)
   if TG_OP in ('INSERT', 'UPDATE') then
+    if (select count(*) from new_rows)
+       > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+      update salesdash_internal.order_facts_state set is_stale = true;
+      return null;
+    end if;
     insert into salesdash_internal.order_facts_pending (order_id)
     select distinct order_id from new_rows
     on conflict do nothing;

@@ -98,3 +98,19 @@ t.test('a rolled-back import queues nothing; a truncate marks the facts stale', 
   const [left] = await sql`select count(*)::int as n from salesdash.rfm_scores`;
   t.equal(left!.n, 0, 'no items, no customers');
 });
+
+t.test('a bulk insert into a refreshed shop marks the facts stale instead of queueing every order', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  await sql`insert into raw.customers (customer_id, customer_unique_id) select 'bulk' || g, 'bulk-person-' || g from generate_series(1, 12000) g`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+            select 'bulk-order-' || g, 'bulk' || g, 'delivered', timestamp '2024-03-01' + g * interval '1 minute' from generate_series(1, 12000) g`;
+  const [state] = await sql`select is_stale, (select count(*)::int from salesdash_internal.order_facts_pending) as queued
+                            from salesdash_internal.order_facts_state`;
+  t.same({ ...state }, { is_stale: true, queued: 0 });
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) select order_id, 1, 10, 0 from raw.orders where order_id like 'bulk-order-%'`;
+  const result = await refreshRfm(sql);
+  t.same(stepsOf(result).slice(0, 1), ['rebuild order facts']);
+  t.equal(result.customers, 12003, 'the fixture three and the 12,000 bulk people');
+});
