@@ -1,4 +1,4 @@
-\restrict 41yXnjxz9rLqDh4X9EeeGtLFKP9s7GyzfU7rFuWcqMmU9WiQD4aM4kKWjFG6xfv
+\restrict iQR58oaWSs6KCA9wRdgHdfhqKZPlbydaUViZKRJ2QAHfrLD0VzZwIiCO3n98h0I
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -420,7 +420,7 @@ declare
 begin
   select is_stale into stale from salesdash_internal.order_facts_state for update;
   select count(*) into queued from salesdash_internal.order_facts_pending;
-  if stale or queued > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+  if stale or queued > salesdash_internal.order_facts_rebuild_threshold() then
     perform salesdash_internal.rebuild_order_facts();
     return 'rebuilt';
   elsif queued > 0 then
@@ -821,6 +821,17 @@ COMMENT ON FUNCTION salesdash_internal.model_sample_key(customer_id text) IS 'De
 
 
 --
+-- Name: order_facts_rebuild_threshold(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.order_facts_rebuild_threshold() RETURNS double precision
+    LANGUAGE sql STABLE
+    AS $$
+  select greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000)
+$$;
+
+
+--
 -- Name: queue_order_facts_changes(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -850,7 +861,7 @@ begin
   -- (Nested ifs: new_rows exists only for inserts and updates, and an expression naming it fails otherwise.)
   if TG_OP in ('INSERT', 'UPDATE') then
     if (select count(*) from new_rows)
-       > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+       > salesdash_internal.order_facts_rebuild_threshold() then
       update salesdash_internal.order_facts_state set is_stale = true;
       return null;
     end if;
@@ -2521,7 +2532,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 41yXnjxz9rLqDh4X9EeeGtLFKP9s7GyzfU7rFuWcqMmU9WiQD4aM4kKWjFG6xfv
+\unrestrict iQR58oaWSs6KCA9wRdgHdfhqKZPlbydaUViZKRJ2QAHfrLD0VzZwIiCO3n98h0I
 
 
 --

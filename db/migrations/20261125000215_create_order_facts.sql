@@ -58,6 +58,14 @@ comment on table salesdash_internal.order_facts_pending is 'Order ids changed in
 
 -- Always updates the state row (even when already stale): the row lock it holds until the writer commits
 -- makes a rebuild or catch-up wait for writes in flight and new writes wait for one, so none is ever missed.
+-- How many changed orders make a full rebuild cheaper than a catch-up: a fifth of the facts (the planner's
+-- row estimate: no count of millions of rows) and at least 10,000. The queueing trigger and the refresh both
+-- decide by it.
+create function salesdash_internal.order_facts_rebuild_threshold() returns float8
+language sql stable as $$
+  select greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000)
+$$;
+
 -- Both trigger functions run as the owner (security definer), so a DBA's own loading role needs no rights on
 -- salesdash_internal to write the raw tables.
 create function salesdash_internal.mark_order_facts_stale() returns trigger
@@ -101,7 +109,7 @@ begin
   -- (Nested ifs: new_rows exists only for inserts and updates, and an expression naming it fails otherwise.)
   if TG_OP in ('INSERT', 'UPDATE') then
     if (select count(*) from new_rows)
-       > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+       > salesdash_internal.order_facts_rebuild_threshold() then
       update salesdash_internal.order_facts_state set is_stale = true;
       return null;
     end if;
@@ -435,7 +443,7 @@ declare
 begin
   select is_stale into stale from salesdash_internal.order_facts_state for update;
   select count(*) into queued from salesdash_internal.order_facts_pending;
-  if stale or queued > greatest(0.2 * (select reltuples from pg_class where oid = 'salesdash_internal.order_facts'::regclass), 10000) then
+  if stale or queued > salesdash_internal.order_facts_rebuild_threshold() then
     perform salesdash_internal.rebuild_order_facts();
     return 'rebuilt';
   elsif queued > 0 then
@@ -518,6 +526,7 @@ drop trigger orders_queue_updates on raw.orders;
 drop trigger orders_queue_inserts on raw.orders;
 drop function salesdash_internal.queue_order_facts_changes();
 drop function salesdash_internal.mark_order_facts_stale();
+drop function salesdash_internal.order_facts_rebuild_threshold();
 drop table salesdash_internal.order_facts_pending;
 drop table salesdash_internal.order_facts_state;
 drop table salesdash_internal.order_facts;
