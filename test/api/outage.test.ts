@@ -2,12 +2,10 @@
 // stopped with pg_ctl, not a mock): requests answer 500 quickly instead of hanging, the process stays up,
 // and it serves again by itself soon after PostgreSQL is back.
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { namedCluster, start, stop } from '../../server/db/embedded.ts';
-import { migrate } from '../../server/db/migrate.ts';
 import { startServeProcess } from '../../scripts/serve-process.ts';
-import { withDatabase } from '../helpers/db.ts';
+import { scratchDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';
 
 const cluster = namedCluster('test-outage-postgres', Number(process.env.SALESDASH_OUTAGE_PG_PORT ?? 54359), 'postgres');
@@ -24,18 +22,7 @@ t.test('database outage: fast 500s while down, the process stays up, recovery wi
   const adminUrl = await start(cluster);
   t.teardown(() => stop(cluster));
   // A fresh database on every run (dropped again at the end, while the cluster is up).
-  const name = `api_outage_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin`create database ${admin(name)}`;
-  await admin.end();
-  t.teardown(async () => {
-    await start(cluster);
-    const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await cleanup`drop database if exists ${cleanup(name)} with (force)`;
-    await cleanup.end();
-  });
-  const url = withDatabase(adminUrl, name);
-  migrate(url);
+  const { url } = await scratchDatabase(t, adminUrl, { prefix: 'api_outage', beforeDrop: () => start(cluster) });
   const setup = postgres(url, { max: 1, onnotice: () => {} });
   await insertFixture(setup);
   await setup`select salesdash.refresh_rfm()`;

@@ -27,22 +27,38 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** Creates and migrates a new database, dropped again when the test `t` ends. */
-export async function testDatabase(t: Teardown, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
-  const admin = await adminUrl();
-  const name = `salesdash_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+/**
+ * Creates (and by default migrates) a database with a unique name on the server at `admin`, dropped again
+ * when the test `t` ends. `beforeDrop` runs first, e.g. restarting a cluster the test stopped.
+ */
+export async function scratchDatabase(
+  t: Teardown,
+  admin: string,
+  options: { prefix?: string; migrate?: boolean; beforeDrop?: () => unknown } = {},
+): Promise<{ url: string; name: string }> {
+  const name = `${options.prefix ?? 'salesdash_test'}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const adminSql = postgres(admin, { max: 1, onnotice: () => {} });
   await adminSql`create database ${adminSql(name)}`;
   await adminSql.end();
-  const url = withDatabase(admin, name);
-  if (options.migrate ?? true) migrate(url);
-  const sql = connect(url, { max: 4 });
   t.teardown(async () => {
-    await sql.end({ timeout: 5 });
+    await options.beforeDrop?.();
     const cleanup = postgres(admin, { max: 1, onnotice: () => {} });
     await cleanup`drop database if exists ${cleanup(name)} with (force)`;
     await cleanup.end();
   });
+  const url = withDatabase(admin, name);
+  if (options.migrate ?? true) migrate(url);
+  return { url, name };
+}
+
+/** Creates and migrates a new database on the test server, dropped again when the test `t` ends. */
+export async function testDatabase(t: Teardown, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  let sql: Sql | undefined;
+  const { url, name } = await scratchDatabase(t, await adminUrl(), {
+    migrate: options.migrate,
+    beforeDrop: () => sql?.end({ timeout: 5 }),
+  });
+  sql = connect(url, { max: 4 });
   return { sql, url, name };
 }
 

@@ -5,13 +5,11 @@
 // 500, no socket hangs, the process stays up, and requests succeed again within 5 s of PostgreSQL returning.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { isRunning, namedCluster, start, stop, type EmbeddedCluster } from '../../server/db/embedded.ts';
-import { migrate } from '../../server/db/migrate.ts';
 import { generate } from '../../server/generator/index.ts';
 import { startServeProcess } from '../../scripts/serve-process.ts';
-import { withDatabase } from '../helpers/db.ts';
+import { scratchDatabase } from '../helpers/db.ts';
 import { sleep, soakSeconds, startLoad } from './load.ts';
 
 const cluster = namedCluster('test-crash-postgres', Number(process.env.SALESDASH_CRASH_PG_PORT ?? 54369), 'postgres');
@@ -47,18 +45,7 @@ t.test(`${outages} PostgreSQL crashes under load: fast 500s, no hung sockets, th
   t.teardown(async () => {
     if (await isRunning(cluster)) await stop(cluster);
   });
-  const name = `crash_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin`create database ${admin(name)}`;
-  await admin.end();
-  t.teardown(async () => {
-    await start(cluster);
-    const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await cleanup`drop database if exists ${cleanup(name)} with (force)`;
-    await cleanup.end();
-  });
-  const url = withDatabase(adminUrl, name);
-  migrate(url);
+  const { url } = await scratchDatabase(t, adminUrl, { prefix: 'crash', beforeDrop: () => start(cluster) });
   const setup = postgres(url, { max: 1, onnotice: () => {} });
   await generate(setup, { customers: 500, seed: 3 });
   await setup`select salesdash.refresh_rfm()`;
