@@ -220,9 +220,9 @@ begin
                 from salesdash_internal.person_totals w
                 offset 0) scored
           offset 0) slotted
-    -- person_key order (catch-ups append the people they touch to person_totals): the buffer's index builds
-    -- and rfm_scores then see nearly sorted input, which made both, and the duplicate check of a concurrent
-    -- rfm_scores refresh, several times faster than in arrival order
+    -- person_key order (catch-ups append the people they touch to person_totals), which a rebuild assigns in
+    -- customer_id byte order: the buffer's index builds and rfm_scores' sort then see nearly sorted input,
+    -- which made them several times faster than arrival order
     order by person_key
   $q$, target_table)
     using reference, recency_thresholds, frequency_thresholds, monetary_thresholds, cell_slots, slot_segments;
