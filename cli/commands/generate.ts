@@ -4,6 +4,7 @@ import { parseOptions, positiveInteger } from '../command.ts';
 import { progressLine } from '../progress.ts';
 import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
 import { defaultSeed, generate, maxCustomers } from '../../server/generator/index.ts';
+import { describePrepare, prepareRfm } from '../../server/rfm/prepare.ts';
 
 export const generateCommand: Command = {
   summary: 'generate synthetic shop data: --customers N [--seed S] [--replace]',
@@ -32,6 +33,10 @@ export const generateCommand: Command = {
         `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
           `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
       );
+      progress.update('building the RFM order facts from the new rows');
+      const prepared = await prepareRfm(sql);
+      progress.done();
+      console.log(describePrepare(prepared));
     } finally {
       progress.done();
       await sql.end({ timeout: 5 });
