@@ -139,6 +139,29 @@ select customer_id, recency_days as recency, frequency, monetary::float8 as mone
 from salesdash_internal.rfm_customers_published;
 comment on view salesdash.rfm_list is 'One row per customer as published by the last refresh_rfm(): recency (days), frequency, monetary, segment, rfm_score. Never blocked by a refresh.';
 
+-- rfm_scores' columns, read straight from the published buffer, for BI readers that must not wait: a
+-- refresh never rewrites what this view reads, it only repoints the view underneath as its last statement
+-- (readers wait for that commit, milliseconds), while the materialized view's plain refresh makes its
+-- readers wait about 1.5 s at a million customers and its CONCURRENTLY refresh costs seconds more.
+create view salesdash.rfm_scores_current as
+select customer_id, last_purchased_date, recency_days, frequency, monetary,
+       recency_score, frequency_score, monetary_score, overall_rfm_score, segment, calculated_date
+from salesdash_internal.rfm_customers_published;
+comment on view salesdash.rfm_scores_current is 'The same rows and columns as rfm_scores, as published by the last refresh_rfm(), read from the published buffer: a refresh makes its readers wait only for its final commit (rfm_scores'' plain refresh blocks its readers for about a second at a million customers).';
+do $$
+declare
+  col record;
+begin
+  for col in
+    select a.attname, col_description('salesdash.rfm_scores'::regclass, a.attnum) as description
+    from pg_attribute a
+    where a.attrelid = 'salesdash.rfm_scores'::regclass and a.attnum > 0 and not a.attisdropped
+  loop
+    execute format('comment on column salesdash.rfm_scores_current.%I is %L', col.attname, col.description);
+  end loop;
+end
+$$;
+
 create view salesdash.rfm_refresh_status as
 select reference_date, as_of, refreshed_at, customers, seconds, first_purchase_date, last_purchase_date
 from salesdash_internal.rfm_publication
@@ -190,6 +213,7 @@ drop view salesdash.monthly_activity;
 drop view salesdash.rfm_histograms;
 drop view salesdash.segment_summary;
 drop view salesdash.rfm_refresh_status;
+drop view salesdash.rfm_scores_current;
 drop view salesdash.rfm_list;
 drop materialized view salesdash.rfm_scores;
 drop view salesdash_internal.rfm_customers_gated;

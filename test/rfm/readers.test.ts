@@ -35,7 +35,7 @@ async function refreshedShopWithReader(t: Parameters<typeof testDatabase>[0], as
   const reader = postgres(url, { max: 1, onnotice: () => {} });
   t.teardown(() => reader.end());
   await reader`set statement_timeout = '3s'`;
-  return { url, reader };
+  return { sql, url, reader };
 }
 
 t.test('REFRESH MATERIALIZED VIEW CONCURRENTLY does not block selects on rfm_scores', async (t) => {
@@ -58,6 +58,24 @@ t.test('refresh_rfm() never blocks what the API reads, and readers see the old s
   t.equal(after!.n, 3, 'the new figures appear at commit');
 });
 
+t.test('rfm_scores_current answers while rfm_scores is held by its plain refresh', async (t) => {
+  const { sql, url, reader } = await refreshedShopWithReader(t, '2024-02-15');
+  // refresh_rfm() ends with this plain refresh; here it is held open so the readers' waits show.
+  await whileUncommitted(url, (tx) => tx`refresh materialized view salesdash.rfm_scores`, async () => {
+    const current = await reader`select customer_id, recency_days from salesdash.rfm_scores_current order by customer_id`;
+    t.same(current.map((r) => [r.customer_id, r.recency_days]), [['alice', 36], ['bob', 14]], 'answers without waiting');
+    await reader`set statement_timeout = '300ms'`;
+    await t.rejects(reader`select count(*) from salesdash.rfm_scores`, { code: '57014' },
+      'rfm_scores itself waits for the plain refresh (here: until the statement timeout)');
+    await reader`set statement_timeout = '3s'`;
+  });
+  await refreshRfm(sql);
+  const [scores] = await reader`select array_agg(r::text order by customer_id) as rows from salesdash.rfm_scores r`;
+  const [current] = await reader`select array_agg(c::text order by customer_id) as rows from salesdash.rfm_scores_current c`;
+  t.equal(current!.rows.length, 3, 'after the next refresh: its figures');
+  t.same(current!.rows, scores!.rows, 'row for row what rfm_scores holds');
+});
+
 t.test('readers keep getting consistent answers while refreshes run back to back', async (t) => {
   const { sql, url } = await testDatabase(t);
   await loadHandFixture(sql);
@@ -73,10 +91,12 @@ t.test('readers keep getting consistent answers while refreshes run back to back
         // One statement = one snapshot: the list, the segment counts and the status come from one refresh.
         const [row] = await reader`
           select (select count(*) from salesdash.rfm_list)::int as listed,
+                 (select count(*) from salesdash.rfm_scores_current)::int as current,
                  (select sum(customers) from salesdash.segment_summary)::int as summed,
                  (select customers from salesdash.rfm_refresh_status) as published,
                  (select count(*) from salesdash.rfm_page(null, 'recency', false, 1, 100))::int as paged`;
-        if (!(row!.listed === row!.summed && row!.summed === row!.published && row!.paged === row!.published)) {
+        if (!(row!.listed === row!.summed && row!.summed === row!.published && row!.paged === row!.published &&
+              row!.current === row!.published)) {
           failures.push(`inconsistent snapshot ${JSON.stringify(row)}`);
         }
         reads++;
@@ -126,6 +146,8 @@ t.test('the reader role reads the exposed views and nothing else', async (t) => 
 
   const [row] = await as((tx) => tx`select count(*)::int as n from rfm_scores`);
   t.equal(row!.n, 3, 'rfm_scores by its plain name');
+  const [current] = await as((tx) => tx`select count(*)::int as n from rfm_scores_current`);
+  t.equal(current!.n, 3, 'rfm_scores_current by its plain name');
   const [segments] = await as((tx) => tx`select count(*)::int as n from segment_summary`);
   t.equal(segments!.n, 11);
   const [predictions] = await as((tx) => tx`select count(*)::int as n from predictions`);
