@@ -1,4 +1,4 @@
-\restrict eas9ngDbaPuz1YVY0KKIUHarbHdgALHE1HqbHFP125iQKyinXJAagebxtMqjmWS
+\restrict GFeFSRVTQPjJxtrSHp4krKfC0oxmSKycuWF8h0BvRW0W7swhKKok0r75ZEwEyKU
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -137,8 +137,6 @@ declare
   target       char(1);
   target_table text;
   reference    date;
-  sort_key     text;
-  value_column text;
   aggregates   text;
   swap_attempt integer;
   customer_count integer;
@@ -239,50 +237,56 @@ begin
   step_start := clock_timestamp();
 
   -- Page orders: for each sort the API offers, the whole list and each segment's list as packed person_keys.
-  -- Recency, frequency and score are grouped, not sorted (first branch). Monetary takes one sort that serves
-  -- all its lists: each segment's list is the same ordered aggregate filtered by segment slot, and
-  -- PostgreSQL 16+ feeds aggregates with identical ORDER BY from one sort (14 and 15 sort each filtered
-  -- subset again: correct, slower). (Computing the four in parallel workers through a CREATE TABLE AS was
-  -- tried: the workers' gain was lost again to compressing and copying the lists.)
   delete from salesdash_internal.rfm_page_orders o where o.buffer = target;
-  foreach sort_key in array array['recency', 'frequency', 'monetary', 'rfm_score'] loop
-    value_column := salesdash_internal.rfm_page_order_value(sort_key);
-    if value_column is not null then
-      -- Few distinct values: no sort at all (the step took 3.9 s instead of 2.5 s at a million customers). The buffer's
-      -- person_key index hands the rows over in person_key order, a hash aggregate appends each person key to
-      -- its value's list overall and in its segment (appended in arrival order), and each segment's lists
-      -- are joined in value order: (value, person_key) order, the same as the packed sort above gives. Sorts
-      -- are switched off for the statement because a sort-based grouping (not stable) would lose the person
-      -- order inside a value; the page-order test compares every list with a plain ORDER BY.
-      set local enable_sort = off;
-      execute format($q$
-        insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
-        select $1, $2, coalesce($3[s.slot], ''), coalesce(l.person_keys, ''::bytea)
-        from generate_series(0, cardinality($3)) as s(slot)
-        left join (
-          select slot, string_agg(person_keys, ''::bytea order by value) as person_keys
-          from (select case when grouping(segment_slot) = 1 then 0 else segment_slot end as slot, %1$I as value,
-                       string_agg(int4send(person_key), ''::bytea) as person_keys
-                from (select segment_slot, %1$I, person_key from salesdash_internal.%2$I order by person_key) b
-                group by grouping sets ((%1$I), (segment_slot, %1$I))) value_lists
-          group by slot) l on l.slot = s.slot
-      $q$, value_column, target_table) using target, sort_key, slot_segments;
-      set local enable_sort = on;
-      continue;
-    end if;
-    select string_agg(format('string_agg(int4send(person_key), %L::bytea order by %s)%s',
-                             '', salesdash_internal.rfm_page_order_by(sort_key),
-                             case when slot > 0 then format(' filter (where segment_slot = %s)', slot) else '' end),
-                      ', ' order by slot)
-      into aggregates
-    from generate_series(0, cardinality(slot_segments)) as slot;
-    execute format($q$
-      insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
-      select $1, $2, coalesce($3[l.position - 1], ''), coalesce(l.person_keys, ''::bytea)
-      from (select array[%s] as lists from salesdash_internal.%I) b
-      cross join lateral unnest(b.lists) with ordinality as l(person_keys, position)
-    $q$, aggregates, target_table) using target, sort_key, slot_segments;
-  end loop;
+  -- Recency, frequency and score have few distinct values (days, order counts, scores): no sort at all. One
+  -- pass over the buffer's person_key index hands the rows over in person_key order; a hash aggregate with
+  -- six grouping sets appends each person key to its value's list for each of the three sorts, overall and
+  -- in its segment (in arrival order); then each list's values are joined in value order: (value,
+  -- person_key) order, exactly what the packed sort key of rfm_page_order_by() orders by. Sorts are switched
+  -- off for the statement because a sort-based grouping (not stable) would lose the person order inside a
+  -- value; the page-order test compares every list with a plain ORDER BY. (Sorting for each of the three
+  -- took 1.4 s more at a million customers.)
+  set local enable_sort = off;
+  execute format($q$
+    insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
+    select $1, k.sort_key, coalesce($2[s.slot], ''), coalesce(l.person_keys, ''::bytea)
+    from unnest(array['recency', 'frequency', 'rfm_score']) as k(sort_key)
+    cross join generate_series(0, cardinality($2)) as s(slot)
+    left join (
+      select sort_key, slot, string_agg(person_keys, ''::bytea order by value) as person_keys
+      from (select case when grouping(recency_days) = 0 then 'recency'
+                        when grouping(frequency) = 0 then 'frequency'
+                        else 'rfm_score' end as sort_key,
+                   case when grouping(segment_slot) = 1 then 0 else segment_slot end as slot,
+                   -- the one column grouped by in this set; the others are null here
+                   coalesce(recency_days, frequency, overall_rfm_score) as value,
+                   string_agg(int4send(person_key), ''::bytea) as person_keys
+            from (select segment_slot, recency_days, frequency, overall_rfm_score, person_key
+                  from salesdash_internal.%I order by person_key) b
+            group by grouping sets ((recency_days), (segment_slot, recency_days), (frequency),
+                                    (segment_slot, frequency), (overall_rfm_score), (segment_slot, overall_rfm_score))
+           ) value_lists
+      group by sort_key, slot
+    ) l on l.sort_key = k.sort_key and l.slot = s.slot
+  $q$, target_table) using target, slot_segments;
+  set local enable_sort = on;
+  -- Monetary has about one value per customer: one sort serves all its lists. Each segment's list is the same
+  -- ordered aggregate filtered by segment slot, and PostgreSQL 16+ feeds aggregates with identical ORDER BY
+  -- from one sort (14 and 15 sort each filtered subset again: correct, slower). (Computing the page orders in
+  -- parallel workers through a CREATE TABLE AS was tried: the workers' gain was lost again to compressing and
+  -- copying the lists.)
+  select string_agg(format('string_agg(int4send(person_key), %L::bytea order by %s)%s',
+                           '', salesdash_internal.rfm_page_order_by('monetary'),
+                           case when slot > 0 then format(' filter (where segment_slot = %s)', slot) else '' end),
+                    ', ' order by slot)
+    into aggregates
+  from generate_series(0, cardinality(slot_segments)) as slot;
+  execute format($q$
+    insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
+    select $1, 'monetary', coalesce($2[l.position - 1], ''), coalesce(l.person_keys, ''::bytea)
+    from (select array[%s] as lists from salesdash_internal.%I) b
+    cross join lateral unnest(b.lists) with ordinality as l(person_keys, position)
+  $q$, aggregates, target_table) using target, slot_segments;
   steps := steps || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
   step_start := clock_timestamp();
 
@@ -1065,21 +1069,6 @@ CREATE FUNCTION salesdash_internal.rfm_page_order_by(sort_key text) RETURNS text
     when 'frequency' then '(frequency::bigint << 32) | person_key'
     when 'monetary' then 'monetary_cents, person_key'
     when 'rfm_score' then '(overall_rfm_score::bigint << 32) | person_key'
-  end
-$$;
-
-
---
--- Name: rfm_page_order_value(text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
---
-
-CREATE FUNCTION salesdash_internal.rfm_page_order_value(sort_key text) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    AS $$
-  select case sort_key
-    when 'recency' then 'recency_days'
-    when 'frequency' then 'frequency'
-    when 'rfm_score' then 'overall_rfm_score'
   end
 $$;
 
@@ -2714,7 +2703,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict eas9ngDbaPuz1YVY0KKIUHarbHdgALHE1HqbHFP125iQKyinXJAagebxtMqjmWS
+\unrestrict GFeFSRVTQPjJxtrSHp4krKfC0oxmSKycuWF8h0BvRW0W7swhKKok0r75ZEwEyKU
 
 
 --
