@@ -1,4 +1,4 @@
-\restrict GFeFSRVTQPjJxtrSHp4krKfC0oxmSKycuWF8h0BvRW0W7swhKKok0r75ZEwEyKU
+\restrict S5nzAeLfavpKt11mwl86rJSJOerUKL3fesU8pxlRAOF7M0a6bdy18I3tF3EfPHZ
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -2703,7 +2703,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict GFeFSRVTQPjJxtrSHp4krKfC0oxmSKycuWF8h0BvRW0W7swhKKok0r75ZEwEyKU
+\unrestrict S5nzAeLfavpKt11mwl86rJSJOerUKL3fesU8pxlRAOF7M0a6bdy18I3tF3EfPHZ
 
 
 --
