@@ -1,4 +1,4 @@
-\restrict S5nzAeLfavpKt11mwl86rJSJOerUKL3fesU8pxlRAOF7M0a6bdy18I3tF3EfPHZ
+\restrict fDtaLoR9yBaAUDJKl5Kw11ZGfMiP3UhyUaFdWWGNz2bGfTkKGzn2d55iMAt5W58
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -102,7 +102,7 @@ CREATE FUNCTION salesdash.prepare_rfm() RETURNS text
 declare
   outcome text;
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.lock_rfm_work();
   outcome := salesdash_internal.bring_order_facts_up_to_date();
   perform salesdash_internal.refresh_order_totals_if_needed((select s.as_of from salesdash_internal.rfm_settings s));
   return outcome;
@@ -155,7 +155,7 @@ declare
   cell_slots    smallint[];
 
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.lock_rfm_work();
   select case buffer when 'a' then 'b' else 'a' end into target from salesdash_internal.rfm_publication;
   target_table := 'rfm_customers_' || target;
 
@@ -851,6 +851,17 @@ begin
     execute format('drop index salesdash_internal.%I', index_name);
   end loop;
 end
+$$;
+
+
+--
+-- Name: lock_rfm_work(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.lock_rfm_work() RETURNS void
+    LANGUAGE sql
+    AS $$
+  select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))
 $$;
 
 
@@ -2703,7 +2714,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict S5nzAeLfavpKt11mwl86rJSJOerUKL3fesU8pxlRAOF7M0a6bdy18I3tF3EfPHZ
+\unrestrict fDtaLoR9yBaAUDJKl5Kw11ZGfMiP3UhyUaFdWWGNz2bGfTkKGzn2d55iMAt5W58
 
 
 --

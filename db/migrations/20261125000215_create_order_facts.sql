@@ -148,8 +148,16 @@ for each statement execute function salesdash_internal.mark_order_facts_stale();
 create trigger order_items_mark_order_facts_stale after truncate on raw.order_items
 for each statement execute function salesdash_internal.mark_order_facts_stale();
 
--- Work tables of a catch-up: the orders it recomputes and the people they touch. Unlogged;
--- only refresh_rfm() uses them, under its advisory lock, and empties them again.
+-- The one writer of the order facts, the catch-up work tables and the cached totals at a time:
+-- refresh_rfm() and prepare_rfm() both start with this transaction-level advisory lock, so a second caller
+-- waits for the first to commit.
+create function salesdash_internal.lock_rfm_work() returns void
+language sql as $$
+  select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))
+$$;
+
+-- Work tables of a catch-up: the orders it recomputes and the people they touch. Unlogged; only
+-- refresh_rfm() and prepare_rfm() use them, under lock_rfm_work(), and they empty them again.
 create unlogged table salesdash_internal.catch_up_orders (order_id text primary key);
 create unlogged table salesdash_internal.catch_up_people (person_key integer primary key);
 -- every fact of the touched people: its row address, opens_month before and after the catch-up
@@ -524,7 +532,7 @@ as $$
 declare
   outcome text;
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.lock_rfm_work();
   outcome := salesdash_internal.bring_order_facts_up_to_date();
   perform salesdash_internal.refresh_order_totals_if_needed((select s.as_of from salesdash_internal.rfm_settings s));
   return outcome;
@@ -564,3 +572,4 @@ drop table salesdash_internal.order_facts_pending;
 drop table salesdash_internal.order_facts_state;
 drop table salesdash_internal.order_facts;
 drop table salesdash_internal.people;
+drop function salesdash_internal.lock_rfm_work();

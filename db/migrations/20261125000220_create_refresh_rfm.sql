@@ -150,7 +150,7 @@ declare
   cell_slots    smallint[];
 
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.lock_rfm_work();
   select case buffer when 'a' then 'b' else 'a' end into target from salesdash_internal.rfm_publication;
   target_table := 'rfm_customers_' || target;
 
