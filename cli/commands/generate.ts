@@ -2,9 +2,9 @@
 import type { Command } from '../command.ts';
 import { parseOptions, positiveInteger } from '../command.ts';
 import { progressLine } from '../progress.ts';
+import { prepareRfmAfterLoad } from '../rfm-after-load.ts';
 import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
 import { defaultSeed, generate, maxCustomers } from '../../server/generator/index.ts';
-import { describePrepare, prepareRfm } from '../../server/rfm/prepare.ts';
 
 export const generateCommand: Command = {
   summary: 'generate synthetic shop data: --customers N [--seed S] [--replace]',
@@ -33,10 +33,7 @@ export const generateCommand: Command = {
         `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
           `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
       );
-      progress.update('building the RFM order facts from the new rows');
-      const prepared = await prepareRfm(sql);
-      progress.done();
-      console.log(describePrepare(prepared));
+      await prepareRfmAfterLoad(sql, progress);
     } finally {
       progress.done();
       await sql.end({ timeout: 5 });

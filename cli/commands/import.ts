@@ -2,10 +2,10 @@
 import { basename } from 'node:path';
 import type { Command } from '../command.ts';
 import { progressLine } from '../progress.ts';
+import { prepareRfmAfterLoad } from '../rfm-after-load.ts';
 import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
 import { importOlist } from '../../server/importers/olist.ts';
 import { importTransactions } from '../../server/importers/transactions.ts';
-import { describePrepare, prepareRfm } from '../../server/rfm/prepare.ts';
 
 const usage = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
 
@@ -35,12 +35,7 @@ export const importCommand: Command = {
           `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} customers from ${basename(path)} in ${counts.seconds.toFixed(2)} s`,
         );
       }
-      // After the load has committed: if this step is interrupted the facts stay marked out of date and the
-      // next refresh does the same work, so nothing is lost.
-      progress.update('bringing the RFM order facts up to date');
-      const prepared = await prepareRfm(sql);
-      progress.done();
-      console.log(describePrepare(prepared));
+      await prepareRfmAfterLoad(sql, progress);
     } finally {
       progress.done();
       await sql.end({ timeout: 5 });

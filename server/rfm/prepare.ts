@@ -14,9 +14,3 @@ export async function prepareRfm(sql: Sql): Promise<PrepareResult> {
   const [row] = await sql`select salesdash.prepare_rfm() as outcome`;
   return { orderFacts: row!.outcome as OrderFactsOutcome, seconds: (performance.now() - started) / 1000 };
 }
-
-/** One line for the CLI: what the load did to the RFM inputs. */
-export function describePrepare(result: PrepareResult): string {
-  const what = result.orderFacts === 'current' ? 'already current' : result.orderFacts;
-  return `RFM order facts ${what} in ${result.seconds.toFixed(2)} s (run salesdash refresh to publish new scores)`;
-}

@@ -1,0 +1,20 @@
+// The last step of `salesdash generate` and `salesdash import`: bring the RFM order facts up to date with
+// what was just loaded (server/rfm/prepare.ts) and say what happened. It runs after the load has committed:
+// if it is interrupted the facts stay queued or marked out of date and the next refresh does the same work,
+// so nothing is lost.
+import type { Sql } from '../server/db/connection.ts';
+import { prepareRfm, type PrepareResult } from '../server/rfm/prepare.ts';
+import type { ProgressLine } from './progress.ts';
+
+export async function prepareRfmAfterLoad(sql: Sql, progress: ProgressLine): Promise<void> {
+  progress.update('bringing the RFM order facts up to date');
+  const prepared = await prepareRfm(sql);
+  progress.done();
+  console.log(describePrepare(prepared));
+}
+
+/** One line: what the load did to the RFM inputs. */
+function describePrepare(result: PrepareResult): string {
+  const what = result.orderFacts === 'current' ? 'already current' : result.orderFacts;
+  return `RFM order facts ${what} in ${result.seconds.toFixed(2)} s (run salesdash refresh to publish new scores)`;
+}
