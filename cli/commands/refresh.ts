@@ -15,7 +15,10 @@ export const refreshCommand: Command = {
     const sql = connect(await resolveDatabaseUrl(), { max: 1 });
     try {
       const result = await refreshRfm(sql, values['as-of'], { concurrently: values.concurrently ?? false });
-      for (const step of result.steps) console.log(`  ${step.step.padEnd(24)} ${step.seconds.toFixed(2)} s`);
+      for (const step of result.steps) {
+        const rows = step.rows === undefined ? '' : ` (${step.rows.toLocaleString('en-US')} rows)`;
+        console.log(`  ${step.step.padEnd(24)} ${step.seconds.toFixed(2)} s${rows}`);
+      }
       console.log(`refreshed RFM for ${result.customers} customers as of ${result.reference_date ?? '(no purchases)'} in ${result.seconds.toFixed(2)} s`);
     } finally {
       await sql.end();

@@ -6,6 +6,8 @@ export interface RefreshResult {
   reference_date: string | null;
   as_of: string | null;
   seconds: number;
+  /** true when the changed rows were updated in the published list; false when the list was rewritten. */
+  patched: boolean;
   steps: { step: string; seconds: number; rows?: number }[];
 }
 

@@ -38,6 +38,16 @@ t.test('every kind of raw change, caught up, gives the figures of a full rebuild
       await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('no1', 'n1', 'delivered', '2024-03-12 10:00')`;
       await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('no1', 1, 40, 4), ('no1', 2, 15, 0)`;
     }],
+    ['a known person buys again later: in the month of their last purchase and in the next (moved by deltas)', async () => {
+      await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values
+                  ('later1', 'a2', 'delivered', '2024-03-20 10:00'), ('later2', 'a1', 'delivered', '2024-04-05 10:00'),
+                  ('later3', 'a1', 'delivered', '2024-04-05 09:00')`;
+      await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('later1', 1, 12, 0), ('later2', 1, 8, 1), ('later3', 1, 3, 0)`;
+    }],
+    ['a known person buys again on the day of their last purchase (counted again, not by deltas)', async () => {
+      await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('same1', 'b1', 'delivered', '2024-02-01 08:00')`;
+      await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('same1', 1, 9, 0)`;
+    }],
     ['a known person buys under a new order-level id, in an earlier month', async () => {
       await sql`insert into raw.customers (customer_id, customer_unique_id) values ('a3', 'alice')`;
       await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('o8', 'a3', 'delivered', '2024-01-02 08:00')`;

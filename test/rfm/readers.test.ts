@@ -58,6 +58,29 @@ t.test('refresh_rfm() never blocks what the API reads, and readers see the old s
   t.equal(after!.n, 3, 'the new figures appear at commit');
 });
 
+t.test('a patching refresh (rows updated in place) never blocks readers either, and they see the old rows until it commits', async (t) => {
+  const { sql, url, reader } = await refreshedShopWithReader(t);
+  // 100 more people who bought in January, so one buyer is a small change (a patch, not a rewrite).
+  await sql`insert into raw.customers (customer_id, customer_unique_id) select 'x' || g, 'x' || g from generate_series(1, 100) g`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+            select 'xo' || g, 'x' || g, 'delivered', timestamp '2024-01-01' + g * interval '2 hours' from generate_series(1, 100) g`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) select 'xo' || g, 1, 20, 0 from generate_series(1, 100) g`;
+  await refreshRfm(sql);
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('o7', 'b1', 'delivered', '2024-03-12 08:00')`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('o7', 1, 30, 1.5)`;
+  const bob = `select frequency, recency from salesdash.rfm_list where customer_id = 'bob'`;
+  let patched: unknown;
+  await whileUncommitted(url, async (tx) => { [{ patched }] = await tx`select (salesdash.refresh_rfm()->>'patched')::boolean as patched`; }, async () => {
+    t.same([...(await reader.unsafe(bob))], [{ frequency: 1, recency: 38 }], 'the list answers with the previous rows');
+    const page = await reader`select customer_id, recency from salesdash.rfm_page(null, 'recency', false, 1, 3)`;
+    t.same(page.map((r) => [r.customer_id, r.recency]), [['carol', 0], ['alice', 9], ['bob', 38]], 'pages too, recency as of the previous reference date');
+    const [current] = await reader`select recency_days from salesdash.rfm_scores_current where customer_id = 'bob'`;
+    t.equal(current!.recency_days, 38);
+  });
+  t.equal(patched, true, 'the refresh patched the published rows');
+  t.same([...(await reader.unsafe(bob))], [{ frequency: 2, recency: 0 }], 'the new rows appear at commit');
+});
+
 t.test('rfm_scores_current answers while rfm_scores is held by its plain refresh', async (t) => {
   const { sql, url, reader } = await refreshedShopWithReader(t, '2024-02-15');
   // refresh_rfm() ends with this plain refresh; here it is held open so the readers' waits show.

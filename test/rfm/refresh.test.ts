@@ -2,6 +2,7 @@ import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
 import { loadHandFixture } from './fixture.ts';
 import { refreshRfm } from '../../server/rfm/refresh.ts';
+import { checkPageOrders } from './page-orders.ts';
 
 const columns = 'customer_id, last_purchased_date::text, recency_days, frequency, monetary::float8, recency_score, frequency_score, monetary_score, overall_rfm_score, segment, calculated_date::text';
 
@@ -206,22 +207,5 @@ t.test('every page order equals a plain ORDER BY of the scores, overall and per 
   await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value)
             select order_id, 1, (length(order_id) * 10) % 70, 0 from raw.orders`;
   await refreshRfm(sql);
-  const columnOf = { recency: 'recency_days', frequency: 'frequency', monetary: 'monetary', rfm_score: 'overall_rfm_score' } as const;
-  const segments = [null, ...(await sql`select segment from salesdash.segment_summary where customers > 0`).map((r) => r.segment as string)];
-  for (const [sortBy, column] of Object.entries(columnOf)) {
-    for (const segment of segments) {
-      for (const descending of [false, true]) {
-        const expected = (await sql`
-          select customer_id from salesdash.rfm_scores where ${segment}::text is null or segment = ${segment}
-          order by ${sql(column)} ${descending ? sql`desc` : sql`asc`}, customer_id collate "C" ${descending ? sql`desc` : sql`asc`}`).map((r) => r.customer_id);
-        const pages: string[] = [];
-        for (let page = 1; pages.length < expected.length + 1; page++) {
-          const rows = await sql`select customer_id from salesdash.rfm_page(${segment}, ${sortBy}, ${descending}, ${page}, 37)`;
-          if (rows.length === 0) break;
-          pages.push(...rows.map((r) => r.customer_id as string));
-        }
-        t.same(pages, expected, `${sortBy} ${descending ? 'desc' : 'asc'} ${segment ?? 'all'}`);
-      }
-    }
-  }
+  await checkPageOrders(t, sql);
 });
