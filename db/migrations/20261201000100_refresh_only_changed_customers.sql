@@ -60,6 +60,14 @@ comment on column salesdash_internal.rfm_customers_b.calculated_date is 'Not use
 -- person_totals by key: a catch-up reads and moves the touched people's rows through it (it used to scan all
 -- million rows to delete 30,000). Built after each bulk fill (one presorted build), kept by the catch-ups.
 create unique index person_totals_person_key_idx on salesdash_internal.person_totals (person_key);
+-- and by cents: after a catch-up the monetary order statistics are found by walking from the old ones
+-- instead of sorting all million values again (see move_person_totals_state()).
+create index person_totals_monetary_cents_idx on salesdash_internal.person_totals (monetary_cents);
+
+-- For each monetary order statistic kept in the state row (the four quintile cuts, then the 99th
+-- percentile): how many customers have fewer cents. With it, a catch-up knows the statistic's new rank from
+-- the changes alone.
+alter table salesdash_internal.person_totals_state add column monetary_counts_below bigint[];
 
 -- Work tables of a catch-up (unlogged, emptied again at its end, under lock_rfm_work()):
 -- the people who only gained orders dated after their last purchase, with their totals before and what
@@ -68,43 +76,55 @@ create unlogged table salesdash_internal.catch_up_appended (
   person_key           integer primary key,
   customer_id          text not null,
   had_totals           boolean not null,
+  old_first_purchased_date date,
   old_last_purchased_date date,
   old_frequency        integer,
+  old_monetary_cents   bigint,
   added_first_at       timestamp not null,
   added_last_at        timestamp not null,
   added_orders         integer not null,
   added_cents          bigint not null
 );
--- and the touched people's last purchase dates and order counts before (-1) and after (+1), which move the
--- cached histograms.
+-- and the touched people's totals before (weight -1) and after (+1), which move the cached histograms and
+-- monetary statistics.
 create unlogged table salesdash_internal.catch_up_totals_changes (
-  last_purchased_date date not null,
-  frequency           integer not null,
-  weight              integer not null
+  first_purchased_date date not null,
+  last_purchased_date  date not null,
+  frequency            integer not null,
+  monetary_cents       bigint not null,
+  weight               integer not null
 );
 
+-- The k-th inner edge (k = 1..19), in cents, of the monetary histogram: 20 equal-width buckets over
+-- [0, max(99th percentile, 1)] dollars. Customers in the buckets below it are those with fewer cents.
+create function salesdash_internal.monetary_bucket_edge(p99_cents bigint, k integer) returns bigint
+language sql immutable as $$
+  select ceil(100 * k * greatest(p99_cents * 0.01, 1)::float8 / 20)::bigint
+$$;
+
 -- The monetary figures of the state row (order statistics at the quintile positions ceil(k*n/5) and at the
--- 99th percentile, customers per 20 equal-width buckets over [0, max(p99, 1)]) and the first purchase date,
--- from person_totals as it is now. Monetary has about as many distinct values as people: one sort of the
--- cents gives the order statistics, and binary searches in the sorted cents (width_bucket over an array)
--- count the buckets [(k-1)/20, k/20): the first takes everything below, the last everything above.
+-- 99th percentile, how many customers have fewer cents than each, customers per histogram bucket) and the
+-- first purchase date, from person_totals as it is now. Monetary has about as many distinct values as
+-- people: one sort of the cents gives the order statistics, and binary searches in the sorted cents
+-- (width_bucket over an array: how many are <= a value) count everything below a value; the first bucket
+-- takes everything below its edge, the last everything above.
 create function salesdash_internal.person_totals_money(
-  out monetary_quintile_cuts bigint[], out monetary_p99_cents bigint, out first_purchase_date date,
-  out monetary_histogram bigint[])
+  out monetary_quintile_cuts bigint[], out monetary_p99_cents bigint, out monetary_counts_below bigint[],
+  out first_purchase_date date, out monetary_histogram bigint[])
 language sql stable as $$
-  select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5], m.sorted[(4 * m.n + 4) / 5]],
-         m.sorted[(99 * m.n + 99) / 100], m.first_purchase_date,
+  select stats.values[1:4], stats.values[5],
+         array(select width_bucket(v - 1, m.sorted)::bigint from unnest(stats.values) with ordinality as u(v, i) order by i),
+         m.first_purchase_date,
          (select array_agg(coalesce(upper_count, m.n) - coalesce(lower_count, 0) order by k)
           from (select k,
-                       -- customers with cents below 100 * edge (cents are whole): those <= ceil(100 * edge) - 1
-                       case when k > 1 then width_bucket(ceil(100 * (k - 1) * m.top / 20)::bigint - 1, m.sorted) end as lower_count,
-                       case when k < 20 then width_bucket(ceil(100 * k * m.top / 20)::bigint - 1, m.sorted) end as upper_count
+                       case when k > 1 then width_bucket(salesdash_internal.monetary_bucket_edge(stats.values[5], k - 1) - 1, m.sorted) end as lower_count,
+                       case when k < 20 then width_bucket(salesdash_internal.monetary_bucket_edge(stats.values[5], k) - 1, m.sorted) end as upper_count
                 from generate_series(1, 20) as k) edges)
-  from (select s.sorted, s.n, s.first_purchase_date,
-               greatest(s.sorted[(99 * s.n + 99) / 100] * 0.01, 1)::float8 as top
-        from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
-                     min(t.first_purchased_date) as first_purchase_date
-              from salesdash_internal.person_totals t) s) m
+  from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
+               min(t.first_purchased_date) as first_purchase_date
+        from salesdash_internal.person_totals t) m
+  cross join lateral (select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5],
+                                   m.sorted[(4 * m.n + 4) / 5], m.sorted[(99 * m.n + 99) / 100]] as values) stats
 $$;
 
 -- Replaces the state row with the figures of person_totals as they are now (the generation is set by the
@@ -126,7 +146,8 @@ begin
                count(*) as customers
         from salesdash_internal.person_totals t
         group by grouping sets ((t.last_purchased_date), (t.frequency))) h;
-  select * into state.monetary_quintile_cuts, state.monetary_p99_cents, state.first_purchase_date, state.monetary_histogram
+  select * into state.monetary_quintile_cuts, state.monetary_p99_cents, state.monetary_counts_below,
+                state.first_purchase_date, state.monetary_histogram
   from salesdash_internal.person_totals_money();
   state.as_of := store_person_totals_state.as_of;
   state.facts_version := store_person_totals_state.facts_version;
@@ -136,22 +157,42 @@ begin
 end
 $$;
 
--- After a catch-up moved person_totals: the histograms move by catch_up_totals_changes instead of being
--- counted again over every person; the monetary figures are recomputed (their order statistics need the
--- sorted cents); the generation stays.
+-- After a catch-up moved person_totals, the state row follows by the catch-up's changes instead of a pass
+-- over every person: the histograms by adding them up, the monetary order statistics by walking from each
+-- old one (through person_totals' cents index) over the few ranks it moved, the histogram's bucket counts
+-- from the old counts below each old edge, corrected over the cents between old and new edge. Only what
+-- cannot move that way (no old statistics, or the earliest first purchase removed) is recomputed in full.
+-- The generation stays: these are the same totals, moved.
 create function salesdash_internal.move_person_totals_state(facts_version bigint) returns void
 language plpgsql as $$
 declare
   state salesdash_internal.person_totals_state;
+  old_state salesdash_internal.person_totals_state;
+  -- the changes' cents in order, with the running sum of their weights: the change in customers below any
+  -- value x is change_running[width_bucket(x - 1, change_cents)] (how many changes have fewer cents)
+  change_cents bigint[];
+  change_running bigint[];
+  anchor bigint;
+  below_anchor bigint;
+  wanted bigint;
+  found bigint;
+  values_found bigint[] := '{}';
+  counts_below bigint[] := '{}';
+  below_edge bigint[] := '{}';
+  old_edge bigint;
+  new_edge bigint;
+  k integer;
+  money_moved boolean := false;
 begin
-  select * into state from salesdash_internal.person_totals_state;
+  select * into old_state from salesdash_internal.person_totals_state;
+  state := old_state;
   with moved as (
     select h.by_date, h.value, sum(h.customers) as customers
     from (select true as by_date, (d.value - date '2000-01-01')::bigint as value, d.customers
-          from unnest(state.last_purchase_dates, state.last_purchase_counts) as d(value, customers)
+          from unnest(old_state.last_purchase_dates, old_state.last_purchase_counts) as d(value, customers)
           union all
           select false, f.value, f.customers
-          from unnest(state.frequencies, state.frequency_counts) as f(value, customers)
+          from unnest(old_state.frequencies, old_state.frequency_counts) as f(value, customers)
           union all
           select true, (c.last_purchased_date - date '2000-01-01')::bigint, c.weight
           from salesdash_internal.catch_up_totals_changes c
@@ -162,7 +203,7 @@ begin
     having sum(h.customers) <> 0
   )
   select coalesce(sum(customers) filter (where by_date), 0),
-         date '2000-01-01' + max(value) filter (where by_date)::int,
+         date '2000-01-01' + (max(value) filter (where by_date))::int,
          array_agg(date '2000-01-01' + value::int order by value) filter (where by_date),
          array_agg(customers order by value) filter (where by_date),
          array_agg(value order by value) filter (where not by_date),
@@ -170,9 +211,77 @@ begin
     into state.customers, state.last_purchase_date, state.last_purchase_dates, state.last_purchase_counts,
          state.frequencies, state.frequency_counts
   from moved;
-  select * into state.monetary_quintile_cuts, state.monetary_p99_cents, state.first_purchase_date, state.monetary_histogram
-  from salesdash_internal.person_totals_money();
   state.facts_version := move_person_totals_state.facts_version;
+
+  -- The earliest first purchase: only when someone who had it changed can it be later now.
+  if exists (select from salesdash_internal.catch_up_totals_changes c
+             where c.weight < 0 and c.first_purchased_date <= old_state.first_purchase_date) then
+    state.first_purchase_date := (select min(t.first_purchased_date) from salesdash_internal.person_totals t);
+  else
+    select least(old_state.first_purchase_date, min(c.first_purchased_date)) into state.first_purchase_date
+    from salesdash_internal.catch_up_totals_changes c where c.weight > 0;
+  end if;
+
+  if old_state.monetary_counts_below is not null and old_state.customers > 0 and state.customers > 0 then
+    select array_agg(c.monetary_cents order by c.monetary_cents),
+           array_agg(c.running order by c.monetary_cents)
+      into change_cents, change_running
+    from (select monetary_cents, sum(weight) over (order by monetary_cents rows unbounded preceding) as running
+          from salesdash_internal.catch_up_totals_changes) c;
+
+    -- The quintile cuts and the 99th percentile: the values at ranks ceil(k*n/5) and ceil(99n/100) now.
+    for k in 1..5 loop
+      anchor := case when k <= 4 then old_state.monetary_quintile_cuts[k] else old_state.monetary_p99_cents end;
+      below_anchor := old_state.monetary_counts_below[k]
+                      + coalesce(change_running[nullif(width_bucket(anchor - 1, change_cents), 0)], 0);
+      wanted := case when k <= 4 then (k * state.customers + 4) / 5 else (99 * state.customers + 99) / 100 end;
+      if below_anchor >= wanted then
+        -- below the old value: the (below_anchor - wanted + 1)-th value under it
+        select t.monetary_cents into found from salesdash_internal.person_totals t
+        where t.monetary_cents < anchor order by t.monetary_cents desc offset below_anchor - wanted limit 1;
+        below_anchor := below_anchor - (select count(*) from salesdash_internal.person_totals t
+                                        where t.monetary_cents >= found and t.monetary_cents < anchor);
+      else
+        select t.monetary_cents into found from salesdash_internal.person_totals t
+        where t.monetary_cents >= anchor order by t.monetary_cents offset wanted - below_anchor - 1 limit 1;
+        below_anchor := below_anchor + (select count(*) from salesdash_internal.person_totals t
+                                        where t.monetary_cents >= anchor and t.monetary_cents < found);
+      end if;
+      values_found := values_found || found;
+      counts_below := counts_below || below_anchor;
+    end loop;
+    state.monetary_quintile_cuts := values_found[1:4];
+    state.monetary_p99_cents := values_found[5];
+    state.monetary_counts_below := counts_below;
+
+    -- The histogram: customers below each inner edge, from the old count below the old edge.
+    for k in 1..19 loop
+      old_edge := salesdash_internal.monetary_bucket_edge(old_state.monetary_p99_cents, k);
+      new_edge := salesdash_internal.monetary_bucket_edge(state.monetary_p99_cents, k);
+      below_anchor := (select sum(b) from unnest(old_state.monetary_histogram[1:k]) as b)
+                      + coalesce(change_running[nullif(width_bucket(old_edge - 1, change_cents), 0)], 0);
+      if new_edge > old_edge then
+        below_anchor := below_anchor + (select count(*) from salesdash_internal.person_totals t
+                                        where t.monetary_cents >= old_edge and t.monetary_cents < new_edge);
+      elsif new_edge < old_edge then
+        below_anchor := below_anchor - (select count(*) from salesdash_internal.person_totals t
+                                        where t.monetary_cents >= new_edge and t.monetary_cents < old_edge);
+      end if;
+      below_edge := below_edge || below_anchor;
+    end loop;
+    state.monetary_histogram := array(
+      select coalesce(below_edge[b.bucket], state.customers) - coalesce(below_edge[b.bucket - 1], 0)
+      from generate_series(1, 20) as b(bucket) order by b.bucket);
+    money_moved := true;
+  end if;
+  -- Nothing to walk from (no customers before or after), or a walk that ran off the values (cannot happen
+  -- while the counts are right): from scratch.
+  if not money_moved or array_position(values_found, null) is not null then
+    select * into state.monetary_quintile_cuts, state.monetary_p99_cents, state.monetary_counts_below,
+                  state.first_purchase_date, state.monetary_histogram
+    from salesdash_internal.person_totals_money();
+  end if;
+
   delete from salesdash_internal.person_totals_state;
   insert into salesdash_internal.person_totals_state select state.*;
 end
@@ -195,7 +304,7 @@ begin
     return false;
   end if;
   truncate salesdash_internal.person_totals, salesdash_internal.month_totals, salesdash_internal.person_totals_state;
-  drop index salesdash_internal.person_totals_person_key_idx;
+  drop index salesdash_internal.person_totals_person_key_idx, salesdash_internal.person_totals_monetary_cents_idx;
   insert into salesdash_internal.person_totals
     (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
   select p.customer_id, f.person_key, f.first_purchased_date, f.last_purchased_date, f.frequency, f.monetary_cents
@@ -209,6 +318,7 @@ begin
         group by person_key) f
   join salesdash_internal.people p on p.person_key = f.person_key;
   create unique index person_totals_person_key_idx on salesdash_internal.person_totals (person_key);
+  create index person_totals_monetary_cents_idx on salesdash_internal.person_totals (monetary_cents);
   -- opens_month marks each person's first order of a month, so active customers are a plain count, not a
   -- distinct count over (month, person). Hash aggregates (a few dozen months, few distinct values) are
   -- right again from here on.
@@ -298,10 +408,10 @@ begin
   -- are left to the recount below: the stored dates cannot tell which came first.)
   if totals_current then
     insert into salesdash_internal.catch_up_appended
-      (person_key, customer_id, had_totals, old_last_purchased_date, old_frequency,
-       added_first_at, added_last_at, added_orders, added_cents)
-    select p.person_key, p.customer_id, t.person_key is not null, t.last_purchased_date, t.frequency,
-           a.first_at, a.last_at, a.orders, a.cents
+      (person_key, customer_id, had_totals, old_first_purchased_date, old_last_purchased_date, old_frequency,
+       old_monetary_cents, added_first_at, added_last_at, added_orders, added_cents)
+    select p.person_key, p.customer_id, t.person_key is not null, t.first_purchased_date, t.last_purchased_date,
+           t.frequency, t.monetary_cents, a.first_at, a.last_at, a.orders, a.cents
     from (select customer_unique_id, min(purchased_at) as first_at, max(purchased_at) as last_at,
                  count(*)::int as orders, sum(amount_cents)::bigint as cents
           from salesdash_internal.catch_up_counted
@@ -361,9 +471,10 @@ begin
     with old as (
       delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c
       where t.person_key = c.person_key
-      returning t.last_purchased_date, t.frequency
+      returning t.first_purchased_date, t.last_purchased_date, t.frequency, t.monetary_cents
     )
-    insert into salesdash_internal.catch_up_totals_changes select last_purchased_date, frequency, -1 from old;
+    insert into salesdash_internal.catch_up_totals_changes
+    select first_purchased_date, last_purchased_date, frequency, monetary_cents, -1 from old;
     with new as (
       insert into salesdash_internal.person_totals
         (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
@@ -373,9 +484,10 @@ begin
             from salesdash_internal.catch_up_person_facts
             group by person_key) x
       join salesdash_internal.people p on p.person_key = x.person_key
-      returning last_purchased_date, frequency
+      returning first_purchased_date, last_purchased_date, frequency, monetary_cents
     )
-    insert into salesdash_internal.catch_up_totals_changes select last_purchased_date, frequency, 1 from new;
+    insert into salesdash_internal.catch_up_totals_changes
+    select first_purchased_date, last_purchased_date, frequency, monetary_cents, 1 from new;
 
     -- The appended people: moved by what they gained.
     update salesdash_internal.person_totals t
@@ -390,9 +502,12 @@ begin
     from salesdash_internal.catch_up_appended
     where not had_totals;
     insert into salesdash_internal.catch_up_totals_changes
-    select old_last_purchased_date, old_frequency, -1 from salesdash_internal.catch_up_appended where had_totals
+    select old_first_purchased_date, old_last_purchased_date, old_frequency, old_monetary_cents, -1
+    from salesdash_internal.catch_up_appended where had_totals
     union all
-    select added_last_at::date, coalesce(old_frequency, 0) + added_orders, 1 from salesdash_internal.catch_up_appended;
+    select coalesce(old_first_purchased_date, added_first_at::date), added_last_at::date,
+           coalesce(old_frequency, 0) + added_orders, coalesce(old_monetary_cents, 0) + added_cents, 1
+    from salesdash_internal.catch_up_appended;
 
     insert into salesdash_internal.rfm_people_changed
     select person_key from salesdash_internal.catch_up_people
@@ -657,7 +772,7 @@ $$;
 
 -- Page orders of a buffer: for each sort the API offers, the whole list and each segment's list as packed
 -- person_keys (see rfm_page()). Replaces the buffer's previous lists.
-create function salesdash_internal.build_rfm_page_orders(buffer char(1), reference date, slot_segments text[])
+create function salesdash_internal.build_rfm_page_orders(buffer char(1), reference date, slot_segments text[], cell_slots smallint[])
 returns void
 language plpgsql
 -- restored on exit; switched off for one statement below
@@ -669,12 +784,13 @@ begin
   delete from salesdash_internal.rfm_page_orders o where o.buffer = build_rfm_page_orders.buffer;
   -- Recency, frequency and score have few distinct values (days, order counts, scores): no sort at all. One
   -- pass over the buffer's person_key index hands the rows over in person_key order; a hash aggregate with
-  -- six grouping sets appends each person key to its value's list for each of the three sorts, overall and
-  -- in its segment (in arrival order); then each list's values are joined in value order: (value,
-  -- person_key) order, exactly what the packed sort key of rfm_page_order_by() orders by. Sorts are switched
-  -- off for the statement because a sort-based grouping (not stable) would lose the person order inside a
-  -- value; the page-order test compares every list with a plain ORDER BY. (Sorting for each of the three
-  -- took 1.4 s more at a million customers.)
+  -- grouping sets appends each person key to its value's list for each of the three sorts, overall and in
+  -- its segment (in arrival order); then each list's values are joined in value order: (value, person_key)
+  -- order, exactly what the packed sort key of rfm_page_order_by() orders by. Sorts are switched off for the
+  -- statement because a sort-based grouping (not stable) would lose the person order inside a value; the
+  -- page-order test compares every list with a plain ORDER BY. (Sorting for each of the three took 1.4 s
+  -- more at a million customers.) A score value names its segment (100 R + 10 F + M, and the segment is the
+  -- (R, F) cell's), so each score value's list also serves its segment's list: five grouping sets, not six.
   set local enable_sort = off;
   execute format($q$
     insert into salesdash_internal.rfm_page_orders (buffer, sort_key, segment, person_keys)
@@ -682,7 +798,7 @@ begin
     from unnest(array['recency', 'frequency', 'rfm_score']) as k(sort_key)
     cross join generate_series(0, cardinality($2)) as s(slot)
     left join (
-      select sort_key, slot, string_agg(person_keys, ''::bytea order by value) as person_keys
+      select value_lists.sort_key, lists.slot, string_agg(value_lists.person_keys, ''::bytea order by value_lists.value) as person_keys
       from (select case when grouping(recency_days) = 0 then 'recency'
                         when grouping(frequency) = 0 then 'frequency'
                         else 'rfm_score' end as sort_key,
@@ -693,11 +809,16 @@ begin
             from (select segment_slot, $3 - last_purchased_date as recency_days, frequency, overall_rfm_score, person_key
                   from salesdash_internal.%I order by person_key) b
             group by grouping sets ((recency_days), (segment_slot, recency_days), (frequency),
-                                    (segment_slot, frequency), (overall_rfm_score), (segment_slot, overall_rfm_score))
+                                    (segment_slot, frequency), (overall_rfm_score))
            ) value_lists
-      group by sort_key, slot
+      -- every list once, and a score value's list a second time for the segment of its (R, F) cell
+      cross join lateral (values (value_lists.slot),
+                                 (case when value_lists.sort_key = 'rfm_score'
+                                       then $4[(value_lists.value / 100 - 1) * 5 + value_lists.value / 10 %% 10] end)) as lists(slot)
+      where lists.slot is not null
+      group by value_lists.sort_key, lists.slot
     ) l on l.sort_key = k.sort_key and l.slot = s.slot
-  $q$, buffer_table) using buffer, slot_segments, reference;
+  $q$, buffer_table) using buffer, slot_segments, reference, cell_slots;
   -- Monetary has about one value per customer: one sort on (cents, person_key), then the same arrival-order
   -- hash grouping hands every row to the whole list and to its segment's list. (Twelve ordered aggregates
   -- over that one sort, each filtered to a segment, took 0.4 s more at a million customers.) Sorts stay off
@@ -895,7 +1016,7 @@ begin
   -- Page orders follow the rows: a patch that changed nothing keeps them (recency order is last-purchase
   -- order, whatever the reference date).
   if not patching or changed_rows > 0 then
-    perform salesdash_internal.build_rfm_page_orders(target, reference, slot_segments);
+    perform salesdash_internal.build_rfm_page_orders(target, reference, slot_segments, cell_slots);
     steps := steps || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
     step_start := clock_timestamp();
   end if;
@@ -1603,7 +1724,7 @@ alter table salesdash_internal.rfm_customers_b
 
 drop function salesdash_internal.rfm_patch_max_share();
 drop function salesdash_internal.build_rfm_summaries(char, date, text[]);
-drop function salesdash_internal.build_rfm_page_orders(char, date, text[]);
+drop function salesdash_internal.build_rfm_page_orders(char, date, text[], smallint[]);
 drop function salesdash_internal.apply_rfm_changes(char, text[]);
 drop function salesdash_internal.find_rfm_changes(char, date, bigint[], bigint[], bigint[], smallint[]);
 drop function salesdash_internal.fill_rfm_buffer(char, date, bigint[], bigint[], bigint[], smallint[], text[]);
@@ -1613,9 +1734,11 @@ drop function salesdash_internal.point_published_view_at(char);
 drop function salesdash_internal.rfm_buffer_view_sql(char);
 drop function salesdash_internal.move_person_totals_state(bigint);
 drop function salesdash_internal.person_totals_money();
+drop function salesdash_internal.monetary_bucket_edge(bigint, integer);
 drop table salesdash_internal.catch_up_totals_changes;
 drop table salesdash_internal.catch_up_appended;
-drop index salesdash_internal.person_totals_person_key_idx;
+drop index salesdash_internal.person_totals_person_key_idx, salesdash_internal.person_totals_monetary_cents_idx;
+alter table salesdash_internal.person_totals_state drop column monetary_counts_below;
 alter table salesdash_internal.rfm_publication drop column totals_generation, drop column slot_segments;
 drop table salesdash_internal.rfm_people_changed;
 alter table salesdash_internal.person_totals_state drop column generation;
