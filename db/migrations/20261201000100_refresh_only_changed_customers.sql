@@ -69,6 +69,9 @@ create index person_totals_monetary_cents_idx on salesdash_internal.person_total
 -- the changes alone.
 alter table salesdash_internal.person_totals_state add column monetary_counts_below bigint[];
 
+-- The counted orders of a catch-up carry their person's key: looked up once, with the order.
+alter table salesdash_internal.catch_up_counted add column person_key integer;
+
 -- Work tables of a catch-up (unlogged, emptied again at its end, under lock_rfm_work()):
 -- the people who only gained orders dated after their last purchase, with their totals before and what
 -- they gained: their totals move by deltas and their old facts are not read again;
@@ -213,9 +216,11 @@ begin
   from moved;
   state.facts_version := move_person_totals_state.facts_version;
 
-  -- The earliest first purchase: only when someone who had it changed can it be later now.
-  if exists (select from salesdash_internal.catch_up_totals_changes c
-             where c.weight < 0 and c.first_purchased_date <= old_state.first_purchase_date) then
+  -- The earliest first purchase: later now only if fewer people have it after the changes than before (a
+  -- person who only gained orders leaves and comes back with the same first purchase).
+  if (select count(*) filter (where c.weight < 0) > count(*) filter (where c.weight > 0)
+      from salesdash_internal.catch_up_totals_changes c
+      where c.first_purchased_date <= old_state.first_purchase_date) then
     state.first_purchase_date := (select min(t.first_purchased_date) from salesdash_internal.person_totals t);
   else
     select least(old_state.first_purchase_date, min(c.first_purchased_date)) into state.first_purchase_date
@@ -384,23 +389,29 @@ begin
   insert into salesdash_internal.catch_up_month_changes
   select month, -1, -amount_cents, -opens_month::int from gone;
 
-  -- The queued orders that count, as the raw tables say now (same definitions as counted_orders).
-  insert into salesdash_internal.catch_up_counted (order_id, customer_unique_id, purchased_at, amount_cents)
-  select o.order_id, cu.customer_unique_id, o.order_purchase_timestamp, (t.amount * 100)::bigint
+  -- The queued orders that count, as the raw tables say now (same definitions as counted_orders), with
+  -- their person's key (none yet for people seen for the first time).
+  insert into salesdash_internal.catch_up_counted (order_id, customer_unique_id, person_key, purchased_at, amount_cents)
+  select o.order_id, cu.customer_unique_id, p.person_key, o.order_purchase_timestamp, (t.amount * 100)::bigint
   from salesdash_internal.catch_up_orders c
   join raw.orders o on o.order_id = c.order_id
   join raw.customers cu on cu.customer_id = o.customer_id
   join lateral (select sum(i.price + i.freight_value) as amount, count(*) as items
                 from raw.order_items i where i.order_id = o.order_id) t on t.items > 0
+  left join salesdash_internal.people p on p.customer_id = cu.customer_unique_id
   where o.order_status not in ('canceled', 'unavailable');
 
   -- People seen for the first time get the next keys. (People and person_totals by index from here on:
   -- hashing either cost 0.3 s at a million.)
-  insert into salesdash_internal.people (person_key, customer_id)
-  select (select coalesce(max(person_key), 0) from salesdash_internal.people)
-         + row_number() over (order by n.customer_unique_id collate "C"), n.customer_unique_id
-  from (select distinct r.customer_unique_id from salesdash_internal.catch_up_counted r
-        where not exists (select from salesdash_internal.people p where p.customer_id = r.customer_unique_id)) n;
+  with added_people as (
+    insert into salesdash_internal.people (person_key, customer_id)
+    select (select coalesce(max(person_key), 0) from salesdash_internal.people)
+           + row_number() over (order by n.customer_unique_id collate "C"), n.customer_unique_id
+    from (select distinct r.customer_unique_id from salesdash_internal.catch_up_counted r where r.person_key is null) n
+    returning person_key, customer_id
+  )
+  update salesdash_internal.catch_up_counted r set person_key = a.person_key
+  from added_people a where r.person_key is null and r.customer_unique_id = a.customer_id;
 
   -- Who only gained orders dated after their last purchase (and lost none): every old fact of theirs is
   -- earlier than every new one, so their totals move by what they gained, and a new order opens its month
@@ -410,30 +421,28 @@ begin
     insert into salesdash_internal.catch_up_appended
       (person_key, customer_id, had_totals, old_first_purchased_date, old_last_purchased_date, old_frequency,
        old_monetary_cents, added_first_at, added_last_at, added_orders, added_cents)
-    select p.person_key, p.customer_id, t.person_key is not null, t.first_purchased_date, t.last_purchased_date,
+    select a.person_key, a.customer_id, t.person_key is not null, t.first_purchased_date, t.last_purchased_date,
            t.frequency, t.monetary_cents, a.first_at, a.last_at, a.orders, a.cents
-    from (select customer_unique_id, min(purchased_at) as first_at, max(purchased_at) as last_at,
-                 count(*)::int as orders, sum(amount_cents)::bigint as cents
+    from (select person_key, min(customer_unique_id) as customer_id, min(purchased_at) as first_at,
+                 max(purchased_at) as last_at, count(*)::int as orders, sum(amount_cents)::bigint as cents
           from salesdash_internal.catch_up_counted
-          group by customer_unique_id) a
-    join salesdash_internal.people p on p.customer_id = a.customer_unique_id
-    left join salesdash_internal.person_totals t on t.person_key = p.person_key
-    where not exists (select from salesdash_internal.catch_up_people c where c.person_key = p.person_key)
+          group by person_key) a
+    left join salesdash_internal.person_totals t on t.person_key = a.person_key
+    where not exists (select from salesdash_internal.catch_up_people c where c.person_key = a.person_key)
       and (t.person_key is null or a.first_at::date > t.last_purchased_date);
   end if;
 
   -- The new facts. opens_month is final for the appended people; for the others it is set by the recount below.
   with added as (
     insert into salesdash_internal.order_facts (person_key, purchased_at, amount_cents, month, opens_month, order_id)
-    select p.person_key, r.purchased_at, r.amount_cents, m.month,
+    select r.person_key, r.purchased_at, r.amount_cents, m.month,
            a.person_key is not null
-             and m.month is distinct from lag(m.month) over (partition by p.person_key order by r.purchased_at)
+             and m.month is distinct from lag(m.month) over (partition by r.person_key order by r.purchased_at)
              and (a.old_last_purchased_date is null
                   or m.month > date_trunc('month', a.old_last_purchased_date::timestamp)::date),
            r.order_id
     from salesdash_internal.catch_up_counted r
-    join salesdash_internal.people p on p.customer_id = r.customer_unique_id
-    left join salesdash_internal.catch_up_appended a on a.person_key = p.person_key
+    left join salesdash_internal.catch_up_appended a on a.person_key = r.person_key
     cross join lateral (select date_trunc('month', r.purchased_at)::date as month) m
     returning person_key, month, amount_cents, opens_month
   ),
@@ -1737,6 +1746,7 @@ drop function salesdash_internal.person_totals_money();
 drop function salesdash_internal.monetary_bucket_edge(bigint, integer);
 drop table salesdash_internal.catch_up_totals_changes;
 drop table salesdash_internal.catch_up_appended;
+alter table salesdash_internal.catch_up_counted drop column person_key;
 drop index salesdash_internal.person_totals_person_key_idx, salesdash_internal.person_totals_monetary_cents_idx;
 alter table salesdash_internal.person_totals_state drop column monetary_counts_below;
 alter table salesdash_internal.rfm_publication drop column totals_generation, drop column slot_segments;
