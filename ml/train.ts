@@ -75,20 +75,51 @@ export function addDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Runs one training while holding the training lock; a second training at the same time is refused. */
-export async function train(sql: Sql, options: TrainOptions = {}): Promise<TrainResult> {
+/** Runs `work` while holding the training lock; a second training (or tuning fold) at the same time is refused. */
+async function withTrainingLock<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
   const lockConnection = await sql.reserve();
   try {
     const [{ locked }] = await lockConnection<{ locked: boolean }[]>`select pg_try_advisory_lock(${TRAINING_LOCK_KEY.toString()}::bigint) as locked`;
     if (!locked) throw new Error('another training is already running on this database; try again when it has finished');
     try {
-      return await trainUnlocked(sql, options);
+      return await work();
     } finally {
       await lockConnection`select pg_advisory_unlock(${TRAINING_LOCK_KEY.toString()}::bigint)`;
     }
   } finally {
     lockConnection.release();
   }
+}
+
+/** Trains, evaluates on the holdout, scores every customer and swaps the predictions in. */
+export async function train(sql: Sql, options: TrainOptions = {}): Promise<TrainResult> {
+  return withTrainingLock(sql, async () => {
+    const fitted = await fitAndEvaluate(sql, options, 0);
+    const { model, metrics, backend, progress, trainSeconds } = fitted;
+    const scoringStarted = performance.now();
+    const { modelRunId, predictions } = await storeAndScore(sql, fitted);
+    model.dispose();
+    const scoreSeconds = (performance.now() - scoringStarted) / 1000;
+    progress(`scored ${predictions} customers in ${scoreSeconds.toFixed(1)} s`);
+    return { modelRunId, backend, metrics, predictions, trainSeconds, scoreSeconds };
+  });
+}
+
+/**
+ * A tuning fold: the whole of `train`'s fitting and evaluation as if the data ended `fold` horizons before its
+ * last purchase (fold 1 = holdout one horizon earlier, validation and training windows before it), so model
+ * variants can be compared without ever looking at the real holdout. Nothing after the shifted reference date
+ * reaches any window (features stop at their as-of date, labels at the shifted reference date), and nothing
+ * is stored: predictions and model runs stay as they are. Fold 0 is the real holdout, exactly as `train`
+ * evaluates it.
+ */
+export async function evaluateTuningFold(sql: Sql, fold: number, options: TrainOptions = {}): Promise<ModelMetrics> {
+  if (!Number.isInteger(fold) || fold < 0) throw new Error(`a tuning fold is a whole number of horizons back (0, 1, 2, ...), got ${fold}`);
+  return withTrainingLock(sql, async () => {
+    const { model, metrics } = await fitAndEvaluate(sql, options, fold);
+    model.dispose();
+    return metrics;
+  });
 }
 
 function metricsOf(probabilities: ArrayLike<number>, labels: Uint8Array, threshold: number) {
@@ -121,7 +152,12 @@ function bgnbdProbabilities(parameters: BgNbdParameters, rows: LabelledRows, hor
   return out;
 }
 
-async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResult> {
+interface Fitted extends StoreInput {
+  trainSeconds: number;
+}
+
+/** Everything up to the stored run: windows, network, calibration, threshold, holdout metrics of all three. */
+async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number): Promise<Fitted> {
   const horizonDays = options.horizonDays ?? 30;
   const seed = options.seed ?? 42;
   const progress = options.onProgress ?? (() => {});
@@ -148,7 +184,8 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
            (select min(purchased_at) from counted)::date::text as first_date
   `;
   if (!span.reference_date || !span.first_date) throw new Error('no counted orders to learn from; import or generate data first');
-  const referenceDate = span.reference_date;
+  // A tuning fold moves the reference date back; every window below follows it.
+  const referenceDate = addDays(span.reference_date, -foldsBack * horizonDays);
   const holdoutAsOf = addDays(referenceDate, -horizonDays);
   const validationAsOf = addDays(referenceDate, -2 * horizonDays);
   // Only sizes the subsample, so people who never completed an order may count too; cheaper than the view.
@@ -246,15 +283,7 @@ async function trainUnlocked(sql: Sql, options: TrainOptions): Promise<TrainResu
     probability_histogram: { lower_bound: [], customers: [] },
   };
   progress(`trained in ${trainSeconds.toFixed(1)} s (${epochs} epochs, best ${bestEpoch})`);
-
-  const scoringStarted = performance.now();
-  const { modelRunId, predictions } = await storeAndScore(sql, {
-    model, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress,
-  });
-  model.dispose();
-  const scoreSeconds = (performance.now() - scoringStarted) / 1000;
-  progress(`scored ${predictions} customers in ${scoreSeconds.toFixed(1)} s`);
-  return { modelRunId, backend, metrics, predictions, trainSeconds, scoreSeconds };
+  return { model, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, trainSeconds };
 }
 
 interface StoreInput {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
 import { insertOrders, simulatedOrders } from './fixtures.ts';
-import { train, type TrainOptions } from '../../ml/train.ts';
+import { addDays, evaluateTuningFold, train, type ModelMetrics, type TrainOptions } from '../../ml/train.ts';
 import { importNetwork, scale, calibrate, predictLogits, type NetworkArtifact } from '../../ml/network.ts';
 import { modelInputs } from '../../ml/inputs.ts';
 import { streamFeatures } from '../../ml/features.ts';
@@ -98,6 +98,39 @@ t.test('a training that fails while scoring leaves the previous predictions and 
   t.same(runs.map((r) => r.id), [first.modelRunId], 'the failed run left no row');
   const again = await train(sql, quick);
   t.ok(again.predictions > 0, 'the lock was released: a new training runs');
+});
+
+// What a tuning fold must equal: everything but the day it ran and the histogram (filled in while scoring).
+const evaluated = ({ model_trained_date: _day, probability_histogram: _histogram, ...rest }: ModelMetrics) => rest;
+
+t.test('tuning folds: the real pipeline one horizon back, blind to later orders, storing nothing', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, simulatedOrders(500, 9));
+  const trained = await train(sql, quick);
+  const stored = await sql`select * from salesdash.predictions order by customer_id`;
+  const fold0 = await evaluateTuningFold(sql, 0, quick);
+  t.same(evaluated(fold0), evaluated(trained.metrics), 'fold 0 is the real holdout, evaluated exactly as train does');
+
+  const fold1 = await evaluateTuningFold(sql, 1, quick);
+  const ref = trained.metrics.reference_date;
+  t.equal(fold1.reference_date, addDays(ref, -30));
+  t.match(fold1.holdout, { features_as_of: addDays(ref, -60), labels_from: addDays(ref, -59), labels_to: addDays(ref, -30) });
+  t.equal(fold1.validation.features_as_of, addDays(ref, -90));
+  t.same(fold1.training_windows, trained.metrics.training_windows.map((day) => addDays(day, -30)), 'every window one horizon earlier');
+
+  // Orders after the fold's reference date (up to the real one, so that stays) must not change the fold at all.
+  const later = Array.from({ length: 60 }, (_, k) => ({
+    orderId: `late-${k}`, person: k % 2 ? `p${String(k).padStart(5, '0')}` : `new-${k}`,
+    at: `${addDays(ref, -29 + (k % 29))} 12:00:00`, amount: 20 + k,
+  }));
+  await insertOrders(sql, later);
+  t.same(evaluated(await evaluateTuningFold(sql, 1, quick)), evaluated(fold1), 'later orders change nothing in fold 1');
+
+  t.same(await sql`select * from salesdash.predictions order by customer_id`, stored, 'predictions untouched');
+  const [{ runs }] = await sql`select count(*)::int as runs from salesdash_internal.model_runs`;
+  t.equal(runs, 1, 'no model run stored');
+  await t.rejects(evaluateTuningFold(sql, -1, quick), /whole number of horizons back/);
+  await t.rejects(evaluateTuningFold(sql, 20, quick), /too short for 30-day windows/);
 });
 
 t.test('two trainings at once: one runs, the other stops with a clear message', async (t) => {
