@@ -166,7 +166,7 @@ $$;
 -- from the old counts below each old edge, corrected over the cents between old and new edge. Only what
 -- cannot move that way (no old statistics, or the earliest first purchase removed) is recomputed in full.
 -- The generation stays: these are the same totals, moved.
-create function salesdash_internal.move_person_totals_state(facts_version bigint) returns void
+create function salesdash_internal.move_person_totals_state(facts_version bigint, as_of date) returns void
 language plpgsql as $$
 declare
   state salesdash_internal.person_totals_state;
@@ -215,6 +215,7 @@ begin
          state.frequencies, state.frequency_counts
   from moved;
   state.facts_version := move_person_totals_state.facts_version;
+  state.as_of := move_person_totals_state.as_of;
 
   -- The earliest first purchase: later now only if fewer people have it after the changes than before (a
   -- person who only gained orders leaves and comes back with the same first purchase).
@@ -292,8 +293,102 @@ begin
 end
 $$;
 
--- As before (migration 20261125000215), and: person_totals' key index is built after the bulk fill, and the
--- state row gets a new generation.
+-- Moves the cached totals from the as-of date they hold to another one by the orders dated between the two,
+-- when those are few: an analyst looking a few days back, or returning to the latest purchase, changes only
+-- the people who bought in between. They are counted again from their facts up to the new date, the months
+-- those orders fall in are summed again, and the state row follows by the changes, as after a catch-up; the
+-- people are recorded for the patch, and the generation stays. Returns false, having changed nothing, when
+-- there are more orders in between than a tenth of the customers (a recomputation is cheaper then).
+create function salesdash_internal.move_totals_to_as_of(as_of date) returns boolean
+language plpgsql
+-- restored on exit; set below
+set enable_nestloop from current
+set enable_hashjoin from current
+set enable_mergejoin from current
+set random_page_cost = 1.1
+-- the caller (refresh_order_totals_if_needed) keeps the planner off these for its own bulk pass
+set enable_hashagg = on
+set enable_sort = on
+as $$
+declare
+  state salesdash_internal.person_totals_state;
+  -- the facts counted under one date and not the other: purchased on a day after the earlier date, and on
+  -- or before the later one (no as-of date = the latest purchase, later than every other date)
+  earlier date;
+  later date;
+  first_month date;
+begin
+  select * into state from salesdash_internal.person_totals_state;
+  earlier := case when state.as_of is null then move_totals_to_as_of.as_of
+                  when move_totals_to_as_of.as_of is null then state.as_of
+                  else least(state.as_of, move_totals_to_as_of.as_of) end;
+  later := case when state.as_of is null or move_totals_to_as_of.as_of is null then null
+                else greatest(state.as_of, move_totals_to_as_of.as_of) end;
+  first_month := date_trunc('month', (earlier + 1)::timestamp)::date;
+  -- Too many orders in between: stop counting them as soon as that is clear (when the dates lie months
+  -- apart, collecting every buyer first cost seconds before the recomputation started anyway).
+  if (select count(*) from (select from salesdash_internal.order_facts f
+                            where f.purchased_at >= earlier + 1 and (later is null or f.purchased_at < later + 1)
+                            limit (0.1 * state.customers)::bigint + 1) orders_between)
+     > 0.1 * state.customers then
+    return false;
+  end if;
+  truncate salesdash_internal.catch_up_people, salesdash_internal.catch_up_totals_changes;
+  insert into salesdash_internal.catch_up_people
+  select distinct f.person_key from salesdash_internal.order_facts f
+  where f.purchased_at >= earlier + 1 and (later is null or f.purchased_at < later + 1);
+  analyze salesdash_internal.catch_up_people;
+
+  -- Their totals from their facts up to the new date, by key (index lookups, as in a catch-up).
+  set local enable_nestloop = on;
+  set local enable_hashjoin = off;
+  set local enable_mergejoin = off;
+  with old as (
+    delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c
+    where t.person_key = c.person_key
+    returning t.first_purchased_date, t.last_purchased_date, t.frequency, t.monetary_cents
+  )
+  insert into salesdash_internal.catch_up_totals_changes
+  select first_purchased_date, last_purchased_date, frequency, monetary_cents, -1 from old;
+  with new as (
+    insert into salesdash_internal.person_totals
+      (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
+    select p.customer_id, x.person_key, x.first_purchased_date, x.last_purchased_date, x.frequency, x.monetary_cents
+    from (select f.person_key, min(f.purchased_at)::date as first_purchased_date, max(f.purchased_at)::date as last_purchased_date,
+                 count(*)::int as frequency, sum(f.amount_cents)::bigint as monetary_cents
+          from salesdash_internal.catch_up_people c
+          join salesdash_internal.order_facts f on f.person_key = c.person_key
+          where move_totals_to_as_of.as_of is null or f.purchased_at < move_totals_to_as_of.as_of + 1
+          group by f.person_key) x
+    join salesdash_internal.people p on p.person_key = x.person_key
+    returning first_purchased_date, last_purchased_date, frequency, monetary_cents
+  )
+  insert into salesdash_internal.catch_up_totals_changes
+  select first_purchased_date, last_purchased_date, frequency, monetary_cents, 1 from new;
+  insert into salesdash_internal.rfm_people_changed select person_key from salesdash_internal.catch_up_people
+  on conflict do nothing;
+
+  -- The months from the earlier date's on, summed again up to the new date (one pass over the facts).
+  set local enable_hashjoin = on;
+  set local enable_mergejoin = on;
+  set local enable_nestloop = off;
+  delete from salesdash_internal.month_totals m where m.month >= first_month;
+  insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
+  select f.month, count(*), sum(f.amount_cents), count(*) filter (where f.opens_month)
+  from salesdash_internal.order_facts f
+  where f.month >= first_month
+    and (move_totals_to_as_of.as_of is null or f.purchased_at < move_totals_to_as_of.as_of + 1)
+  group by f.month;
+
+  perform salesdash_internal.move_person_totals_state(state.facts_version, move_totals_to_as_of.as_of);
+  truncate salesdash_internal.catch_up_people, salesdash_internal.catch_up_totals_changes;
+  return true;
+end
+$$;
+
+-- As before (migration 20261125000215), and: totals of another as-of date are moved there by the orders in
+-- between when those are few (move_totals_to_as_of()); otherwise recomputed, with person_totals' indexes
+-- built after the bulk fill and a new generation for the state row. Returns whether the totals changed.
 create or replace function salesdash_internal.refresh_order_totals_if_needed(as_of date) returns boolean
 language plpgsql
 set enable_hashagg = off
@@ -307,6 +402,10 @@ begin
              where s.as_of is not distinct from refresh_order_totals_if_needed.as_of
                and s.facts_version = current_version) then
     return false;
+  end if;
+  if exists (select from salesdash_internal.person_totals_state s where s.facts_version = current_version)
+     and salesdash_internal.move_totals_to_as_of(refresh_order_totals_if_needed.as_of) then
+    return true;
   end if;
   truncate salesdash_internal.person_totals, salesdash_internal.month_totals, salesdash_internal.person_totals_state;
   drop index salesdash_internal.person_totals_person_key_idx, salesdash_internal.person_totals_monetary_cents_idx;
@@ -536,7 +635,7 @@ begin
           amount_cents = m.amount_cents + excluded.amount_cents,
           active_customers = m.active_customers + excluded.active_customers;
     delete from salesdash_internal.month_totals where orders = 0;
-    perform salesdash_internal.move_person_totals_state(old_version + 1);
+    perform salesdash_internal.move_person_totals_state(old_version + 1, null);
   end if;
   truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people,
            salesdash_internal.catch_up_counted, salesdash_internal.catch_up_person_facts,
@@ -937,6 +1036,7 @@ declare
   step_start   timestamptz := clock_timestamp();
   steps        jsonb := '[]'::jsonb;
   published    salesdash_internal.rfm_publication;
+  generation_before bigint;
   target       char(1);
   reference    date;
   patching     boolean := false;
@@ -967,10 +1067,15 @@ begin
       null;
   end case;
 
-  -- Per-person and per-month totals, recomputed only when the order facts were rebuilt or the as-of date
-  -- changed.
+  -- Per-person and per-month totals: recomputed (a new generation) when the order facts were rebuilt or the
+  -- as-of date changed much, moved to a new as-of date by the orders in between when few (same generation),
+  -- else kept.
+  generation_before := (select s.generation from salesdash_internal.person_totals_state s);
   if salesdash_internal.refresh_order_totals_if_needed(as_of) then
-    steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+    steps := steps || jsonb_build_object(
+      'step', case when (select s.generation from salesdash_internal.person_totals_state s) = generation_before
+                   then 'move totals to the as-of date' else 'aggregate orders' end,
+      'seconds', extract(epoch from clock_timestamp() - step_start));
     step_start := clock_timestamp();
   end if;
 
@@ -1741,7 +1846,8 @@ drop function salesdash_internal.scored_person_totals(date, bigint[], bigint[], 
 drop table salesdash_internal.rfm_customer_changes;
 drop function salesdash_internal.point_published_view_at(char);
 drop function salesdash_internal.rfm_buffer_view_sql(char);
-drop function salesdash_internal.move_person_totals_state(bigint);
+drop function salesdash_internal.move_totals_to_as_of(date);
+drop function salesdash_internal.move_person_totals_state(bigint, date);
 drop function salesdash_internal.person_totals_money();
 drop function salesdash_internal.monetary_bucket_edge(bigint, integer);
 drop table salesdash_internal.catch_up_totals_changes;

@@ -97,6 +97,39 @@ t.test('removed and back-dated orders are patched in too', async (t) => {
   t.same(patchedFigures, (await rewritten(sql)).figures, 'every published figure equals the full rewrite');
 });
 
+t.test('an as-of date a few days back: the totals move there by the orders in between, and the rows are patched', async (t) => {
+  const { sql } = await testDatabase(t);
+  // 3,000 people buying 1-3 times over 900 days, a few each day, so a few days hold few of them.
+  await sql`insert into raw.customers (customer_id, customer_unique_id) select 'c' || g, 'p' || lpad(g::text, 5, '0') from generate_series(1, 3000) g`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+            select 'o' || g || '-' || k, 'c' || g, 'delivered', timestamp '2021-01-01' + ((g * 7 + k * 301) % 900) * interval '1 day' + g * interval '1 second'
+            from generate_series(1, 3000) g cross join generate_series(1, 1 + g % 3) k`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value)
+            select order_id, 1, (hashtext(order_id) & 1023) * 0.25 + 3, 0 from raw.orders`;
+  await refreshRfm(sql);
+  const [{ latest }] = await sql`select max(last_purchase_date)::text as latest from salesdash.rfm_refresh_status`;
+  const daysBack = async (days: number) => (await sql`select (${latest}::date - ${days}::int)::text as d`)[0]!.d as string;
+  const fullAt = async (asOf?: string) => {
+    await sql`update salesdash_internal.order_facts_state set is_stale = true`;
+    await refreshRfm(sql, asOf);
+    return published(sql);
+  };
+  for (const [label, asOf] of [['two days back', await daysBack(2)], ['three days back', await daysBack(3)], ['back to the latest purchase', undefined]] as const) {
+    const result = await refreshRfm(sql, asOf);
+    t.ok(stepsOf(result).includes('move totals to the as-of date'), `${label}: totals moved, not recomputed`);
+    t.equal(result.patched, true, `${label}: patched`);
+    await checkPageOrders(t, sql, `${label}: `);
+    const moved = await published(sql);
+    t.same(moved, await fullAt(asOf), `${label}: every published figure equals a full recomputation`);
+    await refreshRfm(sql, asOf);
+  }
+  // Far back, most people bought in between: recomputed from the facts, and every row written.
+  const far = await refreshRfm(sql, '2022-01-01');
+  t.ok(stepsOf(far).includes('aggregate orders'), 'far back: totals recomputed');
+  t.equal(far.patched, false);
+  t.same(await published(sql), await fullAt('2022-01-01'), 'far back: the figures of a full recomputation');
+});
+
 t.test('what a patch cannot express rewrites the other buffer instead', async (t) => {
   const { sql } = await testDatabase(t);
   await refreshedShop(sql);
