@@ -1,4 +1,4 @@
-\restrict 0Kgmiivv9xRP7J6T29gjsIETywdv8qecY06fA9PjFs9N81g1s67HlowmW7K76DZ
+\restrict IPcGNe5kGtbD0ZRWgnqCPORXKmHC0QTtDETUSa3OEbdbOUlCalVhzUr788NNMPH
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -136,6 +136,7 @@ declare
   step_start   timestamptz := clock_timestamp();
   steps        jsonb := '[]'::jsonb;
   published    salesdash_internal.rfm_publication;
+  generation_before bigint;
   target       char(1);
   reference    date;
   patching     boolean := false;
@@ -166,10 +167,15 @@ begin
       null;
   end case;
 
-  -- Per-person and per-month totals, recomputed only when the order facts were rebuilt or the as-of date
-  -- changed.
+  -- Per-person and per-month totals: recomputed (a new generation) when the order facts were rebuilt or the
+  -- as-of date changed much, moved to a new as-of date by the orders in between when few (same generation),
+  -- else kept.
+  generation_before := (select s.generation from salesdash_internal.person_totals_state s);
   if salesdash_internal.refresh_order_totals_if_needed(as_of) then
-    steps := steps || jsonb_build_object('step', 'aggregate orders', 'seconds', extract(epoch from clock_timestamp() - step_start));
+    steps := steps || jsonb_build_object(
+      'step', case when (select s.generation from salesdash_internal.person_totals_state s) = generation_before
+                   then 'move totals to the as-of date' else 'aggregate orders' end,
+      'seconds', extract(epoch from clock_timestamp() - step_start));
     step_start := clock_timestamp();
   end if;
 
@@ -708,13 +714,7 @@ begin
 
   if totals_current then
     -- The recounted people: their rows replaced by totals of all their facts.
-    with old as (
-      delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c
-      where t.person_key = c.person_key
-      returning t.first_purchased_date, t.last_purchased_date, t.frequency, t.monetary_cents
-    )
-    insert into salesdash_internal.catch_up_totals_changes
-    select first_purchased_date, last_purchased_date, frequency, monetary_cents, -1 from old;
+    perform salesdash_internal.forget_touched_totals();
     with new as (
       insert into salesdash_internal.person_totals
         (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
@@ -767,7 +767,7 @@ begin
           amount_cents = m.amount_cents + excluded.amount_cents,
           active_customers = m.active_customers + excluded.active_customers;
     delete from salesdash_internal.month_totals where orders = 0;
-    perform salesdash_internal.move_person_totals_state(old_version + 1);
+    perform salesdash_internal.move_person_totals_state(old_version + 1, null);
   end if;
   truncate salesdash_internal.catch_up_orders, salesdash_internal.catch_up_people,
            salesdash_internal.catch_up_counted, salesdash_internal.catch_up_person_facts,
@@ -1113,6 +1113,23 @@ $_$;
 
 
 --
+-- Name: forget_touched_totals(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.forget_touched_totals() RETURNS void
+    LANGUAGE sql
+    AS $$
+  with old as (
+    delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c
+    where t.person_key = c.person_key
+    returning t.first_purchased_date, t.last_purchased_date, t.frequency, t.monetary_cents
+  )
+  insert into salesdash_internal.catch_up_totals_changes
+  select first_purchased_date, last_purchased_date, frequency, monetary_cents, -1 from old
+$$;
+
+
+--
 -- Name: lock_rfm_work(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1168,10 +1185,21 @@ $$;
 
 
 --
--- Name: move_person_totals_state(bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+-- Name: monetary_statistic_rank(integer, bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.move_person_totals_state(facts_version bigint) RETURNS void
+CREATE FUNCTION salesdash_internal.monetary_statistic_rank(k integer, n bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select case when k <= 4 then (k * n + 4) / 5 else (99 * n + 99) / 100 end
+$$;
+
+
+--
+-- Name: move_person_totals_state(bigint, date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.move_person_totals_state(facts_version bigint, as_of date) RETURNS void
     LANGUAGE plpgsql
     AS $$
 declare
@@ -1221,6 +1249,7 @@ begin
          state.frequencies, state.frequency_counts
   from moved;
   state.facts_version := move_person_totals_state.facts_version;
+  state.as_of := move_person_totals_state.as_of;
 
   -- The earliest first purchase: later now only if fewer people have it after the changes than before (a
   -- person who only gained orders leaves and comes back with the same first purchase).
@@ -1245,7 +1274,7 @@ begin
       anchor := case when k <= 4 then old_state.monetary_quintile_cuts[k] else old_state.monetary_p99_cents end;
       below_anchor := old_state.monetary_counts_below[k]
                       + coalesce(change_running[nullif(width_bucket(anchor - 1, change_cents), 0)], 0);
-      wanted := case when k <= 4 then (k * state.customers + 4) / 5 else (99 * state.customers + 99) / 100 end;
+      wanted := salesdash_internal.monetary_statistic_rank(k, state.customers);
       if below_anchor >= wanted then
         -- below the old value: the (below_anchor - wanted + 1)-th value under it
         select t.monetary_cents into found from salesdash_internal.person_totals t
@@ -1300,6 +1329,90 @@ $$;
 
 
 --
+-- Name: move_totals_to_as_of(date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.move_totals_to_as_of(as_of date) RETURNS boolean
+    LANGUAGE plpgsql
+    SET enable_nestloop TO 'on'
+    SET enable_hashjoin TO 'on'
+    SET enable_mergejoin TO 'on'
+    SET random_page_cost TO '1.1'
+    SET enable_hashagg TO 'on'
+    SET enable_sort TO 'on'
+    AS $$
+declare
+  state salesdash_internal.person_totals_state;
+  -- the facts counted under one date and not the other: purchased on a day after the earlier date, and on
+  -- or before the later one (no as-of date = the latest purchase, later than every other date)
+  earlier date;
+  later date;
+  first_month date;
+begin
+  select * into state from salesdash_internal.person_totals_state;
+  earlier := case when state.as_of is null then move_totals_to_as_of.as_of
+                  when move_totals_to_as_of.as_of is null then state.as_of
+                  else least(state.as_of, move_totals_to_as_of.as_of) end;
+  later := case when state.as_of is null or move_totals_to_as_of.as_of is null then null
+                else greatest(state.as_of, move_totals_to_as_of.as_of) end;
+  first_month := date_trunc('month', (earlier + 1)::timestamp)::date;
+  -- Too many orders in between: stop counting them as soon as that is clear (when the dates lie months
+  -- apart, collecting every buyer first cost seconds before the recomputation started anyway).
+  if (select count(*) from (select from salesdash_internal.order_facts f
+                            where f.purchased_at >= earlier + 1 and (later is null or f.purchased_at < later + 1)
+                            limit (0.1 * state.customers)::bigint + 1) orders_between)
+     > 0.1 * state.customers then
+    return false;
+  end if;
+  truncate salesdash_internal.catch_up_people, salesdash_internal.catch_up_totals_changes;
+  insert into salesdash_internal.catch_up_people
+  select distinct f.person_key from salesdash_internal.order_facts f
+  where f.purchased_at >= earlier + 1 and (later is null or f.purchased_at < later + 1);
+  analyze salesdash_internal.catch_up_people;
+
+  -- Their totals from their facts up to the new date, by key (index lookups, as in a catch-up).
+  set local enable_nestloop = on;
+  set local enable_hashjoin = off;
+  set local enable_mergejoin = off;
+  perform salesdash_internal.forget_touched_totals();
+  with new as (
+    insert into salesdash_internal.person_totals
+      (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
+    select p.customer_id, x.person_key, x.first_purchased_date, x.last_purchased_date, x.frequency, x.monetary_cents
+    from (select f.person_key, min(f.purchased_at)::date as first_purchased_date, max(f.purchased_at)::date as last_purchased_date,
+                 count(*)::int as frequency, sum(f.amount_cents)::bigint as monetary_cents
+          from salesdash_internal.catch_up_people c
+          join salesdash_internal.order_facts f on f.person_key = c.person_key
+          where move_totals_to_as_of.as_of is null or f.purchased_at < move_totals_to_as_of.as_of + 1
+          group by f.person_key) x
+    join salesdash_internal.people p on p.person_key = x.person_key
+    returning first_purchased_date, last_purchased_date, frequency, monetary_cents
+  )
+  insert into salesdash_internal.catch_up_totals_changes
+  select first_purchased_date, last_purchased_date, frequency, monetary_cents, 1 from new;
+  insert into salesdash_internal.rfm_people_changed select person_key from salesdash_internal.catch_up_people
+  on conflict do nothing;
+
+  -- The months from the earlier date's on, summed again up to the new date (one pass over the facts).
+  set local enable_hashjoin = on;
+  set local enable_mergejoin = on;
+  set local enable_nestloop = off;
+  delete from salesdash_internal.month_totals m where m.month >= first_month;
+  insert into salesdash_internal.month_totals (month, orders, amount_cents, active_customers)
+  select f.month, count(*), sum(f.amount_cents), count(*) filter (where f.opens_month)
+  from salesdash_internal.order_facts f
+  where f.month >= first_month
+    and (move_totals_to_as_of.as_of is null or f.purchased_at < move_totals_to_as_of.as_of + 1)
+  group by f.month;
+
+  perform salesdash_internal.move_person_totals_state(state.facts_version, move_totals_to_as_of.as_of);
+  truncate salesdash_internal.catch_up_people, salesdash_internal.catch_up_totals_changes;
+  return true;
+end
+$$;
+
+
+--
 -- Name: order_facts_rebuild_threshold(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1328,8 +1441,8 @@ CREATE FUNCTION salesdash_internal.person_totals_money(OUT monetary_quintile_cut
   from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
                min(t.first_purchased_date) as first_purchase_date
         from salesdash_internal.person_totals t) m
-  cross join lateral (select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5],
-                                   m.sorted[(4 * m.n + 4) / 5], m.sorted[(99 * m.n + 99) / 100]] as values) stats
+  cross join lateral (select array(select m.sorted[salesdash_internal.monetary_statistic_rank(k, m.n)]
+                                   from generate_series(1, 5) as k order by k) as values) stats
 $$;
 
 
@@ -1477,6 +1590,10 @@ begin
              where s.as_of is not distinct from refresh_order_totals_if_needed.as_of
                and s.facts_version = current_version) then
     return false;
+  end if;
+  if exists (select from salesdash_internal.person_totals_state s where s.facts_version = current_version)
+     and salesdash_internal.move_totals_to_as_of(refresh_order_totals_if_needed.as_of) then
+    return true;
   end if;
   truncate salesdash_internal.person_totals, salesdash_internal.month_totals, salesdash_internal.person_totals_state;
   drop index salesdash_internal.person_totals_person_key_idx, salesdash_internal.person_totals_monetary_cents_idx;
@@ -2154,23 +2271,23 @@ COMMENT ON COLUMN salesdash_internal.rfm_customers_b.calculated_date IS 'Not use
 --
 
 CREATE VIEW salesdash_internal.rfm_customers_gated AS
- SELECT a.customer_id,
-    a.person_key,
-    a.last_purchased_date,
+ SELECT b.customer_id,
+    b.person_key,
+    b.last_purchased_date,
     (( SELECT p.reference_date
-           FROM salesdash_internal.rfm_publication p) - a.last_purchased_date) AS recency_days,
-    a.frequency,
-    a.monetary,
-    a.recency_score,
-    a.frequency_score,
-    a.monetary_score,
-    a.overall_rfm_score,
-    a.segment,
+           FROM salesdash_internal.rfm_publication p) - b.last_purchased_date) AS recency_days,
+    b.frequency,
+    b.monetary,
+    b.recency_score,
+    b.frequency_score,
+    b.monetary_score,
+    b.overall_rfm_score,
+    b.segment,
     ( SELECT p.reference_date
            FROM salesdash_internal.rfm_publication p) AS calculated_date,
-    a.monetary_cents,
-    a.segment_slot
-   FROM salesdash_internal.rfm_customers_a a
+    b.monetary_cents,
+    b.segment_slot
+   FROM salesdash_internal.rfm_customers_a b
   WHERE (( SELECT rfm_publication.buffer
            FROM salesdash_internal.rfm_publication) = 'a'::bpchar)
 UNION ALL
@@ -3346,7 +3463,7 @@ ALTER TABLE ONLY raw.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 0Kgmiivv9xRP7J6T29gjsIETywdv8qecY06fA9PjFs9N81g1s67HlowmW7K76DZ
+\unrestrict IPcGNe5kGtbD0ZRWgnqCPORXKmHC0QTtDETUSa3OEbdbOUlCalVhzUr788NNMPH
 
 
 --

@@ -98,6 +98,28 @@ create unlogged table salesdash_internal.catch_up_totals_changes (
   weight               integer not null
 );
 
+-- Removes the cached totals of the people in catch_up_people (a catch-up's recounted people, or the buyers
+-- between two as-of dates), recording each as a -1 change; the caller inserts their new totals. By key: the
+-- caller keeps the planner on index lookups.
+create function salesdash_internal.forget_touched_totals() returns void
+language sql as $$
+  with old as (
+    delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c
+    where t.person_key = c.person_key
+    returning t.first_purchased_date, t.last_purchased_date, t.frequency, t.monetary_cents
+  )
+  insert into salesdash_internal.catch_up_totals_changes
+  select first_purchased_date, last_purchased_date, frequency, monetary_cents, -1 from old
+$$;
+
+-- The rank (1-based, in ascending cents) of the k-th monetary order statistic among n customers: k = 1..4
+-- the quintile cuts ceil(k*n/5), k = 5 the 99th percentile ceil(99n/100) (nearest rank). The full
+-- computation and a catch-up's walk both locate them by it.
+create function salesdash_internal.monetary_statistic_rank(k integer, n bigint) returns bigint
+language sql immutable as $$
+  select case when k <= 4 then (k * n + 4) / 5 else (99 * n + 99) / 100 end
+$$;
+
 -- The k-th inner edge (k = 1..19), in cents, of the monetary histogram: 20 equal-width buckets over
 -- [0, max(99th percentile, 1)] dollars. Customers in the buckets below it are those with fewer cents.
 create function salesdash_internal.monetary_bucket_edge(p99_cents bigint, k integer) returns bigint
@@ -126,8 +148,8 @@ language sql stable as $$
   from (select array_agg(t.monetary_cents order by t.monetary_cents) as sorted, count(*) as n,
                min(t.first_purchased_date) as first_purchase_date
         from salesdash_internal.person_totals t) m
-  cross join lateral (select array[m.sorted[(1 * m.n + 4) / 5], m.sorted[(2 * m.n + 4) / 5], m.sorted[(3 * m.n + 4) / 5],
-                                   m.sorted[(4 * m.n + 4) / 5], m.sorted[(99 * m.n + 99) / 100]] as values) stats
+  cross join lateral (select array(select m.sorted[salesdash_internal.monetary_statistic_rank(k, m.n)]
+                                   from generate_series(1, 5) as k order by k) as values) stats
 $$;
 
 -- Replaces the state row with the figures of person_totals as they are now (the generation is set by the
@@ -240,7 +262,7 @@ begin
       anchor := case when k <= 4 then old_state.monetary_quintile_cuts[k] else old_state.monetary_p99_cents end;
       below_anchor := old_state.monetary_counts_below[k]
                       + coalesce(change_running[nullif(width_bucket(anchor - 1, change_cents), 0)], 0);
-      wanted := case when k <= 4 then (k * state.customers + 4) / 5 else (99 * state.customers + 99) / 100 end;
+      wanted := salesdash_internal.monetary_statistic_rank(k, state.customers);
       if below_anchor >= wanted then
         -- below the old value: the (below_anchor - wanted + 1)-th value under it
         select t.monetary_cents into found from salesdash_internal.person_totals t
@@ -343,13 +365,7 @@ begin
   set local enable_nestloop = on;
   set local enable_hashjoin = off;
   set local enable_mergejoin = off;
-  with old as (
-    delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c
-    where t.person_key = c.person_key
-    returning t.first_purchased_date, t.last_purchased_date, t.frequency, t.monetary_cents
-  )
-  insert into salesdash_internal.catch_up_totals_changes
-  select first_purchased_date, last_purchased_date, frequency, monetary_cents, -1 from old;
+  perform salesdash_internal.forget_touched_totals();
   with new as (
     insert into salesdash_internal.person_totals
       (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
@@ -576,13 +592,7 @@ begin
 
   if totals_current then
     -- The recounted people: their rows replaced by totals of all their facts.
-    with old as (
-      delete from salesdash_internal.person_totals t using salesdash_internal.catch_up_people c
-      where t.person_key = c.person_key
-      returning t.first_purchased_date, t.last_purchased_date, t.frequency, t.monetary_cents
-    )
-    insert into salesdash_internal.catch_up_totals_changes
-    select first_purchased_date, last_purchased_date, frequency, monetary_cents, -1 from old;
+    perform salesdash_internal.forget_touched_totals();
     with new as (
       insert into salesdash_internal.person_totals
         (customer_id, person_key, first_purchased_date, last_purchased_date, frequency, monetary_cents)
@@ -671,22 +681,16 @@ end
 $$;
 select salesdash_internal.point_published_view_at(buffer) from salesdash_internal.rfm_publication;
 
-create or replace view salesdash_internal.rfm_customers_gated as
-select a.customer_id, a.person_key, a.last_purchased_date,
-       (select p.reference_date from salesdash_internal.rfm_publication p) - a.last_purchased_date as recency_days,
-       a.frequency, a.monetary, a.recency_score, a.frequency_score, a.monetary_score, a.overall_rfm_score,
-       a.segment, (select p.reference_date from salesdash_internal.rfm_publication p) as calculated_date,
-       a.monetary_cents, a.segment_slot
-from salesdash_internal.rfm_customers_a a
-where (select buffer from salesdash_internal.rfm_publication) = 'a'
-union all
-select b.customer_id, b.person_key, b.last_purchased_date,
-       (select p.reference_date from salesdash_internal.rfm_publication p) - b.last_purchased_date,
-       b.frequency, b.monetary, b.recency_score, b.frequency_score, b.monetary_score, b.overall_rfm_score,
-       b.segment, (select p.reference_date from salesdash_internal.rfm_publication p),
-       b.monetary_cents, b.segment_slot
-from salesdash_internal.rfm_customers_b b
-where (select buffer from salesdash_internal.rfm_publication) = 'b';
+-- rfm_scores reads the buffer the publication row names, with the same derived columns.
+do $$
+begin
+  execute 'create or replace view salesdash_internal.rfm_customers_gated as '
+          || salesdash_internal.rfm_buffer_view_sql('a')
+          || ' where (select buffer from salesdash_internal.rfm_publication) = ''a'' union all '
+          || salesdash_internal.rfm_buffer_view_sql('b')
+          || ' where (select buffer from salesdash_internal.rfm_publication) = ''b''';
+end
+$$;
 
 -- Work table of a refresh: the people whose published row must change, with their new figures. Unlogged and
 -- emptied again by refresh_rfm() (under lock_rfm_work()).
@@ -1850,6 +1854,8 @@ drop function salesdash_internal.move_totals_to_as_of(date);
 drop function salesdash_internal.move_person_totals_state(bigint, date);
 drop function salesdash_internal.person_totals_money();
 drop function salesdash_internal.monetary_bucket_edge(bigint, integer);
+drop function salesdash_internal.monetary_statistic_rank(integer, bigint);
+drop function salesdash_internal.forget_touched_totals();
 drop table salesdash_internal.catch_up_totals_changes;
 drop table salesdash_internal.catch_up_appended;
 alter table salesdash_internal.catch_up_counted drop column person_key;
