@@ -37,5 +37,5 @@ soak: web
 # scratch database on such a server.
 schema: install
 	test -n "$$DUMP_DATABASE_URL" || { echo "set DUMP_DATABASE_URL to an empty scratch database"; exit 2; }
-	$(NODE_BIN)/tsx -e "import {migrate} from './server/db/migrate.ts'; migrate(process.env.DUMP_DATABASE_URL)"
+	$(NODE_BIN)/tsx -e "import {migrate} from './db/migrate.ts'; migrate(process.env.DUMP_DATABASE_URL)"
 	$(NODE_BIN)/dbmate --url "$$DUMP_DATABASE_URL" --schema-file db/schema.sql dump

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
-import { connect, resolveDatabaseUrl, type Sql } from '../server/db/connection.ts';
-import { migrate } from '../server/db/migrate.ts';
-import { generate, type GenerateCounts } from '../server/generator/index.ts';
-import { importTransactions } from '../server/importers/transactions.ts';
-import type { ImportCounts } from '../server/importers/olist.ts';
+import { connect, resolveDatabaseUrl, type Sql } from '../db/connection.ts';
+import { migrate } from '../db/migrate.ts';
+import { generate, type GenerateCounts } from '../jobs/generate/index.ts';
+import { importTransactions } from '../jobs/import/transactions.ts';
+import type { ImportCounts } from '../jobs/import/olist.ts';
 
 export const cdnowFile = new URL('../../shared/data/cdnow/cdnow_transactions.csv', import.meta.url).pathname;
 

@@ -6,11 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { connect } from '../server/db/connection.ts';
-import { migrate } from '../server/db/migrate.ts';
-import { generate } from '../server/generator/index.ts';
+import { connect } from '../db/connection.ts';
+import { migrate } from '../db/migrate.ts';
+import { generate } from '../jobs/generate/index.ts';
 import { adminUrl, withDatabase } from '../test/helpers/db.ts';
-import { train } from '../ml/train.ts';
+import { train } from '../jobs/train/train.ts';
 
 export interface ModelBench {
   trainSeconds: number;

@@ -1,9 +1,9 @@
 // The last step of `salesdash generate` and `salesdash import`: bring the RFM order facts up to date with
-// what was just loaded (server/rfm/prepare.ts) and say what happened. It runs after the load has committed:
+// what was just loaded (jobs/rfm/prepare.ts) and say what happened. It runs after the load has committed:
 // if it is interrupted the facts stay queued or marked out of date and the next refresh does the same work,
 // so nothing is lost.
-import type { Sql } from '../server/db/connection.ts';
-import { prepareRfm, type PrepareResult } from '../server/rfm/prepare.ts';
+import type { Sql } from '../db/connection.ts';
+import { prepareRfm, type PrepareResult } from '../jobs/rfm/prepare.ts';
 import type { ProgressLine } from './progress.ts';
 
 export async function prepareRfmAfterLoad(sql: Sql, progress: ProgressLine): Promise<void> {

@@ -4,14 +4,14 @@
 // docs/model.md and chooses nothing. Stores nothing.
 //   DATABASE_URL=... npx tsx scripts/in-sample-ceiling.ts [--horizon-days 30]
 import { parseArgs } from 'node:util';
-import { connect, resolveDatabaseUrl } from '../server/db/connection.ts';
-import { initBackend } from '../ml/backend.ts';
-import { fitBgNbd, historyFromFeatures } from '../ml/bgnbd.ts';
-import { modelInputs } from '../ml/inputs.ts';
-import { feature, loadLabelledRows } from '../ml/features.ts';
-import { averagePrecision, rocAuc } from '../ml/metrics.ts';
-import { fitScaling, predictLogits, scale, trainNetwork } from '../ml/network.ts';
-import { addDays } from '../ml/train.ts';
+import { connect, resolveDatabaseUrl } from '../db/connection.ts';
+import { initBackend } from '../jobs/train/backend.ts';
+import { fitBgNbd, historyFromFeatures } from '../jobs/train/bgnbd.ts';
+import { modelInputs } from '../jobs/train/inputs.ts';
+import { feature, loadLabelledRows } from '../jobs/train/features.ts';
+import { averagePrecision, rocAuc } from '../jobs/train/metrics.ts';
+import { fitScaling, predictLogits, scale, trainNetwork } from '../jobs/train/network.ts';
+import { addDays } from '../jobs/train/train.ts';
 
 const { values } = parseArgs({ options: { 'horizon-days': { type: 'string', default: '30' } } });
 const horizonDays = Number(values['horizon-days']);

@@ -2,7 +2,7 @@
 // the tests that need a real server process (outage, shutdown) and by the benchmark (its own peak memory).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { projectRoot } from '../server/paths.ts';
+import { projectRoot } from '../paths.ts';
 
 export interface ServeProcess {
   child: ChildProcess;

@@ -1,11 +1,11 @@
 // Scores the model on tuning folds: the default training pipeline with the reference date moved back one,
-// two, ... horizons (ml/train.ts, evaluateTuningFold), so a variant of the model is chosen on earlier data and
+// two, ... horizons (jobs/train/train.ts, evaluateTuningFold), so a variant of the model is chosen on earlier data and
 // the real holdout (fold 0) is only looked at afterwards. Stores nothing.
 //   DATABASE_URL=... npx tsx scripts/tuning-folds.ts [--folds 3,2,1] [--seed 42] [--horizon-days 30]
 // One line per fold (network, recency, BG/NBD: ROC AUC / PR AUC) on stdout; progress on stderr with --verbose.
 import { parseArgs } from 'node:util';
-import { connect, resolveDatabaseUrl } from '../server/db/connection.ts';
-import { evaluateTuningFold } from '../ml/train.ts';
+import { connect, resolveDatabaseUrl } from '../db/connection.ts';
+import { evaluateTuningFold } from '../jobs/train/train.ts';
 
 const { values } = parseArgs({
   options: {

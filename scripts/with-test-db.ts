@@ -1,7 +1,7 @@
 // Runs a command (the test runner) with TEST_DATABASE_URL pointing at a real PostgreSQL: the user's own when
 // TEST_DATABASE_URL is already set, else the embedded test cluster, started here and stopped afterwards.
 import { spawn } from 'node:child_process';
-import { start, stop, testCluster } from '../server/db/embedded.ts';
+import { start, stop, testCluster } from '../db/embedded.ts';
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {

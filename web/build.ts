@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { webDistDir } from '../server/paths.ts';
+import { webDistDir } from '../paths.ts';
 
 const webDir = path.dirname(fileURLToPath(import.meta.url));
 

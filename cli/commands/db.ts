@@ -1,6 +1,6 @@
 // `salesdash db start|stop|status|url`: the embedded PostgreSQL server.
 import type { Command } from '../command.ts';
-import { connectionUrl, defaultCluster, isInitialised, isRunning, start, stop } from '../../server/db/embedded.ts';
+import { connectionUrl, defaultCluster, isInitialised, isRunning, start, stop } from '../../db/embedded.ts';
 
 export const db: Command = {
   summary: 'start | stop | status | url of the embedded PostgreSQL',

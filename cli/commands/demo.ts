@@ -3,8 +3,8 @@
 // Each step is the ordinary command, so the demo behaves exactly as a user's own runs would.
 import type { Command } from '../command.ts';
 import { positiveInteger } from '../command.ts';
-import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
-import { migrate } from '../../server/db/migrate.ts';
+import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { migrate } from '../../db/migrate.ts';
 import { generateCommand } from './generate.ts';
 import { refreshCommand } from './refresh.ts';
 import { serveCommand } from './serve.ts';

@@ -1,10 +1,10 @@
-// `salesdash generate --customers N [--seed S] [--replace]`: synthetic Olist-shaped history (server/generator).
+// `salesdash generate --customers N [--seed S] [--replace]`: synthetic Olist-shaped history (jobs/generate).
 import type { Command } from '../command.ts';
 import { parseOptions, positiveInteger } from '../command.ts';
 import { progressLine } from '../progress.ts';
 import { prepareRfmAfterLoad } from '../rfm-after-load.ts';
-import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
-import { defaultSeed, generate, maxCustomers } from '../../server/generator/index.ts';
+import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { defaultSeed, generate, maxCustomers } from '../../jobs/generate/index.ts';
 
 export const generateCommand: Command = {
   summary: 'generate synthetic shop data: --customers N [--seed S] [--replace]',

@@ -1,11 +1,11 @@
-// `salesdash import olist <dir>` and `salesdash import transactions <file.csv>` (see server/importers).
+// `salesdash import olist <dir>` and `salesdash import transactions <file.csv>` (see jobs/import).
 import { basename } from 'node:path';
 import type { Command } from '../command.ts';
 import { progressLine } from '../progress.ts';
 import { prepareRfmAfterLoad } from '../rfm-after-load.ts';
-import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
-import { importOlist } from '../../server/importers/olist.ts';
-import { importTransactions } from '../../server/importers/transactions.ts';
+import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { importOlist } from '../../jobs/import/olist.ts';
+import { importTransactions } from '../../jobs/import/transactions.ts';
 
 const usage = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
 

@@ -1,7 +1,7 @@
 // `salesdash migrate`: dbmate up on db/migrations against DATABASE_URL or the embedded server.
 import type { Command } from '../command.ts';
-import { resolveDatabaseUrl } from '../../server/db/connection.ts';
-import { migrate } from '../../server/db/migrate.ts';
+import { resolveDatabaseUrl } from '../../db/connection.ts';
+import { migrate } from '../../db/migrate.ts';
 
 export const migrateCommand: Command = {
   summary: 'apply database migrations (dbmate)',

@@ -1,8 +1,8 @@
 // `salesdash refresh [--as-of YYYY-MM-DD] [--concurrently]`: recompute and publish RFM (salesdash.refresh_rfm).
 import type { Command } from '../command.ts';
 import { parseOptions } from '../command.ts';
-import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
-import { refreshRfm } from '../../server/rfm/refresh.ts';
+import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 
 export const refreshCommand: Command = {
   summary: 'recompute RFM scores and segments [--as-of YYYY-MM-DD] [--concurrently]',

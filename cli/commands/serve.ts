@@ -1,11 +1,11 @@
 // `salesdash serve [--port 5000] [--host 127.0.0.1]`: the HTTP API and, once built, the dashboard at /.
 import type { Command } from '../command.ts';
 import { parseOptions } from '../command.ts';
-import { resolveDatabaseUrl } from '../../server/db/connection.ts';
-import { connectApiPool } from '../../server/db/api-pool.ts';
-import { buildApp } from '../../server/app.ts';
-import { serve } from '../../server/server.ts';
-import { surviveKnownPostgresJsBug } from '../../server/db/postgres-js-guard.ts';
+import { resolveDatabaseUrl } from '../../db/connection.ts';
+import { connectApiPool } from '../../db/api-pool.ts';
+import { buildApp } from '../../http/app.ts';
+import { serve } from '../../http/server.ts';
+import { surviveKnownPostgresJsBug } from '../../db/postgres-js-guard.ts';
 
 function portNumber(value: string, source: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`${source} must be a port number (0-65535), got "${value}"`);

@@ -1,8 +1,8 @@
 // `salesdash train [--horizon-days 30] [--seed 42]`: trains the purchase-probability model, evaluates it on the
 // holdout against its baselines, scores every customer and stores everything in PostgreSQL.
 import { parseOptions, positiveInteger, type Command } from '../command.ts';
-import { connect, resolveDatabaseUrl } from '../../server/db/connection.ts';
-import { train } from '../../ml/train.ts';
+import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { train } from '../../jobs/train/train.ts';
 
 function integerOrZero(value: string | undefined, name: string, fallback: number): number {
   if (value === '0') return 0;

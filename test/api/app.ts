@@ -1,8 +1,8 @@
 // Builds the API against a fresh test database, the way `salesdash serve` does (same pool settings).
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppOptions } from '../../server/app.ts';
-import { connectApiPool } from '../../server/db/api-pool.ts';
-import type { Sql } from '../../server/db/connection.ts';
+import { buildApp, type AppOptions } from '../../http/app.ts';
+import { connectApiPool } from '../../db/api-pool.ts';
+import type { Sql } from '../../db/connection.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';
 

@@ -3,7 +3,7 @@
 // - p01 placed its two orders under two Olist order-level ids (o-p01-1, o-p01-2) in two cities, latest São Paulo.
 // - p13 has only a canceled order: a known customer without RFM figures.
 // - Products: one with a name, one with only a (translated) category, one unknown to raw.products.
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 
 export interface FixtureOrder {
   order_id: string;

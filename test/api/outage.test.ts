@@ -3,7 +3,7 @@
 // and it serves again by itself soon after PostgreSQL is back.
 import t from 'tap';
 import postgres from 'postgres';
-import { namedCluster, start, stop } from '../../server/db/embedded.ts';
+import { namedCluster, start, stop } from '../../db/embedded.ts';
 import { startServeProcess } from '../../scripts/serve-process.ts';
 import { scratchDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';

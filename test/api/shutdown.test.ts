@@ -1,8 +1,8 @@
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close the pool.
 import t from 'tap';
-import { buildApp } from '../../server/app.ts';
-import { connectApiPool } from '../../server/db/api-pool.ts';
-import { serve } from '../../server/server.ts';
+import { buildApp } from '../../http/app.ts';
+import { connectApiPool } from '../../db/api-pool.ts';
+import { serve } from '../../http/server.ts';
 import { startServeProcess } from '../../scripts/serve-process.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';

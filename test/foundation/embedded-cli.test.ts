@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import t from 'tap';
-import { projectRoot } from '../../server/paths.ts';
+import { projectRoot } from '../../paths.ts';
 
 const run = promisify(execFile);
 const bin = path.join(projectRoot, 'bin', 'salesdash.js');

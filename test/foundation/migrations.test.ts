@@ -1,6 +1,6 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
-import { runDbmate } from '../../server/db/migrate.ts';
+import { runDbmate } from '../../db/migrate.ts';
 
 t.test('migrations create the raw tables apart from the exposed schema', async (t) => {
   const { sql } = await testDatabase(t);

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { generate } from '../../server/generator/index.ts';
-import { importTransactions } from '../../server/importers/transactions.ts';
+import { generate } from '../../jobs/generate/index.ts';
+import { importTransactions } from '../../jobs/import/transactions.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from '../import/raw-snapshot.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,9 +3,9 @@
 // embedded test cluster) or, when a file is run on its own, the embedded test cluster started here.
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { connect, type Sql } from '../../server/db/connection.ts';
-import { start, testCluster } from '../../server/db/embedded.ts';
-import { migrate } from '../../server/db/migrate.ts';
+import { connect, type Sql } from '../../db/connection.ts';
+import { start, testCluster } from '../../db/embedded.ts';
+import { migrate } from '../../db/migrate.ts';
 
 export interface TestDatabase {
   sql: Sql;

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { importOlist } from '../../server/importers/olist.ts';
+import { importOlist } from '../../jobs/import/olist.ts';
 import { sharedDataDir, testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from './raw-snapshot.ts';
 

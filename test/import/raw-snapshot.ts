@@ -1,7 +1,7 @@
 // A fingerprint of everything in raw.*: row counts plus an md5 over every table's rows in key order. Two equal
 // snapshots mean the data is identical, which is how the tests prove a rejected import changed nothing and
 // that the generator is deterministic.
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 
 export interface RawSnapshot {
   customers: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { importTransactions } from '../../server/importers/transactions.ts';
+import { importTransactions } from '../../jobs/import/transactions.ts';
 import { sharedDataDir, testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from './raw-snapshot.ts';
 

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { sharedDataDir, testDatabase } from '../helpers/db.ts';
-import { importTransactions } from '../../server/importers/transactions.ts';
-import { train } from '../../ml/train.ts';
+import { importTransactions } from '../../jobs/import/transactions.ts';
+import { train } from '../../jobs/train/train.ts';
 
 const cdnow = path.join(sharedDataDir, 'cdnow', 'cdnow_transactions.csv');
 

@@ -1,6 +1,6 @@
 // Small hand-made and simulated order histories for the model tests, written straight into the raw tables.
-import type { Sql } from '../../server/db/connection.ts';
-import { seededRandom } from '../../ml/network.ts';
+import type { Sql } from '../../db/connection.ts';
+import { seededRandom } from '../../jobs/train/network.ts';
 
 export interface FixtureOrder {
   orderId: string;

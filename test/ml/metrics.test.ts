@@ -2,10 +2,10 @@
 import t from 'tap';
 import {
   averagePrecision, brierScore, confidenceOf, confidenceTable, confusionAt, maxF1Threshold, prCurve, rocAuc, rocCurve,
-} from '../../ml/metrics.ts';
-import { aliveProbability, fitBgNbd, logGamma, purchaseProbability, type History } from '../../ml/bgnbd.ts';
-import { fitCalibration } from '../../ml/network.ts';
-import { seededRandom } from '../../ml/network.ts';
+} from '../../jobs/train/metrics.ts';
+import { aliveProbability, fitBgNbd, logGamma, purchaseProbability, type History } from '../../jobs/train/bgnbd.ts';
+import { fitCalibration } from '../../jobs/train/network.ts';
+import { seededRandom } from '../../jobs/train/network.ts';
 
 t.test('ROC AUC and average precision match hand-computed values, ties count one half', async (t) => {
   const labels = [0, 0, 1, 1];

@@ -1,7 +1,7 @@
 // Child process for backends.test.ts: a backend is chosen once per process, so each backend trains in its own.
 //   SALESDASH_TF_BACKEND=cpu node --import tsx test/ml/train-with-backend.ts <database url>
-import { connect } from '../../server/db/connection.ts';
-import { train } from '../../ml/train.ts';
+import { connect } from '../../db/connection.ts';
+import { train } from '../../jobs/train/train.ts';
 
 const sql = connect(process.argv[2]!, { max: 4 });
 try {

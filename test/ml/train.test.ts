@@ -3,10 +3,10 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
 import { insertOrders, simulatedOrders } from './fixtures.ts';
-import { addDays, evaluateTuningFold, train, type ModelMetrics, type TrainOptions } from '../../ml/train.ts';
-import { importNetwork, scale, calibrate, predictLogits, type NetworkArtifact } from '../../ml/network.ts';
-import { modelInputs } from '../../ml/inputs.ts';
-import { streamFeatures } from '../../ml/features.ts';
+import { addDays, evaluateTuningFold, train, type ModelMetrics, type TrainOptions } from '../../jobs/train/train.ts';
+import { importNetwork, scale, calibrate, predictLogits, type NetworkArtifact } from '../../jobs/train/network.ts';
+import { modelInputs } from '../../jobs/train/inputs.ts';
+import { streamFeatures } from '../../jobs/train/features.ts';
 
 // Small and quick: a few hundred people, short training. Enough to check every mechanism.
 const quick: TrainOptions = { seed: 7, trainingWindows: 4, network: { maxEpochs: 8, patience: 3 } };

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../../server/paths.ts';
+import { projectRoot } from '../../paths.ts';
 import { hasChromium } from '../../bench/web.ts';
 import { cdnowFile } from '../../bench/data.ts';
 import { testDatabase } from '../helpers/db.ts';

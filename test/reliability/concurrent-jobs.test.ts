@@ -5,9 +5,9 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import postgres from 'postgres';
-import { generate } from '../../server/generator/index.ts';
-import { projectRoot } from '../../server/paths.ts';
-import type { Sql } from '../../server/db/connection.ts';
+import { generate } from '../../jobs/generate/index.ts';
+import { projectRoot } from '../../paths.ts';
+import type { Sql } from '../../db/connection.ts';
 import { testDatabase } from '../helpers/db.ts';
 
 const bin = path.join(projectRoot, 'bin', 'salesdash.js');

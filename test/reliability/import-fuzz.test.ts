@@ -10,9 +10,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Sql } from '../../server/db/connection.ts';
-import { importOlist, olistFiles } from '../../server/importers/olist.ts';
-import { importTransactions } from '../../server/importers/transactions.ts';
+import type { Sql } from '../../db/connection.ts';
+import { importOlist, olistFiles } from '../../jobs/import/olist.ts';
+import { importTransactions } from '../../jobs/import/transactions.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from '../import/raw-snapshot.ts';
 

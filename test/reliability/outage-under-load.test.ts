@@ -6,8 +6,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import postgres from 'postgres';
-import { isRunning, namedCluster, start, stop, type EmbeddedCluster } from '../../server/db/embedded.ts';
-import { generate } from '../../server/generator/index.ts';
+import { isRunning, namedCluster, start, stop, type EmbeddedCluster } from '../../db/embedded.ts';
+import { generate } from '../../jobs/generate/index.ts';
 import { startServeProcess } from '../../scripts/serve-process.ts';
 import { scratchDatabase } from '../helpers/db.ts';
 import { sleep, soakSeconds, startLoad } from './load.ts';

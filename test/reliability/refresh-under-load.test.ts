@@ -5,12 +5,12 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { buildApp } from '../../server/app.ts';
-import { connectApiPool } from '../../server/db/api-pool.ts';
-import { generate } from '../../server/generator/index.ts';
-import { projectRoot } from '../../server/paths.ts';
-import { refreshRfm } from '../../server/rfm/refresh.ts';
-import { train } from '../../ml/train.ts';
+import { buildApp } from '../../http/app.ts';
+import { connectApiPool } from '../../db/api-pool.ts';
+import { generate } from '../../jobs/generate/index.ts';
+import { projectRoot } from '../../paths.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
+import { train } from '../../jobs/train/train.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { sleep, soakSeconds, startLoad } from './load.ts';
 

@@ -1,10 +1,10 @@
 // Changes to the raw tables after a refresh are caught up order by order (queued by triggers) instead of
 // rebuilding the order facts. The figures must be exactly those of a full rebuild after every kind of change.
 import t from 'tap';
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { loadHandFixture } from './fixture.ts';
-import { refreshRfm, type RefreshResult } from '../../server/rfm/refresh.ts';
+import { refreshRfm, type RefreshResult } from '../../jobs/rfm/refresh.ts';
 
 /** Everything a refresh publishes except page-order tie breaks (person keys differ after a rebuild). */
 async function published(sql: Sql) {

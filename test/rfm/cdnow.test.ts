@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import t from 'tap';
 import { sharedDataDir, testDatabase } from '../helpers/db.ts';
-import { importTransactions } from '../../server/importers/transactions.ts';
-import { refreshRfm } from '../../server/rfm/refresh.ts';
+import { importTransactions } from '../../jobs/import/transactions.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 
 const cdnow = `${sharedDataDir}cdnow/cdnow_transactions.csv`;
 

@@ -1,6 +1,6 @@
 // A hand-made shop whose RFM figures are worked out by hand in the tests:
 // alice has two order-level ids (a1, a2), bob has a canceled order, dave's only order has no items.
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 
 export async function loadHandFixture(sql: Sql): Promise<void> {
   await sql`

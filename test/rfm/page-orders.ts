@@ -1,7 +1,7 @@
 // Checks every page order the API offers (4 sorts x overall and each segment x both directions) against a
 // plain ORDER BY of rfm_scores, ties broken by customer_id: the packed lists must say exactly that.
 import type { Test } from 'tap';
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 
 const columnOf = { recency: 'recency_days', frequency: 'frequency', monetary: 'monetary', rfm_score: 'overall_rfm_score' } as const;
 

@@ -2,9 +2,9 @@
 // instead of rewriting it; everything else rewrites the other buffer. Either way the published figures must
 // be exactly those of a full rewrite from rebuilt order facts.
 import t from 'tap';
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 import { testDatabase } from '../helpers/db.ts';
-import { refreshRfm, type RefreshResult } from '../../server/rfm/refresh.ts';
+import { refreshRfm, type RefreshResult } from '../../jobs/rfm/refresh.ts';
 import { checkPageOrders } from './page-orders.ts';
 
 const stepsOf = (result: RefreshResult) => result.steps.map((s) => s.step);

@@ -4,10 +4,10 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Sql } from '../../server/db/connection.ts';
-import { projectRoot } from '../../server/paths.ts';
-import { prepareRfm } from '../../server/rfm/prepare.ts';
-import { refreshRfm, type RefreshResult } from '../../server/rfm/refresh.ts';
+import type { Sql } from '../../db/connection.ts';
+import { projectRoot } from '../../paths.ts';
+import { prepareRfm } from '../../jobs/rfm/prepare.ts';
+import { refreshRfm, type RefreshResult } from '../../jobs/rfm/refresh.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { loadHandFixture } from './fixture.ts';
 

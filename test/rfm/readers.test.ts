@@ -3,7 +3,7 @@ import t from 'tap';
 import postgres from 'postgres';
 import { testDatabase } from '../helpers/db.ts';
 import { loadHandFixture } from './fixture.ts';
-import { refreshRfm } from '../../server/rfm/refresh.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 
 /** Runs `work` in a transaction on its own connection and keeps it open (locks held) while `check` runs. */
 async function whileUncommitted(url: string, work: (tx: postgres.TransactionSql) => Promise<unknown>, check: () => Promise<void>) {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
 import { loadHandFixture } from './fixture.ts';
-import { refreshRfm } from '../../server/rfm/refresh.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 import { checkPageOrders } from './page-orders.ts';
 
 const columns = 'customer_id, last_purchased_date::text, recency_days, frequency, monetary::float8, recency_score, frequency_score, monetary_score, overall_rfm_score, segment, calculated_date::text';

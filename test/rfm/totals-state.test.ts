@@ -2,9 +2,9 @@
 // purchase date) is moved by the catch-up's changes instead of recomputed over every person. It must be
 // exactly the row a computation from scratch gives, whichever way the changes push the ranks.
 import t from 'tap';
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 import { testDatabase } from '../helpers/db.ts';
-import { refreshRfm } from '../../server/rfm/refresh.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 
 const stateColumns = (sql: Sql) => sql`
   select customers, first_purchase_date::text, last_purchase_date::text, last_purchase_dates::text,

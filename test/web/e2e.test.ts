@@ -17,8 +17,8 @@ import {
   measureNextPage,
   measureSegmentChange,
 } from '../../bench/web.ts';
-import type { Sql } from '../../server/db/connection.ts';
-import { projectRoot } from '../../server/paths.ts';
+import type { Sql } from '../../db/connection.ts';
+import { projectRoot } from '../../paths.ts';
 import { bundleBudgetKb, buildWeb } from '../../web/build.ts';
 import type { SegmentsResponse } from '../../web/src/api.ts';
 import { testDatabase } from '../helpers/db.ts';
@@ -29,8 +29,8 @@ import { loadShopFixture } from './fixture.ts';
 // to exit on its own, then end it with the exit code tap set (the timer does not keep it alive itself).
 t.teardown(() => setTimeout(() => process.exit(process.exitCode ?? 0), 10_000).unref());
 
-const generatorModule = path.join(projectRoot, 'server', 'generator', 'index.ts');
-const trainModule = path.join(projectRoot, 'ml', 'train.ts');
+const generatorModule = path.join(projectRoot, 'jobs', 'generate', 'index.ts');
+const trainModule = path.join(projectRoot, 'jobs', 'train', 'train.ts');
 
 /** Generated data when the generator exists (realistic spread), else the small SQL fixture. */
 async function loadData(sql: Sql): Promise<string> {
@@ -118,7 +118,7 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
   t.comment(`bundle: ${bundle.gzipKb.toFixed(1)} KB gzipped JS+CSS (${bundle.rawKb.toFixed(1)} KB minified)`);
   t.ok(bundle.gzipKb < bundleBudgetKb, `bundle ${bundle.gzipKb.toFixed(1)} KB gzipped is under ${bundleBudgetKb} KB`);
 
-  const { buildApp } = await import('../../server/app.ts');
+  const { buildApp } = await import('../../http/app.ts');
   const app = await buildApp({ sql, webDir });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -307,7 +307,7 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       t.ok(samples.length > 0);
     });
 
-    await t.test('after training the model panel shows the figures and curves', { skip: existsSync(trainModule) ? false : 'needs ml/train.ts' }, async (t) => {
+    await t.test('after training the model panel shows the figures and curves', { skip: existsSync(trainModule) ? false : 'needs jobs/train/train.ts' }, async (t) => {
       const { train } = await import(trainModule);
       await train(sql, { seed: 1, network: { maxEpochs: 5 } });
       const metrics = await (await fetch(`${baseUrl}/api/model/metrics`)).json();

@@ -1,7 +1,7 @@
 // A small deterministic shop for the browser test, used while no data generator is available: persons who
 // buy 1..6 times over two years (Olist layout: one order-level customer_id per order), some canceled
 // orders, products with categories so purchase histories name what was bought.
-import type { Sql } from '../../server/db/connection.ts';
+import type { Sql } from '../../db/connection.ts';
 
 export async function loadShopFixture(sql: Sql, persons: number): Promise<void> {
   await sql.begin(async (tx) => {

@@ -2,8 +2,8 @@
 // recomputes figures the database already computed, it only fetches and shows them.
 
 // Row shapes the server's query functions return: declared once there, type-only here (nothing is bundled).
-import type { SegmentDetail } from '../../server/queries/segment-overview.ts';
-import type { RfmRow } from '../../server/queries/rfm-page.ts';
+import type { SegmentDetail } from '../../http/queries/segment-overview.ts';
+import type { RfmRow } from '../../http/queries/rfm-page.ts';
 export type { SegmentDetail, RfmRow };
 
 export interface MonthlyColumns {

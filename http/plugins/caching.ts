@@ -1,0 +1,45 @@
+// Conditional GET: the API's data only changes when refresh_rfm() or a training run completes, so one
+// version string (last refresh time + model run) is a valid ETag for every cacheable route. A dashboard
+// that polls gets 304 with no body and no query beyond the one-row version lookup.
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Sql } from '../../db/connection.ts';
+import { dataVersion } from '../queries/data-version.ts';
+import { inTime } from './deadline.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's body is a function of the data version only; answer If-None-Match with 304. */
+    cacheable?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set on cacheable routes: the data version the response is built from. */
+    dataVersion?: string;
+  }
+}
+
+/** Bumped when a response shape changes, so caches of an older server's bodies are not reused. */
+const FORMAT = 'v1';
+
+export function etagFor(version: string): string {
+  return `"${FORMAT}-${version}"`;
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
+}
+
+export function dataVersionHook(sql: Sql): preHandlerAsyncHookHandler {
+  return async function answerNotModified(request: FastifyRequest, reply: FastifyReply) {
+    if (!request.routeOptions.config.cacheable) return;
+    const version = await inTime(request, () => dataVersion(sql));
+    const etag = etagFor(version);
+    request.dataVersion = version;
+    // no-cache: the browser keeps the body but asks every time, so a refresh shows up at once.
+    reply.header('ETag', etag).header('Cache-Control', 'no-cache');
+    if (matches(request.headers['if-none-match'], etag)) {
+      await reply.code(304).send();
+    }
+  };
+}

@@ -1,0 +1,42 @@
+// One page of the RFM list. salesdash.rfm_page() does the paging in O(limit) even for deep pages and takes
+// the sort column as data (checked against its own allow-list), so no SQL is ever built from user text.
+import type { Sql } from '../../db/connection.ts';
+import type { SortKey } from '../plugins/errors.ts';
+
+export interface RfmFilters {
+  /** null: every segment. */
+  segment: string | null;
+  sortBy: SortKey;
+  descending: boolean;
+}
+
+export interface RfmRow {
+  customer_id: string;
+  recency: number;
+  frequency: number;
+  monetary: number;
+  segment: string;
+  rfm_score: number;
+}
+
+export async function rfmPage(
+  sql: Sql,
+  filters: RfmFilters & { page: number; limit: number },
+): Promise<{ data: RfmRow[]; total: number }> {
+  // Page and total in one statement, hence one snapshot (rfm_page is STABLE and sees the caller's): a
+  // refresh publishing in between cannot make them disagree, and it costs one round trip, not four.
+  const [row] = await sql<{ total: number; data: RfmRow[] }[]>`
+    select
+      (select coalesce(sum(customers), 0)::int
+       from salesdash.segment_summary
+       where ${filters.segment}::text is null or segment = ${filters.segment}::text) as total,
+      coalesce((
+        select json_agg(json_build_object(
+                 'customer_id', p.customer_id, 'recency', p.recency::int, 'frequency', p.frequency::int,
+                 'monetary', p.monetary::float8, 'segment', p.segment, 'rfm_score', p.rfm_score::int)
+               order by p.position)
+        from salesdash.rfm_page(${filters.segment}::text, ${filters.sortBy}::text, ${filters.descending}::boolean,
+                                ${filters.page}::int, ${filters.limit}::int)
+             with ordinality as p(customer_id, recency, frequency, monetary, segment, rfm_score, position)), '[]') as data`;
+  return { data: row?.data ?? [], total: row?.total ?? 0 };
+}

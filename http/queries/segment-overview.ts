@@ -1,0 +1,84 @@
+// Everything the dashboard's overview needs, read in one repeatable-read snapshot so the segment counts,
+// the totals and the refresh date always belong to the same refresh.
+import type { Sql } from '../../db/connection.ts';
+
+export interface SegmentDetail {
+  segment: string;
+  customers: number;
+  share: number;
+  revenue: number;
+  revenue_share: number;
+  avg_recency_days: number;
+  avg_frequency: number;
+  avg_monetary: number;
+}
+
+interface Histogram {
+  lower_bound: number[];
+  upper_bound: number[];
+  customers: number[];
+}
+
+export interface SegmentOverview {
+  segments: Record<string, number>;
+  total_customers: number;
+  last_updated: string | null;
+  segment_details: SegmentDetail[];
+  data_range: { first_purchase: string | null; last_purchase: string | null };
+  monthly: { month: string[]; revenue: number[]; orders: number[]; active_customers: number[] };
+  histograms: Record<'recency_days' | 'frequency' | 'monetary', Histogram>;
+}
+
+export async function segmentOverview(sql: Sql): Promise<SegmentOverview> {
+  const [details, status, monthly, buckets] = await sql.begin('isolation level repeatable read read only', (tx) => [
+    tx<SegmentDetail[]>`
+      select segment, customers::int, coalesce(share, 0)::float8 as share,
+             coalesce(revenue, 0)::float8 as revenue, coalesce(revenue_share, 0)::float8 as revenue_share,
+             coalesce(avg_recency_days, 0)::float8 as avg_recency_days,
+             coalesce(avg_frequency, 0)::float8 as avg_frequency,
+             coalesce(avg_monetary, 0)::float8 as avg_monetary
+      from salesdash.segment_summary
+      order by display_order`,
+    tx<{ reference_date: string; first_purchase: string | null; last_purchase: string | null }[]>`
+      select to_char(reference_date, 'YYYY-MM-DD') as reference_date,
+             to_char(first_purchase_date, 'YYYY-MM-DD') as first_purchase,
+             to_char(last_purchase_date, 'YYYY-MM-DD') as last_purchase
+      from salesdash.rfm_refresh_status`,
+    tx<{ month: string; revenue: number; orders: number; active_customers: number }[]>`
+      select to_char(month, 'YYYY-MM-DD') as month, revenue::float8, orders::int, active_customers::int
+      from salesdash.monthly_activity
+      order by month`,
+    tx<{ metric: string; lower_bound: number; upper_bound: number; customers: number }[]>`
+      select metric, lower_bound::float8, upper_bound::float8, customers::int
+      from salesdash.rfm_histograms
+      order by metric, bucket`,
+  ]);
+
+  const histograms: SegmentOverview['histograms'] = {
+    recency_days: { lower_bound: [], upper_bound: [], customers: [] },
+    frequency: { lower_bound: [], upper_bound: [], customers: [] },
+    monetary: { lower_bound: [], upper_bound: [], customers: [] },
+  };
+  for (const b of buckets) {
+    const h = histograms[b.metric as keyof SegmentOverview['histograms']];
+    if (!h) continue;
+    h.lower_bound.push(b.lower_bound);
+    h.upper_bound.push(b.upper_bound);
+    h.customers.push(b.customers);
+  }
+  const refresh = status[0];
+  return {
+    segments: Object.fromEntries(details.map((d) => [d.segment, d.customers])),
+    total_customers: details.reduce((sum, d) => sum + d.customers, 0),
+    last_updated: refresh?.reference_date ?? null,
+    segment_details: [...details],
+    data_range: { first_purchase: refresh?.first_purchase ?? null, last_purchase: refresh?.last_purchase ?? null },
+    monthly: {
+      month: monthly.map((m) => m.month),
+      revenue: monthly.map((m) => m.revenue),
+      orders: monthly.map((m) => m.orders),
+      active_customers: monthly.map((m) => m.active_customers),
+    },
+    histograms,
+  };
+}

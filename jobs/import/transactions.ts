@@ -1,0 +1,142 @@
+// `salesdash import transactions <file.csv>`: a generic shop export with one row per purchase. Each row becomes
+// a customer (the id is both the order-level and the person id), an order with status delivered and one item
+// whose price is the amount. Same guarantees as the Olist import: one transaction, COPY into a TEMP staging
+// table, checks, then upserts keyed by order_id, so a bad file changes nothing and a re-import duplicates nothing.
+import { basename } from 'node:path';
+import type postgres from 'postgres';
+import type { Sql } from '../../db/connection.ts';
+import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
+import { openCsv } from './csv-file.ts';
+import { amount, optionalText, positiveInteger, requiredText, timestamp, type FieldAt } from './fields.ts';
+import type { ImportCounts, ImportOptions } from './olist.ts';
+import { rejectRepeatedKeys } from './staging.ts';
+
+type Tx = postgres.TransactionSql<{}>;
+
+export const transactionColumns = {
+  required: ['order_id', 'customer_id', 'order_date', 'amount'],
+  optional: ['quantity', 'product_id', 'product_name', 'customer_city', 'customer_state'],
+} as const;
+
+const progressEvery = 10_000;
+
+export async function importTransactions(sql: Sql, file: string, options: ImportOptions = {}): Promise<ImportCounts> {
+  const started = performance.now();
+  const csv = await openCsv(file, transactionColumns.required);
+  const label = basename(file);
+  const position = (name: string) => csv.columns.get(name);
+  const [orderId, customerId, orderDate, amountAt] = transactionColumns.required.map((name) => position(name)!);
+  const [quantityAt, productIdAt, productNameAt, cityAt, stateAt] = transactionColumns.optional.map(position);
+
+  async function* stagedLines(counter: { rows: number }) {
+    const at: FieldAt = { file: label, line: 0, column: '' };
+    const field = (fields: string[], index: number | undefined) => (index === undefined ? undefined : fields[index]);
+    for await (const { line, fields } of csv.records()) {
+      at.line = line;
+      at.column = 'order_id';
+      const order = requiredText(fields[orderId], at);
+      at.column = 'customer_id';
+      const customer = requiredText(fields[customerId], at);
+      at.column = 'order_date';
+      const orderedAt = timestamp(fields[orderDate], at, { kind: 'date' });
+      at.column = 'amount';
+      const price = amount(fields[amountAt], at);
+      const quantity = field(fields, quantityAt);
+      if (quantity !== undefined && quantity !== '') {
+        at.column = 'quantity';
+        positiveInteger(quantity, at);
+      }
+      const productName = optionalText(field(fields, productNameAt));
+      // A file that names products without ids still gets a product per name.
+      const productId = optionalText(field(fields, productIdAt)) ?? productName;
+      const values: CopyValue[] = [
+        line,
+        order,
+        customer,
+        orderedAt,
+        price,
+        productId,
+        productName,
+        optionalText(field(fields, cityAt)),
+        optionalText(field(fields, stateAt)),
+      ];
+      yield copyRow(values);
+      counter.rows++;
+      if (counter.rows % progressEvery === 0) options.onProgress?.({ file: label, rows: counter.rows });
+    }
+    options.onProgress?.({ file: label, rows: counter.rows });
+  }
+
+  const counts = await sql.begin(async (tx) => {
+    await tx`
+      create temp table stage_transactions (
+        line integer not null, order_id text, customer_id text, ordered_at timestamp, amount numeric(12, 2),
+        product_id text, product_name text, customer_city text, customer_state text
+      ) on commit drop`;
+    const counter = { rows: 0 };
+    await copyLines(
+      tx,
+      {
+        table: 'stage_transactions',
+        columns: ['line', 'order_id', 'customer_id', 'ordered_at', 'amount', 'product_id', 'product_name',
+          'customer_city', 'customer_state'],
+      },
+      stagedLines(counter),
+    );
+    await tx`analyze stage_transactions`;
+    await rejectRepeatedKeys(tx, 'stage_transactions', ['order_id'], label);
+    return { orders: counter.rows, ...(await mergeIntoRaw(tx)) };
+  });
+
+  return { ...counts, items: counts.orders, seconds: (performance.now() - started) / 1000 };
+}
+
+async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number }> {
+  // A customer's latest non-empty city/state in the file wins; what the file leaves empty keeps what is stored.
+  await tx`
+    insert into raw.customers (customer_id, customer_unique_id, customer_city, customer_state)
+    select customer_id, customer_id,
+           (array_agg(customer_city order by line desc) filter (where customer_city is not null))[1],
+           (array_agg(customer_state order by line desc) filter (where customer_state is not null))[1]
+    from stage_transactions
+    group by customer_id
+    order by customer_id
+    on conflict (customer_id) do update
+      set customer_city = coalesce(excluded.customer_city, raw.customers.customer_city),
+          customer_state = coalesce(excluded.customer_state, raw.customers.customer_state)
+      where (excluded.customer_city is not null and excluded.customer_city is distinct from raw.customers.customer_city)
+         or (excluded.customer_state is not null and excluded.customer_state is distinct from raw.customers.customer_state)`;
+  const [{ people }] = await tx`select count(distinct customer_id)::int as people from stage_transactions`;
+  await tx`
+    insert into raw.products (product_id, product_name)
+    select distinct on (product_id) product_id, product_name
+    from stage_transactions
+    where product_id is not null
+    order by product_id, line desc
+    on conflict (product_id) do update
+      set product_name = coalesce(excluded.product_name, raw.products.product_name)
+      where excluded.product_name is not null and excluded.product_name is distinct from raw.products.product_name`;
+  const [{ products }] = await tx`select count(distinct product_id)::int as products from stage_transactions`;
+  await tx`
+    insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+    select order_id, customer_id, 'delivered', ordered_at
+    from stage_transactions
+    -- In key order: the foreign-key lookups and index insertions then touch neighbouring pages.
+    order by customer_id, order_id
+    on conflict (order_id) do update
+      set customer_id = excluded.customer_id,
+          order_purchase_timestamp = excluded.order_purchase_timestamp
+      where (raw.orders.customer_id, raw.orders.order_purchase_timestamp)
+        is distinct from (excluded.customer_id, excluded.order_purchase_timestamp)`;
+  // Generic exports have one line per purchase: item 1 carries the whole amount, no freight.
+  await tx`
+    insert into raw.order_items (order_id, order_item_id, product_id, price, freight_value)
+    select order_id, 1, product_id, amount, 0
+    from stage_transactions
+    order by order_id
+    on conflict (order_id, order_item_id) do update
+      set product_id = excluded.product_id,
+          price = excluded.price
+      where (raw.order_items.product_id, raw.order_items.price) is distinct from (excluded.product_id, excluded.price)`;
+  return { customers: people, products };
+}

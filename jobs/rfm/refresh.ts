@@ -1,0 +1,26 @@
+// Thin wrapper over salesdash.refresh_rfm(): the computation lives in SQL (db/migrations).
+import type { Sql } from '../../db/connection.ts';
+
+export interface RefreshResult {
+  customers: number;
+  reference_date: string | null;
+  as_of: string | null;
+  seconds: number;
+  /** true when the changed rows were updated in the published list; false when the list was rewritten. */
+  patched: boolean;
+  steps: { step: string; seconds: number; rows?: number }[];
+}
+
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Recomputes and publishes RFM; asOf (YYYY-MM-DD) ignores later purchases. `concurrently` refreshes the BI
+ * materialized view without blocking its readers (slower); API readers are never blocked either way.
+ */
+export async function refreshRfm(sql: Sql, asOf?: string, options: { concurrently?: boolean } = {}): Promise<RefreshResult> {
+  if (asOf !== undefined && (!isoDate.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)))) {
+    throw new Error(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);
+  }
+  const [row] = await sql`select salesdash.refresh_rfm(${asOf ?? null}::date, ${options.concurrently ?? false}) as result`;
+  return row!.result as RefreshResult;
+}

@@ -1,0 +1,224 @@
+// Reads the SQL features (salesdash_internal.customer_features / customer_training_rows) into typed arrays, in
+// batches so memory stays bounded however many customers there are. SQL defines every feature; this file only
+// moves numbers.
+//
+// The rows travel as COPY ... TO STDOUT text and are parsed here straight into Float64Arrays. A cursor was
+// used before: at a million customers it cost ~8 CPU seconds of per-row JavaScript objects in the driver and
+// a round trip per batch during which PostgreSQL sat idle, so the feature query (seconds of server work)
+// and Node's work ran one after the other instead of side by side.
+import { PassThrough } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { Sql } from '../../db/connection.ts';
+
+/** Columns of salesdash_internal.customer_features used as model inputs, in input order. */
+export const FEATURE_NAMES = [
+  'recency_days',
+  'frequency',
+  'monetary',
+  'tenure_days',
+  'purchase_days',
+  'avg_gap_days',
+  'last_gap_days',
+  'max_gap_days',
+  'gap_stddev_days',
+  'settled_purchase_days',
+  'orders_30d',
+  'orders_90d',
+  'orders_180d',
+  'orders_365d',
+  'purchase_days_30d',
+  'purchase_days_90d',
+  'purchase_days_180d',
+  'purchase_days_365d',
+  'spend_90d',
+  'spend_365d',
+  'avg_order_value',
+  'items_per_order',
+] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+export interface FeatureBatch {
+  customerIds: string[];
+  /** Row-major, FEATURE_COUNT values per customer. */
+  features: Float64Array;
+}
+
+export interface LabelledRows extends FeatureBatch {
+  labels: Uint8Array;
+  asOf: string;
+}
+
+/**
+ * A batch as it came out of COPY: the ids still in COPY text escaping, so scoring can write them back into
+ * another COPY unchanged (the escaping rules are the same both ways) without decoding and re-encoding.
+ */
+export interface CopyBatch {
+  copyIds: string[];
+  features: Float64Array;
+  /** will_purchase per row when the query has labels, else empty. */
+  labels: Uint8Array;
+}
+
+interface FeatureQuery {
+  asOf: string;
+  /** 0 = features only (customer_features); > 0 adds the label for that horizon. */
+  horizonDays: number;
+  sampleShare: number;
+}
+
+/**
+ * Runs the feature query as one COPY and yields its output in chunks, ordered by customer. COPY takes no bind
+ * parameters, so the as-of date, horizon and share travel as transaction-local settings set with bound values
+ * (no text becomes SQL), as in the RFM export, and customer_training_rows_from_settings() reads them. Stopping early drains the rest instead of destroying postgres.js's COPY
+ * stream, which would leave the connection stuck.
+ */
+async function* copyFeatureText(sql: Sql, query: FeatureQuery): AsyncGenerator<Buffer> {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  let aborted = false;
+  let copy: NodeJS.ReadableStream | undefined;
+  const transaction = sql.begin('read only', async (tx) => {
+    await tx`
+      select set_config('salesdash.model_as_of', ${query.asOf}, true),
+             set_config('salesdash.model_horizon_days', ${String(query.horizonDays)}, true),
+             set_config('salesdash.model_sample_share', ${String(query.sampleShare)}, true)`;
+    copy = await tx`
+      copy (
+        select customer_id, ${tx(FEATURE_NAMES as unknown as string[])}, will_purchase
+        from salesdash_internal.customer_training_rows_from_settings()
+      ) to stdout`.readable();
+    const stream = copy;
+    if (aborted) stream.resume();
+    stream.on('data', (chunk: Buffer) => {
+      if (!aborted && !out.write(chunk)) stream.pause();
+    });
+    out.on('drain', () => stream.resume());
+    await new Promise<void>((resolve, reject) => {
+      stream.once('end', () => {
+        // postgres.js pauses its socket when this stream's buffer is full and resumes it only from the
+        // stream's _read, which Node never calls again once the stream has ended. When the last data message
+        // filled the buffer (a small result arriving before the listener above, or a slow consumer) and the
+        // end of COPY came in the same network read, the socket stayed paused and the COMMIT below hung
+        // (porsager/postgres PR 1016, not released). One more _read resumes it; it is a no-op otherwise.
+        (stream as unknown as { _read(size: number): void })._read(0);
+        resolve();
+      });
+      stream.once('close', resolve);
+      stream.once('error', reject);
+    });
+  });
+  // A failure anywhere in the transaction (including before COPY started) surfaces through `out`.
+  transaction.then(
+    () => { if (!out.destroyed) out.end(); },
+    (error: unknown) => { if (!out.destroyed) out.destroy(error as Error); },
+  );
+  let complete = false;
+  try {
+    for await (const chunk of out) yield chunk as Buffer;
+    complete = true;
+  } finally {
+    if (!complete) {
+      aborted = true;
+      copy?.resume();
+    }
+    // Let the transaction finish (draining what is left) before the caller moves on; its error, if any, has
+    // already been thrown through `out`.
+    await transaction.catch(() => {});
+  }
+}
+
+/** Parses COPY text rows (customer_id, the features, will_purchase) into batches of typed arrays. */
+async function* featureBatches(chunks: AsyncIterable<Buffer>, batchSize: number): AsyncGenerator<CopyBatch> {
+  const decoder = new StringDecoder('utf8');
+  let copyIds: string[] = [];
+  let features = new Float64Array(batchSize * FEATURE_COUNT);
+  let labels = new Uint8Array(batchSize);
+  let rows = 0;
+  let rest = '';
+  const take = (): CopyBatch => {
+    const batch = { copyIds, features: features.subarray(0, rows * FEATURE_COUNT), labels: labels.subarray(0, rows) };
+    copyIds = [];
+    features = new Float64Array(batchSize * FEATURE_COUNT);
+    labels = new Uint8Array(batchSize);
+    rows = 0;
+    return batch;
+  };
+  for await (const chunk of chunks) {
+    const text = rest + decoder.write(chunk);
+    let start = 0;
+    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+      // customer_id, FEATURE_COUNT numbers (never NULL: the SQL coalesces), will_purchase (t/f).
+      let tab = text.indexOf('\t', start);
+      copyIds.push(text.slice(start, tab));
+      const base = rows * FEATURE_COUNT;
+      for (let j = 0; j < FEATURE_COUNT; j++) {
+        const next = text.indexOf('\t', tab + 1);
+        features[base + j] = Number(text.slice(tab + 1, next));
+        tab = next;
+      }
+      labels[rows] = text.charCodeAt(tab + 1) === 116 /* t */ ? 1 : 0;
+      rows++;
+      start = end + 1;
+      if (rows === batchSize) yield take();
+    }
+    rest = text.slice(start);
+  }
+  if (rest + decoder.end()) throw new Error('feature COPY ended in the middle of a row');
+  if (rows) yield take();
+}
+
+/** COPY text escaping undone: backslash sequences for backslash, tab, newline, carriage return (and others). */
+export function fromCopyText(value: string): string {
+  if (!value.includes('\\')) return value;
+  const escapes: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+  return value.replace(/\\(.)/g, (_, c: string) => escapes[c] ?? c);
+}
+
+/** Every person's features as of a date, in COPY form, streamed in batches (scoring everyone). */
+export function streamFeatureCopy(sql: Sql, asOf: string, batchSize = 16384): AsyncGenerator<CopyBatch> {
+  return featureBatches(copyFeatureText(sql, { asOf, horizonDays: 0, sampleShare: 1 }), batchSize);
+}
+
+/** Every person's features as of a date, streamed in batches. */
+export async function* streamFeatures(sql: Sql, asOf: string, batchSize = 16384): AsyncGenerator<FeatureBatch> {
+  for await (const batch of streamFeatureCopy(sql, asOf, batchSize)) {
+    yield { customerIds: batch.copyIds.map(fromCopyText), features: batch.features };
+  }
+}
+
+/**
+ * Features as of `asOf` with the label "bought in (asOf, asOf + horizon]", for a deterministic subsample of
+ * people (sampleShare 1 = everyone), ordered by customer so a run is reproducible.
+ */
+export async function loadLabelledRows(sql: Sql, asOf: string, horizonDays: number, sampleShare = 1): Promise<LabelledRows> {
+  const customerIds: string[] = [];
+  const chunks: Float64Array[] = [];
+  const labelChunks: Uint8Array[] = [];
+  for await (const batch of featureBatches(copyFeatureText(sql, { asOf, horizonDays, sampleShare }), 16384)) {
+    for (const id of batch.copyIds) customerIds.push(fromCopyText(id));
+    chunks.push(batch.features);
+    labelChunks.push(batch.labels);
+  }
+  const labels = new Uint8Array(customerIds.length);
+  let offset = 0;
+  for (const chunk of labelChunks) {
+    labels.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return { customerIds, features: concat(chunks), labels, asOf };
+}
+
+export function concat(chunks: Float64Array[]): Float64Array {
+  const out = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** The value of one feature for row i. */
+export function feature(rows: FeatureBatch, i: number, name: FeatureName): number {
+  return rows.features[i * FEATURE_COUNT + FEATURE_NAMES.indexOf(name)];
+}

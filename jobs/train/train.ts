@@ -1,0 +1,364 @@
+// `salesdash train`: builds time windows back from the reference date, trains the network on the earliest
+// ones, stops early and calibrates on the validation window, evaluates the network and two baselines on the
+// holdout (the last full window, never used for fitting), then scores every customer as of the reference
+// date and swaps the predictions in one transaction.
+//
+//   ... training windows ... | validation: features as of ref − 2h, labels (ref − 2h, ref − h]
+//                              | holdout: features as of ref − h, labels (ref − h, ref] | scoring as of ref
+import { finished } from 'node:stream/promises';
+import type * as tf from '@tensorflow/tfjs';
+import type { Sql } from '../../db/connection.ts';
+import { initBackend, type BackendName } from './backend.ts';
+import { fitBgNbd, historyFromFeatures, horizonWeeks, purchaseProbability, type BgNbdParameters } from './bgnbd.ts';
+import { modelInputs } from './inputs.ts';
+import { concat, feature, FEATURE_COUNT, loadLabelledRows, streamFeatureCopy, type LabelledRows } from './features.ts';
+import {
+  confidenceOf, confidenceTable, maxF1Threshold, prCurve, probabilityHistogram, rocCurve, round, scoreMetrics,
+  type ConfidenceTable, type ScoreMetrics,
+} from './metrics.ts';
+import {
+  calibrate, exportNetwork, fitCalibration, fitScaling, predictLogits, scale, trainNetwork,
+  type Calibration, type NetworkOptions, type Scaling,
+} from './network.ts';
+
+export interface TrainOptions {
+  horizonDays?: number;
+  seed?: number;
+  onProgress?: (message: string) => void;
+  /** Earlier windows stacked for training (fewer when the history is shorter). */
+  trainingWindows?: number;
+  /** Cap on training rows over all windows; larger data is subsampled by person (deterministically). */
+  maxTrainingRows?: number;
+  /** Cap on holdout rows (validation gets half); larger data is subsampled by person. */
+  maxEvaluationRows?: number;
+  /** Overrides of the network's training settings (tests use fewer epochs). */
+  network?: Partial<Omit<NetworkOptions, 'seed' | 'onEpoch'>>;
+}
+
+export interface TrainResult {
+  modelRunId: number;
+  backend: BackendName;
+  metrics: ModelMetrics;
+  predictions: number;
+  trainSeconds: number;
+  scoreSeconds: number;
+}
+
+type BaselineMetrics = Omit<ScoreMetrics, 'roc_auc' | 'pr_auc' | 'brier_score'> & { roc_auc: number; pr_auc: number; brier_score: number };
+
+export interface ModelMetrics extends ScoreMetrics {
+  confusion_matrix: { true_positive: number; true_negative: number; false_positive: number; false_negative: number };
+  model_trained_date: string;
+  training_samples: number;
+  base_rate: number;
+  threshold: number;
+  threshold_method: string;
+  horizon_days: number;
+  backend: BackendName;
+  reference_date: string;
+  holdout: { features_as_of: string; labels_from: string; labels_to: string; customers: number };
+  validation: { features_as_of: string; labels_from: string; labels_to: string; customers: number };
+  training_windows: string[];
+  training_sample_share: number;
+  epochs: number;
+  baselines: { recency: BaselineMetrics; bgnbd: BaselineMetrics & { parameters: BgNbdParameters } };
+  curves: { roc: { fpr: number[]; tpr: number[] }; pr: { recall: number[]; precision: number[] } };
+  probability_histogram: { lower_bound: number[]; customers: number[] };
+}
+
+// One fixed advisory-lock key for "a training is running" in this database.
+const TRAINING_LOCK_KEY = 0x5a1e5da54d0d31n;
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Runs `work` while holding the training lock; a second training (or tuning fold) at the same time is refused. */
+async function withTrainingLock<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
+  const lockConnection = await sql.reserve();
+  try {
+    const [{ locked }] = await lockConnection<{ locked: boolean }[]>`select pg_try_advisory_lock(${TRAINING_LOCK_KEY.toString()}::bigint) as locked`;
+    if (!locked) throw new Error('another training is already running on this database; try again when it has finished');
+    try {
+      return await work();
+    } finally {
+      await lockConnection`select pg_advisory_unlock(${TRAINING_LOCK_KEY.toString()}::bigint)`;
+    }
+  } finally {
+    lockConnection.release();
+  }
+}
+
+/** Trains, evaluates on the holdout, scores every customer and swaps the predictions in. */
+export async function train(sql: Sql, options: TrainOptions = {}): Promise<TrainResult> {
+  return withTrainingLock(sql, async () => {
+    const fitted = await fitAndEvaluate(sql, options, 0);
+    const { model, metrics, backend, progress, trainSeconds } = fitted;
+    const scoringStarted = performance.now();
+    const { modelRunId, predictions } = await storeAndScore(sql, fitted);
+    model.dispose();
+    const scoreSeconds = (performance.now() - scoringStarted) / 1000;
+    progress(`scored ${predictions} customers in ${scoreSeconds.toFixed(1)} s`);
+    return { modelRunId, backend, metrics, predictions, trainSeconds, scoreSeconds };
+  });
+}
+
+/**
+ * A tuning fold: the whole of `train`'s fitting and evaluation as if the data ended `fold` horizons before its
+ * last purchase (fold 1 = holdout one horizon earlier, validation and training windows before it), so model
+ * variants can be compared without ever looking at the real holdout. Nothing after the shifted reference date
+ * reaches any window (features stop at their as-of date, labels at the shifted reference date), and nothing
+ * is stored: predictions and model runs stay as they are. Fold 0 is the real holdout, exactly as `train`
+ * evaluates it.
+ */
+export async function evaluateTuningFold(sql: Sql, fold: number, options: TrainOptions = {}): Promise<ModelMetrics> {
+  if (!Number.isInteger(fold) || fold < 0) throw new Error(`a tuning fold is a whole number of horizons back (0, 1, 2, ...), got ${fold}`);
+  return withTrainingLock(sql, async () => {
+    const { model, metrics } = await fitAndEvaluate(sql, options, fold);
+    model.dispose();
+    return metrics;
+  });
+}
+
+function metricsOf(probabilities: ArrayLike<number>, labels: Uint8Array, threshold: number) {
+  const { confusion, ...rest } = scoreMetrics(probabilities, labels, threshold);
+  const rounded = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, round(v)])) as unknown as ScoreMetrics;
+  return { ...rounded, confusion_matrix: confusion, threshold: round(threshold) };
+}
+
+function concatRows(windows: LabelledRows[]): LabelledRows {
+  return {
+    asOf: windows.map((w) => w.asOf).join(','),
+    customerIds: windows.flatMap((w) => w.customerIds),
+    features: concat(windows.map((w) => w.features)),
+    labels: Uint8Array.from(windows.flatMap((w) => Array.from(w.labels))),
+  };
+}
+
+function recencyLogit(rows: LabelledRows): Float64Array {
+  const out = new Float64Array(rows.labels.length);
+  for (let i = 0; i < out.length; i++) out[i] = -Math.log1p(feature(rows, i, 'recency_days'));
+  return out;
+}
+
+function bgnbdProbabilities(parameters: BgNbdParameters, rows: LabelledRows, horizonDays: number): Float64Array {
+  const out = new Float64Array(rows.labels.length);
+  for (let i = 0; i < out.length; i++) {
+    const history = historyFromFeatures(feature(rows, i, 'purchase_days'), feature(rows, i, 'tenure_days'), feature(rows, i, 'recency_days'));
+    out[i] = purchaseProbability(parameters, history, horizonWeeks(horizonDays));
+  }
+  return out;
+}
+
+interface Fitted extends StoreInput {
+  trainSeconds: number;
+}
+
+/** Everything up to the stored run: windows, network, calibration, threshold, holdout metrics of all three. */
+async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number): Promise<Fitted> {
+  const horizonDays = options.horizonDays ?? 30;
+  const seed = options.seed ?? 42;
+  const progress = options.onProgress ?? (() => {});
+  if (!Number.isInteger(horizonDays) || horizonDays < 1 || horizonDays > 366) throw new Error(`horizon must be 1..366 days, got ${horizonDays}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new Error(`seed must be an integer 0..2147483647, got ${seed}`);
+  const started = performance.now();
+  const backend = await initBackend(progress);
+  // One consistent snapshot of the counted orders for every window and for scoring (see migration 400).
+  await sql`refresh materialized view salesdash_internal.model_purchases`;
+  // Fresh statistics, so every window reads the snapshot through its (customer, day) index in order instead
+  // of sorting it (a refresh does not update them).
+  await sql`analyze salesdash_internal.model_purchases`;
+  progress(`order snapshot refreshed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  // The first and last counted purchase, found through the purchase-time index rather than a full scan.
+  const [span] = await sql<{ reference_date: string | null; first_date: string | null }[]>`
+    with counted as (
+      select o.order_purchase_timestamp as purchased_at
+      from raw.orders o
+      where o.order_status not in ('canceled', 'unavailable')
+        and exists (select from raw.order_items i where i.order_id = o.order_id)
+    )
+    select (select max(purchased_at) from counted)::date::text as reference_date,
+           (select min(purchased_at) from counted)::date::text as first_date
+  `;
+  if (!span.reference_date || !span.first_date) throw new Error('no counted orders to learn from; import or generate data first');
+  // A tuning fold moves the reference date back; every window below follows it.
+  const referenceDate = addDays(span.reference_date, -foldsBack * horizonDays);
+  const holdoutAsOf = addDays(referenceDate, -horizonDays);
+  const validationAsOf = addDays(referenceDate, -2 * horizonDays);
+  // Only sizes the subsample, so people who never completed an order may count too; cheaper than the view.
+  const [{ people }] = await sql<{ people: number }[]>`
+    select count(distinct customer_unique_id)::int as people from raw.customers
+  `;
+  const maxTrainingRows = options.maxTrainingRows ?? 300_000;
+  // Stack earlier windows until there are enough training rows (a small shop needs many, a big one few:
+  // each window costs one pass over all orders), never more than asked and never before the data starts.
+  const wantedWindows = options.trainingWindows ?? Math.min(12, Math.max(3, Math.ceil(maxTrainingRows / Math.max(1, people))));
+  const trainingAsOf: string[] = [];
+  for (let k = 1; k <= wantedWindows; k++) {
+    const asOf = addDays(referenceDate, -(k + 2) * horizonDays);
+    // A window needs customers with some history before it; earlier ones only add noise.
+    if (asOf < addDays(span.first_date, horizonDays)) break;
+    trainingAsOf.push(asOf);
+  }
+  if (!trainingAsOf.length) {
+    throw new Error(`the data spans ${span.first_date}..${referenceDate}: too short for ${horizonDays}-day windows (needs about ${4 * horizonDays} days)`);
+  }
+  const trainingShare = Math.min(1, maxTrainingRows / (trainingAsOf.length * Math.max(1, people)));
+  // Early stopping predicts the validation window every epoch, so it gets fewer rows than the holdout.
+  const validationShare = Math.min(1, (options.maxEvaluationRows ?? 200_000) / 2 / Math.max(1, people));
+  const evaluationShare = Math.min(1, (options.maxEvaluationRows ?? 200_000) / Math.max(1, people));
+
+  progress(`windows: training as of ${trainingAsOf.join(', ')}; validation as of ${validationAsOf}; holdout as of ${holdoutAsOf}; reference ${referenceDate}`);
+  const windows: LabelledRows[] = [];
+  for (const asOf of trainingAsOf) windows.push(await loadLabelledRows(sql, asOf, horizonDays, trainingShare));
+  const training = concatRows(windows);
+  const validation = await loadLabelledRows(sql, validationAsOf, horizonDays, validationShare);
+  const holdout = await loadLabelledRows(sql, holdoutAsOf, horizonDays, evaluationShare);
+  progress(`features loaded: ${training.labels.length} training rows${trainingShare < 1 ? ` (subsample ${round(trainingShare, 4)} of people)` : ''}, ${validation.labels.length} validation, ${holdout.labels.length} holdout`);
+
+  // BG/NBD, fitted on every holdout customer's history up to the holdout's as-of date (nothing after it): the
+  // second baseline, and two of the network's inputs.
+  const holdoutHistories = Array.from({ length: holdout.labels.length }, (_, i) =>
+    historyFromFeatures(feature(holdout, i, 'purchase_days'), feature(holdout, i, 'tenure_days'), feature(holdout, i, 'recency_days')));
+  // Fifty thousand histories pin four population parameters down well; more only costs time.
+  const bgnbdSample = holdoutHistories.filter((_, i) => i % Math.ceil(holdoutHistories.length / 50000) === 0);
+  const parameters = fitBgNbd(bgnbdSample);
+  const inputsOf = (rows: LabelledRows) => ({ features: modelInputs(rows, parameters, horizonDays), labels: rows.labels });
+
+  // The network.
+  const trainingInputs = inputsOf(training);
+  const validationInputs = inputsOf(validation);
+  const holdoutInputs = inputsOf(holdout);
+  const scaling = fitScaling(trainingInputs.features);
+  const { model, epochs, bestEpoch } = trainNetwork(trainingInputs, validationInputs, scaling, {
+    ...options.network,
+    seed,
+    onEpoch: (epoch, score) => progress(`epoch ${epoch}: validation average precision ${score.toFixed(4)}`),
+  });
+  const validationLogits = predictLogits(model, scale(validationInputs.features, scaling));
+  const calibration = fitCalibration(validationLogits, validation.labels);
+  const threshold = maxF1Threshold(calibrate(validationLogits, calibration), validation.labels);
+  const holdoutProbability = calibrate(predictLogits(model, scale(holdoutInputs.features, scaling)), calibration);
+  const network = metricsOf(holdoutProbability, holdout.labels, threshold);
+  const confidence = confidenceTable(holdoutProbability, holdout.labels, threshold);
+
+  // Baseline 1: recency alone, as a logistic curve in log(1 + recency days) fitted on the training windows.
+  const recencyFit = fitCalibration(recencyLogit(training), training.labels);
+  const recencyThreshold = maxF1Threshold(calibrate(recencyLogit(validation), recencyFit), validation.labels);
+  const { confusion_matrix: _rc, ...recency } = metricsOf(calibrate(recencyLogit(holdout), recencyFit), holdout.labels, recencyThreshold);
+
+  // Baseline 2: BG/NBD's own probability of at least one purchase in the horizon.
+  const bgnbdThreshold = maxF1Threshold(bgnbdProbabilities(parameters, validation, horizonDays), validation.labels);
+  const { confusion_matrix: _bc, ...bgnbd } = metricsOf(bgnbdProbabilities(parameters, holdout, horizonDays), holdout.labels, bgnbdThreshold);
+  const trainSeconds = (performance.now() - started) / 1000;
+  progress(`holdout ROC AUC ${network.roc_auc.toFixed(4)} (recency ${recency.roc_auc.toFixed(4)}, BG/NBD ${bgnbd.roc_auc.toFixed(4)}); PR AUC ${network.pr_auc.toFixed(4)} (recency ${recency.pr_auc.toFixed(4)}, BG/NBD ${bgnbd.pr_auc.toFixed(4)})`);
+
+  const metrics: ModelMetrics = {
+    accuracy: network.accuracy,
+    f1_score: network.f1_score,
+    precision: network.precision,
+    recall: network.recall,
+    confusion_matrix: network.confusion_matrix,
+    model_trained_date: new Date().toISOString().slice(0, 10),
+    training_samples: training.labels.length,
+    roc_auc: network.roc_auc,
+    pr_auc: network.pr_auc,
+    brier_score: network.brier_score,
+    base_rate: round(holdout.labels.reduce((n, y) => n + y, 0) / Math.max(1, holdout.labels.length)),
+    threshold: network.threshold,
+    threshold_method: 'maximum F1 on the validation window (probabilities Platt-calibrated on the same window)',
+    horizon_days: horizonDays,
+    backend,
+    reference_date: referenceDate,
+    holdout: { features_as_of: holdoutAsOf, labels_from: addDays(holdoutAsOf, 1), labels_to: referenceDate, customers: holdout.labels.length },
+    validation: { features_as_of: validationAsOf, labels_from: addDays(validationAsOf, 1), labels_to: holdoutAsOf, customers: validation.labels.length },
+    training_windows: trainingAsOf,
+    training_sample_share: round(trainingShare),
+    epochs: bestEpoch,
+    baselines: { recency, bgnbd: { ...bgnbd, parameters: { r: round(parameters.r), alpha: round(parameters.alpha), a: round(parameters.a), b: round(parameters.b) } } },
+    curves: { roc: rocCurve(holdoutProbability, holdout.labels), pr: prCurve(holdoutProbability, holdout.labels) },
+    probability_histogram: { lower_bound: [], customers: [] },
+  };
+  progress(`trained in ${trainSeconds.toFixed(1)} s (${epochs} epochs, best ${bestEpoch})`);
+  return { model, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, trainSeconds };
+}
+
+interface StoreInput {
+  model: tf.LayersModel;
+  scaling: Scaling;
+  calibration: Calibration;
+  parameters: BgNbdParameters;
+  threshold: number;
+  confidence: ConfidenceTable;
+  metrics: ModelMetrics;
+  referenceDate: string;
+  horizonDays: number;
+  backend: BackendName;
+  seed: number;
+  progress: (message: string) => void;
+}
+
+/**
+ * Stores the run and rewrites salesdash.predictions in one transaction: readers keep seeing the previous
+ * model's rows (and metrics) until the new ones are complete; a failure leaves them untouched.
+ */
+async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId: number; predictions: number }> {
+  const artifact = {
+    network: exportNetwork(input.model, input.scaling, input.calibration),
+    bgnbd_parameters: input.parameters,
+    threshold: input.threshold,
+    confidence: input.confidence,
+    horizon_days: input.horizonDays,
+  };
+  return sql.begin(async (tx) => {
+    const [{ id }] = await tx<{ id: number }[]>`
+      insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact)
+      values (${input.referenceDate}, ${input.horizonDays}, ${input.backend}, ${input.seed},
+              ${tx.json(input.metrics as never)}, ${tx.json(artifact as never)})
+      returning id::int
+    `;
+    await tx`delete from salesdash.predictions`;
+    const writable = await tx`
+      copy salesdash.predictions (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id)
+      from stdin
+    `.writable();
+    const histogram = probabilityHistogram();
+    const suffix = `\t${input.referenceDate}\t${id}\n`;
+    let scored = 0;
+    try {
+      for await (const batch of streamFeatureCopy(sql, input.referenceDate)) {
+        const rows = batch.copyIds.length;
+        const inputs = modelInputs({ customerIds: batch.copyIds, features: batch.features }, input.parameters, input.horizonDays);
+        const probabilities = calibrate(predictLogits(input.model, scale(inputs, input.scaling)), input.calibration);
+        // The ids are still in COPY text escaping, which is what this COPY expects back.
+        let lines = '';
+        for (let i = 0; i < rows; i++) {
+          const p = probabilities[i];
+          histogram.add(p);
+          lines += `${batch.copyIds[i]}\t${p}\t${p >= input.threshold}\t${confidenceOf(input.confidence, p)}${suffix}`;
+        }
+        scored += rows;
+        if (!writable.write(lines)) await new Promise((resolve) => writable.once('drain', resolve));
+        input.progress(`scored ${scored} customers`);
+      }
+    } catch (error) {
+      // CopyFail ends the COPY so the transaction can roll back cleanly; the error is rethrown below, so the
+      // stream's own 'error' event needs a listener (otherwise Node treats it as uncaught).
+      writable.on('error', () => {});
+      writable.destroy(error as Error);
+      throw error;
+    }
+    writable.end();
+    await finished(writable);
+    const metrics = { ...input.metrics, probability_histogram: histogram.result() };
+    await tx`update salesdash_internal.model_runs set is_current = false where is_current`;
+    await tx`update salesdash_internal.model_runs set is_current = true, metrics = ${tx.json(metrics as never)} where id = ${id}`;
+    input.metrics.probability_histogram = metrics.probability_histogram;
+    return { modelRunId: id, predictions: scored };
+  });
+}
+
+export { FEATURE_COUNT };
