@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 SALESDASH := ./bin/salesdash.js
 
-.PHONY: install run test bench soak typecheck web schema
+.PHONY: install run test bench soak typecheck web schema schema-check
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json package.json
@@ -32,10 +32,10 @@ bench: web
 soak: web
 	SOAK_SECONDS=$${SOAK_SECONDS:-600} $(NODE_BIN)/tsx scripts/with-test-db.ts $(NODE_BIN)/tap test/reliability/*.test.ts
 
-# Regenerates the committed db/schema.sql (review its diff with each migration). Needs a pg_dump of the
-# server's major version or newer on PATH (the embedded package ships none): set DUMP_DATABASE_URL to a
-# scratch database on such a server.
+# db/schema.sql is generated from the migrations (review its diff with each migration). SCHEMA_SERVER_URL
+# names a server whose major version matches the pg_dump on PATH (the embedded package ships no pg_dump).
 schema: install
-	test -n "$$DUMP_DATABASE_URL" || { echo "set DUMP_DATABASE_URL to an empty scratch database"; exit 2; }
-	$(NODE_BIN)/tsx -e "import {migrate} from './db/migrate.ts'; migrate(process.env.DUMP_DATABASE_URL)"
-	$(NODE_BIN)/dbmate --url "$$DUMP_DATABASE_URL" --schema-file db/schema.sql dump
+	$(NODE_BIN)/tsx scripts/schema.ts write
+
+schema-check: install
+	$(NODE_BIN)/tsx scripts/schema.ts check

@@ -12,6 +12,8 @@ export interface ApiPoolOptions {
   connectTimeout?: number;
   /** Milliseconds any one statement may run (PostgreSQL's statement_timeout). The CSV export lifts it. */
   statementTimeoutMs?: number;
+  /** Switch to this role at login (see resolveApiDatabase). */
+  role?: string;
 }
 
 export function connectApiPool(url: string, options: ApiPoolOptions = {}): Sql {
@@ -26,6 +28,7 @@ export function connectApiPool(url: string, options: ApiPoolOptions = {}): Sql {
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     connection: {
       application_name: 'salesdash-api',
+      ...(options.role ? { role: options.role } : {}),
       statement_timeout: options.statementTimeoutMs ?? 10_000,
       // Every API query is an index lookup whose best plan does not depend on the values; planning the
       // customer profile anew each time costs three times its execution.

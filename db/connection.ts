@@ -1,7 +1,7 @@
 // One place that decides which PostgreSQL every command talks to: the user's own (DATABASE_URL) or the
 // embedded one, started on demand.
 import postgres from 'postgres';
-import { defaultCluster, start } from './embedded.ts';
+import { apiLoginUrl, defaultCluster, start } from './embedded.ts';
 
 export type Sql = postgres.Sql<{}>;
 
@@ -10,6 +10,32 @@ export async function resolveDatabaseUrl(): Promise<string> {
   const configured = process.env.DATABASE_URL;
   if (configured) return configured;
   return start(defaultCluster());
+}
+
+/** The role the HTTP API works as: read-only on the marts (schema salesdash) and schema api. */
+export const API_ROLE = 'salesdash_api';
+
+export interface ApiDatabase {
+  url: string;
+  /** When set, the connection switches to this role at login (the URL's user must be allowed to). */
+  role?: string;
+}
+
+/**
+ * How the API connects, least privilege first: SALESDASH_API_DATABASE_URL (a login of its own); else with
+ * DATABASE_URL that user switched to the salesdash_api role at login; else the embedded server's
+ * salesdash_api login.
+ */
+export async function resolveApiDatabase(): Promise<ApiDatabase> {
+  const own = process.env.SALESDASH_API_DATABASE_URL;
+  if (own) return { url: own };
+  const configured = process.env.DATABASE_URL;
+  if (configured) return { url: configured, role: API_ROLE };
+  const cluster = defaultCluster();
+  await start(cluster);
+  const url = await apiLoginUrl(cluster);
+  if (!url) throw new Error('the database has no salesdash schema yet (run: salesdash migrate)');
+  return { url };
 }
 
 export interface ConnectOptions {

@@ -24,6 +24,8 @@ interface Credentials {
   port: number;
   user: string;
   password: string;
+  /** The password of the salesdash_api login the API connects with (added on first use). */
+  apiPassword?: string;
 }
 
 const isRoot = userInfo().uid === 0;
@@ -191,6 +193,36 @@ export async function stop(c: EmbeddedCluster): Promise<boolean> {
 function urlFor(credentials: Credentials, database: string): string {
   const password = encodeURIComponent(credentials.password);
   return `postgres://${credentials.user}:${password}@127.0.0.1:${credentials.port}/${database}`;
+}
+
+/**
+ * The URL of the API's own login on this cluster: the salesdash_api role (created by the migrations) is
+ * given a login with a password that lives next to the owner's in the git-ignored credentials file.
+ * Undefined when the role does not exist yet (the database is not migrated).
+ */
+export async function apiLoginUrl(c: EmbeddedCluster): Promise<string | undefined> {
+  const credentials = readCredentials(c);
+  if (!credentials) throw new Error(`embedded PostgreSQL is not initialised (run: salesdash db start)`);
+  if (!credentials.apiPassword) {
+    credentials.apiPassword = randomBytes(18).toString('base64url');
+    writeFileSync(c.credentialsFile, JSON.stringify(credentials, null, 2));
+    chmodSync(c.credentialsFile, 0o600);
+  }
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(urlFor(credentials, c.database), { max: 1, onnotice: () => {} });
+  try {
+    const [role] = await sql`select exists (select from pg_roles where rolname = 'salesdash_api') as exists`;
+    if (!role?.exists) return undefined;
+    // ALTER ROLE takes no bind parameters: the statement is composed by the server (format %L quotes the
+    // password, which is ours: random base64url).
+    const [statement] = await sql<{ text: string }[]>`
+      select format('alter role salesdash_api login password %L', ${credentials.apiPassword}::text) as text`;
+    await sql.unsafe(statement!.text);
+  } finally {
+    await sql.end();
+  }
+  const password = encodeURIComponent(credentials.apiPassword);
+  return `postgres://salesdash_api:${password}@127.0.0.1:${credentials.port}/${c.database}`;
 }
 
 export function connectionUrl(c: EmbeddedCluster): string {

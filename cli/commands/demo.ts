@@ -26,10 +26,11 @@ export const demoCommand: Command = {
       const [row] = await sql`
         select (select count(*) from raw.orders)::int as orders,
                exists (select from salesdash.rfm_refresh_status) as refreshed,
-               -- a model is current when it was trained after the last change to the orders
+               -- a model is current when it was trained after the last refresh and no change is queued since
                exists (select from salesdash_internal.model_runs r
                        where r.is_current
-                         and r.trained_at >= coalesce((select rebuilt_at from salesdash_internal.order_facts_state where not is_stale and not exists (select from salesdash_internal.order_facts_pending)), 'infinity')) as model_current`;
+                         and r.trained_at >= (select computed_at from salesdash_internal.rfm_published_generation)
+                         and not exists (select from salesdash_internal.rfm_customer_changes)) as model_current`;
       state = { orders: row!.orders, refreshed: row!.refreshed, modelCurrent: row!.model_current };
     } finally {
       await sql.end({ timeout: 5 });

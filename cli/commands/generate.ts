@@ -2,7 +2,6 @@
 import type { Command } from '../command.ts';
 import { parseOptions, positiveInteger } from '../command.ts';
 import { progressLine } from '../progress.ts';
-import { prepareRfmAfterLoad } from '../rfm-after-load.ts';
 import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
 import { defaultSeed, generate, maxCustomers } from '../../jobs/generate/index.ts';
 
@@ -33,7 +32,6 @@ export const generateCommand: Command = {
         `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
           `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
       );
-      await prepareRfmAfterLoad(sql, progress);
     } finally {
       progress.done();
       await sql.end({ timeout: 5 });

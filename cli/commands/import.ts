@@ -2,7 +2,6 @@
 import { basename } from 'node:path';
 import type { Command } from '../command.ts';
 import { progressLine } from '../progress.ts';
-import { prepareRfmAfterLoad } from '../rfm-after-load.ts';
 import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
 import { importOlist } from '../../jobs/import/olist.ts';
 import { importTransactions } from '../../jobs/import/transactions.ts';
@@ -35,7 +34,6 @@ export const importCommand: Command = {
           `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} customers from ${basename(path)} in ${counts.seconds.toFixed(2)} s`,
         );
       }
-      await prepareRfmAfterLoad(sql, progress);
     } finally {
       progress.done();
       await sql.end({ timeout: 5 });

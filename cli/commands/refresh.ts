@@ -20,6 +20,9 @@ export const refreshCommand: Command = {
         console.log(`  ${step.step.padEnd(24)} ${step.seconds.toFixed(2)} s${rows}`);
       }
       console.log(`refreshed RFM for ${result.customers} customers as of ${result.reference_date ?? '(no purchases)'} in ${result.seconds.toFixed(2)} s`);
+      if (!result.rfm_scores_refreshed) {
+        console.log('rfm_scores still shows the previous refresh: a reader held it; rfm_scores_current and the API show the new one (REFRESH MATERIALIZED VIEW salesdash.rfm_scores to catch up)');
+      }
     } finally {
       await sql.end();
     }

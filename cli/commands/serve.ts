@@ -1,7 +1,7 @@
 // `salesdash serve [--port 5000] [--host 127.0.0.1]`: the HTTP API and, once built, the dashboard at /.
 import type { Command } from '../command.ts';
 import { parseOptions } from '../command.ts';
-import { resolveDatabaseUrl } from '../../db/connection.ts';
+import { resolveApiDatabase } from '../../db/connection.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
 import { buildApp } from '../../http/app.ts';
 import { serve } from '../../http/server.ts';
@@ -20,7 +20,8 @@ export const serveCommand: Command = {
     const port = values.port !== undefined ? portNumber(values.port, '--port') : portNumber(process.env.PORT ?? '5000', 'PORT');
     const host = values.host ?? process.env.HOST ?? '127.0.0.1';
 
-    const sql = connectApiPool(await resolveDatabaseUrl());
+    const api = await resolveApiDatabase();
+    const sql = connectApiPool(api.url, { role: api.role });
     try {
       const [schema] = await sql<{ ready: boolean }[]>`select to_regclass('salesdash.rfm_list') is not null as ready`;
       if (!schema?.ready) throw new Error('the database has no salesdash schema yet (run: salesdash migrate)');

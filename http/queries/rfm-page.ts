@@ -1,5 +1,5 @@
-// One page of the RFM list. salesdash.rfm_page() does the paging in O(limit) even for deep pages and takes
-// the sort column as data (checked against its own allow-list), so no SQL is ever built from user text.
+// One page of the RFM list. api.rfm_page() pages in O(limit) even for deep pages and takes the sort column
+// as data (checked against its own allow-list), so no SQL is ever built from user text.
 import type { Sql } from '../../db/connection.ts';
 import type { SortKey } from '../plugins/errors.ts';
 
@@ -24,7 +24,7 @@ export async function rfmPage(
   filters: RfmFilters & { page: number; limit: number },
 ): Promise<{ data: RfmRow[]; total: number }> {
   // Page and total in one statement, hence one snapshot (rfm_page is STABLE and sees the caller's): a
-  // refresh publishing in between cannot make them disagree, and it costs one round trip, not four.
+  // refresh publishing in between cannot make them disagree, and it costs one round trip.
   const [row] = await sql<{ total: number; data: RfmRow[] }[]>`
     select
       (select coalesce(sum(customers), 0)::int
@@ -32,11 +32,11 @@ export async function rfmPage(
        where ${filters.segment}::text is null or segment = ${filters.segment}::text) as total,
       coalesce((
         select json_agg(json_build_object(
-                 'customer_id', p.customer_id, 'recency', p.recency::int, 'frequency', p.frequency::int,
-                 'monetary', p.monetary::float8, 'segment', p.segment, 'rfm_score', p.rfm_score::int)
+                 'customer_id', p.customer_id, 'recency', p.recency, 'frequency', p.frequency,
+                 'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score)
                order by p.position)
-        from salesdash.rfm_page(${filters.segment}::text, ${filters.sortBy}::text, ${filters.descending}::boolean,
-                                ${filters.page}::int, ${filters.limit}::int)
+        from api.rfm_page(${filters.segment}::text, ${filters.sortBy}::text, ${filters.descending}::boolean,
+                          ${filters.page}::int, ${filters.limit}::int)
              with ordinality as p(customer_id, recency, frequency, monetary, segment, rfm_score, position)), '[]') as data`;
   return { data: row?.data ?? [], total: row?.total ?? 0 };
 }

@@ -1,14 +1,23 @@
-// Thin wrapper over salesdash.refresh_rfm(): the computation lives in SQL (db/migrations).
+// Thin wrapper over salesdash.refresh_rfm(): the computation lives in SQL (db/migrations, see db/README.md).
 import type { Sql } from '../../db/connection.ts';
 
+export interface RefreshStep {
+  step: string;
+  seconds: number;
+  /** Rows the step produced, where it says. */
+  rows?: number;
+  rfm_scores_refreshed?: boolean;
+}
+
 export interface RefreshResult {
+  generation: number;
   customers: number;
   reference_date: string | null;
   as_of: string | null;
   seconds: number;
-  /** true when the changed rows were updated in the published list; false when the list was rewritten. */
-  patched: boolean;
-  steps: { step: string; seconds: number; rows?: number }[];
+  /** false when a reader held rfm_scores past the wait: it still shows the previous generation. */
+  rfm_scores_refreshed: boolean;
+  steps: RefreshStep[];
 }
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,4 +1,4 @@
-// Reads the SQL features (salesdash_internal.customer_features / customer_training_rows) into typed arrays, in
+// Reads the SQL features (salesdash_internal.customer_training_rows) into typed arrays, in
 // batches so memory stays bounded however many customers there are. SQL defines every feature; this file only
 // moves numbers.
 //
@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Sql } from '../../db/connection.ts';
 
-/** Columns of salesdash_internal.customer_features used as model inputs, in input order. */
+/** Columns of salesdash_internal.customer_training_row used as model inputs, in input order. */
 export const FEATURE_NAMES = [
   'recency_days',
   'frequency',
@@ -62,7 +62,7 @@ export interface CopyBatch {
 
 interface FeatureQuery {
   asOf: string;
-  /** 0 = features only (customer_features); > 0 adds the label for that horizon. */
+  /** 0 = features only (today's scoring); > 0 adds the label for that horizon. */
   horizonDays: number;
   sampleShare: number;
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../http/app.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
-import type { Sql } from '../../db/connection.ts';
+import { API_ROLE, type Sql } from '../../db/connection.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';
 
@@ -26,7 +26,8 @@ export async function testApi(
   const { sql, url } = await testDatabase(t);
   if (options.fixture ?? true) await insertFixture(sql);
   if (options.refresh ?? true) await sql`select salesdash.refresh_rfm()`;
-  const apiSql = connectApiPool(url, { max: 4 });
+  // The app works as the API's role, as `salesdash serve` does: it can read only what the API may read.
+  const apiSql = connectApiPool(url, { max: 4, role: API_ROLE });
   const app = await buildApp({ sql: apiSql, ...options.app });
   t.teardown(async () => {
     await app.close();

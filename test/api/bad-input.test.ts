@@ -91,7 +91,7 @@ t.test('a database failure answers 500 "Internal server error" with no details i
   });
   // Break what every route reads: the failures are real PostgreSQL errors (undefined table 42P01).
   await sql`alter view salesdash.rfm_refresh_status rename to rfm_refresh_status_gone`;
-  await sql`alter table raw.customers rename to customers_gone`;
+  await sql`alter view api.customer_ids rename to customer_ids_gone`;
   for (const url of [
     '/api/customers/segments',
     '/api/customers/rfm',

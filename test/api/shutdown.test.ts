@@ -2,6 +2,7 @@
 import t from 'tap';
 import { buildApp } from '../../http/app.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
+import { API_ROLE } from '../../db/connection.ts';
 import { serve } from '../../http/server.ts';
 import { startServeProcess } from '../../scripts/serve-process.ts';
 import { testDatabase } from '../helpers/db.ts';
@@ -9,7 +10,7 @@ import { insertFixture } from './fixture.ts';
 
 t.test('shutdown drains an in-flight request, refuses new ones, then ends the pool', async (t) => {
   const { url } = await testDatabase(t);
-  const sql = connectApiPool(url, { max: 2 });
+  const sql = connectApiPool(url, { max: 2, role: API_ROLE });
   const app = await buildApp({ sql });
   // Stands in for a long CSV export: a request that is still running when the signal arrives.
   app.get('/test/slow', async () => {

@@ -2,7 +2,14 @@
 // reaching the features.
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
+import type { Sql } from '../../db/connection.ts';
 import { insertOrders, simulatedOrders, type FixtureOrder } from './fixtures.ts';
+
+/** The features as of a date: the training rows without a horizon, label left out. */
+async function featuresAsOf(sql: Sql, asOf: string, sampleShare = 1) {
+  const rows = await sql`select * from salesdash_internal.customer_training_rows(${asOf}, 0, ${sampleShare}) order by customer_id`;
+  return rows.map(({ will_purchase: _, ...features }) => features);
+}
 
 const asOf = '2024-03-31';
 
@@ -35,7 +42,7 @@ const handMade: FixtureOrder[] = [
 t.test('features as of a date are exact, per person, from counted orders up to that date only', async (t) => {
   const { sql } = await testDatabase(t);
   await insertOrders(sql, handMade);
-  const rows = await sql`select * from salesdash_internal.customer_features(${asOf}) order by customer_id`;
+  const rows = await featuresAsOf(sql, asOf);
   t.same(rows.map((r) => r.customer_id), ['A', 'B', 'D', 'E', 'F']);
   t.same({ ...rows[0] }, {
     customer_id: 'A',
@@ -87,7 +94,7 @@ t.test('no leakage: adding orders after the as-of date changes no feature as of 
   const cut = '2024-06-30';
   const before = history.filter((o) => o.at < '2024-07-01');
   await insertOrders(sql, before);
-  const features = () => sql`select * from salesdash_internal.customer_features(${cut}) order by customer_id`;
+  const features = () => featuresAsOf(sql, cut);
   const labels = () => sql`select * from salesdash_internal.customer_labels(${cut}, 30) order by customer_id`;
   const featuresBefore = await features();
   t.ok(featuresBefore.length > 250, `${featuresBefore.length} people as of ${cut}`);
@@ -107,9 +114,9 @@ t.test('no leakage: adding orders after the as-of date changes no feature as of 
 t.test('a sample share keeps the same deterministic subset of people', async (t) => {
   const { sql } = await testDatabase(t);
   await insertOrders(sql, simulatedOrders(400, 5, 200));
-  const all = await sql`select * from salesdash_internal.customer_features('2024-06-30') order by customer_id`;
-  const half = await sql`select * from salesdash_internal.customer_features('2024-06-30', 0.5) order by customer_id`;
-  const again = await sql`select * from salesdash_internal.customer_features('2024-06-30', 0.5) order by customer_id`;
+  const all = await featuresAsOf(sql, '2024-06-30');
+  const half = await featuresAsOf(sql, '2024-06-30', 0.5);
+  const again = await featuresAsOf(sql, '2024-06-30', 0.5);
   t.same(half, again);
   t.ok(half.length > 0.35 * all.length && half.length < 0.65 * all.length, `${half.length} of ${all.length}`);
   const byId = new Map(all.map((r) => [r.customer_id, r]));
@@ -123,7 +130,7 @@ t.test('training rows are the features plus the label, computed in one pass', as
   await insertOrders(sql, [...handMade, ...simulatedOrders(200, 12, 200)]);
   for (const [cut, horizon] of [[asOf, 30], ['2024-05-15', 45]] as const) {
     const rows = await sql`select * from salesdash_internal.customer_training_rows(${cut}, ${horizon}) order by customer_id`;
-    const features = await sql`select * from salesdash_internal.customer_features(${cut}) order by customer_id`;
+    const features = await featuresAsOf(sql, cut);
     const labels = await sql`select * from salesdash_internal.customer_labels(${cut}, ${horizon}) order by customer_id`;
     t.same(rows.map(({ will_purchase: _, ...f }) => f), [...features], `features as of ${cut}`);
     t.same(rows.map((r) => [r.customer_id, r.will_purchase]), labels.map((r) => [r.customer_id, r.will_purchase]), `labels for ${horizon} days`);

@@ -156,7 +156,7 @@ t.test('the BI reader sees predictions and metrics but not the model internals',
     t.equal((await reader`select * from salesdash.model_metrics`).length, 1);
     await t.rejects(reader`select * from salesdash_internal.model_runs`, { code: '42501' });
     await t.rejects(reader`delete from salesdash.predictions`, { code: '42501' });
-    await t.rejects(reader`select salesdash_internal.customer_features(current_date)`, { code: '42501' });
+    await t.rejects(reader`select salesdash_internal.customer_training_rows(current_date, 0)`, { code: '42501' });
   } finally {
     await reader`reset role`;
     reader.release();

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildApp } from '../../http/app.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
+import { API_ROLE } from '../../db/connection.ts';
 import { generate } from '../../jobs/generate/index.ts';
 import { projectRoot } from '../../paths.ts';
 import { refreshRfm } from '../../jobs/rfm/refresh.ts';
@@ -33,7 +34,7 @@ t.test(`refresh_rfm() in a loop and a retrain under ${seconds} s of load: nothin
   // A model exists before the load starts (as in production), so the load retrains it.
   await train(sql, { seed: 1 });
 
-  const apiSql = connectApiPool(url, { max: 10 });
+  const apiSql = connectApiPool(url, { max: 10, role: API_ROLE });
   const app = await buildApp({ sql: apiSql, ...(process.env.RELIABILITY_LOG ? { logger: { level: 'warn', file: process.env.RELIABILITY_LOG } } : {}) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {

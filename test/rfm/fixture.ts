@@ -18,6 +18,10 @@ export async function loadHandFixture(sql: Sql): Promise<void> {
       ('o4', 'b1', 'delivered', '2024-02-01 09:00'),
       ('o5', 'c1', 'shipped',   '2024-03-10 23:59'),
       ('o6', 'd1', 'delivered', '2024-03-02 00:00')`;
+  await loadHandFixtureItems(sql);
+}
+
+export async function loadHandFixtureItems(sql: Sql): Promise<void> {
   await sql`
     insert into raw.order_items (order_id, order_item_id, product_id, price, freight_value) values
       ('o1', 1, 'p1', 10, 2), ('o1', 2, 'p2', 5, 0),

@@ -15,7 +15,7 @@ export async function checkPageOrders(t: Test, sql: Sql, label = ''): Promise<vo
           order by ${sql(column)} ${descending ? sql`desc` : sql`asc`}, customer_id collate "C" ${descending ? sql`desc` : sql`asc`}`).map((r) => r.customer_id);
         const pages: string[] = [];
         for (let page = 1; pages.length < expected.length + 1; page++) {
-          const rows = await sql`select customer_id from salesdash.rfm_page(${segment}, ${sortBy}, ${descending}, ${page}, 37)`;
+          const rows = await sql`select customer_id from api.rfm_page(${segment}, ${sortBy}, ${descending}, ${page}, 37)`;
           if (rows.length === 0) break;
           pages.push(...rows.map((r) => r.customer_id as string));
         }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
-import { loadHandFixture } from './fixture.ts';
+import { loadHandFixture, loadHandFixtureItems } from './fixture.ts';
 import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 import { checkPageOrders } from './page-orders.ts';
 
@@ -82,7 +82,7 @@ t.test('summaries, histograms, monthly activity and paging agree with the scores
   t.same({ ...histogramTotals }, { metrics: 3, customers: 9 }, 'each metric counts every customer once');
 
   const page = async (segment: string | null, sortBy: string, descending: boolean, pageNo: number, limit: number) =>
-    (await sql`select customer_id from salesdash.rfm_page(${segment}, ${sortBy}, ${descending}, ${pageNo}, ${limit})`).map((r) => r.customer_id);
+    (await sql`select customer_id from api.rfm_page(${segment}, ${sortBy}, ${descending}, ${pageNo}, ${limit})`).map((r) => r.customer_id);
   t.same(await page(null, 'monetary', true, 1, 2), ['alice', 'bob']);
   t.same(await page(null, 'monetary', true, 2, 2), ['carol']);
   t.same(await page(null, 'monetary', false, 1, 2), ['carol', 'bob']);
@@ -92,8 +92,8 @@ t.test('summaries, histograms, monthly activity and paging agree with the scores
   t.same(await page('Lost', 'rfm_score', true, 1, 10), ['bob']);
   t.same(await page('Champions', 'rfm_score', true, 1, 10), []);
   t.same(await page(null, 'monetary', true, 5000, 100), [], 'a page past the end is empty');
-  await t.rejects(sql`select * from salesdash.rfm_page(null, 'price; drop table raw.orders', true, 1, 10)`, { code: '22023' });
-  await t.rejects(sql`select * from salesdash.rfm_page(null, 'monetary', true, 0, 10)`, { code: '22023' });
+  await t.rejects(sql`select * from api.rfm_page(null, 'price; drop table raw.orders', true, 1, 10)`, { code: '22023' });
+  await t.rejects(sql`select * from api.rfm_page(null, 'monetary', true, 0, 10)`, { code: '22023' });
 });
 
 t.test('analyst cut points replace quintiles for one metric', async (t) => {
@@ -118,7 +118,7 @@ t.test('segment rules must cover the 5 x 5 grid exactly once', async (t) => {
     await tx`delete from salesdash.rfm_segment_rules where segment = 'Promising'`;
     await tx`update salesdash.rfm_segment_rules set r_min = 4 where segment = 'New Customers'`;
   });
-  const [cells] = await sql`select count(*)::int as n from salesdash_internal.rfm_segment_grid where segment is not null and rules_covering = 1`;
+  const [cells] = await sql`select count(*)::int as n from salesdash_internal.int_rfm_segment_grid where segment is not null and rules_covering = 1`;
   t.equal(cells!.n, 25);
 });
 
@@ -150,34 +150,49 @@ t.test('without ties each score holds exactly 20% of customers', async (t) => {
   t.same({ ...newest }, { recency_score: 5, monetary_score: 5 }, 'the latest and biggest buyer scores 5');
 });
 
-t.test('cached order totals follow new orders and as-of dates, and are skipped only when nothing changed', async (t) => {
+t.test('the counted orders cache follows the queued changes, and is rebuilt when too much changed', async (t) => {
   const { sql } = await testDatabase(t);
   await loadHandFixture(sql);
-  const stepsOf = (result: { steps: { step: string }[] }) => result.steps.map((s) => s.step);
-  t.ok(stepsOf(await refreshRfm(sql)).includes('aggregate orders'), 'first refresh aggregates');
-  t.notOk(stepsOf(await refreshRfm(sql)).includes('aggregate orders'), 'unchanged orders and as-of date: the cache is reused');
+  const cacheStep = (result: { steps: { step: string }[] }) => result.steps[0]!.step;
+  t.equal(cacheStep(await refreshRfm(sql)), 'counted orders rebuilt', 'the first refresh builds the cache');
+  t.equal(cacheStep(await refreshRfm(sql)), 'counted orders current', 'unchanged orders: nothing to do');
 
-  // A new order for bob in April: its facts caught up, bob's totals updated in place, monthly activity grows
-  // a month (test/rfm/catch-up.test.ts compares every kind of change with a full rebuild).
+  // A new order for bob in April: bob's rows replaced, monthly activity grows a month.
   await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('o7', 'b1', 'delivered', '2024-04-02 08:00')`;
   await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('o7', 1, 30, 1.5)`;
+  const [queued] = await sql`select array_agg(distinct customer_id) as people from salesdash_internal.rfm_customer_changes`;
+  t.same(queued!.people, ['bob'], 'only bob is queued');
   const afterOrder = await refreshRfm(sql);
-  t.same(stepsOf(afterOrder).slice(0, 2), ['catch up order facts', 'thresholds']);
+  t.equal(cacheStep(afterOrder), 'counted orders updated');
   t.equal(afterOrder.reference_date, '2024-04-02');
   const [bob] = await sql`select frequency, monetary::float8 as monetary, recency_days from salesdash.rfm_scores where customer_id = 'bob'`;
   t.same({ ...bob }, { frequency: 2, monetary: 86.5, recency_days: 0 });
   const [april] = await sql`select orders, revenue, active_customers from salesdash.monthly_activity where month = '2024-04-01'`;
   t.same({ ...april }, { orders: 1, revenue: 31.5, active_customers: 1 });
 
-  // Another as-of date recomputes from the facts; going back to the default recomputes again.
-  t.ok(stepsOf(await refreshRfm(sql, '2024-02-15')).includes('aggregate orders'));
+  // Another as-of date reads the same cache; going back to the default too.
+  await refreshRfm(sql, '2024-02-15');
   const [early] = await sql`select count(*)::int as customers, sum(frequency)::int as orders from salesdash.rfm_scores`;
   t.same({ ...early }, { customers: 2, orders: 2 });
   const [months] = await sql`select count(*)::int as n, max(month)::text as last from salesdash.monthly_activity`;
   t.same({ ...months }, { n: 2, last: '2024-02-01' }, 'monthly activity stops at the as-of date');
-  t.ok(stepsOf(await refreshRfm(sql)).includes('aggregate orders'));
+  await refreshRfm(sql);
   const [latest] = await sql`select count(*)::int as customers, sum(frequency)::int as orders from salesdash.rfm_scores`;
   t.same({ ...latest }, { customers: 3, orders: 5 });
+
+  // A TRUNCATE (or a statement touching more rows than are worth queueing one person at a time) asks for a rebuild.
+  await sql`truncate raw.order_items`;
+  t.equal(cacheStep(await refreshRfm(sql)), 'counted orders rebuilt');
+  const [empty] = await sql`select count(*)::int as n from salesdash.rfm_scores`;
+  t.equal(empty!.n, 0, 'no items, no counted orders');
+
+  // A crash empties the unlogged cache; the next refresh notices and rebuilds it.
+  await loadHandFixtureItems(sql);
+  await refreshRfm(sql);
+  await sql`truncate salesdash_internal.int_counted_orders_cache`;
+  t.equal(cacheStep(await refreshRfm(sql)), 'counted orders rebuilt', 'an emptied cache is rebuilt');
+  const [back] = await sql`select count(*)::int as n from salesdash.rfm_scores`;
+  t.equal(back!.n, 3);
 });
 
 t.test('fractional analyst bounds: days <= bound for recency, value >= bound for frequency and monetary', async (t) => {

@@ -19,6 +19,8 @@ import {
 } from '../../bench/web.ts';
 import type { Sql } from '../../db/connection.ts';
 import { projectRoot } from '../../paths.ts';
+import { connectApiPool } from '../../db/api-pool.ts';
+import { API_ROLE } from '../../db/connection.ts';
 import { bundleBudgetKb, buildWeb } from '../../web/build.ts';
 import type { SegmentsResponse } from '../../web/src/api.ts';
 import { testDatabase } from '../helpers/db.ts';
@@ -109,7 +111,7 @@ async function waitForTable(page: Page, pathFragment: string): Promise<void> {
 }
 
 t.test('dashboard in headless Chromium against the real API and database', { skip: hasChromium() ? false : chromiumMissing }, async (t) => {
-  const { sql } = await testDatabase(t);
+  const { sql, url } = await testDatabase(t);
   t.comment(`data: ${await loadData(sql)}`);
 
   // Build into a folder of our own: web/dist may be served by someone else's server meanwhile.
@@ -119,7 +121,10 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
   t.ok(bundle.gzipKb < bundleBudgetKb, `bundle ${bundle.gzipKb.toFixed(1)} KB gzipped is under ${bundleBudgetKb} KB`);
 
   const { buildApp } = await import('../../http/app.ts');
-  const app = await buildApp({ sql, webDir });
+  // The app works as the API's role, as `salesdash serve` does.
+  const apiSql = connectApiPool(url, { max: 4, role: API_ROLE });
+  t.teardown(() => apiSql.end({ timeout: 1 }));
+  const app = await buildApp({ sql: apiSql, webDir });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const browser = await launchChromium();

@@ -1,47 +1,33 @@
 -- migrate:up
--- The inputs of RFM: which orders count, the person behind each order, the reference date, and the
--- analyst-editable rules (segment grid, optional cut points). Scores themselves are in the next migration.
+-- How a customer's figures become scores and a segment: the one scoring function, the analyst's optional
+-- cut points and the segment grid. The quintile cut points themselves come from the data at each refresh
+-- (refresh_rfm, step "thresholds").
 
--- One row: the as-of date of the last refresh_rfm(). Kept in a table (not a function argument) so a DBA's
--- plain `REFRESH MATERIALIZED VIEW salesdash.rfm_scores` reproduces the same as-of date.
-create table salesdash_internal.rfm_settings (
-  only_row boolean primary key default true check (only_row),
-  as_of    date
-);
-insert into salesdash_internal.rfm_settings (as_of) values (null);
-comment on table salesdash_internal.rfm_settings is 'as_of: ignore purchases after this date and measure recency from it; null = the latest counted purchase.';
+-- Every metric is scored on an integer "goodness" scale where more is better: minus the recency days,
+-- the number of orders, the spend in cents. A threshold is the least goodness that earns a score.
+create function salesdash_internal.rfm_goodness(metric text, value numeric) returns bigint
+-- Not strict, so that the planner inlines it (a strict SQL function is inlined only when its body is).
+language sql immutable parallel safe as $$
+  select case metric
+           when 'recency_days' then -value::bigint
+           when 'frequency' then value::bigint
+           when 'monetary' then round(value * 100)::bigint
+         end
+$$;
+comment on function salesdash_internal.rfm_goodness(text, numeric) is 'A metric''s value on the scale scores are computed on (more is better): -recency_days, frequency, monetary in cents.';
 
--- Grain: one row per counted order. An order counts when it is neither canceled nor unavailable and has
--- at least one item; customer_id is the person (Olist customer_unique_id), not the order-level id.
-create view salesdash_internal.counted_orders as
-with item_totals as (
-  select order_id,
-         sum(price + freight_value)::numeric(14, 2) as amount,
-         count(*)::int as items
-  from raw.order_items
-  group by order_id
-),
-final as (
-  select o.order_id,
-         c.customer_unique_id        as customer_id,
-         o.customer_id               as order_customer_id,
-         o.order_purchase_timestamp  as purchased_at,
-         t.amount,
-         t.items
-  from raw.orders o
-  join raw.customers c on c.customer_id = o.customer_id
-  join item_totals t on t.order_id = o.order_id
-  where o.order_status not in ('canceled', 'unavailable')
-)
-select * from final;
-comment on view salesdash_internal.counted_orders is 'One row per counted order (not canceled/unavailable, at least one item). customer_id = the person (customer_unique_id); amount = sum of price + freight_value.';
-
--- Grain: one row. The date recency is measured from.
-create view salesdash_internal.rfm_reference as
-select coalesce(s.as_of, (select max(purchased_at)::date from salesdash_internal.counted_orders)) as reference_date,
-       s.as_of
-from salesdash_internal.rfm_settings s;
-comment on view salesdash_internal.rfm_reference is 'reference_date = the explicit as-of date, else the date of the latest counted purchase.';
+-- The score: the highest s in 2..5 whose threshold (thresholds[s]) the goodness reaches, else 1. A null
+-- threshold is never reached, so an analyst may leave a score out. Call it with a column or a constant:
+-- the planner inlines it then (a million calls of a SQL function that is not inlined take many seconds).
+create function salesdash_internal.rfm_score(goodness bigint, thresholds bigint[]) returns smallint
+language sql immutable parallel safe as $$
+  select case when goodness >= thresholds[5] then 5
+              when goodness >= thresholds[4] then 4
+              when goodness >= thresholds[3] then 3
+              when goodness >= thresholds[2] then 2
+              else 1 end::smallint
+$$;
+comment on function salesdash_internal.rfm_score(bigint, bigint[]) is 'Score 1-5 of a goodness value: the highest s whose threshold thresholds[s] it reaches, else 1.';
 
 -- Segment rules are data: an R-score range x F-score range per segment. Together they must cover the
 -- 5 x 5 grid exactly once, which the deferred constraint trigger below checks at commit, so a DBA can
@@ -71,7 +57,7 @@ insert into salesdash.rfm_segment_rules (segment, r_min, r_max, f_min, f_max, di
   ('Lost',               1, 1, 1, 2, 11);
 
 -- Grain: one row per (R, F) cell with the segment that covers it.
-create view salesdash_internal.rfm_segment_grid as
+create view salesdash_internal.int_rfm_segment_grid as
 select r.score as recency_score, f.score as frequency_score, rules.segment, count(*) over (partition by r.score, f.score) as rules_covering
 from generate_series(1, 5) as r(score)
 cross join generate_series(1, 5) as f(score)
@@ -86,7 +72,7 @@ begin
   select format('cell R=%s F=%s is covered by %s', recency_score, frequency_score,
                 case when segment is null then 'no segment' else rules_covering || ' segments' end)
     into problem
-  from salesdash_internal.rfm_segment_grid
+  from salesdash_internal.int_rfm_segment_grid
   where segment is null or rules_covering > 1
   order by recency_score, frequency_score
   limit 1;
@@ -114,12 +100,33 @@ create table salesdash.rfm_score_bounds (
 );
 comment on table salesdash.rfm_score_bounds is 'Analyst cut points replacing quintiles for a metric: frequency/monetary score s when value >= bound; recency_days score s when value <= bound; highest matching score wins, none = 1. Empty = quintiles.';
 
+-- An analyst's bound as a threshold on the goodness scale: frequency and monetary score s at or above the
+-- bound, recency_days at or below it (so the threshold of a recency bound b is -floor(b)).
+create view salesdash_internal.int_rfm_bound_thresholds as
+select metric,
+       array[null,
+             min(threshold) filter (where score = 2),
+             min(threshold) filter (where score = 3),
+             min(threshold) filter (where score = 4),
+             min(threshold) filter (where score = 5)]::bigint[] as thresholds
+from (
+  select metric, score,
+         case metric
+           when 'recency_days' then -floor(bound)::bigint
+           when 'frequency' then ceil(bound)::bigint
+           when 'monetary' then ceil(bound * 100)::bigint
+         end as threshold
+  from salesdash.rfm_score_bounds
+) b
+group by metric;
+comment on view salesdash_internal.int_rfm_bound_thresholds is 'One row per metric with analyst bounds: the thresholds (index = score) they set on the goodness scale.';
+
 -- migrate:down
+drop view salesdash_internal.int_rfm_bound_thresholds;
 drop table salesdash.rfm_score_bounds;
 drop trigger rfm_segment_rules_cover_grid on salesdash.rfm_segment_rules;
 drop function salesdash_internal.check_segment_rules();
-drop view salesdash_internal.rfm_segment_grid;
+drop view salesdash_internal.int_rfm_segment_grid;
 drop table salesdash.rfm_segment_rules;
-drop view salesdash_internal.rfm_reference;
-drop view salesdash_internal.counted_orders;
-drop table salesdash_internal.rfm_settings;
+drop function salesdash_internal.rfm_score(bigint, bigint[]);
+drop function salesdash_internal.rfm_goodness(text, numeric);

@@ -1,8 +1,6 @@
 -- migrate:up
--- Raw shop data lives in its own schema, apart from what the API and BI tools read (schema salesdash).
+-- The shop's rows as loaded. Nobody outside reads them: the staging views rename them for the layers above.
 -- Column names follow the public Olist e-commerce data set, so its files load as distributed.
-create schema raw;
-comment on schema raw is 'Imported shop data as loaded (Olist layout). Private: BI tools read the salesdash schema instead.';
 
 create table raw.customers (
   customer_id              text primary key,
@@ -55,4 +53,8 @@ create table raw.products (
 comment on table raw.products is 'Products, so a purchase history can name what was bought: product_name (generic imports) or category.';
 
 -- migrate:down
-drop schema raw cascade;
+drop table raw.products;
+drop table raw.product_categories;
+drop table raw.order_items;
+drop table raw.orders;
+drop table raw.customers;

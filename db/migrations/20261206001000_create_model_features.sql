@@ -1,40 +1,21 @@
 -- migrate:up
 -- Features and labels for the purchase-probability model, computed in SQL "as of" any date so that the
--- same definitions serve training windows in the past, the holdout and today's scoring.
--- This migration reads raw.* itself (it does not depend on the RFM objects) but uses the same definitions:
--- an order counts when it is not canceled/unavailable and has at least one item; its amount is the sum of
--- price + freight_value; the customer is the person (raw.customers.customer_unique_id).
+-- same definitions serve training windows in the past, the holdout and today's scoring. They read the
+-- counted orders (salesdash_internal.int_counted_orders), the same rule RFM uses.
 
 -- Training reads the counted orders once per window (five or more passes) and once more to score everyone.
--- As a plain view each pass re-joined orders, customers and all order items; at a million customers that was
--- most of the training time. A materialized snapshot, refreshed by `salesdash train` when it starts, makes each
--- pass a scan of one narrow table and gives the whole run one consistent picture of the data (imports that
--- land during a training wait for the next one). The feature functions resolve the name at call time.
+-- A materialized snapshot, refreshed by `salesdash train` when it starts, makes each pass a scan of one
+-- narrow table and gives the whole run one consistent picture of the data (imports that land during a
+-- training wait for the next one).
 --
 -- One row per person and purchase day (every feature and label works in whole days), stored in
 -- (customer_id, purchased_on) order with an index in that order: each pass then reads the index in order and
 -- computes gaps and per-person aggregates in one streaming sweep, with no sort and nothing spilled to disk.
--- Per-order rows sorted afresh in every pass made scoring a million customers take ~18 s of feature SQL.
 create materialized view salesdash_internal.model_purchases as
-with order_totals as (
-  select order_id, sum(price + freight_value)::numeric(14, 2) as amount, count(*)::int as items
-  from raw.order_items
-  group by order_id
-),
-
-counted_orders as (
-  select o.order_id, c.customer_unique_id as customer_id, o.order_purchase_timestamp as purchased_at,
-         t.amount, t.items
-  from raw.orders o
-  join raw.customers c on c.customer_id = o.customer_id
-  join order_totals t on t.order_id = o.order_id
-  where o.order_status not in ('canceled', 'unavailable')
-)
-
-select customer_id, purchased_at::date as purchased_on, count(*)::int as orders,
+select customer_id, ordered_at::date as purchased_on, count(*)::int as orders,
        sum(amount)::numeric(16, 2) as amount, sum(items)::int as items
-from counted_orders
-group by customer_id, purchased_at::date
+from salesdash_internal.int_counted_orders
+group by customer_id, ordered_at::date
 order by customer_id, purchased_on;
 comment on materialized view salesdash_internal.model_purchases is
   'One row per person and day with counted orders (not canceled/unavailable, at least one item): orders, amount, items. The input of the model features. A snapshot: salesdash train refreshes it when it starts.';
@@ -49,7 +30,8 @@ $$;
 comment on function salesdash_internal.model_sample_key(text) is
   'Deterministic number in [0, 1) per person; rows with a key below a share form a reproducible subsample.';
 
--- One row of features and label; the two functions below return it.
+-- The one list of what the model sees: customer_id, the features (every column between it and the label),
+-- and the label. jobs/train reads the feature names from this type, so a feature is added here only.
 create type salesdash_internal.customer_training_row as (
   customer_id text,
   recency_days int,
@@ -77,9 +59,8 @@ create type salesdash_internal.customer_training_row as (
   will_purchase boolean
 );
 
--- Training needs features as of T and the label for (T, T + horizon] for the same people. Computing them in
--- one pass over the counted orders halves the work per window (at a million customers each pass is seconds),
--- and customer_features becomes that same function with an empty horizon, so there is one definition.
+-- Features as of T and the label for (T, T + horizon] for the same people, in one pass over the counted
+-- orders. Scoring today's customers is the same function with an empty horizon (the label is then false).
 create function salesdash_internal.customer_training_rows(as_of date, horizon_days int, sample_share float8 default 1)
 returns setof salesdash_internal.customer_training_row
 language sql stable parallel safe as $$
@@ -163,7 +144,7 @@ language sql stable parallel safe as $$
   select * from final
 $$;
 comment on function salesdash_internal.customer_training_rows(date, int, float8) is
-  'customer_features(as_of) plus will_purchase = at least one counted purchase in the horizon_days days after as_of, in one pass. One row per person who bought on or before as_of.';
+  'One row per person who bought on or before as_of: the features as of that date (every feature uses only orders up to as_of) and will_purchase = at least one counted purchase in the horizon_days days after it. sample_share < 1 keeps a deterministic subsample of people.';
 
 -- Training and scoring read these rows with COPY ... TO STDOUT (parsed straight into typed arrays; a cursor
 -- cost seconds of per-row driver objects and a round trip per batch). COPY takes no bind parameters, so the
@@ -187,58 +168,10 @@ $$;
 comment on function salesdash_internal.customer_training_rows_from_settings() is
   'customer_training_rows(salesdash.model_as_of, salesdash.model_horizon_days, salesdash.model_sample_share) ordered by customer_id, the arguments read from (transaction-local) settings, for COPY, which cannot take bind parameters.';
 
-create function salesdash_internal.customer_features(as_of date, sample_share float8 default 1)
-returns table (
-  customer_id text,
-  recency_days int,
-  frequency int,
-  monetary float8,
-  tenure_days int,
-  purchase_days int,
-  avg_gap_days float8,
-  last_gap_days int,
-  max_gap_days int,
-  gap_stddev_days float8,
-  settled_purchase_days int,
-  orders_30d int,
-  orders_90d int,
-  orders_180d int,
-  orders_365d int,
-  purchase_days_30d int,
-  purchase_days_90d int,
-  purchase_days_180d int,
-  purchase_days_365d int,
-  spend_90d float8,
-  spend_365d float8,
-  avg_order_value float8,
-  items_per_order float8
-)
-language sql stable parallel safe as $$
-  select customer_id, recency_days, frequency, monetary, tenure_days, purchase_days, avg_gap_days, last_gap_days, max_gap_days, gap_stddev_days, settled_purchase_days, orders_30d, orders_90d, orders_180d, orders_365d, purchase_days_30d, purchase_days_90d, purchase_days_180d, purchase_days_365d, spend_90d, spend_365d, avg_order_value, items_per_order
-  from salesdash_internal.customer_training_rows(as_of, 0, sample_share)
-$$;
-comment on function salesdash_internal.customer_features(date, float8) is
-  'One row per person with a counted purchase on or before as_of; every feature uses only orders up to as_of. sample_share < 1 keeps a deterministic subsample of people.';
-
 create function salesdash_internal.customer_labels(as_of date, horizon_days int, sample_share float8 default 1)
 returns table (customer_id text, will_purchase boolean)
 language sql stable parallel safe as $$
-  with purchases as (
-    select p.customer_id, p.purchased_on
-    from salesdash_internal.model_purchases p
-    where p.purchased_on <= as_of + horizon_days
-      and (sample_share >= 1 or salesdash_internal.model_sample_key(p.customer_id) < sample_share)
-  ),
-
-  final as (
-    -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
-    select customer_id, bool_or(purchased_on > as_of) as will_purchase
-    from purchases
-    group by customer_id
-    having min(purchased_on) <= as_of
-  )
-
-  select * from final
+  select customer_id, will_purchase from salesdash_internal.customer_training_rows(as_of, horizon_days, sample_share)
 $$;
 comment on function salesdash_internal.customer_labels(date, int, float8) is
   'One row per person who bought on or before as_of: will_purchase = at least one counted purchase in the horizon_days days after as_of.';
@@ -246,7 +179,6 @@ comment on function salesdash_internal.customer_labels(date, int, float8) is
 -- migrate:down
 drop function salesdash_internal.customer_training_rows_from_settings();
 drop function salesdash_internal.customer_labels(date, int, float8);
-drop function salesdash_internal.customer_features(date, float8);
 drop function salesdash_internal.customer_training_rows(date, int, float8);
 drop type salesdash_internal.customer_training_row;
 drop function salesdash_internal.model_sample_key(text);

@@ -1,0 +1,256 @@
+-- migrate:up
+-- Intermediate: what counts as a purchase. This view is the only place the rule is written; RFM, the
+-- monthly activity, the model's features and the customer profile all read it (or its cache below).
+
+-- Grain: one row per counted order. An order counts when its status is neither canceled nor unavailable
+-- and it has at least one item (the inner join with the items); its amount is price + freight of its items.
+-- The grouping columns start with customer_id so that a bulk read comes out sorted by customer and a
+-- filter on customer_id or order_id reaches the raw tables' indexes.
+create view salesdash_internal.int_counted_orders as
+select c.customer_id,
+       o.order_id,
+       o.ordered_at,
+       sum(i.price + i.freight_value)::numeric(14, 2) as amount,
+       count(*)::int                                  as items
+from salesdash_internal.stg_orders o
+join salesdash_internal.stg_customers c using (order_customer_id)
+join salesdash_internal.stg_order_items i using (order_id)
+where o.status not in ('canceled', 'unavailable')
+group by c.customer_id, o.order_id, o.ordered_at;
+comment on view salesdash_internal.int_counted_orders is 'One row per counted order (status not canceled/unavailable, at least one item): customer_id = the person, amount = sum of price + freight_value, items = number of items.';
+
+-- Grain: one row per product, with the name a person would recognise: its own name (generic imports),
+-- else its category in English, else the category, else the bare id.
+create view salesdash_internal.int_product_names as
+select p.product_id,
+       coalesce(p.product_name, pc.category_english, p.category, p.product_id) as product_name
+from salesdash_internal.stg_products p
+left join salesdash_internal.stg_product_categories pc using (category);
+comment on view salesdash_internal.int_product_names is 'One row per product: the name shown in purchase histories.';
+
+-- A copy of int_counted_orders that refresh_rfm() reads, because reading the view joins millions of orders,
+-- customers and items by text ids (seconds at a million customers) while this copy is one narrow table.
+-- It is kept current from the changes queued below: before each refresh, the rows of the people whose
+-- orders changed are replaced by what the view says now. A change too large to queue person by person (a
+-- bulk load, a TRUNCATE) queues "everything" and the copy is rebuilt. Unlogged: a crash empties it, and
+-- the next refresh notices (rows_expected) and rebuilds it.
+create unlogged table salesdash_internal.int_counted_orders_cache (
+  customer_id text not null,
+  order_id    text not null,
+  ordered_at  timestamp not null,
+  amount      numeric(14, 2) not null
+);
+create index int_counted_orders_cache_customer_id_idx on salesdash_internal.int_counted_orders_cache (customer_id);
+comment on table salesdash_internal.int_counted_orders_cache is 'Copy of int_counted_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
+
+create table salesdash_internal.int_counted_orders_cache_state (
+  only_row      boolean primary key default true check (only_row),
+  rows_expected bigint not null default 0
+);
+insert into salesdash_internal.int_counted_orders_cache_state default values;
+comment on table salesdash_internal.int_counted_orders_cache_state is 'Rows the cache held after its last update: a cache found empty while this is positive was emptied by a crash.';
+
+-- People whose counted orders may have changed since the cache was last brought up to date, written by the
+-- triggers below; customer_id null means "too much changed: rebuild everything". The first row is that.
+create table salesdash_internal.rfm_customer_changes (
+  change_id   bigint generated always as identity primary key,
+  customer_id text
+);
+insert into salesdash_internal.rfm_customer_changes (customer_id) values (null);
+comment on table salesdash_internal.rfm_customer_changes is 'Queue of people (customer_id) whose orders changed since the last refresh; a null customer_id asks for a full rebuild.';
+
+-- Statements touching more rows than this queue "everything" instead of each person: rebuilding the cache
+-- (one pass) is then cheaper than replacing that many people one index lookup at a time.
+create function salesdash_internal.rows_that_rebuild_everything() returns bigint
+language sql immutable as $$ select 100000::bigint $$;
+
+-- One function per raw table maps the statement's changed rows (its transition tables) to the people they
+-- touch. A transition table exists only for the events that have it, hence the separate blocks. They run
+-- as the owner (security definer) so a DBA's own loading role needs no rights on salesdash_internal.
+create function salesdash_internal.queue_everything() returns void
+language sql as $$ insert into salesdash_internal.rfm_customer_changes (customer_id) values (null) $$;
+
+create function salesdash_internal.queue_changed_customers_of_customers() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+  if tg_op = 'TRUNCATE' then
+    perform salesdash_internal.queue_everything();
+    return null;
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') then
+    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
+      perform salesdash_internal.queue_everything();
+      return null;
+    end if;
+    insert into salesdash_internal.rfm_customer_changes (customer_id)
+    select distinct customer_unique_id from old_rows;
+  end if;
+  if tg_op in ('UPDATE', 'INSERT') then
+    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
+      perform salesdash_internal.queue_everything();
+      return null;
+    end if;
+    insert into salesdash_internal.rfm_customer_changes (customer_id)
+    select distinct customer_unique_id from new_rows;
+  end if;
+  return null;
+end
+$$;
+
+create function salesdash_internal.queue_changed_customers_of_orders() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+  if tg_op = 'TRUNCATE' then
+    perform salesdash_internal.queue_everything();
+    return null;
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') then
+    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
+      perform salesdash_internal.queue_everything();
+      return null;
+    end if;
+    insert into salesdash_internal.rfm_customer_changes (customer_id)
+    select distinct c.customer_unique_id from old_rows o join raw.customers c on c.customer_id = o.customer_id;
+  end if;
+  if tg_op in ('UPDATE', 'INSERT') then
+    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
+      perform salesdash_internal.queue_everything();
+      return null;
+    end if;
+    insert into salesdash_internal.rfm_customer_changes (customer_id)
+    select distinct c.customer_unique_id from new_rows o join raw.customers c on c.customer_id = o.customer_id;
+  end if;
+  return null;
+end
+$$;
+
+create function salesdash_internal.queue_changed_customers_of_order_items() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+  if tg_op = 'TRUNCATE' then
+    perform salesdash_internal.queue_everything();
+    return null;
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') then
+    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
+      perform salesdash_internal.queue_everything();
+      return null;
+    end if;
+    insert into salesdash_internal.rfm_customer_changes (customer_id)
+    select distinct c.customer_unique_id
+    from (select distinct order_id from old_rows) i
+    join raw.orders o using (order_id)
+    join raw.customers c on c.customer_id = o.customer_id;
+  end if;
+  if tg_op in ('UPDATE', 'INSERT') then
+    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
+      perform salesdash_internal.queue_everything();
+      return null;
+    end if;
+    insert into salesdash_internal.rfm_customer_changes (customer_id)
+    select distinct c.customer_unique_id
+    from (select distinct order_id from new_rows) i
+    join raw.orders o using (order_id)
+    join raw.customers c on c.customer_id = o.customer_id;
+  end if;
+  return null;
+end
+$$;
+
+-- A trigger with transition tables may have only one event, hence one per table and event.
+create trigger customers_queue_inserts after insert on raw.customers referencing new table as new_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_customers();
+create trigger customers_queue_updates after update on raw.customers referencing old table as old_rows new table as new_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_customers();
+create trigger customers_queue_deletes after delete on raw.customers referencing old table as old_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_customers();
+create trigger customers_queue_truncates after truncate on raw.customers
+  for each statement execute function salesdash_internal.queue_changed_customers_of_customers();
+create trigger orders_queue_inserts after insert on raw.orders referencing new table as new_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_orders();
+create trigger orders_queue_updates after update on raw.orders referencing old table as old_rows new table as new_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_orders();
+create trigger orders_queue_deletes after delete on raw.orders referencing old table as old_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_orders();
+create trigger orders_queue_truncates after truncate on raw.orders
+  for each statement execute function salesdash_internal.queue_changed_customers_of_orders();
+create trigger order_items_queue_inserts after insert on raw.order_items referencing new table as new_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_order_items();
+create trigger order_items_queue_updates after update on raw.order_items referencing old table as old_rows new table as new_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_order_items();
+create trigger order_items_queue_deletes after delete on raw.order_items referencing old table as old_rows
+  for each statement execute function salesdash_internal.queue_changed_customers_of_order_items();
+create trigger order_items_queue_truncates after truncate on raw.order_items
+  for each statement execute function salesdash_internal.queue_changed_customers_of_order_items();
+
+-- Brings the cache up to date with int_counted_orders: rebuilt when "everything" is queued or a crash
+-- emptied it, else the queued people's rows replaced. Consumes exactly the queue rows it read, so a change
+-- committed meanwhile stays queued for the next call. Returns what it did.
+create function salesdash_internal.update_counted_orders_cache() returns text
+language plpgsql as $$
+declare
+  seen bigint[];
+  rebuild boolean;
+  expected bigint;
+  changed bigint;
+begin
+  select coalesce(array_agg(change_id), '{}'), coalesce(bool_or(customer_id is null), false)
+    into seen, rebuild
+  from salesdash_internal.rfm_customer_changes;
+  select rows_expected into expected from salesdash_internal.int_counted_orders_cache_state;
+  if not rebuild and expected > 0 then
+    rebuild := not exists (select from salesdash_internal.int_counted_orders_cache);
+  end if;
+
+  if rebuild then
+    truncate salesdash_internal.int_counted_orders_cache;
+    insert into salesdash_internal.int_counted_orders_cache (customer_id, order_id, ordered_at, amount)
+    select customer_id, order_id, ordered_at, amount from salesdash_internal.int_counted_orders;
+    get diagnostics changed = row_count;
+    update salesdash_internal.int_counted_orders_cache_state set rows_expected = changed;
+    analyze salesdash_internal.int_counted_orders_cache;
+  elsif cardinality(seen) > 0 then
+    create temporary table changed_customers on commit drop as
+    select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen);
+    analyze changed_customers;
+    delete from salesdash_internal.int_counted_orders_cache c using changed_customers x where x.customer_id = c.customer_id;
+    get diagnostics changed = row_count;
+    update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected - changed;
+    insert into salesdash_internal.int_counted_orders_cache (customer_id, order_id, ordered_at, amount)
+    select o.customer_id, o.order_id, o.ordered_at, o.amount
+    from salesdash_internal.int_counted_orders o
+    where o.customer_id in (select customer_id from changed_customers);
+    get diagnostics changed = row_count;
+    update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
+    drop table changed_customers;
+  end if;
+  delete from salesdash_internal.rfm_customer_changes where change_id = any(seen);
+  return case when rebuild then 'rebuilt' when cardinality(seen) > 0 then 'updated' else 'current' end;
+end
+$$;
+comment on function salesdash_internal.update_counted_orders_cache() is 'Brings int_counted_orders_cache up to date from the queued changes; returns rebuilt, updated or current.';
+
+-- migrate:down
+drop function salesdash_internal.update_counted_orders_cache();
+drop trigger order_items_queue_truncates on raw.order_items;
+drop trigger order_items_queue_deletes on raw.order_items;
+drop trigger order_items_queue_updates on raw.order_items;
+drop trigger order_items_queue_inserts on raw.order_items;
+drop trigger orders_queue_truncates on raw.orders;
+drop trigger orders_queue_deletes on raw.orders;
+drop trigger orders_queue_updates on raw.orders;
+drop trigger orders_queue_inserts on raw.orders;
+drop trigger customers_queue_truncates on raw.customers;
+drop trigger customers_queue_deletes on raw.customers;
+drop trigger customers_queue_updates on raw.customers;
+drop trigger customers_queue_inserts on raw.customers;
+drop function salesdash_internal.queue_changed_customers_of_order_items();
+drop function salesdash_internal.queue_changed_customers_of_orders();
+drop function salesdash_internal.queue_changed_customers_of_customers();
+drop function salesdash_internal.queue_everything();
+drop function salesdash_internal.rows_that_rebuild_everything();
+drop table salesdash_internal.rfm_customer_changes;
+drop table salesdash_internal.int_counted_orders_cache_state;
+drop table salesdash_internal.int_counted_orders_cache;
+drop view salesdash_internal.int_product_names;
+drop view salesdash_internal.int_counted_orders;

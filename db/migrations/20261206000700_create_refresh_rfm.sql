@@ -1,0 +1,294 @@
+-- migrate:up
+-- refresh_rfm(): recompute every customer's RFM figures and publish them as a new generation, in one
+-- transaction. Read top to bottom; each step is one set-based statement or a small named function.
+--   1. bring int_counted_orders_cache up to date with the raw tables (the queued changes)
+--   2. totals per customer as of the reference date (int_customer_totals)
+--   3. thresholds: tie-consistent quintile cuts of the data, or the analyst's bounds
+--   4. scores and segments into a new partition, then its indexes
+--   5. page orders, segment totals, histograms, monthly activity of the new generation
+--   6. publish: attach the partition and point rfm_publication at it; refresh rfm_scores
+--   7. drop generations no running snapshot can read any more
+
+-- Grain: one row per customer who bought on or before as_of.
+create function salesdash_internal.int_customer_totals(as_of date)
+returns table (customer_id text, last_purchased_date date, frequency integer, monetary numeric(14, 2))
+language sql stable as $$
+  select customer_id, max(ordered_at)::date, count(*)::integer, sum(amount)::numeric(14, 2)
+  from salesdash_internal.int_counted_orders_cache
+  where ordered_at < as_of + 1
+  group by customer_id
+$$;
+comment on function salesdash_internal.int_customer_totals(date) is 'One row per customer with a counted order on or before as_of: last purchase date, number of counted orders, their total amount.';
+
+-- Grain: one row per calendar month up to as_of.
+create function salesdash_internal.int_monthly_activity(as_of date)
+returns table (month date, orders integer, revenue numeric(16, 2), active_customers integer)
+language sql stable as $$
+  select date_trunc('month', ordered_at)::date, count(*)::integer, sum(amount)::numeric(16, 2),
+         count(distinct customer_id)::integer
+  from salesdash_internal.int_counted_orders_cache
+  where ordered_at < as_of + 1
+  group by 1
+$$;
+comment on function salesdash_internal.int_monthly_activity(date) is 'One row per calendar month with counted orders on or before as_of: orders, revenue, customers who bought.';
+
+-- The one definition of tie-consistent quintile cuts. Sorting the n goodness values a[1..n] ascending, the
+-- k-th cut (k = 1..4) is a[ceil(k*n/5)], and a customer scores above k exactly when their goodness is
+-- greater than it: score = 1 + floor(5 * below / n) with below = customers with a strictly smaller value,
+-- the NTILE(5) bucket of the first member of their tie group. So equal values share a score and without
+-- ties each score holds 20%. Returned as thresholds (index = score, the least goodness earning it).
+create function salesdash_internal.quintile_thresholds(goodness_values bigint[]) returns bigint[]
+language sql immutable parallel safe as $$
+  with sorted as (
+    select array_agg(v order by v) as a, count(*) as n from unnest(goodness_values) as u(v)
+  )
+  select array[null, a[(1 * n + 4) / 5] + 1, a[(2 * n + 4) / 5] + 1, a[(3 * n + 4) / 5] + 1, a[(4 * n + 4) / 5] + 1]::bigint[]
+  from sorted
+$$;
+
+-- The p-th percentile value of a[] by the same convention (a[ceil(p*n/100)]), for the monetary histogram.
+create function salesdash_internal.percentile_value(sorted_values bigint[], p integer) returns bigint
+language sql immutable parallel safe as $$
+  select sorted_values[(p * cardinality(sorted_values) + 99) / 100]
+$$;
+
+create function salesdash.refresh_rfm(as_of date default null, refresh_concurrently boolean default false)
+returns jsonb
+language plpgsql
+-- Runs as the owner, so a DBA or job may be granted refresh_rfm() without any rights on the tables.
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  started timestamptz := clock_timestamp();
+  step_started timestamptz;
+  step_log jsonb := '[]';
+  cache_outcome text;
+  new_generation bigint;
+  new_partition text;
+  reference date;
+  customer_count integer;
+  r_thresholds bigint[];
+  f_thresholds bigint[];
+  m_thresholds bigint[];
+  segment_of_cell text[];
+  monetary_p99 bigint;
+  previous bigint;
+  rfm_scores_refreshed boolean := true;
+  dropped integer;
+begin
+  -- Two refreshes never interleave: the second waits here for the first to commit.
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+
+  -- 1. The cache of counted orders, current with the raw tables.
+  step_started := clock_timestamp();
+  cache_outcome := salesdash_internal.update_counted_orders_cache();
+  step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
+                                       'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- 2. Totals per customer as of the reference date: the explicit as-of date, else the latest purchase.
+  step_started := clock_timestamp();
+  reference := coalesce(as_of, (select max(ordered_at)::date from salesdash_internal.int_counted_orders_cache));
+  create temporary table rfm_totals on commit drop as
+  select (row_number() over (order by t.customer_id))::integer as person_key,
+         t.customer_id, t.last_purchased_date, (reference - t.last_purchased_date) as recency_days,
+         t.frequency, t.monetary,
+         salesdash_internal.rfm_goodness('recency_days', reference - t.last_purchased_date) as recency_goodness,
+         salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
+         salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
+  from salesdash_internal.int_customer_totals(reference) t;
+  customer_count := (select count(*) from rfm_totals);
+  step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
+                                       'rows', customer_count);
+
+  -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
+  step_started := clock_timestamp();
+  select coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'),
+                  salesdash_internal.quintile_thresholds(array_agg(recency_goodness))),
+         coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'),
+                  salesdash_internal.quintile_thresholds(array_agg(frequency_goodness))),
+         coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'),
+                  salesdash_internal.quintile_thresholds(array_agg(monetary_goodness)))
+    into r_thresholds, f_thresholds, m_thresholds
+  from rfm_totals;
+  -- The segment of each (R, F) cell, looked up as segment_of_cell[5 * (R - 1) + F].
+  select array_agg(g.segment order by g.recency_score, g.frequency_score) into segment_of_cell
+  from salesdash_internal.int_rfm_segment_grid g;
+  step_log := step_log || jsonb_build_object('step', 'thresholds', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- 4. Scores and segments into a new partition, rows in person_key order, indexed in bulk afterwards.
+  step_started := clock_timestamp();
+  new_generation := nextval('salesdash_internal.rfm_generation_seq');
+  new_partition := 'rfm_customers_g' || new_generation;
+  execute format('create table salesdash_internal.%I (like salesdash_internal.rfm_customers, check (generation = %s))',
+                 new_partition, new_generation);
+  execute format($insert$
+    insert into salesdash_internal.%I
+    select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
+           s.recency_score, s.frequency_score, s.monetary_score,
+           ($4::text[])[5 * (s.recency_score - 1) + s.frequency_score]
+    from rfm_totals t
+    cross join lateral (
+      select salesdash_internal.rfm_score(t.recency_goodness, $1) as recency_score,
+             salesdash_internal.rfm_score(t.frequency_goodness, $2) as frequency_score,
+             salesdash_internal.rfm_score(t.monetary_goodness, $3) as monetary_score
+    ) s
+    order by t.person_key$insert$, new_partition, new_generation)
+    using r_thresholds, f_thresholds, m_thresholds, segment_of_cell;
+  execute format('alter table salesdash_internal.%I add primary key (person_key)', new_partition);
+  execute format('create unique index on salesdash_internal.%I (customer_id)', new_partition);
+  step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- 5. What the dashboard and the API read besides the rows themselves.
+  step_started := clock_timestamp();
+  insert into salesdash_internal.rfm_generations (generation, as_of, reference_date, customers, first_purchase_date, last_purchase_date)
+  select new_generation, as_of, reference, customer_count,
+         (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
+         (select max(last_purchased_date) from rfm_totals);
+  perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
+  step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  step_started := clock_timestamp();
+  perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference);
+  step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- 6. Publish. Attaching takes no lock a reader waits for; the publication row flips at commit.
+  step_started := clock_timestamp();
+  execute format('alter table salesdash_internal.rfm_customers attach partition salesdash_internal.%I for values in (%s)',
+                 new_partition, new_generation);
+  select p.generation into previous from salesdash_internal.rfm_publication p;
+  update salesdash_internal.rfm_generations g set superseded_by_xid = pg_current_xact_id()
+  where g.generation = previous;
+  update salesdash_internal.rfm_publication set generation = new_generation;
+  rfm_scores_refreshed := salesdash_internal.refresh_rfm_scores(refresh_concurrently);
+  step_log := step_log || jsonb_build_object('step', 'publish', 'seconds', extract(epoch from clock_timestamp() - step_started),
+                                       'rfm_scores_refreshed', rfm_scores_refreshed);
+
+  -- 7. Old generations nobody can read any more.
+  step_started := clock_timestamp();
+  dropped := salesdash_internal.drop_unreadable_rfm_generations();
+  step_log := step_log || jsonb_build_object('step', 'drop old generations', 'seconds', extract(epoch from clock_timestamp() - step_started),
+                                       'rows', dropped);
+
+  update salesdash_internal.rfm_generations g
+  set seconds = extract(epoch from clock_timestamp() - started), steps = step_log
+  where g.generation = new_generation;
+  return jsonb_build_object(
+    'generation', new_generation,
+    'customers', customer_count,
+    'reference_date', reference,
+    'as_of', as_of,
+    'seconds', extract(epoch from clock_timestamp() - started),
+    'rfm_scores_refreshed', rfm_scores_refreshed,
+    'steps', step_log);
+end
+$$;
+comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
+
+-- The four sort orders the API offers, overall and within each segment, packed for api.rfm_page().
+create function salesdash_internal.write_rfm_page_orders(generation bigint, partition text) returns void
+language plpgsql as $$
+declare
+  sort record;
+begin
+  for sort in
+    select * from (values ('recency', 'recency_days'), ('frequency', 'frequency'), ('monetary', 'monetary'),
+                          ('rfm_score', '100 * recency_score + 10 * frequency_score + monetary_score')) as s(sort_key, expression)
+  loop
+    execute format($sql$
+      insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, person_keys)
+      select %s, %L, coalesce(segment, ''), coalesce(string_agg(int4send(person_key), ''::bytea order by %s, person_key), '')
+      from salesdash_internal.%I
+      group by grouping sets ((), (segment))$sql$, generation, sort.sort_key, sort.expression, partition);
+  end loop;
+end
+$$;
+
+-- Segment totals, histograms and monthly activity of a generation.
+create function salesdash_internal.write_rfm_summaries(generation bigint, partition text, reference date) returns void
+language plpgsql as $$
+begin
+  insert into salesdash_internal.rfm_monthly_activity (generation, month, orders, revenue, active_customers)
+  select write_rfm_summaries.generation, m.month, m.orders, m.revenue, m.active_customers
+  from salesdash_internal.int_monthly_activity(reference) m;
+
+  execute format($sql$
+    insert into salesdash_internal.rfm_segment_totals
+      (generation, segment, customers, revenue, avg_recency_days, avg_frequency, avg_monetary)
+    select %s, segment, count(*), sum(monetary), avg(recency_days), avg(frequency), avg(monetary)
+    from salesdash_internal.%I
+    group by segment$sql$, generation, partition);
+
+  if (select customers from salesdash_internal.rfm_generations g where g.generation = write_rfm_summaries.generation) = 0 then
+    return;
+  end if;
+
+  -- 20 equal-width buckets for recency and monetary, one bucket per order count for frequency (up to 20).
+  -- Monetary's buckets span [0, the 99th percentile], the last one also holding everything above, so one
+  -- huge spender does not squash the chart.
+  execute format($sql$
+    insert into salesdash_internal.rfm_histogram_buckets (generation, metric, bucket, lower_bound, upper_bound, customers)
+    with ranges as (
+      select 'recency_days' as metric, 0::float8 as low, greatest(max(recency_days), 1)::float8 as high, 20 as buckets
+      from salesdash_internal.%1$I
+      union all
+      select 'frequency', 1, 1 + least(max(frequency), 20), least(max(frequency), 20)
+      from salesdash_internal.%1$I
+      union all
+      select 'monetary', 0, greatest(salesdash_internal.percentile_value(array_agg(round(monetary * 100)::bigint order by monetary), 99) * 0.01, 1), 20
+      from salesdash_internal.%1$I
+    ),
+    counted as (
+      select r.metric,
+             least(greatest(width_bucket(case r.metric when 'recency_days' then c.recency_days::float8
+                                                       when 'frequency' then c.frequency::float8
+                                                       else c.monetary::float8 end,
+                                         r.low, r.high, r.buckets), 1), r.buckets) as bucket,
+             count(*) as customers
+      from salesdash_internal.%1$I c
+      cross join ranges r
+      where r.buckets > 0
+      group by 1, 2
+    )
+    select %2$s, r.metric, b.bucket,
+           r.low + (r.high - r.low) * (b.bucket - 1) / r.buckets,
+           r.low + (r.high - r.low) * b.bucket / r.buckets,
+           coalesce(c.customers, 0)
+    from ranges r
+    cross join lateral generate_series(1, r.buckets) as b(bucket)
+    left join counted c on c.metric = r.metric and c.bucket = b.bucket$sql$, partition, generation);
+end
+$$;
+
+-- Refreshes the BI materialized view rfm_scores. A plain refresh makes its readers wait while it copies
+-- the rows, so it waits at most a second for a reader that already holds it; past that it leaves rfm_scores
+-- one generation behind (returns false; the next refresh or a DBA's REFRESH catches up) rather than queue
+-- every new reader behind a long BI query. CONCURRENTLY never blocks readers but compares every row.
+create function salesdash_internal.refresh_rfm_scores(use_concurrently boolean) returns boolean
+language plpgsql as $$
+declare
+  previous_lock_timeout text := current_setting('lock_timeout');
+begin
+  perform set_config('lock_timeout', '1s', true);
+  if use_concurrently and exists (select from pg_matviews where schemaname = 'salesdash' and matviewname = 'rfm_scores' and ispopulated) then
+    refresh materialized view concurrently salesdash.rfm_scores;
+  else
+    refresh materialized view salesdash.rfm_scores;
+  end if;
+  perform set_config('lock_timeout', previous_lock_timeout, true);
+  return true;
+exception when lock_not_available then
+  perform set_config('lock_timeout', previous_lock_timeout, true);
+  return false;
+end
+$$;
+
+-- migrate:down
+drop function salesdash_internal.refresh_rfm_scores(boolean);
+drop function salesdash_internal.write_rfm_summaries(bigint, text, date);
+drop function salesdash_internal.write_rfm_page_orders(bigint, text);
+drop function salesdash.refresh_rfm(date, boolean);
+drop function salesdash_internal.percentile_value(bigint[], integer);
+drop function salesdash_internal.quintile_thresholds(bigint[]);
+drop function salesdash_internal.int_monthly_activity(date);
+drop function salesdash_internal.int_customer_totals(date);

@@ -1,0 +1,112 @@
+-- migrate:up
+-- Marts: what analysts, BI tools and the API read, all of the published generation.
+
+-- rfm_scores: the specification's table of RFM scores, a materialized view so BI tools get a plain
+-- table-like object and a DBA's REFRESH MATERIALIZED VIEW [CONCURRENTLY] works. refresh_rfm() refreshes it
+-- after each publish; a DBA's refresh copies the published generation again. Rows in customer_id byte order:
+-- CONCURRENTLY first checks the new rows for duplicates by sorting their whole-row images, which start with
+-- customer_id, and presorted input makes that one pass.
+create materialized view salesdash.rfm_scores as
+select customer_id, last_purchased_date, recency_days, frequency, monetary,
+       recency_score::integer as recency_score, frequency_score::integer as frequency_score,
+       monetary_score::integer as monetary_score, overall_rfm_score, segment,
+       (select reference_date from salesdash_internal.rfm_published_generation) as calculated_date
+from salesdash_internal.rfm_published_customers
+order by customer_id collate "C";
+-- The unique index CONCURRENTLY needs; also serves lookups by customer.
+create unique index rfm_scores_customer_id_idx on salesdash.rfm_scores (customer_id);
+comment on materialized view salesdash.rfm_scores is 'One row per customer (person) as of the last refresh. Recompute from orders with select salesdash.refresh_rfm([as_of date]); REFRESH MATERIALIZED VIEW [CONCURRENTLY] salesdash.rfm_scores copies the published figures again. Readers that must never wait read rfm_scores_current.';
+comment on column salesdash.rfm_scores.customer_id is 'The person: Olist customer_unique_id, or the customer id of a generic import.';
+comment on column salesdash.rfm_scores.last_purchased_date is 'Date of the latest counted purchase on or before the reference date.';
+comment on column salesdash.rfm_scores.recency_days is 'Whole days from last_purchased_date to the reference date (latest buyers: 0).';
+comment on column salesdash.rfm_scores.frequency is 'Number of counted orders (not canceled/unavailable, at least one item).';
+comment on column salesdash.rfm_scores.monetary is 'Total of price + freight_value over the counted orders'' items.';
+comment on column salesdash.rfm_scores.recency_score is '1-5, 5 = most recent. Tie-consistent quintile, or analyst cut points from rfm_score_bounds.';
+comment on column salesdash.rfm_scores.frequency_score is '1-5, 5 = most orders. Tie-consistent quintile, or analyst cut points.';
+comment on column salesdash.rfm_scores.monetary_score is '1-5, 5 = highest spend. Tie-consistent quintile, or analyst cut points.';
+comment on column salesdash.rfm_scores.overall_rfm_score is '100 * recency_score + 10 * frequency_score + monetary_score (e.g. 555).';
+comment on column salesdash.rfm_scores.segment is 'Named segment from salesdash.rfm_segment_rules for (recency_score, frequency_score).';
+comment on column salesdash.rfm_scores.calculated_date is 'The reference date the figures are calculated for (explicit as-of date, else the latest counted purchase).';
+
+-- The same rows and columns, read straight from the published generation: a refresh never makes its
+-- readers wait (rfm_scores' plain refresh does, while it copies the rows).
+create view salesdash.rfm_scores_current as
+select customer_id, last_purchased_date, recency_days, frequency, monetary,
+       recency_score::integer as recency_score, frequency_score::integer as frequency_score,
+       monetary_score::integer as monetary_score, overall_rfm_score, segment,
+       (select reference_date from salesdash_internal.rfm_published_generation) as calculated_date
+from salesdash_internal.rfm_published_customers;
+comment on view salesdash.rfm_scores_current is 'The same rows and columns as rfm_scores, read from the published generation: never blocked by a refresh.';
+do $$
+declare
+  col record;
+begin
+  for col in
+    select a.attname, col_description('salesdash.rfm_scores'::regclass, a.attnum) as description
+    from pg_attribute a
+    where a.attrelid = 'salesdash.rfm_scores'::regclass and a.attnum > 0 and not a.attisdropped
+  loop
+    execute format('comment on column salesdash.rfm_scores_current.%I is %L', col.attname, col.description);
+  end loop;
+end
+$$;
+
+-- The list under the API's names (what the CSV export writes).
+create view salesdash.rfm_list as
+select customer_id, recency_days as recency, frequency, monetary::float8 as monetary, segment,
+       overall_rfm_score as rfm_score
+from salesdash_internal.rfm_published_customers;
+comment on view salesdash.rfm_list is 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score. Never blocked by a refresh.';
+
+create view salesdash.rfm_refresh_status as
+select reference_date, as_of, computed_at as refreshed_at, customers, seconds, first_purchase_date, last_purchase_date
+from salesdash_internal.rfm_published_generation;
+comment on view salesdash.rfm_refresh_status is 'The last refresh_rfm(): reference date, explicit as-of date (null = latest purchase), when, how many customers, how long, and the purchase date range it covered. No row before the first refresh.';
+
+create view salesdash.segment_summary as
+with published as (
+  select t.* from salesdash_internal.rfm_segment_totals t
+  where t.generation = (select generation from salesdash_internal.rfm_publication)
+),
+totals as (
+  select coalesce(sum(customers), 0) as customers, coalesce(sum(revenue), 0) as revenue from published
+),
+final as (
+  select r.segment,
+         r.display_order::integer as display_order,
+         coalesce(p.customers, 0) as customers,
+         coalesce(p.customers::float8 / nullif(totals.customers, 0), 0) as share,
+         p.avg_recency_days,
+         p.avg_frequency,
+         p.avg_monetary,
+         coalesce(p.revenue, 0)::float8 as revenue,
+         coalesce(p.revenue::float8 / nullif(totals.revenue, 0), 0) as revenue_share
+  from salesdash.rfm_segment_rules r
+  cross join totals
+  left join published p on p.segment = r.segment
+)
+select * from final order by display_order;
+comment on view salesdash.segment_summary is 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue and revenue share, as of the last refresh.';
+
+create view salesdash.rfm_histograms as
+select h.metric, h.bucket, h.lower_bound, h.upper_bound, h.customers
+from salesdash_internal.rfm_histogram_buckets h
+where h.generation = (select generation from salesdash_internal.rfm_publication)
+order by h.metric, h.bucket;
+comment on view salesdash.rfm_histograms is 'Distribution of recency_days, frequency and monetary over customers: one row per metric and bucket [lower_bound, upper_bound); the last bucket also holds everything above it.';
+
+create view salesdash.monthly_activity as
+select m.month, m.orders, m.revenue::float8 as revenue, m.active_customers
+from salesdash_internal.rfm_monthly_activity m
+where m.generation = (select generation from salesdash_internal.rfm_publication)
+order by m.month;
+comment on view salesdash.monthly_activity is 'One row per calendar month with counted orders up to the reference date: counted orders, revenue (price + freight) and customers who bought in the month.';
+
+-- migrate:down
+drop view salesdash.monthly_activity;
+drop view salesdash.rfm_histograms;
+drop view salesdash.segment_summary;
+drop view salesdash.rfm_refresh_status;
+drop view salesdash.rfm_list;
+drop view salesdash.rfm_scores_current;
+drop materialized view salesdash.rfm_scores;

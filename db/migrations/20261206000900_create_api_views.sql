@@ -1,0 +1,103 @@
+-- migrate:up
+-- What the HTTP API reads besides the marts: a page of the RFM list, and a customer's profile (who they
+-- are, where they live, their counted orders with what was bought). Views and a function over the layers
+-- below, so the API's login needs no rights on raw or salesdash_internal.
+
+-- One page of the published list, in O(limit) however deep: the page's person_keys are cut out of the
+-- packed sort order (rfm_page_orders) and joined to the generation by key. Descending pages read the
+-- ascending order from the end, so ties are broken by customer_id in the same direction.
+create function api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
+language plpgsql stable
+-- Runs as the owner: the API may read the page orders only through this function.
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  published bigint;
+  total bigint;
+  first_position bigint;
+  last_position bigint;
+  page_keys bytea;
+begin
+  if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score') then
+    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  end if;
+  if page_number is null or page_number < 1 then
+    raise exception 'page_number must be 1 or more' using errcode = '22023';
+  end if;
+  if page_size is null or page_size < 1 then
+    raise exception 'page_size must be 1 or more' using errcode = '22023';
+  end if;
+
+  select p.generation into published from salesdash_internal.rfm_publication p;
+  select coalesce(sum(t.customers), 0) into total
+  from salesdash_internal.rfm_segment_totals t
+  where t.generation = published and (segment_filter is null or t.segment = segment_filter);
+
+  -- Ascending positions [first_position, last_position] of the page.
+  if coalesce(descending, false) then
+    last_position := total - (page_number - 1)::bigint * page_size;
+    first_position := greatest(last_position - page_size + 1, 1);
+  else
+    first_position := (page_number - 1)::bigint * page_size + 1;
+    last_position := least(first_position + page_size - 1, total);
+  end if;
+  if first_position > last_position then
+    return;
+  end if;
+
+  select substring(o.person_keys from (first_position - 1)::integer * 4 + 1 for (last_position - first_position + 1)::integer * 4)
+    into page_keys
+  from salesdash_internal.rfm_page_orders o
+  where o.generation = published and o.sort_key = sort_by and o.segment = coalesce(segment_filter, '');
+
+  return query
+    select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+           100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+    from generate_series(0, length(page_keys) - 4, 4) as k(byte_offset)
+    join salesdash_internal.rfm_customers c
+      on c.generation = published
+     and c.person_key = (get_byte(page_keys, k.byte_offset) << 24) | (get_byte(page_keys, k.byte_offset + 1) << 16)
+                      | (get_byte(page_keys, k.byte_offset + 2) << 8) | get_byte(page_keys, k.byte_offset + 3)
+    order by case when descending then -k.byte_offset else k.byte_offset end;
+end
+$$;
+comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page_number from 1, page_size. Deep pages cost what the first does.';
+
+-- Grain: one row per id a customer may be asked by: the person's own id, and for Olist data each of the
+-- order-level ids Olist issues per order.
+create view api.customer_ids as
+select customer_id as requested_id, customer_id from salesdash_internal.stg_customers
+union all
+select order_customer_id, customer_id from salesdash_internal.stg_customers;
+comment on view api.customer_ids is 'Maps an id (the person''s customer_id, or an Olist order-level customer id) to the person.';
+
+-- Grain: one row per customer: where they live now (the address of their most recent order).
+create view api.customer_homes as
+select distinct on (c.customer_id) c.customer_id, c.city, c.state
+from salesdash_internal.stg_customers c
+left join salesdash_internal.stg_orders o using (order_customer_id)
+order by c.customer_id, o.ordered_at desc nulls last;
+comment on view api.customer_homes is 'One row per customer: city and state of their most recent order.';
+
+-- Grain: one row per counted order, with the names of what was bought in item order.
+create view api.customer_orders as
+select o.customer_id, o.order_id, o.ordered_at, o.amount,
+       coalesce((
+         select array_agg(named.product_name order by named.first_item)
+         from (
+           select coalesce(pn.product_name, i.product_id, 'unknown') as product_name, min(i.item_number) as first_item
+           from salesdash_internal.stg_order_items i
+           left join salesdash_internal.int_product_names pn using (product_id)
+           where i.order_id = o.order_id
+           group by 1
+         ) named), '{}') as products
+from salesdash_internal.int_counted_orders o;
+comment on view api.customer_orders is 'One row per counted order: customer, order, when, amount, and the distinct products bought in item order.';
+
+-- migrate:down
+drop view api.customer_orders;
+drop view api.customer_homes;
+drop view api.customer_ids;
+drop function api.rfm_page(text, text, boolean, integer, integer);
