@@ -1,8 +1,11 @@
 // postgres.js 3.4.9 can throw from a timer after PostgreSQL dropped a connection: a write scheduled with
 // setImmediate runs after the socket was cleared ("Cannot read properties of null (reading 'write')" in
-// connection.js nextWrite). Nothing awaits that timer, so it surfaces as an uncaught exception and would
-// take the whole API down during a database outage. The pool itself recovers (it reconnects on the next
-// query), so this one error is logged and survived; every other uncaught exception still ends the process.
+// connection.js nextWrite; porsager/postgres issues 1154 and 1208, fixes proposed in PRs 1168 and 1176, none
+// released). A query sent on a connection whose socket has closed schedules that write: e.g. the ROLLBACK that
+// sql.begin() sends after the transaction's connection died. Nothing awaits that timer, so it surfaces as an
+// uncaught exception and would take the whole API down during a database outage. The pool itself recovers (it
+// reconnects on the next query), so this one error is logged and survived; every other uncaught exception
+// still ends the process. test/packaging/postgres-js.test.ts reproduces it with the installed postgres.js.
 
 export function isPostgresJsWriteAfterClose(error: unknown): boolean {
   return (
