@@ -3,7 +3,7 @@
 // content-disposition 2.0.1 under @fastify/static. Both older majors export the functions those dependents
 // call (stringifySetCookie, create); this proves it through the dependents' own public APIs. When a dependent
 // starts calling something the old major lacks, this fails: move to Node 22 and drop the override then.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -20,6 +20,7 @@ t.test("Fastify's inject sends the cookies it is given (light-my-request -> cook
 
 t.test("@fastify/static's download names the file (-> content-disposition)", async (t) => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'salesdash-static-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
   writeFileSync(path.join(root, 'report.csv'), 'a,b\n');
   const app = Fastify();
   await app.register(fastifyStatic, { root, serve: false });
