@@ -3,14 +3,21 @@ SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 SALESDASH := ./bin/salesdash.js
 
-.PHONY: install run test bench soak typecheck web schema schema-check
+.PHONY: install run test check-production bench soak typecheck web schema schema-check
 
-# npm ci only when the lock file changed since the last install.
-node_modules/.installed: package-lock.json package.json
-	npm ci --no-audit --no-fund
+# npm ci only when the lock file changed since the last install. NPM_CI_FLAGS=--omit=dev installs only what
+# the commands and the web build need (no test tools): `make run NPM_CI_FLAGS=--omit=dev`. One stamp per kind
+# of install, so switching kinds installs again (npm ci removes the other stamp with node_modules).
+NPM_CI_FLAGS ?=
+empty :=
+space := $(empty) $(empty)
+INSTALLED := node_modules/.installed$(subst =,-,$(subst $(space),,$(NPM_CI_FLAGS)))
+
+$(INSTALLED): package-lock.json package.json
+	npm ci --no-audit --no-fund $(NPM_CI_FLAGS)
 	touch $@
 
-install: node_modules/.installed
+install: $(INSTALLED)
 
 web: install
 	$(NODE_BIN)/tsx web/build.ts
@@ -24,6 +31,11 @@ typecheck: install
 
 test: web typecheck
 	$(NODE_BIN)/tsx scripts/with-test-db.ts $(NODE_BIN)/tap
+
+# The CLI and `make web` from a production-only install in a temporary copy of the checkout (CI runs it after
+# `make test`; it is not part of it: a second npm ci and a PostgreSQL of its own take about a minute).
+check-production: install
+	$(NODE_BIN)/tap test/packaging/production-install.ts
 
 # SCALE customers (default 1,000,000); writes bench/results/latest.md and latest.json.
 bench: web

@@ -1,8 +1,13 @@
 // postgres.js 3.4.9 can throw from a timer after PostgreSQL dropped a connection: a write scheduled with
 // setImmediate runs after the socket was cleared ("Cannot read properties of null (reading 'write')" in
-// connection.js nextWrite). Nothing awaits that timer, so it surfaces as an uncaught exception and would
-// take the whole API down during a database outage. The pool itself recovers (it reconnects on the next
-// query), so this one error is logged and survived; every other uncaught exception still ends the process.
+// connection.js nextWrite; porsager/postgres issues 1154 and 1208, fixes proposed in PRs 1168 and 1209, none
+// released). A query sent on a connection whose socket has closed schedules that write: e.g. the ROLLBACK that
+// sql.begin() sends after the transaction's connection died. Nothing awaits that timer, so it surfaces as an
+// uncaught exception and would take the whole API down during a database outage, so this one error is logged
+// and survived; every other uncaught exception still ends the process. The pool recovers, the connection that
+// threw slowly: it keeps the bytes it could not send, so its next connection attempts time out (connect_timeout
+// each) until enough start-up messages pile up to be flushed (nine attempts when measured). That part is not
+// worked around. test/packaging/postgres-js.test.ts reproduces the error and the first timed-out reconnect.
 
 export function isPostgresJsWriteAfterClose(error: unknown): boolean {
   return (

@@ -11,8 +11,9 @@ export interface ServeProcess {
   output(): string;
 }
 
-export async function startServeProcess(env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = spawn(path.join(projectRoot, 'bin', 'salesdash.js'), ['serve', '--port', '0'], {
+/** `root`: the checkout whose bin/salesdash.js runs (another copy of the project, e.g. a production install). */
+export async function startServeProcess(env: NodeJS.ProcessEnv, root = projectRoot): Promise<ServeProcess> {
+  const child = spawn(path.join(root, 'bin', 'salesdash.js'), ['serve', '--port', '0'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

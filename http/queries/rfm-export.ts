@@ -5,9 +5,11 @@
 //
 // The COPY runs inside sql.begin() rather than on a sql.reserve()d connection: when PostgreSQL goes away
 // mid-export, postgres.js fails a transaction cleanly, whereas releasing a reserved connection that has
-// already closed puts the dead connection back into the pool and later queries hang on it.
+// already closed puts the dead connection back into the pool and later queries hang on it (postgres.js 3.4.9,
+// porsager/postgres issue 1199).
 import { PassThrough, type Readable } from 'node:stream';
 import type { Sql } from '../../db/connection.ts';
+import { resumeAfterCopyEnd } from '../../db/postgres-js-copy.ts';
 import type { RfmFilters } from './rfm-page.ts';
 
 export interface RfmExport {
@@ -41,7 +43,8 @@ export function rfmExport(sql: Sql, filters: RfmFilters, onLateError?: (error: u
         ) to stdout with (format csv, header)`.readable();
 
       // Our own stream in front of postgres.js's: destroying the COPY stream itself would leave its socket
-      // paused and the connection stuck, so on abort we drain it instead.
+      // paused and the connection stuck (postgres.js 3.4.9 gives that stream no destroy handling, so every
+      // later CopyData pauses the socket and nothing resumes it), so on abort we drain it instead.
       const csv = new PassThrough();
       let aborted = false;
       copy.on('data', (chunk: Buffer) => {
@@ -49,7 +52,10 @@ export function rfmExport(sql: Sql, filters: RfmFilters, onLateError?: (error: u
         if (!csv.write(chunk)) copy.pause();
       });
       csv.on('drain', () => copy.resume());
-      copy.once('end', () => csv.end());
+      copy.once('end', () => {
+        resumeAfterCopyEnd(copy); // else the COMMIT can hang on a paused socket (porsager/postgres PR 1016)
+        csv.end();
+      });
       copy.once('error', (error) => {
         if (!aborted) csv.destroy(error);
       });

@@ -6,9 +6,10 @@
 // used before: at a million customers it cost ~8 CPU seconds of per-row JavaScript objects in the driver and
 // a round trip per batch during which PostgreSQL sat idle, so the feature query (seconds of server work)
 // and Node's work ran one after the other instead of side by side.
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Sql } from '../../db/connection.ts';
+import { resumeAfterCopyEnd } from '../../db/postgres-js-copy.ts';
 
 /** Columns of salesdash_internal.customer_training_row used as model inputs, in input order. */
 export const FEATURE_NAMES = [
@@ -70,13 +71,14 @@ interface FeatureQuery {
 /**
  * Runs the feature query as one COPY and yields its output in chunks, ordered by customer. COPY takes no bind
  * parameters, so the as-of date, horizon and share travel as transaction-local settings set with bound values
- * (no text becomes SQL), as in the RFM export, and customer_training_rows_from_settings() reads them. Stopping early drains the rest instead of destroying postgres.js's COPY
- * stream, which would leave the connection stuck.
+ * (no text becomes SQL), as in the RFM export, and customer_training_rows_from_settings() reads them. Stopping
+ * early drains the rest instead of destroying postgres.js's COPY stream: postgres.js 3.4.9 gives that stream no
+ * destroy handling, so every later CopyData pauses the socket and nothing resumes it; the connection hangs.
  */
 async function* copyFeatureText(sql: Sql, query: FeatureQuery): AsyncGenerator<Buffer> {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   let aborted = false;
-  let copy: NodeJS.ReadableStream | undefined;
+  let copy: Readable | undefined;
   const transaction = sql.begin('read only', async (tx) => {
     await tx`
       select set_config('salesdash.model_as_of', ${query.asOf}, true),
@@ -95,12 +97,8 @@ async function* copyFeatureText(sql: Sql, query: FeatureQuery): AsyncGenerator<B
     out.on('drain', () => stream.resume());
     await new Promise<void>((resolve, reject) => {
       stream.once('end', () => {
-        // postgres.js pauses its socket when this stream's buffer is full and resumes it only from the
-        // stream's _read, which Node never calls again once the stream has ended. When the last data message
-        // filled the buffer (a small result arriving before the listener above, or a slow consumer) and the
-        // end of COPY came in the same network read, the socket stayed paused and the COMMIT below hung
-        // (porsager/postgres PR 1016, not released). One more _read resumes it; it is a no-op otherwise.
-        (stream as unknown as { _read(size: number): void })._read(0);
+        // Else the COMMIT below can hang on a paused socket (porsager/postgres PR 1016).
+        resumeAfterCopyEnd(stream);
         resolve();
       });
       stream.once('close', resolve);

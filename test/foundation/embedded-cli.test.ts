@@ -2,25 +2,16 @@
 // initdb on first start, a URL that a client can use, a clean stop, and one-line errors with exit codes.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import t from 'tap';
 import { projectRoot } from '../../paths.ts';
+import { freePort } from '../helpers/net.ts';
 
 const run = promisify(execFile);
 const bin = path.join(projectRoot, 'bin', 'salesdash.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 t.test('db start, status, url and stop manage an embedded server', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'salesdash-db-'));

@@ -26,11 +26,6 @@ import type { SegmentsResponse } from '../../web/src/api.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { loadShopFixture } from './fixture.ts';
 
-// Workaround, cause not found yet: now and then a socket stays open after every check has passed and the
-// teardown ran, and the file would sit until tap's 600 s timeout. Once tap is done, give the process 10 s
-// to exit on its own, then end it with the exit code tap set (the timer does not keep it alive itself).
-t.teardown(() => setTimeout(() => process.exit(process.exitCode ?? 0), 10_000).unref());
-
 const generatorModule = path.join(projectRoot, 'jobs', 'generate', 'index.ts');
 const trainModule = path.join(projectRoot, 'jobs', 'train', 'train.ts');
 
