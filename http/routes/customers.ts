@@ -28,20 +28,15 @@ const EXPORT_START_MS = Number(process.env.SALESDASH_EXPORT_START_MS ?? 10_000);
 const SEGMENT_CACHE_MS = 5_000;
 
 export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
-  let segments: { names: Promise<string[]>; at: number } | undefined;
+  const segmentNames = sharedPerKey(() => knownSegments(sql));
+  // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
+  // once per data version and shared by every request for that version.
+  const overviewOf = sharedPerKey(() => segmentOverview(sql));
+
   async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {
     const segment = query.segment ? query.segment : null;
     if (segment !== null) {
-      const names = await inTime(request, () => {
-        if (!segments || Date.now() - segments.at > SEGMENT_CACHE_MS) {
-          const cached = { names: knownSegments(sql), at: Date.now() };
-          cached.names.catch(() => {
-            if (segments === cached) segments = undefined;
-          });
-          segments = cached;
-        }
-        return segments.names;
-      });
+      const names = await inTime(request, () => segmentNames(String(Math.floor(Date.now() / SEGMENT_CACHE_MS))));
       if (!names.includes(segment)) {
         const shown = segment.length > 40 ? `${segment.slice(0, 40)}...` : segment;
         throw new BadRequest(`segment ${JSON.stringify(shown)} is not a known segment`);
@@ -49,10 +44,6 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
     }
     return { segment, sortBy: query.sort_by, descending: query.order === 'desc' };
   }
-
-  // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
-  // once per data version and shared by every request for that version.
-  let overview: { version: string; body: Promise<SegmentsResponse> } | undefined;
 
   app.get(
     '/api/customers/segments',
@@ -68,19 +59,7 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
         },
       },
     },
-    async (request) => {
-      const version = request.dataVersion!;
-      return inTime(request, () => {
-        if (!overview || overview.version !== version) {
-          const body = segmentOverview(sql);
-          overview = { version, body };
-          body.catch(() => {
-            if (overview?.body === body) overview = undefined;
-          });
-        }
-        return overview.body;
-      });
-    },
+    async (request) => inTime(request, () => overviewOf(request.dataVersion!)),
   );
 
   app.get<{ Querystring: RfmPageQuery }>(
@@ -165,6 +144,24 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
       return details;
     },
   );
+}
+
+/**
+ * One load shared by every caller that asks with the same key, until a caller asks with another key. A
+ * failed load is forgotten, so the next caller retries instead of getting the failure again.
+ */
+function sharedPerKey<T>(load: () => Promise<T>): (key: string) => Promise<T> {
+  let current: { key: string; value: Promise<T> } | undefined;
+  return (key) => {
+    if (current?.key !== key) {
+      const entry = { key, value: load() };
+      entry.value.catch(() => {
+        if (current === entry) current = undefined;
+      });
+      current = entry;
+    }
+    return current.value;
+  };
 }
 
 /** "Can't Lose Them" -> "cant-lose-them": safe inside a quoted Content-Disposition file name. */
