@@ -10,6 +10,7 @@ export type {
   HistogramMetric,
   ModelMetrics,
   MonthlyColumns,
+  RfmFilterQuery,
   RfmPage,
   RfmRow,
   SegmentDetail,

@@ -2,7 +2,7 @@
 // `[xs, ...ys]` with xs ascending, so every chart's data is made here, where it can be unit tested without
 // a browser. The API contract leaves most nested fields optional, so a field that is absent counts as
 // empty (0 for a count) rather than breaking a chart.
-import type { HistogramColumns, ModelMetrics, MonthlyColumns, SegmentsResponse } from './api.ts';
+import type { BaselineFigures, HistogramColumns, ModelMetrics, MonthlyColumns, SegmentsResponse } from './api.ts';
 
 export type Columns = [number[], ...number[][]];
 
@@ -96,18 +96,11 @@ export function probabilityBars(metrics: ModelMetrics): HistogramBars {
   return { labels, data: [customers.map((_, i) => i), customers.slice()] };
 }
 
-export interface ComparisonRow {
-  name: string;
-  roc_auc: number | null;
-  pr_auc: number | null;
-  brier_score: number | null;
-  accuracy: number | null;
-  precision: number | null;
-  recall: number | null;
-  f1_score: number | null;
-}
+// The figures the model and its baselines share, in the table's column order.
+const figureKeys = ['roc_auc', 'pr_auc', 'brier_score', 'accuracy', 'precision', 'recall', 'f1_score'] as const satisfies readonly (keyof BaselineFigures)[];
 
-const figureKeys = ['roc_auc', 'pr_auc', 'brier_score', 'accuracy', 'precision', 'recall', 'f1_score'] as const;
+/** One predictor's figures; null where the API sent none. */
+export type ComparisonRow = { name: string } & Record<(typeof figureKeys)[number], number | null>;
 
 /** The model and each baseline as one table row each, so an analyst sees what the model adds. */
 export function modelComparison(metrics: ModelMetrics): ComparisonRow[] {
