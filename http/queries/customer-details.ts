@@ -1,25 +1,8 @@
 // One person's profile in one statement: who they are, their RFM figures, the model's prediction and every
 // counted order with what was bought. The id may be the person (customer_unique_id) or, for Olist data, any
 // of the order-level customer_ids Olist issues per order; both resolve to the person.
+import type { CustomerDetails } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
-
-export interface CustomerDetails {
-  customer_id: string;
-  city: string | null;
-  state: string | null;
-  rfm: {
-    recency: number;
-    frequency: number;
-    monetary: number;
-    segment: string;
-    recency_score: number;
-    frequency_score: number;
-    monetary_score: number;
-    rfm_score: number;
-  } | null;
-  prediction: { purchase_probability: number; predicted_next_month: boolean; confidence: number } | null;
-  transaction_history: { order_id: string; date: string; amount: number; products: string[] }[];
-}
 
 export async function customerDetails(sql: Sql, id: string): Promise<CustomerDetails | undefined> {
   const [row] = await sql<{ details: CustomerDetails }[]>`

@@ -1,5 +1,6 @@
 // One page of the RFM list. api.rfm_page() pages in O(limit) even for deep pages and takes the sort column
 // as data (checked against its own allow-list), so no SQL is ever built from user text.
+import type { RfmPage, RfmRow } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
 import type { SortKey } from '../plugins/errors.ts';
 
@@ -10,19 +11,10 @@ export interface RfmFilters {
   descending: boolean;
 }
 
-export interface RfmRow {
-  customer_id: string;
-  recency: number;
-  frequency: number;
-  monetary: number;
-  segment: string;
-  rfm_score: number;
-}
-
 export async function rfmPage(
   sql: Sql,
   filters: RfmFilters & { page: number; limit: number },
-): Promise<{ data: RfmRow[]; total: number }> {
+): Promise<Pick<RfmPage, 'data' | 'total'>> {
   // Page and total in one statement, hence one snapshot (rfm_page is STABLE and sees the caller's): a
   // refresh publishing in between cannot make them disagree, and it costs one round trip.
   const [row] = await sql<{ total: number; data: RfmRow[] }[]>`

@@ -1,37 +1,11 @@
 // Everything the dashboard's overview needs, read in one repeatable-read snapshot so the segment counts,
 // the totals and the refresh date always belong to the same refresh.
+import type { HistogramColumns, HistogramMetric, SegmentDetail, SegmentsResponse } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
 
-export interface SegmentDetail {
-  segment: string;
-  customers: number;
-  share: number;
-  revenue: number;
-  revenue_share: number;
-  avg_recency_days: number;
-  avg_frequency: number;
-  avg_monetary: number;
-}
-
-interface Histogram {
-  lower_bound: number[];
-  upper_bound: number[];
-  customers: number[];
-}
-
-export interface SegmentOverview {
-  segments: Record<string, number>;
-  total_customers: number;
-  last_updated: string | null;
-  segment_details: SegmentDetail[];
-  data_range: { first_purchase: string | null; last_purchase: string | null };
-  monthly: { month: string[]; revenue: number[]; orders: number[]; active_customers: number[] };
-  histograms: Record<'recency_days' | 'frequency' | 'monetary', Histogram>;
-}
-
-export async function segmentOverview(sql: Sql): Promise<SegmentOverview> {
+export async function segmentOverview(sql: Sql): Promise<SegmentsResponse> {
   const [details, status, monthly, buckets] = await sql.begin('isolation level repeatable read read only', (tx) => [
-    tx<SegmentDetail[]>`
+    tx<Required<SegmentDetail>[]>`
       select segment, customers::int, coalesce(share, 0)::float8 as share,
              coalesce(revenue, 0)::float8 as revenue, coalesce(revenue_share, 0)::float8 as revenue_share,
              coalesce(avg_recency_days, 0)::float8 as avg_recency_days,
@@ -54,13 +28,13 @@ export async function segmentOverview(sql: Sql): Promise<SegmentOverview> {
       order by metric, bucket`,
   ]);
 
-  const histograms: SegmentOverview['histograms'] = {
+  const histograms: Record<HistogramMetric, HistogramColumns> = {
     recency_days: { lower_bound: [], upper_bound: [], customers: [] },
     frequency: { lower_bound: [], upper_bound: [], customers: [] },
     monetary: { lower_bound: [], upper_bound: [], customers: [] },
   };
   for (const b of buckets) {
-    const h = histograms[b.metric as keyof SegmentOverview['histograms']];
+    const h = histograms[b.metric as HistogramMetric];
     if (!h) continue;
     h.lower_bound.push(b.lower_bound);
     h.upper_bound.push(b.upper_bound);

@@ -2,27 +2,24 @@
 // Handlers only translate HTTP to a named query and back.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Sql } from '../../db/connection.ts';
-import { BadRequest, NotFound, type SortKey } from '../plugins/errors.ts';
+import {
+  CustomerDetails,
+  CustomerParams,
+  RfmCsvResponse,
+  RfmFilterQuery,
+  RfmPage,
+  RfmPageQuery,
+  SegmentsResponse,
+  errorResponses,
+  notModifiedResponse,
+} from '../../contract/api.ts';
+import { BadRequest, NotFound } from '../plugins/errors.ts';
 import { inTime } from '../plugins/deadline.ts';
 import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
 import { rfmPage, type RfmFilters } from '../queries/rfm-page.ts';
-import { segmentOverview, type SegmentOverview } from '../queries/segment-overview.ts';
-import {
-  customerIdParameter,
-  errorResponses,
-  notModifiedResponse,
-  pagingProperties,
-  rfmFilterProperties,
-  rfmRow,
-} from './schemas.ts';
-
-interface RfmQuery {
-  segment?: string;
-  sort_by: SortKey;
-  order: 'asc' | 'desc';
-}
+import { segmentOverview } from '../queries/segment-overview.ts';
 
 /** Time to the first CSV byte: COPY sorts every row first (about a second per million on 2 cores). */
 const EXPORT_START_MS = Number(process.env.SALESDASH_EXPORT_START_MS ?? 10_000);
@@ -31,20 +28,15 @@ const EXPORT_START_MS = Number(process.env.SALESDASH_EXPORT_START_MS ?? 10_000);
 const SEGMENT_CACHE_MS = 5_000;
 
 export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
-  let segments: { names: Promise<string[]>; at: number } | undefined;
-  async function checkedFilters(request: FastifyRequest, query: RfmQuery): Promise<RfmFilters> {
+  const segmentNames = sharedPerKey(() => knownSegments(sql));
+  // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
+  // once per data version and shared by every request for that version.
+  const overviewOf = sharedPerKey(() => segmentOverview(sql));
+
+  async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {
     const segment = query.segment ? query.segment : null;
     if (segment !== null) {
-      const names = await inTime(request, () => {
-        if (!segments || Date.now() - segments.at > SEGMENT_CACHE_MS) {
-          const cached = { names: knownSegments(sql), at: Date.now() };
-          cached.names.catch(() => {
-            if (segments === cached) segments = undefined;
-          });
-          segments = cached;
-        }
-        return segments.names;
-      });
+      const names = await inTime(request, () => segmentNames(String(Math.floor(Date.now() / SEGMENT_CACHE_MS))));
       if (!names.includes(segment)) {
         const shown = segment.length > 40 ? `${segment.slice(0, 40)}...` : segment;
         throw new BadRequest(`segment ${JSON.stringify(shown)} is not a known segment`);
@@ -52,10 +44,6 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
     }
     return { segment, sortBy: query.sort_by, descending: query.order === 'desc' };
   }
-
-  // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
-  // once per data version and shared by every request for that version.
-  let overview: { version: string; body: Promise<SegmentOverview> } | undefined;
 
   app.get(
     '/api/customers/segments',
@@ -65,49 +53,25 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
         summary: 'Customers per RFM segment, with revenue, monthly activity and histograms for the overview',
         tags: ['customers'],
         response: {
-          200: segmentOverviewSchema,
+          200: SegmentsResponse,
           ...notModifiedResponse,
           500: errorResponses[500],
         },
       },
     },
-    async (request) => {
-      const version = request.dataVersion!;
-      return inTime(request, () => {
-        if (!overview || overview.version !== version) {
-          const body = segmentOverview(sql);
-          overview = { version, body };
-          body.catch(() => {
-            if (overview?.body === body) overview = undefined;
-          });
-        }
-        return overview.body;
-      });
-    },
+    async (request) => inTime(request, () => overviewOf(request.dataVersion!)),
   );
 
-  app.get<{ Querystring: RfmQuery & { limit: number; page: number } }>(
+  app.get<{ Querystring: RfmPageQuery }>(
     '/api/customers/rfm',
     {
       config: { cacheable: true },
       schema: {
         summary: 'One page of customers with their RFM figures, filtered by segment and sorted',
         tags: ['customers'],
-        querystring: {
-          type: 'object',
-          properties: { ...rfmFilterProperties, ...pagingProperties },
-        },
+        querystring: RfmPageQuery,
         response: {
-          200: {
-            type: 'object',
-            required: ['data', 'total', 'page', 'limit'],
-            properties: {
-              data: { type: 'array', items: rfmRow },
-              total: { type: 'integer', description: 'Customers matching the filter (all pages).' },
-              page: { type: 'integer' },
-              limit: { type: 'integer' },
-            },
-          },
+          200: RfmPage,
           ...notModifiedResponse,
           400: errorResponses[400],
           500: errorResponses[500],
@@ -118,23 +82,20 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
       const { page, limit } = request.query;
       const filters = await checkedFilters(request, request.query);
       const { data, total } = await inTime(request, () => rfmPage(sql, { ...filters, page, limit }));
-      return { data, total, page, limit };
+      return { data, total, page, limit } satisfies RfmPage;
     },
   );
 
-  app.get<{ Querystring: RfmQuery }>(
+  app.get<{ Querystring: RfmFilterQuery }>(
     '/api/customers/rfm.csv',
     {
       config: { cacheable: true },
       schema: {
         summary: 'The RFM list as CSV (all pages), same filters and sort as /api/customers/rfm',
         tags: ['customers'],
-        querystring: { type: 'object', properties: rfmFilterProperties },
+        querystring: RfmFilterQuery,
         response: {
-          200: {
-            description: 'CSV with header customer_id,recency,frequency,monetary,segment,rfm_score',
-            content: { 'text/csv': { schema: { type: 'string' } } },
-          },
+          200: RfmCsvResponse,
           ...notModifiedResponse,
           400: errorResponses[400],
           500: errorResponses[500],
@@ -160,15 +121,15 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
     },
   );
 
-  app.get<{ Params: { customer_id: string } }>(
+  app.get<{ Params: CustomerParams }>(
     '/api/customers/:customer_id/details',
     {
       schema: {
         summary: "One customer's profile: RFM figures, purchase prediction and order history (newest first)",
         tags: ['customers'],
-        params: { type: 'object', required: ['customer_id'], properties: { customer_id: customerIdParameter } },
+        params: CustomerParams,
         response: {
-          200: customerDetailsSchema,
+          200: CustomerDetails,
           400: errorResponses[400],
           404: errorResponses[404],
           500: errorResponses[500],
@@ -185,6 +146,24 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
   );
 }
 
+/**
+ * One load shared by every caller that asks with the same key, until a caller asks with another key. A
+ * failed load is forgotten, so the next caller retries instead of getting the failure again.
+ */
+function sharedPerKey<T>(load: () => Promise<T>): (key: string) => Promise<T> {
+  let current: { key: string; value: Promise<T> } | undefined;
+  return (key) => {
+    if (current?.key !== key) {
+      const entry = { key, value: load() };
+      entry.value.catch(() => {
+        if (current === entry) current = undefined;
+      });
+      current = entry;
+    }
+    return current.value;
+  };
+}
+
 /** "Can't Lose Them" -> "cant-lose-them": safe inside a quoted Content-Disposition file name. */
 function fileNamePart(text: string): string {
   return (
@@ -195,116 +174,3 @@ function fileNamePart(text: string): string {
       .replace(/^-|-$/g, '') || 'segment'
   );
 }
-
-const columnar = (description: string) => ({
-  type: 'object',
-  description,
-  required: ['lower_bound', 'upper_bound', 'customers'],
-  properties: {
-    lower_bound: { type: 'array', items: { type: 'number' } },
-    upper_bound: { type: 'array', items: { type: 'number' } },
-    customers: { type: 'array', items: { type: 'integer' } },
-  },
-});
-
-const nullableDate = { type: 'string', format: 'date', nullable: true } as const;
-
-const segmentOverviewSchema = {
-  type: 'object',
-  required: ['segments', 'total_customers', 'last_updated'],
-  properties: {
-    segments: {
-      type: 'object',
-      description: 'Customers per segment; every segment of the rules, 0 when empty.',
-      additionalProperties: { type: 'integer' },
-    },
-    total_customers: { type: 'integer' },
-    last_updated: { ...nullableDate, description: 'Reference date of the last refresh; null before the first.' },
-    segment_details: {
-      type: 'array',
-      description: 'Per segment, in display order.',
-      items: {
-        type: 'object',
-        properties: {
-          segment: { type: 'string' },
-          customers: { type: 'integer' },
-          share: { type: 'number' },
-          revenue: { type: 'number' },
-          revenue_share: { type: 'number' },
-          avg_recency_days: { type: 'number' },
-          avg_frequency: { type: 'number' },
-          avg_monetary: { type: 'number' },
-        },
-      },
-    },
-    data_range: {
-      type: 'object',
-      properties: { first_purchase: nullableDate, last_purchase: nullableDate },
-    },
-    monthly: {
-      type: 'object',
-      description: 'Counted orders per calendar month, columnar (uPlot layout).',
-      properties: {
-        month: { type: 'array', items: { type: 'string', format: 'date' } },
-        revenue: { type: 'array', items: { type: 'number' } },
-        orders: { type: 'array', items: { type: 'integer' } },
-        active_customers: { type: 'array', items: { type: 'integer' } },
-      },
-    },
-    histograms: {
-      type: 'object',
-      properties: {
-        recency_days: columnar('Days since last purchase'),
-        frequency: columnar('Counted orders'),
-        monetary: columnar('Revenue per customer'),
-      },
-    },
-  },
-} as const;
-
-const customerDetailsSchema = {
-  type: 'object',
-  required: ['customer_id', 'city', 'state', 'rfm', 'prediction', 'transaction_history'],
-  properties: {
-    customer_id: { type: 'string', description: 'The person (customer_unique_id), also when asked by an order-level id.' },
-    city: { type: 'string', nullable: true },
-    state: { type: 'string', nullable: true },
-    rfm: {
-      type: 'object',
-      nullable: true,
-      description: 'null when the person has no counted order or no refresh has run yet.',
-      properties: {
-        recency: { type: 'integer' },
-        frequency: { type: 'integer' },
-        monetary: { type: 'number' },
-        segment: { type: 'string' },
-        recency_score: { type: 'integer' },
-        frequency_score: { type: 'integer' },
-        monetary_score: { type: 'integer' },
-        rfm_score: { type: 'integer' },
-      },
-    },
-    prediction: {
-      type: 'object',
-      nullable: true,
-      description: 'null while no model has scored this person.',
-      properties: {
-        purchase_probability: { type: 'number' },
-        predicted_next_month: { type: 'boolean' },
-        confidence: { type: 'number' },
-      },
-    },
-    transaction_history: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          order_id: { type: 'string' },
-          date: { type: 'string', format: 'date' },
-          amount: { type: 'number' },
-          products: { type: 'array', items: { type: 'string' } },
-        },
-      },
-    },
-  },
-} as const;

@@ -1,18 +1,9 @@
 // /healthz: for load balancers and people. 200 while PostgreSQL answers; 503 (same shape) when it does not.
 import type { FastifyInstance } from 'fastify';
 import type { Sql } from '../../db/connection.ts';
+import { Health, HealthUnavailable } from '../../contract/api.ts';
 import { health } from '../queries/health.ts';
 import { inTime } from '../plugins/deadline.ts';
-
-const healthBody = {
-  type: 'object',
-  required: ['status', 'database', 'model'],
-  properties: {
-    status: { type: 'string', enum: ['ok', 'unavailable'] },
-    database: { type: 'boolean', description: 'PostgreSQL answered.' },
-    model: { type: 'boolean', description: 'A trained model exists (GET /api/model/metrics answers 200).' },
-  },
-} as const;
 
 export async function healthRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
   app.get(
@@ -21,16 +12,16 @@ export async function healthRoutes(app: FastifyInstance, { sql }: { sql: Sql }):
       schema: {
         summary: 'Is the database reachable, is there a model',
         tags: ['operations'],
-        response: { 200: healthBody, 503: { ...healthBody, description: 'PostgreSQL is not reachable.' } },
+        response: { 200: Health, 503: HealthUnavailable },
       },
     },
     async (request, reply) => {
       try {
         const { database, model } = await inTime(request, () => health(sql));
-        return { status: 'ok', database, model };
+        return { status: 'ok', database, model } satisfies Health;
       } catch (error) {
         request.log.warn({ err: error }, 'health check: database unreachable');
-        return reply.code(503).send({ status: 'unavailable', database: false, model: false });
+        return reply.code(503).send({ status: 'unavailable', database: false, model: false } satisfies Health);
       }
     },
   );

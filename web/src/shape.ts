@@ -1,7 +1,8 @@
 // Pure functions that turn API JSON into what the charts and tables draw. uPlot wants columnar data
 // `[xs, ...ys]` with xs ascending, so every chart's data is made here, where it can be unit tested without
-// a browser.
-import type { HistogramColumns, ModelMetrics, MonthlyColumns, SegmentsResponse } from './api.ts';
+// a browser. The API contract leaves most nested fields optional, so a field that is absent counts as
+// empty (0 for a count) rather than breaking a chart.
+import type { BaselineFigures, HistogramColumns, ModelMetrics, MonthlyColumns, SegmentsResponse } from './api.ts';
 
 export type Columns = [number[], ...number[][]];
 
@@ -16,8 +17,8 @@ export function segmentBars(response: SegmentsResponse): SegmentBars {
   const details = response.segment_details;
   if (details && details.length > 0) {
     return {
-      labels: details.map((d) => d.segment),
-      data: [details.map((_, i) => i), details.map((d) => d.customers), details.map((d) => round(d.revenue_share * 100, 2))],
+      labels: details.map((d) => d.segment ?? ''),
+      data: [details.map((_, i) => i), details.map((d) => d.customers ?? 0), details.map((d) => round((d.revenue_share ?? 0) * 100, 2))],
     };
   }
   // Without details only counts are known; the revenue share column stays zero rather than invented.
@@ -34,9 +35,10 @@ export function dateToSeconds(date: string): number {
 
 /** [month start in seconds, revenue, active customers], sorted by month. */
 export function monthlySeries(monthly: MonthlyColumns | undefined): Columns {
-  if (!monthly || monthly.month.length === 0) return [[], [], []];
-  const order = monthly.month.map((m, i) => ({ x: dateToSeconds(m), i })).sort((a, b) => a.x - b.x);
-  return [order.map((o) => o.x), order.map((o) => monthly.revenue[o.i] ?? 0), order.map((o) => monthly.active_customers[o.i] ?? 0)];
+  const { month = [], revenue = [], active_customers: active = [] } = monthly ?? {};
+  if (month.length === 0) return [[], [], []];
+  const order = month.map((m, i) => ({ x: dateToSeconds(m), i })).sort((a, b) => a.x - b.x);
+  return [order.map((o) => o.x), order.map((o) => revenue[o.i] ?? 0), order.map((o) => active[o.i] ?? 0)];
 }
 
 export interface HistogramBars {
@@ -72,7 +74,7 @@ export function sortedCurve(xs: number[], ys: number[]): [number[], number[]] {
 export function rocSeries(metrics: ModelMetrics): Columns {
   const roc = metrics.curves?.roc;
   if (!roc) return [[], [], []];
-  const [fpr, tpr] = sortedCurve(roc.fpr, roc.tpr);
+  const [fpr, tpr] = sortedCurve(roc.fpr ?? [], roc.tpr ?? []);
   return [fpr, tpr, fpr.slice()];
 }
 
@@ -80,33 +82,25 @@ export function rocSeries(metrics: ModelMetrics): Columns {
 export function precisionRecallSeries(metrics: ModelMetrics): Columns {
   const pr = metrics.curves?.pr;
   if (!pr) return [[], [], []];
-  const [recall, precision] = sortedCurve(pr.recall, pr.precision);
+  const [recall, precision] = sortedCurve(pr.recall ?? [], pr.precision ?? []);
   const baseRate = metrics.base_rate ?? NaN;
   return [recall, precision, recall.map(() => baseRate)];
 }
 
 /** [bucket index, customers] of predicted probabilities with labels like "0.1–0.2". */
 export function probabilityBars(metrics: ModelMetrics): HistogramBars {
-  const histogram = metrics.probability_histogram;
-  if (!histogram || histogram.customers.length === 0) return { labels: [], data: [[], []] };
-  const bounds = histogram.lower_bound;
+  const { customers = [], lower_bound: bounds = [] } = metrics.probability_histogram ?? {};
+  if (customers.length === 0) return { labels: [], data: [[], []] };
   // Buckets are equal width; the last upper bound is 1 (a probability).
   const labels = bounds.map((low, i) => `${round(low, 2)}–${round(bounds[i + 1] ?? 1, 2)}`);
-  return { labels, data: [histogram.customers.map((_, i) => i), histogram.customers.slice()] };
+  return { labels, data: [customers.map((_, i) => i), customers.slice()] };
 }
 
-export interface ComparisonRow {
-  name: string;
-  roc_auc: number | null;
-  pr_auc: number | null;
-  brier_score: number | null;
-  accuracy: number | null;
-  precision: number | null;
-  recall: number | null;
-  f1_score: number | null;
-}
+// The figures the model and its baselines share, in the table's column order.
+const figureKeys = ['roc_auc', 'pr_auc', 'brier_score', 'accuracy', 'precision', 'recall', 'f1_score'] as const satisfies readonly (keyof BaselineFigures)[];
 
-const figureKeys = ['roc_auc', 'pr_auc', 'brier_score', 'accuracy', 'precision', 'recall', 'f1_score'] as const;
+/** One predictor's figures; null where the API sent none. */
+export type ComparisonRow = { name: string } & Record<(typeof figureKeys)[number], number | null>;
 
 /** The model and each baseline as one table row each, so an analyst sees what the model adds. */
 export function modelComparison(metrics: ModelMetrics): ComparisonRow[] {
@@ -138,19 +132,24 @@ export function compactNumber(value: number, digits = 0): string {
 const integerFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const moneyFormat = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-export function formatInteger(value: number): string {
-  return integerFormat.format(value);
+/** A figure the API did not send (or sent as null) is shown as a dash by every format below. */
+function shown(value: number | null | undefined, format: (value: number) => string): string {
+  return typeof value === 'number' && Number.isFinite(value) ? format(value) : '–';
 }
 
-export function formatMoney(value: number): string {
-  return moneyFormat.format(value);
+export function formatInteger(value: number | null | undefined): string {
+  return shown(value, (v) => integerFormat.format(v));
+}
+
+export function formatMoney(value: number | null | undefined): string {
+  return shown(value, (v) => moneyFormat.format(v));
 }
 
 /** 0.4567 -> "45.7%" */
 export function formatShare(value: number | null | undefined, digits = 1): string {
-  return typeof value === 'number' && Number.isFinite(value) ? `${(value * 100).toFixed(digits)}%` : '–';
+  return shown(value, (v) => `${(v * 100).toFixed(digits)}%`);
 }
 
 export function formatFigure(value: number | null | undefined, digits = 3): string {
-  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–';
+  return shown(value, (v) => v.toFixed(digits));
 }

@@ -1,10 +1,14 @@
 // The view a user is looking at (filter, sort, page, open customer) lives in the URL query, so a view can be
 // shared or bookmarked and the browser's back button steps through it. Parsing is forgiving: anything
 // unknown falls back to the default instead of breaking the page.
+import type { RfmFilterQuery } from './api.ts';
 
-export const sortColumns = ['recency', 'frequency', 'monetary', 'rfm_score'] as const;
-export type SortColumn = (typeof sortColumns)[number];
-export type SortOrder = 'asc' | 'desc';
+export type SortColumn = RfmFilterQuery['sort_by'];
+export type SortOrder = RfmFilterQuery['order'];
+
+// The API's sort keys (the contract's, checked here by type: a key it adds or drops fails to compile).
+const sortColumnSet: Record<SortColumn, true> = { recency: true, frequency: true, monetary: true, rfm_score: true };
+export const sortColumns = Object.keys(sortColumnSet) as SortColumn[];
 
 /** Rows per table page; the API allows 1..1000, a page a person can scan is much smaller. */
 export const pageSize = 25;

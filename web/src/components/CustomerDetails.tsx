@@ -54,11 +54,18 @@ function Profile({ details }: { details: Details }) {
     <div class="profile">
       <dl class="facts">
         {place && <Fact term="Place" value={place} />}
-        <Fact term="Segment" value={rfm.segment} testId="details-segment" />
-        <Fact term="Recency" value={`${formatInteger(rfm.recency)} days${score(rfm.recency_score)}`} />
-        <Fact term="Orders" value={`${formatInteger(rfm.frequency)}${score(rfm.frequency_score)}`} />
-        <Fact term="Spent" value={`${formatMoney(rfm.monetary)}${score(rfm.monetary_score)}`} />
-        {rfm.rfm_score != null && <Fact term="RFM score" value={String(rfm.rfm_score)} />}
+        {rfm ? (
+          <>
+            <Fact term="Segment" value={rfm.segment ?? '–'} testId="details-segment" />
+            <Fact term="Recency" value={`${formatInteger(rfm.recency)} days${score(rfm.recency_score)}`} />
+            <Fact term="Orders" value={`${formatInteger(rfm.frequency)}${score(rfm.frequency_score)}`} />
+            <Fact term="Spent" value={`${formatMoney(rfm.monetary)}${score(rfm.monetary_score)}`} />
+            {rfm.rfm_score != null && <Fact term="RFM score" value={String(rfm.rfm_score)} />}
+          </>
+        ) : (
+          // The API sends rfm: null for a person without counted orders, or before the first refresh.
+          <Fact term="Segment" value="no RFM figures (no counted order, or no refresh yet)" testId="details-segment" />
+        )}
         {prediction ? (
           <>
             <Fact
@@ -92,7 +99,7 @@ function Profile({ details }: { details: Details }) {
                 <tr key={order.order_id ?? i}>
                   <td>{order.date}</td>
                   <td class="num">{formatMoney(order.amount)}</td>
-                  <td>{order.products.length ? order.products.join(', ') : '–'}</td>
+                  <td>{order.products?.length ? order.products.join(', ') : '–'}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,0 +1,322 @@
+// The HTTP API's contract: every request and response schema, written once with TypeBox, and the TypeScript
+// types derived from them. Routes give these schemas to Fastify, which validates requests with them,
+// serialises bodies with fast-json-stringify from them (a field the schema does not declare is dropped) and
+// publishes them at /docs/json. Query functions return the derived types and the dashboard reads them; the
+// dashboard imports types only, so TypeBox never reaches the web bundle.
+//
+// The schemas are OpenAPI 3.0 flavoured JSON Schema: "or null" is `nullable: true` (see Nullable).
+import { Type, type Static, type TObject, type TProperties, type TSchema } from 'typebox';
+import { MAX_ID_LENGTH, MAX_LIMIT, MAX_PAGE, SORT_KEYS } from '../http/plugins/errors.ts';
+
+/** OpenAPI 3.0's "or null", which @fastify/swagger publishes and fast-json-stringify honours. */
+function Nullable<T extends TSchema>(schema: T) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
+}
+
+/** One of a few strings, published as `{"type": "string", "enum": [...]}`. */
+function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: values, ...options });
+}
+
+/** A parameter the schema fills in when it is absent (Fastify's ajv runs with useDefaults). */
+function withDefault<T extends TSchema>(schema: T, value: Static<T>): T & { default: Static<T> } {
+  return Object.assign(schema, { default: value });
+}
+
+/**
+ * A request as its handler sees it, after validation: every parameter with a default is present.
+ * (Static alone keeps them optional, as a client may leave them out.)
+ */
+export type Validated<T extends TObject> = Static<T> & {
+  -readonly [K in keyof T['properties'] as T['properties'][K] extends { default: unknown } ? K : never]-?: Static<T['properties'][K]>;
+};
+
+const dateString = (options: { description?: string } = {}) => Type.String({ format: 'date', ...options });
+
+// ---------------------------------------------------------------------------------------------------------
+// Requests
+
+/** Free text that is compared with data, never run: bounded in length and free of control characters. */
+const freeText = (options: { minLength?: number; maxLength: number; description: string }) =>
+  Type.String({ ...options, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+
+export const RfmFilterQuery = Type.Object({
+  segment: Type.Optional(
+    freeText({
+      maxLength: 100,
+      description: 'Only customers of this segment (a name from GET /api/customers/segments). Empty or absent: all.',
+    }),
+  ),
+  sort_by: Type.Optional(withDefault(StringEnum(SORT_KEYS, { description: 'Column to sort by.' }), 'monetary')),
+  order: Type.Optional(
+    withDefault(
+      StringEnum(['asc', 'desc'], { description: 'Sort direction; ties are broken by customer_id in the same direction.' }),
+      'desc',
+    ),
+  ),
+});
+export type RfmFilterQuery = Validated<typeof RfmFilterQuery>;
+
+export const RfmPageQuery = Type.Object({
+  ...RfmFilterQuery.properties,
+  limit: Type.Optional(withDefault(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: 'Rows per page.' }), 100)),
+  page: Type.Optional(withDefault(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: 'Page number, from 1.' }), 1)),
+});
+export type RfmPageQuery = Validated<typeof RfmPageQuery>;
+
+export const CustomerParams = Type.Object({
+  customer_id: freeText({
+    minLength: 1,
+    maxLength: MAX_ID_LENGTH,
+    description: 'The person (customer_unique_id) or, for Olist data, any of their order-level customer_ids.',
+  }),
+});
+export type CustomerParams = Static<typeof CustomerParams>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Responses shared by every route
+
+/** Every error body: {"error": "<one line>"}. */
+export const ErrorBody = Type.Object({ error: Type.String() });
+export type ErrorBody = Static<typeof ErrorBody>;
+
+const errorBody = (description: string) => Type.Object(ErrorBody.properties, { description });
+
+export const errorResponses = {
+  400: errorBody('A parameter is missing or not valid; the message names it.'),
+  404: errorBody('Unknown customer or route.'),
+  500: errorBody('Database failure or bug; details are only in the server log.'),
+};
+
+export const unavailableResponse = { 503: errorBody('No trained model yet.') };
+
+export const notModifiedResponse = {
+  304: Type.Null({ description: 'Not modified: the ETag sent in If-None-Match is still current.' }),
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /api/customers/segments
+
+export const SegmentDetail = Type.Object({
+  segment: Type.Optional(Type.String()),
+  customers: Type.Optional(Type.Integer()),
+  share: Type.Optional(Type.Number()),
+  revenue: Type.Optional(Type.Number()),
+  revenue_share: Type.Optional(Type.Number()),
+  avg_recency_days: Type.Optional(Type.Number()),
+  avg_frequency: Type.Optional(Type.Number()),
+  avg_monetary: Type.Optional(Type.Number()),
+});
+export type SegmentDetail = Static<typeof SegmentDetail>;
+
+export const MonthlyColumns = Type.Object(
+  {
+    month: Type.Optional(Type.Array(dateString())),
+    revenue: Type.Optional(Type.Array(Type.Number())),
+    orders: Type.Optional(Type.Array(Type.Integer())),
+    active_customers: Type.Optional(Type.Array(Type.Integer())),
+  },
+  { description: 'Counted orders per calendar month, columnar (uPlot layout).' },
+);
+export type MonthlyColumns = Static<typeof MonthlyColumns>;
+
+/** Buckets in columns (uPlot layout). */
+const histogram = (description: string) =>
+  Type.Object(
+    {
+      lower_bound: Type.Array(Type.Number()),
+      upper_bound: Type.Array(Type.Number()),
+      customers: Type.Array(Type.Integer()),
+    },
+    { description },
+  );
+export type HistogramColumns = Static<ReturnType<typeof histogram>>;
+
+export const Histograms = Type.Object({
+  recency_days: Type.Optional(histogram('Days since last purchase')),
+  frequency: Type.Optional(histogram('Counted orders')),
+  monetary: Type.Optional(histogram('Revenue per customer')),
+});
+export type HistogramMetric = keyof Static<typeof Histograms>;
+
+export const SegmentsResponse = Type.Object({
+  // A map from segment name to count: TypeBox's Record would publish patternProperties instead.
+  segments: Type.Unsafe<Record<string, number>>({
+    type: 'object',
+    description: 'Customers per segment; every segment of the rules, 0 when empty.',
+    additionalProperties: Type.Integer(),
+  }),
+  total_customers: Type.Integer(),
+  last_updated: Nullable(dateString({ description: 'Reference date of the last refresh; null before the first.' })),
+  segment_details: Type.Optional(Type.Array(SegmentDetail, { description: 'Per segment, in display order.' })),
+  data_range: Type.Optional(
+    Type.Object({
+      first_purchase: Type.Optional(Nullable(dateString())),
+      last_purchase: Type.Optional(Nullable(dateString())),
+    }),
+  ),
+  monthly: Type.Optional(MonthlyColumns),
+  histograms: Type.Optional(Histograms),
+});
+export type SegmentsResponse = Static<typeof SegmentsResponse>;
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /api/customers/rfm and rfm.csv
+
+export const RfmRow = Type.Object({
+  customer_id: Type.String(),
+  recency: Type.Integer({ description: 'Days since the last purchase, at the reference date.' }),
+  frequency: Type.Integer({ description: 'Counted orders.' }),
+  monetary: Type.Number({ description: 'Revenue of counted orders (price + freight).' }),
+  segment: Type.String(),
+  rfm_score: Type.Integer(),
+});
+export type RfmRow = Static<typeof RfmRow>;
+
+export const RfmPage = Type.Object({
+  data: Type.Array(RfmRow),
+  total: Type.Integer({ description: 'Customers matching the filter (all pages).' }),
+  page: Type.Integer(),
+  limit: Type.Integer(),
+});
+export type RfmPage = Static<typeof RfmPage>;
+
+/** Not JSON: the OpenAPI response object of the CSV download. */
+export const RfmCsvResponse = {
+  description: 'CSV with header customer_id,recency,frequency,monetary,segment,rfm_score',
+  content: { 'text/csv': { schema: Type.String() } },
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /api/customers/{customer_id}/details
+
+export const CustomerRfm = Nullable(
+  Type.Object(
+    {
+      recency: Type.Optional(Type.Integer()),
+      frequency: Type.Optional(Type.Integer()),
+      monetary: Type.Optional(Type.Number()),
+      segment: Type.Optional(Type.String()),
+      recency_score: Type.Optional(Type.Integer()),
+      frequency_score: Type.Optional(Type.Integer()),
+      monetary_score: Type.Optional(Type.Integer()),
+      rfm_score: Type.Optional(Type.Integer()),
+    },
+    { description: 'null when the person has no counted order or no refresh has run yet.' },
+  ),
+);
+
+export const CustomerPrediction = Nullable(
+  Type.Object(
+    {
+      purchase_probability: Type.Optional(Type.Number()),
+      predicted_next_month: Type.Optional(Type.Boolean()),
+      confidence: Type.Optional(Type.Number()),
+    },
+    { description: 'null while no model has scored this person.' },
+  ),
+);
+
+export const CustomerOrder = Type.Object({
+  order_id: Type.Optional(Type.String()),
+  date: Type.Optional(dateString()),
+  amount: Type.Optional(Type.Number()),
+  products: Type.Optional(Type.Array(Type.String())),
+});
+
+export const CustomerDetails = Type.Object({
+  customer_id: Type.String({ description: 'The person (customer_unique_id), also when asked by an order-level id.' }),
+  city: Nullable(Type.String()),
+  state: Nullable(Type.String()),
+  rfm: CustomerRfm,
+  prediction: CustomerPrediction,
+  transaction_history: Type.Array(CustomerOrder),
+});
+export type CustomerDetails = Static<typeof CustomerDetails>;
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /api/model/metrics
+//
+// The body is the training run's JSON as stored: the known fields are listed to document them (and type the
+// dashboard), and additionalProperties lets fields a later model adds through unchanged. fast-json-stringify
+// writes listed fields first, in the order listed, then the rest in the stored (jsonb) order; holdout,
+// curves and probability_histogram list theirs in jsonb's own order (shorter keys first) so those objects
+// keep the stored order.
+
+const classifierFigures = {
+  roc_auc: Type.Optional(Type.Number()),
+  pr_auc: Type.Optional(Type.Number()),
+  brier_score: Type.Optional(Type.Number()),
+  accuracy: Type.Optional(Type.Number()),
+  precision: Type.Optional(Type.Number()),
+  recall: Type.Optional(Type.Number()),
+  f1_score: Type.Optional(Type.Number()),
+};
+
+const baselineFigures = Type.Object(classifierFigures, { additionalProperties: true });
+export type BaselineFigures = Static<typeof baselineFigures>;
+
+const open = <T extends TProperties>(properties: T) => Type.Object(properties, { additionalProperties: true });
+
+export const ModelMetrics = Type.Object(
+  {
+    accuracy: Type.Number(),
+    f1_score: Type.Number(),
+    precision: Type.Number(),
+    recall: Type.Number(),
+    confusion_matrix: open({
+      true_positive: Type.Optional(Type.Integer()),
+      true_negative: Type.Optional(Type.Integer()),
+      false_positive: Type.Optional(Type.Integer()),
+      false_negative: Type.Optional(Type.Integer()),
+    }),
+    model_trained_date: dateString(),
+    training_samples: Type.Integer(),
+    roc_auc: Type.Optional(Type.Number()),
+    pr_auc: Type.Optional(Type.Number()),
+    brier_score: Type.Optional(Type.Number()),
+    base_rate: Type.Optional(Type.Number()),
+    threshold: Type.Optional(Type.Number()),
+    threshold_method: Type.Optional(Type.String()),
+    horizon_days: Type.Optional(Type.Integer()),
+    backend: Type.Optional(Type.String()),
+    holdout: Type.Optional(
+      open({
+        customers: Type.Optional(Type.Integer()),
+        labels_to: Type.Optional(dateString()),
+        labels_from: Type.Optional(dateString()),
+        features_as_of: Type.Optional(dateString()),
+      }),
+    ),
+    baselines: Type.Optional(open({ recency: Type.Optional(baselineFigures), bgnbd: Type.Optional(baselineFigures) })),
+    curves: Type.Optional(
+      open({
+        pr: Type.Optional(open({ recall: Type.Optional(Type.Array(Type.Number())), precision: Type.Optional(Type.Array(Type.Number())) })),
+        roc: Type.Optional(open({ fpr: Type.Optional(Type.Array(Type.Number())), tpr: Type.Optional(Type.Array(Type.Number())) })),
+      }),
+    ),
+    probability_histogram: Type.Optional(
+      open({
+        customers: Type.Optional(Type.Array(Type.Integer())),
+        lower_bound: Type.Optional(Type.Array(Type.Number())),
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+export type ModelMetrics = Static<typeof ModelMetrics>;
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /healthz
+
+const healthFields = {
+  status: StringEnum(['ok', 'unavailable']),
+  database: Type.Boolean({ description: 'PostgreSQL answered.' }),
+  model: Type.Boolean({ description: 'A trained model exists (GET /api/model/metrics answers 200).' }),
+};
+
+export const Health = Type.Object(healthFields);
+export type Health = Static<typeof Health>;
+
+/** The same shape, with status "unavailable" and both flags false. */
+export const HealthUnavailable = Type.Object(healthFields, { description: 'PostgreSQL is not reachable.' });
