@@ -1,6 +1,7 @@
 // JSON schemas shared by the route areas. Every route declares its request and every response it can
 // give, so the OpenAPI document at /docs/json is complete and fast-json-stringify serialises the bodies.
-import { MAX_ID_LENGTH, MAX_LIMIT, MAX_PAGE, SORT_KEYS } from '../plugins/errors.ts';
+import { ID_PATTERN, idSchema } from '../../contract/ids.ts';
+import { MAX_LIMIT, MAX_PAGE, SORT_KEYS } from '../plugins/errors.ts';
 
 export const errorBody = {
   type: 'object',
@@ -22,14 +23,11 @@ export const notModifiedResponse = {
   304: { description: 'Not modified: the ETag sent in If-None-Match is still current.', type: 'null' },
 } as const;
 
-/** Free text that is compared with data, never run: bounded in length and free of control characters. */
-export const textParameter = (maxLength: number, description: string) =>
-  ({ type: 'string', minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$', description }) as const;
-
 export const segmentParameter = {
   type: 'string',
   maxLength: 100,
-  pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+  // Segment names are free of control characters, like ids.
+  pattern: ID_PATTERN,
   description: 'Only customers of this segment (a name from GET /api/customers/segments). Empty or absent: all.',
 } as const;
 
@@ -44,10 +42,11 @@ export const pagingProperties = {
   page: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1, description: 'Page number, from 1.' },
 } as const;
 
-export const customerIdParameter = textParameter(
-  MAX_ID_LENGTH,
-  'The person (customer_unique_id) or, for Olist data, any of their order-level customer_ids.',
-);
+/** Compared with data, never run; every id the importers store passes it (contract/ids.ts). */
+export const customerIdParameter = {
+  ...idSchema,
+  description: 'The person (customer_unique_id) or, for Olist data, any of their order-level customer_ids.',
+} as const;
 
 export const rfmRow = {
   type: 'object',
