@@ -32,7 +32,7 @@ const dayMs = 86_400_000;
 export const DAYS_AHEAD = { event: 1, promise: 366 } as const;
 export type DateRole = keyof typeof DAYS_AHEAD;
 
-/** The latest accepted moment of each kind, fixed once per import. Timestamps are compared as UTC. */
+/** The latest accepted moment of each role, fixed once per import. Timestamps are compared as UTC. */
 export type DateLimits = Record<DateRole, number>;
 
 export function dateLimits(importStart: Date): DateLimits {
@@ -45,7 +45,7 @@ const minutes = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace(
 
 export interface TimestampOptions {
   limits: DateLimits;
-  /** Default event. */
+  /** Which limit applies; default event. */
   role?: DateRole;
   nullable?: boolean;
   /** The word used in messages; default timestamp. */
@@ -54,7 +54,7 @@ export interface TimestampOptions {
 
 /**
  * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` works as separator too) from EARLIEST_DATE to the
- * kind's limit after the import; empty -> null when allowed.
+ * role's limit after the import; empty -> null when allowed.
  */
 export function timestamp(value: string, at: FieldAt, options: TimestampOptions): string | null {
   const kind = options.kind ?? 'timestamp';

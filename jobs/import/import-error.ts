@@ -25,7 +25,10 @@ export function excerpt(text: string): string {
 export class ImportError extends Error {
   constructor(file: string, line: number | null, column: string | null, problem: string) {
     const where = [file, line === null ? null : `line ${line}`].filter(Boolean).join(' ');
-    const short = problem.length > MAX_PROBLEM_LENGTH ? `${problem.slice(0, MAX_PROBLEM_LENGTH)}…` : problem;
+    const short =
+      problem.length > MAX_PROBLEM_LENGTH
+        ? `${Array.from(problem.slice(0, MAX_PROBLEM_LENGTH + 1)).slice(0, MAX_PROBLEM_LENGTH).join('')}…`
+        : problem;
     const message = column === null ? `${where}: ${short}` : `${where}, column ${column}: ${short}`;
     super(message.replace(unprintable, escaped));
     this.name = 'ImportError';
