@@ -6,7 +6,8 @@
 //
 // The schemas are OpenAPI 3.0 flavoured JSON Schema: "or null" is `nullable: true` (see Nullable).
 import { Type, type Static, type TObject, type TProperties, type TSchema } from 'typebox';
-import { MAX_ID_LENGTH, MAX_LIMIT, MAX_PAGE, SORT_KEYS } from '../http/plugins/errors.ts';
+import { MAX_LIMIT, MAX_PAGE, SORT_KEYS } from '../http/plugins/errors.ts';
+import { ID_PATTERN, MAX_ID_LENGTH } from './ids.ts';
 
 /** OpenAPI 3.0's "or null", which @fastify/swagger publishes and fast-json-stringify honours. */
 function Nullable<T extends TSchema>(schema: T) {
@@ -38,7 +39,7 @@ const dateString = (options: { description?: string } = {}) => Type.String({ for
 
 /** Free text that is compared with data, never run: bounded in length and free of control characters. */
 const freeText = (options: { minLength?: number; maxLength: number; description: string }) =>
-  Type.String({ ...options, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+  Type.String({ ...options, pattern: ID_PATTERN });
 
 export const RfmFilterQuery = Type.Object({
   segment: Type.Optional(

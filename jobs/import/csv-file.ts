@@ -4,7 +4,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
-import { ImportError } from './import-error.ts';
+import { excerpt, ImportError } from './import-error.ts';
 
 export interface CsvRecord {
   /** Line (1-based, the header is line 1) on which the record starts. */
@@ -20,11 +20,23 @@ export interface CsvFile {
   records(): AsyncGenerator<CsvRecord>;
 }
 
+/** More header columns than any shop export has; a wider header is refused with one short line. */
+export const MAX_COLUMNS = 1000;
+
 function describeParseError(label: string, error: unknown): ImportError {
-  const failure = error as Error & { lines?: number; code?: string };
+  const failure = error as Error & { lines?: number; code?: string; field?: unknown };
   const line = typeof failure.lines === 'number' ? failure.lines : null;
+  let message = failure.message;
+  // An invalid opening quote quotes the whole field read so far (`value is "..."`), which may be huge: only
+  // an excerpt of it is kept.
+  const value = ', value is ';
+  const at = message.indexOf(value);
+  if (typeof failure.field === 'string' && at !== -1) {
+    const rest = message.slice(at + value.length + JSON.stringify(failure.field).length);
+    message = `${message.slice(0, at)}${value}${excerpt(failure.field)}${rest}`;
+  }
   // csv-parse messages end with "at line N"; the line is already in front.
-  const problem = failure.message.replace(/^Invalid Record Length: /, '').replace(/:? ?at line \d+\.?$/, '');
+  const problem = message.replace(/^Invalid Record Length: /, '').replace(/:? ?at line \d+\.?$/, '');
   return new ImportError(label, line, null, `not valid CSV (${problem})`);
 }
 
@@ -49,8 +61,10 @@ export async function openCsv(path: string, required: readonly string[]): Promis
   };
 
   let first: IteratorResult<string[]>;
+  let headerLine = nextLine;
   try {
     do {
+      headerLine = nextLine;
       first = await iterator.next();
       if (!first.done) nextLine += linesIn(first.value);
     } while (!first.done && isEmptyLine(first.value));
@@ -58,13 +72,16 @@ export async function openCsv(path: string, required: readonly string[]): Promis
     throw describeParseError(label, error);
   }
   if (first.done) throw new ImportError(label, null, null, 'is empty (a header line is required)');
-  const headerLine = nextLine - 1;
+  if (first.value.length > MAX_COLUMNS) {
+    parser.destroy();
+    throw new ImportError(label, headerLine, null, `the header has ${first.value.length} columns (at most ${MAX_COLUMNS})`);
+  }
   const header = first.value.map((name) => name.trim().toLowerCase());
   const columns = new Map(header.map((name, index) => [name, index] as const));
   for (const name of required) {
     if (!columns.has(name)) {
       parser.destroy();
-      throw new ImportError(label, headerLine, null, `missing column ${name} (header: ${header.join(',')})`);
+      throw new ImportError(label, headerLine, null, `missing column ${name} (header: ${excerpt(header.join(','))})`);
     }
   }
 

@@ -1,6 +1,7 @@
 // Field checks done in TypeScript while the file streams, so an error can name the line and column (PostgreSQL
 // would only say "invalid input syntax" somewhere inside a COPY). Each returns the text PostgreSQL will accept.
-import { ImportError } from './import-error.ts';
+import { idProblem } from '../../contract/ids.ts';
+import { excerpt, ImportError } from './import-error.ts';
 
 export interface FieldAt {
   file: string;
@@ -14,23 +15,55 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-function quoted(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-}
-
 function reject(at: FieldAt, problem: string): never {
   throw new ImportError(at.file, at.line, at.column, problem);
 }
 
-/** `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` works as separator too); empty -> null when allowed. */
-export function timestamp(value: string, at: FieldAt, options: { nullable?: boolean; kind?: string } = {}): string | null {
+/** Older dates are typos or placeholders (0001-01-01); one would make every customer decades "recent". */
+export const EARLIEST_DATE = '1970-01-01';
+const earliest = Date.parse(`${EARLIEST_DATE}T00:00:00Z`);
+const dayMs = 86_400_000;
+
+/**
+ * How far after the start of an import a date may lie, in days. Events (purchase, approval, deliveries) have
+ * happened: one day covers the shop's time zone and clock. Promised dates (estimated delivery, shipping
+ * limit) of recent orders lie ahead by nature.
+ */
+export const DAYS_AHEAD = { event: 1, promise: 366 } as const;
+export type DateRole = keyof typeof DAYS_AHEAD;
+
+/** The latest accepted moment of each role, fixed once per import. Timestamps are compared as UTC. */
+export type DateLimits = Record<DateRole, number>;
+
+export function dateLimits(importStart: Date): DateLimits {
+  const start = importStart.getTime();
+  return { event: start + DAYS_AHEAD.event * dayMs, promise: start + DAYS_AHEAD.promise * dayMs };
+}
+
+const daysAhead = (days: number) => (days === 1 ? 'one day' : `${days} days`);
+const minutes = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+export interface TimestampOptions {
+  limits: DateLimits;
+  /** Which limit applies; default event. */
+  role?: DateRole;
+  nullable?: boolean;
+  /** The word used in messages; default timestamp. */
+  kind?: string;
+}
+
+/**
+ * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` works as separator too) from EARLIEST_DATE to the
+ * role's limit after the import; empty -> null when allowed.
+ */
+export function timestamp(value: string, at: FieldAt, options: TimestampOptions): string | null {
   const kind = options.kind ?? 'timestamp';
   if (value === '') {
     if (options.nullable) return null;
     reject(at, `is empty (a ${kind} is required)`);
   }
   const match = timestampPattern.exec(value);
-  if (!match) reject(at, `${quoted(value)} is not a ${kind}`);
+  if (!match) reject(at, `${excerpt(value)} is not a ${kind}`);
   const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1).map((part) => part ?? '0');
   const valid =
     Number(month) >= 1 &&
@@ -40,7 +73,17 @@ export function timestamp(value: string, at: FieldAt, options: { nullable?: bool
     Number(hour) < 24 &&
     Number(minute) < 60 &&
     Number(second) < 60;
-  if (!valid) reject(at, `${quoted(value)} is not a ${kind}`);
+  if (!valid) reject(at, `${excerpt(value)} is not a ${kind}`);
+  // Date.UTC maps years 0-99 to 1900-1999.
+  const moment = Number(year) < 100 ? -Infinity : Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
+  if (moment < earliest) reject(at, `${excerpt(value)} is before ${EARLIEST_DATE} (the earliest ${kind} accepted)`);
+  const role = options.role ?? 'event';
+  if (moment > options.limits[role]) {
+    reject(
+      at,
+      `${excerpt(value)} is more than ${daysAhead(DAYS_AHEAD[role])} after this import (latest accepted: ${minutes(options.limits[role])} UTC)`,
+    );
+  }
   return value;
 }
 
@@ -48,31 +91,56 @@ const amountPattern = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 // raw.order_items.price is numeric(12, 2).
 const largestAmount = 1e10;
 
-/** A non-negative decimal amount such as `19.90`. */
+/** Decimals stored (numeric(12, 2)); an amount with more significant ones is refused rather than rounded. */
+export const AMOUNT_DECIMALS = 2;
+
+/** A non-negative decimal amount such as `19.90`, exact in cents (trailing zeros such as `19.900` are fine). */
 export function amount(value: string, at: FieldAt): string {
   if (value === '') reject(at, 'is empty (an amount is required)');
-  if (!amountPattern.test(value)) reject(at, `${quoted(value)} is not an amount`);
+  if (!amountPattern.test(value)) reject(at, `${excerpt(value)} is not an amount`);
   const number = Number(value);
-  if (number < 0) reject(at, `${quoted(value)} is negative`);
-  if (number >= largestAmount) reject(at, `${quoted(value)} is too large (at most 9999999999.99)`);
+  if (number < 0) reject(at, `${excerpt(value)} is negative`);
+  const decimals = value.includes('.') ? value.slice(value.indexOf('.') + 1).replace(/0+$/, '').length : 0;
+  if (decimals > AMOUNT_DECIMALS) {
+    reject(at, `${excerpt(value)} has more than ${AMOUNT_DECIMALS} decimals (amounts are stored in cents and never rounded)`);
+  }
+  if (number >= largestAmount) reject(at, `${excerpt(value)} is too large (at most 9999999999.99)`);
   return value;
 }
 
 /** A positive whole number such as an item position or a quantity. */
 export function positiveInteger(value: string, at: FieldAt): string {
   if (!/^\+?\d+$/.test(value) || Number(value) < 1 || Number(value) > 2147483647) {
-    reject(at, `${quoted(value)} is not a positive integer`);
+    reject(at, `${excerpt(value)} is not a positive integer`);
   }
   return String(Number(value));
 }
 
-/** Identifiers and other text that must not be empty. */
-export function requiredText(value: string, at: FieldAt): string {
-  if (value.trim() === '') reject(at, 'is empty');
+function storable(value: string, at: FieldAt): string {
+  if (value.includes('\u0000')) reject(at, `${excerpt(value)} contains a NUL character, which PostgreSQL text cannot hold`);
   return value;
 }
 
+/** Text that must not be empty. */
+export function requiredText(value: string, at: FieldAt): string {
+  if (value.trim() === '') reject(at, 'is empty');
+  return storable(value, at);
+}
+
 /** Optional text: empty becomes NULL. */
-export function optionalText(value: string | undefined): string | null {
-  return value === undefined || value === '' ? null : value;
+export function optionalText(value: string | undefined, at: FieldAt): string | null {
+  return value === undefined || value === '' ? null : storable(value, at);
+}
+
+/** An id (contract/ids.ts: what the API can look up); `note` says why a field that is not an id is one. */
+export function id(value: string, at: FieldAt, note = ''): string {
+  if (value.trim() === '') reject(at, `is empty${note}`);
+  const problem = idProblem(value);
+  if (problem) reject(at, `${excerpt(value)} ${problem}${note}`);
+  return value;
+}
+
+/** An optional id: empty becomes NULL. */
+export function optionalId(value: string | undefined, at: FieldAt): string | null {
+  return value === undefined || value === '' ? null : id(value, at);
 }

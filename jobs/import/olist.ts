@@ -8,8 +8,19 @@ import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
 import { openCsv, type CsvFile } from './csv-file.ts';
-import { amount, optionalText, positiveInteger, requiredText, timestamp, type FieldAt } from './fields.ts';
-import { ImportError } from './import-error.ts';
+import {
+  amount,
+  dateLimits,
+  id,
+  optionalId,
+  optionalText,
+  positiveInteger,
+  requiredText,
+  timestamp,
+  type DateLimits,
+  type FieldAt,
+} from './fields.ts';
+import { excerpt, ImportError } from './import-error.ts';
 import { rejectRepeatedKeys, rejectUnknownReferences } from './staging.ts';
 
 export const olistFiles = {
@@ -40,8 +51,8 @@ export interface ImportCounts {
 
 type Tx = postgres.TransactionSql<{}>;
 
-/** How one column of a file becomes one staging column. */
-type Convert = (value: string, at: FieldAt) => CopyValue;
+/** How one column of a file becomes one staging column; dates are checked against the import's limits. */
+type Convert = (value: string, at: FieldAt, limits: DateLimits) => CopyValue;
 
 interface FileSpec {
   file: string;
@@ -52,16 +63,20 @@ interface FileSpec {
 }
 
 const text: Convert = requiredText;
-const nullableText: Convert = (value) => optionalText(value);
-const nullableTimestamp: Convert = (value, at) => timestamp(value, at, { nullable: true });
+const nullableText: Convert = optionalText;
+const key: Convert = (value, at) => id(value, at);
+const nullableKey: Convert = optionalId;
+const event: Convert = (value, at, limits) => timestamp(value, at, { limits });
+const nullableEvent: Convert = (value, at, limits) => timestamp(value, at, { limits, nullable: true });
+const nullablePromise: Convert = (value, at, limits) => timestamp(value, at, { limits, nullable: true, role: 'promise' });
 
 const specs: Record<keyof typeof olistFiles, FileSpec> = {
   customers: {
     file: olistFiles.customers,
     stage: 'stage_customers',
     columns: {
-      customer_id: text,
-      customer_unique_id: text,
+      customer_id: key,
+      customer_unique_id: key,
       customer_zip_code_prefix: nullableText,
       customer_city: nullableText,
       customer_state: nullableText,
@@ -73,14 +88,14 @@ const specs: Record<keyof typeof olistFiles, FileSpec> = {
     file: olistFiles.orders,
     stage: 'stage_orders',
     columns: {
-      order_id: text,
-      customer_id: text,
+      order_id: key,
+      customer_id: key,
       order_status: text,
-      order_purchase_timestamp: (value, at) => timestamp(value, at),
-      order_approved_at: nullableTimestamp,
-      order_delivered_carrier_date: nullableTimestamp,
-      order_delivered_customer_date: nullableTimestamp,
-      order_estimated_delivery_date: nullableTimestamp,
+      order_purchase_timestamp: event,
+      order_approved_at: nullableEvent,
+      order_delivered_carrier_date: nullableEvent,
+      order_delivered_customer_date: nullableEvent,
+      order_estimated_delivery_date: nullablePromise,
     },
     stageDdl: `order_id text, customer_id text, order_status text, order_purchase_timestamp timestamp,
       order_approved_at timestamp, order_delivered_carrier_date timestamp, order_delivered_customer_date timestamp,
@@ -90,11 +105,11 @@ const specs: Record<keyof typeof olistFiles, FileSpec> = {
     file: olistFiles.items,
     stage: 'stage_order_items',
     columns: {
-      order_id: text,
+      order_id: key,
       order_item_id: positiveInteger,
-      product_id: nullableText,
-      seller_id: nullableText,
-      shipping_limit_date: nullableTimestamp,
+      product_id: nullableKey,
+      seller_id: nullableKey,
+      shipping_limit_date: nullablePromise,
       price: amount,
       freight_value: amount,
     },
@@ -104,13 +119,13 @@ const specs: Record<keyof typeof olistFiles, FileSpec> = {
   products: {
     file: olistFiles.products,
     stage: 'stage_products',
-    columns: { product_id: text, product_category_name: nullableText },
+    columns: { product_id: key, product_category_name: nullableKey },
     stageDdl: 'product_id text, product_category_name text',
   },
   categories: {
     file: olistFiles.categories,
     stage: 'stage_product_categories',
-    columns: { product_category_name: text, product_category_name_english: nullableText },
+    columns: { product_category_name: key, product_category_name_english: nullableText },
     stageDdl: 'product_category_name text, product_category_name_english text',
   },
 };
@@ -118,7 +133,7 @@ const specs: Record<keyof typeof olistFiles, FileSpec> = {
 const progressEvery = 10_000;
 
 /** Validates and converts every record of `csv` into COPY lines for the staging table (line number first). */
-async function* stagedLines(csv: CsvFile, spec: FileSpec, counter: { rows: number }, options: ImportOptions) {
+async function* stagedLines(csv: CsvFile, spec: FileSpec, limits: DateLimits, counter: { rows: number }, options: ImportOptions) {
   const names = Object.keys(spec.columns);
   const converts = Object.values(spec.columns);
   const positions = names.map((name) => csv.columns.get(name)!);
@@ -128,7 +143,7 @@ async function* stagedLines(csv: CsvFile, spec: FileSpec, counter: { rows: numbe
     const values: CopyValue[] = [line];
     for (let i = 0; i < names.length; i++) {
       at.column = names[i];
-      values.push(converts[i](fields[positions[i]], at));
+      values.push(converts[i](fields[positions[i]], at, limits));
     }
     yield copyRow(values);
     counter.rows++;
@@ -137,17 +152,18 @@ async function* stagedLines(csv: CsvFile, spec: FileSpec, counter: { rows: numbe
   options.onProgress?.({ file: csv.label, rows: counter.rows });
 }
 
-async function stageFile(tx: Tx, dir: string, spec: FileSpec, options: ImportOptions): Promise<number> {
+async function stageFile(tx: Tx, dir: string, spec: FileSpec, limits: DateLimits, options: ImportOptions): Promise<number> {
   const csv = await openCsv(join(dir, spec.file), Object.keys(spec.columns));
   await tx.unsafe(`create temp table ${spec.stage} (line integer not null, ${spec.stageDdl}) on commit drop`);
   const counter = { rows: 0 };
-  await copyLines(tx, { table: spec.stage, columns: ['line', ...Object.keys(spec.columns)] }, stagedLines(csv, spec, counter, options));
+  await copyLines(tx, { table: spec.stage, columns: ['line', ...Object.keys(spec.columns)] }, stagedLines(csv, spec, limits, counter, options));
   await tx.unsafe(`analyze ${spec.stage}`);
   return counter.rows;
 }
 
 export async function importOlist(sql: Sql, dir: string, options: ImportOptions = {}): Promise<ImportCounts> {
   const started = performance.now();
+  const limits = dateLimits(new Date());
   for (const file of [olistFiles.customers, olistFiles.orders, olistFiles.items]) {
     if (!existsSync(join(dir, file))) throw new ImportError(file, null, null, `file not found in ${dir}`);
   }
@@ -155,11 +171,11 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
   const hasCategories = existsSync(join(dir, olistFiles.categories));
 
   const counts = await sql.begin(async (tx) => {
-    const customers = await stageFile(tx, dir, specs.customers, options);
-    const orders = await stageFile(tx, dir, specs.orders, options);
-    const items = await stageFile(tx, dir, specs.items, options);
-    const products = hasProducts ? await stageFile(tx, dir, specs.products, options) : undefined;
-    if (hasCategories) await stageFile(tx, dir, specs.categories, options);
+    const customers = await stageFile(tx, dir, specs.customers, limits, options);
+    const orders = await stageFile(tx, dir, specs.orders, limits, options);
+    const items = await stageFile(tx, dir, specs.items, limits, options);
+    const products = hasProducts ? await stageFile(tx, dir, specs.products, limits, options) : undefined;
+    if (hasCategories) await stageFile(tx, dir, specs.categories, limits, options);
 
     await rejectRepeatedKeys(tx, 'stage_customers', ['customer_id'], olistFiles.customers);
     await rejectRepeatedKeys(tx, 'stage_orders', ['order_id'], olistFiles.orders);
@@ -175,7 +191,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
       targetStage: 'stage_customers',
       targetTable: 'raw.customers',
       targetColumn: 'customer_id',
-      describe: (key) => `customer "${key}" is neither in ${olistFiles.customers} nor already imported`,
+      describe: (key) => `customer ${excerpt(key)} is neither in ${olistFiles.customers} nor already imported`,
     });
     await rejectUnknownReferences(tx, {
       stage: 'stage_order_items',
@@ -184,7 +200,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
       targetStage: 'stage_orders',
       targetTable: 'raw.orders',
       targetColumn: 'order_id',
-      describe: (key) => `order "${key}" is neither in ${olistFiles.orders} nor already imported`,
+      describe: (key) => `order ${excerpt(key)} is neither in ${olistFiles.orders} nor already imported`,
     });
 
     await mergeIntoRaw(tx, { hasProducts, hasCategories });

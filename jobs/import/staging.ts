@@ -2,7 +2,7 @@
 // row that points at a customer/order present neither in this import nor in the database. They report the
 // first offending line so the error reads like the field checks.
 import type postgres from 'postgres';
-import { ImportError } from './import-error.ts';
+import { excerpt, ImportError } from './import-error.ts';
 
 type Tx = postgres.TransactionSql<{}>;
 
@@ -19,7 +19,7 @@ export async function rejectRepeatedKeys(tx: Tx, stage: string, keys: string[], 
     order by line
     limit 1`;
   if (repeat) {
-    throw new ImportError(file, repeat.line, keys.join(', '), `"${repeat.key}" repeats line ${repeat.first_line}`);
+    throw new ImportError(file, repeat.line, keys.join(', '), `${excerpt(repeat.key)} repeats line ${repeat.first_line}`);
   }
 }
 

@@ -7,7 +7,7 @@ import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
 import { openCsv } from './csv-file.ts';
-import { amount, optionalText, positiveInteger, requiredText, timestamp, type FieldAt } from './fields.ts';
+import { amount, dateLimits, id, optionalId, optionalText, positiveInteger, timestamp, type FieldAt } from './fields.ts';
 import type { ImportCounts, ImportOptions } from './olist.ts';
 import { rejectRepeatedKeys } from './staging.ts';
 
@@ -22,6 +22,7 @@ const progressEvery = 10_000;
 
 export async function importTransactions(sql: Sql, file: string, options: ImportOptions = {}): Promise<ImportCounts> {
   const started = performance.now();
+  const limits = dateLimits(new Date());
   const csv = await openCsv(file, transactionColumns.required);
   const label = basename(file);
   const position = (name: string) => csv.columns.get(name);
@@ -34,11 +35,11 @@ export async function importTransactions(sql: Sql, file: string, options: Import
     for await (const { line, fields } of csv.records()) {
       at.line = line;
       at.column = 'order_id';
-      const order = requiredText(fields[orderId], at);
+      const order = id(fields[orderId], at);
       at.column = 'customer_id';
-      const customer = requiredText(fields[customerId], at);
+      const customer = id(fields[customerId], at);
       at.column = 'order_date';
-      const orderedAt = timestamp(fields[orderDate], at, { kind: 'date' });
+      const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date' });
       at.column = 'amount';
       const price = amount(fields[amountAt], at);
       const quantity = field(fields, quantityAt);
@@ -46,20 +47,20 @@ export async function importTransactions(sql: Sql, file: string, options: Import
         at.column = 'quantity';
         positiveInteger(quantity, at);
       }
-      const productName = optionalText(field(fields, productNameAt));
-      // A file that names products without ids still gets a product per name.
-      const productId = optionalText(field(fields, productIdAt)) ?? productName;
-      const values: CopyValue[] = [
-        line,
-        order,
-        customer,
-        orderedAt,
-        price,
-        productId,
-        productName,
-        optionalText(field(fields, cityAt)),
-        optionalText(field(fields, stateAt)),
-      ];
+      at.column = 'product_name';
+      const productName = optionalText(field(fields, productNameAt), at);
+      at.column = 'product_id';
+      let productId = optionalId(field(fields, productIdAt), at);
+      // A file that names products without ids still gets a product per name, so the name must be an id.
+      if (productId === null && productName !== null) {
+        at.column = 'product_name';
+        productId = id(productName, at, ' (the name is the product id when product_id is empty)');
+      }
+      at.column = 'customer_city';
+      const city = optionalText(field(fields, cityAt), at);
+      at.column = 'customer_state';
+      const state = optionalText(field(fields, stateAt), at);
+      const values: CopyValue[] = [line, order, customer, orderedAt, price, productId, productName, city, state];
       yield copyRow(values);
       counter.rows++;
       if (counter.rows % progressEvery === 0) options.onProgress?.({ file: label, rows: counter.rows });

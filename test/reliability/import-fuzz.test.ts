@@ -1,16 +1,19 @@
 // Property-based fuzzing of both importers with corrupted files (fast-check): truncated files and lines, wrong
-// column counts, bad dates and amounts, negative amounts, stray quotes, byte order marks, unicode, empty files.
+// column counts, bad dates and amounts, negative amounts, stray quotes, byte order marks, unicode, empty files,
+// dates outside the accepted range, amounts finer than a cent, ids too long or with control characters.
 // Whatever the corruption, an import either loads the whole file (every record, exactly as csv-parse reads
-// it) or throws an error naming the file (and the line, when one line is at fault) and leaves raw.* exactly
-// as it was (md5 over every raw table in key order). The database is never empty before a run, so "nothing
-// changed" is a real check.
+// it, every stored id and date within the rules) or throws one short line naming the file (and the line,
+// when one line is at fault) and leaves raw.* exactly as it was (md5 over every raw table in key order). The
+// database is never empty before a run, so "nothing changed" is a real check.
 import t from 'tap';
 import fc from 'fast-check';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { idProblem } from '../../contract/ids.ts';
 import type { Sql } from '../../db/connection.ts';
+import { DAYS_AHEAD, EARLIEST_DATE } from '../../jobs/import/fields.ts';
 import { importOlist, olistFiles } from '../../jobs/import/olist.ts';
 import { importTransactions } from '../../jobs/import/transactions.ts';
 import { testDatabase } from '../helpers/db.ts';
@@ -52,9 +55,13 @@ type Mutation =
   | { kind: 'blank lines'; line: number };
 
 const badDates = ['2024-13-01', '2024-02-30', 'yesterday', '', '0000-00-00', '2024-01-01T25:00', '01/02/2024', '99999-01-01', '2024-1-1'];
+const farDates = ['0001-01-01', '0000-01-01 00:00:00', '1969-12-31 23:59:59', '9999-12-31', '2999-01-01 10:00:00'];
 const badAmounts = ['-5', '-0.01', 'abc', '1e309', 'NaN', 'Infinity', '12,5', '99999999999999999999', '', '1.2.3', '0x10', ' 7 '];
+const fineAmounts = ['0.001', '1.999', '9999999999.999', '19.900'];
+const oddIds = ['x'.repeat(129), 'x'.repeat(100_000), 'a\tb', '"a\nb"', '..', 'a\u007fb', '🙂'.repeat(65)];
 const oddText = fc.oneof(
   fc.constantFrom(...badDates, ...badAmounts, "'; drop table raw.orders; --", '\u0000', '\u202e', '🙂', 'ä'.repeat(300), '"', '""', ' '),
+  fc.constantFrom(...farDates, ...fineAmounts, ...oddIds),
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
 );
@@ -141,6 +148,33 @@ function recordCount(text: string): number | 'unparsable' {
   }
 }
 
+/** What a loaded file must never leave in raw.*: an id the API cannot open, a date outside the accepted range. */
+async function ruleViolations(sql: Sql): Promise<string[]> {
+  const ids = await sql<{ id: string }[]>`
+    select customer_id as id from raw.customers union all select customer_unique_id from raw.customers
+    union all select order_id from raw.orders union all select customer_id from raw.orders
+    union all select product_id from raw.order_items where product_id is not null
+    union all select seller_id from raw.order_items where seller_id is not null
+    union all select product_id from raw.products
+    union all select product_category_name from raw.products where product_category_name is not null
+    union all select product_category_name from raw.product_categories`;
+  const violations = ids.filter(({ id }) => idProblem(id) !== null).map(({ id }) => `stored id ${JSON.stringify(id.slice(0, 40))}`);
+  // Checked after the import, so now() is a little later than the import's own limit: a looser check, never a false alarm.
+  const [dates] = await sql`
+    select count(*) filter (where least(order_purchase_timestamp, order_approved_at, order_delivered_carrier_date,
+                                        order_delivered_customer_date, order_estimated_delivery_date) < ${EARLIEST_DATE}::timestamp
+                              or greatest(order_purchase_timestamp, order_approved_at, order_delivered_carrier_date,
+                                          order_delivered_customer_date) > (now() at time zone 'utc') + make_interval(days => ${DAYS_AHEAD.event})
+                              or order_estimated_delivery_date > (now() at time zone 'utc') + make_interval(days => ${DAYS_AHEAD.promise}))::int as orders,
+           (select count(*) from raw.order_items
+            where shipping_limit_date < ${EARLIEST_DATE}::timestamp
+               or shipping_limit_date > (now() at time zone 'utc') + make_interval(days => ${DAYS_AHEAD.promise}))::int as items
+    from raw.orders`;
+  if (dates.orders > 0) violations.push(`${dates.orders} orders with a date out of range`);
+  if (dates.items > 0) violations.push(`${dates.items} items with a shipping limit out of range`);
+  return violations;
+}
+
 async function resetToBaseline(sql: Sql, baselineFile: string): Promise<void> {
   await sql`truncate raw.order_items, raw.orders, raw.customers, raw.products, raw.product_categories`;
   await importTransactions(sql, baselineFile);
@@ -199,13 +233,15 @@ t.test(`importers under ${runs} corrupted files each: the whole file or nothing`
           if (expected === 'unparsable' || counts.orders !== expected || after.orders - before.orders !== expected || after.items - before.items !== expected) {
             problems.push(`loaded ${counts.orders} orders (table +${after.orders - before.orders}) but the file has ${expected} records: ${JSON.stringify(mutations)}`);
           }
+          for (const violation of await ruleViolations(sql)) problems.push(`${violation} after loading ${JSON.stringify(mutations).slice(0, 300)}`);
           await resetToBaseline(sql, baselineFile);
         } catch (error) {
           outcome.rejected++;
           const message = (error as Error).message;
           tally(outcome, message);
           if (!message.startsWith('fuzzed shop.csv')) problems.push(`error does not name the file: ${message} ${JSON.stringify(mutations)}`);
-          if (message.includes('\n') || /\bat .*\.ts:\d+/.test(message)) problems.push(`error is not one line: ${message}`);
+          if (message.includes('\n') || /\bat .*\.ts:\d+/.test(message)) problems.push(`error is not one line: ${message.slice(0, 300)}`);
+          if (message.length > 400) problems.push(`error of ${message.length} characters: ${message.slice(0, 300)}`);
           const after = await rawSnapshot(sql);
           if (JSON.stringify(after) !== JSON.stringify(before)) problems.push(`rejected import changed raw.*: ${message} ${JSON.stringify(mutations)}`);
         }
@@ -238,13 +274,15 @@ t.test(`importers under ${runs} corrupted files each: the whole file or nothing`
           if (after.orders - before.orders !== orders || after.items - before.items !== items) {
             problems.push(`loaded +${after.orders - before.orders} orders/+${after.items - before.items} items but the files have ${orders}/${items}: ${target} ${JSON.stringify(mutations)}`);
           }
+          for (const violation of await ruleViolations(sql)) problems.push(`${violation} after loading ${target} ${JSON.stringify(mutations).slice(0, 300)}`);
           await resetToBaseline(sql, baselineFile);
         } catch (error) {
           outcome.rejected++;
           const message = (error as Error).message;
           tally(outcome, message);
           if (!files.some((f) => message.startsWith(f))) problems.push(`error does not name a file: ${message} (${target} ${JSON.stringify(mutations)})`);
-          if (message.includes('\n')) problems.push(`error is not one line: ${message}`);
+          if (message.includes('\n')) problems.push(`error is not one line: ${message.slice(0, 300)}`);
+          if (message.length > 400) problems.push(`error of ${message.length} characters: ${message.slice(0, 300)}`);
           const after = await rawSnapshot(sql);
           if (JSON.stringify(after) !== JSON.stringify(before)) problems.push(`rejected import changed raw.*: ${message} (${target} ${JSON.stringify(mutations)})`);
         }
