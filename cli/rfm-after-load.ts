@@ -4,9 +4,11 @@
 // so nothing is lost.
 import type { Sql } from '../db/connection.ts';
 import { prepareRfm, type PrepareResult } from '../jobs/rfm/prepare.ts';
+import { enterStep } from './job.ts';
 import type { ProgressLine } from './progress.ts';
 
 export async function prepareRfmAfterLoad(sql: Sql, progress: ProgressLine): Promise<void> {
+  enterStep('bringing the RFM order facts up to date (the load itself was committed)');
   progress.update('bringing the RFM order facts up to date');
   const prepared = await prepareRfm(sql);
   progress.done();

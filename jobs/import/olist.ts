@@ -27,6 +27,8 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
+  /** Called as each step begins, so a failure can be reported with the step it interrupted. */
+  onStep?: (step: string) => void;
 }
 
 export interface ImportCounts {
@@ -138,6 +140,7 @@ async function* stagedLines(csv: CsvFile, spec: FileSpec, counter: { rows: numbe
 }
 
 async function stageFile(tx: Tx, dir: string, spec: FileSpec, options: ImportOptions): Promise<number> {
+  options.onStep?.(`loading ${spec.file}`);
   const csv = await openCsv(join(dir, spec.file), Object.keys(spec.columns));
   await tx.unsafe(`create temp table ${spec.stage} (line integer not null, ${spec.stageDdl}) on commit drop`);
   const counter = { rows: 0 };
@@ -161,6 +164,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
     const products = hasProducts ? await stageFile(tx, dir, specs.products, options) : undefined;
     if (hasCategories) await stageFile(tx, dir, specs.categories, options);
 
+    options.onStep?.('checking the files');
     await rejectRepeatedKeys(tx, 'stage_customers', ['customer_id'], olistFiles.customers);
     await rejectRepeatedKeys(tx, 'stage_orders', ['order_id'], olistFiles.orders);
     await rejectRepeatedKeys(tx, 'stage_order_items', ['order_id', 'order_item_id'], olistFiles.items);
@@ -187,7 +191,9 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
       describe: (key) => `order "${key}" is neither in ${olistFiles.orders} nor already imported`,
     });
 
+    options.onStep?.('merging into raw.*');
     await mergeIntoRaw(tx, { hasProducts, hasCategories });
+    options.onStep?.('committing');
     return { customers, orders, items, products };
   });
 
