@@ -19,6 +19,19 @@ const lostCodes: Record<string, string> = {
 // ... and for one that could not be opened.
 const unreachableCodes = new Set(['ECONNREFUSED', 'CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
+/** The words for a connection that died under a job, whoever noticed it. */
+export function connectionLost(detail: string): string {
+  return `the database connection was lost (${detail})`;
+}
+
+// dbmate (Go's database/sql and lib/pq) reports a dropped connection in words only.
+const lostConnectionWords = /bad connection|unexpected EOF|connection reset|broken pipe|terminating connection|server closed the connection/i;
+
+/** The dbmate error line, reworded when it means the connection was lost. */
+export function describeDbmateFailure(line: string): string {
+  return lostConnectionWords.test(line) ? connectionLost(line) : line;
+}
+
 /**
  * One phrase for a failure that came from the database being away or dropping the connection, e.g.
  * "the database connection was lost (server closed the connection unexpectedly)"; undefined for any other error.
@@ -28,12 +41,12 @@ export function describeDatabaseFailure(error: unknown): string | undefined {
   const { code, message } = error as ErrorShape;
   if (typeof code !== 'string') return undefined;
   const text = typeof message === 'string' ? message.split('\n')[0] : '';
-  if (code in lostCodes) return `the database connection was lost (${lostCodes[code]})`;
+  if (code in lostCodes) return connectionLost(lostCodes[code]!);
   if (unreachableCodes.has(code)) return `could not connect to the database (${text.replace(/^(write|connect) /, '')})`;
   // SQLSTATE: the server not accepting connections (starting up, shutting down, full), then class 08 (connection
   // exception) and 57P (terminated by an administrator, a crash or a shutdown).
   if (code === '57P03' || code === '53300') return `could not connect to the database (${text})`;
-  if (/^08...$/.test(code) || /^57P0[124]$/.test(code)) return `the database connection was lost (${text})`;
+  if (/^08...$/.test(code) || /^57P0[124]$/.test(code)) return connectionLost(text);
   if (code === '57014') return `the statement was cancelled (${text})`;
   return undefined;
 }

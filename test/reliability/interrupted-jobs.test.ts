@@ -1,8 +1,9 @@
-// Every job tells the truth about how it ended. The real CLI (bin/salesdash.js) runs each batch job against a
-// private embedded cluster; once the job is certainly in the middle of its work (pg_stat_activity shows its
-// statement waiting behind a lock this test holds), its backend is terminated with pg_terminate_backend or the
-// whole server crashes (pg_ctl stop -m immediate). Each time: exit code 1, one stderr line naming the job, the
-// step and the lost connection (no stack, no library source), and the database exactly as before.
+// Every job tells the truth about how it ended. The real CLI (bin/salesdash.js) runs each batch job (migrate,
+// refresh, import of both kinds, generate, train) against a private embedded cluster; once the job is certainly
+// in the middle of its work (pg_stat_activity shows its statement waiting behind a lock this test holds), its
+// backend is terminated with pg_terminate_backend or the whole server crashes (pg_ctl stop -m immediate). Each
+// time: exit code 1, one stderr line naming the job, the step and the lost connection (no stack, no library
+// source), and the database exactly as before.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,7 +79,10 @@ async function holdInserts(sql: Sql, url: string, table: string) {
   return { release, drop: () => sql`drop trigger interrupted_jobs_hold on ${sql(table)}` };
 }
 
-/** Runs the CLI; `interrupt` is called with the backend pid once one of the job's statements waits on a lock. */
+/**
+ * Runs the CLI; `interrupt` is called with the backend pid once one of the job's statements waits on a lock (the
+ * only backend of the database that can: the holder holds, the observer only looks).
+ */
 async function runInterrupted(url: string, args: string[], interrupt: (pid: number) => Promise<void>): Promise<Exit & { waited: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url };
   delete env.SALESDASH_DEBUG;
@@ -96,7 +100,7 @@ async function runInterrupted(url: string, args: string[], interrupt: (pid: numb
     for (const deadline = Date.now() + 240_000; !waiting && !exited && Date.now() < deadline; ) {
       [waiting] = await observer<{ pid: number; query: string }[]>`
         select pid, query from pg_stat_activity
-        where datname = current_database() and application_name = 'salesdash' and wait_event_type = 'Lock'`;
+        where datname = current_database() and wait_event_type = 'Lock'`;
       if (!waiting) await new Promise((r) => setTimeout(r, 25));
     }
   } finally {
@@ -152,9 +156,9 @@ t.test('jobs interrupted by a terminated backend or a PostgreSQL crash exit 1 wi
   const before = await fingerprint(sql);
   t.ok(before.rfm_rows > 0 && before.prediction_rows > 0, `published: ${before.rfm_rows} RFM rows, ${before.prediction_rows} predictions`);
 
-  const interruptions: Record<Interruption, (pid: number) => Promise<void>> = {
-    terminate: async (pid) => {
-      const admin = postgres(url, { max: 1, onnotice: () => {} });
+  const interruptions: Record<Interruption, (pid: number, database?: string) => Promise<void>> = {
+    terminate: async (pid, database = url) => {
+      const admin = postgres(database, { max: 1, onnotice: () => {} });
       await admin`select pg_terminate_backend(${pid})`;
       await admin.end();
     },
@@ -188,6 +192,29 @@ t.test('jobs interrupted by a terminated backend or a PostgreSQL crash exit 1 wi
   }
 
   for (const how of ['terminate', 'crash'] as const) {
+    await t.test(`migrate, ${how}`, async (t) => {
+      // A new, empty database; the first migration's `create schema raw` waits behind an uncommitted one.
+      const { url: fresh } = await scratchDatabase(t, adminUrl, { prefix: 'jobs_migrate', migrate: false, beforeDrop: () => start(cluster) });
+      const release = await holdBack(fresh, (c) => c`create schema raw`);
+      let exit: Exit;
+      try {
+        exit = await runInterrupted(fresh, ['migrate'], async (pid) => {
+          await interruptions[how](pid, fresh);
+          await release();
+        });
+      } finally {
+        await release();
+        if (!(await isRunning(cluster))) await start(cluster);
+      }
+      t.equal(exit.code, 1, 'exit code 1');
+      t.match(exit.stderr, /^salesdash: migration failed: the database connection was lost \([^)\n]+\)\n$/, `one line: ${JSON.stringify(exit.stderr)}`);
+      const check = postgres(fresh, { max: 1, onnotice: () => {} });
+      const [{ schemas }] = await check<{ schemas: number }[]>`
+        select count(*)::int as schemas from pg_namespace where nspname in ('raw', 'salesdash', 'salesdash_internal')`;
+      await check.end();
+      t.equal(schemas, 0, 'no migration was applied');
+    });
+
     await t.test(`refresh, ${how}`, (t) =>
       // Whatever the refresh does inside, publishing writes what rfm_refresh_status shows; another as-of date
       // gives it real work to do.
