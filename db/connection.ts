@@ -55,3 +55,21 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     connection: { application_name: 'salesdash' },
   });
 }
+
+/**
+ * Runs a batch job on its own pool and always ends the pool. Ending has a deadline because postgres.js 3.4.9's
+ * end() never settles once the server dropped a connection in the middle of a query (porsager/postgres#1097):
+ * the CLI then had nothing left to wait for, so Node exited with code 0 before the failure was reported. After
+ * a failure nothing is worth waiting for, so the connections are closed at once.
+ */
+export async function withPool<T>(url: string, options: ConnectOptions, work: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = connect(url, options);
+  let failed = true;
+  try {
+    const result = await work(sql);
+    failed = false;
+    return result;
+  } finally {
+    await sql.end({ timeout: failed ? 0 : 5 });
+  }
+}

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolveBinary } from 'dbmate';
 import { migrationsDir } from '../paths.ts';
+import { describeDbmateFailure } from './failure.ts';
 
 /** dbmate's driver insists on TLS unless told otherwise; a loopback server (the embedded one) has none. */
 export function dbmateUrl(url: string): string {
@@ -21,7 +22,7 @@ export function runDbmate(url: string, command: 'up' | 'migrate' | 'rollback' | 
   if (result.status !== 0) {
     // dbmate prints "Error: <message>"; keep the one line that says what went wrong.
     const line = output.split('\n').reverse().find((l) => l.trim()) ?? 'unknown error';
-    throw new Error(`migration failed: ${line.replace(/^Error:\s*/, '')}`);
+    throw new Error(`migration failed: ${describeDbmateFailure(line.replace(/^Error:\s*/, ''))}`);
   }
   return output;
 }

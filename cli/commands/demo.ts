@@ -3,7 +3,7 @@
 // Each step is the ordinary command, so the demo behaves exactly as a user's own runs would.
 import type { Command } from '../command.ts';
 import { positiveInteger } from '../command.ts';
-import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { migrate } from '../../db/migrate.ts';
 import { generateCommand } from './generate.ts';
 import { refreshCommand } from './refresh.ts';
@@ -20,9 +20,7 @@ export const demoCommand: Command = {
     const applied = migrate(url);
     console.log(applied ? applied : 'database schema is up to date');
 
-    const sql = connect(url, { max: 1 });
-    let state: { orders: number; refreshed: boolean; modelCurrent: boolean };
-    try {
+    const state = await withPool(url, { max: 1 }, async (sql) => {
       const [row] = await sql`
         select (select count(*) from raw.orders)::int as orders,
                exists (select from salesdash.rfm_refresh_status) as refreshed,
@@ -31,10 +29,8 @@ export const demoCommand: Command = {
                        where r.is_current
                          and r.trained_at >= (select computed_at from salesdash_internal.rfm_published_generation)
                          and not exists (select from salesdash_internal.rfm_customer_changes)) as model_current`;
-      state = { orders: row!.orders, refreshed: row!.refreshed, modelCurrent: row!.model_current };
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+      return { orders: row!.orders as number, refreshed: row!.refreshed as boolean, modelCurrent: row!.model_current as boolean };
+    });
 
     if (state.orders === 0) {
       console.log(`the shop is empty: generating ${demoCustomers.toLocaleString('en-US')} demo customers (set SALESDASH_DEMO_CUSTOMERS to change)`);

@@ -2,8 +2,9 @@
 import type { Command } from '../command.ts';
 import { parseOptions, positiveInteger } from '../command.ts';
 import { progressLine } from '../progress.ts';
-import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { defaultSeed, generate, maxCustomers } from '../../jobs/generate/index.ts';
+import { enterStep } from '../job.ts';
 
 export const generateCommand: Command = {
   summary: 'generate synthetic shop data: --customers N [--seed S] [--replace]',
@@ -17,24 +18,26 @@ export const generateCommand: Command = {
     if (customers > maxCustomers) throw new Error(`--customers must be at most ${maxCustomers}, got ${customers}`);
     const seed = values.seed === undefined ? defaultSeed : seedOption(values.seed);
 
-    const sql = connect(await resolveDatabaseUrl(), { max: 1 });
+    const url = await resolveDatabaseUrl();
     const progress = progressLine();
     try {
-      const counts = await generate(sql, {
-        customers,
-        seed,
-        replace: values.replace ?? false,
-        onProgress: ({ table, customers: done, of }) =>
-          progress.update(table === 'indexes' ? 'building indexes and foreign keys' : `${table}: ${done.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} customers`),
+      await withPool(url, { max: 1 }, async (sql) => {
+        const counts = await generate(sql, {
+          customers,
+          seed,
+          replace: values.replace ?? false,
+          onProgress: ({ table, customers: done, of }) =>
+            progress.update(table === 'indexes' ? 'building indexes and foreign keys' : `${table}: ${done.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} customers`),
+          onStep: enterStep,
+        });
+        progress.done();
+        console.log(
+          `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
+            `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
+        );
       });
-      progress.done();
-      console.log(
-        `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
-          `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
-      );
     } finally {
       progress.done();
-      await sql.end({ timeout: 5 });
     }
   },
 };

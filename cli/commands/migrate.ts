@@ -2,12 +2,15 @@
 import type { Command } from '../command.ts';
 import { resolveDatabaseUrl } from '../../db/connection.ts';
 import { migrate } from '../../db/migrate.ts';
+import { enterStep } from '../job.ts';
 
 export const migrateCommand: Command = {
   summary: 'apply database migrations (dbmate)',
   async run(args) {
     if (args.length) throw new Error(`unexpected argument "${args[0]}"`);
-    const output = migrate(await resolveDatabaseUrl());
+    const url = await resolveDatabaseUrl();
+    enterStep('applying migrations');
+    const output = migrate(url);
     console.log(output || 'database schema is up to date');
   },
 };

@@ -1,8 +1,9 @@
 // `salesdash refresh [--as-of YYYY-MM-DD] [--concurrently]`: recompute and publish RFM (salesdash.refresh_rfm).
 import type { Command } from '../command.ts';
 import { parseOptions } from '../command.ts';
-import { connect, resolveDatabaseUrl } from '../../db/connection.ts';
+import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { refreshRfm } from '../../jobs/rfm/refresh.ts';
+import { enterStep } from '../job.ts';
 
 export const refreshCommand: Command = {
   summary: 'recompute RFM scores and segments [--as-of YYYY-MM-DD] [--concurrently]',
@@ -12,19 +13,19 @@ export const refreshCommand: Command = {
       concurrently: { type: 'boolean' },
     });
     if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);
-    const sql = connect(await resolveDatabaseUrl(), { max: 1 });
-    try {
-      const result = await refreshRfm(sql, values['as-of'], { concurrently: values.concurrently ?? false });
-      for (const step of result.steps) {
-        const rows = step.rows === undefined ? '' : ` (${step.rows.toLocaleString('en-US')} rows)`;
-        console.log(`  ${step.step.padEnd(24)} ${step.seconds.toFixed(2)} s${rows}`);
-      }
-      console.log(`refreshed RFM for ${result.customers} customers as of ${result.reference_date ?? '(no purchases)'} in ${result.seconds.toFixed(2)} s`);
-      if (!result.rfm_scores_refreshed) {
-        console.log('rfm_scores still shows the previous refresh: a reader held it; rfm_scores_current and the API show the new one (REFRESH MATERIALIZED VIEW salesdash.rfm_scores to catch up)');
-      }
-    } finally {
-      await sql.end();
+    const url = await resolveDatabaseUrl();
+    const result = await withPool(url, { max: 1 }, (sql) => {
+      // One statement computes and publishes in one transaction: if it fails, nothing was published.
+      enterStep('computing and publishing RFM (salesdash.refresh_rfm)');
+      return refreshRfm(sql, values['as-of'], { concurrently: values.concurrently ?? false });
+    });
+    for (const step of result.steps) {
+      const rows = step.rows === undefined ? '' : ` (${step.rows.toLocaleString('en-US')} rows)`;
+      console.log(`  ${step.step.padEnd(24)} ${step.seconds.toFixed(2)} s${rows}`);
+    }
+    console.log(`refreshed RFM for ${result.customers} customers as of ${result.reference_date ?? '(no purchases)'} in ${result.seconds.toFixed(2)} s`);
+    if (!result.rfm_scores_refreshed) {
+      console.log('rfm_scores still shows the previous refresh: a reader held it; rfm_scores_current and the API show the new one (REFRESH MATERIALIZED VIEW salesdash.rfm_scores to catch up)');
     }
   },
 };

@@ -6,6 +6,7 @@ import { connectApiPool } from '../../db/api-pool.ts';
 import { buildApp } from '../../http/app.ts';
 import { serve } from '../../http/server.ts';
 import { surviveKnownPostgresJsBug } from '../../db/postgres-js-guard.ts';
+import { finishCommand } from '../job.ts';
 
 function portNumber(value: string, source: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`${source} must be a port number (0-65535), got "${value}"`);
@@ -37,7 +38,8 @@ export const serveCommand: Command = {
     surviveKnownPostgresJsBug((message) => app.log.warn(message));
     const running = await serve(app, sql, { port, host, handleSignals: true });
     console.log(`salesdash API listening on ${running.url} (OpenAPI: ${running.url}/docs/json)`);
-    // Keep running until a signal; serve() exits the process after draining.
+    // Keep running until a signal; serve() exits the process after draining, with its own exit code.
+    finishCommand();
     await new Promise(() => {});
   },
 };

@@ -21,6 +21,8 @@ export interface GenerateOptions {
   /** Delete whatever raw.* holds first (in the same transaction); without it a non-empty database is refused. */
   replace?: boolean;
   onProgress?: (progress: { table: string; customers: number; of: number }) => void;
+  /** Called as each step begins, so a failure can be reported with the step it interrupted. */
+  onStep?: (step: string) => void;
 }
 
 export interface GenerateCounts {
@@ -60,10 +62,12 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
   }
   const catalog = buildCatalog(seed, customers);
   const timings = { customers: 0, orders: 0, items: 0, indexes: 0, analyze: 0 };
+  const step = (name: string) => options.onStep?.(name);
   let phaseStarted = performance.now();
 
   const counts = await sql.begin(async (tx) => {
     // Nobody reads half-filled tables: the lock waits for running readers and holds new ones until commit.
+    step('locking the raw tables');
     await tx`lock table ${tx(rawTables)} in access exclusive mode`;
     const [existing] = await tx`
       select (select count(*) from raw.orders)::bigint as orders, (select count(*) from raw.customers)::bigint as customers`;
@@ -77,8 +81,10 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
     await tx`truncate ${tx(rawTables)}`;
     const saved = await dropIndexesAndConstraints(tx, rawTables);
 
-    const load = async (table: keyof typeof rawColumns, lines: Iterable<string> | AsyncIterable<string>) =>
-      copyLines(tx, { table: `raw.${table}`, columns: rawColumns[table], freeze: true }, lines);
+    const load = async (table: keyof typeof rawColumns, lines: Iterable<string> | AsyncIterable<string>) => {
+      step(`loading raw.${table}`);
+      await copyLines(tx, { table: `raw.${table}`, columns: rawColumns[table], freeze: true }, lines);
+    };
     const progressOf = (table: string) => (done: number) => options.onProgress?.({ table, customers: done, of: customers });
     const phase = (name: keyof GenerateCounts['phaseSeconds']) => {
       timings[name] = (performance.now() - phaseStarted) / 1000;
@@ -105,14 +111,17 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
     }
 
     options.onProgress?.({ table: 'indexes', customers, of: customers });
+    step('building indexes and foreign keys');
     await restoreIndexesAndConstraints(tx, saved);
     phase('indexes');
     // Fresh statistics, so the RFM refresh and the model queries right after get good plans.
+    step('analyzing raw.*');
     await tx`analyze raw.customers, raw.orders, raw.order_items, raw.products, raw.product_categories`;
     phase('analyze');
     const [rows] = await tx`
       select (select count(*) from raw.customers)::int as customer_ids, (select count(*) from raw.orders)::int as orders,
              (select count(*) from raw.order_items)::int as items, (select count(*) from raw.products)::int as products`;
+    step('committing');
     return { customers, customerIds: rows.customer_ids, orders: rows.orders, items: rows.items, products: rows.products };
   });
   return { ...counts, seconds: (performance.now() - started) / 1000, phaseSeconds: timings };

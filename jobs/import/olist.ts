@@ -38,6 +38,8 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
+  /** Called as each step begins, so a failure can be reported with the step it interrupted. */
+  onStep?: (step: string) => void;
 }
 
 export interface ImportCounts {
@@ -153,6 +155,7 @@ async function* stagedLines(csv: CsvFile, spec: FileSpec, limits: DateLimits, co
 }
 
 async function stageFile(tx: Tx, dir: string, spec: FileSpec, limits: DateLimits, options: ImportOptions): Promise<number> {
+  options.onStep?.(`loading ${spec.file}`);
   const csv = await openCsv(join(dir, spec.file), Object.keys(spec.columns));
   await tx.unsafe(`create temp table ${spec.stage} (line integer not null, ${spec.stageDdl}) on commit drop`);
   const counter = { rows: 0 };
@@ -177,6 +180,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
     const products = hasProducts ? await stageFile(tx, dir, specs.products, limits, options) : undefined;
     if (hasCategories) await stageFile(tx, dir, specs.categories, limits, options);
 
+    options.onStep?.('checking the files');
     await rejectRepeatedKeys(tx, 'stage_customers', ['customer_id'], olistFiles.customers);
     await rejectRepeatedKeys(tx, 'stage_orders', ['order_id'], olistFiles.orders);
     await rejectRepeatedKeys(tx, 'stage_order_items', ['order_id', 'order_item_id'], olistFiles.items);
@@ -203,7 +207,9 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
       describe: (key) => `order ${excerpt(key)} is neither in ${olistFiles.orders} nor already imported`,
     });
 
+    options.onStep?.('merging into raw.*');
     await mergeIntoRaw(tx, { hasProducts, hasCategories });
+    options.onStep?.('committing');
     return { customers, orders, items, products };
   });
 

