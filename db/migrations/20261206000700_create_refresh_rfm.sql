@@ -76,6 +76,8 @@ declare
   previous bigint;
   rfm_scores_refreshed boolean := true;
   dropped integer;
+  publish_wait constant interval := '10 seconds';
+  previous_lock_timeout text := current_setting('lock_timeout');
 begin
   -- Two refreshes never interleave: the second waits here for the first to commit.
   perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
@@ -152,14 +154,23 @@ begin
   perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- 6. Publish. Attaching takes no lock a reader waits for; the publication row flips at commit.
+  -- 6. Publish. Attaching takes no lock a reader waits for; the publication row flips at commit. Only
+  -- another schema change on rfm_customers (a DBA's DDL) or a session locking rfm_publication could make it
+  -- wait: it gives up after publish_wait rather than wait without end.
   step_started := clock_timestamp();
-  execute format('alter table salesdash_internal.rfm_customers attach partition salesdash_internal.%I for values in (%s)',
-                 new_partition, new_generation);
-  select p.generation into previous from salesdash_internal.rfm_publication p;
-  update salesdash_internal.rfm_generations g set superseded_by_xid = pg_current_xact_id()
-  where g.generation = previous;
-  update salesdash_internal.rfm_publication set generation = new_generation;
+  begin
+    perform set_config('lock_timeout', (extract(epoch from publish_wait) * 1000)::bigint::text, true);
+    execute format('alter table salesdash_internal.rfm_customers attach partition salesdash_internal.%I for values in (%s)',
+                   new_partition, new_generation);
+    select p.generation into previous from salesdash_internal.rfm_publication p;
+    update salesdash_internal.rfm_generations g set superseded_by_xid = pg_current_xact_id()
+    where g.generation = previous;
+    update salesdash_internal.rfm_publication set generation = new_generation;
+    perform set_config('lock_timeout', previous_lock_timeout, true);
+  exception when lock_not_available then
+    raise exception 'refresh_rfm could not publish: another session held salesdash_internal.rfm_customers or rfm_publication for % (nothing was published)', publish_wait
+      using errcode = 'lock_not_available';
+  end;
   rfm_scores_refreshed := salesdash_internal.refresh_rfm_scores(refresh_concurrently);
   step_log := step_log || jsonb_build_object('step', 'publish', 'seconds', extract(epoch from clock_timestamp() - step_started),
                                        'rfm_scores_refreshed', rfm_scores_refreshed);

@@ -35,8 +35,8 @@ function cli(url: string, args: string[], onStderr?: (text: string) => void) {
 /** What refresh_rfm published and what the model scored, counted the way a reader sees it. */
 async function published(sql: Sql) {
   const [row] = await sql`
-    select (select count(*) from salesdash_internal.counted_orders)::int as counted_orders,
-           (select count(distinct customer_id) from salesdash_internal.counted_orders)::int as people,
+    select (select count(*) from salesdash_internal.int_counted_orders)::int as counted_orders,
+           (select count(distinct customer_id) from salesdash_internal.int_counted_orders)::int as people,
            (select count(*) from salesdash.rfm_scores)::int as rfm_scores,
            (select count(*) from salesdash.rfm_list)::int as rfm_list,
            (select customers from salesdash.rfm_refresh_status) as status_customers,

@@ -47,7 +47,7 @@ t.test(`refresh_rfm() in a loop and a retrain under ${seconds} s of load: nothin
   await refreshRfm(sql, asOf);
   const ids = await sql<{ customer_id: string }[]>`select customer_id from salesdash.rfm_list order by frequency desc, customer_id limit 3`;
   await refreshRfm(sql);
-  const [{ people }] = await sql<{ people: number }[]>`select count(distinct customer_id)::int as people from salesdash_internal.counted_orders`;
+  const [{ people }] = await sql<{ people: number }[]>`select count(distinct customer_id)::int as people from salesdash_internal.int_counted_orders`;
   const [{ segment }] = await sql<{ segment: string }[]>`select segment from salesdash.segment_summary order by customers desc limit 1`;
   const paths = [
     '/api/customers/segments',

@@ -75,7 +75,7 @@ t.test('RFM on CDNOW', { skip: existsSync(cdnow) ? false : `needs ${cdnow}` }, a
   t.same({ ...segments }, { unsegmented: 0, summed: 23570, shares: 1 }, 'segments cover every customer and sum to the total');
 
   const [revenue] = await sql`
-    select (select sum(amount)::float8 from salesdash_internal.counted_orders) as orders,
+    select (select sum(amount)::float8 from salesdash_internal.int_counted_orders) as orders,
            (select sum(revenue)::float8 from salesdash.segment_summary) as segments`;
   t.ok(Math.abs(revenue!.orders - revenue!.segments) < 0.01, 'segment revenue adds up to all counted revenue');
 });

@@ -116,6 +116,23 @@ t.test('a repeatable-read reader whose snapshot predates a publish reads the old
   t.match(now!.rows, /bob:2:0/, 'with bob\'s new order');
 });
 
+t.test('a reader holding the list open (a slow CSV export) delays no refresh and no other reader', async (t) => {
+  const { sql, url, reader } = await refreshedShopWithReader(t);
+  const generations = async () => (await sql`select count(*)::int as n from salesdash_internal.rfm_generations`)[0]!.n;
+  // The export's transaction has read the list and keeps its locks and its snapshot.
+  await whileUncommitted(url, (tx) => tx`select count(*) from salesdash.rfm_list`, async () => {
+    for (let i = 0; i < 3; i++) {
+      const result = await refreshRfm(sql, i % 2 ? '2024-02-15' : undefined);
+      t.equal(result.steps.find((s) => s.step === 'drop old generations')?.rows, 0, `refresh ${i + 1} completes and leaves the export's generation alone`);
+      const [listed] = await reader`select count(*)::int as n from salesdash.rfm_list`;
+      t.equal(listed!.n, result.customers, 'another reader answers at once with the new figures');
+    }
+    t.ok((await generations()) >= 4, 'generations are kept while the export may still read them');
+  });
+  await refreshRfm(sql);
+  t.equal(await generations(), 2, 'the next refresh after the export ended drops what nobody can read');
+});
+
 t.test('rfm_scores_current answers while rfm_scores is held by its plain refresh', async (t) => {
   const { sql, url, reader } = await refreshedShopWithReader(t, '2024-02-15');
   // refresh_rfm() ends with this plain refresh; here it is held open so the readers' waits show.

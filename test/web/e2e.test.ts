@@ -237,7 +237,7 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       t.equal(await page.textContent('[data-testid="details-segment"]'), first!.segment);
       t.match(await page.textContent('[data-testid="details-probability"]'), 'no prediction yet');
       const [{ orders }] = await sql<{ orders: number }[]>`
-        select count(*)::int as orders from salesdash_internal.counted_orders where customer_id = ${first!.customer_id}`;
+        select count(*)::int as orders from salesdash_internal.int_counted_orders where customer_id = ${first!.customer_id}`;
       t.equal(await page.locator('[data-testid="details-history"] tbody tr').count(), orders, 'one history row per counted order');
       t.equal(new URL(page.url()).searchParams.get('customer'), first!.customer_id);
       await page.screenshot({ path: path.join(screenshots, '2-customer.png'), fullPage: true });
