@@ -79,14 +79,18 @@ create table salesdash_internal.rfm_monthly_activity (
 );
 
 -- Each sort order the API offers, overall (segment '') and within each segment, as the person_keys in
--- ascending page order packed 4 bytes each. Stored uncompressed (storage external) so a page reads only
--- the TOAST chunks holding its 400 bytes: page 5,000 costs what page 1 costs (api.rfm_page).
+-- ascending page order, packed 4 bytes each, in runs: one run per value of the sort column (recency,
+-- frequency, score: within a value the order is person_key order), or one run for the whole list (monetary,
+-- which has about one value per customer). first_position is the list position of the run's first key.
+-- Stored uncompressed (storage external), so a page reads only the TOAST chunks holding its 400 bytes:
+-- page 5,000 costs what page 1 costs (api.rfm_page).
 create table salesdash_internal.rfm_page_orders (
-  generation  bigint not null references salesdash_internal.rfm_generations on delete cascade,
-  sort_key    text not null,
-  segment     text not null,
-  person_keys bytea not null,
-  primary key (generation, sort_key, segment)
+  generation     bigint not null references salesdash_internal.rfm_generations on delete cascade,
+  sort_key       text not null,
+  segment        text not null,
+  first_position integer not null,
+  person_keys    bytea not null,
+  primary key (generation, sort_key, segment, first_position)
 );
 alter table salesdash_internal.rfm_page_orders alter column person_keys set storage external;
 

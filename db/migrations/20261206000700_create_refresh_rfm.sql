@@ -25,7 +25,7 @@ create function salesdash_internal.int_monthly_activity(as_of date)
 returns table (month date, orders integer, revenue numeric(16, 2), active_customers integer)
 language sql stable as $$
   select date_trunc('month', ordered_at)::date, count(*)::integer, sum(amount)::numeric(16, 2),
-         count(distinct customer_id)::integer
+         (count(*) filter (where opens_month))::integer
   from salesdash_internal.int_counted_orders_cache
   where ordered_at < as_of + 1
   group by 1
@@ -37,14 +37,14 @@ comment on function salesdash_internal.int_monthly_activity(date) is 'One row pe
 -- greater than it: score = 1 + floor(5 * below / n) with below = customers with a strictly smaller value,
 -- the NTILE(5) bucket of the first member of their tie group. So equal values share a score and without
 -- ties each score holds 20%. Returned as thresholds (index = score, the least goodness earning it).
-create function salesdash_internal.quintile_thresholds(goodness_values bigint[]) returns bigint[]
+create function salesdash_internal.quintile_thresholds(sorted_values bigint[]) returns bigint[]
 language sql immutable parallel safe as $$
-  with sorted as (
-    select array_agg(v order by v) as a, count(*) as n from unnest(goodness_values) as u(v)
-  )
-  select array[null, a[(1 * n + 4) / 5] + 1, a[(2 * n + 4) / 5] + 1, a[(3 * n + 4) / 5] + 1, a[(4 * n + 4) / 5] + 1]::bigint[]
-  from sorted
+  select array[null,
+               sorted_values[(1 * n + 4) / 5] + 1, sorted_values[(2 * n + 4) / 5] + 1,
+               sorted_values[(3 * n + 4) / 5] + 1, sorted_values[(4 * n + 4) / 5] + 1]::bigint[]
+  from (select cardinality(sorted_values)::bigint as n) c
 $$;
+comment on function salesdash_internal.quintile_thresholds(bigint[]) is 'Tie-consistent quintile thresholds (index = score) of a metric''s goodness values, given sorted ascending.';
 
 -- The p-th percentile value of a[] by the same convention (a[ceil(p*n/100)]), for the monetary histogram.
 create function salesdash_internal.percentile_value(sorted_values bigint[], p integer) returns bigint
@@ -58,6 +58,9 @@ language plpgsql
 -- Runs as the owner, so a DBA or job may be granted refresh_rfm() without any rights on the tables.
 security definer
 set search_path = pg_catalog, pg_temp
+-- A refresh sorts and groups the million customers several times; with a server's usual work_mem those
+-- sorts spill to disk (bench: refresh_rfm_small_work_mem against refresh_rfm_after_day).
+set work_mem = '512MB'
 as $$
 declare
   started timestamptz := clock_timestamp();
@@ -71,8 +74,10 @@ declare
   r_thresholds bigint[];
   f_thresholds bigint[];
   m_thresholds bigint[];
+  max_recency_days integer;
+  max_frequency integer;
+  monetary_p99 numeric;
   segment_of_cell text[];
-  monetary_p99 bigint;
   previous bigint;
   rfm_scores_refreshed boolean := true;
   dropped integer;
@@ -92,7 +97,7 @@ begin
   step_started := clock_timestamp();
   reference := coalesce(as_of, (select max(ordered_at)::date from salesdash_internal.int_counted_orders_cache));
   create temporary table rfm_totals on commit drop as
-  select (row_number() over (order by t.customer_id))::integer as person_key,
+  select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
          t.customer_id, t.last_purchased_date, (reference - t.last_purchased_date) as recency_days,
          t.frequency, t.monetary,
          salesdash_internal.rfm_goodness('recency_days', reference - t.last_purchased_date) as recency_goodness,
@@ -104,15 +109,16 @@ begin
                                        'rows', customer_count);
 
   -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
-  step_started := clock_timestamp();
-  select coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'),
-                  salesdash_internal.quintile_thresholds(array_agg(recency_goodness))),
-         coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'),
-                  salesdash_internal.quintile_thresholds(array_agg(frequency_goodness))),
-         coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'),
-                  salesdash_internal.quintile_thresholds(array_agg(monetary_goodness)))
-    into r_thresholds, f_thresholds, m_thresholds
+  select salesdash_internal.quintile_thresholds(array_agg(recency_goodness order by recency_goodness)),
+         salesdash_internal.quintile_thresholds(array_agg(frequency_goodness order by frequency_goodness)),
+         salesdash_internal.quintile_thresholds(array_agg(monetary_goodness order by monetary_goodness)),
+         coalesce(max(recency_days), 0), coalesce(max(frequency), 0),
+         coalesce(salesdash_internal.percentile_value(array_agg(monetary_goodness order by monetary_goodness), 99), 0) / 100.0
+    into r_thresholds, f_thresholds, m_thresholds, max_recency_days, max_frequency, monetary_p99
   from rfm_totals;
+  r_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'), r_thresholds);
+  f_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'), f_thresholds);
+  m_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'), m_thresholds);
   -- The segment of each (R, F) cell, looked up as segment_of_cell[5 * (R - 1) + F].
   select array_agg(g.segment order by g.recency_score, g.frequency_score) into segment_of_cell
   from salesdash_internal.int_rfm_segment_grid g;
@@ -151,7 +157,9 @@ begin
   step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   step_started := clock_timestamp();
-  perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference);
+  -- The histograms' ranges: up to the longest recency, the most orders, monetary's 99th percentile.
+  perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference,
+                                                 max_recency_days, max_frequency, monetary_p99);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 6. Publish. Attaching takes no lock a reader waits for; the publication row flips at commit. Only
@@ -196,27 +204,45 @@ end
 $$;
 comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
 
--- The four sort orders the API offers, overall and within each segment, packed for api.rfm_page().
+-- The four sort orders the API offers, overall and within each segment, packed for api.rfm_page(). Ties
+-- sort by person_key (customer_id order). Each sort order is one sort of the customers and one pass over
+-- it: every customer is appended to the overall list and to their segment's list (one aggregate per
+-- segment, FILTERed to it), all aggregates reading the same sorted rows.
 create function salesdash_internal.write_rfm_page_orders(generation bigint, partition text) returns void
 language plpgsql as $$
 declare
   sort record;
+  segments text[];
 begin
+  select array_agg(segment order by display_order) into segments from salesdash.rfm_segment_rules;
   for sort in
     select * from (values ('recency', 'recency_days'), ('frequency', 'frequency'), ('monetary', 'monetary'),
                           ('rfm_score', '100 * recency_score + 10 * frequency_score + monetary_score')) as s(sort_key, expression)
   loop
     execute format($sql$
-      insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, person_keys)
-      select %s, %L, coalesce(segment, ''), coalesce(string_agg(int4send(person_key), ''::bytea order by %s, person_key), '')
-      from salesdash_internal.%I
-      group by grouping sets ((), (segment))$sql$, generation, sort.sort_key, sort.expression, partition);
+      insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
+      select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
+      from (
+        select array[''::text, %3$s] as segments,
+               array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
+        from salesdash_internal.%6$I
+      ) packed
+      cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+      generation, sort.sort_key,
+      (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
+      sort.expression,
+      (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
+                                sort.expression, s), ', ')
+       from unnest(segments) s),
+      partition);
   end loop;
 end
 $$;
 
 -- Segment totals, histograms and monthly activity of a generation.
-create function salesdash_internal.write_rfm_summaries(generation bigint, partition text, reference date) returns void
+create function salesdash_internal.write_rfm_summaries(generation bigint, partition text, reference date,
+                                                       max_recency_days integer, max_frequency integer, monetary_p99 numeric)
+returns void
 language plpgsql as $$
 begin
   insert into salesdash_internal.rfm_monthly_activity (generation, month, orders, revenue, active_customers)
@@ -230,36 +256,31 @@ begin
     from salesdash_internal.%I
     group by segment$sql$, generation, partition);
 
-  if (select customers from salesdash_internal.rfm_generations g where g.generation = write_rfm_summaries.generation) = 0 then
-    return;
+  if max_frequency = 0 then
+    return; -- no customers, no histograms
   end if;
-
   -- 20 equal-width buckets for recency and monetary, one bucket per order count for frequency (up to 20).
   -- Monetary's buckets span [0, the 99th percentile], the last one also holding everything above, so one
-  -- huge spender does not squash the chart.
+  -- huge spender does not squash the chart. One pass over the customers counts all three.
   execute format($sql$
     insert into salesdash_internal.rfm_histogram_buckets (generation, metric, bucket, lower_bound, upper_bound, customers)
-    with ranges as (
-      select 'recency_days' as metric, 0::float8 as low, greatest(max(recency_days), 1)::float8 as high, 20 as buckets
-      from salesdash_internal.%1$I
-      union all
-      select 'frequency', 1, 1 + least(max(frequency), 20), least(max(frequency), 20)
-      from salesdash_internal.%1$I
-      union all
-      select 'monetary', 0, greatest(salesdash_internal.percentile_value(array_agg(round(monetary * 100)::bigint order by monetary), 99) * 0.01, 1), 20
-      from salesdash_internal.%1$I
+    with ranges(metric, low, high, buckets) as (
+      values ('recency_days', 0::float8, greatest($1, 1)::float8, 20),
+             ('frequency', 1::float8, 1 + least($2, 20)::float8, least($2, 20)),
+             ('monetary', 0::float8, greatest($3, 1)::float8, 20)
     ),
     counted as (
-      select r.metric,
-             least(greatest(width_bucket(case r.metric when 'recency_days' then c.recency_days::float8
-                                                       when 'frequency' then c.frequency::float8
-                                                       else c.monetary::float8 end,
-                                         r.low, r.high, r.buckets), 1), r.buckets) as bucket,
-             count(*) as customers
-      from salesdash_internal.%1$I c
-      cross join ranges r
-      where r.buckets > 0
-      group by 1, 2
+      select case when recency_bucket is not null then 'recency_days' when frequency_bucket is not null then 'frequency' else 'monetary' end as metric,
+             coalesce(recency_bucket, frequency_bucket, monetary_bucket) as bucket,
+             customers
+      from (
+        select least(greatest(width_bucket(recency_days, 0, greatest($1, 1), 20), 1), 20) as recency_bucket,
+               least(frequency, least($2, 20)) as frequency_bucket,
+               least(greatest(width_bucket(monetary, 0, greatest($3, 1), 20), 1), 20) as monetary_bucket,
+               count(*) as customers
+        from salesdash_internal.%1$I
+        group by grouping sets ((1), (2), (3))
+      ) g
     )
     select %2$s, r.metric, b.bucket,
            r.low + (r.high - r.low) * (b.bucket - 1) / r.buckets,
@@ -267,7 +288,8 @@ begin
            coalesce(c.customers, 0)
     from ranges r
     cross join lateral generate_series(1, r.buckets) as b(bucket)
-    left join counted c on c.metric = r.metric and c.bucket = b.bucket$sql$, partition, generation);
+    left join counted c on c.metric = r.metric and c.bucket = b.bucket$sql$, partition, generation)
+    using max_recency_days, max_frequency, monetary_p99;
 end
 $$;
 
@@ -296,7 +318,7 @@ $$;
 
 -- migrate:down
 drop function salesdash_internal.refresh_rfm_scores(boolean);
-drop function salesdash_internal.write_rfm_summaries(bigint, text, date);
+drop function salesdash_internal.write_rfm_summaries(bigint, text, date, integer, integer, numeric);
 drop function salesdash_internal.write_rfm_page_orders(bigint, text);
 drop function salesdash.refresh_rfm(date, boolean);
 drop function salesdash_internal.percentile_value(bigint[], integer);

@@ -16,8 +16,8 @@ as $$
 declare
   published bigint;
   total bigint;
-  first_position bigint;
-  last_position bigint;
+  page_first bigint;
+  page_last bigint;
   page_keys bytea;
 begin
   if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score') then
@@ -35,22 +35,29 @@ begin
   from salesdash_internal.rfm_segment_totals t
   where t.generation = published and (segment_filter is null or t.segment = segment_filter);
 
-  -- Ascending positions [first_position, last_position] of the page.
+  -- Ascending positions [page_first, page_last] of the page.
   if coalesce(descending, false) then
-    last_position := total - (page_number - 1)::bigint * page_size;
-    first_position := greatest(last_position - page_size + 1, 1);
+    page_last := total - (page_number - 1)::bigint * page_size;
+    page_first := greatest(page_last - page_size + 1, 1);
   else
-    first_position := (page_number - 1)::bigint * page_size + 1;
-    last_position := least(first_position + page_size - 1, total);
+    page_first := (page_number - 1)::bigint * page_size + 1;
+    page_last := least(page_first + page_size - 1, total);
   end if;
-  if first_position > last_position then
+  if page_first > page_last then
     return;
   end if;
 
-  select substring(o.person_keys from (first_position - 1)::integer * 4 + 1 for (last_position - first_position + 1)::integer * 4)
+  -- The page's keys: the part of each run that overlaps [page_first, page_last], runs in order.
+  select string_agg(substring(o.person_keys
+                              from (greatest(page_first, o.first_position) - o.first_position)::integer * 4 + 1
+                              for (least(page_last, o.first_position + length(o.person_keys) / 4 - 1)
+                                   - greatest(page_first, o.first_position) + 1)::integer * 4),
+                    ''::bytea order by o.first_position)
     into page_keys
   from salesdash_internal.rfm_page_orders o
-  where o.generation = published and o.sort_key = sort_by and o.segment = coalesce(segment_filter, '');
+  where o.generation = published and o.sort_key = sort_by and o.segment = coalesce(segment_filter, '')
+    and o.first_position <= page_last
+    and o.first_position + length(o.person_keys) / 4 > page_first;
 
   return query
     select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,

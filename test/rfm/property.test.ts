@@ -116,6 +116,46 @@ async function perform(sql: Sql, a: Action): Promise<void> {
   }
 }
 
+/** Counted orders, revenue and customers per calendar month up to the as-of date, straight from raw. */
+function referenceMonthly(sql: Sql, asOf: string | null) {
+  return sql`
+    with counted as (
+      select c.customer_unique_id as customer_id, o.order_id, o.order_purchase_timestamp as ordered_at, sum(i.price + i.freight_value) as amount
+      from raw.orders o join raw.customers c on c.customer_id = o.customer_id join raw.order_items i on i.order_id = o.order_id
+      where o.order_status not in ('canceled', 'unavailable') and (${asOf}::date is null or o.order_purchase_timestamp < ${asOf}::date + 1)
+      group by 1, 2, 3
+    )
+    select date_trunc('month', ordered_at)::date::text as month, count(*)::int as orders, sum(amount)::numeric(16, 2)::text as revenue,
+           count(distinct customer_id)::int as active_customers
+    from counted group by 1 order by 1`;
+}
+
+const sortColumns = { recency: 'recency_days', frequency: 'frequency', monetary: 'monetary', rfm_score: 'overall_rfm_score' } as const;
+
+/** Every page order (4 sorts, overall and per segment, both directions) equals a plain ORDER BY of the published rows. */
+async function checkPages(sql: Sql): Promise<void> {
+  const segments = [null, ...(await sql`select distinct segment from salesdash.rfm_scores_current`).map((r) => r.segment as string)];
+  for (const [sortBy, column] of Object.entries(sortColumns)) {
+    for (const segment of segments) {
+      for (const descending of [false, true]) {
+        const direction = descending ? 'desc' : 'asc';
+        const expected = (await sql.unsafe(
+          `select customer_id from salesdash.rfm_scores_current where $1::text is null or segment = $1
+           order by ${column} ${direction}, customer_id collate "C" ${direction}`, [segment])).map((r) => r.customer_id);
+        const paged: string[] = [];
+        for (let page = 1; ; page++) {
+          const rows = await sql`select customer_id from api.rfm_page(${segment}, ${sortBy}, ${descending}, ${page}, 7)`;
+          paged.push(...rows.map((r) => r.customer_id as string));
+          if (rows.length < 7) break;
+        }
+        if (JSON.stringify(paged) !== JSON.stringify(expected)) {
+          throw new Error(`pages of ${sortBy} ${direction} ${segment ?? 'all'} differ from ORDER BY:\n${paged}\n${expected}`);
+        }
+      }
+    }
+  }
+}
+
 const columns = `customer_id, last_purchased_date::text, recency_days, frequency, monetary::text, recency_score, frequency_score,
                  monetary_score, segment, calculated_date::text`;
 
@@ -149,6 +189,12 @@ t.test('every refresh publishes what the reference query computes, whatever chan
         }
         if (JSON.stringify(current) !== JSON.stringify(expected)) throw new Error('rfm_scores_current differs from the reference');
         if (summary!.customers !== expected.length) throw new Error(`segment_summary counts ${summary!.customers}, reference ${expected.length}`);
+        const monthly = await sql`select month::text, orders, revenue::numeric(16, 2)::text as revenue, active_customers from salesdash.monthly_activity`;
+        const expectedMonthly = await referenceMonthly(sql, asOf);
+        if (JSON.stringify(monthly.map((r) => ({ ...r }))) !== JSON.stringify(expectedMonthly.map((r) => ({ ...r })))) {
+          throw new Error(`monthly_activity differs from the reference:\n${JSON.stringify(monthly)}\n${JSON.stringify(expectedMonthly)}`);
+        }
+        await checkPages(sql);
       }
     }),
     { numRuns: Number(process.env.RFM_PROPERTY_RUNS ?? 40) },
