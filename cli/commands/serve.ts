@@ -4,6 +4,7 @@ import { parseOptions } from '../command.ts';
 import { resolveDatabaseUrl } from '../../db/connection.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
 import { buildApp } from '../../http/app.ts';
+import { exportLimitsFromEnvironment } from '../../http/plugins/exports.ts';
 import { serve } from '../../http/server.ts';
 import { surviveKnownPostgresJsBug } from '../../db/postgres-js-guard.ts';
 
@@ -20,7 +21,10 @@ export const serveCommand: Command = {
     const port = values.port !== undefined ? portNumber(values.port, '--port') : portNumber(process.env.PORT ?? '5000', 'PORT');
     const host = values.host ?? process.env.HOST ?? '127.0.0.1';
 
-    const sql = connectApiPool(await resolveDatabaseUrl());
+    // A bad export setting is reported before anything starts.
+    const exportLimits = exportLimitsFromEnvironment();
+    const databaseUrl = await resolveDatabaseUrl();
+    const sql = connectApiPool(databaseUrl);
     try {
       const [schema] = await sql<{ ready: boolean }[]>`select to_regclass('salesdash.rfm_list') is not null as ready`;
       if (!schema?.ready) throw new Error('the database has no salesdash schema yet (run: salesdash migrate)');
@@ -30,6 +34,7 @@ export const serveCommand: Command = {
     }
     const app = await buildApp({
       sql,
+      exports: { databaseUrl, ...exportLimits },
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
       corsOrigin: process.env.CORS_ORIGIN,
     });

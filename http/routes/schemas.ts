@@ -18,6 +18,13 @@ export const errorResponses = {
 
 export const unavailableResponse = { 503: described('No trained model yet.') } as const;
 
+export const exportsBusyResponse = {
+  503: {
+    ...described('As many CSV exports as allowed (SALESDASH_MAX_EXPORTS) are running; try again after Retry-After.'),
+    headers: { 'Retry-After': { type: 'integer', description: 'Seconds to wait before trying again.' } },
+  },
+} as const;
+
 export const notModifiedResponse = {
   304: { description: 'Not modified: the ETag sent in If-None-Match is still current.', type: 'null' },
 } as const;

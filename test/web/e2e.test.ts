@@ -109,7 +109,7 @@ async function waitForTable(page: Page, pathFragment: string): Promise<void> {
 }
 
 t.test('dashboard in headless Chromium against the real API and database', { skip: hasChromium() ? false : chromiumMissing }, async (t) => {
-  const { sql } = await testDatabase(t);
+  const { sql, url } = await testDatabase(t);
   t.comment(`data: ${await loadData(sql)}`);
 
   // Build into a folder of our own: web/dist may be served by someone else's server meanwhile.
@@ -119,7 +119,7 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
   t.ok(bundle.gzipKb < bundleBudgetKb, `bundle ${bundle.gzipKb.toFixed(1)} KB gzipped is under ${bundleBudgetKb} KB`);
 
   const { buildApp } = await import('../../http/app.ts');
-  const app = await buildApp({ sql, webDir });
+  const app = await buildApp({ sql, webDir, exports: { databaseUrl: url } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const browser = await launchChromium();
