@@ -24,19 +24,23 @@ const [{ rows }] = await sql<{ rows: number }[]>`select count(*)::int as rows fr
 interface ExportBackend {
   pid: number;
   application_name: string;
+  /** 'client backend' for a session; a parallel worker of its query shares the application_name. */
+  backend_type: string;
   state: string;
   wait_event_type: string | null;
   in_transaction: boolean;
 }
 
-/** Sessions working for an export: our own export sessions, or anything running a COPY of the list. */
+/** Backends working for an export: export sessions (and their parallel workers), or any COPY of the list. */
 async function exportBackends(): Promise<ExportBackend[]> {
   return sql<ExportBackend[]>`
-    select pid, application_name, state, wait_event_type, xact_start is not null as in_transaction
+    select pid, application_name, backend_type, state, wait_event_type, xact_start is not null as in_transaction
     from pg_stat_activity
     where datname = current_database() and pid <> pg_backend_pid()
       and (application_name = ${EXPORT_APPLICATION_NAME} or ltrim(query, E' \\n\\t') ilike 'copy%rfm_list%')`;
 }
+
+const sessions = (backends: ExportBackend[]) => backends.filter((b) => b.backend_type === 'client backend');
 
 /** Polls until `check` holds (no blind sleeps); fails the test with `what` when it never does. */
 async function waitFor<T>(what: string, probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -176,14 +180,16 @@ t.test('clients that leave before the first byte stop their exports: no session 
     await waitFor(
       'six exports waiting in their COPY',
       exportBackends,
-      (backends) => backends.filter((b) => b.state === 'active' && b.wait_event_type === 'Lock').length === 6,
+      (backends) => sessions(backends).filter((b) => b.state === 'active' && b.wait_event_type === 'Lock').length === 6,
     );
     t.same(clients.map((c) => c.bytes()), [0, 0, 0, 0, 0, 0], 'no client has received a byte');
     for (const client of clients) client.socket.destroy();
+    const leftAt = Date.now();
 
     // Still locked: the sessions can only have gone because their queries were cancelled.
     const left = await waitFor('export sessions after the clients left', exportBackends, (backends) => backends.length === 0);
     t.same(left, [], 'no export session left while the list is still locked');
+    t.comment(`sessions gone ${Date.now() - leftAt} ms after the clients left`);
   } finally {
     await release();
   }
@@ -207,8 +213,10 @@ t.test('a client that disconnects mid-stream frees its session', async (t) => {
     ),
   );
   t.ok(firstBytes.every((n) => n > 0), 'each client received data before leaving');
+  const leftAt = Date.now();
   const left = await waitFor('export sessions after the clients left', exportBackends, (backends) => backends.length === 0);
   t.same(left, [], 'no export session left');
+  t.comment(`sessions gone ${Date.now() - leftAt} ms after the clients left`);
   await ordinaryRoutesAnswer(t, port);
 });
 
@@ -216,7 +224,7 @@ t.test('more exports than the budget: the extra ones get 503 with Retry-After, o
   const { port } = await listening(t, { exports: { max: 2, maxSeconds: 120 } });
   const stalled = [rawClient(port, CSV_PATH, { stalled: true }), rawClient(port, CSV_PATH, { stalled: true })];
   const holding = (backends: ExportBackend[]) =>
-    backends.filter((b) => b.application_name === EXPORT_APPLICATION_NAME && b.in_transaction).length === 2;
+    sessions(backends).filter((b) => b.application_name === EXPORT_APPLICATION_NAME && b.in_transaction).length === 2;
   await waitFor('two exports held open by clients that do not read', exportBackends, holding);
 
   for (let extra = 0; extra < 3; extra++) {
@@ -248,7 +256,7 @@ t.test('a client that stops reading is cut off after the maximum and its session
   const { port } = await listening(t, { exports: { max: 2, maxSeconds }, logger: { level: 'info', stream: logStream } });
   const started = Date.now();
   const client = rawClient(port, CSV_PATH, { stalled: true });
-  const holding = (backends: ExportBackend[]) => backends.some((b) => b.in_transaction);
+  const holding = (backends: ExportBackend[]) => sessions(backends).some((b) => b.in_transaction);
   await waitFor('the export holding its transaction for a client that does not read', exportBackends, holding);
   await waitFor('the export session ended', exportBackends, (backends) => backends.length === 0);
   const endedAfter = Date.now() - started;
