@@ -91,6 +91,13 @@ export const errorResponses = {
 
 export const unavailableResponse = { 503: errorBody('No trained model yet.') };
 
+export const exportsBusyResponse = {
+  503: Type.Object(ErrorBody.properties, {
+    description: 'As many CSV exports as allowed (SALESDASH_MAX_EXPORTS) are running; try again after Retry-After.',
+    headers: { 'Retry-After': { type: 'integer', description: 'Seconds to wait before trying again.' } },
+  }),
+};
+
 export const notModifiedResponse = {
   304: Type.Null({ description: 'Not modified: the ETag sent in If-None-Match is still current.' }),
 };

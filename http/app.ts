@@ -12,6 +12,7 @@ import { checkQueryShape, errorHandler } from './plugins/errors.ts';
 import { dataVersionHook } from './plugins/caching.ts';
 import { requestDeadlineMs } from './plugins/deadline.ts';
 import { DatabaseAvailability } from './plugins/availability.ts';
+import { Exports, type ExportOptions } from './plugins/exports.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { modelRoutes } from './routes/model.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -19,6 +20,8 @@ import { docsRoutes } from './routes/docs.ts';
 
 export interface AppOptions {
   sql: Sql;
+  /** The CSV export's own connections and limits (the database URL; max and maxSeconds from the environment). */
+  exports: ExportOptions;
   /** A pino logger config or instance; false (the default for tests) logs nothing. */
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** Comma-separated allowed origins, or '*'. Default (undefined/empty): same origin only, no CORS headers. */
@@ -67,7 +70,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
 
-  await app.register(customerRoutes, { sql: options.sql });
+  const exports = new Exports(options.exports);
+  // Runs once in-flight requests are done (or cut by serve()'s drain): stopped exports close their sessions.
+  app.addHook('onClose', () => exports.settled());
+  await app.register(customerRoutes, { sql: options.sql, exports });
   await app.register(modelRoutes, { sql: options.sql });
   await app.register(healthRoutes, { sql: options.sql });
   await app.register(docsRoutes);

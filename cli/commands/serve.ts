@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { parseOptions } from '../command.ts';
 import { resolveApiDatabase } from '../../db/connection.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
+import { exportLimitsFromEnvironment } from '../../http/plugins/exports.ts';
 import { buildApp } from '../../http/app.ts';
 import { serve } from '../../http/server.ts';
 import { surviveKnownPostgresJsBug } from '../../db/postgres-js-guard.ts';
@@ -21,6 +22,8 @@ export const serveCommand: Command = {
     const port = values.port !== undefined ? portNumber(values.port, '--port') : portNumber(process.env.PORT ?? '5000', 'PORT');
     const host = values.host ?? process.env.HOST ?? '127.0.0.1';
 
+    // A bad export setting is reported before anything starts.
+    const exportLimits = exportLimitsFromEnvironment();
     const api = await resolveApiDatabase();
     const sql = connectApiPool(api.url, { role: api.role });
     try {
@@ -34,6 +37,8 @@ export const serveCommand: Command = {
       sql,
       logger: { level: process.env.LOG_LEVEL ?? 'info' },
       corsOrigin: process.env.CORS_ORIGIN,
+      // Exports open sessions of their own, as the same role as the pool.
+      exports: { databaseUrl: api.url, role: api.role, ...exportLimits },
     });
     surviveKnownPostgresJsBug((message) => app.log.warn(message));
     const running = await serve(app, sql, { port, host, handleSignals: true });

@@ -19,8 +19,15 @@ export class NotFound extends Error {
   statusCode = 404;
 }
 
+/** 503; with `retryAfterSeconds` the answer carries a Retry-After header (the condition is temporary). */
 export class Unavailable extends Error {
   statusCode = 503;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
 }
 
 interface SchemaError {
@@ -66,6 +73,9 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (error.validation) {
     reply.code(400).send({ error: validationMessage(error.validation as SchemaError[]) });
     return;
+  }
+  if (error instanceof Unavailable && error.retryAfterSeconds !== undefined) {
+    reply.header('Retry-After', String(error.retryAfterSeconds));
   }
   if (error instanceof BadRequest || error instanceof NotFound || error instanceof Unavailable) {
     reply.code(error.statusCode).send({ error: error.message });

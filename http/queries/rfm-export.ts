@@ -3,13 +3,11 @@
 // transaction-local setting (set_config with a bound value) that the COPY's query reads back; the sort
 // column is an identifier from the allow-list. No user text ever becomes SQL.
 //
-// The COPY runs inside sql.begin() rather than on a sql.reserve()d connection: when PostgreSQL goes away
-// mid-export, postgres.js fails a transaction cleanly, whereas releasing a reserved connection that has
-// already closed puts the dead connection back into the pool and later queries hang on it (postgres.js 3.4.9,
-// porsager/postgres issue 1199).
-import { PassThrough, type Readable } from 'node:stream';
+// `sql` is the export's own session (db/export-session.ts), never the API pool; the caller owns its limits
+// (http/plugins/exports.ts) and cancels the running query when it stops the export.
+import { finished, PassThrough, type Readable } from 'node:stream';
 import type { Sql } from '../../db/connection.ts';
-import { resumeAfterCopyEnd } from '../../db/postgres-js-copy.ts';
+import { copyOutStream } from '../../db/copy-out.ts';
 import type { RfmFilters } from './rfm-page.ts';
 
 export interface RfmExport {
@@ -17,75 +15,79 @@ export interface RfmExport {
   csv: Readable;
   /** The refresh's reference date, null before the first refresh. */
   referenceDate: string | null;
-  /** Stop early (the client went away): the rest is read and dropped, so the transaction ends by itself. */
-  abort(): void;
+  /** Settles when the transaction is over: committed, or rolled back after a failure or a stop. */
+  done: Promise<void>;
 }
 
-export function rfmExport(sql: Sql, filters: RfmFilters, onLateError?: (error: unknown) => void): Promise<RfmExport> {
+/**
+ * Starts the export; resolves once COPY has begun. When `signal` aborts, whatever COPY still sends is read
+ * and dropped (so PostgreSQL is never left blocked writing to us while the caller's cancel lands) and the
+ * CSV stream is destroyed.
+ */
+export function rfmExport(
+  sql: Sql,
+  filters: RfmFilters,
+  signal: AbortSignal,
+  onLateError?: (error: unknown) => void,
+): Promise<RfmExport> {
   return new Promise<RfmExport>((resolve, reject) => {
     let started = false;
     const transaction = sql.begin('isolation level repeatable read read only', async (tx) => {
       // One snapshot for the file name's date and the rows.
-      const [info] = await tx<{ pid: number; reference_date: string | null }[]>`
-        select pg_backend_pid() as pid,
-               (select to_char(reference_date, 'YYYY-MM-DD') from salesdash.rfm_refresh_status) as reference_date,
-               set_config('salesdash.export_segment', ${filters.segment ?? ''}, true),
-               -- A million rows take seconds, longer than the API's per-statement limit for page queries.
-               set_config('statement_timeout', '5min', true)`;
+      const [info] = await tx<{ reference_date: string | null }[]>`
+        select (select to_char(reference_date, 'YYYY-MM-DD') from salesdash.rfm_refresh_status) as reference_date,
+               set_config('salesdash.export_segment', ${filters.segment ?? ''}, true)`;
+      signal.throwIfAborted();
       const direction = filters.descending ? tx`desc` : tx`asc`;
-      const copy = await tx`
+      const copyQuery = tx`
         copy (
           select customer_id, recency, frequency, monetary, segment, rfm_score
           from salesdash.rfm_list
           where current_setting('salesdash.export_segment') = ''
              or segment = current_setting('salesdash.export_segment')
           order by ${tx(filters.sortBy)} ${direction}, customer_id ${direction}
-        ) to stdout with (format csv, header)`.readable();
+        ) to stdout with (format csv, header)`;
+      let copyError: unknown;
+      const copy = await copyOutStream(copyQuery, (error) => (copyError ??= error));
+      const copyOver = new Promise<void>((done) => finished(copy, () => done()));
+      if (copy.destroyed) {
+        // COPY failed before its first rows (e.g. cancelled while sorting): the export never started.
+        await copyOver;
+        throw copyError ?? new Error('COPY ended before it started');
+      }
 
       // Our own stream in front of postgres.js's: destroying the COPY stream itself would leave its socket
-      // paused and the connection stuck (postgres.js 3.4.9 gives that stream no destroy handling, so every
-      // later CopyData pauses the socket and nothing resumes it), so on abort we drain it instead.
+      // paused and the connection stuck, so on a stop we drain it instead.
       const csv = new PassThrough();
-      let aborted = false;
       copy.on('data', (chunk: Buffer) => {
-        if (aborted) return;
+        if (signal.aborted) return;
         if (!csv.write(chunk)) copy.pause();
       });
       csv.on('drain', () => copy.resume());
-      copy.once('end', () => {
-        resumeAfterCopyEnd(copy); // else the COMMIT can hang on a paused socket (porsager/postgres PR 1016)
-        csv.end();
-      });
+      copy.once('end', () => csv.end());
       copy.once('error', (error) => {
-        if (!aborted) csv.destroy(error);
+        if (!signal.aborted) csv.destroy(error);
       });
-      let copyDone = false;
-      const finished = new Promise<void>((done) =>
-        copy.once('close', () => {
-          copyDone = true;
-          done();
-        }),
-      );
+      const stop = () => {
+        copy.resume();
+        csv.destroy();
+      };
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
 
       started = true;
-      resolve({
-        csv,
-        referenceDate: info?.reference_date ?? null,
-        abort() {
-          if (aborted || copyDone) return;
-          aborted = true;
-          // Drain the rest and throw it away: COPY then ends on its own within seconds and the transaction
-          // frees its connection. (Cancelling with pg_cancel_backend was tried: the signal can land after
-          // COPY finished, on the next query that pooled connection runs.)
-          copy.resume();
-        },
-      });
+      resolve({ csv, referenceDate: info?.reference_date ?? null, done: transaction.then(noop, noop) });
       // The transaction (and its connection) stays open until COPY has sent its last row or failed.
-      await finished;
+      await copyOver;
+      signal.removeEventListener('abort', stop);
+      if (copyError) throw copyError;
     });
     transaction.catch((error: unknown) => {
       if (!started) reject(error);
-      else onLateError?.(error);
+      else if (!signal.aborted) onLateError?.(error);
     });
   });
 }
+
+function noop(): void {}
+

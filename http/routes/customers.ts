@@ -11,23 +11,22 @@ import {
   RfmPageQuery,
   SegmentsResponse,
   errorResponses,
+  exportsBusyResponse,
   notModifiedResponse,
 } from '../../contract/api.ts';
 import { BadRequest, NotFound } from '../plugins/errors.ts';
 import { inTime } from '../plugins/deadline.ts';
+import type { Exports } from '../plugins/exports.ts';
 import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
 import { rfmPage, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 
-/** Time to the first CSV byte: COPY sorts every row first (about a second per million on 2 cores). */
-const EXPORT_START_MS = Number(process.env.SALESDASH_EXPORT_START_MS ?? 10_000);
-
 /** Segment names change only with a migration or a rules edit; asking once every few seconds is plenty. */
 const SEGMENT_CACHE_MS = 5_000;
 
-export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
+export async function customerRoutes(app: FastifyInstance, { sql, exports }: { sql: Sql; exports: Exports }): Promise<void> {
   const segmentNames = sharedPerKey(() => knownSegments(sql));
   // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
   // once per data version and shared by every request for that version.
@@ -99,20 +98,19 @@ export async function customerRoutes(app: FastifyInstance, { sql }: { sql: Sql }
           ...notModifiedResponse,
           400: errorResponses[400],
           500: errorResponses[500],
+          ...exportsBusyResponse,
         },
       },
     },
     async (request, reply) => {
       const filters = await checkedFilters(request, request.query);
-      // Starting the export sorts the whole list before the first byte: it gets a longer budget of its own.
-      const exported = await inTime(
-        request,
-        () => rfmExport(sql, filters, (error) => request.log.error({ err: error }, 'CSV export failed after it started streaming')),
-        { budgetMs: EXPORT_START_MS, onLate: (late) => late.abort() },
+      // On a session of its own, within the export limits (http/plugins/exports.ts), never the API pool.
+      const exported = await exports.start(request, reply, (session, signal) =>
+        rfmExport(session, filters, signal, (error) =>
+          request.log.error({ err: error }, 'CSV export failed after it started streaming'),
+        ),
       );
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) exported.abort();
-      });
+      if (!exported) return undefined;
       const name = `rfm-${fileNamePart(filters.segment ?? 'all')}-${exported.referenceDate ?? 'never-refreshed'}.csv`;
       return reply
         .type('text/csv; charset=utf-8')

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../http/app.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
 import { API_ROLE, type Sql } from '../../db/connection.ts';
+import type { ExportOptions } from '../../http/plugins/exports.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';
 
@@ -19,19 +20,31 @@ export interface TestApi {
   url: string;
 }
 
-export async function testApi(
+export type TestAppOptions = Partial<Omit<AppOptions, 'exports'>> & { exports?: Partial<ExportOptions> };
+
+/** The app on an existing database (its own 4-connection pool; exports on sessions of their own), closed with `t`. */
+export async function apiOn(
   t: TestContext,
-  options: { fixture?: boolean; refresh?: boolean; app?: Partial<AppOptions> } = {},
-): Promise<TestApi> {
-  const { sql, url } = await testDatabase(t);
-  if (options.fixture ?? true) await insertFixture(sql);
-  if (options.refresh ?? true) await sql`select salesdash.refresh_rfm()`;
+  url: string,
+  options: TestAppOptions = {},
+): Promise<{ app: FastifyInstance; apiSql: Sql }> {
   // The app works as the API's role, as `salesdash serve` does: it can read only what the API may read.
   const apiSql = connectApiPool(url, { max: 4, role: API_ROLE });
-  const app = await buildApp({ sql: apiSql, ...options.app });
+  const app = await buildApp({ sql: apiSql, ...options, exports: { databaseUrl: url, role: API_ROLE, ...options.exports } });
   t.teardown(async () => {
     await app.close();
     await apiSql.end({ timeout: 1 });
   });
+  return { app, apiSql };
+}
+
+export async function testApi(
+  t: TestContext,
+  options: { fixture?: boolean; refresh?: boolean; app?: TestAppOptions } = {},
+): Promise<TestApi> {
+  const { sql, url } = await testDatabase(t);
+  if (options.fixture ?? true) await insertFixture(sql);
+  if (options.refresh ?? true) await sql`select salesdash.refresh_rfm()`;
+  const { app, apiSql } = await apiOn(t, url, options.app);
   return { app, sql, apiSql, url };
 }

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { buildApp } from '../../http/app.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
-import type { Sql } from '../../db/connection.ts';
+import { API_ROLE, type Sql } from '../../db/connection.ts';
 import { customerDetails } from '../../http/queries/customer-details.ts';
 import { health } from '../../http/queries/health.ts';
 import { modelMetrics } from '../../http/queries/model-metrics.ts';
@@ -173,8 +173,8 @@ async function trainedApi(t: Test): Promise<{ app: FastifyInstance; apiSql: Sql;
   await insertOrders(sql, simulatedOrders(300, 3));
   await sql`select salesdash.refresh_rfm()`;
   await train(sql, { seed: 7, trainingWindows: 4, network: { maxEpochs: 8, patience: 3 } });
-  const apiSql = connectApiPool(url, { max: 2 });
-  const app = await buildApp({ sql: apiSql });
+  const apiSql = connectApiPool(url, { max: 2, role: API_ROLE });
+  const app = await buildApp({ sql: apiSql, exports: { databaseUrl: url, role: API_ROLE } });
   t.teardown(async () => {
     await app.close();
     await apiSql.end({ timeout: 1 });
@@ -190,8 +190,9 @@ async function unreachableApi(t: Test): Promise<FastifyInstance> {
       server.close(() => resolve(port));
     });
   });
-  const apiSql = connectApiPool(`postgres://salesdash@127.0.0.1:${port}/salesdash`, { max: 1 });
-  const app = await buildApp({ sql: apiSql });
+  const unreachable = `postgres://salesdash@127.0.0.1:${port}/salesdash`;
+  const apiSql = connectApiPool(unreachable, { max: 1 });
+  const app = await buildApp({ sql: apiSql, exports: { databaseUrl: unreachable } });
   t.teardown(async () => {
     await app.close();
     await apiSql.end({ timeout: 0 });

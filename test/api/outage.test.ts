@@ -8,6 +8,7 @@ import { startServeProcess } from '../../scripts/serve-process.ts';
 import { scratchDatabase } from '../helpers/db.ts';
 import { insertFixture } from './fixture.ts';
 
+const clientCount = 8;
 const cluster = namedCluster('test-outage-postgres', Number(process.env.SALESDASH_OUTAGE_PG_PORT ?? 54359), 'postgres');
 
 interface Sample {
@@ -28,7 +29,13 @@ t.test('database outage: fast 500s while down, the process stays up, recovery wi
   await setup`select salesdash.refresh_rfm()`;
   await setup.end();
 
-  const serving = await startServeProcess({ DATABASE_URL: url, LOG_LEVEL: 'warn', SALESDASH_API_POOL: '4' });
+  // An export slot per client: this test is about the outage, not the export limit (export-limits.test.ts).
+  const serving = await startServeProcess({
+    DATABASE_URL: url,
+    LOG_LEVEL: 'warn',
+    SALESDASH_API_POOL: '4',
+    SALESDASH_MAX_EXPORTS: String(clientCount),
+  });
   const server = serving.child;
   const base = serving.baseUrl;
   let exitCode: number | null | undefined;
@@ -38,11 +45,11 @@ t.test('database outage: fast 500s while down, the process stays up, recovery wi
   });
   const paths = ['/api/customers/segments', '/api/customers/rfm?limit=5', '/api/customers/p01/details', '/api/customers/rfm.csv'];
 
-  // Steady load from 8 clients for the whole test.
+  // Steady load from the clients for the whole test.
   const samples: Sample[] = [];
   let running = true;
   const t0 = Date.now();
-  const clients = Array.from({ length: 8 }, async (_, i) => {
+  const clients = Array.from({ length: clientCount }, async (_, i) => {
     for (let n = 0; running; n++) {
       const path = paths[(i + n) % paths.length]!;
       const started = Date.now();

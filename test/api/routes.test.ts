@@ -191,6 +191,9 @@ t.test('GET /healthz and GET /docs/json', async (t) => {
   const details = spec.paths['/api/customers/{customer_id}/details'].get;
   t.same(Object.keys(details.responses).sort(), ['200', '400', '404', '500']);
   t.same(Object.keys(spec.paths['/api/model/metrics'].get.responses).sort(), ['200', '304', '500', '503']);
+  const csv = spec.paths['/api/customers/rfm.csv'].get.responses;
+  t.same(Object.keys(csv).sort(), ['200', '304', '400', '500', '503']);
+  t.same(csv['503'].headers, { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before trying again.' } });
   const rfmParams = spec.paths['/api/customers/rfm'].get.parameters.map((p: { name: string }) => p.name).sort();
   t.same(rfmParams, ['limit', 'order', 'page', 'segment', 'sort_by']);
 });

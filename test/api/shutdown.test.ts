@@ -11,7 +11,7 @@ import { insertFixture } from './fixture.ts';
 t.test('shutdown drains an in-flight request, refuses new ones, then ends the pool', async (t) => {
   const { url } = await testDatabase(t);
   const sql = connectApiPool(url, { max: 2, role: API_ROLE });
-  const app = await buildApp({ sql });
+  const app = await buildApp({ sql, exports: { databaseUrl: url, role: API_ROLE } });
   // Stands in for a long CSV export: a request that is still running when the signal arrives.
   app.get('/test/slow', async () => {
     const [row] = await sql`select pg_sleep(0.8), 'done' as result`;

@@ -193,7 +193,7 @@ t.test('the CSV export ends its transaction when the whole COPY arrived at once'
   const { sql, socket } = await observedPool(url);
   t.teardown(() => sql.end({ timeout: 1 }));
   socket().wholeCopyAnswers = true;
-  const exported = await rfmExport(sql, { segment: null, sortBy: 'recency', descending: true });
+  const exported = await rfmExport(sql, { segment: null, sortBy: 'recency', descending: true }, new AbortController().signal);
   let csv = '';
   for await (const chunk of exported.csv) csv += chunk;
   t.ok(csv.length > getDefaultHighWaterMark(false), `${csv.length} bytes of CSV, more than the COPY stream buffers`);

@@ -17,6 +17,7 @@ import { sleep, soakSeconds, startLoad } from './load.ts';
 
 const seconds = soakSeconds(8);
 const customers = 1500;
+const connections = 20;
 const asOf = '2024-06-30';
 // `make soak` runs far longer than tap's default file timeout; leave room for set-up and the last retrain.
 t.setTimeout((seconds + 300) * 1000);
@@ -35,7 +36,9 @@ t.test(`refresh_rfm() in a loop and a retrain under ${seconds} s of load: nothin
   await train(sql, { seed: 1 });
 
   const apiSql = connectApiPool(url, { max: 10, role: API_ROLE });
-  const app = await buildApp({ sql: apiSql, ...(process.env.RELIABILITY_LOG ? { logger: { level: 'warn', file: process.env.RELIABILITY_LOG } } : {}) });
+  // One export slot per load connection: this test is about refreshes under load, not the export limit
+  // (test/api/export-limits.test.ts), so no export is refused with 503 here.
+  const app = await buildApp({ sql: apiSql, exports: { databaseUrl: url, role: API_ROLE, max: connections }, ...(process.env.RELIABILITY_LOG ? { logger: { level: 'warn', file: process.env.RELIABILITY_LOG } } : {}) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
     await app.close();
@@ -66,7 +69,7 @@ t.test(`refresh_rfm() in a loop and a retrain under ${seconds} s of load: nothin
   let segmentBodies = 0;
   const totalsSeen = new Set<number>();
   const load = startLoad(base, paths, {
-    connections: 20,
+    connections,
     onResponse: (path, status, body) => {
       if (status < 200 || status > 299) failed.push(`${status} ${path}: ${body.slice(0, 120)}`);
       if (path !== '/api/customers/segments' || status !== 200) return;

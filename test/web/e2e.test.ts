@@ -119,7 +119,7 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
   // The app works as the API's role, as `salesdash serve` does.
   const apiSql = connectApiPool(url, { max: 4, role: API_ROLE });
   t.teardown(() => apiSql.end({ timeout: 1 }));
-  const app = await buildApp({ sql: apiSql, webDir });
+  const app = await buildApp({ sql: apiSql, webDir, exports: { databaseUrl: url, role: API_ROLE } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const browser = await launchChromium();
