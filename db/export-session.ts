@@ -50,9 +50,9 @@ export async function openExportSession(url: string, options: ExportSessionOptio
       ...(options.role ? { role: options.role } : {}),
     }),
   );
-  let backend: { pid: number; started: string };
+  let backend: { pid: number; started: string | null };
   try {
-    const [row] = await sql<{ pid: number; started: string }[]>`
+    const [row] = await sql<{ pid: number; started: string | null }[]>`
       select pid, (extract(epoch from backend_start) * 1000000)::bigint::text as started
       from pg_stat_activity where pid = pg_backend_pid()`;
     backend = row!;
@@ -64,11 +64,16 @@ export async function openExportSession(url: string, options: ExportSessionOptio
     sql,
     async cancel() {
       // A connection of its own: the session's one connection is busy with the query to cancel.
-      const canceller = postgres(url, sessionOptions(`${EXPORT_APPLICATION_NAME}-cancel`, options.role ? { role: options.role } : {}));
+      // As the URL's own user, not the role the session switched to: a cancel needs the rights of the
+      // session's login (with salesdash_api's own login, that is salesdash_api).
+      const canceller = postgres(url, sessionOptions(`${EXPORT_APPLICATION_NAME}-cancel`));
       try {
         await canceller`
           select pg_cancel_backend(pid) from pg_stat_activity
-          where pid = ${backend.pid} and (extract(epoch from backend_start) * 1000000)::bigint::text = ${backend.started}`;
+          where pid = ${backend.pid}
+            -- A session that switched to another role at login cannot see its own start time (it is shown
+            -- only to its login's role): then the pid alone, during the seconds its export is stopping.
+            and (${backend.started}::text is null or (extract(epoch from backend_start) * 1000000)::bigint::text = ${backend.started})`;
         return true;
       } catch {
         return false;

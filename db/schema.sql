@@ -112,8 +112,8 @@ CREATE FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boole
 declare
   published bigint;
   total bigint;
-  first_position bigint;
-  last_position bigint;
+  page_first bigint;
+  page_last bigint;
   page_keys bytea;
 begin
   if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score') then
@@ -131,22 +131,29 @@ begin
   from salesdash_internal.rfm_segment_totals t
   where t.generation = published and (segment_filter is null or t.segment = segment_filter);
 
-  -- Ascending positions [first_position, last_position] of the page.
+  -- Ascending positions [page_first, page_last] of the page.
   if coalesce(descending, false) then
-    last_position := total - (page_number - 1)::bigint * page_size;
-    first_position := greatest(last_position - page_size + 1, 1);
+    page_last := total - (page_number - 1)::bigint * page_size;
+    page_first := greatest(page_last - page_size + 1, 1);
   else
-    first_position := (page_number - 1)::bigint * page_size + 1;
-    last_position := least(first_position + page_size - 1, total);
+    page_first := (page_number - 1)::bigint * page_size + 1;
+    page_last := least(page_first + page_size - 1, total);
   end if;
-  if first_position > last_position then
+  if page_first > page_last then
     return;
   end if;
 
-  select substring(o.person_keys from (first_position - 1)::integer * 4 + 1 for (last_position - first_position + 1)::integer * 4)
+  -- The page's keys: the part of each run that overlaps [page_first, page_last], runs in order.
+  select string_agg(substring(o.person_keys
+                              from (greatest(page_first, o.first_position) - o.first_position)::integer * 4 + 1
+                              for (least(page_last, o.first_position + length(o.person_keys) / 4 - 1)
+                                   - greatest(page_first, o.first_position) + 1)::integer * 4),
+                    ''::bytea order by o.first_position)
     into page_keys
   from salesdash_internal.rfm_page_orders o
-  where o.generation = published and o.sort_key = sort_by and o.segment = coalesce(segment_filter, '');
+  where o.generation = published and o.sort_key = sort_by and o.segment = coalesce(segment_filter, '')
+    and o.first_position <= page_last
+    and o.first_position + length(o.person_keys) / 4 > page_first;
 
   return query
     select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
@@ -175,6 +182,7 @@ COMMENT ON FUNCTION api.rfm_page(segment_filter text, sort_by text, descending b
 CREATE FUNCTION salesdash.refresh_rfm(as_of date DEFAULT NULL::date, refresh_concurrently boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET work_mem TO '512MB'
     AS $_$
 declare
   started timestamptz := clock_timestamp();
@@ -184,12 +192,15 @@ declare
   new_generation bigint;
   new_partition text;
   reference date;
+  latest date;
   customer_count integer;
   r_thresholds bigint[];
   f_thresholds bigint[];
   m_thresholds bigint[];
+  max_recency_days integer;
+  max_frequency integer;
+  monetary_p99 numeric;
   segment_of_cell text[];
-  monetary_p99 bigint;
   previous bigint;
   rfm_scores_refreshed boolean := true;
   dropped integer;
@@ -206,30 +217,41 @@ begin
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 2. Totals per customer as of the reference date: the explicit as-of date, else the latest purchase.
+  -- As of the latest purchase (or later) they are the cached totals, else they are summed from the orders.
   step_started := clock_timestamp();
-  reference := coalesce(as_of, (select max(ordered_at)::date from salesdash_internal.int_counted_orders_cache));
-  create temporary table rfm_totals on commit drop as
-  select (row_number() over (order by t.customer_id))::integer as person_key,
-         t.customer_id, t.last_purchased_date, (reference - t.last_purchased_date) as recency_days,
-         t.frequency, t.monetary,
-         salesdash_internal.rfm_goodness('recency_days', reference - t.last_purchased_date) as recency_goodness,
-         salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
-         salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
-  from salesdash_internal.int_customer_totals(reference) t;
+  latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
+  reference := coalesce(as_of, latest);
+  execute format($totals$
+    create temporary table rfm_totals on commit drop as
+    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
+           t.customer_id, t.last_purchased_date, ($1 - t.last_purchased_date) as recency_days,
+           t.frequency, t.monetary,
+           salesdash_internal.rfm_goodness('recency_days', $1 - t.last_purchased_date) as recency_goodness,
+           salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
+           salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
+    from (%s) t$totals$,
+    case when reference >= latest
+         -- in customer_id order already (its primary key), so numbering them needs no sort
+         then 'select customer_id, last_purchased_date, frequency, monetary
+               from salesdash_internal.int_customer_totals_cache order by customer_id'
+         else 'select * from salesdash_internal.int_customer_totals($1)' end)
+    using reference;
   customer_count := (select count(*) from rfm_totals);
   step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
                                        'rows', customer_count);
 
   -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
   step_started := clock_timestamp();
-  select coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'),
-                  salesdash_internal.quintile_thresholds(array_agg(recency_goodness))),
-         coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'),
-                  salesdash_internal.quintile_thresholds(array_agg(frequency_goodness))),
-         coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'),
-                  salesdash_internal.quintile_thresholds(array_agg(monetary_goodness)))
-    into r_thresholds, f_thresholds, m_thresholds
+  select salesdash_internal.quintile_thresholds(array_agg(recency_goodness order by recency_goodness)),
+         salesdash_internal.quintile_thresholds(array_agg(frequency_goodness order by frequency_goodness)),
+         salesdash_internal.quintile_thresholds(array_agg(monetary_goodness order by monetary_goodness)),
+         coalesce(max(recency_days), 0), coalesce(max(frequency), 0),
+         coalesce(salesdash_internal.percentile_value(array_agg(monetary_goodness order by monetary_goodness), 99), 0) / 100.0
+    into r_thresholds, f_thresholds, m_thresholds, max_recency_days, max_frequency, monetary_p99
   from rfm_totals;
+  r_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'), r_thresholds);
+  f_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'), f_thresholds);
+  m_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'), m_thresholds);
   -- The segment of each (R, F) cell, looked up as segment_of_cell[5 * (R - 1) + F].
   select array_agg(g.segment order by g.recency_score, g.frequency_score) into segment_of_cell
   from salesdash_internal.int_rfm_segment_grid g;
@@ -268,7 +290,9 @@ begin
   step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   step_started := clock_timestamp();
-  perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference);
+  -- The histograms' ranges: up to the longest recency, the most orders, monetary's 99th percentile.
+  perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference,
+                                                 max_recency_days, max_frequency, monetary_p99);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 6. Publish. Attaching takes no lock a reader waits for; the publication row flips at commit. Only
@@ -554,7 +578,7 @@ CREATE FUNCTION salesdash_internal.int_monthly_activity(as_of date) RETURNS TABL
     LANGUAGE sql STABLE
     AS $$
   select date_trunc('month', ordered_at)::date, count(*)::integer, sum(amount)::numeric(16, 2),
-         count(distinct customer_id)::integer
+         (count(*) filter (where opens_month))::integer
   from salesdash_internal.int_counted_orders_cache
   where ordered_at < as_of + 1
   group by 1
@@ -718,15 +742,21 @@ CREATE FUNCTION salesdash_internal.queue_everything() RETURNS void
 -- Name: quintile_thresholds(bigint[]); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.quintile_thresholds(goodness_values bigint[]) RETURNS bigint[]
+CREATE FUNCTION salesdash_internal.quintile_thresholds(sorted_values bigint[]) RETURNS bigint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-  with sorted as (
-    select array_agg(v order by v) as a, count(*) as n from unnest(goodness_values) as u(v)
-  )
-  select array[null, a[(1 * n + 4) / 5] + 1, a[(2 * n + 4) / 5] + 1, a[(3 * n + 4) / 5] + 1, a[(4 * n + 4) / 5] + 1]::bigint[]
-  from sorted
+  select array[null,
+               sorted_values[(1 * n + 4) / 5] + 1, sorted_values[(2 * n + 4) / 5] + 1,
+               sorted_values[(3 * n + 4) / 5] + 1, sorted_values[(4 * n + 4) / 5] + 1]::bigint[]
+  from (select cardinality(sorted_values)::bigint as n) c
 $$;
+
+
+--
+-- Name: FUNCTION quintile_thresholds(sorted_values bigint[]); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.quintile_thresholds(sorted_values bigint[]) IS 'Tie-consistent quintile thresholds (index = score) of a metric''s goodness values, given sorted ascending.';
 
 
 --
@@ -819,6 +849,7 @@ declare
   rebuild boolean;
   expected bigint;
   changed bigint;
+  changed_customers text[];
 begin
   select coalesce(array_agg(change_id), '{}'), coalesce(bool_or(customer_id is null), false)
     into seen, rebuild
@@ -829,26 +860,43 @@ begin
   end if;
 
   if rebuild then
-    truncate salesdash_internal.int_counted_orders_cache;
-    insert into salesdash_internal.int_counted_orders_cache (customer_id, order_id, ordered_at, amount)
-    select customer_id, order_id, ordered_at, amount from salesdash_internal.int_counted_orders;
+    -- A new table by CREATE TABLE AS, which PostgreSQL computes with parallel workers (an INSERT would not),
+    -- indexed afterwards in bulk, then put in the old one's place. Only refreshes read the cache, and they
+    -- run one at a time.
+    create unlogged table salesdash_internal.int_counted_orders_cache_new as
+    select * from salesdash_internal.int_customer_orders;
     get diagnostics changed = row_count;
+    drop table salesdash_internal.int_counted_orders_cache;
+    alter table salesdash_internal.int_counted_orders_cache_new rename to int_counted_orders_cache;
+    create index int_counted_orders_cache_customer_id_idx on salesdash_internal.int_counted_orders_cache (customer_id);
+    comment on table salesdash_internal.int_counted_orders_cache is 'Copy of int_customer_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = changed;
     analyze salesdash_internal.int_counted_orders_cache;
+    truncate salesdash_internal.int_customer_totals_cache;
+    insert into salesdash_internal.int_customer_totals_cache
+    select customer_id, max(ordered_at)::date, count(*), sum(amount)
+    from salesdash_internal.int_counted_orders_cache
+    group by customer_id
+    order by customer_id collate "C";
+    analyze salesdash_internal.int_customer_totals_cache;
   elsif cardinality(seen) > 0 then
-    create temporary table changed_customers on commit drop as
-    select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen);
-    analyze changed_customers;
-    delete from salesdash_internal.int_counted_orders_cache c using changed_customers x where x.customer_id = c.customer_id;
+    -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
+    -- to the raw tables' indexes, so each changed customer costs a few index lookups.
+    changed_customers := array(select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen));
+    delete from salesdash_internal.int_counted_orders_cache where customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected - changed;
-    insert into salesdash_internal.int_counted_orders_cache (customer_id, order_id, ordered_at, amount)
-    select o.customer_id, o.order_id, o.ordered_at, o.amount
-    from salesdash_internal.int_counted_orders o
-    where o.customer_id in (select customer_id from changed_customers);
+    insert into salesdash_internal.int_counted_orders_cache
+    select o.* from salesdash_internal.int_customer_orders o
+    where o.customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
-    drop table changed_customers;
+    delete from salesdash_internal.int_customer_totals_cache where customer_id = any(changed_customers);
+    insert into salesdash_internal.int_customer_totals_cache
+    select customer_id, max(ordered_at)::date, count(*), sum(amount)
+    from salesdash_internal.int_counted_orders_cache
+    where customer_id = any(changed_customers)
+    group by customer_id;
   end if;
   delete from salesdash_internal.rfm_customer_changes where change_id = any(seen);
   return case when rebuild then 'rebuilt' when cardinality(seen) > 0 then 'updated' else 'current' end;
@@ -872,26 +920,39 @@ CREATE FUNCTION salesdash_internal.write_rfm_page_orders(generation bigint, part
     AS $_$
 declare
   sort record;
+  segments text[];
 begin
+  select array_agg(segment order by display_order) into segments from salesdash.rfm_segment_rules;
   for sort in
     select * from (values ('recency', 'recency_days'), ('frequency', 'frequency'), ('monetary', 'monetary'),
                           ('rfm_score', '100 * recency_score + 10 * frequency_score + monetary_score')) as s(sort_key, expression)
   loop
     execute format($sql$
-      insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, person_keys)
-      select %s, %L, coalesce(segment, ''), coalesce(string_agg(int4send(person_key), ''::bytea order by %s, person_key), '')
-      from salesdash_internal.%I
-      group by grouping sets ((), (segment))$sql$, generation, sort.sort_key, sort.expression, partition);
+      insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
+      select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
+      from (
+        select array[''::text, %3$s] as segments,
+               array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
+        from salesdash_internal.%6$I
+      ) packed
+      cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+      generation, sort.sort_key,
+      (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
+      sort.expression,
+      (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
+                                sort.expression, s), ', ')
+       from unnest(segments) s),
+      partition);
   end loop;
 end
 $_$;
 
 
 --
--- Name: write_rfm_summaries(bigint, text, date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+-- Name: write_rfm_summaries(bigint, text, date, integer, integer, numeric); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.write_rfm_summaries(generation bigint, partition text, reference date) RETURNS void
+CREATE FUNCTION salesdash_internal.write_rfm_summaries(generation bigint, partition text, reference date, max_recency_days integer, max_frequency integer, monetary_p99 numeric) RETURNS void
     LANGUAGE plpgsql
     AS $_$
 begin
@@ -906,36 +967,31 @@ begin
     from salesdash_internal.%I
     group by segment$sql$, generation, partition);
 
-  if (select customers from salesdash_internal.rfm_generations g where g.generation = write_rfm_summaries.generation) = 0 then
-    return;
+  if max_frequency = 0 then
+    return; -- no customers, no histograms
   end if;
-
   -- 20 equal-width buckets for recency and monetary, one bucket per order count for frequency (up to 20).
   -- Monetary's buckets span [0, the 99th percentile], the last one also holding everything above, so one
-  -- huge spender does not squash the chart.
+  -- huge spender does not squash the chart. One pass over the customers counts all three.
   execute format($sql$
     insert into salesdash_internal.rfm_histogram_buckets (generation, metric, bucket, lower_bound, upper_bound, customers)
-    with ranges as (
-      select 'recency_days' as metric, 0::float8 as low, greatest(max(recency_days), 1)::float8 as high, 20 as buckets
-      from salesdash_internal.%1$I
-      union all
-      select 'frequency', 1, 1 + least(max(frequency), 20), least(max(frequency), 20)
-      from salesdash_internal.%1$I
-      union all
-      select 'monetary', 0, greatest(salesdash_internal.percentile_value(array_agg(round(monetary * 100)::bigint order by monetary), 99) * 0.01, 1), 20
-      from salesdash_internal.%1$I
+    with ranges(metric, low, high, buckets) as (
+      values ('recency_days', 0::float8, greatest($1, 1)::float8, 20),
+             ('frequency', 1::float8, 1 + least($2, 20)::float8, least($2, 20)),
+             ('monetary', 0::float8, greatest($3, 1)::float8, 20)
     ),
     counted as (
-      select r.metric,
-             least(greatest(width_bucket(case r.metric when 'recency_days' then c.recency_days::float8
-                                                       when 'frequency' then c.frequency::float8
-                                                       else c.monetary::float8 end,
-                                         r.low, r.high, r.buckets), 1), r.buckets) as bucket,
-             count(*) as customers
-      from salesdash_internal.%1$I c
-      cross join ranges r
-      where r.buckets > 0
-      group by 1, 2
+      select case when recency_bucket is not null then 'recency_days' when frequency_bucket is not null then 'frequency' else 'monetary' end as metric,
+             coalesce(recency_bucket, frequency_bucket, monetary_bucket) as bucket,
+             customers
+      from (
+        select least(greatest(width_bucket(recency_days, 0, greatest($1, 1), 20), 1), 20) as recency_bucket,
+               least(frequency, least($2, 20)) as frequency_bucket,
+               least(greatest(width_bucket(monetary, 0, greatest($3, 1), 20), 1), 20) as monetary_bucket,
+               count(*) as customers
+        from salesdash_internal.%1$I
+        group by grouping sets ((1), (2), (3))
+      ) g
     )
     select %2$s, r.metric, b.bucket,
            r.low + (r.high - r.low) * (b.bucket - 1) / r.buckets,
@@ -943,7 +999,8 @@ begin
            coalesce(c.customers, 0)
     from ranges r
     cross join lateral generate_series(1, r.buckets) as b(bucket)
-    left join counted c on c.metric = r.metric and c.bucket = b.bucket$sql$, partition, generation);
+    left join counted c on c.metric = r.metric and c.bucket = b.bucket$sql$, partition, generation)
+    using max_recency_days, max_frequency, monetary_p99;
 end
 $_$;
 
@@ -1961,10 +2018,11 @@ COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (
 --
 
 CREATE UNLOGGED TABLE salesdash_internal.int_counted_orders_cache (
-    customer_id text NOT NULL,
-    order_id text NOT NULL,
-    ordered_at timestamp without time zone NOT NULL,
-    amount numeric(14,2) NOT NULL
+    customer_id text,
+    order_id text,
+    ordered_at timestamp without time zone,
+    amount numeric(14,2),
+    opens_month boolean
 );
 
 
@@ -1972,7 +2030,7 @@ CREATE UNLOGGED TABLE salesdash_internal.int_counted_orders_cache (
 -- Name: TABLE int_counted_orders_cache; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.int_counted_orders_cache IS 'Copy of int_counted_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
+COMMENT ON TABLE salesdash_internal.int_counted_orders_cache IS 'Copy of int_customer_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
 
 
 --
@@ -1991,6 +2049,45 @@ CREATE TABLE salesdash_internal.int_counted_orders_cache_state (
 --
 
 COMMENT ON TABLE salesdash_internal.int_counted_orders_cache_state IS 'Rows the cache held after its last update: a cache found empty while this is positive was emptied by a crash.';
+
+
+--
+-- Name: int_customer_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.int_customer_orders AS
+ SELECT int_counted_orders.customer_id,
+    int_counted_orders.order_id,
+    int_counted_orders.ordered_at,
+    int_counted_orders.amount,
+    (row_number() OVER (PARTITION BY int_counted_orders.customer_id, (date_trunc('month'::text, int_counted_orders.ordered_at)) ORDER BY int_counted_orders.ordered_at, int_counted_orders.order_id) = 1) AS opens_month
+   FROM salesdash_internal.int_counted_orders;
+
+
+--
+-- Name: VIEW int_customer_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.int_customer_orders IS 'One row per counted order: customer, order, when, amount, and opens_month = the customer''s first counted order in that calendar month.';
+
+
+--
+-- Name: int_customer_totals_cache; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.int_customer_totals_cache (
+    customer_id text NOT NULL COLLATE pg_catalog."C",
+    last_purchased_date date NOT NULL,
+    frequency integer NOT NULL,
+    monetary numeric(14,2) NOT NULL
+);
+
+
+--
+-- Name: TABLE int_customer_totals_cache; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.int_customer_totals_cache IS 'One row per customer: totals of int_counted_orders_cache over all their orders (as of the latest purchase).';
 
 
 --
@@ -2121,6 +2218,7 @@ CREATE TABLE salesdash_internal.rfm_page_orders (
     generation bigint NOT NULL,
     sort_key text NOT NULL,
     segment text NOT NULL,
+    first_position integer NOT NULL,
     person_keys bytea NOT NULL
 );
 ALTER TABLE ONLY salesdash_internal.rfm_page_orders ALTER COLUMN person_keys SET STORAGE EXTERNAL;
@@ -2207,6 +2305,14 @@ ALTER TABLE ONLY salesdash_internal.int_counted_orders_cache_state
 
 
 --
+-- Name: int_customer_totals_cache int_customer_totals_cache_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.int_customer_totals_cache
+    ADD CONSTRAINT int_customer_totals_cache_pkey PRIMARY KEY (customer_id);
+
+
+--
 -- Name: model_runs model_runs_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
 --
 
@@ -2251,7 +2357,7 @@ ALTER TABLE ONLY salesdash_internal.rfm_monthly_activity
 --
 
 ALTER TABLE ONLY salesdash_internal.rfm_page_orders
-    ADD CONSTRAINT rfm_page_orders_pkey PRIMARY KEY (generation, sort_key, segment);
+    ADD CONSTRAINT rfm_page_orders_pkey PRIMARY KEY (generation, sort_key, segment, first_position);
 
 
 --

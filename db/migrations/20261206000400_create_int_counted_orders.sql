@@ -48,6 +48,17 @@ select * from salesdash_internal.int_customer_orders with no data;
 create index int_counted_orders_cache_customer_id_idx on salesdash_internal.int_counted_orders_cache (customer_id);
 comment on table salesdash_internal.int_counted_orders_cache is 'Copy of int_customer_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
 
+-- The same, per customer and as of the latest purchase: what every refresh that is not for an earlier
+-- as-of date starts from, so it reads a million narrow rows in customer_id order instead of aggregating
+-- three million. Kept current with the copy above (the changed customers' rows recomputed from it).
+create unlogged table salesdash_internal.int_customer_totals_cache (
+  customer_id         text collate "C" primary key,
+  last_purchased_date date not null,
+  frequency           integer not null,
+  monetary            numeric(14, 2) not null
+);
+comment on table salesdash_internal.int_customer_totals_cache is 'One row per customer: totals of int_counted_orders_cache over all their orders (as of the latest purchase).';
+
 create table salesdash_internal.int_counted_orders_cache_state (
   only_row      boolean primary key default true check (only_row),
   rows_expected bigint not null default 0
@@ -221,6 +232,13 @@ begin
     comment on table salesdash_internal.int_counted_orders_cache is 'Copy of int_customer_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = changed;
     analyze salesdash_internal.int_counted_orders_cache;
+    truncate salesdash_internal.int_customer_totals_cache;
+    insert into salesdash_internal.int_customer_totals_cache
+    select customer_id, max(ordered_at)::date, count(*), sum(amount)
+    from salesdash_internal.int_counted_orders_cache
+    group by customer_id
+    order by customer_id collate "C";
+    analyze salesdash_internal.int_customer_totals_cache;
   elsif cardinality(seen) > 0 then
     -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
     -- to the raw tables' indexes, so each changed customer costs a few index lookups.
@@ -233,6 +251,12 @@ begin
     where o.customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
+    delete from salesdash_internal.int_customer_totals_cache where customer_id = any(changed_customers);
+    insert into salesdash_internal.int_customer_totals_cache
+    select customer_id, max(ordered_at)::date, count(*), sum(amount)
+    from salesdash_internal.int_counted_orders_cache
+    where customer_id = any(changed_customers)
+    group by customer_id;
   end if;
   delete from salesdash_internal.rfm_customer_changes where change_id = any(seen);
   return case when rebuild then 'rebuilt' when cardinality(seen) > 0 then 'updated' else 'current' end;
@@ -261,6 +285,7 @@ drop function salesdash_internal.queue_everything();
 drop function salesdash_internal.rows_that_rebuild_everything();
 drop table salesdash_internal.rfm_customer_changes;
 drop table salesdash_internal.int_counted_orders_cache_state;
+drop table salesdash_internal.int_customer_totals_cache;
 drop table salesdash_internal.int_counted_orders_cache;
 drop view salesdash_internal.int_customer_orders;
 drop view salesdash_internal.int_product_names;

@@ -70,6 +70,7 @@ declare
   new_generation bigint;
   new_partition text;
   reference date;
+  latest date;
   customer_count integer;
   r_thresholds bigint[];
   f_thresholds bigint[];
@@ -94,21 +95,31 @@ begin
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 2. Totals per customer as of the reference date: the explicit as-of date, else the latest purchase.
+  -- As of the latest purchase (or later) they are the cached totals, else they are summed from the orders.
   step_started := clock_timestamp();
-  reference := coalesce(as_of, (select max(ordered_at)::date from salesdash_internal.int_counted_orders_cache));
-  create temporary table rfm_totals on commit drop as
-  select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
-         t.customer_id, t.last_purchased_date, (reference - t.last_purchased_date) as recency_days,
-         t.frequency, t.monetary,
-         salesdash_internal.rfm_goodness('recency_days', reference - t.last_purchased_date) as recency_goodness,
-         salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
-         salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
-  from salesdash_internal.int_customer_totals(reference) t;
+  latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
+  reference := coalesce(as_of, latest);
+  execute format($totals$
+    create temporary table rfm_totals on commit drop as
+    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
+           t.customer_id, t.last_purchased_date, ($1 - t.last_purchased_date) as recency_days,
+           t.frequency, t.monetary,
+           salesdash_internal.rfm_goodness('recency_days', $1 - t.last_purchased_date) as recency_goodness,
+           salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
+           salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
+    from (%s) t$totals$,
+    case when reference >= latest
+         -- in customer_id order already (its primary key), so numbering them needs no sort
+         then 'select customer_id, last_purchased_date, frequency, monetary
+               from salesdash_internal.int_customer_totals_cache order by customer_id'
+         else 'select * from salesdash_internal.int_customer_totals($1)' end)
+    using reference;
   customer_count := (select count(*) from rfm_totals);
   step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
                                        'rows', customer_count);
 
   -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
+  step_started := clock_timestamp();
   select salesdash_internal.quintile_thresholds(array_agg(recency_goodness order by recency_goodness)),
          salesdash_internal.quintile_thresholds(array_agg(frequency_goodness order by frequency_goodness)),
          salesdash_internal.quintile_thresholds(array_agg(monetary_goodness order by monetary_goodness)),

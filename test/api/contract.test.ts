@@ -152,6 +152,36 @@ t.test('every response matches the published contract, and 200 bodies are the na
     t.not(details.json().prediction, null, 'a prediction from the model was checked');
   });
 
+  await t.test('the export budget taken: 503 with Retry-After', async (t) => {
+    const busy = await testApi(t, { app: { exports: { max: 1 } } });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // The one export slot waits on a lock the test holds on the published partition, which only the
+    // export's COPY reads (the routes' ETag reads the refresh status).
+    const [{ partition }] = await busy.sql<{ partition: string }[]>`
+      select 'rfm_customers_g' || generation as partition from salesdash_internal.rfm_publication`;
+    const holder = busy.sql.begin(async (tx) => {
+      await tx`lock table ${tx('salesdash_internal')}.${tx(partition!)} in access exclusive mode`;
+      locked();
+      await held;
+    });
+    await isLocked;
+    const first = busy.app.inject('/api/customers/rfm.csv');
+    for (let waited = 0; ; waited += 50) {
+      const [waiting] = await busy.sql`select count(*)::int as n from pg_stat_activity
+                                       where application_name = 'salesdash-export' and wait_event_type = 'Lock'`;
+      if (waiting!.n > 0 || waited > 10_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const refused = await contract.check(t, busy.app, '/api/customers/rfm.csv', 503);
+    t.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After says when to come back');
+    release();
+    await holder;
+    t.equal((await first).statusCode, 200, 'the export holding the slot finishes');
+  });
+
   await t.test('PostgreSQL unreachable: 500 and 503 bodies', async (t) => {
     const down = await unreachableApi(t);
     for (const url of ['/api/customers/segments', '/api/customers/rfm', '/api/customers/rfm.csv', '/api/customers/p01/details', '/api/model/metrics']) {
