@@ -21,14 +21,13 @@ create table salesdash_internal.rfm_generations (
   superseded_by_xid   xid8
 );
 comment on table salesdash_internal.rfm_generations is 'One row per generation of published RFM figures that still exists: as-of date (null = latest purchase), reference date, customers, purchase date range, timings.';
-create sequence salesdash_internal.rfm_generation_seq;
-
 create table salesdash_internal.rfm_publication (
-  only_row   boolean primary key default true check (only_row),
-  generation bigint references salesdash_internal.rfm_generations
+  only_row        boolean primary key default true check (only_row),
+  generation      bigint references salesdash_internal.rfm_generations,
+  next_generation bigint not null
 );
-insert into salesdash_internal.rfm_publication (generation) values (null);
-comment on table salesdash_internal.rfm_publication is 'The generation readers see; null before the first refresh.';
+insert into salesdash_internal.rfm_publication (generation, next_generation) values (null, 1);
+comment on table salesdash_internal.rfm_publication is 'The generation readers see (null before the first refresh), and the one the next refresh writes.';
 
 -- Grain: one row per customer per generation. person_key numbers the generation's customers in
 -- customer_id byte order, so ties sort by customer_id as integers. recency_days is stored (each
@@ -47,6 +46,21 @@ create table salesdash_internal.rfm_customers (
   segment             text not null
 ) partition by list (generation);
 comment on table salesdash_internal.rfm_customers is 'Every customer''s RFM figures, one partition per generation (rfm_customers_g<N>).';
+
+-- A query on rfm_customers is planned with the partitions attached when it is planned, and reads the
+-- publication row with the snapshot it runs with, which can be a moment newer. So a generation's partition is
+-- attached one refresh ahead, empty and unpublished: by the time a refresh publishes it, every plan that can
+-- read the publication has it. Only indexes are added to it later (CREATE INDEX does not block readers).
+create function salesdash_internal.attach_rfm_partition(generation bigint) returns void
+language plpgsql as $$
+begin
+  execute format('create table salesdash_internal.%I (like salesdash_internal.rfm_customers, check (generation = %s))',
+                 'rfm_customers_g' || generation, generation);
+  execute format('alter table salesdash_internal.rfm_customers attach partition salesdash_internal.%I for values in (%s)',
+                 'rfm_customers_g' || generation, generation);
+end
+$$;
+select salesdash_internal.attach_rfm_partition(1);
 
 create table salesdash_internal.rfm_segment_totals (
   generation       bigint not null references salesdash_internal.rfm_generations on delete cascade,
@@ -157,6 +171,6 @@ drop table salesdash_internal.rfm_monthly_activity;
 drop table salesdash_internal.rfm_histogram_buckets;
 drop table salesdash_internal.rfm_segment_totals;
 drop table salesdash_internal.rfm_customers;
+drop function salesdash_internal.attach_rfm_partition(bigint);
 drop table salesdash_internal.rfm_publication;
-drop sequence salesdash_internal.rfm_generation_seq;
 drop table salesdash_internal.rfm_generations;

@@ -6,7 +6,7 @@
 --   3. thresholds: tie-consistent quintile cuts of the data, or the analyst's bounds
 --   4. scores and segments into a new partition, then its indexes
 --   5. page orders, segment totals, histograms, monthly activity of the new generation
---   6. publish: attach the partition and point rfm_publication at it; refresh rfm_scores
+--   6. publish: point rfm_publication at the new generation, attach the next one's partition; refresh rfm_scores
 --   7. drop generations no running snapshot can read any more
 
 -- Grain: one row per customer who bought on or before as_of.
@@ -137,10 +137,9 @@ begin
 
   -- 4. Scores and segments into a new partition, rows in person_key order, indexed in bulk afterwards.
   step_started := clock_timestamp();
-  new_generation := nextval('salesdash_internal.rfm_generation_seq');
+  -- Into the partition the previous refresh attached for this generation (empty until now).
+  new_generation := (select next_generation from salesdash_internal.rfm_publication);
   new_partition := 'rfm_customers_g' || new_generation;
-  execute format('create table salesdash_internal.%I (like salesdash_internal.rfm_customers, check (generation = %s))',
-                 new_partition, new_generation);
   execute format($insert$
     insert into salesdash_internal.%I
     select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
@@ -154,7 +153,8 @@ begin
     ) s
     order by t.person_key$insert$, new_partition, new_generation)
     using r_thresholds, f_thresholds, m_thresholds, segment_of_cell;
-  execute format('alter table salesdash_internal.%I add primary key (person_key)', new_partition);
+  -- Unique indexes, not constraints: CREATE INDEX lets readers of rfm_customers go on meanwhile.
+  execute format('create unique index on salesdash_internal.%I (person_key)', new_partition);
   execute format('create unique index on salesdash_internal.%I (customer_id)', new_partition);
   step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
@@ -173,18 +173,18 @@ begin
                                                  max_recency_days, max_frequency, monetary_p99);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- 6. Publish. Attaching takes no lock a reader waits for; the publication row flips at commit. Only
-  -- another schema change on rfm_customers (a DBA's DDL) or a session locking rfm_publication could make it
-  -- wait: it gives up after publish_wait rather than wait without end.
+  -- 6. Publish: the publication row flips at commit; the partition for the next generation is attached
+  -- now, so it is in every plan long before it is published. Only a DBA's schema change on rfm_customers or
+  -- a session locking rfm_publication could make this wait: it gives up after publish_wait rather than
+  -- wait without end.
   step_started := clock_timestamp();
   begin
     perform set_config('lock_timeout', (extract(epoch from publish_wait) * 1000)::bigint::text, true);
-    execute format('alter table salesdash_internal.rfm_customers attach partition salesdash_internal.%I for values in (%s)',
-                   new_partition, new_generation);
     select p.generation into previous from salesdash_internal.rfm_publication p;
     update salesdash_internal.rfm_generations g set superseded_by_xid = pg_current_xact_id()
     where g.generation = previous;
-    update salesdash_internal.rfm_publication set generation = new_generation;
+    update salesdash_internal.rfm_publication set generation = new_generation, next_generation = new_generation + 1;
+    perform salesdash_internal.attach_rfm_partition(new_generation + 1);
     perform set_config('lock_timeout', previous_lock_timeout, true);
   exception when lock_not_available then
     raise exception 'refresh_rfm could not publish: another session held salesdash_internal.rfm_customers or rfm_publication for % (nothing was published)', publish_wait
