@@ -4,6 +4,7 @@
 // connection forever. postgres.js reconnects by itself on the next query once the server is back.
 import postgres from 'postgres';
 import type { Sql } from './connection.ts';
+import { wholeNumberSetting } from '../settings.ts';
 
 export interface ApiPoolOptions {
   /** Connections; several requests run at once, 10 keeps a 2-core PostgreSQL busy without thrashing. */
@@ -18,7 +19,7 @@ export interface ApiPoolOptions {
 
 export function connectApiPool(url: string, options: ApiPoolOptions = {}): Sql {
   return postgres(url, {
-    max: options.max ?? Number(process.env.SALESDASH_API_POOL ?? 10),
+    max: options.max ?? wholeNumberSetting('SALESDASH_API_POOL', 10, 1000),
     connect_timeout: options.connectTimeout ?? 1,
     idle_timeout: 60,
     onnotice: () => {},

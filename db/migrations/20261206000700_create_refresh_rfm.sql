@@ -34,9 +34,9 @@ comment on function salesdash_internal.int_monthly_activity(date) is 'One row pe
 
 -- The one definition of tie-consistent quintile cuts. Sorting the n goodness values a[1..n] ascending, the
 -- k-th cut (k = 1..4) is a[ceil(k*n/5)], and a customer scores above k exactly when their goodness is
--- greater than it: score = 1 + floor(5 * below / n) with below = customers with a strictly smaller value,
--- the NTILE(5) bucket of the first member of their tie group. So equal values share a score and without
--- ties each score holds 20%. Returned as thresholds (index = score, the least goodness earning it).
+-- greater than it: score = 1 + floor(5 * below / n) with below = customers with a strictly smaller value.
+-- So equal values always share a score, and without ties each score holds a fifth of the customers (to
+-- within one). Returned as thresholds (index = score, the least goodness earning it).
 create function salesdash_internal.quintile_thresholds(sorted_values bigint[]) returns bigint[]
 language sql immutable parallel safe as $$
   select array[null,

@@ -5,6 +5,7 @@
 // is back.
 import type { FastifyRequest } from 'fastify';
 import { DatabaseAvailability } from './availability.ts';
+import { wholeNumberSetting } from '../../settings.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,7 +25,7 @@ export class DeadlineExceeded extends Error {
 
 /** Default budget for a request's database work (SALESDASH_API_DEADLINE_MS); normal queries take a few ms. */
 export function requestDeadlineMs(): number {
-  return Number(process.env.SALESDASH_API_DEADLINE_MS ?? 3000);
+  return wholeNumberSetting('SALESDASH_API_DEADLINE_MS', 3000, 600_000);
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Sql } from '../../db/connection.ts';
 import { openExportSession, type ExportSession } from '../../db/export-session.ts';
 import { inTime } from './deadline.ts';
 import { Unavailable } from './errors.ts';
+import { wholeNumberSetting } from '../../settings.ts';
 
 export interface ExportLimits {
   /** Exports running at once (SALESDASH_MAX_EXPORTS, default 3). */
@@ -41,15 +42,6 @@ const BACKSTOP_SECONDS = 30;
 const CANCEL_EVERY_MS = 1_000;
 /** ...this many times; then the session's connection is cut, which ends the transaction for certain. */
 const CANCEL_ATTEMPTS = 5;
-
-function wholeNumberSetting(name: string, fallback: number, max: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > max) {
-    throw new Error(`${name} must be a whole number from 1 to ${max}, got "${text.slice(0, 40)}"`);
-  }
-  return Number(text);
-}
 
 /** The limits from the environment; a setting that is not a whole number in range is a one-line error. */
 export function exportLimitsFromEnvironment(): ExportLimits {

@@ -45,7 +45,7 @@ export function rfmExport(
           from salesdash.rfm_list
           where current_setting('salesdash.export_segment') = ''
              or segment = current_setting('salesdash.export_segment')
-          order by ${tx(filters.sortBy)} ${direction}, customer_id ${direction}
+          order by ${tx(filters.sortBy)} ${direction}, customer_id collate "C" ${direction}
         ) to stdout with (format csv, header)`;
       let copyError: unknown;
       const copy = await copyOutStream(copyQuery, (error) => (copyError ??= error));

@@ -172,24 +172,17 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   step('starting TensorFlow.js');
   const backend = await initBackend(progress);
   step('refreshing the order snapshot');
-  // One consistent snapshot of the counted orders for every window and for scoring (see migration 400).
+  // One consistent snapshot of the counted orders for every window and for scoring (model_purchases).
   await sql`refresh materialized view salesdash_internal.model_purchases`;
   // Fresh statistics, so every window reads the snapshot through its (customer, day) index in order instead
   // of sorting it (a refresh does not update them).
   await sql`analyze salesdash_internal.model_purchases`;
   progress(`order snapshot refreshed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  // The first and last counted purchase, found through the purchase-time index rather than a full scan.
+  // The first and last counted purchase, from the snapshot every window reads.
   const [span] = await sql<{ reference_date: string | null; first_date: string | null }[]>`
-    with counted as (
-      select o.order_purchase_timestamp as purchased_at
-      from raw.orders o
-      where o.order_status not in ('canceled', 'unavailable')
-        and exists (select from raw.order_items i where i.order_id = o.order_id)
-    )
-    select (select max(purchased_at) from counted)::date::text as reference_date,
-           (select min(purchased_at) from counted)::date::text as first_date
-  `;
+    select max(purchased_on)::text as reference_date, min(purchased_on)::text as first_date
+    from salesdash_internal.model_purchases`;
   if (!span.reference_date || !span.first_date) throw new Error('no counted orders to learn from; import or generate data first');
   // A tuning fold moves the reference date back; every window below follows it.
   const referenceDate = addDays(span.reference_date, -foldsBack * horizonDays);

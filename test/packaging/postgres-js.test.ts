@@ -268,6 +268,6 @@ t.test('releasing a reserved connection whose backend died hangs the pool (issue
   t.same(
     next,
     { settled: 'pending' },
-    `the pool's next query never settles: ${removeWhenFixed('nothing, but sql.reserve() becomes usable again where http/queries/rfm-export.ts says to use sql.begin()')}`,
+    `the pool's next query never settles: ${removeWhenFixed('nothing, but sql.reserve() becomes safe again for a connection that may die (jobs/train/train.ts holds its lock on one)')}`,
   );
 });
