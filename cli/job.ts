@@ -1,15 +1,23 @@
 // What the CLI is running right now (the command, and the step its job announced last), so that a failure is
 // reported as one line naming both wherever it surfaces: a rejected promise, an exception thrown from inside a
 // library's timer, or a process about to exit while the command is still pending.
+import { whenConnectionLost } from '../db/connection.ts';
 import { describeDatabaseFailure } from '../db/failure.ts';
 import { ImportError } from '../jobs/import/import-error.ts';
 
-const running: { command?: string; step?: string; finished: boolean } = { finished: false };
+const running: { command?: string; step?: string; finished: boolean; connectionLost: boolean } = {
+  finished: false,
+  connectionLost: false,
+};
+whenConnectionLost(() => {
+  running.connectionLost = true;
+});
 
 export function startCommand(name: string): void {
   running.command = name;
   running.step = undefined;
   running.finished = false;
+  running.connectionLost = false;
 }
 
 /** Jobs call this (through their onStep option) as each step begins: "merging into raw.*", "scoring customers". */
@@ -53,5 +61,7 @@ export function failureLine(error: unknown): string {
 
 /** The line for a process that is about to exit although its command never finished. */
 export function unfinishedLine(): string {
+  // A query that never settles is what postgres.js leaves behind when the server drops its connection.
+  if (running.connectionLost) return `${where()}: the database connection was lost (it closed while the command was running)`;
   return `${where()}: the process was about to exit with the command unfinished (an operation never completed)`;
 }

@@ -45,15 +45,33 @@ export interface ConnectOptions {
   connectTimeout?: number;
 }
 
+/** Called when a batch pool loses a connection while its job still runs (set by the CLI's job reporting). */
+let onConnectionLost: (() => void) | undefined;
+export function whenConnectionLost(listener: () => void): void {
+  onConnectionLost = listener;
+}
+
 export function connect(url: string, options: ConnectOptions = {}): Sql {
-  return postgres(url, {
+  let ending = false;
+  const sql = postgres(url, {
     max: options.max ?? 4,
     connect_timeout: options.connectTimeout ?? 10,
     idle_timeout: 60,
     onnotice: () => {},
+    // A connection that closes before the pool is ended was dropped by the server (or idled out): if the job
+    // then never finishes, the CLI can say the connection was lost instead of only that something hung.
+    onclose: () => {
+      if (!ending) onConnectionLost?.();
+    },
     // numeric and bigint arrive as strings in postgres.js; the SQL casts to float8/int where JSON needs numbers.
     connection: { application_name: 'salesdash' },
   });
+  const end = sql.end.bind(sql);
+  sql.end = (endOptions) => {
+    ending = true;
+    return end(endOptions);
+  };
+  return sql;
 }
 
 /**
