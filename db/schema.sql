@@ -259,10 +259,9 @@ begin
 
   -- 4. Scores and segments into a new partition, rows in person_key order, indexed in bulk afterwards.
   step_started := clock_timestamp();
-  new_generation := nextval('salesdash_internal.rfm_generation_seq');
+  -- Into the partition the previous refresh attached for this generation (empty until now).
+  new_generation := (select next_generation from salesdash_internal.rfm_publication);
   new_partition := 'rfm_customers_g' || new_generation;
-  execute format('create table salesdash_internal.%I (like salesdash_internal.rfm_customers, check (generation = %s))',
-                 new_partition, new_generation);
   execute format($insert$
     insert into salesdash_internal.%I
     select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
@@ -276,7 +275,8 @@ begin
     ) s
     order by t.person_key$insert$, new_partition, new_generation)
     using r_thresholds, f_thresholds, m_thresholds, segment_of_cell;
-  execute format('alter table salesdash_internal.%I add primary key (person_key)', new_partition);
+  -- Unique indexes, not constraints: CREATE INDEX lets readers of rfm_customers go on meanwhile.
+  execute format('create unique index on salesdash_internal.%I (person_key)', new_partition);
   execute format('create unique index on salesdash_internal.%I (customer_id)', new_partition);
   step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
@@ -295,18 +295,18 @@ begin
                                                  max_recency_days, max_frequency, monetary_p99);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- 6. Publish. Attaching takes no lock a reader waits for; the publication row flips at commit. Only
-  -- another schema change on rfm_customers (a DBA's DDL) or a session locking rfm_publication could make it
-  -- wait: it gives up after publish_wait rather than wait without end.
+  -- 6. Publish: the publication row flips at commit; the partition for the next generation is attached
+  -- now, so it is in every plan long before it is published. Only a DBA's schema change on rfm_customers or
+  -- a session locking rfm_publication could make this wait: it gives up after publish_wait rather than
+  -- wait without end.
   step_started := clock_timestamp();
   begin
     perform set_config('lock_timeout', (extract(epoch from publish_wait) * 1000)::bigint::text, true);
-    execute format('alter table salesdash_internal.rfm_customers attach partition salesdash_internal.%I for values in (%s)',
-                   new_partition, new_generation);
     select p.generation into previous from salesdash_internal.rfm_publication p;
     update salesdash_internal.rfm_generations g set superseded_by_xid = pg_current_xact_id()
     where g.generation = previous;
-    update salesdash_internal.rfm_publication set generation = new_generation;
+    update salesdash_internal.rfm_publication set generation = new_generation, next_generation = new_generation + 1;
+    perform salesdash_internal.attach_rfm_partition(new_generation + 1);
     perform set_config('lock_timeout', previous_lock_timeout, true);
   exception when lock_not_available then
     raise exception 'refresh_rfm could not publish: another session held salesdash_internal.rfm_customers or rfm_publication for % (nothing was published)', publish_wait
@@ -342,6 +342,22 @@ $_$;
 --
 
 COMMENT ON FUNCTION salesdash.refresh_rfm(as_of date, refresh_concurrently boolean) IS 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
+
+
+--
+-- Name: attach_rfm_partition(bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.attach_rfm_partition(generation bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  execute format('create table salesdash_internal.%I (like salesdash_internal.rfm_customers, check (generation = %s))',
+                 'rfm_customers_g' || generation, generation);
+  execute format('alter table salesdash_internal.rfm_customers attach partition salesdash_internal.%I for values in (%s)',
+                 'rfm_customers_g' || generation, generation);
+end
+$$;
 
 
 --
@@ -1408,6 +1424,7 @@ CREATE TABLE salesdash_internal.rfm_monthly_activity (
 CREATE TABLE salesdash_internal.rfm_publication (
     only_row boolean DEFAULT true NOT NULL,
     generation bigint,
+    next_generation bigint NOT NULL,
     CONSTRAINT rfm_publication_only_row_check CHECK (only_row)
 );
 
@@ -1416,7 +1433,7 @@ CREATE TABLE salesdash_internal.rfm_publication (
 -- Name: TABLE rfm_publication; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.rfm_publication IS 'The generation readers see; null before the first refresh.';
+COMMENT ON TABLE salesdash_internal.rfm_publication IS 'The generation readers see (null before the first refresh), and the one the next refresh writes.';
 
 
 --
@@ -2199,15 +2216,23 @@ ALTER TABLE salesdash_internal.rfm_customer_changes ALTER COLUMN change_id ADD G
 
 
 --
--- Name: rfm_generation_seq; Type: SEQUENCE; Schema: salesdash_internal; Owner: -
+-- Name: rfm_customers_g1; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
-CREATE SEQUENCE salesdash_internal.rfm_generation_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
+CREATE TABLE salesdash_internal.rfm_customers_g1 (
+    generation bigint NOT NULL,
+    person_key integer NOT NULL,
+    customer_id text NOT NULL,
+    last_purchased_date date NOT NULL,
+    recency_days integer NOT NULL,
+    frequency integer NOT NULL,
+    monetary numeric(14,2) NOT NULL,
+    recency_score smallint NOT NULL,
+    frequency_score smallint NOT NULL,
+    monetary_score smallint NOT NULL,
+    segment text NOT NULL,
+    CONSTRAINT rfm_customers_g1_generation_check CHECK ((generation = 1))
+);
 
 
 --
@@ -2222,6 +2247,13 @@ CREATE TABLE salesdash_internal.rfm_page_orders (
     person_keys bytea NOT NULL
 );
 ALTER TABLE ONLY salesdash_internal.rfm_page_orders ALTER COLUMN person_keys SET STORAGE EXTERNAL;
+
+
+--
+-- Name: rfm_customers_g1; Type: TABLE ATTACH; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_customers ATTACH PARTITION salesdash_internal.rfm_customers_g1 FOR VALUES IN ('1');
 
 
 --
