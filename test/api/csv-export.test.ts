@@ -57,3 +57,41 @@ t.test('fields with commas and quotes are quoted as CSV requires', async (t) => 
   const csv = (await app.inject('/api/customers/rfm.csv?sort_by=recency&order=desc')).body;
   t.match(csv, /\n"p01, ""the first""",/);
 });
+
+t.test('an export whose snapshot predates refreshes writes every row of its own refresh, never an empty file', async (t) => {
+  const { app, sql } = await testApi(t);
+  const [{ partition, customers }] = await sql<{ partition: string; customers: number }[]>`
+    select 'rfm_customers_g' || p.generation as partition, g.customers
+    from salesdash_internal.rfm_publication p join salesdash_internal.rfm_generations g using (generation)`;
+  // The export takes its snapshot (naming the file), then its COPY waits on a lock the test holds on the
+  // published partition, while refreshes publish two newer generations and a new customer arrives.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = sql.begin(async (tx) => {
+    await tx`lock table ${tx('salesdash_internal')}.${tx(partition!)} in access exclusive mode`;
+    locked();
+    await held;
+  });
+  await isLocked;
+  const exported = app.inject('/api/customers/rfm.csv');
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const [waiting] = await sql`select count(*)::int as n from pg_stat_activity
+                                where application_name = 'salesdash-export' and wait_event_type = 'Lock'`;
+    if (waiting!.n > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await sql`select salesdash.refresh_rfm('2018-05-01')`;
+  await sql`insert into raw.customers (customer_id, customer_unique_id) values ('late', 'late')`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('late-1', 'late', 'delivered', '2018-06-20')`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('late-1', 1, 10, 0)`;
+  const latest = await sql`select salesdash.refresh_rfm() as r`;
+  t.equal((latest[0]!.r as { customers: number }).customers, customers + 1, 'the newest refresh has one customer more');
+  release();
+  await holder;
+  const res = await exported;
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['content-disposition'], 'attachment; filename="rfm-all-2018-06-12.csv"', 'the file names the refresh of its snapshot');
+  t.equal(parseCsv(res.body).length - 1, customers, `every one of that refresh's ${customers} customers, not an empty file`);
+});

@@ -282,3 +282,20 @@ t.test('the API role reads the marts and the api schema, and nothing else', asyn
     await t.rejects(api.unsafe(statement), { code: '42501' }, `API role cannot ${what}`);
   }
 });
+
+t.test('a refresh that cannot publish gives up after 10 s with one clear error, and publishes nothing', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql, '2024-02-15');
+  const [before] = await sql`select reference_date::text, customers from salesdash.rfm_refresh_status`;
+  // A session that keeps the publication row locked (a DBA's stray LOCK, say): readers still read it.
+  await whileUncommitted(url, (tx) => tx`lock table salesdash_internal.rfm_publication in exclusive mode`, async () => {
+    const started = Date.now();
+    await t.rejects(refreshRfm(sql), { code: '55P03', message: /^refresh_rfm could not publish: .* for 00:00:10 \(nothing was published\)$/ });
+    const waited = (Date.now() - started) / 1000;
+    t.ok(waited >= 10, `it waited its 10 s before giving up (${waited.toFixed(1)} s)`);
+  });
+  const [after] = await sql`select reference_date::text, customers from salesdash.rfm_refresh_status`;
+  t.same({ ...after }, { ...before }, 'the previous refresh is still the published one');
+  t.equal((await refreshRfm(sql)).customers, 3, 'once the lock is gone, the next refresh publishes');
+});
