@@ -8,6 +8,8 @@
 //   SOAK_REUSE_DATA=1    keep the data already in the database (BENCH_DATABASE_URL or salesdash_soak) instead
 //                        of generating a fresh shop: a second soak on the same million customers
 //   SOAK_CONNECTIONS=4   ordinary client connections; SOAK_BASELINE_RUNS=6 refreshes timed before the soak
+//   SOAK_MAX_GROWTH_GB=20  the soak stops early (and says so) once the database has grown this much since it
+//                        began: RFM generations that cannot be dropped while exports run pile up on disk
 // The server's export limits are its own (SALESDASH_MAX_EXPORTS, SALESDASH_EXPORT_MAX_SECONDS, passed on).
 //
 // What runs during the soak (each export client kind is one loop; a refused client waits 1 s, not the
@@ -64,6 +66,8 @@ const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(projectRoot, 'benc
 const reuseData = process.env.SOAK_REUSE_DATA === '1';
 const ordinaryConnections = positiveWhole('SOAK_CONNECTIONS', 4);
 const baselineRuns = positiveWhole('SOAK_BASELINE_RUNS', 6, 2);
+const maxGrowthGb = Number(process.env.SOAK_MAX_GROWTH_GB ?? 20);
+if (!(maxGrowthGb > 0)) throw new Error(`SOAK_MAX_GROWTH_GB must be a positive number, got "${process.env.SOAK_MAX_GROWTH_GB}"`);
 /** The as-of refreshes go this many days before the latest purchase. */
 const AS_OF_DAYS_BACK = 3;
 /** The server's own limits (the child process inherits this environment). */
@@ -204,6 +208,9 @@ interface RefreshSample {
   referenceDate: string;
   /** Generations left once it committed (salesdash_internal.rfm_generations). */
   generationsAfter: number;
+  /** Size of the partitions of rfm_customers (every generation left) and of the whole database, MB. */
+  partitionsMb: number;
+  databaseMb: number;
   /** Old generations this refresh dropped, and how long its drop step took (waits for exports included). */
   dropped: number;
   dropSeconds: number;
@@ -238,7 +245,11 @@ async function refreshOnce(sql: Sql, phase: RefreshSample['phase'], kind: Refres
   // The generation just published cannot be dropped before the next refresh, which this loop runs itself.
   const segments = await sql<{ segment: string; customers: number }[]>`
     select segment, customers from salesdash_internal.rfm_segment_totals where generation = ${result.generation}`;
-  const [{ generations }] = await sql<{ generations: number }[]>`select count(*)::int as generations from salesdash_internal.rfm_generations`;
+  const [{ generations, partitionsMb, databaseMb }] = await sql<{ generations: number; partitionsMb: number; databaseMb: number }[]>`
+    select (select count(*)::int from salesdash_internal.rfm_generations) as generations,
+           (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) / 1048576.0 from pg_inherits i
+            where i.inhparent = 'salesdash_internal.rfm_customers'::regclass)::float8 as "partitionsMb",
+           (pg_database_size(current_database()) / 1048576.0)::float8 as "databaseMb"`;
   maxGenerations = Math.max(maxGenerations, generations);
 
   const known = expectations.get(result.reference_date) ?? { customers: new Set<number>(), segments: new Map<string, Set<number>>() };
@@ -262,6 +273,8 @@ async function refreshOnce(sql: Sql, phase: RefreshSample['phase'], kind: Refres
     customers: result.customers,
     referenceDate: result.reference_date,
     generationsAfter: generations,
+    partitionsMb: round(partitionsMb, 1),
+    databaseMb: round(databaseMb, 1),
     dropped: drop?.rows ?? 0,
     dropSeconds: drop?.seconds ?? 0,
     steps: result.steps.map((s) => ({ step: s.step, seconds: round(s.seconds, 3) })),
@@ -302,8 +315,7 @@ const outcomes = {
   refused: 'refused: 503 with Retry-After',
   failed: 'failed (unexpected)',
   noByte: 'left before any byte',
-  headOnly: 'left after the response head, before any CSV byte',
-  someCsv: 'left, some CSV already received',
+  someCsv: 'too late: the first bytes had arrived',
   midStream: 'left mid-stream',
   wholeBeforeLeaving: 'had the whole file before leaving',
   slowLeft: 'read slowly, then left mid-stream',
@@ -452,7 +464,6 @@ function rawClient(endpoint: Endpoint, path: string, { paused = false } = {}) {
     },
     status: () => Number(/^HTTP\/1\.[01] (\d{3})/.exec(headText())?.[1] ?? 0),
     retryAfter: () => /\r\nretry-after: *([^\r]*)/i.exec(headText())?.[1],
-    bodyBytes: () => (headEnd < 0 ? 0 : received - headEnd),
     /** The chunked body's last chunk (0 CRLF CRLF) arrived: the whole file. */
     complete: () => tail.toString('latin1').endsWith('\r\n0\r\n\r\n'),
   };
@@ -471,31 +482,27 @@ function rawEnding(client: RawClient): { outcome: string; failure?: string } {
   return { outcome: '' };
 }
 
-/** Leaves before the CSV's first byte: at a random moment before the response head (as timed by full downloads), or when it arrives. */
+/**
+ * Leaves before the first byte: at a random moment before the first byte is due, going by the last full
+ * downloads (Node sends the response head with the first CSV chunk, so that is while COPY still sorts).
+ * Those that get a byte first anyway are counted apart.
+ */
 async function earlyLeaver(endpoint: Endpoint, path: string): Promise<void> {
   const kind: ExportKind = 'leaves before the first byte';
   const client = rawClient(endpoint, path);
-  const aimMs = Math.max(2, 0.8 * (headTimesMs.length ? median(headTimesMs.slice(-20)) : 20));
-  const atHead = Math.random() < 0.5;
+  const aimMs = Math.max(2, 0.9 * (headTimesMs.length ? median(headTimesMs.slice(-20)) : 20));
   const leaveAfterMs = Math.random() * aimMs;
   const started = Date.now();
-  // Either a random moment before the head is due, or the moment the head (and no CSV byte) is in.
-  while (!client.isClosed()) {
-    if (!atHead && Date.now() - started >= leaveAfterMs) break;
-    if (atHead && client.status() !== 0) break;
-    if (Date.now() - started > DOWNLOAD_IDLE_MS) break;
-    await sleep(atHead ? 1 : Math.max(1, aimMs / 10));
-  }
+  while (!client.isClosed() && client.received() === 0 && Date.now() - started < leaveAfterMs) await sleep(Math.min(5, Math.max(1, aimMs / 20)));
   const wasClosed = client.isClosed();
   const received = client.received();
-  const bodyBytes = client.bodyBytes();
   client.socket.destroy();
   await client.closed;
   const ending = rawEnding(client);
   if (ending.outcome && ending.outcome !== outcomes.wholeBeforeLeaving) return countOutcome(kind, ending.outcome, ending.failure);
   if (wasClosed && !client.complete()) return countOutcome(kind, outcomes.failed, `the server closed the connection first (${received} bytes)`);
   if (ending.outcome) return countOutcome(kind, ending.outcome);
-  countOutcome(kind, received === 0 ? outcomes.noByte : bodyBytes === 0 ? outcomes.headOnly : outcomes.someCsv);
+  countOutcome(kind, received === 0 ? outcomes.noByte : outcomes.someCsv);
 }
 
 /** Reads a random part of the file, then leaves. */
@@ -594,6 +601,38 @@ async function ordinaryClient(base: string, stats: () => RouteStats[], offset: n
       route.errors++;
       if (ordinaryFailures.length < 20) ordinaryFailures.push(`error ${route.path}: ${(error as Error).message}`);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- lock waits
+
+/** Ordinary (salesdash-api) queries seen waiting for a lock, sampled from pg_stat_activity, per phase. */
+interface LockWaits {
+  samples: number;
+  samplesWithWaits: number;
+  /** Age (since its query started) of the oldest ordinary query seen waiting, ms. */
+  oldestWaitingMs: number;
+  /** What they waited for (relation and lock mode) and on whom (application_name, start of the query), with how many sightings. */
+  blockers: Map<string, number>;
+}
+const newLockWaits = (): LockWaits => ({ samples: 0, samplesWithWaits: 0, oldestWaitingMs: 0, blockers: new Map() });
+
+async function sampleLockWaits(sql: Sql, into: LockWaits): Promise<void> {
+  const waiting = await sql<{ age_ms: number; blockers: string | null }[]>`
+    select (extract(epoch from clock_timestamp() - w.query_start) * 1000)::float8 as age_ms,
+           (select string_agg(distinct coalesce(l.relation::regclass::text, l.locktype) || ' (' || l.mode || ')', ', ')
+            from pg_locks l where l.pid = w.pid and not l.granted) || ' held or asked for by ' ||
+           (select string_agg(distinct b.application_name || ': ' || left(regexp_replace(b.query, '\\s+', ' ', 'g'), 70), ' / ')
+            from pg_stat_activity b where b.pid = any(pg_blocking_pids(w.pid))) as blockers
+    from pg_stat_activity w
+    where w.datname = current_database() and w.application_name = 'salesdash-api' and w.wait_event_type = 'Lock'`;
+  into.samples++;
+  if (!waiting.length) return;
+  into.samplesWithWaits++;
+  for (const w of waiting) {
+    into.oldestWaitingMs = Math.max(into.oldestWaitingMs, w.age_ms);
+    const blocker = w.blockers ?? 'unknown (the wait was over by the time it was looked up)';
+    into.blockers.set(blocker, (into.blockers.get(blocker) ?? 0) + 1);
   }
 }
 
@@ -734,6 +773,16 @@ async function main(): Promise<void> {
     let phaseStats = baselineStats;
     let ordinaryStopping = false;
     const ordinary = Array.from({ length: ordinaryConnections }, (_, i) => ordinaryClient(baseUrl, () => phaseStats, i, () => ordinaryStopping));
+    // Ten times a second: ordinary queries waiting for a lock, and on whom.
+    const baselineLockWaits = newLockWaits();
+    const soakLockWaits = newLockWaits();
+    let phaseLockWaits = baselineLockWaits;
+    const lockSampler = (async () => {
+      while (!ordinaryStopping) {
+        await sampleLockWaits(sql, phaseLockWaits);
+        await sleep(100);
+      }
+    })();
 
     progress(`baseline: ${baselineRuns} refreshes with the ordinary clients and no export`);
     for (let i = 0; i < baselineRuns; i++) await refreshOnce(refreshSql, 'baseline', i % 2 ? 'latest' : 'as-of');
@@ -743,10 +792,13 @@ async function main(): Promise<void> {
 
     // ---- the soak
     phaseStats = soakStats;
+    phaseLockWaits = soakLockWaits;
     progress(`soak: ${soakSeconds} s`);
     const soakStart = Date.now();
     const soakEnd = soakStart + soakSeconds * 1000;
     let stopping = false;
+    let stoppedEarly = '';
+    const databaseMbAtStart = refreshes.at(-1)!.databaseMb;
     const stopRequested = () => stopping || Date.now() >= soakEnd;
     const jitter = (ms: number) => sleep(ms * (0.5 + Math.random()));
     const exportPath = (i: number) => {
@@ -811,7 +863,13 @@ async function main(): Promise<void> {
       (async () => {
         for (let i = 0; !stopRequested(); i++) {
           try {
-            await refreshOnce(refreshSql, 'soak', i % 2 ? 'latest' : 'as-of');
+            const sample = await refreshOnce(refreshSql, 'soak', i % 2 ? 'latest' : 'as-of');
+            const grownGb = (sample.databaseMb - databaseMbAtStart) / 1024;
+            if (grownGb > maxGrowthGb && !stopping) {
+              stoppedEarly = `the database grew ${round(grownGb, 1)} GB (${sample.generationsAfter} RFM generations kept, partitions ${round(sample.partitionsMb / 1024, 1)} GB), past SOAK_MAX_GROWTH_GB=${maxGrowthGb}`;
+              progress(`stopping early: ${stoppedEarly}`);
+              stopping = true;
+            }
           } catch (error) {
             refreshFailures.push((error as Error).message);
             progress(`refresh_rfm() failed: ${(error as Error).message}`);
@@ -847,7 +905,7 @@ async function main(): Promise<void> {
     const lastClientLeft = Date.now();
     const soakRan = (lastClientLeft - soakStart) / 1000;
     ordinaryStopping = true;
-    await Promise.race([Promise.all(ordinary), serverExit]);
+    await Promise.race([Promise.all([...ordinary, lockSampler]), serverExit]);
     loadAverages.push(round(os.loadavg()[0]!, 2));
     progress(`soak over after ${soakRan.toFixed(1)} s; waiting for the export sessions to close`);
 
@@ -906,6 +964,14 @@ async function main(): Promise<void> {
     record('ordinary_p99', 'ordinary routes during the soak: p99 latency (all routes)', 'ms', [percentile(allOrdinary, 99)], {
       note: `baseline (no export) p99 ${round(percentile(baselineStats.flatMap((r) => r.latenciesMs), 99))} ms; max during the soak ${round(Math.max(0, ...allOrdinary))} ms`,
     });
+    const topBlockers = (waits: LockWaits) =>
+      [...waits.blockers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([who, n]) => `${n}× ${who}`).join('; ');
+    record('ordinary_lock_waits', 'ordinary queries waiting for a lock during the soak: share of pg_stat_activity samples (10 a second) with one', '%', [soakLockWaits.samples ? (100 * soakLockWaits.samplesWithWaits) / soakLockWaits.samples : 0], {
+      note:
+        `${soakLockWaits.samplesWithWaits} of ${soakLockWaits.samples} samples; oldest waiting query ${round(soakLockWaits.oldestWaitingMs)} ms old` +
+        (soakLockWaits.blockers.size ? `; blocked by ${topBlockers(soakLockWaits)}` : '') +
+        `; baseline ${baselineLockWaits.samplesWithWaits} of ${baselineLockWaits.samples}`,
+    });
     record('ordinary_requests_per_second', 'ordinary routes during the soak: throughput', 'req/s', [allOrdinary.length / soakRan]);
     record('refresh_failures', 'refresh_rfm() calls that failed during the soak', 'refreshes', [refreshFailures.length], {
       target: none,
@@ -934,6 +1000,13 @@ async function main(): Promise<void> {
       note: sessionsLeft ? '' : `none left ${round(sessionsGoneAfter, 1)} s after the last client left`,
     });
     record('rfm_generations_max', 'RFM generations kept at once during the soak (after a refresh)', 'generations', [Math.max(0, ...soakRefreshes.map((r) => r.generationsAfter))]);
+    const soakSizes = soakRefreshes.length ? soakRefreshes : [refreshes.at(-1)!];
+    record('database_growth_max', 'database growth during the soak (largest, after a refresh, over the size before the soak)', 'MB', [Math.max(...soakSizes.map((r) => r.databaseMb)) - databaseMbAtStart], {
+      note: `before the soak ${round(databaseMbAtStart)} MB; after the quiet refresh ${round(quiet.databaseMb - databaseMbAtStart)} MB over it; SOAK_MAX_GROWTH_GB=${maxGrowthGb}`,
+    });
+    record('rfm_partitions_max', 'disk held by the RFM generations kept (partitions of rfm_customers with their indexes), largest', 'MB', [Math.max(...soakSizes.map((r) => r.partitionsMb))], {
+      note: `after the quiet refresh ${quiet.partitionsMb} MB`,
+    });
     record('rfm_generations_at_end', 'RFM generations left when the soak ended', 'generations', [generationsAtEnd]);
     record('rfm_generations_after_quiet_refresh', 'RFM generations left after one refresh with nothing else running (published + just superseded)', 'generations', [quiet.generationsAfter], {
       target: atMost(2),
@@ -965,6 +1038,8 @@ async function main(): Promise<void> {
       settings: {
         soakSeconds,
         soakSecondsRan: round(soakRan, 1),
+        stoppedEarly,
+        maxGrowthGb,
         reuseData,
         exportBudget: exportLimits.max,
         exportMaxSeconds: exportLimits.maxSeconds,
@@ -990,6 +1065,12 @@ async function main(): Promise<void> {
         largestBytes: Math.max(0, ...downloads.map((d) => d.bytes)),
       },
       ordinary: { soak: routeFigures(soakStats), baseline: routeFigures(baselineStats), failures: ordinaryFailures },
+      lockWaits: Object.fromEntries(
+        ([['baseline', baselineLockWaits], ['soak', soakLockWaits]] as const).map(([phase, w]) => [
+          phase,
+          { samples: w.samples, samplesWithWaits: w.samplesWithWaits, oldestWaitingMs: round(w.oldestWaitingMs), blockers: Object.fromEntries(w.blockers) },
+        ]),
+      ),
       refreshes: refreshes.map((r) => ({ ...r, seconds: round(r.seconds, 3), dropSeconds: round(r.dropSeconds, 3) })),
       expectations: Object.fromEntries(
         [...expectations.entries()].map(([date, e]) => [date, { customers: [...e.customers], segments: Object.fromEntries([...e.segments.entries()].map(([s, c]) => [s, [...c]])) }]),
@@ -1030,7 +1111,7 @@ function markdown(result: {
   date: string;
   scale: number;
   orders: number;
-  settings: Record<string, unknown> & { soakSeconds: number; soakSecondsRan: number; exportBudget: number; exportMaxSeconds: number; ordinaryConnections: number; baselineRuns: number; asOfDate: string | null; slowReaderSeconds: number; slowReaderBytesPerSecond: number; burstEverySeconds: number };
+  settings: Record<string, unknown> & { soakSeconds: number; soakSecondsRan: number; stoppedEarly: string; exportBudget: number; exportMaxSeconds: number; ordinaryConnections: number; baselineRuns: number; asOfDate: string | null; slowReaderSeconds: number; slowReaderBytesPerSecond: number; burstEverySeconds: number };
   machine: ReturnType<typeof machine> & { loadAverages1m: number[] };
   postgres: string;
   totalSeconds: number;
@@ -1044,6 +1125,7 @@ function markdown(result: {
   const m = result.machine;
   const s = result.settings;
   const cell = (value: number | null) => (value === null ? '-' : value.toLocaleString('en-US'));
+  const text = (value: string) => value.replace(/\|/g, '\\|');
   const list = (title: string, items: string[]) => (items.length ? ['', `${title}:`, '', ...items.map((i) => `- ${i.replace(/\|/g, '\\|')}`)] : []);
   return [
     `# salesdash export soak, ${result.scale.toLocaleString('en-US')} customers`,
@@ -1052,14 +1134,14 @@ function markdown(result: {
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.platform}, Node ${m.node}`,
     `- 1-minute load average at the start, after the set-up and the baseline, during the soak and at its end: ${m.loadAverages1m.join(', ')} (other work on the machine disturbs the figures)`,
     `- PostgreSQL ${result.postgres}; ${result.scale.toLocaleString('en-US')} customers, ${result.orders.toLocaleString('en-US')} orders`,
-    `- soak: ${s.soakSeconds} s (ran ${s.soakSecondsRan} s) against \`salesdash serve\` in its own process; export budget ${s.exportBudget} (SALESDASH_MAX_EXPORTS), time limit ${s.exportMaxSeconds} s`,
+    `- soak: ${s.soakSeconds} s (ran ${s.soakSecondsRan} s${s.stoppedEarly ? `; **stopped early: ${s.stoppedEarly}**` : ''}) against \`salesdash serve\` in its own process; export budget ${s.exportBudget} (SALESDASH_MAX_EXPORTS), time limit ${s.exportMaxSeconds} s`,
     `- at once: full downloads checked row by row, clients leaving before the first byte and mid-stream, a slow reader (${s.slowReaderBytesPerSecond / 1024} kB/s for about ${s.slowReaderSeconds} s), a burst of budget + 2 exports every ${s.burstEverySeconds} s; ${s.ordinaryConnections} ordinary connections; refresh_rfm() back to back alternating the latest purchase and as of ${s.asOfDate}`,
     `- baseline: ${s.baselineRuns} refreshes with the ordinary clients running and no export`,
     '',
     '| figure | median | min | max | n | target | verdict | note |',
     '|---|---|---|---|---|---|---|---|',
     ...result.figures.map(
-      (f) => `| ${f.label} | ${cell(f.median)} ${f.median === null ? '' : f.unit} | ${cell(f.min)} | ${cell(f.max)} | ${f.n} | ${f.target || '-'} | ${f.verdict} | ${f.note ?? ''} |`,
+      (f) => `| ${text(f.label)} | ${cell(f.median)} ${f.median === null ? '' : f.unit} | ${cell(f.min)} | ${cell(f.max)} | ${f.n} | ${f.target || '-'} | ${f.verdict} | ${text(f.note ?? '')} |`,
     ),
     '',
     '## Export clients',

@@ -58,8 +58,9 @@ t.test('bench/soak.ts at SCALE=2000 for 10 s writes every figure as a number and
 
   const expected = [
     'generate_load', 'refresh_first', 'exports_wrong_or_empty', 'exports_failed', 'exports_refused', 'ordinary_failures', 'ordinary_p50',
-    'ordinary_p99', 'ordinary_requests_per_second', 'refresh_failures', 'refresh_baseline', 'refresh_soak', 'refresh_delay_max',
-    'export_sessions_left', 'rfm_generations_max', 'rfm_generations_at_end', 'rfm_generations_after_quiet_refresh',
+    'ordinary_p99', 'ordinary_lock_waits', 'ordinary_requests_per_second', 'refresh_failures', 'refresh_baseline', 'refresh_soak',
+    'refresh_delay_max', 'export_sessions_left', 'rfm_generations_max', 'database_growth_max', 'rfm_partitions_max',
+    'rfm_generations_at_end', 'rfm_generations_after_quiet_refresh',
     'server_log_warnings', 'server_log_errors',
     // Resident memory comes from /proc (Linux).
     ...(existsSync('/proc/self/status') ? ['server_rss_start', 'server_rss_end'] : []),
