@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 SALESDASH := ./bin/salesdash.js
 
-.PHONY: install run test check-production bench soak typecheck web schema schema-check
+.PHONY: install run test check-production bench soak soak-exports typecheck web schema schema-check
 
 # npm ci only when the lock file changed since the last install. NPM_CI_FLAGS=--omit=dev installs only what
 # the commands and the web build need (no test tools): `make run NPM_CI_FLAGS=--omit=dev`. One stamp per kind
@@ -41,8 +41,16 @@ check-production: install
 bench: web
 	$(NODE_BIN)/tsx bench/run.ts
 
+# The reliability tests under SOAK_SECONDS (default 600) of load, then, once they pass, the export soak.
 soak: web
 	SOAK_SECONDS=$${SOAK_SECONDS:-600} $(NODE_BIN)/tsx scripts/with-test-db.ts $(NODE_BIN)/tap test/reliability/*.test.ts
+	$(NODE_BIN)/tsx bench/soak.ts
+
+# The export soak alone: bench/soak.ts generates SCALE customers (default 1,000,000) into salesdash_soak (or the
+# empty BENCH_DATABASE_URL), then runs export clients of every kind, ordinary clients and refreshes together for
+# SOAK_SECONDS (default 600); writes bench/results/soak.md and soak.json. SOAK_REUSE_DATA=1 keeps the data.
+soak-exports: web
+	$(NODE_BIN)/tsx bench/soak.ts
 
 # db/schema.sql is generated from the migrations (review its diff with each migration). SCHEMA_SERVER_URL
 # names a server whose major version matches the pg_dump on PATH (the embedded package ships no pg_dump).
