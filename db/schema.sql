@@ -102,6 +102,48 @@ CREATE TYPE salesdash_internal.customer_training_row AS (
 
 
 --
+-- Name: rfm_export(text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.rfm_export(segment_filter text, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  published bigint;
+  sort_expression text;
+  direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
+begin
+  sort_expression := case sort_by
+    when 'recency' then 'recency_days' when 'frequency' then 'frequency' when 'monetary' then 'monetary'
+    when 'rfm_score' then '100 * recency_score + 10 * frequency_score + monetary_score' end;
+  if sort_expression is null then
+    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  end if;
+  select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null then
+    return;
+  end if;
+  return query execute format(
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+     from salesdash_internal.%I c
+     where $1 is null or c.segment = $1
+     order by %s %s, c.customer_id collate "C" %s',
+    'rfm_customers_g' || published, sort_expression, direction, direction)
+  using segment_filter;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION rfm_export(segment_filter text, sort_by text, descending boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.rfm_export(segment_filter text, sort_by text, descending boolean) IS 'The published RFM list (segment_filter null = all) sorted like a page (ties by customer_id in byte order, same direction), for the CSV export.';
+
+
+--
 -- Name: rfm_page(text, text, boolean, integer, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 

@@ -72,6 +72,43 @@ end
 $$;
 comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page_number from 1, page_size. Deep pages cost what the first does.';
 
+-- The whole published list (optionally one segment) in the order of a page sort, for the CSV export. It reads
+-- the published generation's partition directly rather than through rfm_customers: a query on the parent
+-- keeps every partition locked while it runs, and an export may run for minutes, during which no refresh
+-- could drop the generations nobody reads any more.
+create function api.rfm_export(segment_filter text, sort_by text, descending boolean)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
+language plpgsql stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  published bigint;
+  sort_expression text;
+  direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
+begin
+  sort_expression := case sort_by
+    when 'recency' then 'recency_days' when 'frequency' then 'frequency' when 'monetary' then 'monetary'
+    when 'rfm_score' then '100 * recency_score + 10 * frequency_score + monetary_score' end;
+  if sort_expression is null then
+    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  end if;
+  select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null then
+    return;
+  end if;
+  return query execute format(
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+     from salesdash_internal.%I c
+     where $1 is null or c.segment = $1
+     order by %s %s, c.customer_id collate "C" %s',
+    'rfm_customers_g' || published, sort_expression, direction, direction)
+  using segment_filter;
+end
+$$;
+comment on function api.rfm_export(text, text, boolean) is 'The published RFM list (segment_filter null = all) sorted like a page (ties by customer_id in byte order, same direction), for the CSV export.';
+
 -- Grain: one row per id a customer may be asked by: the person's own id, and for Olist data each of the
 -- order-level ids Olist issues per order.
 create view api.customer_ids as
@@ -107,4 +144,5 @@ comment on view api.customer_orders is 'One row per counted order: customer, ord
 drop view api.customer_orders;
 drop view api.customer_homes;
 drop view api.customer_ids;
+drop function api.rfm_export(text, text, boolean);
 drop function api.rfm_page(text, text, boolean, integer, integer);

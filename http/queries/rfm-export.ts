@@ -1,7 +1,8 @@
 // The whole RFM list (optionally one segment) as CSV, streamed by PostgreSQL's COPY ... TO STDOUT, so a
-// million rows never sit in Node's memory. COPY cannot take bind parameters, so the filter travels as a
-// transaction-local setting (set_config with a bound value) that the COPY's query reads back; the sort
-// column is an identifier from the allow-list. No user text ever becomes SQL.
+// million rows never sit in Node's memory. The rows come from api.rfm_export(), which reads only the
+// published generation's partition (a long export then never keeps a refresh from dropping old ones). COPY
+// cannot take bind parameters, so the filter and sort travel as transaction-local settings (set_config with
+// bound values) that the COPY's query reads back. No user text ever becomes SQL.
 //
 // `sql` is the export's own session (db/export-session.ts), never the API pool; the caller owns its limits
 // (http/plugins/exports.ts) and cancels the running query when it stops the export.
@@ -33,19 +34,20 @@ export function rfmExport(
   return new Promise<RfmExport>((resolve, reject) => {
     let started = false;
     const transaction = sql.begin('isolation level repeatable read read only', async (tx) => {
-      // One snapshot for the file name's date and the rows.
+      // One snapshot for the file name's date and the rows. COPY takes no bind parameters: the filter and
+      // the sort travel as transaction-local settings (bound values), and api.rfm_export checks the sort.
       const [info] = await tx<{ reference_date: string | null }[]>`
         select (select to_char(reference_date, 'YYYY-MM-DD') from salesdash.rfm_refresh_status) as reference_date,
-               set_config('salesdash.export_segment', ${filters.segment ?? ''}, true)`;
+               set_config('salesdash.export_segment', ${filters.segment ?? ''}, true),
+               set_config('salesdash.export_sort_by', ${filters.sortBy}, true),
+               set_config('salesdash.export_descending', ${String(filters.descending)}, true)`;
       signal.throwIfAborted();
-      const direction = filters.descending ? tx`desc` : tx`asc`;
       const copyQuery = tx`
         copy (
           select customer_id, recency, frequency, monetary, segment, rfm_score
-          from salesdash.rfm_list
-          where current_setting('salesdash.export_segment') = ''
-             or segment = current_setting('salesdash.export_segment')
-          order by ${tx(filters.sortBy)} ${direction}, customer_id collate "C" ${direction}
+          from api.rfm_export(nullif(current_setting('salesdash.export_segment'), ''),
+                              current_setting('salesdash.export_sort_by'),
+                              current_setting('salesdash.export_descending')::boolean)
         ) to stdout with (format csv, header)`;
       let copyError: unknown;
       const copy = await copyOutStream(copyQuery, (error) => (copyError ??= error));

@@ -133,6 +133,27 @@ t.test('a reader holding the list open (a slow CSV export) delays no refresh and
   t.equal(await generations(), 2, 'the next refresh after the export ended drops what nobody can read');
 });
 
+t.test('an export in progress holds back only the generations its snapshot may read', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  for (let i = 0; i < 3; i++) await refreshRfm(sql, i % 2 ? '2024-02-15' : undefined);
+  const generations = async () => (await sql`select array_agg(generation order by generation) as g from salesdash_internal.rfm_generations`)[0]!.g as number[];
+  t.same(await generations(), [2, 3], 'the published generation and the one before it');
+  // A repeatable-read export of generation 3: api.rfm_export reads its partition, not rfm_customers, so it
+  // locks nothing a refresh needs to drop another generation.
+  await whileUncommitted(url, async (tx) => {
+    await tx`set transaction isolation level repeatable read`;
+    await tx`select count(*) from api.rfm_export(null, 'monetary', true)`;
+  }, async () => {
+    await refreshRfm(sql);
+    t.same(await generations(), [3, 4], 'generation 2, superseded before the export began, is dropped while it runs');
+    await refreshRfm(sql, '2024-02-15');
+    t.same(await generations(), [3, 4, 5], 'generation 3, which the export reads, is kept');
+  });
+  await refreshRfm(sql);
+  t.same(await generations(), [5, 6], 'after the export, what nobody can read is dropped');
+});
+
 t.test('rfm_scores_current answers while rfm_scores is held by its plain refresh', async (t) => {
   const { sql, url, reader } = await refreshedShopWithReader(t, '2024-02-15');
   // refresh_rfm() ends with this plain refresh; here it is held open so the readers' waits show.
