@@ -6,7 +6,7 @@ import { insertOrders, simulatedOrders } from './fixtures.ts';
 import { addDays, evaluateTuningFold, train, type ModelMetrics, type TrainOptions } from '../../jobs/train/train.ts';
 import { importNetwork, scale, calibrate, predictLogits, type NetworkArtifact } from '../../jobs/train/network.ts';
 import { modelInputs } from '../../jobs/train/inputs.ts';
-import { streamFeatures } from '../../jobs/train/features.ts';
+import { readFeatureSet, streamFeatures } from '../../jobs/train/features.ts';
 
 // Small and quick: a few hundred people, short training. Enough to check every mechanism.
 const quick: TrainOptions = { seed: 7, trainingWindows: 4, network: { maxEpochs: 8, patience: 3 } };
@@ -169,10 +169,11 @@ t.test('the stored artifact rebuilds the model without files and reproduces the 
   const result = await train(sql, quick);
   const [{ artifact }] = await sql`select artifact from salesdash_internal.model_runs where id = ${result.modelRunId}`;
   const network = artifact.network as NetworkArtifact;
+  const features = await readFeatureSet(sql);
   const model = await importNetwork(network);
   const stored = new Map((await sql`select customer_id, purchase_probability from salesdash.predictions`).map((r) => [r.customer_id, r.purchase_probability]));
   let compared = 0;
-  for await (const batch of streamFeatures(sql, result.metrics.reference_date)) {
+  for await (const batch of streamFeatures(sql, features, result.metrics.reference_date)) {
     const inputs = modelInputs(batch, artifact.bgnbd_parameters, artifact.horizon_days);
     const probabilities = calibrate(predictLogits(model, scale(inputs, network.scaling)), network.calibration);
     batch.customerIds.forEach((id, i) => {
