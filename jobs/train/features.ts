@@ -62,6 +62,19 @@ export async function readFeatureSet(sql: Sql): Promise<FeatureSet> {
   return featureSet(features.map((a) => a.name));
 }
 
+/**
+ * The features a stored model scores with: the names it was trained on, provided the database still defines
+ * exactly those (same names, same order); otherwise its inputs would no longer mean what they meant.
+ */
+export async function featuresForModel(sql: Sql, trainedNames: readonly string[]): Promise<FeatureSet> {
+  const database = await readFeatureSet(sql);
+  const same = trainedNames.length === database.count && trainedNames.every((name, column) => name === database.names[column]);
+  if (!same) {
+    throw new Error(`the model was trained on features ${trainedNames.join(', ')}; the database now has ${database.names.join(', ')}: run salesdash train`);
+  }
+  return featureSet(trainedNames);
+}
+
 export interface FeatureBatch {
   customerIds: string[];
   /** Row-major, featureSet.count values per customer. */

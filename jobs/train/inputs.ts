@@ -13,6 +13,15 @@ export function inputNames(features: FeatureSet): string[] {
   return [...features.names, ...DERIVED_INPUT_NAMES];
 }
 
+/** The feature names a stored network was trained on: its input names (artifact.network.input_names) without the derived ones. */
+export function trainedFeatureNames(storedInputNames: readonly string[]): string[] {
+  const derived = storedInputNames.slice(-DERIVED_INPUT_NAMES.length);
+  if (storedInputNames.length <= DERIVED_INPUT_NAMES.length || derived.some((name, k) => name !== DERIVED_INPUT_NAMES[k])) {
+    throw new Error(`a stored model's inputs end with ${DERIVED_INPUT_NAMES.join(', ')}; this one's are ${storedInputNames.join(', ')}: run salesdash train`);
+  }
+  return storedInputNames.slice(0, -DERIVED_INPUT_NAMES.length);
+}
+
 /**
  * Column `column` of a row of `inputCount` inputs: counts, days and money (the features) are non-negative and
  * heavy-tailed (log1p); the derived probabilities go through the logit.

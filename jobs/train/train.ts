@@ -11,8 +11,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Sql } from '../../db/connection.ts';
 import { initBackend, type BackendName } from './backend.ts';
 import { fitBgNbd, historyFromFeatures, horizonWeeks, purchaseProbability, type BgNbdParameters } from './bgnbd.ts';
-import { inputNames, modelInputs } from './inputs.ts';
-import { concat, feature, loadLabelledRows, readFeatureSet, streamFeatureCopy, type FeatureSet, type LabelledRows } from './features.ts';
+import { inputNames, modelInputs, trainedFeatureNames } from './inputs.ts';
+import { concat, feature, featuresForModel, loadLabelledRows, readFeatureSet, streamFeatureCopy, type FeatureSet, type LabelledRows } from './features.ts';
 import {
   confidenceOf, confidenceTable, maxF1Threshold, prCurve, probabilityHistogram, rocCurve, round, scoreMetrics,
   type ConfidenceTable, type ScoreMetrics,
@@ -321,6 +321,9 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     confidence: input.confidence,
     horizon_days: input.horizonDays,
   };
+  // Scoring goes by the stored model's feature names, as any scoring with a stored model must, and refuses if
+  // the database's feature list is no longer the one the model learned from.
+  const features = await featuresForModel(sql, trainedFeatureNames(artifact.network.input_names));
   return sql.begin(async (tx) => {
     input.step('storing the model run');
     const [{ id }] = await tx<{ id: number }[]>`
@@ -343,7 +346,7 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     const suffix = `\t${input.referenceDate}\t${id}\n`;
     let scored = 0;
     try {
-      for await (const batch of streamFeatureCopy(sql, input.featureSet, input.referenceDate)) {
+      for await (const batch of streamFeatureCopy(sql, features, input.referenceDate)) {
         if (copyFailure) throw copyFailure;
         const rows = batch.copyIds.length;
         const inputs = modelInputs({ customerIds: batch.copyIds, features: batch.features, featureSet: batch.featureSet }, input.parameters, input.horizonDays);
