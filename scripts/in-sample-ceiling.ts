@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { connect, resolveDatabaseUrl } from '../db/connection.ts';
 import { initBackend } from '../jobs/train/backend.ts';
 import { fitBgNbd, historyFromFeatures } from '../jobs/train/bgnbd.ts';
-import { modelInputs } from '../jobs/train/inputs.ts';
-import { feature, loadLabelledRows } from '../jobs/train/features.ts';
+import { inputNames, modelInputs } from '../jobs/train/inputs.ts';
+import { feature, loadLabelledRows, readFeatureSet } from '../jobs/train/features.ts';
 import { averagePrecision, rocAuc } from '../jobs/train/metrics.ts';
 import { fitScaling, predictLogits, scale, trainNetwork } from '../jobs/train/network.ts';
 import { addDays } from '../jobs/train/train.ts';
@@ -20,11 +20,12 @@ try {
   await initBackend(() => {});
   await sql`refresh materialized view salesdash_internal.model_purchases`;
   const [{ reference }] = await sql<{ reference: string }[]>`select max(purchased_on)::text as reference from salesdash_internal.model_purchases`;
-  const holdout = await loadLabelledRows(sql, addDays(reference, -horizonDays), horizonDays);
+  const features = await readFeatureSet(sql);
+  const holdout = await loadLabelledRows(sql, features, addDays(reference, -horizonDays), horizonDays);
   const histories = Array.from({ length: holdout.labels.length }, (_, i) =>
     historyFromFeatures(feature(holdout, i, 'purchase_days'), feature(holdout, i, 'tenure_days'), feature(holdout, i, 'recency_days')));
   const rows = { features: modelInputs(holdout, fitBgNbd(histories), horizonDays), labels: holdout.labels };
-  const scaling = fitScaling(rows.features);
+  const scaling = fitScaling(rows.features, inputNames(features).length);
   for (const [hiddenUnits, epochs] of [[[32, 16], 20], [[64, 32], 40], [[128, 64], 60]] as const) {
     const { model } = trainNetwork(rows, rows, scaling, { seed: 42, hiddenUnits: [...hiddenUnits], maxEpochs: epochs, patience: epochs });
     const logits = predictLogits(model, scale(rows.features, scaling));

@@ -1,6 +1,6 @@
 // Reads the SQL features (salesdash_internal.customer_training_rows) into typed arrays, in
-// batches so memory stays bounded however many customers there are. SQL defines every feature; this file only
-// moves numbers.
+// batches so memory stays bounded however many customers there are. SQL defines every feature and the list of
+// them (the type customer_training_row, read here from the catalog); this file only moves numbers.
 //
 // The rows travel as COPY ... TO STDOUT text and are parsed here straight into Float64Arrays. A cursor was
 // used before: at a million customers it cost ~8 CPU seconds of per-row JavaScript objects in the driver and
@@ -11,38 +11,76 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Sql } from '../../db/connection.ts';
 import { resumeAfterCopyEnd } from '../../db/postgres-js-copy.ts';
 
-/** Columns of salesdash_internal.customer_training_row used as model inputs, in input order. */
-export const FEATURE_NAMES = [
-  'recency_days',
-  'frequency',
-  'monetary',
-  'tenure_days',
-  'purchase_days',
-  'avg_gap_days',
-  'last_gap_days',
-  'max_gap_days',
-  'gap_stddev_days',
-  'settled_purchase_days',
-  'orders_30d',
-  'orders_90d',
-  'orders_180d',
-  'orders_365d',
-  'purchase_days_30d',
-  'purchase_days_90d',
-  'purchase_days_180d',
-  'purchase_days_365d',
-  'spend_90d',
-  'spend_365d',
-  'avg_order_value',
-  'items_per_order',
-] as const;
-export type FeatureName = (typeof FEATURE_NAMES)[number];
-export const FEATURE_COUNT = FEATURE_NAMES.length;
+/** The composite type that lists what the model sees: customer_id, the features, will_purchase. */
+const TRAINING_ROW_TYPE = 'salesdash_internal.customer_training_row';
+
+/**
+ * The model's features: the attributes of salesdash_internal.customer_training_row between customer_id and
+ * will_purchase, in attribute order (the order of the network's inputs). Read from the database
+ * (readFeatureSet) or from a stored model's artifact, never written out in TypeScript.
+ */
+export interface FeatureSet {
+  readonly names: readonly string[];
+  readonly count: number;
+  /** The column of a feature in every row; a feature the set does not have is an error, never -1. */
+  index(name: string): number;
+}
+
+export function featureSet(names: readonly string[]): FeatureSet {
+  const columns = new Map(names.map((name, column) => [name, column]));
+  return {
+    names: Object.freeze([...names]),
+    count: names.length,
+    index(name) {
+      const column = columns.get(name);
+      if (column === undefined) {
+        throw new Error(`the model needs the feature ${name}, which ${TRAINING_ROW_TYPE} does not have (it has ${names.join(', ')})`);
+      }
+      return column;
+    },
+  };
+}
+
+// Every feature travels as COPY text parsed with Number(), so it must be a number type.
+const NUMERIC_TYPES = ['smallint', 'integer', 'bigint', 'real', 'double precision', 'numeric'];
+
+/** The feature list as the database defines it now (customer_training_row's attributes, in order). */
+export async function readFeatureSet(sql: Sql): Promise<FeatureSet> {
+  const attributes = await sql<{ name: string; type: string }[]>`
+    select a.attname::text as name, format_type(a.atttypid, null) as type
+    from pg_type t
+    join pg_attribute a on a.attrelid = t.typrelid
+    where t.oid = ${TRAINING_ROW_TYPE}::regtype and a.attnum > 0 and not a.attisdropped
+    order by a.attnum`;
+  const names = attributes.map((a) => a.name);
+  if (names.length < 3 || names[0] !== 'customer_id' || names[names.length - 1] !== 'will_purchase') {
+    throw new Error(`${TRAINING_ROW_TYPE} must be customer_id, the features, then will_purchase; it is ${names.join(', ')}`);
+  }
+  const features = attributes.slice(1, -1);
+  const notNumeric = features.find((a) => !NUMERIC_TYPES.includes(a.type));
+  if (notNumeric) throw new Error(`the feature ${notNumeric.name} of ${TRAINING_ROW_TYPE} is ${notNumeric.type}; features must be numbers`);
+  return featureSet(features.map((a) => a.name));
+}
+
+/**
+ * The features a stored model scores with: the names it was trained on, provided the database still defines
+ * exactly those (same names, same order); otherwise its inputs would no longer mean what they meant.
+ */
+export async function featuresForModel(sql: Sql, trainedNames: readonly string[]): Promise<FeatureSet> {
+  const database = await readFeatureSet(sql);
+  const same = trainedNames.length === database.count && trainedNames.every((name, column) => name === database.names[column]);
+  if (!same) {
+    throw new Error(`the model was trained on features ${trainedNames.join(', ')}; the database now has ${database.names.join(', ')}: run salesdash train`);
+  }
+  return featureSet(trainedNames);
+}
 
 export interface FeatureBatch {
   customerIds: string[];
-  /** Row-major, FEATURE_COUNT values per customer. */
+  /** Row-major, featureSet.count values per customer. */
   features: Float64Array;
+  /** What the columns of `features` are. */
+  featureSet: FeatureSet;
 }
 
 export interface LabelledRows extends FeatureBatch {
@@ -57,11 +95,13 @@ export interface LabelledRows extends FeatureBatch {
 export interface CopyBatch {
   copyIds: string[];
   features: Float64Array;
+  featureSet: FeatureSet;
   /** will_purchase per row when the query has labels, else empty. */
   labels: Uint8Array;
 }
 
 interface FeatureQuery {
+  features: FeatureSet;
   asOf: string;
   /** 0 = features only (today's scoring); > 0 adds the label for that horizon. */
   horizonDays: number;
@@ -86,7 +126,7 @@ async function* copyFeatureText(sql: Sql, query: FeatureQuery): AsyncGenerator<B
              set_config('salesdash.model_sample_share', ${String(query.sampleShare)}, true)`;
     copy = await tx`
       copy (
-        select customer_id, ${tx(FEATURE_NAMES as unknown as string[])}, will_purchase
+        select customer_id, ${tx(query.features.names as string[])}, will_purchase
         from salesdash_internal.customer_training_rows_from_settings()
       ) to stdout`.readable();
     const stream = copy;
@@ -126,17 +166,18 @@ async function* copyFeatureText(sql: Sql, query: FeatureQuery): AsyncGenerator<B
 }
 
 /** Parses COPY text rows (customer_id, the features, will_purchase) into batches of typed arrays. */
-async function* featureBatches(chunks: AsyncIterable<Buffer>, batchSize: number): AsyncGenerator<CopyBatch> {
+async function* featureBatches(chunks: AsyncIterable<Buffer>, featureSet: FeatureSet, batchSize: number): AsyncGenerator<CopyBatch> {
+  const featureCount = featureSet.count;
   const decoder = new StringDecoder('utf8');
   let copyIds: string[] = [];
-  let features = new Float64Array(batchSize * FEATURE_COUNT);
+  let features = new Float64Array(batchSize * featureCount);
   let labels = new Uint8Array(batchSize);
   let rows = 0;
   let rest = '';
   const take = (): CopyBatch => {
-    const batch = { copyIds, features: features.subarray(0, rows * FEATURE_COUNT), labels: labels.subarray(0, rows) };
+    const batch = { copyIds, features: features.subarray(0, rows * featureCount), featureSet, labels: labels.subarray(0, rows) };
     copyIds = [];
-    features = new Float64Array(batchSize * FEATURE_COUNT);
+    features = new Float64Array(batchSize * featureCount);
     labels = new Uint8Array(batchSize);
     rows = 0;
     return batch;
@@ -145,11 +186,11 @@ async function* featureBatches(chunks: AsyncIterable<Buffer>, batchSize: number)
     const text = rest + decoder.write(chunk);
     let start = 0;
     for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-      // customer_id, FEATURE_COUNT numbers (never NULL: the SQL coalesces), will_purchase (t/f).
+      // customer_id, featureCount numbers (never NULL: the SQL coalesces), will_purchase (t/f).
       let tab = text.indexOf('\t', start);
       copyIds.push(text.slice(start, tab));
-      const base = rows * FEATURE_COUNT;
-      for (let j = 0; j < FEATURE_COUNT; j++) {
+      const base = rows * featureCount;
+      for (let j = 0; j < featureCount; j++) {
         const next = text.indexOf('\t', tab + 1);
         features[base + j] = Number(text.slice(tab + 1, next));
         tab = next;
@@ -173,14 +214,14 @@ export function fromCopyText(value: string): string {
 }
 
 /** Every person's features as of a date, in COPY form, streamed in batches (scoring everyone). */
-export function streamFeatureCopy(sql: Sql, asOf: string, batchSize = 16384): AsyncGenerator<CopyBatch> {
-  return featureBatches(copyFeatureText(sql, { asOf, horizonDays: 0, sampleShare: 1 }), batchSize);
+export function streamFeatureCopy(sql: Sql, features: FeatureSet, asOf: string, batchSize = 16384): AsyncGenerator<CopyBatch> {
+  return featureBatches(copyFeatureText(sql, { features, asOf, horizonDays: 0, sampleShare: 1 }), features, batchSize);
 }
 
 /** Every person's features as of a date, streamed in batches. */
-export async function* streamFeatures(sql: Sql, asOf: string, batchSize = 16384): AsyncGenerator<FeatureBatch> {
-  for await (const batch of streamFeatureCopy(sql, asOf, batchSize)) {
-    yield { customerIds: batch.copyIds.map(fromCopyText), features: batch.features };
+export async function* streamFeatures(sql: Sql, features: FeatureSet, asOf: string, batchSize = 16384): AsyncGenerator<FeatureBatch> {
+  for await (const batch of streamFeatureCopy(sql, features, asOf, batchSize)) {
+    yield { customerIds: batch.copyIds.map(fromCopyText), features: batch.features, featureSet: batch.featureSet };
   }
 }
 
@@ -188,11 +229,11 @@ export async function* streamFeatures(sql: Sql, asOf: string, batchSize = 16384)
  * Features as of `asOf` with the label "bought in (asOf, asOf + horizon]", for a deterministic subsample of
  * people (sampleShare 1 = everyone), ordered by customer so a run is reproducible.
  */
-export async function loadLabelledRows(sql: Sql, asOf: string, horizonDays: number, sampleShare = 1): Promise<LabelledRows> {
+export async function loadLabelledRows(sql: Sql, features: FeatureSet, asOf: string, horizonDays: number, sampleShare = 1): Promise<LabelledRows> {
   const customerIds: string[] = [];
   const chunks: Float64Array[] = [];
   const labelChunks: Uint8Array[] = [];
-  for await (const batch of featureBatches(copyFeatureText(sql, { asOf, horizonDays, sampleShare }), 16384)) {
+  for await (const batch of featureBatches(copyFeatureText(sql, { features, asOf, horizonDays, sampleShare }), features, 16384)) {
     for (const id of batch.copyIds) customerIds.push(fromCopyText(id));
     chunks.push(batch.features);
     labelChunks.push(batch.labels);
@@ -203,7 +244,7 @@ export async function loadLabelledRows(sql: Sql, asOf: string, horizonDays: numb
     labels.set(chunk, offset);
     offset += chunk.length;
   }
-  return { customerIds, features: concat(chunks), labels, asOf };
+  return { customerIds, features: concat(chunks), featureSet: features, labels, asOf };
 }
 
 export function concat(chunks: Float64Array[]): Float64Array {
@@ -216,7 +257,7 @@ export function concat(chunks: Float64Array[]): Float64Array {
   return out;
 }
 
-/** The value of one feature for row i. */
-export function feature(rows: FeatureBatch, i: number, name: FeatureName): number {
-  return rows.features[i * FEATURE_COUNT + FEATURE_NAMES.indexOf(name)];
+/** The value of one feature for row i (an error if the rows have no such feature). */
+export function feature(rows: FeatureBatch, i: number, name: string): number {
+  return rows.features[i * rows.featureSet.count + rows.featureSet.index(name)];
 }

@@ -2,11 +2,14 @@
 // class weights (few customers buy in any month), early stopping on the validation window and a fixed seed,
 // then calibrated on the validation window (Platt scaling) so its probabilities mean what they say.
 import * as tf from '@tensorflow/tfjs';
-import { INPUT_COUNT, INPUT_NAMES, transformInput } from './inputs.ts';
+import { transformInput } from './inputs.ts';
 import { averagePrecision } from './metrics.ts';
 
 export interface Scaling {
-  /** Mean and standard deviation of each input after transformInput (log1p or logit), for standardizing. */
+  /**
+   * Mean and standard deviation of each input after transformInput (log1p or logit), for standardizing: one
+   * entry per input, so their length is the input count everything after fitScaling works with.
+   */
   mean: number[];
   std: number[];
 }
@@ -32,7 +35,7 @@ export interface NetworkOptions {
 }
 
 export interface Dataset {
-  /** Row-major model inputs (INPUT_COUNT per row, see inputs.ts). */
+  /** Row-major model inputs (the same count per row, see inputs.ts). */
   features: Float64Array;
   labels: Uint8Array;
 }
@@ -49,13 +52,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function fitScaling(features: Float64Array): Scaling {
-  const rows = features.length / INPUT_COUNT;
-  const mean = new Array<number>(INPUT_COUNT).fill(0);
-  const square = new Array<number>(INPUT_COUNT).fill(0);
+export function fitScaling(features: Float64Array, inputCount: number): Scaling {
+  const rows = features.length / inputCount;
+  const mean = new Array<number>(inputCount).fill(0);
+  const square = new Array<number>(inputCount).fill(0);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < INPUT_COUNT; j++) {
-      const v = transformInput(j, features[i * INPUT_COUNT + j]);
+    for (let j = 0; j < inputCount; j++) {
+      const v = transformInput(j, inputCount, features[i * inputCount + j]);
       mean[j] += v;
       square[j] += v * v;
     }
@@ -70,21 +73,22 @@ export function fitScaling(features: Float64Array): Scaling {
 }
 
 export function scale(features: Float64Array, scaling: Scaling): Float32Array {
+  const inputCount = scaling.mean.length;
   const out = new Float32Array(features.length);
   for (let k = 0; k < features.length; k++) {
-    const j = k % INPUT_COUNT;
-    out[k] = (transformInput(j, features[k]) - scaling.mean[j]) / scaling.std[j];
+    const j = k % inputCount;
+    out[k] = (transformInput(j, inputCount, features[k]) - scaling.mean[j]) / scaling.std[j];
   }
   return out;
 }
 
-export function buildNetwork(seed: number, hiddenUnits: number[] = [32, 16]): tf.Sequential {
+export function buildNetwork(seed: number, inputCount: number, hiddenUnits: number[] = [32, 16]): tf.Sequential {
   const model = tf.sequential();
   hiddenUnits.forEach((units, k) => {
     model.add(tf.layers.dense({
       units,
       activation: 'relu',
-      inputShape: k === 0 ? [INPUT_COUNT] : undefined,
+      inputShape: k === 0 ? [inputCount] : undefined,
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed + k }),
       biasInitializer: 'zeros',
     }));
@@ -96,12 +100,13 @@ export function buildNetwork(seed: number, hiddenUnits: number[] = [32, 16]): tf
 
 /** Raw (uncalibrated) logits for scaled rows, in batches so a million rows never sit in one tensor. */
 export function predictLogits(model: tf.LayersModel, scaled: Float32Array, batchSize = 16384): Float32Array {
-  const rows = scaled.length / INPUT_COUNT;
+  const inputCount = model.inputs[0].shape[1] as number;
+  const rows = scaled.length / inputCount;
   const out = new Float32Array(rows);
   for (let start = 0; start < rows; start += batchSize) {
     const end = Math.min(rows, start + batchSize);
     const logits = tf.tidy(() => {
-      const x = tf.tensor2d(scaled.subarray(start * INPUT_COUNT, end * INPUT_COUNT), [end - start, INPUT_COUNT]);
+      const x = tf.tensor2d(scaled.subarray(start * inputCount, end * inputCount), [end - start, inputCount]);
       // predict() would otherwise cut the batch into its default of 32 rows, one kernel call chain each: at a
       // million customers that was 12 of the 31 s of scoring. Rows are independent, so the result is the same.
       return (model.predict(x, { batchSize: end - start }) as tf.Tensor).dataSync() as Float32Array;
@@ -113,7 +118,8 @@ export function predictLogits(model: tf.LayersModel, scaled: Float32Array, batch
 
 export function trainNetwork(train: Dataset, validation: Dataset, scaling: Scaling, options: NetworkOptions): { model: tf.Sequential; epochs: number; bestEpoch: number } {
   const { seed, learningRate = 0.005, batchSize = 1024, maxEpochs = 20, patience = 6, minImprovement = 0 } = options;
-  const model = buildNetwork(seed, options.hiddenUnits);
+  const inputCount = scaling.mean.length;
+  const model = buildNetwork(seed, inputCount, options.hiddenUnits);
   const x = scale(train.features, scaling);
   const validationX = scale(validation.features, scaling);
   const rows = train.labels.length;
@@ -125,7 +131,7 @@ export function trainNetwork(train: Dataset, validation: Dataset, scaling: Scali
   const optimizer = tf.train.adam(learningRate);
   const random = seededRandom(seed);
   const order = Array.from({ length: rows }, (_, i) => i);
-  const batchX = new Float32Array(batchSize * INPUT_COUNT);
+  const batchX = new Float32Array(batchSize * inputCount);
   const batchY = new Float32Array(batchSize);
   const batchW = new Float32Array(batchSize);
 
@@ -140,12 +146,12 @@ export function trainNetwork(train: Dataset, validation: Dataset, scaling: Scali
       const size = Math.min(batchSize, rows - start);
       for (let k = 0; k < size; k++) {
         const row = order[start + k];
-        batchX.set(x.subarray(row * INPUT_COUNT, (row + 1) * INPUT_COUNT), k * INPUT_COUNT);
+        batchX.set(x.subarray(row * inputCount, (row + 1) * inputCount), k * inputCount);
         batchY[k] = train.labels[row];
         batchW[k] = train.labels[row] ? weightPositive : weightNegative;
       }
       tf.tidy(() => {
-        const xs = tf.tensor2d(batchX.subarray(0, size * INPUT_COUNT), [size, INPUT_COUNT]);
+        const xs = tf.tensor2d(batchX.subarray(0, size * inputCount), [size, inputCount]);
         const ys = tf.tensor2d(batchY.subarray(0, size), [size, 1]);
         const ws = tf.tensor2d(batchW.subarray(0, size), [size, 1]);
         optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor, ws) as tf.Scalar);
@@ -226,6 +232,7 @@ export function calibrate(logits: ArrayLike<number>, calibration: Calibration): 
 }
 
 export interface NetworkArtifact {
+  /** The features the model was trained on, in order, then the derived inputs (inputs.ts). */
   input_names: readonly string[];
   topology: object;
   weights: { shape: number[]; values: number[] }[];
@@ -233,9 +240,9 @@ export interface NetworkArtifact {
   calibration: Calibration;
 }
 
-export function exportNetwork(model: tf.LayersModel, scaling: Scaling, calibration: Calibration): NetworkArtifact {
+export function exportNetwork(model: tf.LayersModel, inputNames: readonly string[], scaling: Scaling, calibration: Calibration): NetworkArtifact {
   return {
-    input_names: INPUT_NAMES,
+    input_names: inputNames,
     topology: model.toJSON(null, false) as object,
     weights: model.getWeights().map((w) => ({ shape: w.shape, values: Array.from(w.dataSync()) })),
     scaling,

@@ -11,8 +11,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Sql } from '../../db/connection.ts';
 import { initBackend, type BackendName } from './backend.ts';
 import { fitBgNbd, historyFromFeatures, horizonWeeks, purchaseProbability, type BgNbdParameters } from './bgnbd.ts';
-import { modelInputs } from './inputs.ts';
-import { concat, feature, FEATURE_COUNT, loadLabelledRows, streamFeatureCopy, type LabelledRows } from './features.ts';
+import { inputNames, modelInputs, trainedFeatureNames } from './inputs.ts';
+import { concat, feature, featuresForModel, loadLabelledRows, readFeatureSet, streamFeatureCopy, type FeatureSet, type LabelledRows } from './features.ts';
 import {
   confidenceOf, confidenceTable, maxF1Threshold, prCurve, probabilityHistogram, rocCurve, round, scoreMetrics,
   type ConfidenceTable, type ScoreMetrics,
@@ -137,6 +137,7 @@ function concatRows(windows: LabelledRows[]): LabelledRows {
     asOf: windows.map((w) => w.asOf).join(','),
     customerIds: windows.flatMap((w) => w.customerIds),
     features: concat(windows.map((w) => w.features)),
+    featureSet: windows[0].featureSet,
     labels: Uint8Array.from(windows.flatMap((w) => Array.from(w.labels))),
   };
 }
@@ -213,11 +214,13 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
 
   progress(`windows: training as of ${trainingAsOf.join(', ')}; validation as of ${validationAsOf}; holdout as of ${holdoutAsOf}; reference ${referenceDate}`);
   step('loading features');
+  // The feature list as the database defines it now (customer_training_row); every window and the model use it.
+  const featureSet = await readFeatureSet(sql);
   const windows: LabelledRows[] = [];
-  for (const asOf of trainingAsOf) windows.push(await loadLabelledRows(sql, asOf, horizonDays, trainingShare));
+  for (const asOf of trainingAsOf) windows.push(await loadLabelledRows(sql, featureSet, asOf, horizonDays, trainingShare));
   const training = concatRows(windows);
-  const validation = await loadLabelledRows(sql, validationAsOf, horizonDays, validationShare);
-  const holdout = await loadLabelledRows(sql, holdoutAsOf, horizonDays, evaluationShare);
+  const validation = await loadLabelledRows(sql, featureSet, validationAsOf, horizonDays, validationShare);
+  const holdout = await loadLabelledRows(sql, featureSet, holdoutAsOf, horizonDays, evaluationShare);
   progress(`features loaded: ${training.labels.length} training rows${trainingShare < 1 ? ` (subsample ${round(trainingShare, 4)} of people)` : ''}, ${validation.labels.length} validation, ${holdout.labels.length} holdout`);
 
   // BG/NBD, fitted on every holdout customer's history up to the holdout's as-of date (nothing after it): the
@@ -234,7 +237,7 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   const trainingInputs = inputsOf(training);
   const validationInputs = inputsOf(validation);
   const holdoutInputs = inputsOf(holdout);
-  const scaling = fitScaling(trainingInputs.features);
+  const scaling = fitScaling(trainingInputs.features, inputNames(featureSet).length);
   const { model, epochs, bestEpoch } = trainNetwork(trainingInputs, validationInputs, scaling, {
     ...options.network,
     seed,
@@ -285,11 +288,13 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
     probability_histogram: { lower_bound: [], customers: [] },
   };
   progress(`trained in ${trainSeconds.toFixed(1)} s (${epochs} epochs, best ${bestEpoch})`);
-  return { model, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, step, trainSeconds };
+  return { model, featureSet, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, step, trainSeconds };
 }
 
 interface StoreInput {
   model: tf.LayersModel;
+  /** The features the model was trained on. */
+  featureSet: FeatureSet;
   scaling: Scaling;
   calibration: Calibration;
   parameters: BgNbdParameters;
@@ -310,12 +315,15 @@ interface StoreInput {
  */
 async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId: number; predictions: number }> {
   const artifact = {
-    network: exportNetwork(input.model, input.scaling, input.calibration),
+    network: exportNetwork(input.model, inputNames(input.featureSet), input.scaling, input.calibration),
     bgnbd_parameters: input.parameters,
     threshold: input.threshold,
     confidence: input.confidence,
     horizon_days: input.horizonDays,
   };
+  // Scoring goes by the stored model's feature names, as any scoring with a stored model must, and refuses if
+  // the database's feature list is no longer the one the model learned from.
+  const features = await featuresForModel(sql, trainedFeatureNames(artifact.network.input_names));
   return sql.begin(async (tx) => {
     input.step('storing the model run');
     const [{ id }] = await tx<{ id: number }[]>`
@@ -338,10 +346,10 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     const suffix = `\t${input.referenceDate}\t${id}\n`;
     let scored = 0;
     try {
-      for await (const batch of streamFeatureCopy(sql, input.referenceDate)) {
+      for await (const batch of streamFeatureCopy(sql, features, input.referenceDate)) {
         if (copyFailure) throw copyFailure;
         const rows = batch.copyIds.length;
-        const inputs = modelInputs({ customerIds: batch.copyIds, features: batch.features }, input.parameters, input.horizonDays);
+        const inputs = modelInputs({ customerIds: batch.copyIds, features: batch.features, featureSet: batch.featureSet }, input.parameters, input.horizonDays);
         const probabilities = calibrate(predictLogits(input.model, scale(inputs, input.scaling)), input.calibration);
         // The ids are still in COPY text escaping, which is what this COPY expects back.
         let lines = '';
@@ -370,5 +378,3 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     return { modelRunId: id, predictions: scored };
   });
 }
-
-export { FEATURE_COUNT };

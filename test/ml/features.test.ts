@@ -1,9 +1,11 @@
-// The model's SQL features and labels: exact values on a hand-made history, and nothing after the as-of date
-// reaching the features.
+// The model's SQL features and labels: exact values on a hand-made history, nothing after the as-of date
+// reaching the features, and the feature list read from the type.
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
 import type { Sql } from '../../db/connection.ts';
 import { insertOrders, simulatedOrders, type FixtureOrder } from './fixtures.ts';
+import { feature, featureSet, readFeatureSet, streamFeatures } from '../../jobs/train/features.ts';
+import { modelInputs } from '../../jobs/train/inputs.ts';
 
 /** The features as of a date: the training rows without a horizon, label left out. */
 async function featuresAsOf(sql: Sql, asOf: string, sampleShare = 1) {
@@ -135,4 +137,40 @@ t.test('training rows are the features plus the label, computed in one pass', as
     t.same(rows.map(({ will_purchase: _, ...f }) => f), [...features], `features as of ${cut}`);
     t.same(rows.map((r) => [r.customer_id, r.will_purchase]), labels.map((r) => [r.customer_id, r.will_purchase]), `labels for ${horizon} days`);
   }
+});
+
+t.test('the feature list is read from the type: its attributes between customer_id and will_purchase, in order', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, handMade);
+  const features = await readFeatureSet(sql);
+  // What PostgreSQL itself returns for the type, column by column.
+  const rows = await sql`select * from salesdash_internal.customer_training_rows(${asOf}, 30) order by customer_id`;
+  const columns = rows.columns.map((c) => c.name);
+  t.same(columns.slice(0, 1), ['customer_id']);
+  t.same(columns.slice(-1), ['will_purchase']);
+  t.same(features.names, columns.slice(1, -1), 'exactly the attributes between them, in attribute order');
+  t.equal(features.count, columns.length - 2);
+  t.equal(features.index('recency_days'), columns.indexOf('recency_days') - 1);
+  t.throws(() => features.index('no_such_feature'), { message: /^the model needs the feature no_such_feature, which salesdash_internal\.customer_training_row does not have/ });
+  t.throws(() => modelInputs({ customerIds: [], features: new Float64Array(), featureSet: featureSet(['frequency']) }, { r: 1, alpha: 1, a: 1, b: 1 }, 30),
+    { message: /^the model needs the feature purchase_days,/ }, 'BG/NBD inputs need purchase_days by name');
+
+  // The COPY reads the columns by those names: the same numbers as the SQL rows, column for column.
+  const copied: Record<string, unknown>[] = [];
+  for await (const batch of streamFeatures(sql, features, asOf)) {
+    batch.customerIds.forEach((customerId, i) => {
+      copied.push({ customer_id: customerId, ...Object.fromEntries(features.names.map((name) => [name, feature(batch, i, name)])) });
+    });
+  }
+  t.same(copied, await featuresAsOf(sql, asOf));
+});
+
+t.test('a training row type the model cannot read is refused clearly', async (t) => {
+  const { sql } = await testDatabase(t);
+  await sql`alter type salesdash_internal.customer_training_row add attribute late_feature int`;
+  await t.rejects(readFeatureSet(sql), { message: /^salesdash_internal\.customer_training_row must be customer_id, the features, then will_purchase; it is customer_id, recency_days, .*, will_purchase, late_feature$/ });
+  await sql`alter type salesdash_internal.customer_training_row drop attribute late_feature`;
+  t.equal((await readFeatureSet(sql)).names[0], 'recency_days', 'a dropped attribute is no longer listed');
+  await sql`alter type salesdash_internal.customer_training_row alter attribute frequency type text`;
+  await t.rejects(readFeatureSet(sql), { message: 'the feature frequency of salesdash_internal.customer_training_row is text; features must be numbers' });
 });

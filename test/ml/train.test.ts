@@ -5,8 +5,8 @@ import { testDatabase } from '../helpers/db.ts';
 import { insertOrders, simulatedOrders } from './fixtures.ts';
 import { addDays, evaluateTuningFold, train, type ModelMetrics, type TrainOptions } from '../../jobs/train/train.ts';
 import { importNetwork, scale, calibrate, predictLogits, type NetworkArtifact } from '../../jobs/train/network.ts';
-import { modelInputs } from '../../jobs/train/inputs.ts';
-import { streamFeatures } from '../../jobs/train/features.ts';
+import { inputNames, modelInputs, trainedFeatureNames } from '../../jobs/train/inputs.ts';
+import { featuresForModel, readFeatureSet, streamFeatures } from '../../jobs/train/features.ts';
 
 // Small and quick: a few hundred people, short training. Enough to check every mechanism.
 const quick: TrainOptions = { seed: 7, trainingWindows: 4, network: { maxEpochs: 8, patience: 3 } };
@@ -169,10 +169,13 @@ t.test('the stored artifact rebuilds the model without files and reproduces the 
   const result = await train(sql, quick);
   const [{ artifact }] = await sql`select artifact from salesdash_internal.model_runs where id = ${result.modelRunId}`;
   const network = artifact.network as NetworkArtifact;
+  t.same(network.input_names, inputNames(await readFeatureSet(sql)), 'the artifact names the features it was trained on, in order');
+  const trained = trainedFeatureNames(network.input_names);
+  const features = await featuresForModel(sql, trained);
   const model = await importNetwork(network);
   const stored = new Map((await sql`select customer_id, purchase_probability from salesdash.predictions`).map((r) => [r.customer_id, r.purchase_probability]));
   let compared = 0;
-  for await (const batch of streamFeatures(sql, result.metrics.reference_date)) {
+  for await (const batch of streamFeatures(sql, features, result.metrics.reference_date)) {
     const inputs = modelInputs(batch, artifact.bgnbd_parameters, artifact.horizon_days);
     const probabilities = calibrate(predictLogits(model, scale(inputs, network.scaling)), network.calibration);
     batch.customerIds.forEach((id, i) => {
@@ -180,4 +183,11 @@ t.test('the stored artifact rebuilds the model without files and reproduces the 
     });
   }
   t.equal(compared, stored.size, 'every stored probability reproduced');
+
+  // The database's feature list changes after training (a feature renamed): the stored model no longer fits.
+  await sql`alter type salesdash_internal.customer_training_row rename attribute items_per_order to items_per_order_v2`;
+  const now = trained.map((name) => (name === 'items_per_order' ? 'items_per_order_v2' : name));
+  await t.rejects(featuresForModel(sql, trained), {
+    message: `the model was trained on features ${trained.join(', ')}; the database now has ${now.join(', ')}: run salesdash train`,
+  });
 });
