@@ -304,19 +304,6 @@ async function main(): Promise<void> {
     }
     record('refresh_rfm_after_day', `refresh_rfm() after a day's orders (${dayOrders.toLocaleString('en-US')} orders, ${dayNewcomers.toLocaleString('en-US')} new customers)`, 's', appendSamples, below(10, 's'), fromFive);
 
-    // refresh_rfm() runs with work_mem 512MB (set on the function): the same refresh with the server's 64MB.
-    const smallWorkMem: number[] = [];
-    await sql`alter function salesdash.refresh_rfm(date, boolean) set work_mem = '64MB'`;
-    try {
-      for (let i = 0; i < runsPerFigure; i++) smallWorkMem.push(await timed(() => sql`select salesdash.refresh_rfm()`));
-    } finally {
-      await sql`alter function salesdash.refresh_rfm(date, boolean) set work_mem = '512MB'`;
-    }
-    const bigWorkMem = await repeat(runsPerFigure, () => sql`select salesdash.refresh_rfm()`);
-    record('refresh_rfm_small_work_mem', 'refresh_rfm() with work_mem 64MB (the server\'s) instead of its own 512MB', 's', smallWorkMem);
-    record('refresh_rfm_work_mem', 'refresh_rfm() with its own work_mem 512MB, in turn with the figure above', 's', bigWorkMem, undefined,
-      `${round(median(smallWorkMem) / median(bigWorkMem), 2)}x faster than with 64MB`);
-
     // The optimisations refresh_rfm() keeps, each against the plain version it replaces, in this run.
     // 1. The counted-orders cache: customer totals from the cache vs from int_counted_orders (the raw tables).
     const [{ reference }] = await sql`select reference_date::text as reference from salesdash.rfm_refresh_status`;

@@ -224,7 +224,6 @@ COMMENT ON FUNCTION api.rfm_page(segment_filter text, sort_by text, descending b
 CREATE FUNCTION salesdash.refresh_rfm(as_of date DEFAULT NULL::date, refresh_concurrently boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET work_mem TO '512MB'
     AS $_$
 declare
   started timestamptz := clock_timestamp();

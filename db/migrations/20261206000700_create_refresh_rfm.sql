@@ -58,9 +58,6 @@ language plpgsql
 -- Runs as the owner, so a DBA or job may be granted refresh_rfm() without any rights on the tables.
 security definer
 set search_path = pg_catalog, pg_temp
--- A refresh sorts and groups the million customers several times; with a server's usual work_mem those
--- sorts spill to disk (bench: refresh_rfm_small_work_mem against refresh_rfm_work_mem, in one run).
-set work_mem = '512MB'
 as $$
 declare
   started timestamptz := clock_timestamp();
