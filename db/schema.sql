@@ -150,7 +150,7 @@ COMMENT ON FUNCTION api.rfm_export(segment_filter text, sort_by text, descending
 CREATE FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 declare
   published bigint;
   total bigint;
@@ -197,17 +197,20 @@ begin
     and o.first_position <= page_last
     and o.first_position + length(o.person_keys) / 4 > page_first;
 
-  return query
-    select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-           100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
-    from generate_series(0, length(page_keys) - 4, 4) as k(byte_offset)
-    join salesdash_internal.rfm_customers c
-      on c.generation = published
-     and c.person_key = (get_byte(page_keys, k.byte_offset) << 24) | (get_byte(page_keys, k.byte_offset + 1) << 16)
-                      | (get_byte(page_keys, k.byte_offset + 2) << 8) | get_byte(page_keys, k.byte_offset + 3)
-    order by case when descending then -k.byte_offset else k.byte_offset end;
+  -- From the published partition itself, not rfm_customers: a plan of the parent locks every partition, so
+  -- each page would queue behind a refresh dropping an old generation (and readers behind the page).
+  return query execute format(
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+     from generate_series(0, length($1) - 4, 4) as k(byte_offset)
+     join salesdash_internal.%I c
+       on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
+                       | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
+     order by case when $2 then -k.byte_offset else k.byte_offset end',
+    'rfm_customers_g' || published)
+  using page_keys, coalesce(descending, false);
 end
-$$;
+$_$;
 
 
 --
@@ -1675,7 +1678,7 @@ CREATE VIEW salesdash.rfm_list AS
 -- Name: VIEW rfm_list; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.rfm_list IS 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score. Never blocked by a refresh.';
+COMMENT ON VIEW salesdash.rfm_list IS 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score. Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
 
 
 --
@@ -1895,7 +1898,7 @@ CREATE VIEW salesdash.rfm_scores_current AS
 -- Name: VIEW rfm_scores_current; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.rfm_scores_current IS 'The same rows and columns as rfm_scores, read from the published generation: never blocked by a refresh.';
+COMMENT ON VIEW salesdash.rfm_scores_current IS 'The same rows and columns as rfm_scores, read from the published generation: not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
 
 
 --

@@ -28,15 +28,15 @@ comment on column salesdash.rfm_scores.overall_rfm_score is '100 * recency_score
 comment on column salesdash.rfm_scores.segment is 'Named segment from salesdash.rfm_segment_rules for (recency_score, frequency_score).';
 comment on column salesdash.rfm_scores.calculated_date is 'The reference date the figures are calculated for (explicit as-of date, else the latest counted purchase).';
 
--- The same rows and columns, read straight from the published generation: a refresh never makes its
--- readers wait (rfm_scores' plain refresh does, while it copies the rows).
+-- The same rows and columns, read straight from the published generation: readers do not wait while a
+-- refresh computes (rfm_scores' plain refresh makes them wait while it copies the rows), only for its drop step.
 create view salesdash.rfm_scores_current as
 select customer_id, last_purchased_date, recency_days, frequency, monetary,
        recency_score::integer as recency_score, frequency_score::integer as frequency_score,
        monetary_score::integer as monetary_score, overall_rfm_score, segment,
        (select reference_date from salesdash_internal.rfm_published_generation) as calculated_date
 from salesdash_internal.rfm_published_customers;
-comment on view salesdash.rfm_scores_current is 'The same rows and columns as rfm_scores, read from the published generation: never blocked by a refresh.';
+comment on view salesdash.rfm_scores_current is 'The same rows and columns as rfm_scores, read from the published generation: not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
 do $$
 declare
   col record;
@@ -56,7 +56,7 @@ create view salesdash.rfm_list as
 select customer_id, recency_days as recency, frequency, monetary::float8 as monetary, segment,
        overall_rfm_score as rfm_score
 from salesdash_internal.rfm_published_customers;
-comment on view salesdash.rfm_list is 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score. Never blocked by a refresh.';
+comment on view salesdash.rfm_list is 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score. Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
 
 create view salesdash.rfm_refresh_status as
 select reference_date, as_of, computed_at as refreshed_at, customers, seconds, first_purchase_date, last_purchase_date

@@ -59,15 +59,18 @@ begin
     and o.first_position <= page_last
     and o.first_position + length(o.person_keys) / 4 > page_first;
 
-  return query
-    select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-           100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
-    from generate_series(0, length(page_keys) - 4, 4) as k(byte_offset)
-    join salesdash_internal.rfm_customers c
-      on c.generation = published
-     and c.person_key = (get_byte(page_keys, k.byte_offset) << 24) | (get_byte(page_keys, k.byte_offset + 1) << 16)
-                      | (get_byte(page_keys, k.byte_offset + 2) << 8) | get_byte(page_keys, k.byte_offset + 3)
-    order by case when descending then -k.byte_offset else k.byte_offset end;
+  -- From the published partition itself, not rfm_customers: a plan of the parent locks every partition, so
+  -- each page would queue behind a refresh dropping an old generation (and readers behind the page).
+  return query execute format(
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+     from generate_series(0, length($1) - 4, 4) as k(byte_offset)
+     join salesdash_internal.%I c
+       on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
+                       | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
+     order by case when $2 then -k.byte_offset else k.byte_offset end',
+    'rfm_customers_g' || published)
+  using page_keys, coalesce(descending, false);
 end
 $$;
 comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page_number from 1, page_size. Deep pages cost what the first does.';

@@ -154,6 +154,23 @@ t.test('an export in progress holds back only the generations its snapshot may r
   t.same(await generations(), [5, 6], 'after the export, what nobody can read is dropped');
 });
 
+t.test('pages read only the published partition, so they do not wait while a refresh drops an old generation', async (t) => {
+  const { sql, url, reader } = await refreshedShopWithReader(t);
+  await refreshRfm(sql, '2024-02-15');
+  const [old] = await sql`select g.generation from salesdash_internal.rfm_generations g
+                          where g.generation <> (select generation from salesdash_internal.rfm_publication)`;
+  t.ok(old, 'the generation just superseded is still there');
+  // What the drop step does and holds until the refresh commits: ACCESS EXCLUSIVE on rfm_customers.
+  await whileUncommitted(url, (tx) => tx`drop table ${tx('salesdash_internal')}.${tx('rfm_customers_g' + old!.generation)}`, async () => {
+    const page = await reader`select customer_id, recency from api.rfm_page(null, 'recency', false, 1, 10)`;
+    t.same(page.map((r) => [r.customer_id, r.recency]), [['bob', 14], ['alice', 36]], 'a page answers at once');
+    await reader`set statement_timeout = '300ms'`;
+    await t.rejects(reader`select count(*) from salesdash.rfm_scores_current`, { code: '57014' },
+      'a query on rfm_customers waits for the drop (here: until the statement timeout)');
+    await reader`set statement_timeout = '3s'`;
+  });
+});
+
 t.test('rfm_scores_current answers while rfm_scores is held by its plain refresh', async (t) => {
   const { sql, url, reader } = await refreshedShopWithReader(t, '2024-02-15');
   // refresh_rfm() ends with this plain refresh; here it is held open so the readers' waits show.
