@@ -42,7 +42,8 @@ comment on view salesdash_internal.int_customer_orders is 'One row per counted o
 -- It is kept current from the changes queued below: before each refresh, the rows of the people whose
 -- orders changed are replaced by what the view says now. A change too large to queue person by person (a
 -- bulk load, a TRUNCATE) queues "everything" and the copy is rebuilt. Unlogged: a crash empties it, and
--- the next refresh notices (rows_expected) and rebuilds it.
+-- the next refresh notices (rows_expected) and rebuilds it. Kept because make bench shows it: "customer
+-- totals from int_counted_orders_cache" against "... from int_counted_orders" (bench/results/latest.md).
 create unlogged table salesdash_internal.int_counted_orders_cache as
 select * from salesdash_internal.int_customer_orders with no data;
 create index int_counted_orders_cache_customer_id_idx on salesdash_internal.int_counted_orders_cache (customer_id);
@@ -50,7 +51,9 @@ comment on table salesdash_internal.int_counted_orders_cache is 'Copy of int_cus
 
 -- The same, per customer and as of the latest purchase: what every refresh that is not for an earlier
 -- as-of date starts from, so it reads a million narrow rows in customer_id order instead of aggregating
--- three million. Kept current with the copy above (the changed customers' rows recomputed from it).
+-- three million. Kept current with the copy above (the changed customers' rows recomputed from it). Kept
+-- because make bench shows it: "customer totals from int_customer_totals_cache" against "... from
+-- int_counted_orders_cache".
 create unlogged table salesdash_internal.int_customer_totals_cache (
   customer_id         text collate "C" primary key,
   last_purchased_date date not null,

@@ -93,11 +93,11 @@ create table salesdash_internal.rfm_monthly_activity (
 );
 
 -- Each sort order the API offers, overall (segment '') and within each segment, as the person_keys in
--- ascending page order, packed 4 bytes each, in runs: one run per value of the sort column (recency,
--- frequency, score: within a value the order is person_key order), or one run for the whole list (monetary,
--- which has about one value per customer). first_position is the list position of the run's first key.
+-- ascending page order (ties by person_key), packed 4 bytes each. refresh_rfm() writes each list as one run
+-- starting at first_position 1; api.rfm_page also reads a list stored as several runs.
 -- Stored uncompressed (storage external), so a page reads only the TOAST chunks holding its 400 bytes:
--- page 5,000 costs what page 1 costs (api.rfm_page).
+-- page 5,000 costs what page 1 costs. Kept because make bench shows it: "page 5,000 ... through the packed
+-- page orders" against "page 5,000 ... by OFFSET over an index" (bench/results/latest.md).
 create table salesdash_internal.rfm_page_orders (
   generation     bigint not null references salesdash_internal.rfm_generations on delete cascade,
   sort_key       text not null,

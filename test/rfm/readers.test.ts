@@ -139,6 +139,16 @@ t.test('an export in progress holds back only the generations its snapshot may r
   for (let i = 0; i < 3; i++) await refreshRfm(sql, i % 2 ? '2024-02-15' : undefined);
   const generations = async () => (await sql`select array_agg(generation order by generation) as g from salesdash_internal.rfm_generations`)[0]!.g as number[];
   t.same(await generations(), [2, 3], 'the published generation and the one before it');
+  // A snapshot's xmin is the oldest transaction running anywhere in the cluster, so another test file's open
+  // transaction can make the export's snapshot look as if it might still read generation 2 (and it is rightly
+  // kept). Start the export once everything older than the publish that superseded generation 2 has ended.
+  for (let waited = 0; ; waited += 50) {
+    const [row] = await sql`select pg_snapshot_xmin(pg_current_snapshot()) > g.superseded_by_xid as newer
+                            from salesdash_internal.rfm_generations g where g.generation = 2`;
+    if (row!.newer) break;
+    if (waited > 120_000) throw new Error("a transaction older than generation 3's publish stayed open for two minutes");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   // A repeatable-read export of generation 3: api.rfm_export reads its partition, not rfm_customers, so it
   // locks nothing a refresh needs to drop another generation.
   await whileUncommitted(url, async (tx) => {
