@@ -37,7 +37,8 @@
 // when it cannot run (no database, a crashed server process, ...).
 import http from 'node:http';
 import net from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -47,7 +48,7 @@ import { EXPORT_APPLICATION_NAME } from '../db/export-session.ts';
 import { migrate } from '../db/migrate.ts';
 import { exportLimitsFromEnvironment } from '../http/plugins/exports.ts';
 import { generate } from '../jobs/generate/index.ts';
-import { projectRoot } from '../paths.ts';
+import { migrationsDir, projectRoot } from '../paths.ts';
 import { startServeProcess, type ServeProcess } from '../scripts/serve-process.ts';
 
 // ---------------------------------------------------------------------------------------------- settings
@@ -191,10 +192,26 @@ async function soakDatabase(): Promise<string> {
     const [row] = await sql`select (select count(*) from raw.orders)::int + (select count(*) from raw.customers)::int as n`;
     if (reuseData && row!.n === 0) throw new Error('SOAK_REUSE_DATA=1 but the database holds no orders');
     if (!reuseData && row!.n > 0) throw new Error('BENCH_DATABASE_URL must name an empty database (raw.orders/raw.customers hold rows), or set SOAK_REUSE_DATA=1');
+    // The baseline migrations are edited in place until a release, and dbmate does not re-apply a version it
+    // has applied: reused data would be soaked with the functions it was built with, not the current ones.
+    if (reuseData) {
+      const [built] = await sql`select to_regclass('public.soak_build') is not null as recorded`;
+      const [fingerprint] = built!.recorded ? await sql`select migrations from public.soak_build` : [];
+      if (fingerprint?.migrations !== migrationsFingerprint()) {
+        throw new Error('SOAK_REUSE_DATA=1 but db/migrations changed since salesdash_soak was built: run once without it');
+      }
+    }
   } finally {
     await sql.end();
   }
   return url;
+}
+
+/** Names the migrations a soak database was built with (every file's name and text). */
+function migrationsFingerprint(): string {
+  const hash = createHash('sha1');
+  for (const name of readdirSync(migrationsDir).sort()) hash.update(name).update(readFileSync(path.join(migrationsDir, name)));
+  return hash.digest('hex');
 }
 
 // ---------------------------------------------------------------------------------------------- refreshes
@@ -718,6 +735,8 @@ async function main(): Promise<void> {
       progress(`generating ${scale.toLocaleString('en-US')} customers`);
       const generated = await generate(sql, { customers: scale, seed: 42 });
       ordersInShop = generated.orders;
+      await sql`create table public.soak_build (migrations text not null)`;
+      await sql`insert into public.soak_build values (${migrationsFingerprint()})`;
       record('generate_load', `generate + load ${scale.toLocaleString('en-US')} customers (${generated.orders.toLocaleString('en-US')} orders)`, 's', [generated.seconds]);
     } else {
       const [counts] = await sql<{ customers: number; orders: number }[]>`
