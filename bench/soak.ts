@@ -6,7 +6,7 @@
 //   BENCH_DATABASE_URL   an empty database to use instead of re-creating salesdash_soak on the dev cluster
 //   BENCH_RESULTS_DIR    where soak.md/soak.json go (default bench/results)
 //   SOAK_REUSE_DATA=1    keep the data already in the database (BENCH_DATABASE_URL or salesdash_soak) instead
-//                        of generating a fresh shop: a second soak on the same million customers
+//                        of generating a fresh shop (refused when db/migrations changed since it was built)
 //   SOAK_CONNECTIONS=4   ordinary client connections; SOAK_BASELINE_RUNS=6 refreshes timed before the soak
 //   SOAK_MAX_GROWTH_GB=20  the soak stops early (and says so) once the database has grown this much since it
 //                        began: RFM generations that cannot be dropped while exports run pile up on disk
