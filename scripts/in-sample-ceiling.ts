@@ -18,7 +18,7 @@ const horizonDays = Number(values['horizon-days']);
 const sql = connect(await resolveDatabaseUrl(), { max: 2 });
 try {
   await initBackend(() => {});
-  await sql`refresh materialized view salesdash_internal.model_purchases`;
+  await sql`select salesdash_internal.refresh_model_snapshot()`;
   const [{ reference }] = await sql<{ reference: string }[]>`select max(purchased_on)::text as reference from salesdash_internal.model_purchases`;
   const features = await readFeatureSet(sql);
   const holdout = await loadLabelledRows(sql, features, addDays(reference, -horizonDays), horizonDays);

@@ -39,6 +39,17 @@ create table raw.order_items (
 );
 comment on table raw.order_items is 'One row per item of an order (Olist: one row per unit). Revenue = price + freight_value.';
 
+-- Refunds are rows of their own, not orders with a negative price: a refund is money given back, not a
+-- purchase, so it never counts toward frequency or recency; it only lowers the customer's monetary value.
+create table raw.refunds (
+  refund_id   text primary key,
+  customer_id text not null references raw.customers (customer_id),
+  refunded_at timestamp not null,
+  amount      numeric(12, 2) not null check (amount > 0)
+);
+comment on table raw.refunds is 'One row per refund: customer_id is the order-level customer id (as in raw.orders), amount > 0 the money given back. Lowers the customer''s monetary value and the revenue of its month; never a purchase.';
+create index refunds_customer_id_idx on raw.refunds (customer_id);
+
 create table raw.product_categories (
   product_category_name         text primary key,
   product_category_name_english text
@@ -52,9 +63,24 @@ create table raw.products (
 );
 comment on table raw.products is 'Products, so a purchase history can name what was bought: product_name (generic imports) or category.';
 
+-- What the shop holds: generated demo data or its own imported files (one row). generate, the importers and
+-- `salesdash reset` set it in their own transaction; an import into generated data is refused unless it replaces
+-- them (jobs/import/shop-source.ts). Private, like raw.
+create table salesdash_internal.shop_source (
+  one_row    boolean primary key default true check (one_row),
+  source     text not null default 'empty' check (source in ('empty', 'generated', 'imported')),
+  detail     text,
+  customers  integer,
+  changed_at timestamptz not null default now()
+);
+comment on table salesdash_internal.shop_source is 'One row: what raw.* holds. source empty, generated (detail: the seed; customers: people generated) or imported (detail: the last import, e.g. transactions shop.csv).';
+insert into salesdash_internal.shop_source default values;
+
 -- migrate:down
+drop table salesdash_internal.shop_source;
 drop table raw.products;
 drop table raw.product_categories;
+drop table raw.refunds;
 drop table raw.order_items;
 drop table raw.orders;
 drop table raw.customers;

@@ -29,6 +29,14 @@ select order_id,
 from raw.order_items;
 comment on view salesdash_internal.stg_order_items is 'One row per item of an order (raw.order_items).';
 
+create view salesdash_internal.stg_refunds as
+select refund_id,
+       customer_id as order_customer_id,
+       refunded_at,
+       amount
+from raw.refunds;
+comment on view salesdash_internal.stg_refunds is 'One row per refund (raw.refunds): amount > 0 is the money given back.';
+
 create view salesdash_internal.stg_products as
 select product_id,
        product_name,
@@ -45,6 +53,7 @@ comment on view salesdash_internal.stg_product_categories is 'One row per produc
 -- migrate:down
 drop view salesdash_internal.stg_product_categories;
 drop view salesdash_internal.stg_products;
+drop view salesdash_internal.stg_refunds;
 drop view salesdash_internal.stg_order_items;
 drop view salesdash_internal.stg_orders;
 drop view salesdash_internal.stg_customers;

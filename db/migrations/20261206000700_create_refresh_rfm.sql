@@ -1,7 +1,7 @@
 -- migrate:up
 -- refresh_rfm(): recompute every customer's RFM figures and publish them as a new generation, in one
 -- transaction. Read top to bottom; each step is one set-based statement or a small named function.
---   1. bring int_counted_orders_cache up to date with the raw tables (the queued changes)
+--   1. bring the caches of counted orders and refunds up to date with the raw tables (the queued changes)
 --   2. totals per customer as of the reference date (int_customer_totals)
 --   3. thresholds: tie-consistent quintile cuts of the data, or the analyst's bounds
 --   4. scores and segments into a new partition, then its indexes
@@ -9,28 +9,56 @@
 --   6. publish: point rfm_publication at the new generation, attach the next one's partition; refresh rfm_scores
 --   7. drop generations no running snapshot can read any more
 
--- Grain: one row per customer who bought on or before as_of.
+-- Grain: one row per customer who bought on or before as_of. Refunds dated after as_of do not count, as
+-- purchases do not; a refund is neither a purchase nor recent activity, it only lowers monetary.
+-- as_of 'infinity' gives the totals over everything (int_customer_totals_cache).
 create function salesdash_internal.int_customer_totals(as_of date)
 returns table (customer_id text, last_purchased_date date, frequency integer, monetary numeric(14, 2))
 language sql stable as $$
-  select customer_id, max(ordered_at)::date, count(*)::integer, sum(amount)::numeric(14, 2)
-  from salesdash_internal.int_counted_orders_cache
-  where ordered_at < as_of + 1
-  group by customer_id
+  select o.customer_id, o.last_purchased_date, o.frequency,
+         salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2)
+  from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
+               sum(amount) as purchases
+        from salesdash_internal.int_counted_orders_cache
+        where ordered_at < as_of + 1
+        group by customer_id) o
+  left join (select customer_id, sum(amount) as refunds
+             from salesdash_internal.int_refunds_cache
+             where refunded_at < as_of + 1
+             group by customer_id) r on r.customer_id = o.customer_id
 $$;
-comment on function salesdash_internal.int_customer_totals(date) is 'One row per customer with a counted order on or before as_of: last purchase date, number of counted orders, their total amount.';
+comment on function salesdash_internal.int_customer_totals(date) is 'One row per customer with a counted order on or before as_of: last purchase date, number of counted orders, net monetary (their amount less refunds on or before as_of, at least 0).';
 
--- Grain: one row per calendar month up to as_of.
+-- Grain: one row per calendar month from the first to the last with a counted order or a refund, up to
+-- as_of. A month without any is a row of zeros, so a chart shows the gap instead of a line across it.
+-- Revenue is net: a refund lowers the revenue of the month it is dated in (so a month can be negative).
 create function salesdash_internal.int_monthly_activity(as_of date)
 returns table (month date, orders integer, revenue numeric(16, 2), active_customers integer)
 language sql stable as $$
-  select date_trunc('month', ordered_at)::date, count(*)::integer, sum(amount)::numeric(16, 2),
-         (count(*) filter (where opens_month))::integer
-  from salesdash_internal.int_counted_orders_cache
-  where ordered_at < as_of + 1
-  group by 1
+  with purchases as (
+    select date_trunc('month', ordered_at)::date as month, count(*)::integer as orders, sum(amount) as amount,
+           (count(*) filter (where opens_month))::integer as active_customers
+    from salesdash_internal.int_counted_orders_cache
+    where ordered_at < as_of + 1
+    group by 1
+  ),
+  refunds as (
+    select date_trunc('month', refunded_at)::date as month, sum(amount) as amount
+    from salesdash_internal.int_refunds_cache
+    where refunded_at < as_of + 1
+    group by 1
+  ),
+  months as (
+    select generate_series(min(month)::timestamp, max(month)::timestamp, interval '1 month')::date as month
+    from (select month from purchases union all select month from refunds) active
+  )
+  select m.month, coalesce(p.orders, 0), (coalesce(p.amount, 0) - coalesce(r.amount, 0))::numeric(16, 2),
+         coalesce(p.active_customers, 0)
+  from months m
+  left join purchases p on p.month = m.month
+  left join refunds r on r.month = m.month
 $$;
-comment on function salesdash_internal.int_monthly_activity(date) is 'One row per calendar month with counted orders on or before as_of: orders, revenue, customers who bought.';
+comment on function salesdash_internal.int_monthly_activity(date) is 'One row per calendar month from the first to the last with a counted order or a refund on or before as_of (0 when none): counted orders, net revenue (amount less refunds dated in the month), customers who bought.';
 
 -- The one definition of tie-consistent quintile cuts. Sorting the n goodness values a[1..n] ascending, the
 -- k-th cut (k = 1..4) is a[ceil(k*n/5)], and a customer scores above k exactly when their goodness is
@@ -68,6 +96,7 @@ declare
   new_partition text;
   reference date;
   latest date;
+  latest_refund date;
   customer_count integer;
   r_thresholds bigint[];
   f_thresholds bigint[];
@@ -92,10 +121,12 @@ begin
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 2. Totals per customer as of the reference date: the explicit as-of date, else the latest purchase.
-  -- As of the latest purchase (or later) they are the cached totals, else they are summed from the orders.
+  -- As of the latest purchase (or later) they are the cached totals, which count every refund; when a refund
+  -- lies after the reference date, or the date is earlier, they are summed from the orders and refunds.
   step_started := clock_timestamp();
   latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
   reference := coalesce(as_of, latest);
+  latest_refund := (select max(refunded_at)::date from salesdash_internal.int_refunds_cache);
   execute format($totals$
     create temporary table rfm_totals on commit drop as
     select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
@@ -105,7 +136,7 @@ begin
            salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
            salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
     from (%s) t$totals$,
-    case when reference >= latest
+    case when reference >= latest and reference >= coalesce(latest_refund, reference)
          -- in customer_id order already (its primary key), so numbering them needs no sort
          then 'select customer_id, last_purchased_date, frequency, monetary
                from salesdash_internal.int_customer_totals_cache order by customer_id'
@@ -210,7 +241,7 @@ begin
     'steps', step_log);
 end
 $$;
-comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
+comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders and refunds (purchases and refunds after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
 
 -- The four sort orders the API offers, overall and within each segment, packed for api.rfm_page(). Ties
 -- sort by person_key (customer_id order). Each sort order is one sort of the customers and one pass over

@@ -20,10 +20,10 @@ comment on column salesdash.rfm_scores.customer_id is 'The person: Olist custome
 comment on column salesdash.rfm_scores.last_purchased_date is 'Date of the latest counted purchase on or before the reference date.';
 comment on column salesdash.rfm_scores.recency_days is 'Whole days from last_purchased_date to the reference date (latest buyers: 0).';
 comment on column salesdash.rfm_scores.frequency is 'Number of counted orders (not canceled/unavailable, at least one item).';
-comment on column salesdash.rfm_scores.monetary is 'Total of price + freight_value over the counted orders'' items.';
+comment on column salesdash.rfm_scores.monetary is 'Net revenue: price + freight_value of the counted orders'' items less the customer''s refunds up to the reference date, at least 0.';
 comment on column salesdash.rfm_scores.recency_score is '1-5, 5 = most recent. Tie-consistent quintile, or analyst cut points from rfm_score_bounds.';
 comment on column salesdash.rfm_scores.frequency_score is '1-5, 5 = most orders. Tie-consistent quintile, or analyst cut points.';
-comment on column salesdash.rfm_scores.monetary_score is '1-5, 5 = highest spend. Tie-consistent quintile, or analyst cut points.';
+comment on column salesdash.rfm_scores.monetary_score is '1-5, 5 = highest net spend. Tie-consistent quintile, or analyst cut points.';
 comment on column salesdash.rfm_scores.overall_rfm_score is '100 * recency_score + 10 * frequency_score + monetary_score (e.g. 555).';
 comment on column salesdash.rfm_scores.segment is 'Named segment from salesdash.rfm_segment_rules for (recency_score, frequency_score).';
 comment on column salesdash.rfm_scores.calculated_date is 'The reference date the figures are calculated for (explicit as-of date, else the latest counted purchase).';
@@ -86,7 +86,7 @@ final as (
   left join published p on p.segment = r.segment
 )
 select * from final order by display_order;
-comment on view salesdash.segment_summary is 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue and revenue share, as of the last refresh.';
+comment on view salesdash.segment_summary is 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh.';
 
 create view salesdash.rfm_histograms as
 select h.metric, h.bucket, h.lower_bound, h.upper_bound, h.customers
@@ -100,7 +100,7 @@ select m.month, m.orders, m.revenue::float8 as revenue, m.active_customers
 from salesdash_internal.rfm_monthly_activity m
 where m.generation = (select generation from salesdash_internal.rfm_publication)
 order by m.month;
-comment on view salesdash.monthly_activity is 'One row per calendar month with counted orders up to the reference date: counted orders, revenue (price + freight) and customers who bought in the month.';
+comment on view salesdash.monthly_activity is 'One row per calendar month from the first to the last with a counted order or a refund, up to the reference date (months without any: zeros): counted orders, net revenue (price + freight less refunds dated in the month) and customers who bought in the month.';
 
 -- migrate:down
 drop view salesdash.monthly_activity;

@@ -1,6 +1,6 @@
 -- migrate:up
 -- What the HTTP API reads besides the marts: a page of the RFM list, and a customer's profile (who they
--- are, where they live, their counted orders with what was bought). Views and a function over the layers
+-- are, where they live, their counted orders with what was bought, their refunds). Views and a function over the layers
 -- below, so the API's login needs no rights on raw or salesdash_internal.
 
 -- One page of the published list, in O(limit) however deep: the page's person_keys are cut out of the
@@ -143,7 +143,14 @@ select o.customer_id, o.order_id, o.ordered_at, o.amount,
 from salesdash_internal.int_counted_orders o;
 comment on view api.customer_orders is 'One row per counted order: customer, order, when, amount, and the distinct products bought in item order.';
 
+-- Grain: one row per refund, so a profile lists what lowered the customer's monetary value beside the orders.
+create view api.customer_refunds as
+select customer_id, refund_id, refunded_at, amount
+from salesdash_internal.int_refunds;
+comment on view api.customer_refunds is 'One row per refund: customer, refund id, when, amount given back (> 0).';
+
 -- migrate:down
+drop view api.customer_refunds;
 drop view api.customer_orders;
 drop view api.customer_homes;
 drop view api.customer_ids;

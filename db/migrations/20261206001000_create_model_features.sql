@@ -1,7 +1,8 @@
 -- migrate:up
 -- Features and labels for the purchase-probability model, computed in SQL "as of" any date so that the
 -- same definitions serve training windows in the past, the holdout and today's scoring. They read the
--- counted orders (salesdash_internal.int_counted_orders), the same rule RFM uses.
+-- counted orders (salesdash_internal.int_counted_orders) and the refunds (int_refunds), the same rules RFM
+-- uses: spend features are net of refunds (net_monetary), order counts and days are purchases only.
 
 -- Training reads the counted orders once per window (five or more passes) and once more to score everyone.
 -- A materialized snapshot, refreshed by `salesdash train` when it starts, makes each pass a scan of one
@@ -20,6 +21,28 @@ order by customer_id, purchased_on;
 comment on materialized view salesdash_internal.model_purchases is
   'One row per person and day with counted orders (not canceled/unavailable, at least one item): orders, amount, items. The input of the model features. A snapshot: salesdash train refreshes it when it starts.';
 create index model_purchases_customer_day_idx on salesdash_internal.model_purchases (customer_id, purchased_on);
+
+-- The refunds beside it, one row per person and day, refreshed with it (refresh_model_snapshot below).
+create materialized view salesdash_internal.model_refunds as
+select customer_id, refunded_at::date as refunded_on, sum(amount)::numeric(16, 2) as amount
+from salesdash_internal.int_refunds
+group by customer_id, refunded_at::date
+order by customer_id, refunded_on;
+comment on materialized view salesdash_internal.model_refunds is
+  'One row per person and day with refunds: the amount given back. Lowers the spend features. A snapshot taken with model_purchases.';
+create index model_refunds_customer_day_idx on salesdash_internal.model_refunds (customer_id, refunded_on);
+
+-- What `salesdash train` runs when it starts: both snapshots, so purchases and refunds are of one moment.
+create function salesdash_internal.refresh_model_snapshot() returns void
+language plpgsql as $$
+begin
+  refresh materialized view salesdash_internal.model_purchases;
+  refresh materialized view salesdash_internal.model_refunds;
+  analyze salesdash_internal.model_purchases;
+  analyze salesdash_internal.model_refunds;
+end
+$$;
+comment on function salesdash_internal.refresh_model_snapshot() is 'Refreshes and analyzes model_purchases and model_refunds, the model''s snapshot of counted orders and refunds.';
 
 -- A stable per-person sampling key, so a subsampled training set keeps the same people in every window
 -- and two runs with the same data pick the same rows.
@@ -111,11 +134,22 @@ language sql stable parallel safe as $$
     group by customer_id
   ),
 
+  -- Refunds up to as_of per person, over the same windows as the spend features.
+  refunds as (
+    select customer_id,
+           sum(amount) as refunded,
+           sum(amount) filter (where refunded_on > as_of - 90) as refunded_90d,
+           sum(amount) filter (where refunded_on > as_of - 365) as refunded_365d
+    from salesdash_internal.model_refunds
+    where refunded_on <= as_of
+    group by customer_id
+  ),
+
   final as (
     select customer_id,
            (as_of - last_on)::int as recency_days,
            orders::int as frequency,
-           spend::float8 as monetary,
+           salesdash_internal.net_monetary(spend, refunded)::float8 as monetary,
            (as_of - first_on)::int as tenure_days,
            days_with_orders::int as purchase_days,
            -- A one-day customer has no gap yet; 0 keeps the column numeric (purchase_days says why).
@@ -130,12 +164,13 @@ language sql stable parallel safe as $$
            coalesce(orders_180d, 0)::int as orders_180d,
            coalesce(orders_365d, 0)::int as orders_365d,
            purchase_days_30d::int, purchase_days_90d::int, purchase_days_180d::int, purchase_days_365d::int,
-           coalesce(spend_90d, 0)::float8 as spend_90d,
-           coalesce(spend_365d, 0)::float8 as spend_365d,
-           (spend / orders)::float8 as avg_order_value,
+           salesdash_internal.net_monetary(spend_90d, refunded_90d)::float8 as spend_90d,
+           salesdash_internal.net_monetary(spend_365d, refunded_365d)::float8 as spend_365d,
+           (salesdash_internal.net_monetary(spend, refunded) / orders)::float8 as avg_order_value,
            (items::float8 / orders) as items_per_order,
            will_purchase
     from per_customer
+    left join refunds using (customer_id)
     -- Only people who bought on or before as_of (someone whose first purchase is in the horizon is not a
     -- customer yet at T).
     where days_with_orders > 0
@@ -182,4 +217,6 @@ drop function salesdash_internal.customer_labels(date, int, float8);
 drop function salesdash_internal.customer_training_rows(date, int, float8);
 drop type salesdash_internal.customer_training_row;
 drop function salesdash_internal.model_sample_key(text);
+drop function salesdash_internal.refresh_model_snapshot();
+drop materialized view salesdash_internal.model_refunds;
 drop materialized view salesdash_internal.model_purchases;

@@ -1,5 +1,5 @@
-// One person's profile in one statement: who they are, their RFM figures, the model's prediction and every
-// counted order with what was bought. The id may be the person (customer_unique_id) or, for Olist data, any
+// One person's profile in one statement: who they are, their RFM figures, the model's prediction, every
+// counted order with what was bought, and their refunds. The id may be the person (customer_unique_id) or, for Olist data, any
 // of the order-level customer_ids Olist issues per order; both resolve to the person.
 import type { CustomerDetails } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
@@ -37,6 +37,13 @@ export async function customerDetails(sql: Sql, id: string): Promise<CustomerDet
              order by o.ordered_at desc, o.order_id desc), '[]'::jsonb) as transaction_history
       from api.customer_orders o
       where o.customer_id = (select customer_id from person)
+    ),
+    refunds as (
+      select coalesce(jsonb_agg(jsonb_build_object(
+               'refund_id', r.refund_id, 'date', to_char(r.refunded_at, 'YYYY-MM-DD'), 'amount', r.amount::float8)
+             order by r.refunded_at desc, r.refund_id desc), '[]'::jsonb) as refunds
+      from api.customer_refunds r
+      where r.customer_id = (select customer_id from person)
     )
     select jsonb_build_object(
       'customer_id', p.customer_id,
@@ -44,7 +51,8 @@ export async function customerDetails(sql: Sql, id: string): Promise<CustomerDet
       'state', (select state from home),
       'rfm', (select rfm from rfm),
       'prediction', (select prediction from prediction),
-      'transaction_history', (select transaction_history from history)) as details
+      'transaction_history', (select transaction_history from history),
+      'refunds', (select refunds from refunds)) as details
     from person p`;
   return row?.details;
 }

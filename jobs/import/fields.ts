@@ -96,15 +96,25 @@ export const AMOUNT_DECIMALS = 2;
 
 /** A non-negative decimal amount such as `19.90`, exact in cents (trailing zeros such as `19.900` are fine). */
 export function amount(value: string, at: FieldAt): string {
+  return checkedAmount(value, at, false);
+}
+
+/** The same, negative allowed (a refund in a transactions file); `-0` is refused as neither purchase nor refund. */
+export function signedAmount(value: string, at: FieldAt): string {
+  return checkedAmount(value, at, true);
+}
+
+function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
   if (value === '') reject(at, 'is empty (an amount is required)');
   if (!amountPattern.test(value)) reject(at, `${excerpt(value)} is not an amount`);
   const number = Number(value);
-  if (number < 0) reject(at, `${excerpt(value)} is negative`);
+  if (number < 0 && !signed) reject(at, `${excerpt(value)} is negative`);
+  if (signed && Object.is(number, -0)) reject(at, `${excerpt(value)} is a refund of nothing (a refund is below 0)`);
   const decimals = value.includes('.') ? value.slice(value.indexOf('.') + 1).replace(/0+$/, '').length : 0;
   if (decimals > AMOUNT_DECIMALS) {
     reject(at, `${excerpt(value)} has more than ${AMOUNT_DECIMALS} decimals (amounts are stored in cents and never rounded)`);
   }
-  if (number >= largestAmount) reject(at, `${excerpt(value)} is too large (at most 9999999999.99)`);
+  if (Math.abs(number) >= largestAmount) reject(at, `${excerpt(value)} is too large (at most 9999999999.99)`);
   return value;
 }
 

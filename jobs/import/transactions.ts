@@ -1,15 +1,18 @@
 // `salesdash import transactions <file.csv>`: a generic shop export with one row per purchase. Each row becomes
 // a customer (the id is both the order-level and the person id), an order with status delivered and one item
-// whose price is the amount. Same guarantees as the Olist import: one transaction, COPY into a TEMP staging
-// table, checks, then upserts keyed by order_id, so a bad file changes nothing and a re-import duplicates nothing.
+// whose price is the amount; a row with a negative amount is a refund instead (refunds.ts). Same guarantees as
+// the Olist import: one transaction, COPY into a TEMP staging table, checks, then upserts keyed by order_id, so
+// a bad file changes nothing and a re-import duplicates nothing.
 import { basename } from 'node:path';
 import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
 import { openCsv } from './csv-file.ts';
-import { amount, dateLimits, id, optionalId, optionalText, positiveInteger, timestamp, type FieldAt } from './fields.ts';
+import { dateLimits, id, optionalId, optionalText, positiveInteger, signedAmount, timestamp, type FieldAt } from './fields.ts';
 import type { ImportCounts, ImportOptions } from './olist.ts';
-import { rejectRepeatedKeys } from './staging.ts';
+import { prepareShopForImport, markShopSource } from './shop-source.ts';
+import { countOrders, rejectRepeatedKeys } from './staging.ts';
+import { checkRefunds, mergeRefunds, stageRefunds } from './refunds.ts';
 
 type Tx = postgres.TransactionSql<{}>;
 
@@ -20,7 +23,11 @@ export const transactionColumns = {
 
 const progressEvery = 10_000;
 
-export async function importTransactions(sql: Sql, file: string, options: ImportOptions = {}): Promise<ImportCounts> {
+export async function importTransactions(
+  sql: Sql,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportCounts & { refunds: number }> {
   const started = performance.now();
   const limits = dateLimits(new Date());
   const csv = await openCsv(file, transactionColumns.required);
@@ -41,7 +48,8 @@ export async function importTransactions(sql: Sql, file: string, options: Import
       at.column = 'order_date';
       const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date' });
       at.column = 'amount';
-      const price = amount(fields[amountAt], at);
+      // A negative amount is a refund (refunds.ts).
+      const price = signedAmount(fields[amountAt], at);
       const quantity = field(fields, quantityAt);
       if (quantity !== undefined && quantity !== '') {
         at.column = 'quantity';
@@ -69,6 +77,8 @@ export async function importTransactions(sql: Sql, file: string, options: Import
   }
 
   const counts = await sql.begin(async (tx) => {
+    options.onStep?.('checking what the shop holds');
+    await prepareShopForImport(tx, { replace: options.replace ?? false });
     options.onStep?.(`loading ${label}`);
     await tx`
       create temp table stage_transactions (
@@ -87,11 +97,17 @@ export async function importTransactions(sql: Sql, file: string, options: Import
     );
     await tx`analyze stage_transactions`;
     options.onStep?.(`checking ${label}`);
+    const refunds = await stageRefunds(tx);
     await rejectRepeatedKeys(tx, 'stage_transactions', ['order_id'], label);
+    await checkRefunds(tx, label);
+    const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
     const merged = await mergeIntoRaw(tx);
+    await mergeRefunds(tx);
+    const newOrders = (await countOrders(tx)) - ordersBefore;
+    await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
-    return { orders: counter.rows, ...merged };
+    return { orders: counter.rows - refunds, refunds, ...merged, newOrders };
   });
 
   return { ...counts, items: counts.orders, seconds: (performance.now() - started) / 1000 };

@@ -111,6 +111,7 @@ t.test('GET /api/customers/:id/details: profile, RFM, history newest first with 
     },
     prediction: null,
     transaction_history: expectedHistory('p12'),
+    refunds: [],
   });
   t.same(body.transaction_history[0].products, ['Blue Mug', 'mystery-3'], 'name, else the bare product id');
 });
@@ -127,10 +128,23 @@ t.test('an Olist order-level customer_id resolves to its person; the latest orde
   t.same(byPerson.transaction_history[0].products, ['Blue Mug', 'bed_bath_table'], 'category translated when no name');
 });
 
+t.test('a refund lowers the profile\'s monetary (net) and is listed beside the orders', async (t) => {
+  const { app, sql } = await testApi(t);
+  // p11 bought 4 x (110 + 1.5 freight) plus two 5.00 towels = 456, the last on 2018-06-11.
+  await sql`insert into raw.refunds (refund_id, customer_id, refunded_at, amount) values ('p11-refund', 'p11', '2018-06-12 08:00', 200)`;
+  await sql`select salesdash.refresh_rfm()`;
+  const body = (await app.inject('/api/customers/p11/details')).json();
+  t.match(body.rfm, { recency: 1, frequency: 4, monetary: 256 });
+  t.same(body.refunds, [{ refund_id: 'p11-refund', date: '2018-06-12', amount: 200 }]);
+  t.equal(body.transaction_history.length, 4, 'a refund is not an order');
+  const page = (await app.inject('/api/customers/rfm?sort_by=monetary&order=desc&limit=1')).json();
+  t.equal(page.data[0].customer_id, 'p10', 'the list sorts by net monetary: p10 (309.50) now leads');
+});
+
 t.test('a known customer without counted orders has rfm null and an empty history', async (t) => {
   const { app } = await testApi(t);
   const body = (await app.inject('/api/customers/p13/details')).json();
-  t.same(body, { customer_id: 'p13', city: 'city of p13', state: 'SP', rfm: null, prediction: null, transaction_history: [] });
+  t.same(body, { customer_id: 'p13', city: 'city of p13', state: 'SP', rfm: null, prediction: null, transaction_history: [], refunds: [] });
 });
 
 t.test('details carry the model prediction once predictions exist', async (t) => {

@@ -10,7 +10,7 @@ t.test('migrations create the raw tables apart from the exposed schema', async (
     order by 1`;
   t.same(
     tables.map((r) => r.name),
-    ['raw.customers', 'raw.order_items', 'raw.orders', 'raw.product_categories', 'raw.products'],
+    ['raw.customers', 'raw.order_items', 'raw.orders', 'raw.product_categories', 'raw.products', 'raw.refunds'],
   );
 });
 

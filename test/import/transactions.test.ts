@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { importTransactions } from '../../jobs/import/transactions.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 import { sharedDataDir, testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from './raw-snapshot.ts';
 
@@ -77,6 +78,53 @@ t.test('optional columns in any order fill products and places', async (t) => {
   t.same(order, { order_status: 'delivered', order_purchase_timestamp: '2024-05-01 00:00:00' });
 });
 
+// Refunds: a negative amount. alice buys twice and gets 30 back the day after her last purchase; bob's refund
+// (with the id of the order it refunds) exceeds his purchase; carol's free order sets the reference date.
+const withRefunds = `order_id,customer_id,order_date,amount
+A-1,alice,2024-01-05,100.00
+A-2,alice,2024-03-01 10:00,50
+R-1,alice,2024-03-02,-30.00
+B-1,bob,2024-02-10,20
+B-1,bob,2024-02-11,-25
+C-1,carol,2024-03-10,0
+`;
+
+t.test('a negative amount is a refund: stored apart, net monetary exact after a refresh', async (t) => {
+  const { sql } = await testDatabase(t);
+  const counts = await importTransactions(sql, csvFile(t, 'refunds.csv', withRefunds));
+  t.match(counts, { customers: 3, orders: 4, items: 4, refunds: 2 });
+  const refunds = await sql`select refund_id, customer_id, refunded_at::text, amount::text from raw.refunds order by 1`;
+  t.same(refunds.map((r) => ({ ...r })), [
+    { refund_id: 'B-1', customer_id: 'bob', refunded_at: '2024-02-11 00:00:00', amount: '25.00' },
+    { refund_id: 'R-1', customer_id: 'alice', refunded_at: '2024-03-02 00:00:00', amount: '30.00' },
+  ]);
+  const orders = await sql`select order_id, price::text from raw.orders join raw.order_items using (order_id) order by 1`;
+  t.same(orders.map((r) => [r.order_id, r.price]), [['A-1', '100.00'], ['A-2', '50.00'], ['B-1', '20.00'], ['C-1', '0.00']], 'no refund became an order');
+
+  await refreshRfm(sql);
+  const rows = await sql`select customer_id, last_purchased_date::text, recency_days, frequency, monetary::text,
+                                recency_score, frequency_score, monetary_score, segment, calculated_date::text
+                         from salesdash.rfm_scores order by customer_id`;
+  t.same(rows.map((r) => ({ ...r })), [
+    // 150 - 30; the refund a day after the last purchase leaves recency at 9 days
+    { customer_id: 'alice', last_purchased_date: '2024-03-01', recency_days: 9, frequency: 2, monetary: '120.00',
+      recency_score: 2, frequency_score: 4, monetary_score: 4, segment: 'At-Risk', calculated_date: '2024-03-10' },
+    // 20 - 25: never below 0
+    { customer_id: 'bob', last_purchased_date: '2024-02-10', recency_days: 29, frequency: 1, monetary: '0.00',
+      recency_score: 1, frequency_score: 1, monetary_score: 1, segment: 'Lost', calculated_date: '2024-03-10' },
+    { customer_id: 'carol', last_purchased_date: '2024-03-10', recency_days: 0, frequency: 1, monetary: '0.00',
+      recency_score: 4, frequency_score: 1, monetary_score: 1, segment: 'Promising', calculated_date: '2024-03-10' },
+  ]);
+
+  // Re-importing changes nothing; a later file may refund a customer the database already has.
+  const loaded = await rawSnapshot(sql);
+  await importTransactions(sql, csvFile(t, 'refunds.csv', withRefunds));
+  t.same(await rawSnapshot(sql), loaded, 're-import duplicates and changes nothing');
+  const later = await importTransactions(sql, csvFile(t, 'later.csv', 'order_id,customer_id,order_date,amount\nR-2,carol,2024-03-11,-0.01\n'));
+  t.match(later, { orders: 0, refunds: 1 });
+  t.same((await rawSnapshot(sql)).refunds, 3);
+});
+
 /** The date `days` from now (UTC), as YYYY-MM-DD. */
 const dateFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const header = 'order_id,customer_id,order_date,amount';
@@ -103,9 +151,24 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     message: 'shop.csv line 3, column amount: "12.5x" is not an amount',
   },
   {
-    name: 'a negative amount',
-    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,-3.00\n',
-    message: 'shop.csv line 2, column amount: "-3.00" is negative',
+    name: 'a refund for a customer neither in the file nor in the database',
+    text: 'order_id,customer_id,order_date,amount\nZ-1,zoe,2024-01-05,10\nR-1,yann,2024-01-06,-3.00\n',
+    message: 'shop.csv line 3, column customer_id: "yann" is refunded but is not a customer (no purchase in this file, not in the database)',
+  },
+  {
+    name: 'a refund of nothing',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,3\nR-1,alice,2024-01-06,-0.00\n',
+    message: 'shop.csv line 3, column amount: "-0.00" is a refund of nothing (a refund is below 0)',
+  },
+  {
+    name: 'a repeated refund id',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,30\nR-1,alice,2024-01-06,-3\nR-1,alice,2024-01-07,-4\n',
+    message: 'shop.csv line 4, column order_id: "R-1" repeats line 3',
+  },
+  {
+    name: 'a refund too large',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,30\nR-1,alice,2024-01-06,-10000000000\n',
+    message: 'shop.csv line 3, column amount: "-10000000000" is too large (at most 9999999999.99)',
   },
   {
     name: 'a quantity that is not a positive integer',
@@ -298,18 +361,22 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
 
   const bad = csvFile(t, 'shop.csv', 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,1\nA-2,bob,2024-01-06,-1\n');
   const failure = await output(['import', 'transactions', bad]);
-  t.equal(failure.stderr, 'salesdash: shop.csv line 3, column amount: "-1" is negative\n', 'one line naming file, line and column');
+  t.equal(
+    failure.stderr,
+    'salesdash: shop.csv line 3, column customer_id: "bob" is refunded but is not a customer (no purchase in this file, not in the database)\n',
+    'one line naming file, line and column',
+  );
   t.equal(failure.stdout, '');
   t.equal((await rawSnapshot(sql)).orders, 0, 'nothing loaded');
 
   const ok = await output(['import', 'transactions', csvFile(t, 'good.csv', good)]);
-  t.match(ok.stdout, /^loaded 3 orders \(3 items\) of 2 customers from good\.csv in \d+\.\d+ s\n$/);
+  t.match(ok.stdout, /^loaded 3 orders \(3 items\) of 2 customers from good\.csv in \d+\.\d+ s: 3 new\n$/);
   t.equal(ok.stderr, '', 'no progress noise when stderr is not a terminal');
   t.equal((await rawSnapshot(sql)).orders, 3);
 
   const usage = await output(['import', 'csv', 'x']);
   t.equal(
     usage.stderr,
-    'salesdash: usage: salesdash import olist <dir> | salesdash import transactions <file.csv> (unknown kind "csv")\n',
+    'salesdash: import: usage: salesdash import olist <dir> | salesdash import transactions <file.csv> (unknown kind "csv")\n',
   );
 });

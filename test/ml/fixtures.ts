@@ -46,7 +46,7 @@ export async function insertOrders(sql: Sql, orders: FixtureOrder[]): Promise<vo
     for (const rows of chunks(itemRows)) await tx`insert into raw.order_items ${tx(rows)}`;
     // The model reads a snapshot of the counted orders (refreshed by each training); tests that call the
     // feature functions directly need it current.
-    await tx`refresh materialized view salesdash_internal.model_purchases`;
+    await tx`select salesdash_internal.refresh_model_snapshot()`;
   });
 }
 

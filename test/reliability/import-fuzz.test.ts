@@ -2,7 +2,7 @@
 // column counts, bad dates and amounts, negative amounts, stray quotes, byte order marks, unicode, empty files,
 // dates outside the accepted range, amounts finer than a cent, ids too long or with control characters.
 // Whatever the corruption, an import either loads the whole file (every record, exactly as csv-parse reads
-// it, every stored id and date within the rules) or throws one short line naming the file (and the line,
+// it, as an order or, with a negative amount, a refund; every stored id and date within the rules) or throws one short line naming the file (and the line,
 // when one line is at fault) and leaves raw.* exactly as it was (md5 over every raw table in key order). The
 // database is never empty before a run, so "nothing changed" is a real check.
 import t from 'tap';
@@ -157,7 +157,8 @@ async function ruleViolations(sql: Sql): Promise<string[]> {
     union all select seller_id from raw.order_items where seller_id is not null
     union all select product_id from raw.products
     union all select product_category_name from raw.products where product_category_name is not null
-    union all select product_category_name from raw.product_categories`;
+    union all select product_category_name from raw.product_categories
+    union all select refund_id from raw.refunds union all select customer_id from raw.refunds`;
   const violations = ids.filter(({ id }) => idProblem(id) !== null).map(({ id }) => `stored id ${JSON.stringify(id.slice(0, 40))}`);
   // Checked after the import, so now() is a little later than the import's own limit: a looser check, never a false alarm.
   const [dates] = await sql`
@@ -176,7 +177,7 @@ async function ruleViolations(sql: Sql): Promise<string[]> {
 }
 
 async function resetToBaseline(sql: Sql, baselineFile: string): Promise<void> {
-  await sql`truncate raw.order_items, raw.orders, raw.customers, raw.products, raw.product_categories`;
+  await sql`truncate raw.refunds, raw.order_items, raw.orders, raw.customers, raw.products, raw.product_categories`;
   await importTransactions(sql, baselineFile);
 }
 
@@ -229,9 +230,12 @@ t.test(`importers under ${runs} corrupted files each: the whole file or nothing`
           outcome.loaded++;
           const after = await rawSnapshot(sql);
           const expected = recordCount(text);
-          // Whole file: every record csv-parse sees became one order and one item, none were skipped.
-          if (expected === 'unparsable' || counts.orders !== expected || after.orders - before.orders !== expected || after.items - before.items !== expected) {
-            problems.push(`loaded ${counts.orders} orders (table +${after.orders - before.orders}) but the file has ${expected} records: ${JSON.stringify(mutations)}`);
+          // Whole file: every record csv-parse sees became one order and one item, or one refund (a negative
+          // amount); none were skipped.
+          const orders = after.orders - before.orders;
+          const refunds = after.refunds - before.refunds;
+          if (expected === 'unparsable' || counts.orders + counts.refunds !== expected || orders + refunds !== expected || after.items - before.items !== orders) {
+            problems.push(`loaded ${counts.orders} orders and ${counts.refunds} refunds (tables +${orders}, +${refunds}) but the file has ${expected} records: ${JSON.stringify(mutations)}`);
           }
           for (const violation of await ruleViolations(sql)) problems.push(`${violation} after loading ${JSON.stringify(mutations).slice(0, 300)}`);
           await resetToBaseline(sql, baselineFile);

@@ -1,5 +1,6 @@
 // Property: whatever the shop and whatever happened to it since the last refresh (new orders, late orders
-// dated in the past, cancellations, items removed, rules and cut points edited, as-of dates), every refresh
+// dated in the past, cancellations, items removed, refunds given and taken back, rules and cut points edited,
+// as-of dates), every refresh
 // publishes exactly what the plain reference query (reference.ts) computes from the raw tables. This is what
 // keeps the cache of counted orders and its queue of changed customers honest.
 import t from 'tap';
@@ -27,9 +28,26 @@ const order: fc.Arbitrary<Order> = fc.record({
   items: fc.array(fc.constantFrom(500, 1000, 1999, 2500, 12345), { minLength: 0, maxLength: 3 }),
 });
 
+interface Refund {
+  person: number;
+  idSuffix: number;
+  day: number;
+  /** Cents given back; the largest exceeds most people's purchases (monetary then 0). */
+  cents: number;
+}
+
+const refund: fc.Arbitrary<Refund> = fc.record({
+  person: fc.integer({ min: 1, max: 14 }),
+  idSuffix: fc.integer({ min: 1, max: 2 }),
+  day: fc.integer({ min: 0, max: 440 }),
+  cents: fc.constantFrom(500, 1000, 2500, 50000),
+});
+
 type Action =
   | { kind: 'refresh'; asOfDay: number | null }
   | { kind: 'add'; orders: Order[] }
+  | { kind: 'refund'; refunds: Refund[] }
+  | { kind: 'removeRefund'; pick: number }
   | { kind: 'cancel'; pick: number }
   | { kind: 'removeItem'; pick: number }
   | { kind: 'renameSegment'; pick: number }
@@ -40,6 +58,8 @@ type Action =
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('refresh' as const), asOfDay: fc.option(fc.integer({ min: 0, max: 440 }), { nil: null }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('add' as const), orders: fc.array(order, { minLength: 1, maxLength: 6 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('refund' as const), refunds: fc.array(refund, { minLength: 1, maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeRefund' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeItem' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('renameSegment' as const), pick: fc.nat() }) },
@@ -72,10 +92,28 @@ async function addOrders(sql: Sql, orders: Order[]): Promise<void> {
   }
 }
 
+let refundCounter = 0;
+
+async function addRefunds(sql: Sql, refunds: Refund[]): Promise<void> {
+  for (const r of refunds) {
+    const person = `p${String(r.person).padStart(2, '0')}`;
+    const orderCustomerId = `${person}-${r.idSuffix}`;
+    await sql`insert into raw.customers (customer_id, customer_unique_id) values (${orderCustomerId}, ${person}) on conflict do nothing`;
+    await sql`insert into raw.refunds (refund_id, customer_id, refunded_at, amount)
+              values (${`r${++refundCounter}`}, ${orderCustomerId}, ${day(r.day)}::timestamp + (${r.person} || ' hours')::interval, ${r.cents / 100})`;
+  }
+}
+
 async function perform(sql: Sql, a: Action): Promise<void> {
   switch (a.kind) {
     case 'add':
       return addOrders(sql, a.orders);
+    case 'refund':
+      return addRefunds(sql, a.refunds);
+    case 'removeRefund':
+      await sql`delete from raw.refunds
+                where refund_id = (select refund_id from raw.refunds order by refund_id offset ${a.pick} % greatest((select count(*) from raw.refunds), 1) limit 1)`;
+      return;
     case 'cancel':
       await sql`update raw.orders set order_status = 'canceled'
                 where order_id = (select order_id from raw.orders order by order_id offset ${a.pick} % greatest((select count(*) from raw.orders), 1) limit 1)`;
@@ -116,7 +154,10 @@ async function perform(sql: Sql, a: Action): Promise<void> {
   }
 }
 
-/** Counted orders, revenue and customers per calendar month up to the as-of date, straight from raw. */
+/**
+ * Counted orders, net revenue (less the refunds dated in the month) and customers per calendar month up to the
+ * reference date, every month from the first to the last with an order or a refund, straight from raw.
+ */
 function referenceMonthly(sql: Sql, asOf: string | null) {
   return sql`
     with counted as (
@@ -124,10 +165,20 @@ function referenceMonthly(sql: Sql, asOf: string | null) {
       from raw.orders o join raw.customers c on c.customer_id = o.customer_id join raw.order_items i on i.order_id = o.order_id
       where o.order_status not in ('canceled', 'unavailable') and (${asOf}::date is null or o.order_purchase_timestamp < ${asOf}::date + 1)
       group by 1, 2, 3
-    )
-    select date_trunc('month', ordered_at)::date::text as month, count(*)::int as orders, sum(amount)::numeric(16, 2)::text as revenue,
-           count(distinct customer_id)::int as active_customers
-    from counted group by 1 order by 1`;
+    ),
+    reference as (select coalesce(${asOf}::date, max(ordered_at)::date) as day from counted),
+    refunds as (select refunded_at, amount from raw.refunds where refunded_at::date <= (select day from reference)),
+    bounds as (
+      select min(m) as first_month, max(m) as last_month
+      from (select date_trunc('month', ordered_at) as m from counted union all select date_trunc('month', refunded_at) from refunds) a
+    ),
+    months as (select generate_series(first_month, last_month, interval '1 month') as m from bounds)
+    select m::date::text as month,
+           (select count(*) from counted where date_trunc('month', ordered_at) = m)::int as orders,
+           (coalesce((select sum(amount) from counted where date_trunc('month', ordered_at) = m), 0)
+            - coalesce((select sum(amount) from refunds where date_trunc('month', refunded_at) = m), 0))::numeric(16, 2)::text as revenue,
+           (select count(distinct customer_id) from counted where date_trunc('month', ordered_at) = m)::int as active_customers
+    from months order by m`;
 }
 
 const sortColumns = { recency: 'recency_days', frequency: 'frequency', monetary: 'monetary', rfm_score: 'overall_rfm_score' } as const;
@@ -166,7 +217,7 @@ t.test('every refresh publishes what the reference query computes, whatever chan
   await fc.assert(
     fc.asyncProperty(fc.array(order, { minLength: 0, maxLength: 25 }), fc.array(action, { minLength: 1, maxLength: 8 }), async (shop, actions) => {
       // A clean shop for every run (a TRUNCATE asks the next refresh to rebuild everything).
-      await sql`truncate raw.order_items, raw.orders, raw.customers`;
+      await sql`truncate raw.refunds, raw.order_items, raw.orders, raw.customers`;
       await sql`delete from salesdash.rfm_score_bounds`;
       await sql.begin(async (tx) => {
         await tx`delete from salesdash.rfm_segment_rules`;

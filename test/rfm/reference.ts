@@ -30,10 +30,20 @@ export async function referenceScores(sql: Sql, asOf: string | null): Promise<Re
       group by 1, 2, 3
     ),
     reference as (select coalesce(${asOf}::date, max(ordered_at)::date) as day from counted),
+    -- refunds on or before the reference date, per person: they lower monetary (never below 0), nothing else
+    refunded as (
+      select c.customer_unique_id as customer_id, sum(r.amount) as amount
+      from raw.refunds r
+      join raw.customers c on c.customer_id = r.customer_id
+      where r.refunded_at::date <= (select day from reference)
+      group by 1
+    ),
     totals as (
-      select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::int as frequency,
-             sum(amount) as monetary, (select day from reference) - max(ordered_at)::date as recency_days
-      from counted group by customer_id
+      select o.customer_id, max(o.ordered_at)::date as last_purchased_date, count(*)::int as frequency,
+             greatest(0, sum(o.amount) - coalesce(min(f.amount), 0)) as monetary,
+             (select day from reference) - max(o.ordered_at)::date as recency_days
+      from counted o left join refunded f on f.customer_id = o.customer_id
+      group by o.customer_id
     ),
     -- below = customers with a strictly worse value; quintile score = 1 + floor(5 * below / n)
     ranked as (

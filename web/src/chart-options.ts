@@ -64,6 +64,11 @@ export function zeroBasedScale(): uPlot.Scale {
   return { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] };
 }
 
+/** The same, reaching below zero when a value does (net revenue: a month of refunds can be negative). */
+export function zeroIncludedScale(): uPlot.Scale {
+  return { range: (_u, min, max) => [min < 0 ? min * 1.08 : 0, max > 0 ? max * 1.08 : 1] };
+}
+
 /**
  * Bars of one series. `colorOf(index)`, when given, colours each bar on its own (e.g. to dim the segments
  * that are not selected); it is asked again on every setData.

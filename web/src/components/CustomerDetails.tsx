@@ -59,7 +59,7 @@ function Profile({ details }: { details: Details }) {
             <Fact term="Segment" value={rfm.segment ?? '–'} testId="details-segment" />
             <Fact term="Recency" value={`${formatInteger(rfm.recency)} days${score(rfm.recency_score)}`} />
             <Fact term="Orders" value={`${formatInteger(rfm.frequency)}${score(rfm.frequency_score)}`} />
-            <Fact term="Spent" value={`${formatMoney(rfm.monetary)}${score(rfm.monetary_score)}`} />
+            <Fact term="Spent (net of refunds)" value={`${formatMoney(rfm.monetary)}${score(rfm.monetary_score)}`} />
             {rfm.rfm_score != null && <Fact term="RFM score" value={String(rfm.rfm_score)} />}
           </>
         ) : (
@@ -106,6 +106,31 @@ function Profile({ details }: { details: Details }) {
           </table>
         </div>
       )}
+      {details.refunds.length > 0 ? (
+        <>
+          <h3>Refunds</h3>
+          <div class="table-scroll">
+            <table data-testid="details-refunds">
+              <thead>
+                <tr>
+                  <th scope="col">Date</th>
+                  <th scope="col" class="num">
+                    Amount
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {details.refunds.map((refund, i) => (
+                  <tr key={refund.refund_id ?? i}>
+                    <td>{refund.date}</td>
+                    <td class="num">{formatMoney(refund.amount)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : null}
     </div>
   );
 }

@@ -1,8 +1,9 @@
 // Monthly revenue and active customers over the data's whole range, each on its own y axis: the two grow
-// together or apart, which is the story an analyst looks for.
+// together or apart, which is the story an analyst looks for. Every month is a point (the API sends months
+// without orders as zeros), so a quiet month shows as a dip, not a line across it. Revenue is net of refunds.
 import { useMemo } from 'preact/hooks';
 import type { MonthlyColumns } from '../api.ts';
-import { colors, lineSeries, valueAxis, zeroBasedScale } from '../chart-options.ts';
+import { colors, lineSeries, valueAxis, zeroBasedScale, zeroIncludedScale } from '../chart-options.ts';
 import { reportDrawn } from '../first-view.ts';
 import { monthlySeries } from '../shape.ts';
 import { Chart } from './Chart.tsx';
@@ -15,7 +16,7 @@ export function MonthlyChart({ monthly }: { monthly: MonthlyColumns | undefined 
     () => ({
       // Months are UTC dates; showing them in the viewer's zone would shift some to the previous month.
       tzDate: (ts: number) => uPlotUtc(ts),
-      scales: { x: { time: true }, revenue: zeroBasedScale(), customers: zeroBasedScale() },
+      scales: { x: { time: true }, revenue: zeroIncludedScale(), customers: zeroBasedScale() },
       axes: [
         { stroke: colors.axis, grid: { show: false }, ticks: { show: false }, font: '12px system-ui, sans-serif' },
         valueAxis('revenue'),
@@ -33,7 +34,7 @@ export function MonthlyChart({ monthly }: { monthly: MonthlyColumns | undefined 
   const empty = data[0].length === 0;
   return (
     <section class="panel monthly" aria-labelledby="monthly-title">
-      <h2 id="monthly-title">Monthly revenue and active customers</h2>
+      <h2 id="monthly-title">Monthly net revenue and active customers</h2>
       {empty && <p class="empty">No orders yet.</p>}
       <Chart
         options={options}
