@@ -89,7 +89,7 @@ export const errorResponses = {
   500: errorBody('Database failure or bug; details are only in the server log.'),
 };
 
-export const unavailableResponse = { 503: errorBody('No trained model yet.') };
+export const unavailableResponse = { 503: errorBody('No published model yet (a training that was refused is never shown).') };
 
 export const exportsBusyResponse = {
   503: Type.Object(ErrorBody.properties, {
@@ -124,7 +124,10 @@ export const MonthlyColumns = Type.Object(
     orders: Type.Optional(Type.Array(Type.Integer())),
     active_customers: Type.Optional(Type.Array(Type.Integer())),
   },
-  { description: 'Counted orders per calendar month, columnar (uPlot layout).' },
+  {
+    description:
+      'Every calendar month from the first to the last with an order or a refund (months without orders: zeros), columnar (uPlot layout). revenue is net of the month\'s refunds.',
+  },
 );
 export type MonthlyColumns = Static<typeof MonthlyColumns>;
 
@@ -175,7 +178,7 @@ export const RfmRow = Type.Object({
   customer_id: Type.String(),
   recency: Type.Integer({ description: 'Days since the last purchase, at the reference date.' }),
   frequency: Type.Integer({ description: 'Counted orders.' }),
-  monetary: Type.Number({ description: 'Revenue of counted orders (price + freight).' }),
+  monetary: Type.Number({ description: 'Net revenue: counted orders (price + freight) less refunds, at least 0.' }),
   segment: Type.String(),
   rfm_score: Type.Integer(),
 });
@@ -232,6 +235,12 @@ export const CustomerOrder = Type.Object({
   products: Type.Optional(Type.Array(Type.String())),
 });
 
+export const CustomerRefund = Type.Object({
+  refund_id: Type.Optional(Type.String()),
+  date: Type.Optional(dateString()),
+  amount: Type.Optional(Type.Number({ description: 'Money given back (positive); lowers monetary.' })),
+});
+
 export const CustomerDetails = Type.Object({
   customer_id: Type.String({ description: 'The person (customer_unique_id), also when asked by an order-level id.' }),
   city: Nullable(Type.String()),
@@ -239,6 +248,7 @@ export const CustomerDetails = Type.Object({
   rfm: CustomerRfm,
   prediction: CustomerPrediction,
   transaction_history: Type.Array(CustomerOrder),
+  refunds: Type.Array(CustomerRefund, { description: 'Every refund, newest first; monetary is the history less these (up to the reference date).' }),
 });
 export type CustomerDetails = Static<typeof CustomerDetails>;
 
@@ -279,7 +289,12 @@ export const ModelMetrics = Type.Object(
       false_negative: Type.Optional(Type.Integer()),
     }),
     model_trained_date: dateString(),
-    training_samples: Type.Integer(),
+    training_samples: Type.Integer({
+      description:
+        'Training rows: one per customer and training window, so a customer present in several windows counts once per window (customers: training_customers).',
+    }),
+    training_customers: Type.Optional(Type.Integer({ description: 'Distinct customers (people) among the training rows.' })),
+    training_windows: Type.Optional(Type.Array(dateString(), { description: 'The as-of date of each training window, latest first.' })),
     roc_auc: Type.Optional(Type.Number()),
     pr_auc: Type.Optional(Type.Number()),
     brier_score: Type.Optional(Type.Number()),
@@ -290,7 +305,7 @@ export const ModelMetrics = Type.Object(
     backend: Type.Optional(Type.String()),
     holdout: Type.Optional(
       open({
-        customers: Type.Optional(Type.Integer()),
+        customers: Type.Optional(Type.Integer({ description: 'Customers in the holdout window (one row each).' })),
         labels_to: Type.Optional(dateString()),
         labels_from: Type.Optional(dateString()),
         features_as_of: Type.Optional(dateString()),

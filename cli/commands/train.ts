@@ -2,7 +2,7 @@
 // holdout against its baselines, scores every customer and stores everything in PostgreSQL.
 import { parseOptions, positiveInteger, type Command } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
-import { train } from '../../jobs/train/train.ts';
+import { ModelNotPublished, train, type ModelMetrics } from '../../jobs/train/train.ts';
 import { enterStep } from '../job.ts';
 
 function integerOrZero(value: string | undefined, name: string, fallback: number): number {
@@ -21,7 +21,7 @@ export const trainCommand: Command = {
     const horizonDays = positiveInteger(values['horizon-days'], 'horizon-days', 30);
     const seed = integerOrZero(values.seed, 'seed', 42);
     const url = await resolveDatabaseUrl();
-    const result = await withPool(url, { max: 4 }, (sql) =>
+    const trained = withPool(url, { max: 4 }, (sql) =>
       train(sql, {
         horizonDays,
         seed,
@@ -33,16 +33,36 @@ export const trainCommand: Command = {
         onStep: enterStep,
       }),
     );
-    const m = result.metrics;
-    const { recency, bgnbd } = m.baselines;
-    const f = (v: number) => v.toFixed(3);
-    console.log(`model run ${result.modelRunId} (backend ${result.backend}), reference date ${m.reference_date}, horizon ${m.horizon_days} days`);
-    console.log(`holdout ${m.holdout.labels_from}..${m.holdout.labels_to}: ${m.holdout.customers} customers, base rate ${f(m.base_rate)}`);
-    console.log('               ROC AUC  PR AUC  Brier   F1');
-    console.log(`network          ${f(m.roc_auc)}   ${f(m.pr_auc)}  ${f(m.brier_score)}  ${f(m.f1_score)}`);
-    console.log(`recency          ${f(recency.roc_auc)}   ${f(recency.pr_auc)}  ${f(recency.brier_score)}  ${f(recency.f1_score)}`);
-    console.log(`BG/NBD           ${f(bgnbd.roc_auc)}   ${f(bgnbd.pr_auc)}  ${f(bgnbd.brier_score)}  ${f(bgnbd.f1_score)}`);
-    console.log(`threshold ${f(m.threshold)}: accuracy ${f(m.accuracy)}, precision ${f(m.precision)}, recall ${f(m.recall)}`);
+    const result = await trained.catch((error: unknown) => {
+      if (error instanceof ModelNotPublished) return error;
+      throw error;
+    });
+    if (result instanceof ModelNotPublished) {
+      // The run is recorded and its figures are worth seeing, but it is not the model anyone is shown: exit 1
+      // with one line saying why (the demo goes on serving the previous model, or none).
+      printRun(`model run ${result.modelRunId} (not published)`, result.metrics as Partial<ModelMetrics>);
+      process.stderr.write(`salesdash: train: ${result.message}\n`);
+      return 1;
+    }
+    printRun(`model run ${result.modelRunId} (backend ${result.backend})`, result.metrics);
     console.log(`scored ${result.predictions} customers; training ${result.trainSeconds.toFixed(1)} s, scoring ${result.scoreSeconds.toFixed(1)} s`);
   },
 };
+
+/** A figure, or n/a where a refused run has none (not trained, or not a finite number: stored as null). */
+const f = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '  n/a');
+
+/** The run's windows and, when the network was trained, its figures beside the baselines (stdout). */
+function printRun(heading: string, m: Partial<ModelMetrics>): void {
+  console.log(`${heading}, reference date ${m.reference_date}, horizon ${m.horizon_days} days`);
+  // Customers are people; training rows are one per customer and window, so a customer counts once per window.
+  console.log(`trained on ${m.training_customers} customers: ${m.training_samples} training rows over ${m.training_windows?.length} windows (one row per customer and window)`);
+  if (m.holdout) console.log(`holdout ${m.holdout.labels_from}..${m.holdout.labels_to}: ${m.holdout.customers} customers, base rate ${f(m.base_rate)}`);
+  if (m.roc_auc === undefined || !m.baselines) return;
+  const { recency, bgnbd } = m.baselines;
+  console.log('               ROC AUC  PR AUC  Brier   F1');
+  console.log(`network          ${f(m.roc_auc)}   ${f(m.pr_auc)}  ${f(m.brier_score)}  ${f(m.f1_score)}`);
+  console.log(`recency          ${f(recency.roc_auc)}   ${f(recency.pr_auc)}  ${f(recency.brier_score)}  ${f(recency.f1_score)}`);
+  console.log(`BG/NBD           ${f(bgnbd.roc_auc)}   ${f(bgnbd.pr_auc)}  ${f(bgnbd.brier_score)}  ${f(bgnbd.f1_score)}`);
+  console.log(`threshold ${f(m.threshold)}: accuracy ${f(m.accuracy)}, precision ${f(m.precision)}, recall ${f(m.recall)}`);
+}

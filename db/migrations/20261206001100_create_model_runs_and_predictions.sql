@@ -8,13 +8,25 @@ create table salesdash_internal.model_runs (
   backend        text not null,
   seed           int not null,
   metrics        jsonb not null,
-  artifact       jsonb not null,
-  is_current     boolean not null default false
+  artifact       jsonb,
+  is_current     boolean not null default false,
+  rejected_reason text,
+  -- A refused run is recorded but never published (jobs/train/publish.ts decides).
+  constraint model_runs_rejected_not_current check (rejected_reason is null or not is_current),
+  -- A published run can score: it has its model.
+  constraint model_runs_accepted_has_artifact check (rejected_reason is not null or artifact is not null),
+  -- A published run's figures are all numbers: a JSON null is what a NaN or infinite figure becomes, and the
+  -- API would serve it as 0 (GET /api/model/metrics must never show a degenerate figure).
+  constraint model_runs_accepted_figures_finite check (rejected_reason is not null or not jsonb_path_exists(metrics, 'strict $.** ? (@ == null)'))
 );
 comment on table salesdash_internal.model_runs is
-  'One row per training run: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
+  'One row per training run, published or not: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
+comment on column salesdash_internal.model_runs.metrics is
+  'What the run measured: windows, customers and training rows, and (when the network was trained) its figures beside the baselines. In a refused run a figure that was not a finite number is null.';
 comment on column salesdash_internal.model_runs.artifact is
-  'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table.';
+  'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table. Null for a run refused before training.';
+comment on column salesdash_internal.model_runs.rejected_reason is
+  'Null for a published run; otherwise why it was not published (a window without buyers or non-buyers, a figure that is not finite, no gain over recency on holdout ROC AUC). A refused run never becomes current.';
 -- At most one current model; switching happens in the same transaction that writes its predictions.
 create unique index model_runs_one_current_idx on salesdash_internal.model_runs (is_current) where is_current;
 
@@ -41,7 +53,7 @@ select id as model_run_id, trained_at, metrics
 from salesdash_internal.model_runs
 where is_current;
 comment on view salesdash.model_metrics is
-  'No rows until a model was trained; then one row: the current model''s holdout evaluation (network, recency and BG/NBD baselines, curves) as jsonb.';
+  'No rows until a model was published; then one row: the current model''s holdout evaluation (network, recency and BG/NBD baselines, curves) as jsonb. Refused trainings (model_runs.rejected_reason) never appear here.';
 comment on column salesdash.model_metrics.metrics is 'The exact body of GET /api/model/metrics.';
 
 -- migrate:down

@@ -1,4 +1,7 @@
-// The trained model's evaluation, exactly as the training run stored it (the body of GET /api/model/metrics).
+// The current model's evaluation, exactly as the training run stored it (the body of GET /api/model/metrics).
+// Only a published run can be current (a refused one is recorded with its reason but never shown, and a
+// published run's figures are all finite: model_runs' check constraints), so no NaN or degenerate figure
+// reaches this body.
 import type { ModelMetrics } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
 

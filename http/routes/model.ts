@@ -1,4 +1,5 @@
-// /api/model/metrics: how good the purchase-probability model is, as stored by the last training run.
+// /api/model/metrics: how good the current purchase-probability model is, as stored by the training run that
+// published it; 503 while no training has been published.
 import type { FastifyInstance } from 'fastify';
 import type { Sql } from '../../db/connection.ts';
 import { ModelMetrics, errorResponses, notModifiedResponse, unavailableResponse } from '../../contract/api.ts';

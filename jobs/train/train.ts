@@ -21,6 +21,9 @@ import {
   calibrate, exportNetwork, fitCalibration, fitScaling, predictLogits, scale, trainNetwork,
   type Calibration, type NetworkOptions, type Scaling,
 } from './network.ts';
+import { ModelNotPublished, refusal, storable, type WindowOutcome } from './publish.ts';
+
+export { ModelNotPublished } from './publish.ts';
 
 export interface TrainOptions {
   horizonDays?: number;
@@ -49,13 +52,15 @@ export interface TrainResult {
 
 type BaselineMetrics = Omit<ScoreMetrics, 'roc_auc' | 'pr_auc' | 'brier_score'> & { roc_auc: number; pr_auc: number; brier_score: number };
 
-export interface ModelMetrics extends ScoreMetrics {
-  confusion_matrix: { true_positive: number; true_negative: number; false_positive: number; false_negative: number };
+/** What every run records, published or not: its windows and how many customers and rows they held. */
+export interface RunWindows {
   model_trained_date: string;
+  /** Training rows: one per customer and training window (a customer in four windows is four rows). */
   training_samples: number;
+  /** Distinct customers (people) among the training rows. */
+  training_customers: number;
+  /** Share of holdout customers who bought. */
   base_rate: number;
-  threshold: number;
-  threshold_method: string;
   horizon_days: number;
   backend: BackendName;
   reference_date: string;
@@ -63,6 +68,12 @@ export interface ModelMetrics extends ScoreMetrics {
   validation: { features_as_of: string; labels_from: string; labels_to: string; customers: number };
   training_windows: string[];
   training_sample_share: number;
+}
+
+export interface ModelMetrics extends ScoreMetrics, RunWindows {
+  confusion_matrix: { true_positive: number; true_negative: number; false_positive: number; false_negative: number };
+  threshold: number;
+  threshold_method: string;
   epochs: number;
   baselines: { recency: BaselineMetrics; bgnbd: BaselineMetrics & { parameters: BgNbdParameters } };
   curves: { roc: { fpr: number[]; tpr: number[] }; pr: { recall: number[]; precision: number[] } };
@@ -94,11 +105,17 @@ async function withTrainingLock<T>(sql: Sql, work: () => Promise<T>): Promise<T>
   }
 }
 
-/** Trains, evaluates on the holdout, scores every customer and swaps the predictions in. */
+/**
+ * Trains, evaluates on the holdout, scores every customer and swaps the predictions in. A training that must
+ * not be published (publish.ts) is recorded with its reason, leaves the current model and its predictions as
+ * they are, and rejects with ModelNotPublished.
+ */
 export async function train(sql: Sql, options: TrainOptions = {}): Promise<TrainResult> {
   options.onStep?.('taking the training lock');
   return withTrainingLock(sql, async () => {
     const fitted = await fitAndEvaluate(sql, options, 0);
+    if (!fitted.trained) throw await recordRefusal(sql, fitted, fitted.refusal);
+    if (fitted.refusal !== undefined) throw await recordRefusal(sql, fitted, fitted.refusal);
     const { model, metrics, backend, progress, trainSeconds } = fitted;
     const scoringStarted = performance.now();
     const { modelRunId, predictions } = await storeAndScore(sql, fitted);
@@ -120,9 +137,12 @@ export async function train(sql: Sql, options: TrainOptions = {}): Promise<Train
 export async function evaluateTuningFold(sql: Sql, fold: number, options: TrainOptions = {}): Promise<ModelMetrics> {
   if (!Number.isInteger(fold) || fold < 0) throw new Error(`a tuning fold is a whole number of horizons back (0, 1, 2, ...), got ${fold}`);
   return withTrainingLock(sql, async () => {
-    const { model, metrics } = await fitAndEvaluate(sql, options, fold);
-    model.dispose();
-    return metrics;
+    const evaluated = await fitAndEvaluate(sql, options, fold);
+    // A fold whose windows cannot judge a model has no figures to compare; one that was trained has, even
+    // when it would not be published.
+    if (!evaluated.trained) throw new Error(`tuning fold ${fold}: ${evaluated.refusal}`);
+    evaluated.model.dispose();
+    return evaluated.metrics;
   });
 }
 
@@ -157,12 +177,37 @@ function bgnbdProbabilities(parameters: BgNbdParameters, rows: LabelledRows, hor
   return out;
 }
 
-interface Fitted extends StoreInput {
-  trainSeconds: number;
+interface RunContext {
+  referenceDate: string;
+  horizonDays: number;
+  backend: BackendName;
+  seed: number;
+  progress: (message: string) => void;
+  step: (name: string) => void;
 }
 
-/** Everything up to the stored run: windows, network, calibration, threshold, holdout metrics of all three. */
-async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number): Promise<Fitted> {
+interface Fitted extends StoreInput {
+  trained: true;
+  trainSeconds: number;
+  /** Why this model must not be published (publish.ts), or undefined. */
+  refusal: string | undefined;
+}
+
+/** A training refused before the network was fitted: only its windows are known. */
+interface RefusedEarly extends RunContext {
+  trained: false;
+  refusal: string;
+  metrics: RunWindows;
+}
+
+const buyers = (labels: Uint8Array) => labels.reduce((n, y) => n + y, 0);
+
+/**
+ * Everything up to the stored run: windows, network, calibration, threshold, holdout metrics of all three,
+ * and whether the result may be published. Windows that cannot teach or judge a classifier stop it before
+ * anything is fitted.
+ */
+async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number): Promise<Fitted | RefusedEarly> {
   const horizonDays = options.horizonDays ?? 30;
   const seed = options.seed ?? 42;
   const progress = options.onProgress ?? (() => {});
@@ -173,11 +218,10 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   step('starting TensorFlow.js');
   const backend = await initBackend(progress);
   step('refreshing the order snapshot');
-  // One consistent snapshot of the counted orders for every window and for scoring (model_purchases).
-  await sql`refresh materialized view salesdash_internal.model_purchases`;
-  // Fresh statistics, so every window reads the snapshot through its (customer, day) index in order instead
-  // of sorting it (a refresh does not update them).
-  await sql`analyze salesdash_internal.model_purchases`;
+  // One consistent snapshot of the counted orders and refunds for every window and for scoring
+  // (model_purchases, model_refunds), analyzed so every window reads it through its (customer, day) index
+  // in order instead of sorting it (a refresh does not update statistics).
+  await sql`select salesdash_internal.refresh_model_snapshot()`;
   progress(`order snapshot refreshed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   // The first and last counted purchase, from the snapshot every window reads.
@@ -221,7 +265,41 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   const training = concatRows(windows);
   const validation = await loadLabelledRows(sql, featureSet, validationAsOf, horizonDays, validationShare);
   const holdout = await loadLabelledRows(sql, featureSet, holdoutAsOf, horizonDays, evaluationShare);
-  progress(`features loaded: ${training.labels.length} training rows${trainingShare < 1 ? ` (subsample ${round(trainingShare, 4)} of people)` : ''}, ${validation.labels.length} validation, ${holdout.labels.length} holdout`);
+  const trainingCustomers = new Set(training.customerIds).size;
+  progress(`features loaded: ${training.labels.length} training rows (${trainingCustomers} customers over ${trainingAsOf.length} windows)${trainingShare < 1 ? ` (subsample ${round(trainingShare, 4)} of people)` : ''}, ${validation.labels.length} validation customers, ${holdout.labels.length} holdout customers`);
+
+  const holdoutWindow = { features_as_of: holdoutAsOf, labels_from: addDays(holdoutAsOf, 1), labels_to: referenceDate, customers: holdout.labels.length };
+  const validationWindow = { features_as_of: validationAsOf, labels_from: addDays(validationAsOf, 1), labels_to: holdoutAsOf, customers: validation.labels.length };
+  const windowsRecord: RunWindows = {
+    model_trained_date: new Date().toISOString().slice(0, 10),
+    training_samples: training.labels.length,
+    training_customers: trainingCustomers,
+    base_rate: round(buyers(holdout.labels) / Math.max(1, holdout.labels.length)),
+    horizon_days: horizonDays,
+    backend,
+    reference_date: referenceDate,
+    holdout: holdoutWindow,
+    validation: validationWindow,
+    training_windows: trainingAsOf,
+    training_sample_share: round(trainingShare),
+  };
+  // The holdout first: it is what every reported figure is about.
+  const windowOutcomes: WindowOutcome[] = [
+    { name: 'holdout window', labelsFrom: holdoutWindow.labels_from, labelsTo: holdoutWindow.labels_to, rows: holdout.labels.length, buyers: buyers(holdout.labels) },
+    { name: 'validation window', labelsFrom: validationWindow.labels_from, labelsTo: validationWindow.labels_to, rows: validation.labels.length, buyers: buyers(validation.labels) },
+    {
+      name: 'training windows',
+      labelsFrom: addDays(trainingAsOf[trainingAsOf.length - 1]!, 1),
+      labelsTo: addDays(trainingAsOf[0]!, horizonDays),
+      rows: training.labels.length,
+      buyers: buyers(training.labels),
+    },
+  ];
+  const early = refusal(windowOutcomes);
+  if (early !== undefined) {
+    progress(`not training: ${early}`);
+    return { trained: false, refusal: early, metrics: windowsRecord, referenceDate, horizonDays, backend, seed, progress, step };
+  }
 
   // BG/NBD, fitted on every holdout customer's history up to the holdout's as-of date (nothing after it): the
   // second baseline, and two of the network's inputs.
@@ -267,31 +345,58 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
     precision: network.precision,
     recall: network.recall,
     confusion_matrix: network.confusion_matrix,
-    model_trained_date: new Date().toISOString().slice(0, 10),
-    training_samples: training.labels.length,
+    ...windowsRecord,
     roc_auc: network.roc_auc,
     pr_auc: network.pr_auc,
     brier_score: network.brier_score,
-    base_rate: round(holdout.labels.reduce((n, y) => n + y, 0) / Math.max(1, holdout.labels.length)),
     threshold: network.threshold,
     threshold_method: 'maximum F1 on the validation window (probabilities Platt-calibrated on the same window)',
-    horizon_days: horizonDays,
-    backend,
-    reference_date: referenceDate,
-    holdout: { features_as_of: holdoutAsOf, labels_from: addDays(holdoutAsOf, 1), labels_to: referenceDate, customers: holdout.labels.length },
-    validation: { features_as_of: validationAsOf, labels_from: addDays(validationAsOf, 1), labels_to: holdoutAsOf, customers: validation.labels.length },
-    training_windows: trainingAsOf,
-    training_sample_share: round(trainingShare),
     epochs: bestEpoch,
     baselines: { recency, bgnbd: { ...bgnbd, parameters: { r: round(parameters.r), alpha: round(parameters.alpha), a: round(parameters.a), b: round(parameters.b) } } },
     curves: { roc: rocCurve(holdoutProbability, holdout.labels), pr: prCurve(holdoutProbability, holdout.labels) },
     probability_histogram: { lower_bound: [], customers: [] },
   };
   progress(`trained in ${trainSeconds.toFixed(1)} s (${epochs} epochs, best ${bestEpoch})`);
-  return { model, featureSet, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, step, trainSeconds };
+  return {
+    trained: true, model, featureSet, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, step, trainSeconds,
+    refusal: refusal(windowOutcomes, metrics),
+  };
 }
 
-interface StoreInput {
+/**
+ * Records a training that must not be published (rejected_reason set, never current) and returns the error
+ * that says so. The current model, its metrics and its predictions are not touched.
+ */
+async function recordRefusal(sql: Sql, run: Fitted | RefusedEarly, reason: string): Promise<ModelNotPublished> {
+  run.step('recording the refused run');
+  // A trained network is kept for inspection; one refused before training has none.
+  const artifact = run.trained ? modelArtifact(run) : null;
+  if (run.trained) run.model.dispose();
+  // jsonb cannot hold NaN or Infinity (and JSON turns them into null anyway): store null, with the reason.
+  const metrics = storable(run.metrics);
+  const [{ id }] = await sql<{ id: number }[]>`
+    insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact, rejected_reason)
+    values (${run.referenceDate}, ${run.horizonDays}, ${run.backend}, ${run.seed},
+            ${sql.json(metrics as never)}, ${artifact === null ? null : sql.json(artifact as never)}, ${reason})
+    returning id::int
+  `;
+  const [current] = await sql<{ id: number }[]>`select id::int from salesdash_internal.model_runs where is_current`;
+  run.progress(`model run ${id} recorded, not published`);
+  return new ModelNotPublished(id, reason, current?.id, metrics as unknown as Record<string, unknown>);
+}
+
+/** Everything needed to score without files (salesdash_internal.model_runs.artifact). */
+function modelArtifact(input: StoreInput) {
+  return {
+    network: exportNetwork(input.model, inputNames(input.featureSet), input.scaling, input.calibration),
+    bgnbd_parameters: input.parameters,
+    threshold: input.threshold,
+    confidence: input.confidence,
+    horizon_days: input.horizonDays,
+  };
+}
+
+interface StoreInput extends RunContext {
   model: tf.LayersModel;
   /** The features the model was trained on. */
   featureSet: FeatureSet;
@@ -301,12 +406,6 @@ interface StoreInput {
   threshold: number;
   confidence: ConfidenceTable;
   metrics: ModelMetrics;
-  referenceDate: string;
-  horizonDays: number;
-  backend: BackendName;
-  seed: number;
-  progress: (message: string) => void;
-  step: (name: string) => void;
 }
 
 /**
@@ -314,13 +413,7 @@ interface StoreInput {
  * model's rows (and metrics) until the new ones are complete; a failure leaves them untouched.
  */
 async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId: number; predictions: number }> {
-  const artifact = {
-    network: exportNetwork(input.model, inputNames(input.featureSet), input.scaling, input.calibration),
-    bgnbd_parameters: input.parameters,
-    threshold: input.threshold,
-    confidence: input.confidence,
-    horizon_days: input.horizonDays,
-  };
+  const artifact = modelArtifact(input);
   // Scoring goes by the stored model's feature names, as any scoring with a stored model must, and refuses if
   // the database's feature list is no longer the one the model learned from.
   const features = await featuresForModel(sql, trainedFeatureNames(artifact.network.input_names));

@@ -200,7 +200,8 @@ t.test('every response matches the published contract, and 200 bodies are the na
 /** The API over a small simulated shop with a model trained on it (a couple of seconds). */
 async function trainedApi(t: Test): Promise<{ app: FastifyInstance; apiSql: Sql; sql: Sql }> {
   const { sql, url } = await testDatabase(t);
-  await insertOrders(sql, simulatedOrders(300, 3));
+  // 3,000 people: a model is published only when it beats recency, which a few hundred cannot show.
+  await insertOrders(sql, simulatedOrders(3000, 3));
   await sql`select salesdash.refresh_rfm()`;
   await train(sql, { seed: 7, trainingWindows: 4, network: { maxEpochs: 8, patience: 3 } });
   const apiSql = connectApiPool(url, { max: 2, role: API_ROLE });

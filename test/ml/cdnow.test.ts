@@ -19,6 +19,9 @@ t.test('CDNOW holdout: the network earns its place', { skip: existsSync(cdnow) ?
   t.match(m.holdout, { features_as_of: '1998-05-31', labels_from: '1998-06-01', labels_to: '1998-06-30', customers: 23570 });
   t.equal(m.validation.features_as_of, '1998-05-01', 'threshold and early stopping use the window before the holdout');
   t.equal(result.predictions, 23570, 'every customer scored');
+  // Every CDNOW customer first bought in the first quarter of 1997, before the earliest of the 12 training
+  // windows (as of 1997-05-06): each window holds all of them, so rows are 12 times the customers.
+  t.same([m.training_customers, m.training_windows.length, m.training_samples], [23570, 12, 12 * 23570], 'customers vs training rows');
   t.ok(m.roc_auc > recency.roc_auc && m.roc_auc > bgnbd.roc_auc, 'ROC AUC above both baselines');
   t.ok(m.pr_auc > recency.pr_auc && m.pr_auc > bgnbd.pr_auc, 'PR AUC above both baselines');
   t.ok(m.pr_auc >= 0.36, `PR AUC ${m.pr_auc} >= 0.36`);

@@ -320,7 +320,11 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       const cm = metrics.confusion_matrix;
       t.same(cells, [cm.true_positive, cm.false_negative, cm.false_positive, cm.true_negative]);
       for (const chart of ['roc-chart', 'pr-chart', 'probability-chart']) t.ok((await inkedPixels(page, chart)) > 20, `${chart} draws`);
-      t.match(await page.textContent('[data-testid="model-summary"]'), `Trained ${metrics.model_trained_date}`);
+      const summary = await page.textContent('[data-testid="model-summary"]');
+      t.match(summary, `Trained ${metrics.model_trained_date}`);
+      // Customers are people, training rows one per customer and window: the panel never calls rows customers.
+      const n = (v: number) => v.toLocaleString('en-US');
+      t.match(summary, `on ${n(metrics.training_customers)} customers (${n(metrics.training_samples)} training rows: one per customer and window, ${metrics.training_windows.length} windows)`);
       await page.locator('[data-testid="model-panel"]').screenshot({ path: path.join(screenshots, '4-model.png') });
       const [row] = await tableRows(page);
       await page.click(`tr[data-customer-id="${row!.customer_id}"]`);

@@ -13,6 +13,7 @@ import {
   rocSeries,
   segmentBars,
   sortedCurve,
+  trainingCounts,
 } from '../../web/src/shape.ts';
 import { exportPath, parseViewState, rfmPagePath, viewStateToSearch } from '../../web/src/view-state.ts';
 
@@ -132,6 +133,14 @@ t.test('model comparison has the model first and only the baselines that exist',
   const missing = modelComparison({ ...metrics, roc_auc: undefined as unknown as number, baselines: undefined });
   t.equal(missing.length, 1);
   t.equal(missing[0]!.roc_auc, null);
+});
+
+t.test('the model panel counts customers as customers and training rows as rows (issue 15)', async (t) => {
+  const counted = { training_samples: 195350, training_customers: 49710, training_windows: ['2018-05-01', '2018-04-01', '2018-03-02', '2018-01-31'] };
+  t.equal(trainingCounts(counted), '49,710 customers (195,350 training rows: one per customer and window, 4 windows)');
+  t.equal(trainingCounts({ ...counted, training_windows: ['2018-05-01'] }), '49,710 customers (195,350 training rows: one per customer and window, 1 window)');
+  // A run stored before customers were counted: only what is known, and never rows called customers.
+  t.equal(trainingCounts({ training_samples: 195350 }), '195,350 training rows');
 });
 
 t.test('numbers are written short for axes and as shares for people', async (t) => {

@@ -115,6 +115,18 @@ export function modelComparison(metrics: ModelMetrics): ComparisonRow[] {
   return rows;
 }
 
+/**
+ * What the model learned from, counted right: customers are people, training rows are one per customer and
+ * training window (a customer in four windows is four rows), so rows are never called customers.
+ */
+export function trainingCounts(metrics: Pick<ModelMetrics, 'training_samples' | 'training_customers' | 'training_windows'>): string {
+  const rows = `${formatInteger(metrics.training_samples)} training rows`;
+  if (metrics.training_customers == null) return rows;
+  const windows = metrics.training_windows?.length;
+  const perWindow = windows ? `one per customer and window, ${windows} window${windows === 1 ? '' : 's'}` : 'one per customer and window';
+  return `${formatInteger(metrics.training_customers)} customers (${rows}: ${perWindow})`;
+}
+
 export function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;

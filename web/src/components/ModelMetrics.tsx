@@ -4,7 +4,7 @@
 import { useMemo } from 'preact/hooks';
 import type { ModelMetrics as Metrics } from '../api.ts';
 import { barSeries, categoryAxis, categoryScale, colors, lineSeries, valueAxis, zeroBasedScale } from '../chart-options.ts';
-import { formatFigure, formatInteger, formatShare, modelComparison, precisionRecallSeries, probabilityBars, rocSeries } from '../shape.ts';
+import { formatFigure, formatInteger, formatShare, modelComparison, precisionRecallSeries, probabilityBars, rocSeries, trainingCounts } from '../shape.ts';
 import type { Remote } from '../use-api.ts';
 import { Chart } from './Chart.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
@@ -17,7 +17,8 @@ export function ModelMetrics({ metrics, onRetry }: { metrics: Remote<Metrics>; o
       {metrics.status === 'error' &&
         (metrics.error.status === 503 ? (
           <p class="empty" data-testid="no-model" role="status">
-            No model yet. Train one with <code>salesdash train</code>; predictions and these figures appear after it.
+            No model yet. Train one with <code>salesdash train</code>; predictions and these figures appear once a training
+            is published (one whose test period has no buyers, or that does not beat recency alone, is not).
           </p>
         ) : (
           <ErrorBanner what="the model figures" error={metrics.error} onRetry={onRetry} />
@@ -69,7 +70,7 @@ function ModelFigures({ metrics }: { metrics: Metrics }) {
   return (
     <div class="model-figures">
       <p class="model-summary" data-testid="model-summary">
-        Trained {metrics.model_trained_date} on {formatInteger(metrics.training_samples)} customers
+        Trained {metrics.model_trained_date} on {trainingCounts(metrics)}
         {metrics.horizon_days ? `; predicts a purchase within ${metrics.horizon_days} days` : ''}
         {metrics.holdout ? `; tested on ${formatInteger(metrics.holdout.customers)} customers (features as of ${metrics.holdout.features_as_of}, purchases ${metrics.holdout.labels_from} to ${metrics.holdout.labels_to})` : ''}
         {metrics.threshold != null ? `; threshold ${metrics.threshold.toFixed(3)}${metrics.threshold_method ? ` (${metrics.threshold_method})` : ''}` : ''}
