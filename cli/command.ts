@@ -3,29 +3,88 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface Command {
   summary: string;
+  /** The text `salesdash <command> --help` prints (a usage line, then options); default: the summary. */
+  usage?: string;
   /** Returns the exit code (default 0); throws an Error whose message is the one-line failure. */
   run(args: string[]): Promise<number | void>;
 }
 
-/** node:util parseArgs with errors reworded into one line that names the bad option. */
-export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-  allowPositionals = true,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (error) {
-    throw new Error((error as Error).message.split('\n')[0]);
+/**
+ * A bad argument or option. The CLI prints it as `salesdash: <command>: <message>`, so the user sees which
+ * command refused it even when one command runs another (demo runs generate).
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
   }
 }
 
-/** Parses a positive integer option, naming the option when it is not one. */
-export function positiveInteger(value: string | undefined, name: string, fallback?: number): number {
+/** `--help` or `-h` anywhere before a `--`: every command and subcommand answers it with its usage. */
+export function asksForHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+// parseArgs refuses `--customers -5` as "ambiguous" (the value looks like an option): a value starting with a
+// minus and a digit is joined to its option (`--customers=-5`), so the number check can say what is wrong.
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      joined.push(...args.slice(i));
+      break;
+    }
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/** node:util parseArgs with its errors reworded into one line that names the bad option. */
+export function parseOptions<T extends Options>(args: string[], options: T, allowPositionals = true) {
+  try {
+    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true });
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string };
+    const quoted = /'([^' ]+)/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) throw new UsageError(`unknown option "${quoted}" (see --help)`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted) throw new UsageError(`unexpected argument "${quoted}" (see --help)`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && quoted) {
+      throw new UsageError(message.includes('does not take an argument') ? `${quoted} takes no value` : `${quoted} needs a value`);
+    }
+    throw new UsageError(message.split('\n')[0]!);
+  }
+}
+
+/**
+ * The one check for counts given on the command line or in the environment: digits only, at least 1. `label`
+ * names the source as the user wrote it (`--customers`, `SALESDASH_DEMO_CUSTOMERS`).
+ */
+export function positiveWholeNumber(value: string, label: string, max = Number.MAX_SAFE_INTEGER): number {
+  const shown = JSON.stringify(value.slice(0, 40));
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${label} must be a positive whole number (got ${shown})`);
+  if (Number(value) > max) throw new UsageError(`${label} must be at most ${max} (got ${shown})`);
+  return Number(value);
+}
+
+/** Parses a positive integer option (`name` without the dashes), naming the option when it is not one. */
+export function positiveInteger(value: string | undefined, name: string, fallback?: number, max?: number): number {
   if (value === undefined) {
-    if (fallback === undefined) throw new Error(`--${name} is required`);
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
     return fallback;
   }
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return Number(value);
+  return positiveWholeNumber(value, `--${name}`, max);
 }

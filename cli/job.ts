@@ -4,6 +4,7 @@
 import { whenConnectionLost } from '../db/connection.ts';
 import { describeDatabaseFailure } from '../db/failure.ts';
 import { ImportError } from '../jobs/import/import-error.ts';
+import { UsageError } from './command.ts';
 
 const running: { command?: string; step?: string; finished: boolean; connectionLost: boolean } = {
   finished: false,
@@ -54,6 +55,7 @@ function where(): string {
 
 /** The one line (after "salesdash: ") that reports `error` as the failure of the running command. */
 export function failureLine(error: unknown): string {
+  if (error instanceof UsageError) return `${running.command ?? 'salesdash'}: ${firstLine(error.message)}`;
   const database = describeDatabaseFailure(error);
   if (database === undefined && isOwnMessage(error)) return firstLine((error as Error).message);
   return `${where()}: ${database ?? firstLine(error instanceof Error ? error.message || error.name : String(error))}`;

@@ -1,6 +1,7 @@
 // `salesdash <command>`: dispatches to one module per command. Every failure ends as one line on stderr
 // and exit code 1, never a stack trace or a library's source (set SALESDASH_DEBUG=1 to see the stack).
 import { isPostgresJsWriteAfterClose } from '../db/postgres-js-guard.ts';
+import { asksForHelp } from './command.ts';
 import { commands } from './commands/index.ts';
 import { failureLine, finishCommand, isUnfinished, startCommand, unfinishedLine } from './job.ts';
 
@@ -10,16 +11,35 @@ commands:
 ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(22)} ${c.summary}`)
   .join('\n')}
+
+salesdash <command> --help shows a command's options; the environment variables are in the README.
 `;
+
+function commandUsage(name: string): string {
+  const command = commands[name]!;
+  const text = command.usage ?? `usage: salesdash ${name} [options]\n\n${command.summary}`;
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
+    // `salesdash help import` is `salesdash import --help`.
+    const topic = name === 'help' ? args[0] : undefined;
+    if (topic !== undefined && Object.hasOwn(commands, topic)) {
+      process.stdout.write(commandUsage(topic));
+      return 0;
+    }
     process.stdout.write(usage);
     return name ? 0 : 1;
   }
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) throw new Error(`unknown command "${name}" (run: salesdash help)`);
+  // Answered here, before a command parses anything, so every command and subcommand has it (`db start -h`).
+  if (asksForHelp(args)) {
+    process.stdout.write(commandUsage(name));
+    return 0;
+  }
   startCommand(name);
   return (await command.run(args)) ?? 0;
 }

@@ -26,18 +26,30 @@ interface Credentials {
   password: string;
   /** The password of the salesdash_api login the API connects with (added on first use). */
   apiPassword?: string;
+  /** The password of the salesdash_reader login for BI tools (added on first `db url --reader`). */
+  readerPassword?: string;
 }
 
 const isRoot = userInfo().uid === 0;
 
+/** A port from the environment (unset or empty: the default), refused in one line when it is not a port. */
+function portSetting(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    throw new Error(`${name} must be a port number from 1 to 65535 (got ${JSON.stringify(value.slice(0, 40))})`);
+  }
+  return Number(value);
+}
+
 /** The development cluster used by `make run` and the CLI. */
 export function defaultCluster(): EmbeddedCluster {
-  return cluster('postgres', Number(process.env.SALESDASH_PG_PORT ?? 54329), 'salesdash');
+  return cluster('postgres', portSetting('SALESDASH_PG_PORT', 54329), 'salesdash');
 }
 
 /** A separate cluster for `make test`, so tests never touch the user's demo data. */
 export function testCluster(): EmbeddedCluster {
-  return cluster('test-postgres', Number(process.env.SALESDASH_TEST_PG_PORT ?? 54339), 'postgres');
+  return cluster('test-postgres', portSetting('SALESDASH_TEST_PG_PORT', 54339), 'postgres');
 }
 
 /** A cluster of its own, e.g. for a test that stops PostgreSQL under a running API server. */
@@ -195,34 +207,67 @@ function urlFor(credentials: Credentials, database: string): string {
   return `postgres://${credentials.user}:${password}@127.0.0.1:${credentials.port}/${database}`;
 }
 
+/** The read-only logins the embedded server hands out, and where each one's password is kept. */
+const logins = {
+  salesdash_api: 'apiPassword',
+  salesdash_reader: 'readerPassword',
+} as const satisfies Record<string, keyof Credentials>;
+
 /**
- * The URL of the API's own login on this cluster: the salesdash_api role (created by the migrations) is
- * given a login with a password that lives next to the owner's in the git-ignored credentials file.
+ * The URL of a read-only role's own login on this cluster: the role (created by the migrations) is given a
+ * login with a password generated on first use, kept next to the owner's in the git-ignored credentials file.
  * Undefined when the role does not exist yet (the database is not migrated).
  */
-export async function apiLoginUrl(c: EmbeddedCluster): Promise<string | undefined> {
+async function loginUrl(c: EmbeddedCluster, role: keyof typeof logins): Promise<string | undefined> {
   const credentials = readCredentials(c);
   if (!credentials) throw new Error(`embedded PostgreSQL is not initialised (run: salesdash db start)`);
-  if (!credentials.apiPassword) {
-    credentials.apiPassword = randomBytes(18).toString('base64url');
+  const key = logins[role];
+  let password = credentials[key];
+  if (!password) {
+    password = randomBytes(18).toString('base64url');
+    credentials[key] = password;
     writeFileSync(c.credentialsFile, JSON.stringify(credentials, null, 2));
     chmodSync(c.credentialsFile, 0o600);
   }
   const { default: postgres } = await import('postgres');
   const sql = postgres(urlFor(credentials, c.database), { max: 1, onnotice: () => {} });
   try {
-    const [role] = await sql`select exists (select from pg_roles where rolname = 'salesdash_api') as exists`;
-    if (!role?.exists) return undefined;
-    // ALTER ROLE takes no bind parameters: the statement is composed by the server (format %L quotes the
-    // password, which is ours: random base64url).
+    const [exists] = await sql`select exists (select from pg_roles where rolname = ${role}) as exists`;
+    if (!exists?.exists) return undefined;
+    // ALTER ROLE takes no bind parameters: the statement is composed by the server (format %I and %L quote
+    // the role, ours, and the password, ours too: random base64url).
     const [statement] = await sql<{ text: string }[]>`
-      select format('alter role salesdash_api login password %L', ${credentials.apiPassword}::text) as text`;
+      select format('alter role %I login password %L', ${role}::text, ${password}::text) as text`;
     await sql.unsafe(statement!.text);
   } finally {
     await sql.end();
   }
-  const password = encodeURIComponent(credentials.apiPassword);
-  return `postgres://salesdash_api:${password}@127.0.0.1:${credentials.port}/${c.database}`;
+  return `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${credentials.port}/${c.database}`;
+}
+
+/** The API's own login (salesdash_api: the marts and schema api, read-only). */
+export function apiLoginUrl(c: EmbeddedCluster): Promise<string | undefined> {
+  return loginUrl(c, 'salesdash_api');
+}
+
+/** The BI tools' login (salesdash_reader: read-only on schema salesdash), for `salesdash db url --reader`. */
+export function readerLoginUrl(c: EmbeddedCluster): Promise<string | undefined> {
+  return loginUrl(c, 'salesdash_reader');
+}
+
+/**
+ * The port the server listens on: the running server's own (line 4 of postmaster.pid), else the one it was
+ * created with. SALESDASH_PG_PORT only chooses the port when the cluster is first created, so a later shell
+ * without it (or with another value) must not report the default.
+ */
+export function runningPort(c: EmbeddedCluster): number {
+  try {
+    const port = Number(readFileSync(path.join(c.dataDir, 'postmaster.pid'), 'utf8').split('\n')[3]);
+    if (Number.isInteger(port) && port > 0) return port;
+  } catch {
+    // not running, or the file is not readable: fall back to the stored port
+  }
+  return readCredentials(c)?.port ?? c.port;
 }
 
 export function connectionUrl(c: EmbeddedCluster): string {

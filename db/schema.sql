@@ -237,6 +237,7 @@ declare
   new_partition text;
   reference date;
   latest date;
+  latest_refund date;
   customer_count integer;
   r_thresholds bigint[];
   f_thresholds bigint[];
@@ -261,10 +262,12 @@ begin
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 2. Totals per customer as of the reference date: the explicit as-of date, else the latest purchase.
-  -- As of the latest purchase (or later) they are the cached totals, else they are summed from the orders.
+  -- As of the latest purchase (or later) they are the cached totals, which count every refund; when a refund
+  -- lies after the reference date, or the date is earlier, they are summed from the orders and refunds.
   step_started := clock_timestamp();
   latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
   reference := coalesce(as_of, latest);
+  latest_refund := (select max(refunded_at)::date from salesdash_internal.int_refunds_cache);
   execute format($totals$
     create temporary table rfm_totals on commit drop as
     select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
@@ -274,7 +277,7 @@ begin
            salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
            salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
     from (%s) t$totals$,
-    case when reference >= latest
+    case when reference >= latest and reference >= coalesce(latest_refund, reference)
          -- in customer_id order already (its primary key), so numbering them needs no sort
          then 'select customer_id, last_purchased_date, frequency, monetary
                from salesdash_internal.int_customer_totals_cache order by customer_id'
@@ -385,7 +388,7 @@ $_$;
 -- Name: FUNCTION refresh_rfm(as_of date, refresh_concurrently boolean); Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON FUNCTION salesdash.refresh_rfm(as_of date, refresh_concurrently boolean) IS 'Recompute RFM scores, segments and summaries from the orders (purchases after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
+COMMENT ON FUNCTION salesdash.refresh_rfm(as_of date, refresh_concurrently boolean) IS 'Recompute RFM scores, segments and summaries from the orders and refunds (purchases and refunds after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
 
 
 --
@@ -502,11 +505,22 @@ CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_da
     group by customer_id
   ),
 
+  -- Refunds up to as_of per person, over the same windows as the spend features.
+  refunds as (
+    select customer_id,
+           sum(amount) as refunded,
+           sum(amount) filter (where refunded_on > as_of - 90) as refunded_90d,
+           sum(amount) filter (where refunded_on > as_of - 365) as refunded_365d
+    from salesdash_internal.model_refunds
+    where refunded_on <= as_of
+    group by customer_id
+  ),
+
   final as (
     select customer_id,
            (as_of - last_on)::int as recency_days,
            orders::int as frequency,
-           spend::float8 as monetary,
+           salesdash_internal.net_monetary(spend, refunded)::float8 as monetary,
            (as_of - first_on)::int as tenure_days,
            days_with_orders::int as purchase_days,
            -- A one-day customer has no gap yet; 0 keeps the column numeric (purchase_days says why).
@@ -521,12 +535,13 @@ CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_da
            coalesce(orders_180d, 0)::int as orders_180d,
            coalesce(orders_365d, 0)::int as orders_365d,
            purchase_days_30d::int, purchase_days_90d::int, purchase_days_180d::int, purchase_days_365d::int,
-           coalesce(spend_90d, 0)::float8 as spend_90d,
-           coalesce(spend_365d, 0)::float8 as spend_365d,
-           (spend / orders)::float8 as avg_order_value,
+           salesdash_internal.net_monetary(spend_90d, refunded_90d)::float8 as spend_90d,
+           salesdash_internal.net_monetary(spend_365d, refunded_365d)::float8 as spend_365d,
+           (salesdash_internal.net_monetary(spend, refunded) / orders)::float8 as avg_order_value,
            (items::float8 / orders) as items_per_order,
            will_purchase
     from per_customer
+    left join refunds using (customer_id)
     -- Only people who bought on or before as_of (someone whose first purchase is in the horizon is not a
     -- customer yet at T).
     where days_with_orders > 0
@@ -616,10 +631,17 @@ $$;
 CREATE FUNCTION salesdash_internal.int_customer_totals(as_of date) RETURNS TABLE(customer_id text, last_purchased_date date, frequency integer, monetary numeric)
     LANGUAGE sql STABLE
     AS $$
-  select customer_id, max(ordered_at)::date, count(*)::integer, sum(amount)::numeric(14, 2)
-  from salesdash_internal.int_counted_orders_cache
-  where ordered_at < as_of + 1
-  group by customer_id
+  select o.customer_id, o.last_purchased_date, o.frequency,
+         salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2)
+  from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
+               sum(amount) as purchases
+        from salesdash_internal.int_counted_orders_cache
+        where ordered_at < as_of + 1
+        group by customer_id) o
+  left join (select customer_id, sum(amount) as refunds
+             from salesdash_internal.int_refunds_cache
+             where refunded_at < as_of + 1
+             group by customer_id) r on r.customer_id = o.customer_id
 $$;
 
 
@@ -627,7 +649,7 @@ $$;
 -- Name: FUNCTION int_customer_totals(as_of date); Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON FUNCTION salesdash_internal.int_customer_totals(as_of date) IS 'One row per customer with a counted order on or before as_of: last purchase date, number of counted orders, their total amount.';
+COMMENT ON FUNCTION salesdash_internal.int_customer_totals(as_of date) IS 'One row per customer with a counted order on or before as_of: last purchase date, number of counted orders, net monetary (their amount less refunds on or before as_of, at least 0).';
 
 
 --
@@ -637,11 +659,28 @@ COMMENT ON FUNCTION salesdash_internal.int_customer_totals(as_of date) IS 'One r
 CREATE FUNCTION salesdash_internal.int_monthly_activity(as_of date) RETURNS TABLE(month date, orders integer, revenue numeric, active_customers integer)
     LANGUAGE sql STABLE
     AS $$
-  select date_trunc('month', ordered_at)::date, count(*)::integer, sum(amount)::numeric(16, 2),
-         (count(*) filter (where opens_month))::integer
-  from salesdash_internal.int_counted_orders_cache
-  where ordered_at < as_of + 1
-  group by 1
+  with purchases as (
+    select date_trunc('month', ordered_at)::date as month, count(*)::integer as orders, sum(amount) as amount,
+           (count(*) filter (where opens_month))::integer as active_customers
+    from salesdash_internal.int_counted_orders_cache
+    where ordered_at < as_of + 1
+    group by 1
+  ),
+  refunds as (
+    select date_trunc('month', refunded_at)::date as month, sum(amount) as amount
+    from salesdash_internal.int_refunds_cache
+    where refunded_at < as_of + 1
+    group by 1
+  ),
+  months as (
+    select generate_series(min(month)::timestamp, max(month)::timestamp, interval '1 month')::date as month
+    from (select month from purchases union all select month from refunds) active
+  )
+  select m.month, coalesce(p.orders, 0), (coalesce(p.amount, 0) - coalesce(r.amount, 0))::numeric(16, 2),
+         coalesce(p.active_customers, 0)
+  from months m
+  left join purchases p on p.month = m.month
+  left join refunds r on r.month = m.month
 $$;
 
 
@@ -649,7 +688,7 @@ $$;
 -- Name: FUNCTION int_monthly_activity(as_of date); Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON FUNCTION salesdash_internal.int_monthly_activity(as_of date) IS 'One row per calendar month with counted orders on or before as_of: orders, revenue, customers who bought.';
+COMMENT ON FUNCTION salesdash_internal.int_monthly_activity(as_of date) IS 'One row per calendar month from the first to the last with a counted order or a refund on or before as_of (0 when none): counted orders, net revenue (amount less refunds dated in the month), customers who bought.';
 
 
 --
@@ -668,6 +707,24 @@ $$;
 --
 
 COMMENT ON FUNCTION salesdash_internal.model_sample_key(customer_id text) IS 'Deterministic number in [0, 1) per person; rows with a key below a share form a reproducible subsample.';
+
+
+--
+-- Name: net_monetary(numeric, numeric); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.net_monetary(purchases numeric, refunds numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select greatest(0, coalesce(purchases, 0) - coalesce(refunds, 0))
+$$;
+
+
+--
+-- Name: FUNCTION net_monetary(purchases numeric, refunds numeric); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.net_monetary(purchases numeric, refunds numeric) IS 'Net revenue of a customer: purchases - refunds, at least 0 (either may be null = none).';
 
 
 --
@@ -756,10 +813,10 @@ $$;
 
 
 --
--- Name: queue_changed_customers_of_orders(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+-- Name: queue_changed_customers_of_orders_or_refunds(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.queue_changed_customers_of_orders() RETURNS trigger
+CREATE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -817,6 +874,29 @@ $$;
 --
 
 COMMENT ON FUNCTION salesdash_internal.quintile_thresholds(sorted_values bigint[]) IS 'Tie-consistent quintile thresholds (index = score) of a metric''s goodness values, given sorted ascending.';
+
+
+--
+-- Name: refresh_model_snapshot(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.refresh_model_snapshot() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  refresh materialized view salesdash_internal.model_purchases;
+  refresh materialized view salesdash_internal.model_refunds;
+  analyze salesdash_internal.model_purchases;
+  analyze salesdash_internal.model_refunds;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refresh_model_snapshot(); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.refresh_model_snapshot() IS 'Refreshes and analyzes model_purchases and model_refunds, the model''s snapshot of counted orders and refunds.';
 
 
 --
@@ -916,7 +996,8 @@ begin
   from salesdash_internal.rfm_customer_changes;
   select rows_expected into expected from salesdash_internal.int_counted_orders_cache_state;
   if not rebuild and expected > 0 then
-    rebuild := not exists (select from salesdash_internal.int_counted_orders_cache);
+    rebuild := not exists (select from salesdash_internal.int_counted_orders_cache)
+               and not exists (select from salesdash_internal.int_refunds_cache);
   end if;
 
   if rebuild then
@@ -932,11 +1013,14 @@ begin
     comment on table salesdash_internal.int_counted_orders_cache is 'Copy of int_customer_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = changed;
     analyze salesdash_internal.int_counted_orders_cache;
+    truncate salesdash_internal.int_refunds_cache;
+    insert into salesdash_internal.int_refunds_cache select * from salesdash_internal.int_refunds;
+    get diagnostics changed = row_count;
+    update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
+    analyze salesdash_internal.int_refunds_cache;
     truncate salesdash_internal.int_customer_totals_cache;
     insert into salesdash_internal.int_customer_totals_cache
-    select customer_id, max(ordered_at)::date, count(*), sum(amount)
-    from salesdash_internal.int_counted_orders_cache
-    group by customer_id
+    select * from salesdash_internal.int_customer_totals('infinity')
     order by customer_id collate "C";
     analyze salesdash_internal.int_customer_totals_cache;
   elsif cardinality(seen) > 0 then
@@ -951,12 +1035,25 @@ begin
     where o.customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
+    delete from salesdash_internal.int_refunds_cache where customer_id = any(changed_customers);
+    get diagnostics changed = row_count;
+    update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected - changed;
+    insert into salesdash_internal.int_refunds_cache
+    select r.* from salesdash_internal.int_refunds r
+    where r.customer_id = any(changed_customers);
+    get diagnostics changed = row_count;
+    update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
+    -- The same totals as int_customer_totals('infinity'), for these people only: their refunds are summed
+    -- per person through the index rather than for everyone.
     delete from salesdash_internal.int_customer_totals_cache where customer_id = any(changed_customers);
     insert into salesdash_internal.int_customer_totals_cache
-    select customer_id, max(ordered_at)::date, count(*), sum(amount)
-    from salesdash_internal.int_counted_orders_cache
-    where customer_id = any(changed_customers)
-    group by customer_id;
+    select o.customer_id, max(o.ordered_at)::date, count(*),
+           salesdash_internal.net_monetary(
+             sum(o.amount),
+             (select sum(r.amount) from salesdash_internal.int_refunds_cache r where r.customer_id = o.customer_id))
+    from salesdash_internal.int_counted_orders_cache o
+    where o.customer_id = any(changed_customers)
+    group by o.customer_id;
   end if;
   delete from salesdash_internal.rfm_customer_changes where change_id = any(seen);
   return case when rebuild then 'rebuilt' when cardinality(seen) > 0 then 'updated' else 'current' end;
@@ -968,7 +1065,7 @@ $$;
 -- Name: FUNCTION update_counted_orders_cache(); Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON FUNCTION salesdash_internal.update_counted_orders_cache() IS 'Brings int_counted_orders_cache up to date from the queued changes; returns rebuilt, updated or current.';
+COMMENT ON FUNCTION salesdash_internal.update_counted_orders_cache() IS 'Brings int_counted_orders_cache, int_refunds_cache and int_customer_totals_cache up to date from the queued changes; returns rebuilt, updated or current.';
 
 
 --
@@ -1382,6 +1479,84 @@ COMMENT ON VIEW api.customer_orders IS 'One row per counted order: customer, ord
 
 
 --
+-- Name: refunds; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.refunds (
+    refund_id text NOT NULL,
+    customer_id text NOT NULL,
+    refunded_at timestamp without time zone NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    CONSTRAINT refunds_amount_check CHECK ((amount > (0)::numeric))
+);
+
+
+--
+-- Name: TABLE refunds; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.refunds IS 'One row per refund: customer_id is the order-level customer id (as in raw.orders), amount > 0 the money given back. Lowers the customer''s monetary value and the revenue of its month; never a purchase.';
+
+
+--
+-- Name: stg_refunds; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.stg_refunds AS
+ SELECT refunds.refund_id,
+    refunds.customer_id AS order_customer_id,
+    refunds.refunded_at,
+    refunds.amount
+   FROM raw.refunds;
+
+
+--
+-- Name: VIEW stg_refunds; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.stg_refunds IS 'One row per refund (raw.refunds): amount > 0 is the money given back.';
+
+
+--
+-- Name: int_refunds; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.int_refunds AS
+ SELECT c.customer_id,
+    r.refund_id,
+    r.refunded_at,
+    r.amount
+   FROM (salesdash_internal.stg_refunds r
+     JOIN salesdash_internal.stg_customers c USING (order_customer_id));
+
+
+--
+-- Name: VIEW int_refunds; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.int_refunds IS 'One row per refund: customer_id = the person, refunded_at, amount (> 0) given back.';
+
+
+--
+-- Name: customer_refunds; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.customer_refunds AS
+ SELECT int_refunds.customer_id,
+    int_refunds.refund_id,
+    int_refunds.refunded_at,
+    int_refunds.amount
+   FROM salesdash_internal.int_refunds;
+
+
+--
+-- Name: VIEW customer_refunds; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.customer_refunds IS 'One row per refund: customer, refund id, when, amount given back (> 0).';
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1402,9 +1577,13 @@ CREATE TABLE salesdash_internal.model_runs (
     backend text NOT NULL,
     seed integer NOT NULL,
     metrics jsonb NOT NULL,
-    artifact jsonb NOT NULL,
+    artifact jsonb,
     is_current boolean DEFAULT false NOT NULL,
-    CONSTRAINT model_runs_horizon_days_check CHECK ((horizon_days > 0))
+    rejected_reason text,
+    CONSTRAINT model_runs_accepted_figures_finite CHECK (((rejected_reason IS NOT NULL) OR (NOT jsonb_path_exists(metrics, 'strict $.**?(@ == null)'::jsonpath)))),
+    CONSTRAINT model_runs_accepted_has_artifact CHECK (((rejected_reason IS NOT NULL) OR (artifact IS NOT NULL))),
+    CONSTRAINT model_runs_horizon_days_check CHECK ((horizon_days > 0)),
+    CONSTRAINT model_runs_rejected_not_current CHECK (((rejected_reason IS NULL) OR (NOT is_current)))
 );
 
 
@@ -1412,14 +1591,28 @@ CREATE TABLE salesdash_internal.model_runs (
 -- Name: TABLE model_runs; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.model_runs IS 'One row per training run: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
+COMMENT ON TABLE salesdash_internal.model_runs IS 'One row per training run, published or not: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
+
+
+--
+-- Name: COLUMN model_runs.metrics; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON COLUMN salesdash_internal.model_runs.metrics IS 'What the run measured: windows, customers and training rows, and (when the network was trained) its figures beside the baselines. In a refused run a figure that was not a finite number is null.';
 
 
 --
 -- Name: COLUMN model_runs.artifact; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON COLUMN salesdash_internal.model_runs.artifact IS 'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table.';
+COMMENT ON COLUMN salesdash_internal.model_runs.artifact IS 'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table. Null for a run refused before training.';
+
+
+--
+-- Name: COLUMN model_runs.rejected_reason; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON COLUMN salesdash_internal.model_runs.rejected_reason IS 'Null for a published run; otherwise why it was not published (a window without buyers or non-buyers, a figure that is not finite, no gain over recency on holdout ROC AUC). A refused run never becomes current.';
 
 
 --
@@ -1438,7 +1631,7 @@ CREATE VIEW salesdash.model_metrics AS
 -- Name: VIEW model_metrics; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.model_metrics IS 'No rows until a model was trained; then one row: the current model''s holdout evaluation (network, recency and BG/NBD baselines, curves) as jsonb.';
+COMMENT ON VIEW salesdash.model_metrics IS 'No rows until a model was published; then one row: the current model''s holdout evaluation (network, recency and BG/NBD baselines, curves) as jsonb. Refused trainings (model_runs.rejected_reason) never appear here.';
 
 
 --
@@ -1499,7 +1692,7 @@ CREATE VIEW salesdash.monthly_activity AS
 -- Name: VIEW monthly_activity; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.monthly_activity IS 'One row per calendar month with counted orders up to the reference date: counted orders, revenue (price + freight) and customers who bought in the month.';
+COMMENT ON VIEW salesdash.monthly_activity IS 'One row per calendar month from the first to the last with a counted order or a refund, up to the reference date (months without any: zeros): counted orders, net revenue (price + freight less refunds dated in the month) and customers who bought in the month.';
 
 
 --
@@ -1829,7 +2022,7 @@ COMMENT ON COLUMN salesdash.rfm_scores.frequency IS 'Number of counted orders (n
 -- Name: COLUMN rfm_scores.monetary; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.rfm_scores.monetary IS 'Total of price + freight_value over the counted orders'' items.';
+COMMENT ON COLUMN salesdash.rfm_scores.monetary IS 'Net revenue: price + freight_value of the counted orders'' items less the customer''s refunds up to the reference date, at least 0.';
 
 
 --
@@ -1850,7 +2043,7 @@ COMMENT ON COLUMN salesdash.rfm_scores.frequency_score IS '1-5, 5 = most orders.
 -- Name: COLUMN rfm_scores.monetary_score; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.rfm_scores.monetary_score IS '1-5, 5 = highest spend. Tie-consistent quintile, or analyst cut points.';
+COMMENT ON COLUMN salesdash.rfm_scores.monetary_score IS '1-5, 5 = highest net spend. Tie-consistent quintile, or analyst cut points.';
 
 
 --
@@ -1933,7 +2126,7 @@ COMMENT ON COLUMN salesdash.rfm_scores_current.frequency IS 'Number of counted o
 -- Name: COLUMN rfm_scores_current.monetary; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.rfm_scores_current.monetary IS 'Total of price + freight_value over the counted orders'' items.';
+COMMENT ON COLUMN salesdash.rfm_scores_current.monetary IS 'Net revenue: price + freight_value of the counted orders'' items less the customer''s refunds up to the reference date, at least 0.';
 
 
 --
@@ -1954,7 +2147,7 @@ COMMENT ON COLUMN salesdash.rfm_scores_current.frequency_score IS '1-5, 5 = most
 -- Name: COLUMN rfm_scores_current.monetary_score; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.rfm_scores_current.monetary_score IS '1-5, 5 = highest spend. Tie-consistent quintile, or analyst cut points.';
+COMMENT ON COLUMN salesdash.rfm_scores_current.monetary_score IS '1-5, 5 = highest net spend. Tie-consistent quintile, or analyst cut points.';
 
 
 --
@@ -2071,7 +2264,7 @@ CREATE VIEW salesdash.segment_summary AS
 -- Name: VIEW segment_summary; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue and revenue share, as of the last refresh.';
+COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh.';
 
 
 --
@@ -2109,7 +2302,7 @@ CREATE TABLE salesdash_internal.int_counted_orders_cache_state (
 -- Name: TABLE int_counted_orders_cache_state; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.int_counted_orders_cache_state IS 'Rows the cache held after its last update: a cache found empty while this is positive was emptied by a crash.';
+COMMENT ON TABLE salesdash_internal.int_counted_orders_cache_state IS 'Rows int_counted_orders_cache and int_refunds_cache held after their last update: both found empty while this is positive were emptied by a crash.';
 
 
 --
@@ -2148,7 +2341,26 @@ CREATE UNLOGGED TABLE salesdash_internal.int_customer_totals_cache (
 -- Name: TABLE int_customer_totals_cache; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.int_customer_totals_cache IS 'One row per customer: totals of int_counted_orders_cache over all their orders (as of the latest purchase).';
+COMMENT ON TABLE salesdash_internal.int_customer_totals_cache IS 'One row per customer: totals of int_counted_orders_cache over all their orders, monetary net of all their refunds (net_monetary).';
+
+
+--
+-- Name: int_refunds_cache; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE UNLOGGED TABLE salesdash_internal.int_refunds_cache (
+    customer_id text,
+    refund_id text,
+    refunded_at timestamp without time zone,
+    amount numeric(12,2)
+);
+
+
+--
+-- Name: TABLE int_refunds_cache; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.int_refunds_cache IS 'Copy of int_refunds read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
 
 
 --
@@ -2215,6 +2427,27 @@ COMMENT ON MATERIALIZED VIEW salesdash_internal.model_purchases IS 'One row per 
 
 
 --
+-- Name: model_refunds; Type: MATERIALIZED VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE MATERIALIZED VIEW salesdash_internal.model_refunds AS
+ SELECT int_refunds.customer_id,
+    (int_refunds.refunded_at)::date AS refunded_on,
+    (sum(int_refunds.amount))::numeric(16,2) AS amount
+   FROM salesdash_internal.int_refunds
+  GROUP BY int_refunds.customer_id, ((int_refunds.refunded_at)::date)
+  ORDER BY int_refunds.customer_id, ((int_refunds.refunded_at)::date)
+  WITH NO DATA;
+
+
+--
+-- Name: MATERIALIZED VIEW model_refunds; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON MATERIALIZED VIEW salesdash_internal.model_refunds IS 'One row per person and day with refunds: the amount given back. Lowers the spend features. A snapshot taken with model_purchases.';
+
+
+--
 -- Name: model_runs_id_seq; Type: SEQUENCE; Schema: salesdash_internal; Owner: -
 --
 
@@ -2242,7 +2475,7 @@ CREATE TABLE salesdash_internal.rfm_customer_changes (
 -- Name: TABLE rfm_customer_changes; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.rfm_customer_changes IS 'Queue of people (customer_id) whose orders changed since the last refresh; a null customer_id asks for a full rebuild.';
+COMMENT ON TABLE salesdash_internal.rfm_customer_changes IS 'Queue of people (customer_id) whose orders or refunds changed since the last refresh; a null customer_id asks for a full rebuild.';
 
 
 --
@@ -2291,6 +2524,28 @@ CREATE TABLE salesdash_internal.rfm_page_orders (
     person_keys bytea NOT NULL
 );
 ALTER TABLE ONLY salesdash_internal.rfm_page_orders ALTER COLUMN person_keys SET STORAGE EXTERNAL;
+
+
+--
+-- Name: shop_source; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.shop_source (
+    one_row boolean DEFAULT true NOT NULL,
+    source text DEFAULT 'empty'::text NOT NULL,
+    detail text,
+    customers integer,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shop_source_one_row_check CHECK (one_row),
+    CONSTRAINT shop_source_source_check CHECK ((source = ANY (ARRAY['empty'::text, 'generated'::text, 'imported'::text])))
+);
+
+
+--
+-- Name: TABLE shop_source; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.shop_source IS 'One row: what raw.* holds. source empty, generated (detail: the seed; customers: people generated) or imported (detail: the last import, e.g. transactions shop.csv).';
 
 
 --
@@ -2346,6 +2601,14 @@ ALTER TABLE ONLY raw.product_categories
 
 ALTER TABLE ONLY raw.products
     ADD CONSTRAINT products_pkey PRIMARY KEY (product_id);
+
+
+--
+-- Name: refunds refunds_pkey; Type: CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.refunds
+    ADD CONSTRAINT refunds_pkey PRIMARY KEY (refund_id);
 
 
 --
@@ -2453,6 +2716,14 @@ ALTER TABLE ONLY salesdash_internal.rfm_segment_totals
 
 
 --
+-- Name: shop_source shop_source_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.shop_source
+    ADD CONSTRAINT shop_source_pkey PRIMARY KEY (one_row);
+
+
+--
 -- Name: customers_customer_unique_id_idx; Type: INDEX; Schema: raw; Owner: -
 --
 
@@ -2471,6 +2742,13 @@ CREATE INDEX orders_customer_id_idx ON raw.orders USING btree (customer_id);
 --
 
 CREATE INDEX orders_order_purchase_timestamp_idx ON raw.orders USING btree (order_purchase_timestamp);
+
+
+--
+-- Name: refunds_customer_id_idx; Type: INDEX; Schema: raw; Owner: -
+--
+
+CREATE INDEX refunds_customer_id_idx ON raw.refunds USING btree (customer_id);
 
 
 --
@@ -2495,10 +2773,24 @@ CREATE INDEX int_counted_orders_cache_customer_id_idx ON salesdash_internal.int_
 
 
 --
+-- Name: int_refunds_cache_customer_id_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX int_refunds_cache_customer_id_idx ON salesdash_internal.int_refunds_cache USING btree (customer_id);
+
+
+--
 -- Name: model_purchases_customer_day_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
 --
 
 CREATE INDEX model_purchases_customer_day_idx ON salesdash_internal.model_purchases USING btree (customer_id, purchased_on);
+
+
+--
+-- Name: model_refunds_customer_day_idx; Type: INDEX; Schema: salesdash_internal; Owner: -
+--
+
+CREATE INDEX model_refunds_customer_day_idx ON salesdash_internal.model_refunds USING btree (customer_id, refunded_on);
 
 
 --
@@ -2568,28 +2860,56 @@ CREATE TRIGGER order_items_queue_updates AFTER UPDATE ON raw.order_items REFEREN
 -- Name: orders orders_queue_deletes; Type: TRIGGER; Schema: raw; Owner: -
 --
 
-CREATE TRIGGER orders_queue_deletes AFTER DELETE ON raw.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders();
+CREATE TRIGGER orders_queue_deletes AFTER DELETE ON raw.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
 
 
 --
 -- Name: orders orders_queue_inserts; Type: TRIGGER; Schema: raw; Owner: -
 --
 
-CREATE TRIGGER orders_queue_inserts AFTER INSERT ON raw.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders();
+CREATE TRIGGER orders_queue_inserts AFTER INSERT ON raw.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
 
 
 --
 -- Name: orders orders_queue_truncates; Type: TRIGGER; Schema: raw; Owner: -
 --
 
-CREATE TRIGGER orders_queue_truncates AFTER TRUNCATE ON raw.orders FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders();
+CREATE TRIGGER orders_queue_truncates AFTER TRUNCATE ON raw.orders FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
 
 
 --
 -- Name: orders orders_queue_updates; Type: TRIGGER; Schema: raw; Owner: -
 --
 
-CREATE TRIGGER orders_queue_updates AFTER UPDATE ON raw.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders();
+CREATE TRIGGER orders_queue_updates AFTER UPDATE ON raw.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
+
+
+--
+-- Name: refunds refunds_queue_deletes; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER refunds_queue_deletes AFTER DELETE ON raw.refunds REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
+
+
+--
+-- Name: refunds refunds_queue_inserts; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER refunds_queue_inserts AFTER INSERT ON raw.refunds REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
+
+
+--
+-- Name: refunds refunds_queue_truncates; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER refunds_queue_truncates AFTER TRUNCATE ON raw.refunds FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
+
+
+--
+-- Name: refunds refunds_queue_updates; Type: TRIGGER; Schema: raw; Owner: -
+--
+
+CREATE TRIGGER refunds_queue_updates AFTER UPDATE ON raw.refunds REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.queue_changed_customers_of_orders_or_refunds();
 
 
 --
@@ -2613,6 +2933,14 @@ ALTER TABLE ONLY raw.order_items
 
 ALTER TABLE ONLY raw.orders
     ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES raw.customers(customer_id);
+
+
+--
+-- Name: refunds refunds_customer_id_fkey; Type: FK CONSTRAINT; Schema: raw; Owner: -
+--
+
+ALTER TABLE ONLY raw.refunds
+    ADD CONSTRAINT refunds_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES raw.customers(customer_id);
 
 
 --

@@ -2,19 +2,38 @@
 // RFM refreshed, a model trained when none exists for the current data, then the dashboard on port 5000.
 // Each step is the ordinary command, so the demo behaves exactly as a user's own runs would.
 import type { Command } from '../command.ts';
-import { positiveInteger } from '../command.ts';
+import { positiveWholeNumber, UsageError } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { migrate } from '../../db/migrate.ts';
+import { shopSource, type ShopSource } from '../../jobs/import/shop-source.ts';
 import { generateCommand } from './generate.ts';
 import { refreshCommand } from './refresh.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
+const usage = `usage: salesdash demo
+
+What make run does: starts the embedded PostgreSQL (or uses DATABASE_URL), applies the migrations, generates
+SALESDASH_DEMO_CUSTOMERS (50,000) demo customers when the shop is empty (a shop with data, imported or
+generated, is kept), refreshes RFM, trains the model when the data changed since the last training, and
+serves the dashboard and API (PORT, default 5000).
+`;
+
+/** The line saying which data the demo keeps. */
+function keeping(source: ShopSource, orders: number): string {
+  const n = orders.toLocaleString('en-US');
+  if (source.source === 'imported') return `the shop holds imported data (${n} orders, last import: ${source.detail}): keeping it, no demo data generated`;
+  if (source.source === 'generated') return `the shop holds generated demo data (${n} orders): keeping it (salesdash reset --yes empties the shop)`;
+  return `found ${n} orders: keeping your data`;
+}
+
 export const demoCommand: Command = {
   summary: 'set everything up and serve the dashboard (what `make run` does)',
+  usage,
   async run(args) {
-    if (args.length) throw new Error(`unexpected argument "${args[0]}"`);
-    const demoCustomers = positiveInteger(process.env.SALESDASH_DEMO_CUSTOMERS, 'SALESDASH_DEMO_CUSTOMERS', 50_000);
+    if (args.length) throw new UsageError(`unexpected argument "${args[0]}" (see --help)`);
+    const configured = process.env.SALESDASH_DEMO_CUSTOMERS;
+    const demoCustomers = configured === undefined || configured === '' ? 50_000 : positiveWholeNumber(configured, 'SALESDASH_DEMO_CUSTOMERS');
     const url = await resolveDatabaseUrl();
     console.log(process.env.DATABASE_URL ? 'using DATABASE_URL' : 'using the embedded PostgreSQL (data/postgres)');
     const applied = migrate(url);
@@ -29,14 +48,19 @@ export const demoCommand: Command = {
                        where r.is_current
                          and r.trained_at >= (select computed_at from salesdash_internal.rfm_published_generation)
                          and not exists (select from salesdash_internal.rfm_customer_changes)) as model_current`;
-      return { orders: row!.orders as number, refreshed: row!.refreshed as boolean, modelCurrent: row!.model_current as boolean };
+      return {
+        orders: row!.orders as number,
+        refreshed: row!.refreshed as boolean,
+        modelCurrent: row!.model_current as boolean,
+        source: await shopSource(sql),
+      };
     });
 
     if (state.orders === 0) {
       console.log(`the shop is empty: generating ${demoCustomers.toLocaleString('en-US')} demo customers (set SALESDASH_DEMO_CUSTOMERS to change)`);
       await generateCommand.run(['--customers', String(demoCustomers)]);
     } else {
-      console.log(`found ${state.orders.toLocaleString('en-US')} orders: keeping your data`);
+      console.log(keeping(state.source, state.orders));
     }
     await refreshCommand.run([]);
     if (state.orders === 0 || !state.modelCurrent) await trainCommand.run([]);

@@ -1,21 +1,31 @@
 // `salesdash generate --customers N [--seed S] [--replace]`: synthetic Olist-shaped history (jobs/generate).
 import type { Command } from '../command.ts';
-import { parseOptions, positiveInteger } from '../command.ts';
+import { parseOptions, positiveInteger, UsageError } from '../command.ts';
 import { progressLine } from '../progress.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { defaultSeed, generate, maxCustomers } from '../../jobs/generate/index.ts';
 import { enterStep } from '../job.ts';
 
+const usage = `usage: salesdash generate --customers N [--seed S] [--replace]
+
+Generates a synthetic, Olist-shaped shop history (demo data), the same rows for the same N and seed, and marks
+the shop as holding generated data: an import then refuses to join it (see salesdash reset).
+
+  --customers N   people to simulate, 1 to ${maxCustomers}
+  --seed S        0 to 4294967295 (default ${defaultSeed})
+  --replace       delete what the shop holds first, in the same transaction (else a shop with data is refused)
+`;
+
 export const generateCommand: Command = {
   summary: 'generate synthetic shop data: --customers N [--seed S] [--replace]',
+  usage,
   async run(args) {
     const { values } = parseOptions(
       args,
       { customers: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
       false,
     );
-    const customers = positiveInteger(values.customers, 'customers');
-    if (customers > maxCustomers) throw new Error(`--customers must be at most ${maxCustomers}, got ${customers}`);
+    const customers = positiveInteger(values.customers, 'customers', undefined, maxCustomers);
     const seed = values.seed === undefined ? defaultSeed : seedOption(values.seed);
 
     const url = await resolveDatabaseUrl();
@@ -44,7 +54,7 @@ export const generateCommand: Command = {
 
 function seedOption(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 0xffffffff) {
-    throw new Error(`--seed must be a whole number between 0 and 4294967295, got "${value}"`);
+    throw new UsageError(`--seed must be a whole number from 0 to 4294967295 (got ${JSON.stringify(value.slice(0, 40))})`);
   }
   return Number(value);
 }

@@ -1,41 +1,67 @@
 // `salesdash import olist <dir>` and `salesdash import transactions <file.csv>` (see jobs/import).
 import { basename } from 'node:path';
 import type { Command } from '../command.ts';
+import { parseOptions, UsageError } from '../command.ts';
 import { progressLine } from '../progress.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
-import { importOlist } from '../../jobs/import/olist.ts';
+import { importOlist, type ImportCounts } from '../../jobs/import/olist.ts';
 import { importTransactions } from '../../jobs/import/transactions.ts';
 import { enterStep } from '../job.ts';
 
-const usage = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
+const usageLine = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
+
+const usage = `usage: salesdash import olist <dir> [--replace]
+       salesdash import transactions <file.csv> [--replace]
+
+Loads a shop's own data into PostgreSQL, in one transaction: a bad file is refused with its file, line and
+column, and the database is left as it was. Re-importing a file adds only its new orders.
+
+  olist <dir>               the public Olist CSV files, as distributed
+  transactions <file.csv>   order_id,customer_id,order_date,amount [+ quantity,product_id,product_name,
+                            customer_city,customer_state]
+  --replace                 empty the shop first (raw data, published RFM, predictions), in the same transaction
+
+A shop holding generated demo data takes no import without --replace (or run: salesdash reset --yes).
+Then: salesdash refresh, salesdash train (or make run, which does both). Details: docs/data.md
+`;
+
+/** What the import did, in one line: rows read, how many orders were new, time. */
+function report(counts: ImportCounts, what: string, from: string, products: boolean): string {
+  if (counts.orders === 0 && counts.customers === 0 && counts.items === 0) {
+    return `loaded 0 rows from ${from}: only a header, no rows`;
+  }
+  const stored = counts.orders - counts.newOrders;
+  return (
+    `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} ${what}` +
+    `${products && counts.products !== undefined ? ` and ${counts.products} products` : ''} from ${from} in ${counts.seconds.toFixed(2)} s: ` +
+    `${counts.newOrders} new${stored > 0 ? `, ${stored} already stored (updated where they differ)` : ''}`
+  );
+}
 
 export const importCommand: Command = {
-  summary: 'import Olist CSV files (olist <dir>) or a shop export (transactions <file.csv>)',
-  async run([kind, path, ...rest]) {
-    if (rest.length) throw new Error(`unexpected argument "${rest[0]}" (${usage})`);
+  summary: 'import Olist CSV files (olist <dir>) or a shop export (transactions <file.csv>) [--replace]',
+  usage,
+  async run(args) {
+    const { values, positionals } = parseOptions(args, { replace: { type: 'boolean' } });
+    const [kind, path, ...rest] = positionals;
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" (${usageLine})`);
     if ((kind !== 'olist' && kind !== 'transactions') || !path) {
-      throw new Error(kind && kind !== 'olist' && kind !== 'transactions' ? `${usage} (unknown kind "${kind}")` : usage);
+      throw new UsageError(kind && kind !== 'olist' && kind !== 'transactions' ? `${usageLine} (unknown kind "${kind}")` : usageLine);
     }
     const url = await resolveDatabaseUrl();
     const progress = progressLine();
-    const onProgress = ({ file, rows }: { file: string; rows: number }) =>
-      progress.update(`${file}: ${rows.toLocaleString('en-US')} rows`);
+    const options = {
+      replace: values.replace ?? false,
+      onProgress: ({ file, rows }: { file: string; rows: number }) => progress.update(`${file}: ${rows.toLocaleString('en-US')} rows`),
+      onStep: enterStep,
+    };
     try {
       await withPool(url, { max: 1 }, async (sql) => {
-        if (kind === 'olist') {
-          const counts = await importOlist(sql, path, { onProgress, onStep: enterStep });
-          progress.done();
-          console.log(
-            `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} customer ids` +
-              `${counts.products === undefined ? '' : ` and ${counts.products} products`} from ${path} in ${counts.seconds.toFixed(2)} s`,
-          );
-        } else {
-          const counts = await importTransactions(sql, path, { onProgress, onStep: enterStep });
-          progress.done();
-          console.log(
-            `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} customers from ${basename(path)} in ${counts.seconds.toFixed(2)} s`,
-          );
-        }
+        const counts = kind === 'olist' ? await importOlist(sql, path, options) : await importTransactions(sql, path, options);
+        progress.done();
+        if (options.replace) console.log('emptied the shop first (--replace)');
+        // Olist names its products file's rows; a transactions file's products are a by-product of its lines.
+        console.log(kind === 'olist' ? report(counts, 'customer ids', path, true) : report(counts, 'customers', basename(path), false));
       });
     } finally {
       progress.done();

@@ -6,6 +6,7 @@ import { generateCommand } from './generate.ts';
 import { importCommand } from './import.ts';
 import { migrateCommand } from './migrate.ts';
 import { refreshCommand } from './refresh.ts';
+import { resetCommand } from './reset.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
@@ -16,6 +17,7 @@ export const commands: Record<string, Command> = {
   import: importCommand,
   migrate: migrateCommand,
   refresh: refreshCommand,
+  reset: resetCommand,
   serve: serveCommand,
   train: trainCommand,
 };

@@ -6,6 +6,10 @@ import { enterStep } from '../job.ts';
 
 export const migrateCommand: Command = {
   summary: 'apply database migrations (dbmate)',
+  usage: `usage: salesdash migrate
+
+Applies db/migrations (dbmate) to DATABASE_URL or the embedded PostgreSQL; already applied ones are skipped.
+`,
   async run(args) {
     if (args.length) throw new Error(`unexpected argument "${args[0]}"`);
     const url = await resolveDatabaseUrl();

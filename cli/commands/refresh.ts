@@ -7,6 +7,13 @@ import { enterStep } from '../job.ts';
 
 export const refreshCommand: Command = {
   summary: 'recompute RFM scores and segments [--as-of YYYY-MM-DD] [--concurrently]',
+  usage: `usage: salesdash refresh [--as-of YYYY-MM-DD] [--concurrently]
+
+Recomputes RFM scores, segments and summaries from the raw data and publishes them in one transaction.
+
+  --as-of YYYY-MM-DD   ignore purchases after this date (default: up to the latest purchase)
+  --concurrently       refresh the materialized view rfm_scores without blocking its readers (slower)
+`,
   async run(args) {
     const { values, positionals } = parseOptions(args, {
       'as-of': { type: 'string' },

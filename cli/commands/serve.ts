@@ -1,6 +1,6 @@
 // `salesdash serve [--port 5000] [--host 127.0.0.1]`: the HTTP API and, once built, the dashboard at /.
 import type { Command } from '../command.ts';
-import { parseOptions } from '../command.ts';
+import { parseOptions, UsageError } from '../command.ts';
 import { resolveApiDatabase } from '../../db/connection.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
 import { exportLimitsFromEnvironment } from '../../http/plugins/exports.ts';
@@ -10,12 +10,21 @@ import { surviveKnownPostgresJsBug } from '../../db/postgres-js-guard.ts';
 import { finishCommand } from '../job.ts';
 
 function portNumber(value: string, source: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`${source} must be a port number (0-65535), got "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new UsageError(`${source} must be a port number from 0 to 65535 (got ${JSON.stringify(value.slice(0, 40))})`);
+  }
   return Number(value);
 }
 
 export const serveCommand: Command = {
   summary: 'run the HTTP API and dashboard (--port 5000 or PORT, --host 127.0.0.1)',
+  usage: `usage: salesdash serve [--port 5000] [--host 127.0.0.1]
+
+Serves the API and the dashboard, connected as the read-only role salesdash_api.
+
+  --port N      port to listen on (default: PORT, else 5000; 0 picks a free one)
+  --host HOST   address to listen on (default: HOST, else 127.0.0.1)
+`,
   async run(args) {
     const { values, positionals } = parseOptions(args, { port: { type: 'string' }, host: { type: 'string' } });
     if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);

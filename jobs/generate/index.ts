@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines } from '../import/copy-in.ts';
+import { lockShopSource, markShopSource, rawTableNames } from '../import/shop-source.ts';
 import { dropIndexesAndConstraints, restoreIndexesAndConstraints } from './bulk-load.ts';
 import { buildCatalog } from './model.ts';
 import { simulatedCustomerChunks } from './simulation.ts';
@@ -40,7 +41,6 @@ export interface GenerateCounts {
 
 export const defaultSeed = 42;
 export const maxCustomers = 20_000_000;
-const rawTables = ['raw.order_items', 'raw.orders', 'raw.customers', 'raw.products', 'raw.product_categories'];
 const chunkCharacters = 256 * 1024;
 
 async function* fileChunks(path: string, progress: () => void): AsyncGenerator<string> {
@@ -66,8 +66,12 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
   let phaseStarted = performance.now();
 
   const counts = await sql.begin(async (tx) => {
-    // Nobody reads half-filled tables: the lock waits for running readers and holds new ones until commit.
+    // The shop-source row first (the lock order every job writing raw.* follows, see shop-source.ts); then
+    // nobody reads half-filled tables: the lock waits for running readers and holds new ones until commit.
     step('locking the raw tables');
+    await lockShopSource(tx);
+    // Every raw table (from the catalog: tables such as raw.refunds reference the ones refilled here).
+    const rawTables = await rawTableNames(tx);
     await tx`lock table ${tx(rawTables)} in access exclusive mode`;
     const [existing] = await tx`
       select (select count(*) from raw.orders)::bigint as orders, (select count(*) from raw.customers)::bigint as customers`;
@@ -121,6 +125,8 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
     const [rows] = await tx`
       select (select count(*) from raw.customers)::int as customer_ids, (select count(*) from raw.orders)::int as orders,
              (select count(*) from raw.order_items)::int as items, (select count(*) from raw.products)::int as products`;
+    // Marked as demo data, so an import never joins it by accident.
+    await markShopSource(tx, 'generated', `seed ${seed}`, customers);
     step('committing');
     return { customers, customerIds: rows.customer_ids, orders: rows.orders, items: rows.items, products: rows.products };
   });

@@ -1,8 +1,10 @@
 // Streams a CSV file record by record (bounded memory) with the line number of each record, after checking that
 // the header has every required column. csv-parse copes with the Olist files' mixed quoting and strips the
 // UTF-8 byte order mark some of them start with.
+import { isUtf8 } from 'node:buffer';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
 import { excerpt, ImportError } from './import-error.ts';
 
@@ -23,7 +25,104 @@ export interface CsvFile {
 /** More header columns than any shop export has; a wider header is refused with one short line. */
 export const MAX_COLUMNS = 1000;
 
+/** Where the first byte that is not valid UTF-8 lies in `bytes` (which isUtf8 refused). */
+function firstInvalidUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+    if (need === 0 || i + need >= bytes.length) return i;
+    for (let k = 1; k <= need; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+    const c = bytes[i + 1]!;
+    if ((b === 0xe0 && c < 0xa0) || (b === 0xed && c >= 0xa0) || (b === 0xf0 && c < 0x90) || (b === 0xf4 && c >= 0x90)) return i;
+    i += need + 1;
+  }
+  return 0;
+}
+
+/** Bytes at the end of `bytes` that start a UTF-8 sequence the next chunk completes (0 when none). */
+function incompleteTail(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead byte
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
+// Files people pick by mistake, recognised by their first bytes, so the message can say what to do.
+const knownBinaries: { magic: number[]; what: string }[] = [
+  { magic: [0x50, 0x4b, 0x03, 0x04], what: 'a zip file (an .xlsx workbook is one), not CSV: export the sheet as CSV (UTF-8)' },
+  { magic: [0x1f, 0x8b], what: 'a gzip file, not CSV: decompress it first' },
+  { magic: [0xff, 0xfe], what: 'UTF-16 text, not UTF-8: save the file as CSV (UTF-8)' },
+  { magic: [0xfe, 0xff], what: 'UTF-16 text, not UTF-8: save the file as CSV (UTF-8)' },
+];
+
+/**
+ * Lets only UTF-8 text through to the CSV parser, which would otherwise read a binary file (or a Latin-1 or
+ * UTF-16 export) as one huge garbled field. Refuses, naming the byte offset and its line: bytes that are not
+ * UTF-8, and a NUL byte in the first line (text files have none; binary formats start with some). A NUL
+ * later in a field is left to the field checks, which name its column.
+ */
+class Utf8TextCheck extends Transform {
+  private offset = 0;
+  private line = 1;
+  private inFirstLine = true;
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly label: string) {
+    super();
+  }
+
+  private refuse(at: number, problem: string): ImportError {
+    return new ImportError(this.label, this.line, null, `${problem} (byte offset ${this.offset + at})`);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const bytes = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (this.offset === 0 && this.pending.length === 0) {
+      const known = knownBinaries.find(({ magic }) => magic.every((byte, i) => bytes[i] === byte));
+      if (known) return done(this.refuse(0, known.what));
+    }
+    const keep = incompleteTail(bytes);
+    const whole = keep ? bytes.subarray(0, bytes.length - keep) : bytes;
+    if (this.inFirstLine) {
+      const end = whole.indexOf(0x0a);
+      const nul = whole.subarray(0, end === -1 ? whole.length : end).indexOf(0);
+      if (nul !== -1) return done(this.refuse(nul, 'a binary file, not CSV text: a NUL byte in the first line'));
+      if (end !== -1) this.inFirstLine = false;
+    }
+    if (!isUtf8(whole)) {
+      const at = firstInvalidUtf8(whole);
+      this.countLines(whole.subarray(0, at));
+      return done(this.refuse(at, `not UTF-8 text: byte 0x${whole[at]!.toString(16).padStart(2, '0')}; save the file as CSV (UTF-8)`));
+    }
+    this.countLines(whole);
+    this.offset += whole.length;
+    this.pending = keep ? Buffer.from(bytes.subarray(bytes.length - keep)) : Buffer.alloc(0);
+    done(null, whole);
+  }
+
+  override _flush(done: TransformCallback): void {
+    // The file ends inside a multi-byte character.
+    if (this.pending.length) return done(this.refuse(0, 'not UTF-8 text: the file ends inside a character'));
+    done();
+  }
+
+  /** Moves the line count past `bytes`. */
+  private countLines(bytes: Buffer): void {
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) this.line++;
+  }
+}
+
 function describeParseError(label: string, error: unknown): ImportError {
+  // Already one line naming the file: a refused byte (Utf8TextCheck).
+  if (error instanceof ImportError) return error;
   const failure = error as Error & { lines?: number; code?: string; field?: unknown };
   const line = typeof failure.lines === 'number' ? failure.lines : null;
   let message = failure.message;
@@ -48,7 +147,13 @@ export async function openCsv(path: string, required: readonly string[]): Promis
   // Line numbers are counted here rather than with csv-parse's `info` option, which costs about three times the
   // parse itself: one line per record plus the line breaks inside quoted fields. Empty lines are kept by the
   // parser (as a single empty field) only so that they can be counted and skipped.
-  const parser = createReadStream(path).pipe(parse({ bom: true, relax_column_count: true }));
+  const input = createReadStream(path);
+  const parser = parse({ bom: true, relax_column_count: true });
+  input.pipe(new Utf8TextCheck(label)).on('error', (error) => parser.destroy(error)).pipe(parser);
+  // pipe() forwards no errors: a refused byte or a read error must end the parser's reader with that error.
+  input.on('error', (error) => parser.destroy(new ImportError(label, null, null, `cannot be read (${error.message})`)));
+  // Destroying the parser (done, or refused) closes the file too.
+  parser.on('close', () => input.destroy());
   const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
   let nextLine = 1;
   const isEmptyLine = (record: string[]) => record.length === 1 && record[0] === '';

@@ -21,7 +21,8 @@ import {
   type FieldAt,
 } from './fields.ts';
 import { excerpt, ImportError } from './import-error.ts';
-import { rejectRepeatedKeys, rejectUnknownReferences } from './staging.ts';
+import { prepareShopForImport, markShopSource } from './shop-source.ts';
+import { countOrders, rejectRepeatedKeys, rejectUnknownReferences } from './staging.ts';
 
 export const olistFiles = {
   customers: 'olist_customers_dataset.csv',
@@ -40,6 +41,8 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   /** Called as each step begins, so a failure can be reported with the step it interrupted. */
   onStep?: (step: string) => void;
+  /** Empty the shop first, in the same transaction (else a shop holding generated demo data is refused). */
+  replace?: boolean;
 }
 
 export interface ImportCounts {
@@ -48,6 +51,8 @@ export interface ImportCounts {
   orders: number;
   items: number;
   products?: number;
+  /** Orders of the file that were not stored before (the rest were already there: updated where they differ). */
+  newOrders: number;
   seconds: number;
 }
 
@@ -68,6 +73,8 @@ const text: Convert = requiredText;
 const nullableText: Convert = optionalText;
 const key: Convert = (value, at) => id(value, at);
 const nullableKey: Convert = optionalId;
+// Olist has no refunds: a price or freight is never negative.
+const unsignedAmount: Convert = (value, at) => amount(value, at);
 const event: Convert = (value, at, limits) => timestamp(value, at, { limits });
 const nullableEvent: Convert = (value, at, limits) => timestamp(value, at, { limits, nullable: true });
 const nullablePromise: Convert = (value, at, limits) => timestamp(value, at, { limits, nullable: true, role: 'promise' });
@@ -112,8 +119,8 @@ const specs: Record<keyof typeof olistFiles, FileSpec> = {
       product_id: nullableKey,
       seller_id: nullableKey,
       shipping_limit_date: nullablePromise,
-      price: amount,
-      freight_value: amount,
+      price: unsignedAmount,
+      freight_value: unsignedAmount,
     },
     stageDdl: `order_id text, order_item_id integer, product_id text, seller_id text, shipping_limit_date timestamp,
       price numeric(12, 2), freight_value numeric(12, 2)`,
@@ -174,6 +181,8 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
   const hasCategories = existsSync(join(dir, olistFiles.categories));
 
   const counts = await sql.begin(async (tx) => {
+    options.onStep?.('checking what the shop holds');
+    await prepareShopForImport(tx, { replace: options.replace ?? false });
     const customers = await stageFile(tx, dir, specs.customers, limits, options);
     const orders = await stageFile(tx, dir, specs.orders, limits, options);
     const items = await stageFile(tx, dir, specs.items, limits, options);
@@ -207,10 +216,13 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
       describe: (key) => `order ${excerpt(key)} is neither in ${olistFiles.orders} nor already imported`,
     });
 
+    const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
     await mergeIntoRaw(tx, { hasProducts, hasCategories });
+    const newOrders = (await countOrders(tx)) - ordersBefore;
+    await markShopSource(tx, 'imported', `olist ${dir}`);
     options.onStep?.('committing');
-    return { customers, orders, items, products };
+    return { customers, orders, items, products, newOrders };
   });
 
   return { ...counts, seconds: (performance.now() - started) / 1000 };

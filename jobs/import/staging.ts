@@ -49,3 +49,13 @@ export async function rejectUnknownReferences(tx: Tx, ref: Reference): Promise<v
     limit 1`;
   if (orphan) throw new ImportError(ref.file, orphan.line, ref.column, ref.describe(orphan.key));
 }
+
+/**
+ * Rows in raw.orders now. Counted before and after the merge in the import's transaction, the difference is
+ * the orders the file added (the rest were stored already and are updated where they differ), whatever else
+ * the merge does.
+ */
+export async function countOrders(tx: Tx): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`select count(*)::int as n from raw.orders`;
+  return row!.n;
+}

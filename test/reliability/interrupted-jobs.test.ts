@@ -222,11 +222,12 @@ t.test('jobs interrupted by a terminated backend or a PostgreSQL crash exit 1 wi
         async () => ({ release: await holdBack(url, (c) => c`lock table salesdash_internal.rfm_publication in exclusive mode`) }),
         'computing and publishing RFM (salesdash.refresh_rfm)'));
 
-    await t.test(`import transactions, ${how}`, (t) =>
-      interrupted(t, how, ['import', 'transactions', csv], () => holdInserts(sql, url, 'raw.orders'), 'merging into raw.*'));
+    // The shop holds generated data, so the imports replace it: emptied, then held while merging their rows.
+    await t.test(`import transactions --replace, ${how}`, (t) =>
+      interrupted(t, how, ['import', 'transactions', csv, '--replace'], () => holdInserts(sql, url, 'raw.orders'), 'merging into raw.*'));
 
-    await t.test(`import olist, ${how}`, (t) =>
-      interrupted(t, how, ['import', 'olist', olistDir], () => holdInserts(sql, url, 'raw.orders'), 'merging into raw.*'));
+    await t.test(`import olist --replace, ${how}`, (t) =>
+      interrupted(t, how, ['import', 'olist', olistDir, '--replace'], () => holdInserts(sql, url, 'raw.orders'), 'merging into raw.*'));
 
     // Customers, products and categories are loaded by then (the raw tables truncated in the same transaction).
     await t.test(`generate --replace, ${how}`, (t) =>

@@ -1,0 +1,111 @@
+// What the shop's data is: generated demo data or a shop's own imported files. The one row of
+// salesdash_internal.shop_source says so; generate, the importers and reset set it in their own transaction.
+// Its purpose: real data never joins demo data by accident (an import into a generated shop is refused unless
+// told to replace it), and `salesdash demo` never generates over a shop's own data.
+//
+// Lock order: every job that writes raw.* locks this row first (lockShopSource), then the raw tables, so two
+// jobs never wait for each other in opposite orders, and an import that checked the source cannot see a
+// generate commit between its check and its own commit.
+import type postgres from 'postgres';
+import type { Sql } from '../../db/connection.ts';
+
+type Tx = postgres.TransactionSql<{}>;
+
+export type ShopSourceKind = 'empty' | 'generated' | 'imported';
+
+export interface ShopSource {
+  source: ShopSourceKind;
+  /** `seed 42` for generated data, `transactions shop.csv` / `olist <dir>` for the last import. */
+  detail: string | null;
+  /** People generated (generated data only). */
+  customers: number | null;
+  /** Whether raw.orders holds any row now (a DBA may have emptied or filled the tables by other means). */
+  hasOrders: boolean;
+}
+
+async function readShopSource(tx: Tx, lock: boolean): Promise<ShopSource> {
+  const [row] = await tx<{ source: ShopSourceKind; detail: string | null; customers: number | null; has_orders: boolean }[]>`
+    select source, detail, customers, exists (select from raw.orders) as has_orders
+    from salesdash_internal.shop_source
+    ${lock ? tx`for update` : tx``}`;
+  if (!row) throw new Error('salesdash_internal.shop_source has no row (run: salesdash migrate)');
+  return { source: row.source, detail: row.detail, customers: row.customers, hasOrders: row.has_orders };
+}
+
+/** The shop's source, without locking (for messages, e.g. `salesdash demo`). */
+export function shopSource(sql: Sql): Promise<ShopSource> {
+  return sql.begin((tx) => readShopSource(tx, false));
+}
+
+/** Locks the shop-source row until the transaction ends (first, before any raw table) and returns it. */
+export function lockShopSource(tx: Tx): Promise<ShopSource> {
+  return readShopSource(tx, true);
+}
+
+/** Records what the shop now holds, in the caller's transaction. */
+export async function markShopSource(tx: Tx, source: ShopSourceKind, detail: string | null, customers: number | null = null): Promise<void> {
+  await tx`
+    update salesdash_internal.shop_source
+    set source = ${source}, detail = ${detail}, customers = ${customers}, changed_at = now()`;
+}
+
+/** Every table of schema raw (`raw.orders`, ...), read from the catalog, so tables later migrations add count too. */
+export async function rawTableNames(tx: Tx): Promise<string[]> {
+  const tables = await tx<{ name: string }[]>`
+    select n.nspname || '.' || c.relname as name
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'raw' and c.relkind in ('r', 'p')
+    order by 1`;
+  return tables.map((t) => t.name);
+}
+
+/** Describes generated data for messages: `50,000 customers, seed 42`. */
+function describeGenerated(source: ShopSource): string {
+  const parts = [source.customers === null ? null : `${source.customers.toLocaleString('en-US')} customers`, source.detail];
+  return parts.filter(Boolean).join(', ');
+}
+
+/**
+ * The rule both importers follow, at the start of their transaction: a shop holding generated demo data takes
+ * no imported rows, unless `replace` empties it first (in the same transaction, so a bad file loses nothing).
+ */
+export async function prepareShopForImport(tx: Tx, options: { replace: boolean }): Promise<void> {
+  const source = await lockShopSource(tx);
+  if (options.replace) {
+    await emptyShop(tx);
+    return;
+  }
+  if (source.source === 'generated' && source.hasOrders) {
+    throw new Error(
+      `the shop holds generated demo data (${describeGenerated(source)}); ` +
+        'run "salesdash reset --yes" first, or import with --replace',
+    );
+  }
+}
+
+/**
+ * Empties the shop in the caller's transaction (which must hold the shop-source lock): every raw table, the
+ * model's predictions (no model is current any more: it was trained on the old data; its run stays recorded),
+ * and the published RFM (a new, empty generation), so the dashboard shows the empty shop. Returns what was
+ * deleted.
+ */
+export async function emptyShop(tx: Tx): Promise<{ orders: number; customers: number }> {
+  const [counts] = await tx<{ orders: number; customers: number }[]>`
+    select (select count(*) from raw.orders)::int as orders,
+           (select count(distinct customer_unique_id) from raw.customers)::int as customers`;
+  await tx`truncate ${tx(await rawTableNames(tx))}`;
+  await tx`delete from salesdash.predictions`;
+  await tx`update salesdash_internal.model_runs set is_current = false where is_current`;
+  await tx`select salesdash.refresh_rfm()`;
+  await markShopSource(tx, 'empty', null);
+  return counts!;
+}
+
+/** `salesdash reset`: empties the shop on purpose, in one transaction. */
+export async function resetShop(sql: Sql): Promise<{ orders: number; customers: number; was: ShopSource }> {
+  return sql.begin(async (tx) => {
+    const was = await lockShopSource(tx);
+    const deleted = await emptyShop(tx);
+    return { ...deleted, was };
+  });
+}

@@ -1,0 +1,78 @@
+// Every command and subcommand answers --help and -h with its usage and exit code 0, without touching a
+// database; numbers on the command line and in the environment are checked with a plain message naming the
+// command and the option (issue 15, finding 6: `import --help` failed with `unknown kind "--help"`, and
+// `generate --customers -5` said "argument is ambiguous").
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { commands } from '../../cli/commands/index.ts';
+import { runSalesdash } from '../helpers/cli.ts';
+
+// A database nobody listens on and an empty data folder: a command that went past its help or its argument
+// checks would fail on them (and never start or touch a real server).
+const dataDir = mkdtempSync(path.join(tmpdir(), 'salesdash-usage-'));
+t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+const baseEnv = { ...process.env, DATABASE_URL: 'postgres://nobody:x@127.0.0.1:9/none', SALESDASH_DATA_DIR: dataDir };
+
+function salesdash(args: string[], env: Record<string, string> = {}) {
+  return runSalesdash({ ...baseEnv, ...env }, ...args);
+}
+
+t.test('every command and subcommand answers --help and -h with its usage', async (t) => {
+  const asked: string[][] = [];
+  for (const name of Object.keys(commands)) asked.push([name, '--help'], [name, '-h']);
+  asked.push(
+    ['import', 'transactions', '--help'],
+    ['import', 'olist', 'some-dir', '-h'],
+    ['db', 'start', '--help'],
+    ['db', 'stop', '-h'],
+    ['db', 'status', '--help'],
+    ['db', 'url', '--reader', '--help'],
+    ['generate', '--customers', '5', '--help'],
+    ['reset', '--help'],
+  );
+  t.same(Object.keys(commands).sort(), ['db', 'demo', 'generate', 'import', 'migrate', 'refresh', 'reset', 'serve', 'train'], 'every command is asked');
+  for (const args of asked) {
+    const result = await salesdash(args);
+    t.equal(result.code, 0, `${args.join(' ')}: exit 0 (${result.stderr.trim()})`);
+    t.equal(result.stderr, '', `${args.join(' ')}: nothing on stderr`);
+    t.match(result.stdout, new RegExp(`^usage: salesdash ${args[0]}\\b`), `${args.join(' ')}: its usage`);
+  }
+  const help = await salesdash(['help', 'import']);
+  t.same(help, await salesdash(['import', '--help']), 'salesdash help import is import --help');
+  t.match(help.stdout, /--replace/);
+  const db = await salesdash(['db', '--help']);
+  t.match(db.stdout, /url --reader +the read-only login salesdash_reader/);
+  t.match(db.stdout, /url +the owner's connection string/);
+  const top = await salesdash(['--help']);
+  t.equal(top.code, 0);
+  t.match(top.stdout, /^usage: salesdash <command>/);
+  t.match(top.stdout, /\n {2}reset +empty the shop/);
+});
+
+t.test('numbers are checked with a plain message naming the command and the option', async (t) => {
+  const cases: { args: string[]; env?: Record<string, string>; stderr: string }[] = [
+    { args: ['generate', '--customers', '-5'], stderr: 'generate: --customers must be a positive whole number (got "-5")' },
+    { args: ['generate', '--customers=-5'], stderr: 'generate: --customers must be a positive whole number (got "-5")' },
+    { args: ['generate', '--customers', '0'], stderr: 'generate: --customers must be a positive whole number (got "0")' },
+    { args: ['generate', '--customers', '2.5'], stderr: 'generate: --customers must be a positive whole number (got "2.5")' },
+    { args: ['generate', '--customers', 'many'], stderr: 'generate: --customers must be a positive whole number (got "many")' },
+    { args: ['generate', '--customers', '99999999'], stderr: 'generate: --customers must be at most 20000000 (got "99999999")' },
+    { args: ['generate'], stderr: 'generate: --customers is required' },
+    { args: ['generate', '--customers'], stderr: 'generate: --customers needs a value' },
+    { args: ['generate', '--customers', '5', '--seed', '-1'], stderr: 'generate: --seed must be a whole number from 0 to 4294967295 (got "-1")' },
+    { args: ['generate', '--customers', '5', '--sede', '1'], stderr: 'generate: unknown option "--sede" (see --help)' },
+    { args: ['generate', '--customers', '5', '--replace=no'], stderr: 'generate: --replace takes no value' },
+    { args: ['train', '--horizon-days', '-3'], stderr: 'train: --horizon-days must be a positive whole number (got "-3")' },
+    { args: ['serve', '--port', '-1'], stderr: 'serve: --port must be a port number from 0 to 65535 (got "-1")' },
+    { args: ['demo'], env: { SALESDASH_DEMO_CUSTOMERS: '-5' }, stderr: 'demo: SALESDASH_DEMO_CUSTOMERS must be a positive whole number (got "-5")' },
+    { args: ['import', 'transactions'], stderr: 'import: usage: salesdash import olist <dir> | salesdash import transactions <file.csv>' },
+    { args: ['db', 'status', 'now'], stderr: 'db: unexpected argument "now" (see --help)' },
+    { args: ['db', 'status'], env: { SALESDASH_PG_PORT: 'abc' }, stderr: 'SALESDASH_PG_PORT must be a port number from 1 to 65535 (got "abc")' },
+  ];
+  for (const { args, env, stderr } of cases) {
+    const result = await salesdash(args, env);
+    t.same(result, { code: 1, stdout: '', stderr: `salesdash: ${stderr}\n` }, args.join(' '));
+  }
+});
