@@ -12,7 +12,7 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(22)} ${c.summary}`)
   .join('\n')}
 
-salesdash <command> --help shows a command's options; the environment variables are in the README.
+salesdash <command> --help shows a command's options; the environment variables are in docs/environment.md.
 `;
 
 function commandUsage(name: string): string {
