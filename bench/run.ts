@@ -19,31 +19,11 @@ import { projectRoot } from '../paths.ts';
 import { generate } from '../jobs/generate/index.ts';
 import { startServeProcess, type ServeProcess } from '../scripts/serve-process.ts';
 import { benchApi, type ApiBenchResult } from './api.ts';
+import { describeFigure, figureOf, machine, median, none, progressSince, round, type Figure, type Target } from './figures.ts';
 import { cdnowFile, measureImportCdnow } from './data.ts';
 import { benchFirstView, hasChromium, chromiumMissing } from './web.ts';
 
-/** One measured figure: median of n runs with min and max, the issue's target beside it. */
-export interface Figure {
-  id: string;
-  label: string;
-  unit: string;
-  n: number;
-  median: number | null;
-  min: number | null;
-  max: number | null;
-  /** e.g. "< 60 s"; empty when the issues set none. */
-  target: string;
-  /** pass/miss against the target, "-" without one, "skipped" when not measured. */
-  verdict: 'pass' | 'miss' | '-' | 'skipped';
-  note?: string;
-}
-
-interface Target {
-  text: string;
-  ok: (value: number) => boolean;
-}
 const below = (limit: number, unit: string): Target => ({ text: `< ${limit.toLocaleString('en-US')} ${unit}`, ok: (v) => v < limit });
-const none: Target = { text: '0', ok: (v) => v === 0 };
 const atLeast = (limit: number, unit: string): Target => ({ text: `≥ ${limit.toLocaleString('en-US')} ${unit}`, ok: (v) => v >= limit });
 
 const scale = Number(process.env.SCALE ?? 1_000_000);
@@ -55,37 +35,15 @@ if (!Number.isInteger(runsPerFigure) || runsPerFigure < 1) throw new Error(`BENC
 if (!(apiSeconds > 0)) throw new Error(`BENCH_SECONDS must be a positive number, got "${process.env.BENCH_SECONDS}"`);
 
 const benchStarted = performance.now();
-function progress(message: string): void {
-  const elapsed = ((performance.now() - benchStarted) / 1000).toFixed(0).padStart(5);
-  console.log(`${elapsed} s  ${message}`);
-}
+const progress = progressSince(benchStarted);
 
 const figures: Figure[] = [];
 
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
 function record(id: string, label: string, unit: string, samples: number[], target?: Target, noteOrFn?: string | ((median: number) => string)): Figure {
-  const value = median(samples);
-  const note = typeof noteOrFn === 'function' ? noteOrFn(value) : noteOrFn;
-  const figure: Figure = {
-    id,
-    label,
-    unit,
-    n: samples.length,
-    median: round(value),
-    min: round(Math.min(...samples)),
-    max: round(Math.max(...samples)),
-    target: target?.text ?? '',
-    verdict: target ? (target.ok(value) ? 'pass' : 'miss') : '-',
-    ...(note ? { note } : {}),
-  };
+  const note = typeof noteOrFn === 'function' ? noteOrFn(median(samples)) : noteOrFn;
+  const figure = figureOf(id, label, unit, samples, { target, note });
   figures.push(figure);
-  progress(`${label}: ${figure.median} ${unit} (n=${figure.n}, min ${figure.min}, max ${figure.max})${target ? ` target ${target.text}: ${figure.verdict}` : ''}`);
+  progress(describeFigure(figure));
   return figure;
 }
 
@@ -196,22 +154,10 @@ async function measureTraining(url: string): Promise<TrainFigures> {
   return benchTrain(url);
 }
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    ramGb: round(os.totalmem() / 1024 ** 3, 1),
-    loadAverage1m: round(os.loadavg()[0]!, 2),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-  };
-}
-
 async function main(): Promise<void> {
   progress(`salesdash bench: ${scale.toLocaleString('en-US')} customers, ${apiSeconds} s per API endpoint`);
   const startedAt = new Date().toISOString();
-  const host = machine();
+  const host = { ...machine(), loadAverage1m: round(os.loadavg()[0]!, 2) };
   const loadAverages = [host.loadAverage1m];
   const { url, serverUrl } = await freshDatabase();
   const sql: Sql = connect(url, { max: 2 });

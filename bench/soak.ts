@@ -47,9 +47,11 @@ import { defaultCluster, start } from '../db/embedded.ts';
 import { EXPORT_APPLICATION_NAME } from '../db/export-session.ts';
 import { migrate } from '../db/migrate.ts';
 import { exportLimitsFromEnvironment } from '../http/plugins/exports.ts';
+import { fileNamePart } from '../http/routes/customers.ts';
 import { generate } from '../jobs/generate/index.ts';
 import { migrationsDir, projectRoot } from '../paths.ts';
 import { startServeProcess, type ServeProcess } from '../scripts/serve-process.ts';
+import { describeFigure, figureOf, machine, median, none, progressSince, round, type Figure, type Target } from './figures.ts';
 
 // ---------------------------------------------------------------------------------------------- settings
 
@@ -89,20 +91,9 @@ const SESSIONS_GRACE_MS = 15_000;
 const CSV_HEADER = 'customer_id,recency,frequency,monetary,segment,rfm_score';
 
 const soakStarted = performance.now();
-function progress(message: string): void {
-  const elapsed = ((performance.now() - soakStarted) / 1000).toFixed(0).padStart(5);
-  console.log(`${elapsed} s  ${message}`);
-}
+const progress = progressSince(soakStarted);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 /** Nearest-rank percentile of unsorted values; 0 for none. */
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
@@ -112,25 +103,6 @@ function percentile(values: number[], p: number): number {
 
 // ---------------------------------------------------------------------------------------------- figures
 
-/** One figure, in the shape of bench/results/latest.json. */
-export interface Figure {
-  id: string;
-  label: string;
-  unit: string;
-  n: number;
-  median: number | null;
-  min: number | null;
-  max: number | null;
-  target: string;
-  verdict: 'pass' | 'miss' | '-' | 'skipped';
-  note?: string;
-}
-
-interface Target {
-  text: string;
-  ok: (value: number) => boolean;
-}
-const none: Target = { text: '0', ok: (v) => v === 0 };
 const atMost = (limit: number): Target => ({ text: `≤ ${limit}`, ok: (v) => v <= limit });
 
 const figures: Figure[] = [];
@@ -143,24 +115,9 @@ function record(
   samples: number[],
   options: { target?: Target; note?: string; judged?: 'median' | 'max' } = {},
 ): Figure {
-  const { target, note, judged = 'median' } = options;
-  const value = samples.length ? median(samples) : null;
-  const max = samples.length ? Math.max(...samples) : null;
-  const checked = judged === 'max' ? max : value;
-  const figure: Figure = {
-    id,
-    label,
-    unit,
-    n: samples.length,
-    median: value === null ? null : round(value),
-    min: samples.length ? round(Math.min(...samples)) : null,
-    max: max === null ? null : round(max),
-    target: target?.text ?? '',
-    verdict: !target ? '-' : checked === null ? 'skipped' : target.ok(checked) ? 'pass' : 'miss',
-    ...(note ? { note } : {}),
-  };
+  const figure = figureOf(id, label, unit, samples, options);
   figures.push(figure);
-  progress(`${label}: ${figure.median} ${unit} (n=${figure.n}, min ${figure.min}, max ${figure.max})${target ? ` target ${target.text}: ${figure.verdict}` : ''}`);
+  progress(describeFigure(figure));
   return figure;
 }
 
@@ -349,17 +306,6 @@ function countOutcome(kind: ExportKind, outcome: string, failure?: string): void
     exportFailureCount++;
     if (exportFailures.length < 20) exportFailures.push(`${kind}: ${failure ?? 'unknown'}`);
   }
-}
-
-/** "Can't Lose Them" -> "cant-lose-them", as the server names the file (http/routes/customers.ts). */
-function fileNamePart(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/'/g, '')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '') || 'segment'
-  );
 }
 
 function countNewlines(chunk: Buffer): number {
@@ -654,17 +600,6 @@ async function sampleLockWaits(sql: Sql, into: LockWaits): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------- machine and server
-
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    ramGb: round(os.totalmem() / 1024 ** 3, 1),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-  };
-}
 
 /** Resident memory now (VmRSS) and at its peak (VmHWM) of a process, in MB; null without /proc. */
 function memoryMb(pid: number): { rss: number; peak: number } | null {

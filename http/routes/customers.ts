@@ -163,7 +163,7 @@ function sharedPerKey<T>(load: () => Promise<T>): (key: string) => Promise<T> {
 }
 
 /** "Can't Lose Them" -> "cant-lose-them": safe inside a quoted Content-Disposition file name. */
-function fileNamePart(text: string): string {
+export function fileNamePart(text: string): string {
   return (
     text
       .toLowerCase()

@@ -1,0 +1,91 @@
+// What `make bench` (bench/run.ts) and `make soak-exports` (bench/soak.ts) share: a figure's shape in
+// bench/results/*.json, how one is computed from samples and judged against its target, and the machine.
+import os from 'node:os';
+
+/** One measured figure: median of n runs with min and max, the issue's target beside it. */
+export interface Figure {
+  id: string;
+  label: string;
+  unit: string;
+  n: number;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  /** e.g. "< 60 s"; empty when the issues set none. */
+  target: string;
+  /** pass/miss against the target, "-" without one, "skipped" when not measured. */
+  verdict: 'pass' | 'miss' | '-' | 'skipped';
+  note?: string;
+}
+
+export interface Target {
+  text: string;
+  ok: (value: number) => boolean;
+}
+
+export const none: Target = { text: '0', ok: (v) => v === 0 };
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * A figure from samples (median, min, max); the target is checked against `judged` (default the median).
+ * No samples: no values, and "skipped" when there is a target.
+ */
+export function figureOf(
+  id: string,
+  label: string,
+  unit: string,
+  samples: number[],
+  options: { target?: Target; note?: string; judged?: 'median' | 'max' } = {},
+): Figure {
+  const { target, note, judged = 'median' } = options;
+  const value = samples.length ? median(samples) : null;
+  const max = samples.length ? Math.max(...samples) : null;
+  const checked = judged === 'max' ? max : value;
+  return {
+    id,
+    label,
+    unit,
+    n: samples.length,
+    median: value === null ? null : round(value),
+    min: samples.length ? round(Math.min(...samples)) : null,
+    max: max === null ? null : round(max),
+    target: target?.text ?? '',
+    verdict: !target ? '-' : checked === null ? 'skipped' : target.ok(checked) ? 'pass' : 'miss',
+    ...(note ? { note } : {}),
+  };
+}
+
+/** The progress line of a figure. */
+export function describeFigure(figure: Figure): string {
+  return (
+    `${figure.label}: ${figure.median} ${figure.unit} (n=${figure.n}, min ${figure.min}, max ${figure.max})` +
+    (figure.target ? ` target ${figure.target}: ${figure.verdict}` : '')
+  );
+}
+
+/** Prints a message after the seconds since `started` (performance.now()). */
+export function progressSince(started: number): (message: string) => void {
+  return (message) => {
+    const elapsed = ((performance.now() - started) / 1000).toFixed(0).padStart(5);
+    console.log(`${elapsed} s  ${message}`);
+  };
+}
+
+/** The machine the figures come from. */
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    ramGb: round(os.totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
