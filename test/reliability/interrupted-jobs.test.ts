@@ -115,6 +115,18 @@ async function runInterrupted(url: string, args: string[], interrupt: (pid: numb
   return { code: await exit, stdout, stderr, waited: waiting.query.trim().replace(/\s+/g, ' ').slice(0, 80) };
 }
 
+/**
+ * After a crash every pooled connection is dead, and one that has not yet noticed fails its next query with
+ * CONNECTION_CLOSED (then reconnects). Queries on all of them at once until every one answers.
+ */
+async function reconnected(sql: Sql, connections = 4): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const answers = await Promise.allSettled(Array.from({ length: connections }, () => sql`select pg_sleep(0.05)`));
+    if (answers.every((answer) => answer.status === 'fulfilled')) return;
+  }
+  throw new Error('the pool did not reconnect after the crash');
+}
+
 function checkExit(t: Test, exit: Exit, command: string, step: string, options: { progressOnStderr?: boolean } = {}) {
   t.equal(exit.code, 1, 'exit code 1');
   const lines = exit.stderr.split('\n').filter(Boolean);
@@ -183,7 +195,10 @@ t.test('jobs interrupted by a terminated backend or a PostgreSQL crash exit 1 wi
       });
     } finally {
       await held.release();
-      if (!(await isRunning(cluster))) await start(cluster);
+      if (!(await isRunning(cluster))) {
+        await start(cluster);
+        await reconnected(sql);
+      }
       await held.drop?.();
     }
     t.comment(`${args[0]} ${how === 'crash' ? 'crashed' : 'terminated'} while waiting in: ${exit.waited}`);
