@@ -34,6 +34,9 @@ export type Validated<T extends TObject> = Static<T> & {
 
 const dateString = (options: { description?: string } = {}) => Type.String({ format: 'date', ...options });
 
+/** moved_from's value for "not a customer yet" (a segment may not take this name). */
+export const NOT_A_CUSTOMER = '(none)';
+
 // ---------------------------------------------------------------------------------------------------------
 // Requests
 
@@ -55,6 +58,13 @@ export const RfmFilterQuery = Type.Object({
       'desc',
     ),
   ),
+  moved_from: Type.Optional(
+    freeText({
+      maxLength: 100,
+      description: `Only customers who were in this segment in the snapshot of \`since\` (${NOT_A_CUSTOMER}: not yet a customer then). Needs since.`,
+    }),
+  ),
+  since: Type.Optional(dateString({ description: 'Reference date of a snapshot (GET /api/snapshots). Needs moved_from.' })),
 });
 export type RfmFilterQuery = Validated<typeof RfmFilterQuery>;
 
@@ -197,6 +207,50 @@ export const RfmCsvResponse = {
   description: 'CSV with header customer_id,recency,frequency,monetary,segment,rfm_score',
   content: { 'text/csv': { schema: Type.String() } },
 };
+
+// ---------------------------------------------------------------------------------------------------------
+// GET /api/snapshots and /api/segments/movement
+
+export const RfmSnapshot = Type.Object({
+  reference_date: dateString(),
+  source: StringEnum(['refresh', 'history'], {
+    description: 'refresh: kept by a published refresh; history: computed from the order history (salesdash history).',
+  }),
+  customers: Type.Integer({ description: 'Customers with a counted order on or before the reference date.' }),
+});
+export type RfmSnapshot = Static<typeof RfmSnapshot>;
+
+export const SnapshotsResponse = Type.Object({
+  snapshots: Type.Array(RfmSnapshot, { description: 'Every kept snapshot, newest first.' }),
+});
+export type SnapshotsResponse = Static<typeof SnapshotsResponse>;
+
+export const MovementQuery = Type.Object({
+  from: Type.Optional(dateString({ description: 'Reference date of a snapshot (default: the second latest).' })),
+  to: Type.Optional(dateString({ description: 'Reference date of a later snapshot (default: the latest).' })),
+});
+export type MovementQuery = Static<typeof MovementQuery>;
+
+export const MovementCell = Type.Object({
+  from_segment: Nullable(Type.String({ description: 'Segment at `from`; null: not a customer yet (new in the period).' })),
+  to_segment: Nullable(Type.String({ description: 'Segment at `to`; null: no counted purchase any more (orders canceled or removed).' })),
+  direction: StringEnum(['stayed', 'up', 'down', 'new', 'lost'], {
+    description: 'up: to a segment listed earlier in the rules (display order ranks them best first); down: later.',
+  }),
+  customers: Type.Integer(),
+  share_of_from: Nullable(Type.Number({ description: 'customers / customers of from_segment at `from`; null for new ones.' })),
+  revenue_before: Type.Number({ description: 'Their net revenue in the period of the same length ending at `from`.' }),
+  revenue_after: Type.Number({ description: 'Their net revenue after `from`, up to `to`.' }),
+});
+export type MovementCell = Static<typeof MovementCell>;
+
+export const MovementResponse = Type.Object({
+  from: dateString(),
+  to: dateString(),
+  segments: Type.Array(Type.String(), { description: 'Segments of both snapshots, best first (display order).' }),
+  cells: Type.Array(MovementCell, { description: 'Every (from, to) pair with at least one customer.' }),
+});
+export type MovementResponse = Static<typeof MovementResponse>;
 
 // ---------------------------------------------------------------------------------------------------------
 // GET /api/customers/{customer_id}/details

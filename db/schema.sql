@@ -114,12 +114,7 @@ declare
   sort_expression text;
   direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
 begin
-  sort_expression := case sort_by
-    when 'recency' then 'recency_days' when 'frequency' then 'frequency' when 'monetary' then 'monetary'
-    when 'rfm_score' then '100 * recency_score + 10 * frequency_score + monetary_score' end;
-  if sort_expression is null then
-    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
-  end if;
+  sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
   select p.generation into published from salesdash_internal.rfm_publication p;
   if published is null then
     return;
@@ -141,6 +136,54 @@ $_$;
 --
 
 COMMENT ON FUNCTION api.rfm_export(segment_filter text, sort_by text, descending boolean) IS 'The published RFM list (segment_filter null = all) sorted like a page (ties by customer_id in byte order, same direction), for the CSV export.';
+
+
+--
+-- Name: rfm_movers(text, text, date, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  published bigint;
+  snapshot salesdash_internal.rfm_snapshots;
+  from_k integer;
+  sort_expression text;
+  direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
+begin
+  sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
+  select * into snapshot from salesdash_internal.rfm_snapshots s where s.reference_date = since;
+  if not found then
+    raise exception 'since: no snapshot on %', coalesce(since::text, 'null') using errcode = '22023';
+  end if;
+  from_k := case when moved_from = '(none)' then 0 else array_position(snapshot.segments, moved_from) end;
+  if from_k is null then
+    raise exception 'moved_from: no segment named % in the snapshot of %', moved_from, since using errcode = '22023';
+  end if;
+  select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null then
+    return;
+  end if;
+  return query execute format(
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+     from salesdash_internal.%I c
+     left join salesdash_internal.people p on p.customer_id = c.customer_id
+     where ($1 is null or c.segment = $1) and coalesce(($2::smallint[])[p.person_id], 0) / 1000 = $3
+     order by %s %s, c.customer_id collate "C" %s',
+    'rfm_customers_g' || published, sort_expression, direction, direction)
+  using segment_filter, snapshot.codes, from_k;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) IS 'The published RFM list (segment_filter null = all) of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
 
 
 --
@@ -221,13 +264,42 @@ COMMENT ON FUNCTION api.rfm_page(segment_filter text, sort_by text, descending b
 
 
 --
+-- Name: backfill_rfm_history(date); Type: FUNCTION; Schema: salesdash; Owner: -
+--
+
+CREATE FUNCTION salesdash.backfill_rfm_history(from_month date DEFAULT NULL::date) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  month_end date;
+  done integer := 0;
+begin
+  for month_end in select * from salesdash.rfm_history_month_ends(from_month) loop
+    perform salesdash.take_rfm_snapshot(month_end);
+    done := done + 1;
+    raise notice 'snapshot as of % (% done)', month_end, done;
+  end loop;
+  return done;
+end
+$$;
+
+
+--
+-- Name: FUNCTION backfill_rfm_history(from_month date); Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash.backfill_rfm_history(from_month date) IS 'Takes the month-end snapshots of rfm_history_month_ends(from_month) in one transaction; returns how many.';
+
+
+--
 -- Name: refresh_rfm(date, boolean); Type: FUNCTION; Schema: salesdash; Owner: -
 --
 
 CREATE FUNCTION salesdash.refresh_rfm(as_of date DEFAULT NULL::date, refresh_concurrently boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 declare
   started timestamptz := clock_timestamp();
   step_started timestamptz;
@@ -237,15 +309,8 @@ declare
   new_partition text;
   reference date;
   latest date;
-  latest_refund date;
+  scored jsonb;
   customer_count integer;
-  r_thresholds bigint[];
-  f_thresholds bigint[];
-  m_thresholds bigint[];
-  max_recency_days integer;
-  max_frequency integer;
-  monetary_p99 numeric;
-  segment_of_cell text[];
   previous bigint;
   rfm_scores_refreshed boolean := true;
   dropped integer;
@@ -261,86 +326,43 @@ begin
   step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- 2. Totals per customer as of the reference date: the explicit as-of date, else the latest purchase.
-  -- As of the latest purchase (or later) they are the cached totals, which count every refund; when a refund
-  -- lies after the reference date, or the date is earlier, they are summed from the orders and refunds.
-  step_started := clock_timestamp();
+  -- 2–4. Totals as of the reference date (the explicit as-of date, else the latest purchase), thresholds,
+  -- and every customer's scores and segment into the partition the previous refresh attached for this
+  -- generation (empty until now): score_rfm_customers(), shared with take_rfm_snapshot().
   latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
   reference := coalesce(as_of, latest);
-  latest_refund := (select max(refunded_at)::date from salesdash_internal.int_refunds_cache);
-  execute format($totals$
-    create temporary table rfm_totals on commit drop as
-    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
-           t.customer_id, t.last_purchased_date, ($1 - t.last_purchased_date) as recency_days,
-           t.frequency, t.monetary,
-           salesdash_internal.rfm_goodness('recency_days', $1 - t.last_purchased_date) as recency_goodness,
-           salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
-           salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
-    from (%s) t$totals$,
-    case when reference >= latest and reference >= coalesce(latest_refund, reference)
-         -- in customer_id order already (its primary key), so numbering them needs no sort
-         then 'select customer_id, last_purchased_date, frequency, monetary
-               from salesdash_internal.int_customer_totals_cache order by customer_id'
-         else 'select * from salesdash_internal.int_customer_totals($1)' end)
-    using reference;
-  customer_count := (select count(*) from rfm_totals);
-  step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
-                                       'rows', customer_count);
-
-  -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
-  step_started := clock_timestamp();
-  select salesdash_internal.quintile_thresholds(array_agg(recency_goodness order by recency_goodness)),
-         salesdash_internal.quintile_thresholds(array_agg(frequency_goodness order by frequency_goodness)),
-         salesdash_internal.quintile_thresholds(array_agg(monetary_goodness order by monetary_goodness)),
-         coalesce(max(recency_days), 0), coalesce(max(frequency), 0),
-         coalesce(salesdash_internal.percentile_value(array_agg(monetary_goodness order by monetary_goodness), 99), 0) / 100.0
-    into r_thresholds, f_thresholds, m_thresholds, max_recency_days, max_frequency, monetary_p99
-  from rfm_totals;
-  r_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'), r_thresholds);
-  f_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'), f_thresholds);
-  m_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'), m_thresholds);
-  -- The segment of each (R, F) cell, looked up as segment_of_cell[5 * (R - 1) + F].
-  select array_agg(g.segment order by g.recency_score, g.frequency_score) into segment_of_cell
-  from salesdash_internal.int_rfm_segment_grid g;
-  step_log := step_log || jsonb_build_object('step', 'thresholds', 'seconds', extract(epoch from clock_timestamp() - step_started));
-
-  -- 4. Scores and segments into a new partition, rows in person_key order, indexed in bulk afterwards.
-  step_started := clock_timestamp();
-  -- Into the partition the previous refresh attached for this generation (empty until now).
   new_generation := (select next_generation from salesdash_internal.rfm_publication);
   new_partition := 'rfm_customers_g' || new_generation;
-  execute format($insert$
-    insert into salesdash_internal.%I
-    select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
-           s.recency_score, s.frequency_score, s.monetary_score,
-           ($4::text[])[5 * (s.recency_score - 1) + s.frequency_score]
-    from rfm_totals t
-    cross join lateral (
-      select salesdash_internal.rfm_score(t.recency_goodness, $1) as recency_score,
-             salesdash_internal.rfm_score(t.frequency_goodness, $2) as frequency_score,
-             salesdash_internal.rfm_score(t.monetary_goodness, $3) as monetary_score
-    ) s
-    order by t.person_key$insert$, new_partition, new_generation)
-    using r_thresholds, f_thresholds, m_thresholds, segment_of_cell;
+  scored := salesdash_internal.score_rfm_customers(reference, new_generation, format('salesdash_internal.%I', new_partition));
+  step_log := step_log || (scored -> 'steps');
+  customer_count := (scored ->> 'customers')::integer;
+  step_started := clock_timestamp();
   -- Unique indexes, not constraints: CREATE INDEX lets readers of rfm_customers go on meanwhile.
   execute format('create unique index on salesdash_internal.%I (person_key)', new_partition);
   execute format('create unique index on salesdash_internal.%I (customer_id)', new_partition);
-  step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
+  step_log := step_log || jsonb_build_object('step', 'partition indexes', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 5. What the dashboard and the API read besides the rows themselves.
   step_started := clock_timestamp();
   insert into salesdash_internal.rfm_generations (generation, as_of, reference_date, customers, first_purchase_date, last_purchase_date)
   select new_generation, as_of, reference, customer_count,
          (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
-         (select max(last_purchased_date) from rfm_totals);
+         (scored ->> 'last_purchase_date')::date;
   perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
   step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   step_started := clock_timestamp();
   -- The histograms' ranges: up to the longest recency, the most orders, monetary's 99th percentile.
   perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference,
-                                                 max_recency_days, max_frequency, monetary_p99);
+                                                 (scored ->> 'max_recency_days')::integer,
+                                                 (scored ->> 'max_frequency')::integer,
+                                                 (scored ->> 'monetary_p99')::numeric);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- Where every customer stands, kept for segment movement (write_rfm_snapshot, in ..._create_rfm_snapshots.sql).
+  step_started := clock_timestamp();
+  perform salesdash_internal.write_rfm_snapshot(format('salesdash_internal.%I', new_partition), reference, 'refresh', new_generation);
+  step_log := step_log || jsonb_build_object('step', 'snapshot', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 6. Publish: the publication row flips at commit; the partition for the next generation is attached
   -- now, so it is in every plan long before it is published. Only a DBA's schema change on rfm_customers or
@@ -381,7 +403,7 @@ begin
     'rfm_scores_refreshed', rfm_scores_refreshed,
     'steps', step_log);
 end
-$_$;
+$$;
 
 
 --
@@ -389,6 +411,152 @@ $_$;
 --
 
 COMMENT ON FUNCTION salesdash.refresh_rfm(as_of date, refresh_concurrently boolean) IS 'Recompute RFM scores, segments and summaries from the orders and refunds (purchases and refunds after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
+
+
+--
+-- Name: rfm_history_month_ends(date); Type: FUNCTION; Schema: salesdash; Owner: -
+--
+
+CREATE FUNCTION salesdash.rfm_history_month_ends(from_month date DEFAULT NULL::date) RETURNS SETOF date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  with span as (
+    select date_trunc('month', min(ordered_at))::date as first_month,
+           (date_trunc('month', max(ordered_at)) - interval '1 day')::date as last_end
+    from salesdash_internal.int_counted_orders_cache
+  )
+  select (m + interval '1 month - 1 day')::date
+  from span,
+       generate_series(greatest(first_month,
+                                coalesce(date_trunc('month', from_month)::date,
+                                         (date_trunc('month', last_end) - interval '11 months')::date)),
+                       last_end, interval '1 month') as m
+$$;
+
+
+--
+-- Name: FUNCTION rfm_history_month_ends(from_month date); Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash.rfm_history_month_ends(from_month date) IS 'The month-ends salesdash history --monthly computes: from from_month (default: the last twelve) to the last complete month before the latest purchase.';
+
+
+--
+-- Name: segment_movement(date, date); Type: FUNCTION; Schema: salesdash; Owner: -
+--
+
+CREATE FUNCTION salesdash.segment_movement(from_date date, to_date date) RETURNS TABLE(from_segment text, to_segment text, direction text, customers bigint, share_of_from double precision, revenue_before numeric, revenue_after numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  a salesdash_internal.rfm_snapshots;
+  b salesdash_internal.rfm_snapshots;
+  period_start timestamp;
+begin
+  select * into a from salesdash_internal.rfm_snapshots s where s.reference_date = from_date;
+  if not found then
+    raise exception 'from: no snapshot on %', coalesce(from_date::text, 'null') using errcode = '22023';
+  end if;
+  select * into b from salesdash_internal.rfm_snapshots s where s.reference_date = to_date;
+  if not found then
+    raise exception 'to: no snapshot on %', coalesce(to_date::text, 'null') using errcode = '22023';
+  end if;
+  if to_date <= from_date then
+    raise exception 'to (%) must be after from (%)', to_date, from_date using errcode = '22023';
+  end if;
+  period_start := from_date - (to_date - from_date) + 1;
+
+  return query
+  with moved as (
+    select coalesce(t.from_code, 0) / 1000 as from_k, coalesce(t.to_code, 0) / 1000 as to_k, count(*) as customers
+    from unnest(a.codes, b.codes) as t(from_code, to_code)
+    where coalesce(t.from_code, 0) <> 0 or coalesce(t.to_code, 0) <> 0
+    group by 1, 2
+  ),
+  from_sizes as (
+    select m.from_k, sum(m.customers) as customers from moved m group by m.from_k
+  ),
+  spent as (
+    select p.person_id,
+           sum(x.amount) filter (where x.at < from_date + 1) as before,
+           sum(x.amount) filter (where x.at >= from_date + 1) as after
+    from (select o.customer_id, o.ordered_at as at, o.amount
+          from salesdash_internal.int_counted_orders_cache o
+          where o.ordered_at >= period_start and o.ordered_at < to_date + 1
+          union all
+          select r.customer_id, r.refunded_at, -r.amount
+          from salesdash_internal.int_refunds_cache r
+          where r.refunded_at >= period_start and r.refunded_at < to_date + 1) x
+    join salesdash_internal.people p on p.customer_id = x.customer_id
+    group by p.person_id
+  ),
+  spent_by_cell as (
+    select coalesce(a.codes[s.person_id], 0) / 1000 as from_k, coalesce(b.codes[s.person_id], 0) / 1000 as to_k,
+           sum(s.before) as before, sum(s.after) as after
+    from spent s
+    group by 1, 2
+  )
+  select a.segments[m.from_k], b.segments[m.to_k],
+         case when m.from_k = 0 then 'new' when m.to_k = 0 then 'lost'
+              when a.segments[m.from_k] = b.segments[m.to_k] or m.from_k = m.to_k then 'stayed'
+              when m.to_k < m.from_k then 'up'
+              else 'down' end,
+         m.customers,
+         case when m.from_k = 0 then null else m.customers::float8 / f.customers end,
+         coalesce(c.before, 0)::numeric(16, 2), coalesce(c.after, 0)::numeric(16, 2)
+  from moved m
+  join from_sizes f on f.from_k = m.from_k
+  left join spent_by_cell c on c.from_k = m.from_k and c.to_k = m.to_k
+  order by m.from_k = 0, m.from_k, m.to_k = 0, m.to_k;
+end
+$$;
+
+
+--
+-- Name: FUNCTION segment_movement(from_date date, to_date date); Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash.segment_movement(from_date date, to_date date) IS 'Customers and their net revenue per (segment on from_date, segment on to_date), between two kept snapshots; from_segment null = new, to_segment null = lost. See docs/movement.md.';
+
+
+--
+-- Name: take_rfm_snapshot(date); Type: FUNCTION; Schema: salesdash; Owner: -
+--
+
+CREATE FUNCTION salesdash.take_rfm_snapshot(as_of date) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  started timestamptz := clock_timestamp();
+  scored jsonb;
+  customer_count integer;
+begin
+  if as_of is null then
+    raise exception 'take_rfm_snapshot needs a date' using errcode = '22023';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  if exists (select from salesdash_internal.rfm_snapshots s where s.reference_date = as_of and s.source = 'refresh') then
+    return jsonb_build_object('reference_date', as_of, 'outcome', 'kept (a published refresh''s)', 'seconds', 0);
+  end if;
+  perform salesdash_internal.update_counted_orders_cache();
+  create temporary table rfm_snapshot_scored (like salesdash_internal.rfm_customers) on commit drop;
+  scored := salesdash_internal.score_rfm_customers(as_of, 0, 'pg_temp.rfm_snapshot_scored');
+  customer_count := salesdash_internal.write_rfm_snapshot('pg_temp.rfm_snapshot_scored', as_of, 'history', null);
+  drop table pg_temp.rfm_snapshot_scored;
+  return jsonb_build_object('reference_date', as_of, 'outcome', 'computed', 'customers', customer_count,
+                            'seconds', extract(epoch from clock_timestamp() - started), 'steps', scored -> 'steps');
+end
+$$;
+
+
+--
+-- Name: FUNCTION take_rfm_snapshot(as_of date); Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash.take_rfm_snapshot(as_of date) IS 'Computes and keeps the snapshot as of as_of from the order history (same scoring as refresh_rfm(as_of)); publishes nothing. Keeps a published refresh''s snapshot of that date as it is.';
 
 
 --
@@ -969,12 +1137,125 @@ COMMENT ON FUNCTION salesdash_internal.rfm_score(goodness bigint, thresholds big
 
 
 --
+-- Name: rfm_sort_expression(text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.rfm_sort_expression(sort_by text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  case sort_by
+    when 'recency' then return 'recency_days';
+    when 'frequency' then return 'frequency';
+    when 'monetary' then return 'monetary';
+    when 'rfm_score' then return '100 * recency_score + 10 * frequency_score + monetary_score';
+    else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  end case;
+end
+$$;
+
+
+--
 -- Name: rows_that_rebuild_everything(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
 CREATE FUNCTION salesdash_internal.rows_that_rebuild_everything() RETURNS bigint
     LANGUAGE sql IMMUTABLE
     AS $$ select 100000::bigint $$;
+
+
+--
+-- Name: score_rfm_customers(date, bigint, text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.score_rfm_customers(reference date, generation bigint, target text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  step_started timestamptz := clock_timestamp();
+  step_log jsonb := '[]';
+  latest date := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
+  latest_refund date := (select max(refunded_at)::date from salesdash_internal.int_refunds_cache);
+  customer_count integer;
+  last_purchase date;
+  r_thresholds bigint[];
+  f_thresholds bigint[];
+  m_thresholds bigint[];
+  max_recency_days integer;
+  max_frequency integer;
+  monetary_p99 numeric;
+  segment_of_cell text[];
+begin
+  -- 2. Totals per customer as of the reference date. As of the latest purchase (or later) they are the
+  -- cached totals, which count every refund; when a refund lies after the reference date, or the date is
+  -- earlier, they are summed from the orders and refunds.
+  execute format($totals$
+    create temporary table rfm_totals as
+    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
+           t.customer_id, t.last_purchased_date, ($1 - t.last_purchased_date) as recency_days,
+           t.frequency, t.monetary,
+           salesdash_internal.rfm_goodness('recency_days', $1 - t.last_purchased_date) as recency_goodness,
+           salesdash_internal.rfm_goodness('frequency', t.frequency) as frequency_goodness,
+           salesdash_internal.rfm_goodness('monetary', t.monetary) as monetary_goodness
+    from (%s) t$totals$,
+    case when reference >= latest and reference >= coalesce(latest_refund, reference)
+         -- in customer_id order already (its primary key), so numbering them needs no sort
+         then 'select customer_id, last_purchased_date, frequency, monetary
+               from salesdash_internal.int_customer_totals_cache order by customer_id'
+         else 'select * from salesdash_internal.int_customer_totals($1)' end)
+    using reference;
+  select count(*), max(last_purchased_date) into customer_count, last_purchase from rfm_totals;
+  step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
+                                       'rows', customer_count);
+
+  -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
+  step_started := clock_timestamp();
+  select salesdash_internal.quintile_thresholds(array_agg(recency_goodness order by recency_goodness)),
+         salesdash_internal.quintile_thresholds(array_agg(frequency_goodness order by frequency_goodness)),
+         salesdash_internal.quintile_thresholds(array_agg(monetary_goodness order by monetary_goodness)),
+         coalesce(max(recency_days), 0), coalesce(max(frequency), 0),
+         coalesce(salesdash_internal.percentile_value(array_agg(monetary_goodness order by monetary_goodness), 99), 0) / 100.0
+    into r_thresholds, f_thresholds, m_thresholds, max_recency_days, max_frequency, monetary_p99
+  from rfm_totals;
+  r_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'), r_thresholds);
+  f_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'), f_thresholds);
+  m_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'), m_thresholds);
+  -- The segment of each (R, F) cell, looked up as segment_of_cell[5 * (R - 1) + F].
+  select array_agg(g.segment order by g.recency_score, g.frequency_score) into segment_of_cell
+  from salesdash_internal.int_rfm_segment_grid g;
+  step_log := step_log || jsonb_build_object('step', 'thresholds', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- 4. Scores and segments, rows in person_key order (indexes, where wanted, are built in bulk afterwards).
+  step_started := clock_timestamp();
+  execute format($insert$
+    insert into %s
+    select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
+           s.recency_score, s.frequency_score, s.monetary_score,
+           ($4::text[])[5 * (s.recency_score - 1) + s.frequency_score]
+    from rfm_totals t
+    cross join lateral (
+      select salesdash_internal.rfm_score(t.recency_goodness, $1) as recency_score,
+             salesdash_internal.rfm_score(t.frequency_goodness, $2) as frequency_score,
+             salesdash_internal.rfm_score(t.monetary_goodness, $3) as monetary_score
+    ) s
+    order by t.person_key$insert$, target, generation)
+    using r_thresholds, f_thresholds, m_thresholds, segment_of_cell;
+  drop table rfm_totals;
+  step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  return jsonb_build_object('customers', customer_count, 'last_purchase_date', last_purchase,
+                            'max_recency_days', max_recency_days, 'max_frequency', max_frequency,
+                            'monetary_p99', monetary_p99, 'steps', step_log);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION score_rfm_customers(reference date, generation bigint, target text); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.score_rfm_customers(reference date, generation bigint, target text) IS 'Every customer''s RFM figures, scores and segment as of reference, inserted into target (a table shaped like rfm_customers; a partition name in salesdash_internal is given qualified). Returns {customers, last_purchase_date, max_recency_days, max_frequency, monetary_p99, steps}.';
 
 
 --
@@ -1101,6 +1382,55 @@ begin
        from unnest(segments) s),
       partition);
   end loop;
+end
+$_$;
+
+
+--
+-- Name: write_rfm_snapshot(text, date, text, bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.write_rfm_snapshot(scored text, reference date, source text, generation bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  segment_names text[];
+  known integer := (select coalesce(max(person_id), 0) from salesdash_internal.people);
+  kept integer := (select keep_latest from salesdash.rfm_snapshot_retention);
+  customer_count integer;
+begin
+  if reference is null then
+    return 0; -- no purchases yet, nothing to keep
+  end if;
+  select array_agg(segment order by display_order) into segment_names from salesdash.rfm_segment_rules;
+  execute format($people$
+    insert into salesdash_internal.people (person_id, customer_id)
+    select $1 + row_number() over (order by s.customer_id collate "C"), s.customer_id
+    from %s s
+    where not exists (select from salesdash_internal.people p where p.customer_id = s.customer_id)$people$, scored)
+    using known;
+
+  execute format($codes$
+    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, codes)
+    select $1, $2, $3, count(s.customer_id), $4,
+           coalesce(array_agg(coalesce(1000 * array_position($4, s.segment) + 100 * s.recency_score
+                                       + 10 * s.frequency_score + s.monetary_score, 0)::smallint
+                              order by p.person_id), '{}')
+    from salesdash_internal.people p
+    left join %s s on s.customer_id = p.customer_id
+    on conflict (reference_date) do update
+      set source = excluded.source, generation = excluded.generation, taken_at = now(),
+          customers = excluded.customers, segments = excluded.segments, codes = excluded.codes
+    returning customers$codes$, scored)
+    into customer_count
+    using reference, source, generation, segment_names;
+
+  delete from salesdash_internal.rfm_snapshots s
+  where s.reference_date <> (date_trunc('month', s.reference_date) + interval '1 month - 1 day')::date
+    and s.reference_date not in (select r.reference_date from salesdash_internal.rfm_snapshots r
+                                 order by r.reference_date desc limit kept);
+  return customer_count;
 end
 $_$;
 
@@ -2185,6 +2515,7 @@ CREATE TABLE salesdash.rfm_segment_rules (
     CONSTRAINT rfm_segment_rules_check CHECK (((r_min <= r_max) AND (f_min <= f_max))),
     CONSTRAINT rfm_segment_rules_f_max_check CHECK (((f_max >= 1) AND (f_max <= 5))),
     CONSTRAINT rfm_segment_rules_f_min_check CHECK (((f_min >= 1) AND (f_min <= 5))),
+    CONSTRAINT rfm_segment_rules_not_marker CHECK ((segment <> '(none)'::text)),
     CONSTRAINT rfm_segment_rules_r_max_check CHECK (((r_max >= 1) AND (r_max <= 5))),
     CONSTRAINT rfm_segment_rules_r_min_check CHECK (((r_min >= 1) AND (r_min <= 5))),
     CONSTRAINT rfm_segment_rules_segment_check CHECK (((segment <> ''::text) AND (length(segment) <= 60)))
@@ -2196,6 +2527,137 @@ CREATE TABLE salesdash.rfm_segment_rules (
 --
 
 COMMENT ON TABLE salesdash.rfm_segment_rules IS 'Segment = the rule whose recency-score range and frequency-score range contain the customer''s scores. Rules must cover all 25 (R, F) cells exactly once (checked at commit). Edit, then run select salesdash.refresh_rfm().';
+
+
+--
+-- Name: people; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.people (
+    person_id integer NOT NULL,
+    customer_id text NOT NULL COLLATE pg_catalog."C"
+);
+
+
+--
+-- Name: TABLE people; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.people IS 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.codes.';
+
+
+--
+-- Name: rfm_snapshots; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_snapshots (
+    reference_date date NOT NULL,
+    source text NOT NULL,
+    generation bigint,
+    taken_at timestamp with time zone DEFAULT now() NOT NULL,
+    customers integer NOT NULL,
+    segments text[] NOT NULL,
+    codes smallint[] NOT NULL,
+    CONSTRAINT rfm_snapshots_source_check CHECK ((source = ANY (ARRAY['refresh'::text, 'history'::text])))
+);
+
+
+--
+-- Name: TABLE rfm_snapshots; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.rfm_snapshots IS 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, and codes[person_id] = 1000 * segment index + 100 * R + 10 * F + M (0 = not a customer then).';
+
+
+--
+-- Name: rfm_snapshot_customers; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.rfm_snapshot_customers AS
+ SELECT s.reference_date,
+    p.customer_id,
+    s.segments[(c.code / 1000)] AS segment,
+    (((c.code / 100) % 10))::smallint AS recency_score,
+    (((c.code / 10) % 10))::smallint AS frequency_score,
+    (((c.code)::integer % 10))::smallint AS monetary_score
+   FROM ((salesdash_internal.rfm_snapshots s
+     CROSS JOIN LATERAL unnest(s.codes) WITH ORDINALITY c(code, person_id))
+     JOIN salesdash_internal.people p ON ((p.person_id = c.person_id)))
+  WHERE (c.code <> 0);
+
+
+--
+-- Name: VIEW rfm_snapshot_customers; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.rfm_snapshot_customers IS 'Each customer''s segment and scores in each kept snapshot.';
+
+
+--
+-- Name: rfm_snapshot_dates; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.rfm_snapshot_dates AS
+ SELECT rfm_snapshots.reference_date,
+    rfm_snapshots.source,
+    rfm_snapshots.customers,
+    rfm_snapshots.taken_at,
+    rfm_snapshots.segments
+   FROM salesdash_internal.rfm_snapshots;
+
+
+--
+-- Name: VIEW rfm_snapshot_dates; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.rfm_snapshot_dates IS 'Every kept snapshot: reference date, source (refresh | history), customers, when it was taken, its segment names (best first).';
+
+
+--
+-- Name: rfm_snapshot_retention; Type: TABLE; Schema: salesdash; Owner: -
+--
+
+CREATE TABLE salesdash.rfm_snapshot_retention (
+    only_row boolean DEFAULT true NOT NULL,
+    keep_latest integer DEFAULT 12 NOT NULL,
+    CONSTRAINT rfm_snapshot_retention_keep_latest_check CHECK ((keep_latest >= 2)),
+    CONSTRAINT rfm_snapshot_retention_only_row_check CHECK (only_row)
+);
+
+
+--
+-- Name: TABLE rfm_snapshot_retention; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON TABLE salesdash.rfm_snapshot_retention IS 'Snapshots kept: every month-end one, plus the keep_latest most recent others (default 12).';
+
+
+--
+-- Name: segment_movement_latest; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.segment_movement_latest AS
+ SELECT d.from_date,
+    d.to_date,
+    m.from_segment,
+    m.to_segment,
+    m.direction,
+    m.customers,
+    m.share_of_from,
+    m.revenue_before,
+    m.revenue_after
+   FROM (( SELECT (array_agg(rfm_snapshots.reference_date ORDER BY rfm_snapshots.reference_date DESC))[2] AS from_date,
+            max(rfm_snapshots.reference_date) AS to_date
+           FROM salesdash_internal.rfm_snapshots) d
+     CROSS JOIN LATERAL salesdash.segment_movement(d.from_date, d.to_date) m(from_segment, to_segment, direction, customers, share_of_from, revenue_before, revenue_after))
+  WHERE (d.from_date IS NOT NULL);
+
+
+--
+-- Name: VIEW segment_movement_latest; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.segment_movement_latest IS 'segment_movement() between the two latest snapshots.';
 
 
 --
@@ -2636,6 +3098,14 @@ ALTER TABLE ONLY salesdash.rfm_segment_rules
 
 
 --
+-- Name: rfm_snapshot_retention rfm_snapshot_retention_pkey; Type: CONSTRAINT; Schema: salesdash; Owner: -
+--
+
+ALTER TABLE ONLY salesdash.rfm_snapshot_retention
+    ADD CONSTRAINT rfm_snapshot_retention_pkey PRIMARY KEY (only_row);
+
+
+--
 -- Name: int_counted_orders_cache_state int_counted_orders_cache_state_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
 --
 
@@ -2657,6 +3127,22 @@ ALTER TABLE ONLY salesdash_internal.int_customer_totals_cache
 
 ALTER TABLE ONLY salesdash_internal.model_runs
     ADD CONSTRAINT model_runs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: people people_customer_id_key; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.people
+    ADD CONSTRAINT people_customer_id_key UNIQUE (customer_id);
+
+
+--
+-- Name: people people_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.people
+    ADD CONSTRAINT people_pkey PRIMARY KEY (person_id);
 
 
 --
@@ -2713,6 +3199,14 @@ ALTER TABLE ONLY salesdash_internal.rfm_publication
 
 ALTER TABLE ONLY salesdash_internal.rfm_segment_totals
     ADD CONSTRAINT rfm_segment_totals_pkey PRIMARY KEY (generation, segment);
+
+
+--
+-- Name: rfm_snapshots rfm_snapshots_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_snapshots
+    ADD CONSTRAINT rfm_snapshots_pkey PRIMARY KEY (reference_date);
 
 
 --
@@ -3004,4 +3498,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261206000800'),
     ('20261206000900'),
     ('20261206001000'),
-    ('20261206001100');
+    ('20261206001100'),
+    ('20261206001200');

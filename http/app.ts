@@ -14,6 +14,7 @@ import { requestDeadlineMs } from './plugins/deadline.ts';
 import { DatabaseAvailability } from './plugins/availability.ts';
 import { Exports, type ExportOptions } from './plugins/exports.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { movementRoutes } from './routes/movement.ts';
 import { modelRoutes } from './routes/model.ts';
 import { healthRoutes } from './routes/health.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -74,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Runs once in-flight requests are done (or cut by serve()'s drain): stopped exports close their sessions.
   app.addHook('onClose', () => exports.settled());
   await app.register(customerRoutes, { sql: options.sql, exports });
+  await app.register(movementRoutes, { sql: options.sql });
   await app.register(modelRoutes, { sql: options.sql });
   await app.register(healthRoutes, { sql: options.sql });
   await app.register(docsRoutes);

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { db } from './db.ts';
 import { demoCommand } from './demo.ts';
 import { generateCommand } from './generate.ts';
+import { historyCommand } from './history.ts';
 import { importCommand } from './import.ts';
 import { migrateCommand } from './migrate.ts';
 import { refreshCommand } from './refresh.ts';
@@ -14,6 +15,7 @@ export const commands: Record<string, Command> = {
   db,
   demo: demoCommand,
   generate: generateCommand,
+  history: historyCommand,
   import: importCommand,
   migrate: migrateCommand,
   refresh: refreshCommand,

@@ -5,7 +5,7 @@
 --   2. totals per customer as of the reference date (int_customer_totals)
 --   3. thresholds: tie-consistent quintile cuts of the data, or the analyst's bounds
 --   4. scores and segments into a new partition, then its indexes
---   5. page orders, segment totals, histograms, monthly activity of the new generation
+--   5. page orders, segment totals, histograms, monthly activity of the new generation; its snapshot
 --   6. publish: point rfm_publication at the new generation, attach the next one's partition; refresh rfm_scores
 --   7. drop generations no running snapshot can read any more
 
@@ -80,24 +80,21 @@ language sql immutable parallel safe as $$
   select sorted_values[(p * cardinality(sorted_values) + 99) / 100]
 $$;
 
-create function salesdash.refresh_rfm(as_of date default null, refresh_concurrently boolean default false)
+-- Steps 2–4 of a refresh, and of a history snapshot: every customer's RFM figures as of the reference date,
+-- scored and segmented, into target (a table shaped like rfm_customers, for generation). Returns what the
+-- summaries need and the steps' timings.
+create function salesdash_internal.score_rfm_customers(reference date, generation bigint, target text)
 returns jsonb
 language plpgsql
--- Runs as the owner, so a DBA or job may be granted refresh_rfm() without any rights on the tables.
-security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  started timestamptz := clock_timestamp();
-  step_started timestamptz;
+  step_started timestamptz := clock_timestamp();
   step_log jsonb := '[]';
-  cache_outcome text;
-  new_generation bigint;
-  new_partition text;
-  reference date;
-  latest date;
-  latest_refund date;
+  latest date := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
+  latest_refund date := (select max(refunded_at)::date from salesdash_internal.int_refunds_cache);
   customer_count integer;
+  last_purchase date;
   r_thresholds bigint[];
   f_thresholds bigint[];
   m_thresholds bigint[];
@@ -105,30 +102,12 @@ declare
   max_frequency integer;
   monetary_p99 numeric;
   segment_of_cell text[];
-  previous bigint;
-  rfm_scores_refreshed boolean := true;
-  dropped integer;
-  publish_wait constant interval := '10 seconds';
-  previous_lock_timeout text := current_setting('lock_timeout');
 begin
-  -- Two refreshes never interleave: the second waits here for the first to commit.
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
-
-  -- 1. The cache of counted orders, current with the raw tables.
-  step_started := clock_timestamp();
-  cache_outcome := salesdash_internal.update_counted_orders_cache();
-  step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
-                                       'seconds', extract(epoch from clock_timestamp() - step_started));
-
-  -- 2. Totals per customer as of the reference date: the explicit as-of date, else the latest purchase.
-  -- As of the latest purchase (or later) they are the cached totals, which count every refund; when a refund
-  -- lies after the reference date, or the date is earlier, they are summed from the orders and refunds.
-  step_started := clock_timestamp();
-  latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
-  reference := coalesce(as_of, latest);
-  latest_refund := (select max(refunded_at)::date from salesdash_internal.int_refunds_cache);
+  -- 2. Totals per customer as of the reference date. As of the latest purchase (or later) they are the
+  -- cached totals, which count every refund; when a refund lies after the reference date, or the date is
+  -- earlier, they are summed from the orders and refunds.
   execute format($totals$
-    create temporary table rfm_totals on commit drop as
+    create temporary table rfm_totals as
     select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
            t.customer_id, t.last_purchased_date, ($1 - t.last_purchased_date) as recency_days,
            t.frequency, t.monetary,
@@ -142,7 +121,7 @@ begin
                from salesdash_internal.int_customer_totals_cache order by customer_id'
          else 'select * from salesdash_internal.int_customer_totals($1)' end)
     using reference;
-  customer_count := (select count(*) from rfm_totals);
+  select count(*), max(last_purchased_date) into customer_count, last_purchase from rfm_totals;
   step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
                                        'rows', customer_count);
 
@@ -163,13 +142,10 @@ begin
   from salesdash_internal.int_rfm_segment_grid g;
   step_log := step_log || jsonb_build_object('step', 'thresholds', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- 4. Scores and segments into a new partition, rows in person_key order, indexed in bulk afterwards.
+  -- 4. Scores and segments, rows in person_key order (indexes, where wanted, are built in bulk afterwards).
   step_started := clock_timestamp();
-  -- Into the partition the previous refresh attached for this generation (empty until now).
-  new_generation := (select next_generation from salesdash_internal.rfm_publication);
-  new_partition := 'rfm_customers_g' || new_generation;
   execute format($insert$
-    insert into salesdash_internal.%I
+    insert into %s
     select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
            s.recency_score, s.frequency_score, s.monetary_score,
            ($4::text[])[5 * (s.recency_score - 1) + s.frequency_score]
@@ -179,27 +155,88 @@ begin
              salesdash_internal.rfm_score(t.frequency_goodness, $2) as frequency_score,
              salesdash_internal.rfm_score(t.monetary_goodness, $3) as monetary_score
     ) s
-    order by t.person_key$insert$, new_partition, new_generation)
+    order by t.person_key$insert$, target, generation)
     using r_thresholds, f_thresholds, m_thresholds, segment_of_cell;
+  drop table rfm_totals;
+  step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  return jsonb_build_object('customers', customer_count, 'last_purchase_date', last_purchase,
+                            'max_recency_days', max_recency_days, 'max_frequency', max_frequency,
+                            'monetary_p99', monetary_p99, 'steps', step_log);
+end
+$$;
+comment on function salesdash_internal.score_rfm_customers(date, bigint, text) is 'Every customer''s RFM figures, scores and segment as of reference, inserted into target (a table shaped like rfm_customers; a partition name in salesdash_internal is given qualified). Returns {customers, last_purchase_date, max_recency_days, max_frequency, monetary_p99, steps}.';
+
+create function salesdash.refresh_rfm(as_of date default null, refresh_concurrently boolean default false)
+returns jsonb
+language plpgsql
+-- Runs as the owner, so a DBA or job may be granted refresh_rfm() without any rights on the tables.
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  started timestamptz := clock_timestamp();
+  step_started timestamptz;
+  step_log jsonb := '[]';
+  cache_outcome text;
+  new_generation bigint;
+  new_partition text;
+  reference date;
+  latest date;
+  scored jsonb;
+  customer_count integer;
+  previous bigint;
+  rfm_scores_refreshed boolean := true;
+  dropped integer;
+  publish_wait constant interval := '10 seconds';
+  previous_lock_timeout text := current_setting('lock_timeout');
+begin
+  -- Two refreshes never interleave: the second waits here for the first to commit.
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+
+  -- 1. The cache of counted orders, current with the raw tables.
+  step_started := clock_timestamp();
+  cache_outcome := salesdash_internal.update_counted_orders_cache();
+  step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
+                                       'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- 2–4. Totals as of the reference date (the explicit as-of date, else the latest purchase), thresholds,
+  -- and every customer's scores and segment into the partition the previous refresh attached for this
+  -- generation (empty until now): score_rfm_customers(), shared with take_rfm_snapshot().
+  latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
+  reference := coalesce(as_of, latest);
+  new_generation := (select next_generation from salesdash_internal.rfm_publication);
+  new_partition := 'rfm_customers_g' || new_generation;
+  scored := salesdash_internal.score_rfm_customers(reference, new_generation, format('salesdash_internal.%I', new_partition));
+  step_log := step_log || (scored -> 'steps');
+  customer_count := (scored ->> 'customers')::integer;
+  step_started := clock_timestamp();
   -- Unique indexes, not constraints: CREATE INDEX lets readers of rfm_customers go on meanwhile.
   execute format('create unique index on salesdash_internal.%I (person_key)', new_partition);
   execute format('create unique index on salesdash_internal.%I (customer_id)', new_partition);
-  step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
+  step_log := step_log || jsonb_build_object('step', 'partition indexes', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 5. What the dashboard and the API read besides the rows themselves.
   step_started := clock_timestamp();
   insert into salesdash_internal.rfm_generations (generation, as_of, reference_date, customers, first_purchase_date, last_purchase_date)
   select new_generation, as_of, reference, customer_count,
          (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
-         (select max(last_purchased_date) from rfm_totals);
+         (scored ->> 'last_purchase_date')::date;
   perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
   step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   step_started := clock_timestamp();
   -- The histograms' ranges: up to the longest recency, the most orders, monetary's 99th percentile.
   perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference,
-                                                 max_recency_days, max_frequency, monetary_p99);
+                                                 (scored ->> 'max_recency_days')::integer,
+                                                 (scored ->> 'max_frequency')::integer,
+                                                 (scored ->> 'monetary_p99')::numeric);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
+
+  -- Where every customer stands, kept for segment movement (write_rfm_snapshot, in ..._create_rfm_snapshots.sql).
+  step_started := clock_timestamp();
+  perform salesdash_internal.write_rfm_snapshot(format('salesdash_internal.%I', new_partition), reference, 'refresh', new_generation);
+  step_log := step_log || jsonb_build_object('step', 'snapshot', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- 6. Publish: the publication row flips at commit; the partition for the next generation is attached
   -- now, so it is in every plan long before it is published. Only a DBA's schema change on rfm_customers or
@@ -360,6 +397,7 @@ drop function salesdash_internal.refresh_rfm_scores(boolean);
 drop function salesdash_internal.write_rfm_summaries(bigint, text, date, integer, integer, numeric);
 drop function salesdash_internal.write_rfm_page_orders(bigint, text);
 drop function salesdash.refresh_rfm(date, boolean);
+drop function salesdash_internal.score_rfm_customers(date, bigint, text);
 drop function salesdash_internal.percentile_value(bigint[], integer);
 drop function salesdash_internal.quintile_thresholds(bigint[]);
 drop function salesdash_internal.int_monthly_activity(date);

@@ -75,6 +75,21 @@ end
 $$;
 comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page_number from 1, page_size. Deep pages cost what the first does.';
 
+-- The column (or expression) of rfm_customers each API sort key orders by: the one allow-list of the lists
+-- that sort in SQL (rfm_export, rfm_movers).
+create function salesdash_internal.rfm_sort_expression(sort_by text) returns text
+language plpgsql immutable as $$
+begin
+  case sort_by
+    when 'recency' then return 'recency_days';
+    when 'frequency' then return 'frequency';
+    when 'monetary' then return 'monetary';
+    when 'rfm_score' then return '100 * recency_score + 10 * frequency_score + monetary_score';
+    else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  end case;
+end
+$$;
+
 -- The whole published list (optionally one segment) in the order of a page sort, for the CSV export. It reads
 -- the published generation's partition directly rather than through rfm_customers: a query on the parent
 -- keeps every partition locked while it runs, and an export may run for minutes, during which no refresh
@@ -90,12 +105,7 @@ declare
   sort_expression text;
   direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
 begin
-  sort_expression := case sort_by
-    when 'recency' then 'recency_days' when 'frequency' then 'frequency' when 'monetary' then 'monetary'
-    when 'rfm_score' then '100 * recency_score + 10 * frequency_score + monetary_score' end;
-  if sort_expression is null then
-    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
-  end if;
+  sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
   select p.generation into published from salesdash_internal.rfm_publication p;
   if published is null then
     return;
@@ -155,4 +165,5 @@ drop view api.customer_orders;
 drop view api.customer_homes;
 drop view api.customer_ids;
 drop function api.rfm_export(text, text, boolean);
+drop function salesdash_internal.rfm_sort_expression(text);
 drop function api.rfm_page(text, text, boolean, integer, integer);

@@ -48,8 +48,13 @@ function parameterMessage(name: string, keyword: string): string {
       return `sort_by must be one of ${SORT_KEYS.join(', ')}`;
     case 'order':
       return 'order must be asc or desc';
+    case 'since':
+    case 'from':
+    case 'to':
+      return `${name} must be a date (YYYY-MM-DD)`;
     case 'customer_id':
     case 'segment':
+    case 'moved_from':
       if (keyword === 'maxLength') return `${name} is too long`;
       if (keyword === 'minLength') return `${name} must not be empty`;
       if (keyword === 'pattern') return `${name} must not contain control characters`;

@@ -1,11 +1,13 @@
-// The version of everything the cacheable routes serve: when the RFM tables were last rewritten and which
-// training run is current. One row each, cheap enough to ask on every request.
+// The version of everything the cacheable routes serve: when the RFM tables were last rewritten, which
+// training run is current and which snapshots are kept. Small rows and an index, cheap enough to ask on every request.
 import type { Sql } from '../../db/connection.ts';
 
 export async function dataVersion(sql: Sql): Promise<string> {
-  const [row] = await sql<{ refreshed: string | null; model_run: string | null }[]>`
+  const [row] = await sql<{ refreshed: string | null; model_run: string | null; snapshots: string }[]>`
     select
       (select (extract(epoch from refreshed_at) * 1000000)::bigint::text from salesdash.rfm_refresh_status) as refreshed,
-      (select model_run_id::text from salesdash.model_metrics) as model_run`;
-  return `${row?.refreshed ?? 'none'}-${row?.model_run ?? 'none'}`;
+      (select model_run_id::text from salesdash.model_metrics) as model_run,
+      (select count(*) || '.' || coalesce((extract(epoch from max(taken_at)) * 1000000)::bigint, 0)
+       from salesdash.rfm_snapshot_dates) as snapshots`;
+  return `${row?.refreshed ?? 'none'}-${row?.snapshots ?? '0'}-${row?.model_run ?? 'none'}`;
 }

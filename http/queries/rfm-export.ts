@@ -40,9 +40,21 @@ export function rfmExport(
         select (select to_char(reference_date, 'YYYY-MM-DD') from salesdash.rfm_refresh_status) as reference_date,
                set_config('salesdash.export_segment', ${filters.segment ?? ''}, true),
                set_config('salesdash.export_sort_by', ${filters.sortBy}, true),
-               set_config('salesdash.export_descending', ${String(filters.descending)}, true)`;
+               set_config('salesdash.export_descending', ${String(filters.descending)}, true),
+               set_config('salesdash.export_moved_from', ${filters.movement?.movedFrom ?? ''}, true),
+               set_config('salesdash.export_since', ${filters.movement?.since ?? ''}, true)`;
       signal.throwIfAborted();
-      const copyQuery = tx`
+      const copyQuery = filters.movement
+        ? tx`
+        copy (
+          select customer_id, recency, frequency, monetary, segment, rfm_score
+          from api.rfm_movers(nullif(current_setting('salesdash.export_segment'), ''),
+                              current_setting('salesdash.export_moved_from'),
+                              current_setting('salesdash.export_since')::date,
+                              current_setting('salesdash.export_sort_by'),
+                              current_setting('salesdash.export_descending')::boolean)
+        ) to stdout with (format csv, header)`
+        : tx`
         copy (
           select customer_id, recency, frequency, monetary, segment, rfm_score
           from api.rfm_export(nullif(current_setting('salesdash.export_segment'), ''),

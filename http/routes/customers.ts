@@ -5,6 +5,7 @@ import type { Sql } from '../../db/connection.ts';
 import {
   CustomerDetails,
   CustomerParams,
+  NOT_A_CUSTOMER,
   RfmCsvResponse,
   RfmFilterQuery,
   RfmPage,
@@ -19,6 +20,7 @@ import { inTime } from '../plugins/deadline.ts';
 import type { Exports } from '../plugins/exports.ts';
 import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
+import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
 import { rfmPage, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
@@ -41,7 +43,22 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
         throw new BadRequest(`segment ${JSON.stringify(shown)} is not a known segment`);
       }
     }
-    return { segment, sortBy: query.sort_by, descending: query.order === 'desc' };
+    return { segment, sortBy: query.sort_by, descending: query.order === 'desc', movement: await checkedMovement(request, query) };
+  }
+
+  /** moved_from and since come together; since must be a kept snapshot and moved_from one of its segments. */
+  async function checkedMovement(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters['movement']> {
+    const { moved_from: movedFrom, since } = query;
+    if (movedFrom === undefined && since === undefined) return null;
+    if (movedFrom === undefined || movedFrom === '') throw new BadRequest('moved_from parameter required with since');
+    if (since === undefined) throw new BadRequest('since parameter required with moved_from');
+    const snapshot = (await inTime(request, () => snapshots(sql))).find((s) => s.reference_date === since);
+    if (!snapshot) throw new BadRequest(`since: no snapshot on ${since} (GET /api/snapshots lists them)`);
+    if (movedFrom !== NOT_A_CUSTOMER && !snapshot.segments.includes(movedFrom)) {
+      const shown = movedFrom.length > 40 ? `${movedFrom.slice(0, 40)}...` : movedFrom;
+      throw new BadRequest(`moved_from ${JSON.stringify(shown)} is not a segment of the snapshot on ${since}`);
+    }
+    return { movedFrom, since };
   }
 
   app.get(
@@ -66,7 +83,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     {
       config: { cacheable: true },
       schema: {
-        summary: 'One page of customers with their RFM figures, filtered by segment and sorted',
+        summary: 'One page of customers with their RFM figures, filtered by segment (and where they were at a snapshot) and sorted',
         tags: ['customers'],
         querystring: RfmPageQuery,
         response: {
@@ -111,7 +128,8 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
         ),
       );
       if (!exported) return undefined;
-      const name = `rfm-${fileNamePart(filters.segment ?? 'all')}-${exported.referenceDate ?? 'never-refreshed'}.csv`;
+      const moved = filters.movement ? `-from-${fileNamePart(filters.movement.movedFrom)}-since-${filters.movement.since}` : '';
+      const name = `rfm-${fileNamePart(filters.segment ?? 'all')}${moved}-${exported.referenceDate ?? 'never-refreshed'}.csv`;
       return reply
         .type('text/csv; charset=utf-8')
         .header('Content-Disposition', `attachment; filename="${name}"`)

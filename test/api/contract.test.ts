@@ -16,6 +16,8 @@ import { customerDetails } from '../../http/queries/customer-details.ts';
 import { health } from '../../http/queries/health.ts';
 import { modelMetrics } from '../../http/queries/model-metrics.ts';
 import { rfmPage } from '../../http/queries/rfm-page.ts';
+import { segmentMovement, snapshots } from '../../http/queries/movement.ts';
+import { monthlyHistory } from '../../jobs/rfm/history.ts';
 import { segmentOverview } from '../../http/queries/segment-overview.ts';
 import { train } from '../../jobs/train/train.ts';
 import { testDatabase } from '../helpers/db.ts';
@@ -125,8 +127,21 @@ t.test('every response matches the published contract, and 200 bodies are the na
     await contract.check(t, app, '/api/customers/rfm.csv?order=up', 400);
     await contract.check(t, app, '/api/customers/%01/details', 400);
 
-    const etag = segments.headers.etag as string;
-    for (const url of ['/api/customers/segments', '/api/customers/rfm', '/api/customers/rfm.csv']) {
+    // Only one snapshot (the refresh's) so far: no movement yet.
+    await contract.check(t, app, '/api/segments/movement', 404);
+    await monthlyHistory(sql, null);
+    const snapshotList = await contract.check(t, app, '/api/snapshots', 200);
+    t.strictSame(snapshotList.json(), asJson({ snapshots: (await snapshots(apiSql)).map(({ segments: _, ...s }) => s) }));
+    const movement = await contract.check(t, app, '/api/segments/movement?from=2018-04-30&to=2018-06-12', 200);
+    t.strictSame(movement.json().cells, asJson(await segmentMovement(apiSql, '2018-04-30', '2018-06-12')));
+    t.ok(movement.json().cells.length > 3, 'several cells checked');
+    await contract.check(t, app, '/api/segments/movement?from=2018-04-29', 400);
+    const movers = await contract.check(t, app, '/api/customers/rfm?moved_from=(none)&since=2018-04-30&limit=3', 200);
+    const moverRows = await rfmPage(apiSql, { segment: null, sortBy: 'monetary', descending: true, page: 1, limit: 3, movement: { movedFrom: '(none)', since: '2018-04-30' } });
+    t.strictSame(movers.json(), asJson({ ...moverRows, page: 1, limit: 3 }));
+
+    const etag = (await app.inject('/api/customers/segments')).headers.etag as string;
+    for (const url of ['/api/customers/segments', '/api/customers/rfm', '/api/customers/rfm.csv', '/api/snapshots', '/api/segments/movement']) {
       await contract.check(t, app, url, 304, { 'if-none-match': etag });
     }
   });
@@ -184,7 +199,7 @@ t.test('every response matches the published contract, and 200 bodies are the na
 
   await t.test('PostgreSQL unreachable: 500 and 503 bodies', async (t) => {
     const down = await unreachableApi(t);
-    for (const url of ['/api/customers/segments', '/api/customers/rfm', '/api/customers/rfm.csv', '/api/customers/p01/details', '/api/model/metrics']) {
+    for (const url of ['/api/customers/segments', '/api/customers/rfm', '/api/customers/rfm.csv', '/api/customers/p01/details', '/api/model/metrics', '/api/snapshots', '/api/segments/movement']) {
       await contract.check(t, down, url, 500);
     }
     await contract.check(t, down, '/healthz', 503);

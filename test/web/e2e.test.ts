@@ -4,7 +4,6 @@
 // shows before training and the model panel after. Screenshots go to a temporary folder printed below.
 // Timings are printed as measurements, never asserted: the machine is shared.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -12,19 +11,16 @@ import type { Page } from 'playwright-core';
 import {
   chromiumMissing,
   hasChromium,
-  launchChromium,
   measureFirstView,
   measureNextPage,
   measureSegmentChange,
 } from '../../bench/web.ts';
 import type { Sql } from '../../db/connection.ts';
 import { projectRoot } from '../../paths.ts';
-import { connectApiPool } from '../../db/api-pool.ts';
-import { API_ROLE } from '../../db/connection.ts';
 import { bundleBudgetKb, buildWeb } from '../../web/build.ts';
 import type { SegmentDetail, SegmentsResponse } from '../../web/src/api.ts';
 import { testDatabase } from '../helpers/db.ts';
-import { loadShopFixture } from './fixture.ts';
+import { loadShopFixture, serveDashboard } from './fixture.ts';
 
 const generatorModule = path.join(projectRoot, 'jobs', 'generate', 'index.ts');
 const trainModule = path.join(projectRoot, 'jobs', 'train', 'train.ts');
@@ -115,15 +111,7 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
   t.comment(`bundle: ${bundle.gzipKb.toFixed(1)} KB gzipped JS+CSS (${bundle.rawKb.toFixed(1)} KB minified)`);
   t.ok(bundle.gzipKb < bundleBudgetKb, `bundle ${bundle.gzipKb.toFixed(1)} KB gzipped is under ${bundleBudgetKb} KB`);
 
-  const { buildApp } = await import('../../http/app.ts');
-  // The app works as the API's role, as `salesdash serve` does.
-  const apiSql = connectApiPool(url, { max: 4, role: API_ROLE });
-  t.teardown(() => apiSql.end({ timeout: 1 }));
-  const app = await buildApp({ sql: apiSql, webDir, exports: { databaseUrl: url, role: API_ROLE } });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const browser = await launchChromium();
-  const screenshots = mkdtempSync(path.join(os.tmpdir(), 'salesdash-screenshots-'));
+  const { app, baseUrl, browser, screenshots } = await serveDashboard(t, url, webDir);
   t.comment(`screenshots: ${screenshots}`);
   const timings: string[] = [];
 

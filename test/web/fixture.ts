@@ -1,7 +1,13 @@
 // A small deterministic shop for the browser test, used while no data generator is available: persons who
 // buy 1..6 times over two years (Olist layout: one order-level customer_id per order), some canceled
 // orders, products with categories so purchase histories name what was bought.
-import type { Sql } from '../../db/connection.ts';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { launchChromium } from '../../bench/web.ts';
+import { connectApiPool } from '../../db/api-pool.ts';
+import { API_ROLE, type Sql } from '../../db/connection.ts';
 
 export async function loadShopFixture(sql: Sql, persons: number): Promise<void> {
   await sql.begin(async (tx) => {
@@ -36,4 +42,21 @@ export async function loadShopFixture(sql: Sql, persons: number): Promise<void> 
       select order_id, item, 'prod' || (1 + (p * 7 + o * 3 + item) % 30), 10 + (p * 31 + o * 17 + item * 5) % 400, 5 + p % 20
       from fixture_orders cross join lateral generate_series(1, 1 + (p + o) % 2) as item`;
   });
+}
+
+/**
+ * The app serving the dashboard built into webDir, working as the API's role as `salesdash serve` does, a
+ * headless Chromium and a folder for screenshots. The pool closes when `t` ends; the caller closes the app
+ * and the browser.
+ */
+export async function serveDashboard(t: { teardown(fn: () => unknown): void }, url: string, webDir: string) {
+  const { buildApp } = await import('../../http/app.ts');
+  const apiSql = connectApiPool(url, { max: 4, role: API_ROLE });
+  t.teardown(() => apiSql.end({ timeout: 1 }));
+  const app = await buildApp({ sql: apiSql, webDir, exports: { databaseUrl: url, role: API_ROLE } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const browser = await launchChromium();
+  const screenshots = mkdtempSync(path.join(os.tmpdir(), 'salesdash-screenshots-'));
+  return { app, baseUrl, browser, screenshots };
 }

@@ -1,6 +1,7 @@
 // The dashboard's data shaping: API JSON in, the columnar arrays uPlot draws (and table rows) out.
 import t from 'tap';
-import type { ModelMetrics, SegmentsResponse } from '../../web/src/api.ts';
+import type { ModelMetrics, MovementResponse, SegmentsResponse } from '../../web/src/api.ts';
+import { movementGrid } from '../../web/src/movement.ts';
 import {
   compactNumber,
   dateToSeconds,
@@ -15,7 +16,7 @@ import {
   sortedCurve,
   trainingCounts,
 } from '../../web/src/shape.ts';
-import { exportPath, parseViewState, rfmPagePath, viewStateToSearch } from '../../web/src/view-state.ts';
+import { chosenCell, exportPath, movementPath, parseViewState, rfmPagePath, viewStateToSearch } from '../../web/src/view-state.ts';
 
 const segments: SegmentsResponse = {
   segments: { Champions: 150, 'Loyal Customers': 300, Lost: 450 },
@@ -155,11 +156,54 @@ t.test('numbers are written short for axes and as shares for people', async (t) 
 
 t.test('the view state round-trips through the URL and falls back to defaults on nonsense', async (t) => {
   const view = parseViewState('?segment=At+Risk&sort=recency&order=asc&page=3&customer=abc%2F1');
-  t.same(view, { segment: 'At Risk', sort: 'recency', order: 'asc', page: 3, customer: 'abc/1' });
+  const movementDefaults = { from: null, to: null, movedFrom: null };
+  t.same(view, { tab: 'overview', segment: 'At Risk', sort: 'recency', order: 'asc', page: 3, customer: 'abc/1', ...movementDefaults });
   t.equal(parseViewState(viewStateToSearch(view)).customer, 'abc/1');
   t.same(parseViewState(viewStateToSearch(view)), view);
-  t.same(parseViewState('?sort=price;drop&order=up&page=-2'), { segment: null, sort: 'monetary', order: 'desc', page: 1, customer: null });
+  t.same(parseViewState('?sort=price;drop&order=up&page=-2'), { tab: 'overview', segment: null, sort: 'monetary', order: 'desc', page: 1, customer: null, ...movementDefaults });
   t.equal(viewStateToSearch(parseViewState('')), '');
   t.equal(rfmPagePath(view), '/api/customers/rfm?segment=At+Risk&sort_by=recency&order=asc&page=3&limit=25');
   t.equal(exportPath(view), '/api/customers/rfm.csv?segment=At+Risk&sort_by=recency&order=asc');
+});
+
+t.test('the movement tab keeps its dates and chosen cell in the URL; the overview ignores them', async (t) => {
+  const view = parseViewState('?tab=movement&from=2018-06-30&to=2018-08-31&moved_from=Loyal&segment=At-Risk&page=2');
+  t.same(
+    { tab: view.tab, from: view.from, to: view.to, movedFrom: view.movedFrom, segment: view.segment, page: view.page },
+    { tab: 'movement', from: '2018-06-30', to: '2018-08-31', movedFrom: 'Loyal', segment: 'At-Risk', page: 2 },
+  );
+  t.same(parseViewState(viewStateToSearch(view)), view);
+  t.same(chosenCell(view), { movedFrom: 'Loyal', segment: 'At-Risk', since: '2018-06-30' });
+  t.equal(rfmPagePath(view), '/api/customers/rfm?segment=At-Risk&moved_from=Loyal&since=2018-06-30&sort_by=monetary&order=desc&page=2&limit=25');
+  t.equal(exportPath(view), '/api/customers/rfm.csv?segment=At-Risk&moved_from=Loyal&since=2018-06-30&sort_by=monetary&order=desc');
+  t.equal(movementPath(view), '/api/segments/movement?from=2018-06-30&to=2018-08-31');
+  t.equal(movementPath(parseViewState('?tab=movement')), '/api/segments/movement', 'no dates: the API picks the two latest');
+  // New customers: moved_from is the contract's "(none)".
+  t.match(rfmPagePath(parseViewState('?tab=movement&from=2018-06-30&moved_from=(none)&segment=New+Customers')), 'moved_from=%28none%29&since=2018-06-30');
+  // Without a from date there is no cell; a bad date is dropped; on the overview the movement fields mean nothing.
+  t.equal(chosenCell(parseViewState('?tab=movement&moved_from=Loyal&segment=Lost')), null);
+  t.equal(parseViewState('?tab=movement&from=yesterday').from, null);
+  const overview = parseViewState('?from=2018-06-30&moved_from=Loyal&segment=Lost');
+  t.same([overview.tab, overview.from, overview.movedFrom, chosenCell(overview)], ['overview', null, null, null]);
+  t.equal(rfmPagePath(overview), '/api/customers/rfm?segment=Lost&sort_by=monetary&order=desc&page=1&limit=25');
+});
+
+t.test('the movement matrix has a row per segment at from (then new) and a column per segment at to (then gone)', async (t) => {
+  const cell = (from_segment: string | null, to_segment: string | null, direction: MovementResponse['cells'][number]['direction'], customers: number) =>
+    ({ from_segment, to_segment, direction, customers, share_of_from: null, revenue_before: 0, revenue_after: 0 });
+  const response: MovementResponse = {
+    from: '2018-06-30',
+    to: '2018-08-31',
+    segments: ['Champions', 'Loyal', 'At-Risk'],
+    cells: [cell('Loyal', 'At-Risk', 'down', 4), cell('Loyal', 'Loyal', 'stayed', 10), cell(null, 'Champions', 'new', 3), cell('At-Risk', 'Loyal', 'up', 2)],
+  };
+  const grid = movementGrid(response);
+  t.same(grid.rows, ['Champions', 'Loyal', 'At-Risk', null]);
+  t.same(grid.columns, ['Champions', 'Loyal', 'At-Risk'], 'no gone column when nobody is gone');
+  t.equal(grid.cell('Loyal', 'At-Risk')?.customers, 4);
+  t.equal(grid.cell(null, 'Champions')?.direction, 'new');
+  t.equal(grid.cell('Champions', 'Loyal'), undefined);
+  t.equal(grid.rowTotals.get('Loyal'), 14);
+  const gone = movementGrid({ ...response, cells: [...response.cells, cell('Lost', null, 'lost', 1)] });
+  t.same(gone.columns, ['Champions', 'Loyal', 'At-Risk', 'Lost', null], 'a segment missing from the list still shows, gone comes last');
 });

@@ -10,11 +10,15 @@ export type {
   HistogramMetric,
   ModelMetrics,
   MonthlyColumns,
+  MovementCell,
+  MovementResponse,
+  NOT_A_CUSTOMER,
   RfmFilterQuery,
   RfmPage,
   RfmRow,
   SegmentDetail,
   SegmentsResponse,
+  SnapshotsResponse,
 } from '../../contract/api.ts';
 
 /** An API answer that is not 2xx; `status` lets callers tell "no model yet" (503) and "not found" (404) apart. */
@@ -52,5 +56,7 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 export const apiPaths = {
   segments: '/api/customers/segments',
   modelMetrics: '/api/model/metrics',
+  snapshots: '/api/snapshots',
+  movement: '/api/segments/movement',
   customerDetails: (customerId: string) => `/api/customers/${encodeURIComponent(customerId)}/details`,
 };

@@ -1,19 +1,26 @@
-// The page: a header with what data this is (range, customers, last refresh, model date) and the panels.
-// It owns the view state and keeps it in the URL: pushState on every change, popstate to go back.
+// The page: a header with what data this is (range, customers, last refresh, model date), the tabs, and the
+// panels. It owns the view state and keeps it in the URL: pushState on every change, popstate to go back.
+import type { ComponentType } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ModelMetrics as Metrics, SegmentsResponse } from '../api.ts';
-import { apiPaths } from '../api.ts';
+import { ApiError, apiPaths } from '../api.ts';
 import { formatInteger } from '../shape.ts';
 import { useApi } from '../use-api.ts';
-import type { ViewState } from '../view-state.ts';
-import { parseViewState, viewStateToSearch } from '../view-state.ts';
+import type { Tab, ViewState } from '../view-state.ts';
+import { defaultViewState, parseViewState, viewStateToSearch } from '../view-state.ts';
 import { CustomerDetails } from './CustomerDetails.tsx';
 import { CustomerLookup } from './CustomerLookup.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import type { MovementProps } from './Movement.tsx';
 import { ModelMetrics } from './ModelMetrics.tsx';
 import { MonthlyChart } from './MonthlyChart.tsx';
 import { RFMMetrics } from './RFMMetrics.tsx';
 import { SegmentationChart } from './SegmentationChart.tsx';
+
+const tabs: { tab: Tab; title: string }[] = [
+  { tab: 'overview', title: 'Overview' },
+  { tab: 'movement', title: 'Movement' },
+];
 
 export function Dashboard() {
   const [view, setView] = useState<ViewState>(() => parseViewState(location.search));
@@ -44,6 +51,24 @@ export function Dashboard() {
     <>
       <header class="top">
         <h1>salesdash</h1>
+        <nav class="tabs" aria-label="Views">
+          {tabs.map(({ tab, title }) => (
+            // Real links (open in a new tab works); a plain click switches in place and starts the tab afresh.
+            <a
+              key={tab}
+              href={viewStateToSearch({ ...defaultViewState, tab }) || location.pathname}
+              aria-current={view.tab === tab ? 'page' : undefined}
+              data-testid={`tab-${tab}`}
+              onClick={(e) => {
+                if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+                e.preventDefault();
+                if (view.tab !== tab) change({ ...defaultViewState, tab });
+              }}
+            >
+              {title}
+            </a>
+          ))}
+        </nav>
         <dl class="facts header-facts" data-testid="header-facts">
           <div>
             <dt>Data</dt>
@@ -66,26 +91,59 @@ export function Dashboard() {
       </header>
       <main>
         {segments.status === 'error' && <ErrorBanner what="the segments" error={segments.error} onRetry={retrySegments} />}
-        {!data && segments.status === 'loading' && <p class="loading">Loading dashboard…</p>}
-        {data && (
+        {view.tab === 'movement' ? (
+          <LazyMovement view={view} currentAsOf={data?.last_updated} onChange={change} onOpenCustomer={openCustomer} />
+        ) : (
           <>
-            {data.last_updated === null && (
-              <p class="notice" role="status">
-                No RFM scores yet. Load orders (<code>salesdash import</code> or <code>salesdash generate</code>) and run <code>salesdash refresh</code>.
-              </p>
+            {!data && segments.status === 'loading' && <p class="loading">Loading dashboard…</p>}
+            {data && (
+              <>
+                {data.last_updated === null && (
+                  <p class="notice" role="status">
+                    No RFM scores yet. Load orders (<code>salesdash import</code> or <code>salesdash generate</code>) and run <code>salesdash refresh</code>.
+                  </p>
+                )}
+                <div class="overview">
+                  <SegmentationChart response={data} selected={view.segment} onSelect={selectSegment} />
+                  <MonthlyChart monthly={data.monthly} />
+                </div>
+                <div class={view.customer ? 'workbench with-details' : 'workbench'}>
+                  <RFMMetrics view={view} segments={data} onChange={change} onOpenCustomer={openCustomer} />
+                  {view.customer && <CustomerDetails customerId={view.customer} onClose={() => change({ customer: null })} />}
+                </div>
+              </>
             )}
-            <div class="overview">
-              <SegmentationChart response={data} selected={view.segment} onSelect={selectSegment} />
-              <MonthlyChart monthly={data.monthly} />
-            </div>
-            <div class={view.customer ? 'workbench with-details' : 'workbench'}>
-              <RFMMetrics view={view} segments={data} onChange={change} onOpenCustomer={openCustomer} />
-              {view.customer && <CustomerDetails customerId={view.customer} onClose={() => change({ customer: null })} />}
-            </div>
+            <ModelMetrics metrics={metrics} onRetry={retryMetrics} />
           </>
         )}
-        <ModelMetrics metrics={metrics} onRetry={retryMetrics} />
       </main>
     </>
   );
+}
+
+// The movement tab is a chunk of its own, downloaded the first time it is shown: the first view stays as small
+// as before. Kept once loaded, so switching tabs back and forth does not flash "Loading".
+let loadedMovement: ComponentType<MovementProps> | undefined;
+
+function LazyMovement(props: MovementProps) {
+  const [Movement, setMovement] = useState(() => loadedMovement);
+  const [failed, setFailed] = useState<ApiError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    if (Movement) return;
+    let live = true;
+    import('./Movement.tsx').then(
+      (module) => {
+        loadedMovement = module.Movement;
+        if (live) setMovement(() => module.Movement);
+      },
+      (error: Error) => live && setFailed(new ApiError(0, error.message)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [attempt]);
+  if (Movement) return <Movement {...props} />;
+  if (failed) return <ErrorBanner what="the movement view" error={failed} onRetry={() => (setFailed(null), setAttempt((n) => n + 1))} />;
+  return <p class="loading">Loading movement…</p>;
 }

@@ -1,0 +1,49 @@
+// `salesdash history --monthly [--from YYYY-MM]`: month-end snapshots from the order history, for segment movement.
+import type { Command } from '../command.ts';
+import { parseOptions, UsageError } from '../command.ts';
+import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
+import { monthlyHistory, parseMonth } from '../../jobs/rfm/history.ts';
+import { enterStep } from '../job.ts';
+
+export const historyCommand: Command = {
+  summary: 'month-end RFM snapshots from the order history, for segment movement --monthly [--from YYYY-MM]',
+  usage: `usage: salesdash history --monthly [--from YYYY-MM]
+
+Computes where every customer stood at each month-end (segment and scores, as refresh --as-of would
+score them) and keeps it as a snapshot, so segment movement has a past right after an import. The
+published scores are not changed. Re-running computes the same snapshots again; month-ends a published
+refresh already kept are left as they are.
+
+  --monthly         one snapshot per month-end (the only kind so far)
+  --from YYYY-MM    first month (default: the last twelve complete months)
+`,
+  async run(args) {
+    const { values, positionals } = parseOptions(args, {
+      monthly: { type: 'boolean' },
+      from: { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (!values.monthly) throw new UsageError('say --monthly (month-end snapshots)');
+    let fromMonth: string | null = null;
+    if (values.from !== undefined) {
+      try {
+        fromMonth = parseMonth(values.from);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
+    const url = await resolveDatabaseUrl();
+    const months = await withPool(url, { max: 1 }, (sql) => {
+      enterStep('computing month-end snapshots (salesdash.take_rfm_snapshot)');
+      return monthlyHistory(sql, fromMonth, (done, total, month) => {
+        const customers = month.customers === undefined ? '' : `, ${month.customers.toLocaleString('en-US')} customers`;
+        console.log(`  [${done}/${total}] ${month.reference_date}: ${month.outcome}${customers} (${month.seconds.toFixed(2)} s)`);
+      });
+    });
+    if (months.length === 0) {
+      console.log('no complete month before the latest purchase: nothing to compute (import orders first)');
+      return;
+    }
+    console.log(`kept ${months.length} month-end snapshots, ${months[0]!.reference_date} to ${months[months.length - 1]!.reference_date}`);
+  },
+};

@@ -1,0 +1,327 @@
+-- migrate:up
+-- Snapshots: where every customer stood (segment and the three scores) at each kept reference date, so
+-- segment movement between two dates is a comparison of two rows. Every published refresh keeps one
+-- (refresh_rfm step 5); take_rfm_snapshot(as_of) computes one from the order history with the same
+-- scoring (score_rfm_customers), without publishing anything. Definitions: docs/movement.md.
+
+-- Grain: one row per person who has been in a snapshot. person_id is assigned once, densely from 1, and
+-- never changes, so a snapshot can store its customers as one array indexed by it.
+create table salesdash_internal.people (
+  person_id   integer primary key,
+  customer_id text collate "C" not null unique
+);
+comment on table salesdash_internal.people is 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.codes.';
+
+-- Grain: one row per snapshot (reference date). A row per customer would cost 30+ bytes of heap per customer
+-- and snapshot; one smallint per person in an array costs 2 (compressed further by TOAST).
+create table salesdash_internal.rfm_snapshots (
+  reference_date date primary key,
+  source         text not null check (source in ('refresh', 'history')),
+  generation     bigint,
+  taken_at       timestamptz not null default now(),
+  customers      integer not null,
+  -- The segment names when the snapshot was taken, best first (display order): a rule edit or rename later
+  -- does not rewrite what a snapshot recorded.
+  segments       text[] not null,
+  -- codes[person_id]: 0 = not a customer on reference_date, else 1000 * k + 100 * R + 10 * F + M, where
+  -- segments[k] is the segment and R, F, M the scores (e.g. 2453: segments[2], R 4, F 5, M 3). Shorter than
+  -- people when people were added later: a missing entry is 0.
+  codes          smallint[] not null
+);
+comment on table salesdash_internal.rfm_snapshots is 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, and codes[person_id] = 1000 * segment index + 100 * R + 10 * F + M (0 = not a customer then).';
+
+-- How many snapshots are kept besides month-ends (which are always kept). A DBA may change it.
+create table salesdash.rfm_snapshot_retention (
+  only_row    boolean primary key default true check (only_row),
+  keep_latest integer not null default 12 check (keep_latest >= 2)
+);
+insert into salesdash.rfm_snapshot_retention default values;
+comment on table salesdash.rfm_snapshot_retention is 'Snapshots kept: every month-end one, plus the keep_latest most recent others (default 12).';
+
+-- A segment may not be named like moved_from's "not a customer yet" marker.
+alter table salesdash.rfm_segment_rules add constraint rfm_segment_rules_not_marker check (segment <> '(none)');
+
+-- Writes the snapshot of scored (a table shaped like rfm_customers) for reference, replacing one of the same
+-- date, then applies the retention. New customers get the next person_ids, in customer_id order.
+create function salesdash_internal.write_rfm_snapshot(scored text, reference date, source text, generation bigint)
+returns integer
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  segment_names text[];
+  known integer := (select coalesce(max(person_id), 0) from salesdash_internal.people);
+  kept integer := (select keep_latest from salesdash.rfm_snapshot_retention);
+  customer_count integer;
+begin
+  if reference is null then
+    return 0; -- no purchases yet, nothing to keep
+  end if;
+  select array_agg(segment order by display_order) into segment_names from salesdash.rfm_segment_rules;
+  execute format($people$
+    insert into salesdash_internal.people (person_id, customer_id)
+    select $1 + row_number() over (order by s.customer_id collate "C"), s.customer_id
+    from %s s
+    where not exists (select from salesdash_internal.people p where p.customer_id = s.customer_id)$people$, scored)
+    using known;
+
+  execute format($codes$
+    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, codes)
+    select $1, $2, $3, count(s.customer_id), $4,
+           coalesce(array_agg(coalesce(1000 * array_position($4, s.segment) + 100 * s.recency_score
+                                       + 10 * s.frequency_score + s.monetary_score, 0)::smallint
+                              order by p.person_id), '{}')
+    from salesdash_internal.people p
+    left join %s s on s.customer_id = p.customer_id
+    on conflict (reference_date) do update
+      set source = excluded.source, generation = excluded.generation, taken_at = now(),
+          customers = excluded.customers, segments = excluded.segments, codes = excluded.codes
+    returning customers$codes$, scored)
+    into customer_count
+    using reference, source, generation, segment_names;
+
+  delete from salesdash_internal.rfm_snapshots s
+  where s.reference_date <> (date_trunc('month', s.reference_date) + interval '1 month - 1 day')::date
+    and s.reference_date not in (select r.reference_date from salesdash_internal.rfm_snapshots r
+                                 order by r.reference_date desc limit kept);
+  return customer_count;
+end
+$$;
+
+-- The month-ends a history of snapshots covers: from from_month's end (default: twelve month-ends back)
+-- to the last month-end before the latest purchase, never before the first purchase's month.
+create function salesdash.rfm_history_month_ends(from_month date default null) returns setof date
+language sql stable security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  with span as (
+    select date_trunc('month', min(ordered_at))::date as first_month,
+           (date_trunc('month', max(ordered_at)) - interval '1 day')::date as last_end
+    from salesdash_internal.int_counted_orders_cache
+  )
+  select (m + interval '1 month - 1 day')::date
+  from span,
+       generate_series(greatest(first_month,
+                                coalesce(date_trunc('month', from_month)::date,
+                                         (date_trunc('month', last_end) - interval '11 months')::date)),
+                       last_end, interval '1 month') as m
+$$;
+comment on function salesdash.rfm_history_month_ends(date) is 'The month-ends salesdash history --monthly computes: from from_month (default: the last twelve) to the last complete month before the latest purchase.';
+
+-- One snapshot as of as_of, computed from the order history exactly as refresh_rfm(as_of) scores it, and
+-- nothing published. A snapshot a published refresh kept for that date is left as it is (it records what the
+-- dashboard showed); one from the history is computed again, so re-running gives the same rows.
+create function salesdash.take_rfm_snapshot(as_of date) returns jsonb
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  started timestamptz := clock_timestamp();
+  scored jsonb;
+  customer_count integer;
+begin
+  if as_of is null then
+    raise exception 'take_rfm_snapshot needs a date' using errcode = '22023';
+  end if;
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  if exists (select from salesdash_internal.rfm_snapshots s where s.reference_date = as_of and s.source = 'refresh') then
+    return jsonb_build_object('reference_date', as_of, 'outcome', 'kept (a published refresh''s)', 'seconds', 0);
+  end if;
+  perform salesdash_internal.update_counted_orders_cache();
+  create temporary table rfm_snapshot_scored (like salesdash_internal.rfm_customers) on commit drop;
+  scored := salesdash_internal.score_rfm_customers(as_of, 0, 'pg_temp.rfm_snapshot_scored');
+  customer_count := salesdash_internal.write_rfm_snapshot('pg_temp.rfm_snapshot_scored', as_of, 'history', null);
+  drop table pg_temp.rfm_snapshot_scored;
+  return jsonb_build_object('reference_date', as_of, 'outcome', 'computed', 'customers', customer_count,
+                            'seconds', extract(epoch from clock_timestamp() - started), 'steps', scored -> 'steps');
+end
+$$;
+comment on function salesdash.take_rfm_snapshot(date) is 'Computes and keeps the snapshot as of as_of from the order history (same scoring as refresh_rfm(as_of)); publishes nothing. Keeps a published refresh''s snapshot of that date as it is.';
+
+-- The whole history in one call (one transaction): salesdash history --monthly runs the months one by one
+-- instead, showing progress and keeping what is done if it is stopped.
+create function salesdash.backfill_rfm_history(from_month date default null) returns integer
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  month_end date;
+  done integer := 0;
+begin
+  for month_end in select * from salesdash.rfm_history_month_ends(from_month) loop
+    perform salesdash.take_rfm_snapshot(month_end);
+    done := done + 1;
+    raise notice 'snapshot as of % (% done)', month_end, done;
+  end loop;
+  return done;
+end
+$$;
+comment on function salesdash.backfill_rfm_history(date) is 'Takes the month-end snapshots of rfm_history_month_ends(from_month) in one transaction; returns how many.';
+
+-- Grain: one row per kept snapshot.
+create view salesdash.rfm_snapshot_dates as
+select reference_date, source, customers, taken_at, segments
+from salesdash_internal.rfm_snapshots;
+comment on view salesdash.rfm_snapshot_dates is 'Every kept snapshot: reference date, source (refresh | history), customers, when it was taken, its segment names (best first).';
+
+-- Grain: one row per customer per snapshot (customers with a counted order on the reference date).
+create view salesdash.rfm_snapshot_customers as
+select s.reference_date, p.customer_id, s.segments[c.code / 1000] as segment,
+       (c.code / 100 % 10)::smallint as recency_score, (c.code / 10 % 10)::smallint as frequency_score,
+       (c.code % 10)::smallint as monetary_score
+from salesdash_internal.rfm_snapshots s
+cross join lateral unnest(s.codes) with ordinality as c(code, person_id)
+join salesdash_internal.people p on p.person_id = c.person_id
+where c.code <> 0;
+comment on view salesdash.rfm_snapshot_customers is 'Each customer''s segment and scores in each kept snapshot.';
+
+-- Segment movement between two snapshots: one row per (from segment, to segment) pair with customers.
+--   from_segment null: not a customer on from_date (new in the period); to_segment null: no counted
+--   purchase on to_date any more (their orders were canceled or removed since).
+--   direction: new, lost, stayed (same segment, or a renamed one in the same place), up (to a segment earlier
+--   in display order, which ranks them best first), down.
+--   revenue_before: their net revenue in the period of the same length ending on from_date;
+--   revenue_after: after from_date up to to_date. Both from today's order history.
+create function salesdash.segment_movement(from_date date, to_date date)
+returns table (from_segment text, to_segment text, direction text, customers bigint, share_of_from float8,
+               revenue_before numeric, revenue_after numeric)
+language plpgsql stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  a salesdash_internal.rfm_snapshots;
+  b salesdash_internal.rfm_snapshots;
+  period_start timestamp;
+begin
+  select * into a from salesdash_internal.rfm_snapshots s where s.reference_date = from_date;
+  if not found then
+    raise exception 'from: no snapshot on %', coalesce(from_date::text, 'null') using errcode = '22023';
+  end if;
+  select * into b from salesdash_internal.rfm_snapshots s where s.reference_date = to_date;
+  if not found then
+    raise exception 'to: no snapshot on %', coalesce(to_date::text, 'null') using errcode = '22023';
+  end if;
+  if to_date <= from_date then
+    raise exception 'to (%) must be after from (%)', to_date, from_date using errcode = '22023';
+  end if;
+  period_start := from_date - (to_date - from_date) + 1;
+
+  return query
+  with moved as (
+    select coalesce(t.from_code, 0) / 1000 as from_k, coalesce(t.to_code, 0) / 1000 as to_k, count(*) as customers
+    from unnest(a.codes, b.codes) as t(from_code, to_code)
+    where coalesce(t.from_code, 0) <> 0 or coalesce(t.to_code, 0) <> 0
+    group by 1, 2
+  ),
+  from_sizes as (
+    select m.from_k, sum(m.customers) as customers from moved m group by m.from_k
+  ),
+  spent as (
+    select p.person_id,
+           sum(x.amount) filter (where x.at < from_date + 1) as before,
+           sum(x.amount) filter (where x.at >= from_date + 1) as after
+    from (select o.customer_id, o.ordered_at as at, o.amount
+          from salesdash_internal.int_counted_orders_cache o
+          where o.ordered_at >= period_start and o.ordered_at < to_date + 1
+          union all
+          select r.customer_id, r.refunded_at, -r.amount
+          from salesdash_internal.int_refunds_cache r
+          where r.refunded_at >= period_start and r.refunded_at < to_date + 1) x
+    join salesdash_internal.people p on p.customer_id = x.customer_id
+    group by p.person_id
+  ),
+  spent_by_cell as (
+    select coalesce(a.codes[s.person_id], 0) / 1000 as from_k, coalesce(b.codes[s.person_id], 0) / 1000 as to_k,
+           sum(s.before) as before, sum(s.after) as after
+    from spent s
+    group by 1, 2
+  )
+  select a.segments[m.from_k], b.segments[m.to_k],
+         case when m.from_k = 0 then 'new' when m.to_k = 0 then 'lost'
+              when a.segments[m.from_k] = b.segments[m.to_k] or m.from_k = m.to_k then 'stayed'
+              when m.to_k < m.from_k then 'up'
+              else 'down' end,
+         m.customers,
+         case when m.from_k = 0 then null else m.customers::float8 / f.customers end,
+         coalesce(c.before, 0)::numeric(16, 2), coalesce(c.after, 0)::numeric(16, 2)
+  from moved m
+  join from_sizes f on f.from_k = m.from_k
+  left join spent_by_cell c on c.from_k = m.from_k and c.to_k = m.to_k
+  order by m.from_k = 0, m.from_k, m.to_k = 0, m.to_k;
+end
+$$;
+comment on function salesdash.segment_movement(date, date) is 'Customers and their net revenue per (segment on from_date, segment on to_date), between two kept snapshots; from_segment null = new, to_segment null = lost. See docs/movement.md.';
+
+-- Movement between the two latest snapshots, for BI tools that take no arguments (no rows until there are two).
+create view salesdash.segment_movement_latest as
+select d.from_date, d.to_date, m.*
+from (select (array_agg(reference_date order by reference_date desc))[2] as from_date,
+             max(reference_date) as to_date
+      from salesdash_internal.rfm_snapshots) d
+cross join lateral salesdash.segment_movement(d.from_date, d.to_date) m
+where d.from_date is not null;
+comment on view salesdash.segment_movement_latest is 'segment_movement() between the two latest snapshots.';
+
+-- The API's movers list: the published customers of segment_filter (null = all) who were in moved_from
+-- (a segment name of the since snapshot, or '(none)': not a customer yet) on since, in a page's order.
+create function api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
+language plpgsql stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  published bigint;
+  snapshot salesdash_internal.rfm_snapshots;
+  from_k integer;
+  sort_expression text;
+  direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
+begin
+  sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
+  select * into snapshot from salesdash_internal.rfm_snapshots s where s.reference_date = since;
+  if not found then
+    raise exception 'since: no snapshot on %', coalesce(since::text, 'null') using errcode = '22023';
+  end if;
+  from_k := case when moved_from = '(none)' then 0 else array_position(snapshot.segments, moved_from) end;
+  if from_k is null then
+    raise exception 'moved_from: no segment named % in the snapshot of %', moved_from, since using errcode = '22023';
+  end if;
+  select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null then
+    return;
+  end if;
+  return query execute format(
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+     from salesdash_internal.%I c
+     left join salesdash_internal.people p on p.customer_id = c.customer_id
+     where ($1 is null or c.segment = $1) and coalesce(($2::smallint[])[p.person_id], 0) / 1000 = $3
+     order by %s %s, c.customer_id collate "C" %s',
+    'rfm_customers_g' || published, sort_expression, direction, direction)
+  using segment_filter, snapshot.codes, from_k;
+end
+$$;
+comment on function api.rfm_movers(text, text, date, text, boolean) is 'The published RFM list (segment_filter null = all) of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
+
+grant execute on function salesdash.segment_movement(date, date), salesdash.rfm_history_month_ends(date)
+  to salesdash_reader, salesdash_api;
+
+-- migrate:down
+revoke execute on function salesdash.segment_movement(date, date), salesdash.rfm_history_month_ends(date)
+  from salesdash_reader, salesdash_api;
+drop function api.rfm_movers(text, text, date, text, boolean);
+drop view salesdash.segment_movement_latest;
+drop function salesdash.segment_movement(date, date);
+drop view salesdash.rfm_snapshot_customers;
+drop view salesdash.rfm_snapshot_dates;
+drop function salesdash.backfill_rfm_history(date);
+drop function salesdash.take_rfm_snapshot(date);
+drop function salesdash.rfm_history_month_ends(date);
+drop function salesdash_internal.write_rfm_snapshot(text, date, text, bigint);
+alter table salesdash.rfm_segment_rules drop constraint rfm_segment_rules_not_marker;
+drop table salesdash.rfm_snapshot_retention;
+drop table salesdash_internal.rfm_snapshots;
+drop table salesdash_internal.people;

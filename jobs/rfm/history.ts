@@ -1,0 +1,37 @@
+// Month-end snapshots computed from the order history (salesdash.take_rfm_snapshot), one month per
+// transaction, so progress shows and a stopped run keeps the months it finished. The scoring lives in SQL.
+import type { Sql } from '../../db/connection.ts';
+
+export interface HistoryMonth {
+  reference_date: string;
+  /** 'computed', or 'kept (a published refresh's)' when a refresh already kept that date. */
+  outcome: string;
+  customers?: number;
+  seconds: number;
+}
+
+const monthPattern = /^(\d{4})-(\d{2})$/;
+
+/** 'YYYY-MM' -> the month's first day, or an error naming the option. */
+export function parseMonth(text: string): string {
+  const match = monthPattern.exec(text);
+  const month = match ? Number(match[2]) : 0;
+  if (!match || month < 1 || month > 12) throw new Error(`--from must be a month YYYY-MM, got "${text}"`);
+  return `${match[1]}-${match[2]}-01`;
+}
+
+export async function monthlyHistory(
+  sql: Sql,
+  fromMonth: string | null,
+  onMonth: (done: number, total: number, month: HistoryMonth) => void = () => {},
+): Promise<HistoryMonth[]> {
+  const ends = await sql<{ d: string }[]>`
+    select to_char(d, 'YYYY-MM-DD') as d from salesdash.rfm_history_month_ends(${fromMonth}::date) as d order by d`;
+  const done: HistoryMonth[] = [];
+  for (const { d } of ends) {
+    const [row] = await sql<{ result: HistoryMonth }[]>`select salesdash.take_rfm_snapshot(${d}::date) as result`;
+    done.push({ ...row!.result, reference_date: d });
+    onMonth(done.length, ends.length, done[done.length - 1]!);
+  }
+  return done;
+}

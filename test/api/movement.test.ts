@@ -1,0 +1,124 @@
+// GET /api/snapshots, /api/segments/movement and the movers list (moved_from + since) on the fixture shop,
+// whose people p04, p08 and p12 bought for the first time in June (fixture.ts).
+import t from 'tap';
+import { testApi } from './app.ts';
+import { monthlyHistory } from '../../jobs/rfm/history.ts';
+
+async function shopWithHistory(t: Parameters<typeof testApi>[0]) {
+  const api = await testApi(t);
+  await monthlyHistory(api.sql, null);
+  return api;
+}
+
+t.test('GET /api/snapshots lists the refresh and the month-ends, newest first', async (t) => {
+  const { app } = await shopWithHistory(t);
+  const res = await app.inject('/api/snapshots');
+  t.equal(res.statusCode, 200);
+  t.same(res.json(), {
+    snapshots: [
+      { reference_date: '2018-06-12', source: 'refresh', customers: 12 },
+      { reference_date: '2018-05-31', source: 'history', customers: 9 },
+      { reference_date: '2018-04-30', source: 'history', customers: 6 },
+      { reference_date: '2018-03-31', source: 'history', customers: 3 },
+    ],
+  }, 'first purchases: three people in each of March..June');
+});
+
+t.test('GET /api/segments/movement: the two latest by default, what the SQL function says', async (t) => {
+  const { app, sql } = await shopWithHistory(t);
+  const res = await app.inject('/api/segments/movement');
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  t.equal(body.from, '2018-05-31');
+  t.equal(body.to, '2018-06-12');
+  const rules = await sql`select segment from salesdash.rfm_segment_rules order by display_order`;
+  t.same(body.segments, rules.map((r) => r.segment), 'segments best first');
+  const expected = await sql`
+    select from_segment, to_segment, direction, customers::int, share_of_from, revenue_before::float8, revenue_after::float8
+    from salesdash.segment_movement('2018-05-31', '2018-06-12')`;
+  t.same(body.cells, expected.map((r) => ({ ...r })), 'the cells of salesdash.segment_movement');
+  const fresh = body.cells.filter((c: { from_segment: string | null }) => c.from_segment === null);
+  t.equal(fresh.reduce((s: number, c: { customers: number }) => s + c.customers, 0), 3, 'p04, p08, p12 are new');
+  t.ok(fresh.every((c: { direction: string; share_of_from: null }) => c.direction === 'new' && c.share_of_from === null));
+  // p04 spent 40 + 1.5, p08 81.5, p12 120 + 1.5 + 100 in June, nothing before.
+  t.equal(fresh.reduce((s: number, c: { revenue_after: number }) => s + c.revenue_after, 0), 41.5 + 81.5 + 221.5);
+  t.equal(body.cells.reduce((s: number, c: { customers: number }) => s + c.customers, 0), 12, 'every customer in one cell');
+
+  const chosen = await app.inject('/api/segments/movement?from=2018-03-31&to=2018-05-31');
+  t.equal(chosen.statusCode, 200);
+  t.equal(chosen.json().cells.reduce((s: number, c: { customers: number }) => s + c.customers, 0), 9);
+});
+
+t.test('GET /api/segments/movement: bad dates are 400 naming the parameter; too few snapshots 404', async (t) => {
+  const { app } = await shopWithHistory(t);
+  const cases: [string, string][] = [
+    ['from=2018-01-01', 'from: no snapshot on 2018-01-01 (GET /api/snapshots lists them)'],
+    ['to=2019-01-01', 'to: no snapshot on 2019-01-01 (GET /api/snapshots lists them)'],
+    ['from=yesterday', 'from must be a date (YYYY-MM-DD)'],
+    ['from=2018-05-31&to=2018-03-31', 'to must be a later snapshot than from'],
+    ['from=2018-05-31&to=2018-05-31', 'to must be a later snapshot than from'],
+  ];
+  for (const [query, error] of cases) {
+    const res = await app.inject(`/api/segments/movement?${query}`);
+    t.equal(res.statusCode, 400, query);
+    t.same(res.json(), { error }, query);
+  }
+  const single = await testApi(t);
+  const res = await single.app.inject('/api/segments/movement');
+  t.equal(res.statusCode, 404, 'one snapshot only');
+  t.match(res.json().error, /fewer than two snapshots/);
+});
+
+t.test('the movers list: who was not a customer on May 31, paged, sorted, exported', async (t) => {
+  const { app } = await shopWithHistory(t);
+  const res = await app.inject('/api/customers/rfm?moved_from=(none)&since=2018-05-31&sort_by=monetary&order=desc&limit=2');
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  t.equal(body.total, 3);
+  t.same(body.data.map((r: { customer_id: string }) => r.customer_id), ['p12', 'p08'], 'by net monetary, largest first');
+  const page2 = (await app.inject('/api/customers/rfm?moved_from=(none)&since=2018-05-31&sort_by=monetary&order=desc&limit=2&page=2')).json();
+  t.same(page2.data.map((r: { customer_id: string }) => r.customer_id), ['p04']);
+
+  // Within one current segment: the movers of that cell only.
+  const segment = body.data[0].segment as string;
+  const cell = (await app.inject(`/api/customers/rfm?segment=${encodeURIComponent(segment)}&moved_from=(none)&since=2018-05-31`)).json();
+  t.ok(cell.data.length >= 1 && cell.data.every((r: { segment: string }) => r.segment === segment), `only ${segment}`);
+
+  // Someone who was a customer in March and where they are now.
+  const movers = (await app.inject('/api/customers/rfm?since=2018-03-31&moved_from=Lost&limit=100')).json();
+  t.type(movers.total, 'number');
+
+  const csv = await app.inject('/api/customers/rfm.csv?moved_from=(none)&since=2018-05-31&sort_by=monetary&order=desc');
+  t.equal(csv.statusCode, 200);
+  t.equal(csv.body.trim().split('\n').length, 4, 'header + 3 rows');
+  t.same(csv.body.trim().split('\n').slice(1).map((line) => line.split(',')[0]), ['p12', 'p08', 'p04']);
+  t.match(csv.headers['content-disposition'], /rfm-all-from-none-since-2018-05-31-2018-06-12\.csv/);
+});
+
+t.test('the movers list: bad parameters are 400 naming them, and nothing else changes', async (t) => {
+  const { app } = await shopWithHistory(t);
+  const cases: [string, string][] = [
+    ['moved_from=Lost', 'since parameter required with moved_from'],
+    ['since=2018-05-31', 'moved_from parameter required with since'],
+    ['moved_from=Lost&since=2018-05-30', 'since: no snapshot on 2018-05-30 (GET /api/snapshots lists them)'],
+    ['moved_from=Nobody&since=2018-05-31', 'moved_from "Nobody" is not a segment of the snapshot on 2018-05-31'],
+    ['moved_from=Lost&since=31.05.2018', 'since must be a date (YYYY-MM-DD)'],
+    ['moved_from=%01&since=2018-05-31', 'moved_from must not contain control characters'],
+  ];
+  for (const [query, error] of cases) {
+    for (const path of ['/api/customers/rfm', '/api/customers/rfm.csv']) {
+      const res = await app.inject(`${path}?${query}`);
+      t.equal(res.statusCode, 400, `${path}?${query}`);
+      t.same(res.json(), { error }, `${path}?${query}`);
+    }
+  }
+});
+
+t.test('a history run changes the ETag of the movement routes', async (t) => {
+  const { app, sql } = await testApi(t);
+  const before = (await app.inject('/api/snapshots')).headers.etag;
+  await monthlyHistory(sql, null);
+  const after = await app.inject({ url: '/api/snapshots', headers: { 'if-none-match': String(before) } });
+  t.equal(after.statusCode, 200, 'not 304: the snapshots changed');
+  t.equal(after.json().snapshots.length, 4);
+});

@@ -1,0 +1,229 @@
+// Snapshots and segment movement on a hand-made shop across three month-ends (docs/movement.md). The
+// expected matrices are built here from the plain reference query (reference.ts) taken at each date and
+// from the shop's orders as written below, not from the production SQL.
+import t from 'tap';
+import { testDatabase } from '../helpers/db.ts';
+import { refreshRfm } from '../../jobs/rfm/refresh.ts';
+import { monthlyHistory } from '../../jobs/rfm/history.ts';
+import { referenceScores, type ReferenceRow } from './reference.ts';
+import type { Sql } from '../../db/connection.ts';
+
+interface ShopOrder {
+  id: string;
+  person: string;
+  day: string;
+  amount: number;
+}
+
+// dan's January order is canceled after the first snapshot and he buys again in March: he skips the
+// second snapshot. eve is new in February, fay in March.
+const shop: ShopOrder[] = [
+  { id: 'ann-1', person: 'ann', day: '2024-01-05', amount: 100 },
+  { id: 'ann-2', person: 'ann', day: '2024-01-20', amount: 50 },
+  { id: 'ann-3', person: 'ann', day: '2024-02-10', amount: 80 },
+  { id: 'ann-4', person: 'ann', day: '2024-03-15', amount: 60 },
+  { id: 'ben-1', person: 'ben', day: '2023-12-10', amount: 30 },
+  { id: 'ben-2', person: 'ben', day: '2024-01-25', amount: 40 },
+  { id: 'cat-1', person: 'cat', day: '2024-01-30', amount: 200 },
+  { id: 'dan-1', person: 'dan', day: '2024-01-03', amount: 20 },
+  { id: 'eve-1', person: 'eve', day: '2024-02-15', amount: 70 },
+  { id: 'gus-1', person: 'gus', day: '2023-11-11', amount: 15 },
+  { id: 'gus-2', person: 'gus', day: '2023-12-12', amount: 15 },
+  { id: 'gus-3', person: 'gus', day: '2024-02-20', amount: 15 },
+  { id: 'hal-1', person: 'hal', day: '2023-10-01', amount: 500 },
+];
+const lateOrders: ShopOrder[] = [
+  { id: 'fay-1', person: 'fay', day: '2024-03-05', amount: 90 },
+  { id: 'dan-2', person: 'dan', day: '2024-03-20', amount: 25 },
+];
+
+async function insertOrders(sql: Sql, orders: ShopOrder[]): Promise<void> {
+  const people = [...new Set(orders.map((o) => o.person))];
+  await sql`insert into raw.customers ${sql(people.map((p) => ({ customer_id: `${p}-${orders[0]!.id}`, customer_unique_id: p })))}`;
+  await sql`insert into raw.orders ${sql(orders.map((o) => ({
+    order_id: o.id, customer_id: `${o.person}-${orders[0]!.id}`, order_status: 'delivered', order_purchase_timestamp: `${o.day} 12:00`,
+  })))}`;
+  await sql`insert into raw.order_items ${sql(orders.map((o) => ({ order_id: o.id, order_item_id: 1, product_id: 'p', price: o.amount, freight_value: 0 })))}`;
+}
+
+interface Cell {
+  from_segment: string | null;
+  to_segment: string | null;
+  direction: string;
+  customers: number;
+  share_of_from: number | null;
+  revenue_before: number;
+  revenue_after: number;
+}
+
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
+
+/** The matrix as docs/movement.md defines it, from two reference readings and the orders that count now. */
+function expectedMatrix(
+  from: { date: string; rows: ReferenceRow[]; segments: string[] },
+  to: { date: string; rows: ReferenceRow[]; segments: string[] },
+  counted: ShopOrder[],
+): Cell[] {
+  const [a, b] = [dayNumber(from.date), dayNumber(to.date)];
+  const before = (p: string) => counted.filter((o) => o.person === p && dayNumber(o.day) > a - (b - a) && dayNumber(o.day) <= a).reduce((s, o) => s + o.amount, 0);
+  const after = (p: string) => counted.filter((o) => o.person === p && dayNumber(o.day) > a && dayNumber(o.day) <= b).reduce((s, o) => s + o.amount, 0);
+  const segmentAt = (rows: ReferenceRow[], p: string) => rows.find((r) => r.customer_id === p)?.segment ?? null;
+  const people = [...new Set([...from.rows, ...to.rows].map((r) => r.customer_id))];
+  const cells = new Map<string, Cell>();
+  for (const p of people) {
+    const [f, g] = [segmentAt(from.rows, p), segmentAt(to.rows, p)];
+    const [fi, gi] = [f === null ? -1 : from.segments.indexOf(f), g === null ? -1 : to.segments.indexOf(g)];
+    const direction = f === null ? 'new' : g === null ? 'lost' : f === g || fi === gi ? 'stayed' : gi < fi ? 'up' : 'down';
+    const key = `${f}→${g}`;
+    const cell = cells.get(key) ?? { from_segment: f, to_segment: g, direction, customers: 0, share_of_from: null, revenue_before: 0, revenue_after: 0 };
+    cell.customers += 1;
+    cell.revenue_before += before(p);
+    cell.revenue_after += after(p);
+    cells.set(key, cell);
+  }
+  for (const cell of cells.values()) {
+    const size = from.rows.filter((r) => r.segment === cell.from_segment).length;
+    cell.share_of_from = cell.from_segment === null ? null : cell.customers / size;
+  }
+  return [...cells.values()].sort((x, y) => `${x.from_segment}→${x.to_segment}`.localeCompare(`${y.from_segment}→${y.to_segment}`));
+}
+
+async function movement(sql: Sql, from: string, to: string): Promise<Cell[]> {
+  const rows = await sql<Cell[]>`
+    select from_segment, to_segment, direction, customers::int, share_of_from, revenue_before::float8, revenue_after::float8
+    from salesdash.segment_movement(${from}::date, ${to}::date)`;
+  return rows.map((r) => ({ ...r })).sort((x, y) => `${x.from_segment}→${x.to_segment}`.localeCompare(`${y.from_segment}→${y.to_segment}`));
+}
+
+async function segmentNames(sql: Sql): Promise<string[]> {
+  return (await sql<{ segment: string }[]>`select segment from salesdash.rfm_segment_rules order by display_order`).map((r) => r.segment);
+}
+
+async function snapshotRows(sql: Sql, date: string) {
+  return (await sql<{ customer_id: string; segment: string; r: number; f: number; m: number }[]>`
+    select customer_id, segment, recency_score::int as r, frequency_score::int as f, monetary_score::int as m
+    from salesdash.rfm_snapshot_customers where reference_date = ${date}::date order by customer_id collate "C"`).map((r) => ({ ...r }));
+}
+
+const asSnapshot = (rows: ReferenceRow[]) =>
+  rows.map((r) => ({ customer_id: r.customer_id, segment: r.segment, r: r.recency_score, f: r.frequency_score, m: r.monetary_score }));
+
+t.test('exact movement matrices across three month-ends: new, lost, a skipped snapshot and a renamed segment', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, shop);
+  const published = async () => (await sql`select generation from salesdash_internal.rfm_publication`)[0]!.generation;
+
+  await sql`select salesdash.take_rfm_snapshot('2024-01-31')`;
+  const d1 = { date: '2024-01-31', rows: await referenceScores(sql, '2024-01-31'), segments: await segmentNames(sql) };
+  t.same(await snapshotRows(sql, d1.date), asSnapshot(d1.rows), 'the January snapshot is the reference as of January 31');
+  t.equal(await published(), null, 'a history snapshot publishes nothing');
+
+  // dan's only order is canceled: on February 29 he is no customer at all.
+  await sql`update raw.orders set order_status = 'canceled' where order_id = 'dan-1'`;
+  await sql`select salesdash.take_rfm_snapshot('2024-02-29')`;
+  const d2 = { date: '2024-02-29', rows: await referenceScores(sql, '2024-02-29'), segments: await segmentNames(sql) };
+  t.same(await snapshotRows(sql, d2.date), asSnapshot(d2.rows), 'the February snapshot is the reference as of February 29');
+  t.notOk(d2.rows.some((r) => r.customer_id === 'dan'), 'dan skips the February snapshot');
+
+  // A rule edit between snapshots: the segment hal is in gets a new name. Snapshots keep the names they had.
+  const renamed = d2.rows.find((r) => r.customer_id === 'hal')!.segment;
+  await sql`update salesdash.rfm_segment_rules set segment = 'Big Once' where segment = ${renamed}`;
+  await insertOrders(sql, lateOrders);
+  await refreshRfm(sql, '2024-03-31');
+  const d3 = { date: '2024-03-31', rows: await referenceScores(sql, '2024-03-31'), segments: await segmentNames(sql) };
+  t.same(await snapshotRows(sql, d3.date), asSnapshot(d3.rows), 'the refresh kept its snapshot: the reference as of March 31');
+  t.ok(d3.segments.includes('Big Once') && !d3.segments.includes(renamed), 'the rename took effect');
+  t.equal((await snapshotRows(sql, d2.date)).find((r) => r.customer_id === 'hal')?.segment, renamed, 'February still says what it said then');
+
+  const counted = [...shop.filter((o) => o.id !== 'dan-1'), ...lateOrders];
+  for (const [from, to] of [[d1, d2], [d2, d3], [d1, d3]] as const) {
+    t.same(await movement(sql, from.date, to.date), expectedMatrix(from, to, counted), `movement ${from.date} → ${to.date}`);
+  }
+
+  // A few cells read by hand.
+  const febToMar = await movement(sql, d2.date, d3.date);
+  const newInMarch = febToMar.filter((c) => c.from_segment === null);
+  t.equal(newInMarch.reduce((s, c) => s + c.customers, 0), 2, 'fay and dan are new between February and March');
+  t.equal(newInMarch.reduce((s, c) => s + c.revenue_after, 0), 115, 'they spent 90 + 25 in March');
+  t.equal(newInMarch.reduce((s, c) => s + c.revenue_before, 0), 0, 'and nothing before');
+  const janToFeb = await movement(sql, d1.date, d2.date);
+  t.same(janToFeb.filter((c) => c.to_segment === null).map((c) => [c.customers, c.direction]), [[1, 'lost']], 'dan is lost in February');
+  t.same(janToFeb.filter((c) => c.from_segment === null).map((c) => [c.customers, c.revenue_after]), [[1, 70]], 'eve is new in February');
+  const hal = febToMar.find((c) => c.from_segment === renamed && c.to_segment === 'Big Once');
+  if (d3.rows.find((r) => r.customer_id === 'hal')!.segment === 'Big Once') {
+    t.equal(hal?.direction, 'stayed', 'a renamed segment in the same place counts as stayed');
+  }
+  const janToMar = await movement(sql, d1.date, d3.date);
+  t.equal(janToMar.filter((c) => c.from_segment !== null && c.to_segment !== null).reduce((s, c) => s + c.customers, 0), 6,
+    'from January to March directly, dan (who skipped February) moved between two segments like the other five');
+  t.equal(janToMar.reduce((s, c) => s + c.customers, 0), 8, 'every customer of either date is in one cell');
+
+  // The latest-two view and bad input.
+  t.equal((await sql`select count(*)::int as n from salesdash.segment_movement_latest where from_date = '2024-02-29' and to_date = '2024-03-31'`)[0]!.n,
+    febToMar.length, 'segment_movement_latest compares the two latest snapshots');
+  await t.rejects(sql`select * from salesdash.segment_movement('2024-01-15', '2024-03-31')`, { message: 'from: no snapshot on 2024-01-15' });
+  await t.rejects(sql`select * from salesdash.segment_movement('2024-03-31', '2024-01-31')`, { message: /must be after from/ });
+});
+
+t.test('history --monthly equals separate refresh_rfm(as_of) runs, is idempotent and publishes nothing', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, [...shop, ...lateOrders]);
+  await refreshRfm(sql);
+  const before = await sql`select generation, (select count(*)::int from salesdash.rfm_scores) as rows from salesdash_internal.rfm_publication`;
+  const progress: string[] = [];
+  const months = await monthlyHistory(sql, '2023-10-01', (done, total, month) => progress.push(`${done}/${total} ${month.reference_date}`));
+  t.same(months.map((m) => m.reference_date), ['2023-10-31', '2023-11-30', '2023-12-31', '2024-01-31', '2024-02-29'],
+    'month-ends from October up to the last complete month before the latest purchase (March 20)');
+  t.same(progress, ['1/5 2023-10-31', '2/5 2023-11-30', '3/5 2023-12-31', '4/5 2024-01-31', '5/5 2024-02-29'], 'progress per month');
+  t.same(await sql`select generation, (select count(*)::int from salesdash.rfm_scores) as rows from salesdash_internal.rfm_publication`, before,
+    'the published scores did not change');
+
+  const first = await sql`select reference_date::text, codes from salesdash_internal.rfm_snapshots order by 1`;
+  await monthlyHistory(sql, '2023-10-01');
+  t.same(await sql`select reference_date::text, codes from salesdash_internal.rfm_snapshots order by 1`, first, 're-running gives the same snapshots');
+
+  for (const month of months) {
+    const kept = await snapshotRows(sql, month.reference_date);
+    await refreshRfm(sql, month.reference_date);
+    const refreshed = (await sql`
+      select customer_id, segment, recency_score::int as r, frequency_score::int as f, monetary_score::int as m
+      from salesdash.rfm_scores order by customer_id collate "C"`).map((r) => ({ ...r }));
+    t.same(kept, refreshed, `the history snapshot of ${month.reference_date} equals refresh_rfm(as_of => ${month.reference_date})`);
+  }
+  t.same((await sql`select source from salesdash_internal.rfm_snapshots where reference_date = '2024-01-31'`)[0], { source: 'refresh' },
+    'a refresh of a month-end keeps its own snapshot');
+  t.equal((await sql`select salesdash.take_rfm_snapshot('2024-01-31') as r`)[0]!.r.outcome, "kept (a published refresh's)",
+    'history leaves a refresh snapshot as it is');
+});
+
+t.test('retention keeps month-ends and the latest N others; storage is two bytes a person', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, [...shop, ...lateOrders]);
+  await sql`update salesdash.rfm_snapshot_retention set keep_latest = 2`;
+  for (const day of ['2024-01-31', '2024-02-10', '2024-02-20', '2024-03-01', '2024-03-10']) await refreshRfm(sql, day);
+  t.same((await sql`select reference_date::text as d from salesdash.rfm_snapshot_dates order by 1`).map((r) => r.d),
+    ['2024-01-31', '2024-03-01', '2024-03-10'], 'the month-end and the two latest');
+  const [row] = await sql`select cardinality(codes) as n, (select count(*)::int from salesdash_internal.people) as people from salesdash_internal.rfm_snapshots where reference_date = '2024-03-10'`;
+  t.equal(row!.n, row!.people, 'one code per person');
+  await t.rejects(sql`update salesdash.rfm_segment_rules set segment = '(none)' where segment = 'Lost'`, { message: /rfm_segment_rules_not_marker/ },
+    'no segment may take the name moved_from uses for "not a customer yet"');
+});
+
+t.test('BI reads snapshots and movement as salesdash_reader, and nothing internal', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, [...shop, ...lateOrders]);
+  await refreshRfm(sql, '2024-02-29');
+  await refreshRfm(sql, '2024-03-31');
+  const reader = await sql.reserve();
+  try {
+    await reader`set role salesdash_reader`;
+    t.equal((await reader`select count(*)::int as n from salesdash.rfm_snapshot_customers`)[0]!.n, 15, 'snapshot rows (7 + 8 customers)');
+    t.ok((await reader`select count(*)::int as n from salesdash.segment_movement_latest`)[0]!.n > 0, 'the latest movement');
+    await t.rejects(reader`select * from salesdash_internal.rfm_snapshots`, { code: '42501' }, 'not the internal table');
+    await t.rejects(reader`select salesdash.take_rfm_snapshot('2024-01-31')`, { code: '42501' }, 'nor take snapshots');
+    await t.rejects(reader`delete from salesdash.rfm_snapshot_retention`, { code: '42501' }, 'nor change the retention');
+  } finally {
+    await reader`reset role`;
+    reader.release();
+  }
+});
