@@ -62,3 +62,17 @@ async function moversPage(
               order by position limit ${filters.limit}::int) p), '[]') as data`;
   return { data: row?.data ?? [], total: row?.total ?? 0 };
 }
+
+/** Movers lists up to this many rows are kept whole by the route (a few MB each); longer ones are paged in SQL. */
+export const MOVERS_KEPT = 50_000;
+
+/** The whole movers list in order, or null when it is longer than MOVERS_KEPT. */
+export async function moversList(sql: Sql, filters: RfmFilters): Promise<RfmRow[] | null> {
+  if (!filters.movement) throw new Error('moversList needs a movement filter');
+  const rows = await sql<RfmRow[]>`
+    select customer_id, recency, frequency, monetary, segment, rfm_score
+    from api.rfm_movers(${filters.segment}::text, ${filters.movement.movedFrom}::text, ${filters.movement.since}::date,
+                        ${filters.sortBy}::text, ${filters.descending}::boolean)
+    limit ${MOVERS_KEPT + 1}`;
+  return rows.length > MOVERS_KEPT ? null : rows.map((row) => ({ ...row }));
+}

@@ -22,17 +22,22 @@ import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
-import { rfmPage, type RfmFilters } from '../queries/rfm-page.ts';
+import { moversList, rfmPage, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
+import { sharedPerKey } from '../shared-per-key.ts';
 
 /** Segment names change only with a migration or a rules edit; asking once every few seconds is plenty. */
 const SEGMENT_CACHE_MS = 5_000;
 
 export async function customerRoutes(app: FastifyInstance, { sql, exports }: { sql: Sql; exports: Exports }): Promise<void> {
-  const segmentNames = sharedPerKey(() => knownSegments(sql));
+  const segmentNames = sharedPerKey((_time: string) => knownSegments(sql));
   // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
   // once per data version and shared by every request for that version.
-  const overviewOf = sharedPerKey(() => segmentOverview(sql));
+  const overviewOf = sharedPerKey((_version: string) => segmentOverview(sql));
+  // A movers list is computed whole (who moved depends on two snapshots, so it cannot be packed for paging in
+  // advance, and computing it costs a scan of every customer): the few lists being paged through are kept per
+  // data version, and pages are cut from them.
+  const moversOf = sharedPerKey((_version: string, filters: RfmFilters) => moversList(sql, filters), { entries: 8 });
 
   async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {
     const segment = query.segment ? query.segment : null;
@@ -97,7 +102,10 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     async (request) => {
       const { page, limit } = request.query;
       const filters = await checkedFilters(request, request.query);
-      const { data, total } = await inTime(request, () => rfmPage(sql, { ...filters, page, limit }));
+      const kept = filters.movement ? await inTime(request, () => moversOf(request.dataVersion!, filters)) : null;
+      const { data, total } = kept
+        ? { data: kept.slice((page - 1) * limit, page * limit), total: kept.length }
+        : await inTime(request, () => rfmPage(sql, { ...filters, page, limit }));
       return { data, total, page, limit } satisfies RfmPage;
     },
   );
@@ -160,24 +168,6 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
       return details;
     },
   );
-}
-
-/**
- * One load shared by every caller that asks with the same key, until a caller asks with another key. A
- * failed load is forgotten, so the next caller retries instead of getting the failure again.
- */
-function sharedPerKey<T>(load: () => Promise<T>): (key: string) => Promise<T> {
-  let current: { key: string; value: Promise<T> } | undefined;
-  return (key) => {
-    if (current?.key !== key) {
-      const entry = { key, value: load() };
-      entry.value.catch(() => {
-        if (current === entry) current = undefined;
-      });
-      current = entry;
-    }
-    return current.value;
-  };
 }
 
 /** "Can't Lose Them" -> "cant-lose-them": safe inside a quoted Content-Disposition file name. */

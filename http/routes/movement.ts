@@ -12,8 +12,13 @@ import {
 import { BadRequest, NotFound } from '../plugins/errors.ts';
 import { inTime } from '../plugins/deadline.ts';
 import { movementSegments, segmentMovement, snapshots } from '../queries/movement.ts';
+import { sharedPerKey } from '../shared-per-key.ts';
 
 export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
+  // A matrix reads every customer of two snapshots and the orders between them; the pairs being looked at are
+  // kept per data version.
+  const movementOf = sharedPerKey((_version: string, from: string, to: string) => segmentMovement(sql, from, to), { entries: 16 });
+
   app.get(
     '/api/snapshots',
     {
@@ -57,7 +62,7 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
       }
       const [older, newer] = [byDate('from', from), byDate('to', to)];
       if (to <= from) throw new BadRequest('to must be a later snapshot than from');
-      const cells = await inTime(request, () => segmentMovement(sql, from, to));
+      const cells = await inTime(request, () => movementOf(request.dataVersion!, from, to));
       return { from, to, segments: movementSegments(older, newer), cells } satisfies MovementResponse;
     },
   );

@@ -198,6 +198,8 @@ t.test('GET /healthz and GET /docs/json', async (t) => {
     '/api/customers/rfm.csv',
     '/api/customers/{customer_id}/details',
     '/api/model/metrics',
+    '/api/snapshots',
+    '/api/segments/movement',
     '/healthz',
   ]) {
     t.ok(spec.paths[path]?.get, `${path} documented`);
@@ -209,7 +211,8 @@ t.test('GET /healthz and GET /docs/json', async (t) => {
   t.same(Object.keys(csv).sort(), ['200', '304', '400', '500', '503']);
   t.same(csv['503'].headers, { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before trying again.' } });
   const rfmParams = spec.paths['/api/customers/rfm'].get.parameters.map((p: { name: string }) => p.name).sort();
-  t.same(rfmParams, ['limit', 'order', 'page', 'segment', 'sort_by']);
+  t.same(rfmParams, ['limit', 'moved_from', 'order', 'page', 'segment', 'since', 'sort_by']);
+  t.same(spec.paths['/api/segments/movement'].get.parameters.map((p: { name: string }) => p.name).sort(), ['from', 'to']);
 });
 
 t.test('unknown routes answer 404 JSON', async (t) => {
