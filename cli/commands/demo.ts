@@ -1,5 +1,5 @@
 // `salesdash demo` (what `make run` does): database up, schema migrated, demo data when the shop is empty,
-// RFM refreshed, a model trained when none exists for the current data, then the dashboard on port 5000.
+// RFM refreshed, month-end snapshots while there are too few to compare, a model trained when none exists for the current data, then the dashboard on port 5000.
 // Each step is the ordinary command, so the demo behaves exactly as a user's own runs would.
 import type { Command } from '../command.ts';
 import { positiveWholeNumber, UsageError } from '../command.ts';
@@ -7,6 +7,7 @@ import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { migrate } from '../../db/migrate.ts';
 import { shopSource, type ShopSource } from '../../jobs/import/shop-source.ts';
 import { generateCommand } from './generate.ts';
+import { historyCommand } from './history.ts';
 import { refreshCommand } from './refresh.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
@@ -15,8 +16,9 @@ const usage = `usage: salesdash demo
 
 What make run does: starts the embedded PostgreSQL (or uses DATABASE_URL), applies the migrations, generates
 SALESDASH_DEMO_CUSTOMERS (50,000) demo customers when the shop is empty (a shop with data, imported or
-generated, is kept), refreshes RFM, trains the model when the data changed since the last training, and
-serves the dashboard and API (PORT, default 5000).
+generated, is kept), refreshes RFM, computes month-end snapshots for segment movement while fewer than two are
+kept, trains the model when the data changed since the last training, and serves the dashboard and API (PORT,
+default 5000).
 `;
 
 /** The line saying which data the demo keeps. */
@@ -63,6 +65,8 @@ export const demoCommand: Command = {
       console.log(keeping(state.source, state.orders));
     }
     await refreshCommand.run([]);
+    const snapshots = await withPool(url, { max: 1 }, async (sql) => (await sql`select count(*)::int as n from salesdash.rfm_snapshot_dates`)[0]!.n as number);
+    if (snapshots < 2) await historyCommand.run(['--monthly']);
     if (state.orders === 0 || !state.modelCurrent) await trainCommand.run([]);
     else console.log('the current model was trained on this data: skipping training (run: salesdash train)');
     await serveCommand.run([]);

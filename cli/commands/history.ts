@@ -22,7 +22,7 @@ refresh already kept are left as they are.
       monthly: { type: 'boolean' },
       from: { type: 'string' },
     });
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
     if (!values.monthly) throw new UsageError('say --monthly (month-end snapshots)');
     let fromMonth: string | null = null;
     if (values.from !== undefined) {

@@ -32,7 +32,7 @@ t.test('every command and subcommand answers --help and -h with its usage', asyn
     ['generate', '--customers', '5', '--help'],
     ['reset', '--help'],
   );
-  t.same(Object.keys(commands).sort(), ['db', 'demo', 'generate', 'import', 'migrate', 'refresh', 'reset', 'serve', 'train'], 'every command is asked');
+  t.same(Object.keys(commands).sort(), ['db', 'demo', 'generate', 'history', 'import', 'migrate', 'refresh', 'reset', 'serve', 'train'], 'every command is asked');
   for (const args of asked) {
     const result = await salesdash(args);
     t.equal(result.code, 0, `${args.join(' ')}: exit 0 (${result.stderr.trim()})`);
@@ -67,6 +67,10 @@ t.test('numbers are checked with a plain message naming the command and the opti
     { args: ['train', '--horizon-days', '-3'], stderr: 'train: --horizon-days must be a positive whole number (got "-3")' },
     { args: ['serve', '--port', '-1'], stderr: 'serve: --port must be a port number from 0 to 65535 (got "-1")' },
     { args: ['demo'], env: { SALESDASH_DEMO_CUSTOMERS: '-5' }, stderr: 'demo: SALESDASH_DEMO_CUSTOMERS must be a positive whole number (got "-5")' },
+    { args: ['history'], stderr: 'history: say --monthly (month-end snapshots)' },
+    { args: ['history', '--monthly', '--from', '2024-13'], stderr: 'history: --from must be a month YYYY-MM, got "2024-13"' },
+    { args: ['history', '--monthly', '--from', 'last year'], stderr: 'history: --from must be a month YYYY-MM, got "last year"' },
+    { args: ['history', '--monthly', 'now'], stderr: 'history: unexpected argument "now" (see --help)' },
     { args: ['import', 'transactions'], stderr: 'import: usage: salesdash import olist <dir> | salesdash import transactions <file.csv>' },
     { args: ['db', 'status', 'now'], stderr: 'db: unexpected argument "now" (see --help)' },
     { args: ['db', 'status'], env: { SALESDASH_PG_PORT: 'abc' }, stderr: 'SALESDASH_PG_PORT must be a port number from 1 to 65535 (got "abc")' },

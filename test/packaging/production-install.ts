@@ -84,6 +84,11 @@ t.test('a production-only install runs the CLI and builds the web bundle', async
   t.equal(refresh.code, 0, exitsZero('refresh', refresh));
   t.match(refresh.stdout, /^refreshed RFM for 200 customers/m);
 
+  const history = await salesdash('history', '--monthly');
+  t.equal(history.code, 0, exitsZero('history', history));
+  t.match(history.stdout, /^ {2}\[1\/\d+\] \d{4}-\d{2}-\d{2}: computed, [\d,]+ customers/m, 'a progress line per month');
+  t.match(history.stdout, /^kept \d+ month-end snapshots, \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}$/m);
+
   const train = await salesdash('train');
   t.equal(train.code, 0, exitsZero('train', train));
   t.match(train.stdout, /^scored 200 customers/m);
