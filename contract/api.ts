@@ -239,8 +239,8 @@ export const MovementCell = Type.Object({
   }),
   customers: Type.Integer(),
   share_of_from: Nullable(Type.Number({ description: 'customers / customers of from_segment at `from`; null for new ones.' })),
-  revenue_before: Type.Number({ description: 'Their net revenue in the period of the same length ending at `from`.' }),
-  revenue_after: Type.Number({ description: 'Their net revenue after `from`, up to `to`.' }),
+  revenue_before: Type.Number({ description: 'Their monetary on `from`: net revenue up to and including that date.' }),
+  revenue_after: Type.Number({ description: 'What their monetary grew by up to `to`: net revenue after `from` (negative when orders were canceled).' }),
 });
 export type MovementCell = Static<typeof MovementCell>;
 

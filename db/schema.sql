@@ -148,17 +148,18 @@ CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date,
     AS $_$
 declare
   published bigint;
-  snapshot salesdash_internal.rfm_snapshots;
+  since_codes smallint[]; -- a variable, so it is decompressed once (see segment_movement)
+  since_segments text[];
   from_k integer;
   sort_expression text;
   direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
 begin
   sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
-  select * into snapshot from salesdash_internal.rfm_snapshots s where s.reference_date = since;
+  select s.codes, s.segments into since_codes, since_segments from salesdash_internal.rfm_snapshots s where s.reference_date = since;
   if not found then
     raise exception 'since: no snapshot on %', coalesce(since::text, 'null') using errcode = '22023';
   end if;
-  from_k := case when moved_from = '(none)' then 0 else array_position(snapshot.segments, moved_from) end;
+  from_k := case when moved_from = '(none)' then 0 else array_position(since_segments, moved_from) end;
   if from_k is null then
     raise exception 'moved_from: no segment named % in the snapshot of %', moved_from, since using errcode = '22023';
   end if;
@@ -174,7 +175,7 @@ begin
      where ($1 is null or c.segment = $1) and coalesce(($2::smallint[])[p.person_id], 0) / 1000 = $3
      order by %s %s, c.customer_id collate "C" %s',
     'rfm_customers_g' || published, sort_expression, direction, direction)
-  using segment_filter, snapshot.codes, from_k;
+  using segment_filter, since_codes, from_k;
 end
 $_$;
 
@@ -451,9 +452,14 @@ CREATE FUNCTION salesdash.segment_movement(from_date date, to_date date) RETURNS
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
+  -- Variables, not columns of a row variable: PL/pgSQL keeps an array variable decompressed, so codes_a[i]
+  -- is a lookup rather than a decompression of the whole array per row.
   a salesdash_internal.rfm_snapshots;
   b salesdash_internal.rfm_snapshots;
-  period_start timestamp;
+  codes_a smallint[];
+  codes_b smallint[];
+  cents_a bigint[];
+  cents_b bigint[];
 begin
   select * into a from salesdash_internal.rfm_snapshots s where s.reference_date = from_date;
   if not found then
@@ -466,36 +472,20 @@ begin
   if to_date <= from_date then
     raise exception 'to (%) must be after from (%)', to_date, from_date using errcode = '22023';
   end if;
-  period_start := from_date - (to_date - from_date) + 1;
+  codes_a := a.codes; codes_b := b.codes; cents_a := a.monetary_cents; cents_b := b.monetary_cents;
 
   return query
-  with moved as (
-    select coalesce(t.from_code, 0) / 1000 as from_k, coalesce(t.to_code, 0) / 1000 as to_k, count(*) as customers
-    from unnest(a.codes, b.codes) as t(from_code, to_code)
-    where coalesce(t.from_code, 0) <> 0 or coalesce(t.to_code, 0) <> 0
-    group by 1, 2
+  with people as (
+    -- an array shorter than people (people added since) reads null past its end: not a customer then
+    select coalesce(codes_a[i], 0) as from_code, coalesce(codes_b[i], 0) as to_code,
+           coalesce(cents_a[i], 0) as from_cents, coalesce(cents_b[i], 0) as to_cents
+    from generate_series(1, greatest(cardinality(codes_a), cardinality(codes_b))) as i
   ),
-  from_sizes as (
-    select m.from_k, sum(m.customers) as customers from moved m group by m.from_k
-  ),
-  spent as (
-    select p.person_id,
-           sum(x.amount) filter (where x.at < from_date + 1) as before,
-           sum(x.amount) filter (where x.at >= from_date + 1) as after
-    from (select o.customer_id, o.ordered_at as at, o.amount
-          from salesdash_internal.int_counted_orders_cache o
-          where o.ordered_at >= period_start and o.ordered_at < to_date + 1
-          union all
-          select r.customer_id, r.refunded_at, -r.amount
-          from salesdash_internal.int_refunds_cache r
-          where r.refunded_at >= period_start and r.refunded_at < to_date + 1) x
-    join salesdash_internal.people p on p.customer_id = x.customer_id
-    group by p.person_id
-  ),
-  spent_by_cell as (
-    select coalesce(a.codes[s.person_id], 0) / 1000 as from_k, coalesce(b.codes[s.person_id], 0) / 1000 as to_k,
-           sum(s.before) as before, sum(s.after) as after
-    from spent s
+  moved as (
+    select p.from_code / 1000 as from_k, p.to_code / 1000 as to_k, count(*) as customers,
+           sum(p.from_cents) as before_cents, sum(p.to_cents - p.from_cents) as after_cents
+    from people p
+    where p.from_code <> 0 or p.to_code <> 0
     group by 1, 2
   )
   select a.segments[m.from_k], b.segments[m.to_k],
@@ -504,11 +494,10 @@ begin
               when m.to_k < m.from_k then 'up'
               else 'down' end,
          m.customers,
-         case when m.from_k = 0 then null else m.customers::float8 / f.customers end,
-         coalesce(c.before, 0)::numeric(16, 2), coalesce(c.after, 0)::numeric(16, 2)
+         case when m.from_k = 0 then null
+              else m.customers::float8 / sum(m.customers) over (partition by m.from_k) end,
+         (m.before_cents / 100.0)::numeric(16, 2), (m.after_cents / 100.0)::numeric(16, 2)
   from moved m
-  join from_sizes f on f.from_k = m.from_k
-  left join spent_by_cell c on c.from_k = m.from_k and c.to_k = m.to_k
   order by m.from_k = 0, m.from_k, m.to_k = 0, m.to_k;
 end
 $$;
@@ -518,7 +507,7 @@ $$;
 -- Name: FUNCTION segment_movement(from_date date, to_date date); Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON FUNCTION salesdash.segment_movement(from_date date, to_date date) IS 'Customers and their net revenue per (segment on from_date, segment on to_date), between two kept snapshots; from_segment null = new, to_segment null = lost. See docs/movement.md.';
+COMMENT ON FUNCTION salesdash.segment_movement(from_date date, to_date date) IS 'Customers and their revenue (monetary on from_date, and its growth up to to_date) per (segment on from_date, segment on to_date), between two kept snapshots; from_segment null = new, to_segment null = lost. See docs/movement.md.';
 
 
 --
@@ -1412,16 +1401,18 @@ begin
     using known;
 
   execute format($codes$
-    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, codes)
+    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, codes, monetary_cents)
     select $1, $2, $3, count(s.customer_id), $4,
            coalesce(array_agg(coalesce(1000 * array_position($4, s.segment) + 100 * s.recency_score
                                        + 10 * s.frequency_score + s.monetary_score, 0)::smallint
-                              order by p.person_id), '{}')
+                              order by p.person_id), '{}'),
+           coalesce(array_agg(coalesce((s.monetary * 100)::bigint, 0) order by p.person_id), '{}')
     from salesdash_internal.people p
     left join %s s on s.customer_id = p.customer_id
     on conflict (reference_date) do update
       set source = excluded.source, generation = excluded.generation, taken_at = now(),
-          customers = excluded.customers, segments = excluded.segments, codes = excluded.codes
+          customers = excluded.customers, segments = excluded.segments, codes = excluded.codes,
+          monetary_cents = excluded.monetary_cents
     returning customers$codes$, scored)
     into customer_count
     using reference, source, generation, segment_names;
@@ -2558,6 +2549,7 @@ CREATE TABLE salesdash_internal.rfm_snapshots (
     customers integer NOT NULL,
     segments text[] NOT NULL,
     codes smallint[] NOT NULL,
+    monetary_cents bigint[] NOT NULL,
     CONSTRAINT rfm_snapshots_source_check CHECK ((source = ANY (ARRAY['refresh'::text, 'history'::text])))
 );
 
@@ -2566,7 +2558,7 @@ CREATE TABLE salesdash_internal.rfm_snapshots (
 -- Name: TABLE rfm_snapshots; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.rfm_snapshots IS 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, and codes[person_id] = 1000 * segment index + 100 * R + 10 * F + M (0 = not a customer then).';
+COMMENT ON TABLE salesdash_internal.rfm_snapshots IS 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, codes[person_id] = 1000 * segment index + 100 * R + 10 * F + M (0 = not a customer then) and monetary_cents[person_id].';
 
 
 --
@@ -2579,9 +2571,10 @@ CREATE VIEW salesdash.rfm_snapshot_customers AS
     s.segments[(c.code / 1000)] AS segment,
     (((c.code / 100) % 10))::smallint AS recency_score,
     (((c.code / 10) % 10))::smallint AS frequency_score,
-    (((c.code)::integer % 10))::smallint AS monetary_score
+    (((c.code)::integer % 10))::smallint AS monetary_score,
+    (((c.cents)::numeric / 100.0))::numeric(14,2) AS monetary
    FROM ((salesdash_internal.rfm_snapshots s
-     CROSS JOIN LATERAL unnest(s.codes) WITH ORDINALITY c(code, person_id))
+     CROSS JOIN LATERAL UNNEST(s.codes, s.monetary_cents) WITH ORDINALITY c(code, cents, person_id))
      JOIN salesdash_internal.people p ON ((p.person_id = c.person_id)))
   WHERE (c.code <> 0);
 
@@ -2590,7 +2583,7 @@ CREATE VIEW salesdash.rfm_snapshot_customers AS
 -- Name: VIEW rfm_snapshot_customers; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.rfm_snapshot_customers IS 'Each customer''s segment and scores in each kept snapshot.';
+COMMENT ON VIEW salesdash.rfm_snapshot_customers IS 'Each customer''s segment, scores and monetary in each kept snapshot.';
 
 
 --

@@ -117,7 +117,7 @@ function MovementMatrix({ movement, busy, chosen, onPick }: MatrixProps) {
     <>
       <p class="movement-caption">
         Customers per segment on <strong>{movement.from}</strong> (rows) and on <strong>{movement.to}</strong> (columns), with their net
-        revenue in the period of the same length before {movement.from} → after it. Pick a cell to list its customers.
+        revenue up to {movement.from} → from then to {movement.to}. Pick a cell to list its customers.
       </p>
       <div class="table-scroll">
         <table class="movement-matrix" data-testid="movement-matrix" aria-busy={busy} data-loaded={busy ? undefined : `${movement.from}..${movement.to}`}>
