@@ -4,6 +4,7 @@
 // Figures on a shared 2-core machine include autocannon's own CPU use; read them as lower bounds.
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { NOT_A_CUSTOMER } from '../contract/api.ts';
 
 export interface EndpointFigures {
   name: string;
@@ -13,6 +14,12 @@ export interface EndpointFigures {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /** Responses that arrived within the run (2xx and others); requests still running at its end are not counted. */
+  responses: number;
+  /** Seconds the server's database was still busy with the endpoint's statements after the run (see settle). */
+  busyAfterSeconds?: number;
+  /** The endpoint's first request, before the run: the server keeps movers lists and matrices it computed, so the run mostly measures those. */
+  firstRequest?: { ms: number; status: number };
   /** requestsPerSecond as a share of the hello-world ceiling. */
   shareOfCeiling?: number;
 }
@@ -30,6 +37,8 @@ export interface ApiBenchResult {
   endpoints: EndpointFigures[];
   helloWorld: EndpointFigures;
   csvExport: ExportFigures;
+  /** Why segment movement's routes (the matrix, the movers list) were not measured; absent when they were. */
+  movementSkipped?: string;
 }
 
 async function load(name: string, url: string, seconds: number, connections: number): Promise<EndpointFigures> {
@@ -42,6 +51,7 @@ async function load(name: string, url: string, seconds: number, connections: num
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    responses: result['2xx'] + result.non2xx,
   };
 }
 
@@ -49,6 +59,68 @@ async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
   return (await res.json()) as T;
+}
+
+/** Whether a YYYY-MM-DD date is the last day of its month. */
+const isMonthEnd = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).getUTCDate() === 1;
+
+/**
+ * Segment movement's two routes, from the kept snapshots: the matrix between the oldest month-end snapshot (a
+ * year back after salesdash history --monthly) and the latest one, and the movers list since that month-end
+ * into the biggest segment, from the segment that sent it the most customers, a middle page. Each with the
+ * time of its first request: the server keeps the few lists and matrices being paged through, so the run
+ * mostly measures those. A reason instead when the server keeps no such snapshots (or predates them).
+ * settle: as benchApi's, after requests that may have left statements running.
+ */
+async function movementTargets(
+  base: string,
+  segments: Record<string, number>,
+  biggestSegment: string,
+  settle: () => Promise<unknown>,
+): Promise<{ name: string; path: string; firstRequest?: EndpointFigures['firstRequest'] }[] | string> {
+  const listed = await fetch(`${base}/api/snapshots`);
+  if (!listed.ok) return `GET /api/snapshots answered ${listed.status}`;
+  const { snapshots } = (await listed.json()) as { snapshots: { reference_date: string }[] };
+  const [latest, ...older] = snapshots;
+  const since = older.filter((s) => isMonthEnd(s.reference_date)).at(-1)?.reference_date;
+  if (!latest || !since) return 'no month-end snapshot before the latest one (salesdash history --monthly takes them)';
+  const movers = (from: string, page: number, limit: number) =>
+    `/api/customers/rfm?segment=${encodeURIComponent(biggestSegment)}&moved_from=${encodeURIComponent(from)}` +
+    `&since=${since}&sort_by=monetary&order=desc&limit=${limit}&page=${page}`;
+  // Asked through the movers list itself rather than the matrix, so a slow matrix cannot stop this figure; a
+  // list too slow to answer (the server's deadline) is left out of the choice, and is the figure's business.
+  const sizes: { from: string; total: number; ms: number }[] = [];
+  for (const from of Object.keys(segments).filter((name) => name !== biggestSegment)) {
+    const started = performance.now();
+    const res = await fetch(base + movers(from, 1, 1));
+    const body = res.ok ? ((await res.json()) as { total: number }) : null;
+    const ms = Math.round(performance.now() - started);
+    if (body) sizes.push({ from, total: body.total, ms });
+    else if (res.status !== 500) throw new Error(`GET ${base + movers(from, 1, 1)} answered ${res.status}`);
+  }
+  if (sizes.length && sizes.every((s) => s.total === segments[biggestSegment])) {
+    throw new Error(`${movers(sizes[0]!.from, 1, 1)} listed the whole segment: does the server know moved_from and since?`);
+  }
+  const chosen = sizes.sort((a, b) => b.total - a.total)[0];
+  const from = chosen?.from ?? Object.keys(segments).find((name) => name !== biggestSegment) ?? NOT_A_CUSTOMER;
+  const page = chosen ? Math.max(1, Math.ceil(chosen.total / 100 / 2)) : 1;
+  const size = chosen ? `${chosen.total} customers` : 'size unknown: the list answered 500';
+  await settle();
+  const matrix = `/api/segments/movement?from=${since}&to=${latest.reference_date}`;
+  const started = performance.now();
+  const res = await fetch(base + matrix);
+  await res.arrayBuffer();
+  const ms = Math.round(performance.now() - started);
+  const status = res.status;
+  await settle();
+  return [
+    { name: `segment movement (${since} to ${latest.reference_date})`, path: matrix, firstRequest: { ms, status } },
+    {
+      name: `rfm movers (${biggestSegment} from ${from} since ${since}: ${size}, page ${page})`,
+      path: movers(from, page, 100),
+      ...(chosen ? { firstRequest: { ms: chosen.ms, status: 200 } } : {}),
+    },
+  ];
 }
 
 /** Times one full CSV download, reading the body as it streams in. */
@@ -67,7 +139,20 @@ async function timeExport(url: string): Promise<ExportFigures> {
 
 export async function benchApi(
   baseUrl: string,
-  { seconds = 20, connections = 10 }: { seconds?: number; connections?: number } = {},
+  {
+    seconds = 20,
+    connections = 10,
+    settle,
+  }: {
+    seconds?: number;
+    connections?: number;
+    /**
+     * Called after each endpoint's run: waits until the database has finished the statements the run left
+     * behind (requests answered 500 at the API's deadline go on until statement_timeout) and returns the
+     * seconds waited, so one slow endpoint does not slow the next one's figures.
+     */
+    settle?: () => Promise<number>;
+  } = {},
 ): Promise<ApiBenchResult> {
   const base = baseUrl.replace(/\/$/, '');
   // Real ids and a real segment from the data being benchmarked.
@@ -91,8 +176,21 @@ export async function benchApi(
     [`customer details (typical: ${typical.frequency} orders)`, `/api/customers/${encodeURIComponent(typical.customer_id)}/details`],
     [`customer details (most orders: ${busiest.frequency})`, `/api/customers/${encodeURIComponent(busiest.customer_id)}/details`],
   ];
+  const movement = await movementTargets(base, overview.segments, biggestSegment, settle ?? (async () => 0));
+  const all: { name: string; path: string; firstRequest?: EndpointFigures['firstRequest'] }[] = [
+    ...targets.map(([name, path]) => ({ name, path })),
+    ...(typeof movement === 'string' ? [] : movement),
+  ];
   const endpoints: EndpointFigures[] = [];
-  for (const [name, path] of targets) endpoints.push(await load(name, base + path, seconds, connections));
+  for (const { name, path, firstRequest } of all) {
+    const endpoint = await load(name, base + path, seconds, connections);
+    const busy = settle ? await settle() : 0;
+    endpoints.push({
+      ...endpoint,
+      ...(busy > 0.5 ? { busyAfterSeconds: Math.round(busy * 10) / 10 } : {}),
+      ...(firstRequest ? { firstRequest } : {}),
+    });
+  }
 
   const csvExport = await timeExport(`${base}/api/customers/rfm.csv`);
 
@@ -107,7 +205,7 @@ export async function benchApi(
     await hello.close();
   }
   for (const e of endpoints) e.shareOfCeiling = Math.round((e.requestsPerSecond / helloWorld.requestsPerSecond) * 1000) / 1000;
-  return { connections, seconds, endpoints, helloWorld, csvExport };
+  return { connections, seconds, endpoints, helloWorld, csvExport, ...(typeof movement === 'string' ? { movementSkipped: movement } : {}) };
 }
 
 export function formatApiBench(result: ApiBenchResult): string {

@@ -16,6 +16,8 @@ export interface Figure {
   /** pass/miss against the target, "-" without one, "skipped" when not measured. */
   verdict: 'pass' | 'miss' | '-' | 'skipped';
   note?: string;
+  /** The section of the report the figure belongs in (e.g. "Segment movement"); none: the main table. */
+  section?: string;
 }
 
 export interface Target {
@@ -42,9 +44,9 @@ export function figureOf(
   label: string,
   unit: string,
   samples: number[],
-  options: { target?: Target; note?: string; judged?: 'median' | 'max' } = {},
+  options: { target?: Target; note?: string; judged?: 'median' | 'max'; section?: string } = {},
 ): Figure {
-  const { target, note, judged = 'median' } = options;
+  const { target, note, judged = 'median', section } = options;
   const value = samples.length ? median(samples) : null;
   const max = samples.length ? Math.max(...samples) : null;
   const checked = judged === 'max' ? max : value;
@@ -59,6 +61,7 @@ export function figureOf(
     target: target?.text ?? '',
     verdict: !target ? '-' : checked === null ? 'skipped' : target.ok(checked) ? 'pass' : 'miss',
     ...(note ? { note } : {}),
+    ...(section ? { section } : {}),
   };
 }
 

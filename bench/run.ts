@@ -39,9 +39,17 @@ const progress = progressSince(benchStarted);
 
 const figures: Figure[] = [];
 
-function record(id: string, label: string, unit: string, samples: number[], target?: Target, noteOrFn?: string | ((median: number) => string)): Figure {
+function record(
+  id: string,
+  label: string,
+  unit: string,
+  samples: number[],
+  target?: Target,
+  noteOrFn?: string | ((median: number) => string),
+  options: { judged?: 'median' | 'max'; section?: string } = {},
+): Figure {
   const note = typeof noteOrFn === 'function' ? noteOrFn(median(samples)) : noteOrFn;
-  const figure = figureOf(id, label, unit, samples, { target, note });
+  const figure = figureOf(id, label, unit, samples, { target, note, ...options });
   figures.push(figure);
   progress(describeFigure(figure));
   return figure;
@@ -73,8 +81,14 @@ const naiveMaterializedView = `
   with no data;
   create unique index on bench_naive_rfm (customer_id);`;
 
-function skip(id: string, label: string, unit: string, reason: string, target?: Target): void {
-  figures.push({ id, label, unit, n: 0, median: null, min: null, max: null, target: target?.text ?? '', verdict: 'skipped', note: reason });
+/** A figure that could not be measured because what it measures failed (e.g. no response at all): a miss. */
+function recordMiss(id: string, label: string, unit: string, reason: string, target: Target, section?: string): void {
+  figures.push({ id, label, unit, n: 0, median: null, min: null, max: null, target: target.text, verdict: 'miss', note: reason, ...(section ? { section } : {}) });
+  progress(`${label}: ${reason}: miss`);
+}
+
+function skip(id: string, label: string, unit: string, reason: string, target?: Target, section?: string): void {
+  figures.push({ id, label, unit, n: 0, median: null, min: null, max: null, target: target?.text ?? '', verdict: 'skipped', note: reason, ...(section ? { section } : {}) });
   progress(`${label}: skipped (${reason})`);
 }
 
@@ -88,6 +102,121 @@ async function repeat(times: number, work: () => Promise<unknown>): Promise<numb
   const samples: number[] = [];
   for (let i = 0; i < times; i++) samples.push(await timed(work));
   return samples;
+}
+
+/** The report's section for segment movement: snapshots, the movement matrix, the movers list. */
+const movementSection = 'Segment movement';
+
+/**
+ * Segment movement (docs/movement.md) on the bench's data, after its refreshes (each of which kept a snapshot):
+ * the month-end history `salesdash history --monthly` computes, the movement matrix between kept snapshots,
+ * and what a snapshot costs on disk. The movers list page is measured with the other API endpoints.
+ */
+async function measureMovement(sql: Sql): Promise<void> {
+  const section = movementSection;
+  const ms = (seconds: number) => round(seconds * 1000);
+
+  // 1. The month-ends rfm_history_month_ends(null) lists (the last twelve complete months), one transaction
+  // each as the CLI takes them. A month-end a published refresh already kept is left as it is (no work).
+  const monthEnds = (await sql<{ day: string }[]>`select to_char(m, 'YYYY-MM-DD') as day from salesdash.rfm_history_month_ends(null) as m`).map((r) => r.day);
+  progress(`taking ${monthEnds.length} month-end snapshots (${monthEnds[0] ?? '-'} to ${monthEnds.at(-1) ?? '-'}), one transaction each`);
+  const computedSeconds: number[] = [];
+  const keptDays: string[] = [];
+  let historySeconds = 0;
+  for (const day of monthEnds) {
+    let outcome = '';
+    const seconds = await timed(async () => {
+      const [row] = await sql<{ outcome: string }[]>`select salesdash.take_rfm_snapshot(${day}::date) ->> 'outcome' as outcome`;
+      outcome = row!.outcome;
+    });
+    historySeconds += seconds;
+    if (outcome === 'computed') computedSeconds.push(seconds);
+    else keptDays.push(day);
+  }
+  const historyLabel =
+    `${monthEnds.length === 12 ? 'twelve' : `only ${monthEnds.length} (the data has fewer than 12 complete months)`} month-end snapshots, take_rfm_snapshot() one transaction each` +
+    (keptDays.length ? `: ${computedSeconds.length} computed, ${keptDays.length} kept from a published refresh (${keptDays.join(', ')})` : '');
+  if (monthEnds.length === 0) {
+    skip('rfm_history_month_ends', 'month-end snapshots (take_rfm_snapshot)', 's', 'no complete month in the data', below(60, 's'), section);
+  } else {
+    const perMonth = computedSeconds.length ? median(computedSeconds) : 0;
+    record('rfm_history_month_ends', historyLabel, 's', [historySeconds], below(60, 's'),
+      computedSeconds.length
+        ? `per computed month: median ${round(perMonth)} s (min ${round(Math.min(...computedSeconds))}, max ${round(Math.max(...computedSeconds))})` +
+          (computedSeconds.length < 12 ? `; twelve computed ≈ 12 × median = ${round(12 * perMonth, 1)} s` : '')
+        : 'none computed', { section });
+  }
+
+  // 2. The movement matrix between kept snapshots: consecutive month-ends, the first and the last month-end,
+  // a month-end and the latest refresh's snapshot. 30 calls, the kinds in turn; p99 of 30 is their max. Each
+  // call may run callLimit seconds; the first one cancelled ends the series (counted as callLimit).
+  const kept = await sql<{ day: string; source: string }[]>`
+    select to_char(reference_date, 'YYYY-MM-DD') as day, source from salesdash_internal.rfm_snapshots order by reference_date`;
+  const keptMonthEnds = kept.map((k) => k.day).filter((day) => monthEnds.includes(day));
+  const latestRefresh = kept.filter((k) => k.source === 'refresh').at(-1)?.day;
+  const kinds: { name: string; pairs: [string, string][] }[] = [
+    { name: 'consecutive month-ends', pairs: keptMonthEnds.slice(1).map((day, i): [string, string] => [keptMonthEnds[i]!, day]) },
+    { name: 'first vs last month-end', pairs: keptMonthEnds.length >= 2 ? [[keptMonthEnds[0]!, keptMonthEnds.at(-1)!] as [string, string]] : [] },
+    {
+      name: 'month-end vs latest refresh',
+      pairs: latestRefresh ? [keptMonthEnds.at(-1), keptMonthEnds[0]].filter((day): day is string => day !== undefined && day < latestRefresh).map((day): [string, string] => [day, latestRefresh]) : [],
+    },
+  ].filter((k) => k.pairs.length > 0);
+  if (kinds.length === 0) {
+    skip('segment_movement', 'segment_movement(a, b)', 'ms', 'fewer than two snapshots', below(200, 'ms'), section);
+  } else {
+    const callLimit = 20;
+    const byKind = new Map<string, number[]>(kinds.map((k) => [k.name, []]));
+    const samples: number[] = [];
+    let cells = 0;
+    let cancelled = '';
+    for (let i = 0; i < 30 && !cancelled; i++) {
+      const kind = kinds[i % kinds.length]!;
+      const [from, to] = kind.pairs[Math.floor(i / kinds.length) % kind.pairs.length]!;
+      let seconds: number;
+      try {
+        seconds = await timed(() => sql.begin(async (tx) => {
+          await tx.unsafe(`set local statement_timeout = '${callLimit}s'`);
+          cells = Math.max(cells, (await tx`select * from salesdash.segment_movement(${from}::date, ${to}::date)`).length);
+        }));
+      } catch (error) {
+        if ((error as { code?: string }).code !== '57014') throw error;
+        seconds = callLimit;
+        cancelled = `; call ${i + 1} (${from} to ${to}) cancelled at ${callLimit} s, the series stopped there`;
+      }
+      samples.push(ms(seconds));
+      byKind.get(kind.name)!.push(ms(seconds));
+    }
+    const perKind = [...byKind].filter(([, values]) => values.length > 0)
+      .map(([name, values]) => `${name}: median ${round(median(values))}, max ${round(Math.max(...values))} ms`);
+    const firstCalls = `calls 1–5: median ${round(median(samples.slice(0, 5)))} ms` + (samples.length > 6 ? `, calls 6–${samples.length}: median ${round(median(samples.slice(5)))} ms` : samples.length === 6 ? `, call 6: ${samples[5]} ms` : '');
+    record('segment_movement', `movement matrix: segment_movement(a, b) over ${kinds.map((k) => `${k.name} (${k.pairs.length} pair${k.pairs.length > 1 ? 's' : ''})`).join(', ')}, 30 calls; target on p99 (= max of 30)`,
+      'ms', samples, below(200, 'ms'), `${perKind.join('; ')}; ${firstCalls}; up to ${cells} cells${cancelled}`, { judged: 'max', section });
+  }
+
+  // 3. Storage: each snapshot's arrays (as stored, TOAST-compressed) per entry, i.e. MB per million people;
+  // the whole table (heap, TOAST, index) per snapshot beside it, and the people table it indexes into.
+  const perSnapshot = await sql<{ bytes: number; entries: number }[]>`
+    select (pg_column_size(codes) + pg_column_size(monetary_cents))::int as bytes, cardinality(codes)::int as entries
+    from salesdash_internal.rfm_snapshots`;
+  const [sizes] = await sql<{ table_bytes: number; snapshots: number; people_bytes: number; people: number }[]>`
+    select pg_total_relation_size('salesdash_internal.rfm_snapshots')::float8 as table_bytes,
+           (select count(*)::int from salesdash_internal.rfm_snapshots) as snapshots,
+           pg_total_relation_size('salesdash_internal.people')::float8 as people_bytes,
+           (select count(*)::int from salesdash_internal.people) as people`;
+  const withEntries = perSnapshot.filter((p) => p.entries > 0);
+  if (!withEntries.length || !sizes!.people) {
+    skip('rfm_snapshot_storage', 'storage per snapshot per million customers', 'MB', 'no snapshot kept', below(10, 'MB'), section);
+  } else {
+    // Bytes per entry are MB (10^6 bytes) per million entries.
+    const megabytesPerMillion = (bytes: number, entries: number) => bytes / entries;
+    const tablePerSnapshot = megabytesPerMillion(sizes!.table_bytes / sizes!.snapshots, sizes!.people);
+    record('rfm_snapshot_storage', `storage per snapshot per million customers: pg_column_size of codes and monetary_cents, ${withEntries.length} snapshots, scaled from ${sizes!.people.toLocaleString('en-US')} people`,
+      'MB', withEntries.map((p) => megabytesPerMillion(p.bytes, p.entries)), below(10, 'MB'),
+      `10 MB uncompressed (a smallint and a bigint per person); whole table (heap, TOAST, index) ${round(sizes!.table_bytes / 1e6, 2)} MB / ${sizes!.snapshots} snapshots = ${round(tablePerSnapshot)} MB per snapshot per million; ` +
+        `people table ${round(megabytesPerMillion(sizes!.people_bytes, sizes!.people))} MB per million, once`,
+      { judged: 'max', section });
+  }
 }
 
 /** A fresh, migrated database: salesdash_bench re-created on the dev cluster, or the given empty one. */
@@ -244,9 +373,16 @@ async function main(): Promise<void> {
                  select order_id, 1, 49.90, 7.50 from raw.orders where order_id like ${prefix + '%'}`;
       });
     };
+    // The snapshot step of these refreshes (write_rfm_snapshot, new people included): for the movement section.
+    const snapshotStepSeconds: number[] = [];
     for (let day = 1; day <= runsPerFigure; day++) {
       await appendDay(day);
-      appendSamples.push(await timed(() => sql`select salesdash.refresh_rfm()`));
+      appendSamples.push(await timed(async () => {
+        const [row] = await sql<{ seconds: number | null }[]>`
+          select (select sum((s ->> 'seconds')::float8) from jsonb_array_elements(r -> 'steps') s where s ->> 'step' = 'snapshot') as seconds
+          from salesdash.refresh_rfm() r`;
+        if (row?.seconds != null) snapshotStepSeconds.push(row.seconds);
+      }));
     }
     record('refresh_rfm_after_day', `refresh_rfm() after a day's orders (${dayOrders.toLocaleString('en-US')} orders, ${dayNewcomers.toLocaleString('en-US')} new customers)`, 's', appendSamples, below(10, 's'), fromFive);
 
@@ -295,6 +431,14 @@ async function main(): Promise<void> {
       'BI readers that must never wait read rfm_scores_current, which no refresh blocks');
     loadAverages.push(round(os.loadavg()[0]!, 2));
 
+    // Segment movement: what each refresh now spends keeping its snapshot, then the history, matrix and storage.
+    if (snapshotStepSeconds.length) {
+      record('refresh_rfm_snapshot_step', "refresh_rfm()'s snapshot step (write_rfm_snapshot) in the refreshes after a day's orders", 's', snapshotStepSeconds, undefined,
+        `of ${median(appendSamples).toFixed(2)} s per refresh`, { section: movementSection });
+    }
+    await measureMovement(sql);
+    loadAverages.push(round(os.loadavg()[0]!, 2));
+
     // Model (issue 5) before the API bench, so the details route and /healthz see a model like in production.
     try {
       progress('training the model (child process)');
@@ -315,7 +459,18 @@ async function main(): Promise<void> {
     progress(`starting salesdash serve; autocannon ${apiSeconds} s per endpoint`);
     const server = await startServer(url);
     try {
-      api = await benchApi(server.baseUrl, { seconds: apiSeconds, connections: 10 });
+      // Between endpoints: until the API's sessions are idle again (at most 15 s; statement_timeout is 10 s).
+      const settle = async () => {
+        const started = performance.now();
+        while (performance.now() - started < 15_000) {
+          const [{ active }] = await sql`select count(*)::int as active from pg_stat_activity
+                                         where application_name = 'salesdash-api' and state = 'active'`;
+          if (active === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return (performance.now() - started) / 1000;
+      };
+      api = await benchApi(server.baseUrl, { seconds: apiSeconds, connections: 10, settle });
       const slug = (text: string) => text.replace(/\d+/g, '').replace(/[^a-z]+/gi, '_').replace(/^_|_$/g, '').toLowerCase();
       const usedIds = new Set<string>();
       for (const endpoint of api.endpoints) {
@@ -327,10 +482,27 @@ async function main(): Promise<void> {
         if (usedIds.has(id)) id = `${id}_${slug(detail.split(/[:,]/)[0] ?? '')}`;
         usedIds.add(id);
         const failures = endpoint.non2xx + endpoint.errors;
-        const note = `share of hello-world ceiling ${Math.round((endpoint.shareOfCeiling ?? 0) * 100)}%; non-2xx + errors ${failures}`;
-        record(`${id}_rps`, `API ${endpoint.name}: throughput`, 'req/s', [endpoint.requestsPerSecond], id === 'api_segments' ? atLeast(2000, 'req/s') : undefined, note);
-        record(`${id}_p99`, `API ${endpoint.name}: p99 latency`, 'ms', [endpoint.p99Ms], below(50, 'ms'), `p50 ${endpoint.p50Ms} ms`);
-        record(`${id}_failures`, `API ${endpoint.name}: non-2xx + errors`, 'responses', [failures], none);
+        const first = endpoint.firstRequest;
+        const firstRequest = first ? `; first request (before the server kept the result) ${first.ms} ms${first.status === 200 ? '' : `, answered ${first.status}`}` : '';
+        const busyAfter = endpoint.busyAfterSeconds ? `; database still busy ${endpoint.busyAfterSeconds} s after the run` : '';
+        const note = `share of hello-world ceiling ${Math.round((endpoint.shareOfCeiling ?? 0) * 100)}%; non-2xx + errors ${failures}${busyAfter}`;
+        // Segment movement's routes go in its section; the matrix has the matrix's target (200 ms), not a page's.
+        const section: { section?: string } = id === 'api_rfm_movers' || id === 'api_segment_movement' ? { section: movementSection } : {};
+        record(`${id}_rps`, `API ${endpoint.name}: throughput`, 'req/s', [endpoint.requestsPerSecond], id === 'api_segments' ? atLeast(2000, 'req/s') : undefined, note, section);
+        const p99Target = below(id === 'api_segment_movement' ? 200 : 50, 'ms');
+        if (endpoint.responses === 0) {
+          // autocannon counts neither latency nor failures for requests still running at its end: they would read 0.
+          const unanswered = `no response within the ${apiSeconds} s run${firstRequest}${busyAfter}`;
+          recordMiss(`${id}_p99`, `API ${endpoint.name}: p99 latency`, 'ms', unanswered, p99Target, section.section);
+          recordMiss(`${id}_failures`, `API ${endpoint.name}: non-2xx + errors`, 'responses', unanswered, none, section.section);
+          continue;
+        }
+        record(`${id}_p99`, `API ${endpoint.name}: p99 latency`, 'ms', [endpoint.p99Ms], p99Target, `p50 ${endpoint.p50Ms} ms${firstRequest}${busyAfter}`, section);
+        record(`${id}_failures`, `API ${endpoint.name}: non-2xx + errors`, 'responses', [failures], none, undefined, section);
+      }
+      if (api.movementSkipped) {
+        skip('api_segment_movement_p99', 'API segment movement: p99 latency', 'ms', api.movementSkipped, below(200, 'ms'), movementSection);
+        skip('api_rfm_movers_p99', 'API rfm movers (moved_from and since): p99 latency', 'ms', api.movementSkipped, below(50, 'ms'), movementSection);
       }
       record('api_hello_world_rps', 'Fastify hello-world on the same machine (ceiling)', 'req/s', [api.helloWorld.requestsPerSecond], undefined, `p99 ${api.helloWorld.p99Ms} ms`);
       record('api_csv_export', `CSV export of all ${api.csvExport.rows.toLocaleString('en-US')} rows (${round(api.csvExport.bytes / 1e6, 1)} MB)`, 's', [api.csvExport.seconds]);
@@ -388,6 +560,15 @@ function markdown(result: {
 }): string {
   const m = result.machine;
   const cell = (value: number | null) => (value === null ? '-' : value.toLocaleString('en-US'));
+  const table = (rows: Figure[]) => [
+    '| figure | median | min | max | n | target | verdict | note |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (f) => `| ${f.label.replace(/\|/g, '\\|')} | ${cell(f.median)} ${f.median === null ? '' : f.unit} | ${cell(f.min)} | ${cell(f.max)} | ${f.n} | ${f.target || '-'} | ${f.verdict} | ${(f.note ?? '').replace(/\|/g, '\\|')} |`,
+    ),
+  ];
+  // Figures with a section follow the main table, one table per section in the order they were measured.
+  const sections = [...new Set(result.figures.flatMap((f) => (f.section ? [f.section] : [])))];
   return [
     `# salesdash benchmark, ${result.scale.toLocaleString('en-US')} customers`,
     '',
@@ -398,11 +579,8 @@ function markdown(result: {
     `- API: autocannon, 10 connections, ${result.apiSecondsPerEndpoint} s per endpoint, against \`salesdash serve\` in its own process`,
     '- each figure: median of n runs with min and max; generation, training and scoring run once (n=1)',
     '',
-    '| figure | median | min | max | n | target | verdict | note |',
-    '|---|---|---|---|---|---|---|---|',
-    ...result.figures.map(
-      (f) => `| ${f.label} | ${cell(f.median)} ${f.median === null ? '' : f.unit} | ${cell(f.min)} | ${cell(f.max)} | ${f.n} | ${f.target || '-'} | ${f.verdict} | ${f.note ?? ''} |`,
-    ),
+    ...table(result.figures.filter((f) => !f.section)),
+    ...sections.flatMap((section) => ['', `## ${section}`, '', ...table(result.figures.filter((f) => f.section === section))]),
     '',
     'Regenerate with `make bench` (SCALE=customers, BENCH_SECONDS=seconds per endpoint).',
     '',

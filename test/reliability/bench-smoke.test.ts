@@ -61,6 +61,8 @@ t.test('bench/run.ts at SCALE=2000 writes every figure as a number', async (t) =
     'refresh_rfm_as_of_far', 'refresh_rfm_after_day', 'totals_plain', 'totals_cached', 'page_offset', 'page_packed', 'refresh_mv_plain',
     'refresh_mv_concurrently', 'refresh_rfm_concurrently_after_day', 'train', 'score', 'train_peak_rss', 'api_segments_rps', 'api_segments_p99',
     'api_hello_world_rps', 'api_csv_export', 'server_peak_rss', 'web_first_view', 'web_repaint', 'web_bundle_gzip',
+    // Segment movement (its own section of latest.md).
+    'refresh_rfm_snapshot_step', 'rfm_history_month_ends', 'segment_movement', 'rfm_snapshot_storage', 'api_segment_movement_p99', 'api_rfm_movers_p99',
   ];
   const ids = new Set(result.figures.map((f) => f.id));
   for (const id of expected) t.ok(ids.has(id), `figure ${id} present`);
