@@ -86,8 +86,9 @@ export async function prepareShopForImport(tx: Tx, options: { replace: boolean }
 /**
  * Empties the shop in the caller's transaction (which must hold the shop-source lock): every raw table, the
  * model's predictions (no model is current any more: it was trained on the old data; its run stays recorded),
- * and the published RFM (a new, empty generation), so the dashboard shows the empty shop. Returns what was
- * deleted.
+ * the snapshots of segment movement (and the person keys they index) and the published RFM (a new, empty
+ * generation), so the dashboard shows the empty shop. DELETE rather than TRUNCATE for the snapshots: readers
+ * go on reading the old ones until this transaction commits. Returns what was deleted.
  */
 export async function emptyShop(tx: Tx): Promise<{ orders: number; customers: number }> {
   const [counts] = await tx<{ orders: number; customers: number }[]>`
@@ -96,6 +97,8 @@ export async function emptyShop(tx: Tx): Promise<{ orders: number; customers: nu
   await tx`truncate ${tx(await rawTableNames(tx))}`;
   await tx`delete from salesdash.predictions`;
   await tx`update salesdash_internal.model_runs set is_current = false where is_current`;
+  await tx`delete from salesdash_internal.rfm_snapshots`;
+  await tx`delete from salesdash_internal.people`;
   await tx`select salesdash.refresh_rfm()`;
   await markShopSource(tx, 'empty', null);
   return counts!;

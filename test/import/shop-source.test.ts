@@ -135,11 +135,14 @@ t.test('--replace empties the shop and imports in one transaction; a bad file lo
   t.same(await rawSnapshot(sql), await rawSnapshot(olistOnly.sql), 'olist --replace leaves only the Olist files');
 });
 
-t.test('resetShop empties raw data, published RFM, predictions and the current model', async (t) => {
+t.test('resetShop empties raw data, published RFM, snapshots, predictions and the current model', async (t) => {
   const { sql } = await testDatabase(t);
   await importTransactions(sql, csvFile(t, 'shop.csv', shopCsv));
   await sql`select salesdash.refresh_rfm()`;
   await addModel(sql);
+  const snapshots = async () => (await sql`select (select count(*)::int from salesdash.rfm_snapshot_dates) as snapshots,
+                                                  (select count(*)::int from salesdash_internal.people) as people`)[0];
+  t.same(await snapshots(), { snapshots: 1, people: 2 }, 'the refresh kept a snapshot');
   t.match(await derived(sql), { published_customers: 2, scores: 2, predictions: 1, current_models: 1 });
 
   const result = await resetShop(sql);
@@ -147,6 +150,7 @@ t.test('resetShop empties raw data, published RFM, predictions and the current m
   t.match(await rawSnapshot(sql), { customers: 0, orders: 0, items: 0, products: 0, categories: 0 });
   t.same(await derived(sql), { published_customers: 0, scores: 0, predictions: 0, current_models: 0, model_runs: 1 });
   t.match(await shopSource(sql), { source: 'empty', detail: null, hasOrders: false });
+  t.same(await snapshots(), { snapshots: 0, people: 0 }, "no snapshot of the old shop is left to compare with the next one's");
   const [rules] = await sql`select count(*)::int as n from salesdash.rfm_segment_rules`;
   t.ok(rules!.n > 0, 'segment rules are kept');
 });
