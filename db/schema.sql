@@ -2552,6 +2552,7 @@ CREATE TABLE salesdash_internal.rfm_snapshots (
     monetary_cents bigint[] NOT NULL,
     CONSTRAINT rfm_snapshots_source_check CHECK ((source = ANY (ARRAY['refresh'::text, 'history'::text])))
 );
+ALTER TABLE ONLY salesdash_internal.rfm_snapshots ALTER COLUMN monetary_cents SET STORAGE EXTERNAL;
 
 
 --
