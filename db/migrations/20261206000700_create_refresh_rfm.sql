@@ -80,10 +80,10 @@ language sql immutable parallel safe as $$
   select sorted_values[(p * cardinality(sorted_values) + 99) / 100]
 $$;
 
--- Steps 2–4 of a refresh, and of a history snapshot: every customer's RFM figures as of the reference date,
--- scored and segmented, into target (a table shaped like rfm_customers, for generation). Returns what the
--- summaries need and the steps' timings.
-create function salesdash_internal.score_rfm_customers(reference date, generation bigint, target text)
+-- Steps 2–4 of a refresh, and of a history snapshot: every customer's RFM figures as of the reference date
+-- (as_of, else the latest purchase), scored and segmented, into target (a table shaped like rfm_customers,
+-- for generation). Returns the reference date, what the summaries need and the steps' timings.
+create function salesdash_internal.score_rfm_customers(as_of date, generation bigint, target text)
 returns jsonb
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -92,6 +92,7 @@ declare
   step_started timestamptz := clock_timestamp();
   step_log jsonb := '[]';
   latest date := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
+  reference date := coalesce(as_of, latest);
   latest_refund date := (select max(refunded_at)::date from salesdash_internal.int_refunds_cache);
   customer_count integer;
   last_purchase date;
@@ -160,12 +161,12 @@ begin
   drop table rfm_totals;
   step_log := step_log || jsonb_build_object('step', 'score customers', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  return jsonb_build_object('customers', customer_count, 'last_purchase_date', last_purchase,
+  return jsonb_build_object('reference_date', reference, 'customers', customer_count, 'last_purchase_date', last_purchase,
                             'max_recency_days', max_recency_days, 'max_frequency', max_frequency,
                             'monetary_p99', monetary_p99, 'steps', step_log);
 end
 $$;
-comment on function salesdash_internal.score_rfm_customers(date, bigint, text) is 'Every customer''s RFM figures, scores and segment as of reference, inserted into target (a table shaped like rfm_customers; a partition name in salesdash_internal is given qualified). Returns {customers, last_purchase_date, max_recency_days, max_frequency, monetary_p99, steps}.';
+comment on function salesdash_internal.score_rfm_customers(date, bigint, text) is 'Every customer''s RFM figures, scores and segment as of as_of (null: the latest purchase), inserted into target (a table shaped like rfm_customers; a partition name in salesdash_internal is given qualified). Returns {reference_date, customers, last_purchase_date, max_recency_days, max_frequency, monetary_p99, steps}.';
 
 create function salesdash.refresh_rfm(as_of date default null, refresh_concurrently boolean default false)
 returns jsonb
@@ -182,7 +183,6 @@ declare
   new_generation bigint;
   new_partition text;
   reference date;
-  latest date;
   scored jsonb;
   customer_count integer;
   previous bigint;
@@ -203,11 +203,10 @@ begin
   -- 2–4. Totals as of the reference date (the explicit as-of date, else the latest purchase), thresholds,
   -- and every customer's scores and segment into the partition the previous refresh attached for this
   -- generation (empty until now): score_rfm_customers(), shared with take_rfm_snapshot().
-  latest := (select max(last_purchased_date) from salesdash_internal.int_customer_totals_cache);
-  reference := coalesce(as_of, latest);
   new_generation := (select next_generation from salesdash_internal.rfm_publication);
   new_partition := 'rfm_customers_g' || new_generation;
-  scored := salesdash_internal.score_rfm_customers(reference, new_generation, format('salesdash_internal.%I', new_partition));
+  scored := salesdash_internal.score_rfm_customers(as_of, new_generation, format('salesdash_internal.%I', new_partition));
+  reference := (scored ->> 'reference_date')::date;
   step_log := step_log || (scored -> 'steps');
   customer_count := (scored ->> 'customers')::integer;
   step_started := clock_timestamp();

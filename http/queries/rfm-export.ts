@@ -44,23 +44,18 @@ export function rfmExport(
                set_config('salesdash.export_moved_from', ${filters.movement?.movedFrom ?? ''}, true),
                set_config('salesdash.export_since', ${filters.movement?.since ?? ''}, true)`;
       signal.throwIfAborted();
-      const copyQuery = filters.movement
-        ? tx`
-        copy (
-          select customer_id, recency, frequency, monetary, segment, rfm_score
-          from api.rfm_movers(nullif(current_setting('salesdash.export_segment'), ''),
-                              current_setting('salesdash.export_moved_from'),
-                              current_setting('salesdash.export_since')::date,
-                              current_setting('salesdash.export_sort_by'),
-                              current_setting('salesdash.export_descending')::boolean)
-        ) to stdout with (format csv, header)`
-        : tx`
-        copy (
-          select customer_id, recency, frequency, monetary, segment, rfm_score
-          from api.rfm_export(nullif(current_setting('salesdash.export_segment'), ''),
-                              current_setting('salesdash.export_sort_by'),
-                              current_setting('salesdash.export_descending')::boolean)
-        ) to stdout with (format csv, header)`;
+      const list = filters.movement
+        ? tx`api.rfm_movers(nullif(current_setting('salesdash.export_segment'), ''),
+                            current_setting('salesdash.export_moved_from'),
+                            current_setting('salesdash.export_since')::date,
+                            current_setting('salesdash.export_sort_by'),
+                            current_setting('salesdash.export_descending')::boolean)`
+        : tx`api.rfm_export(nullif(current_setting('salesdash.export_segment'), ''),
+                            current_setting('salesdash.export_sort_by'),
+                            current_setting('salesdash.export_descending')::boolean)`;
+      const copyQuery = tx`
+        copy (select customer_id, recency, frequency, monetary, segment, rfm_score from ${list})
+        to stdout with (format csv, header)`;
       let copyError: unknown;
       const copy = await copyOutStream(copyQuery, (error) => (copyError ??= error));
       const copyOver = new Promise<void>((done) => finished(copy, () => done()));

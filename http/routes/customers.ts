@@ -44,8 +44,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     if (segment !== null) {
       const names = await inTime(request, () => segmentNames(String(Math.floor(Date.now() / SEGMENT_CACHE_MS))));
       if (!names.includes(segment)) {
-        const shown = segment.length > 40 ? `${segment.slice(0, 40)}...` : segment;
-        throw new BadRequest(`segment ${JSON.stringify(shown)} is not a known segment`);
+        throw new BadRequest(`segment ${quoted(segment)} is not a known segment`);
       }
     }
     return { segment, sortBy: query.sort_by, descending: query.order === 'desc', movement: await checkedMovement(request, query) };
@@ -60,8 +59,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     const snapshot = (await inTime(request, () => snapshots(sql))).find((s) => s.reference_date === since);
     if (!snapshot) throw new BadRequest(`since: no snapshot on ${since} (GET /api/snapshots lists them)`);
     if (movedFrom !== NOT_A_CUSTOMER && !snapshot.segments.includes(movedFrom)) {
-      const shown = movedFrom.length > 40 ? `${movedFrom.slice(0, 40)}...` : movedFrom;
-      throw new BadRequest(`moved_from ${JSON.stringify(shown)} is not a segment of the snapshot on ${since}`);
+      throw new BadRequest(`moved_from ${quoted(movedFrom)} is not a segment of the snapshot on ${since}`);
     }
     return { movedFrom, since };
   }
@@ -168,6 +166,11 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
       return details;
     },
   );
+}
+
+/** A name the client sent, quoted for an error message and cut at 40 characters. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 }
 
 /** "Can't Lose Them" -> "cant-lose-them": safe inside a quoted Content-Disposition file name. */
