@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 SALESDASH := ./bin/salesdash.js
 
-.PHONY: install run test check-production bench soak soak-exports typecheck web schema schema-check
+.PHONY: install run test check-production bench bench-curve soak soak-exports typecheck web schema schema-check
 
 # npm ci only when the lock file changed since the last install. NPM_CI_FLAGS=--omit=dev installs only what
 # the commands and the web build need (no test tools): `make run NPM_CI_FLAGS=--omit=dev`. One stamp per kind
@@ -40,6 +40,11 @@ check-production: install
 # SCALE customers (default 1,000,000); writes bench/results/latest.md and latest.json.
 bench: web
 	$(NODE_BIN)/tsx bench/run.ts
+
+# The cost curve: bench/run.ts at each size of CURVE_SCALES (default 250000,1000000,4000000,10000000), one run per
+# figure; writes bench/results/curve.md (figures and their growth exponents) and bench/results/curve/<size>.json.
+bench-curve: web
+	$(NODE_BIN)/tsx bench/curve.ts
 
 # The reliability tests under SOAK_SECONDS (default 600) of load, then, once they pass, the export soak.
 soak: web

@@ -525,6 +525,16 @@ async function main(): Promise<void> {
     } finally {
       await stopServer(server.child);
     }
+
+    // Disk: what the shop's rows take, and everything salesdash keeps beside them (caches, generations,
+    // snapshots, predictions, indexes), at the end of the run.
+    const [disk] = await sql<{ raw: number; total: number }[]>`
+      select (select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c
+              where c.relnamespace = 'raw'::regnamespace and c.relkind in ('r', 'm'))::float8 / 1e6 as raw,
+             pg_database_size(current_database())::float8 / 1e6 as total`;
+    record('disk_raw', 'disk: the raw tables (heap, TOAST, indexes)', 'MB', [round(disk!.raw, 0)]);
+    record('disk_total', 'disk: the whole database at the end of the run', 'MB', [round(disk!.total, 0)], undefined,
+      `${round(disk!.total / disk!.raw, 2)}x the raw tables`);
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -1,0 +1,125 @@
+// `make bench-curve`: the cost curve. Runs `make bench`'s script (bench/run.ts) at each size in CURVE_SCALES
+// (default 250,000, 1,000,000, 4,000,000 and 10,000,000 customers), one run per figure and CURVE_API_SECONDS
+// (default 10) per API endpoint. Each size's figures are kept in bench/results/curve/<size>.json. The script
+// writes bench/results/curve.md: every figure at every size, and how it grows between neighbouring sizes as
+// the exponent k in figure ∝ size^k (1 = linear). A time or size growing faster than size^1.15 is "worse than
+// linear", and its cause is named below when known. A size is skipped, with the reason, when the disk cannot
+// hold its database (about GB_PER_MILLION GB per million customers, measured at 1,000,000).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../paths.ts';
+import type { Figure } from './figures.ts';
+
+const scales = (process.env.CURVE_SCALES ?? '250000,1000000,4000000,10000000').split(',').map(Number);
+if (scales.some((n) => !Number.isInteger(n) || n < 100)) throw new Error(`CURVE_SCALES must list whole numbers of customers, got "${process.env.CURVE_SCALES}"`);
+const apiSeconds = process.env.CURVE_API_SECONDS ?? '10';
+const resultsDir = path.join(projectRoot, 'bench', 'results');
+const curveDir = path.join(resultsDir, 'curve');
+// The whole database after `make bench` at 1,000,000 customers is 4.7 GB. Sorts spill temporary files and
+// the WAL grows meanwhile, hence the margin.
+const GB_PER_MILLION = 6;
+/** Growth above this exponent is called worse than linear (n log n sorts stay below it over these sizes). */
+const LINEAR = 1.15;
+
+/** Why a figure grows faster than linear, where that is known (bench/results/curve.md prints it). */
+const causes: Record<string, string> = {};
+
+interface Run {
+  scale: number;
+  date: string;
+  totalSeconds: number;
+  loadAverages1m: number[];
+  figures: Figure[];
+}
+
+function freeGb(): number {
+  const dataDir = process.env.SALESDASH_DATA_DIR ?? path.join(projectRoot, 'data');
+  const stats = statfsSync(existsSync(dataDir) ? dataDir : projectRoot);
+  return (stats.bavail * stats.bsize) / 1e9;
+}
+
+function runAt(scale: number, previous: Run | undefined): Run | string {
+  const needed = (scale / 1e6) * GB_PER_MILLION;
+  // bench/run.ts drops the previous size's database before it generates the next.
+  const reclaimed = (previous?.figures.find((f) => f.id === 'disk_total')?.median ?? 0) / 1e3;
+  const free = freeGb() + reclaimed;
+  if (free < needed) return `needs about ${Math.ceil(needed)} GB of free disk, this machine has ${Math.floor(free)} GB`;
+  const out = mkdtempSync(path.join(os.tmpdir(), 'salesdash-curve-'));
+  console.error(`[curve] ${scale.toLocaleString('en-US')} customers`);
+  const child = spawnSync(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [path.join(projectRoot, 'bench', 'run.ts')], {
+    stdio: 'inherit',
+    env: { ...process.env, SCALE: String(scale), BENCH_RUNS: '1', BENCH_SECONDS: apiSeconds, BENCH_RESULTS_DIR: out },
+  });
+  if (child.status !== 0) return `bench/run.ts exited ${child.status ?? child.signal}`;
+  mkdirSync(curveDir, { recursive: true });
+  copyFileSync(path.join(out, 'latest.json'), path.join(curveDir, `${scale}.json`));
+  const run = JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8')) as { date: string; totalSeconds: number; machine: { loadAverages1m: number[] }; figures: Figure[] };
+  return { scale, date: run.date, totalSeconds: run.totalSeconds, loadAverages1m: run.machine.loadAverages1m, figures: run.figures };
+}
+
+const exponent = (a: number, b: number, n1: number, n2: number) => Math.log(b / a) / Math.log(n2 / n1);
+/** A label without the numbers that differ from size to size ("generate + load 250,000 customers (…)"). */
+const plainLabel = (label: string) => label.replace(/\s*\([^)]*\d[^)]*\)/g, '').replace(/\b\d[\d,]*\b customers/g, 'N customers');
+
+function markdown(runs: Run[], skipped: { scale: number; reason: string }[]): string {
+  const ids = [...new Set(runs.flatMap((r) => r.figures.filter((f) => f.median !== null).map((f) => f.id)))];
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const header = ['figure', 'unit', ...runs.map((r) => fmt(r.scale)), ...runs.slice(1).map((r, i) => `k ${fmt(runs[i]!.scale)}→${fmt(r.scale)}`), 'growth'];
+  const rows: string[] = [];
+  const worse: string[] = [];
+  for (const id of ids) {
+    const at = runs.map((r) => r.figures.find((f) => f.id === id));
+    const first = at.find(Boolean)!;
+    const values = at.map((f) => f?.median ?? null);
+    const ks = runs.slice(1).map((r, i) => {
+      const a = values[i];
+      const b = values[i + 1];
+      return a != null && b != null && a > 0 && b > 0 ? exponent(a, b, runs[i]!.scale, r.scale) : null;
+    });
+    // Only costs are judged (seconds, MB); throughput and latency are shown with their exponent.
+    const judged = first.unit === 's' || first.unit === 'MB';
+    const worst = Math.max(...ks.filter((k): k is number => k !== null));
+    let growth = '-';
+    if (judged && Number.isFinite(worst)) {
+      growth = worst > LINEAR ? 'worse than linear' : 'linear or better';
+      if (worst > LINEAR) worse.push(`- **${plainLabel(first.label)}** (k up to ${worst.toFixed(2)}): ${causes[id] ?? 'cause not identified yet'}`);
+    }
+    rows.push(`| ${plainLabel(first.label).replace(/\|/g, '\\|')} | ${first.unit} | ${values.map((v) => (v == null ? '-' : fmt(v))).join(' | ')} | ${ks.map((k) => (k == null ? '-' : k.toFixed(2))).join(' | ')} | ${growth} |`);
+  }
+  return [
+    '# salesdash cost curve',
+    '',
+    `- machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 1e9)} GB RAM`,
+    `- each size: \`bench/run.ts\` with one run per figure and ${apiSeconds} s per API endpoint (\`make bench-curve\`); figures per size in [curve/](curve/)`,
+    ...runs.map((r) => `- ${fmt(r.scale)} customers: ${r.date}, ${r.totalSeconds} s; 1-minute load averages ${r.loadAverages1m.join(', ')}`),
+    ...skipped.map((s) => `- ${fmt(s.scale)} customers: **not measured**: ${s.reason}`),
+    `- k: the exponent in figure ∝ customers^k between neighbouring sizes (1 = linear, 0 = flat). Seconds and MB above ${LINEAR} are called worse than linear. One run per size on a shared machine: a k from figures of a few seconds moves by ±0.2 between runs.`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows,
+    '',
+    '## Worse than linear',
+    '',
+    ...(worse.length ? worse : ['Nothing: every time and size grows linearly or better between the measured sizes.']),
+    '',
+    'Regenerate with `make bench-curve` (CURVE_SCALES=comma-separated sizes).',
+    '',
+  ].join('\n');
+}
+
+const runs: Run[] = [];
+const skipped: { scale: number; reason: string }[] = [];
+for (const scale of scales) {
+  const outcome = runAt(scale, runs.at(-1));
+  if (typeof outcome === 'string') {
+    console.error(`[curve] ${scale.toLocaleString('en-US')} customers skipped: ${outcome}`);
+    skipped.push({ scale, reason: outcome });
+  } else {
+    runs.push(outcome);
+  }
+  writeFileSync(path.join(resultsDir, 'curve.md'), markdown(runs, skipped));
+}
+console.error(`[curve] wrote ${path.join(resultsDir, 'curve.md')}`);
