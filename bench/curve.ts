@@ -61,7 +61,7 @@ function runAt(scale: number, previous: Run | undefined): Run | string {
 
 const exponent = (a: number, b: number, n1: number, n2: number) => Math.log(b / a) / Math.log(n2 / n1);
 /** A label without the numbers that differ from size to size ("generate + load 250,000 customers (…)"). */
-const plainLabel = (label: string) => label.replace(/\s*\([^)]*\d[^)]*\)/g, '').replace(/\b\d[\d,]*\b customers/g, 'N customers');
+const plainLabel = (label: string) => label.replace(/\b\d[\d,.]*\b/g, 'N');
 
 function markdown(runs: Run[], skipped: { scale: number; reason: string }[]): string {
   const ids = [...new Set(runs.flatMap((r) => r.figures.filter((f) => f.median !== null).map((f) => f.id)))];
