@@ -88,7 +88,7 @@ const ORDINARY_TIMEOUT_MS = 10_000;
 const DOWNLOAD_IDLE_MS = 60_000;
 /** How long the export sessions get to close after the last export client left. */
 const SESSIONS_GRACE_MS = 15_000;
-const CSV_HEADER = 'customer_id,recency,frequency,monetary,segment,rfm_score';
+const CSV_HEADER = 'customer_id,recency,frequency,monetary,segment,rfm_score,expected_revenue';
 
 const soakStarted = performance.now();
 const progress = progressSince(soakStarted);

@@ -51,7 +51,14 @@ export const RfmFilterQuery = Type.Object({
       description: 'Only customers of this segment (a name from GET /api/customers/segments). Empty or absent: all.',
     }),
   ),
-  sort_by: Type.Optional(withDefault(StringEnum(SORT_KEYS, { description: 'Column to sort by.' }), 'monetary')),
+  sort_by: Type.Optional(
+    withDefault(
+      StringEnum(SORT_KEYS, {
+        description: 'Column to sort by. expected_revenue: customers without a prediction count as the lowest (last in desc, first in asc).',
+      }),
+      'monetary',
+    ),
+  ),
   order: Type.Optional(
     withDefault(
       StringEnum(['asc', 'desc'], { description: 'Sort direction; ties are broken by customer_id in the same direction.' }),
@@ -124,6 +131,14 @@ export const SegmentDetail = Type.Object({
   avg_recency_days: Type.Optional(Type.Number()),
   avg_frequency: Type.Optional(Type.Number()),
   avg_monetary: Type.Optional(Type.Number()),
+  expected_revenue: Type.Optional(
+    Nullable(
+      Type.Number({
+        description:
+          "Sum of the current model's expected net revenue (next horizon_days days, see forecast) over the segment's customers; 0 when none of them is scored, null while there is no forecast.",
+      }),
+    ),
+  ),
 });
 export type SegmentDetail = Static<typeof SegmentDetail>;
 
@@ -178,6 +193,23 @@ export const SegmentsResponse = Type.Object({
   ),
   monthly: Type.Optional(MonthlyColumns),
   histograms: Type.Optional(Histograms),
+  forecast: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          horizon_days: Type.Integer({ description: 'The period the forecast covers: the days after prediction_date.' }),
+          prediction_date: dateString({ description: 'The date the features were computed as of.' }),
+          expected_orders: Type.Number({ description: "Sum of the customers' expected counted orders in the period." }),
+          expected_revenue: Type.Number({ description: "Sum of the customers' expected net revenue in the period." }),
+          model_run_id: Type.Integer(),
+        },
+        {
+          description:
+            "The current model's forecast for the customers of the last refresh it scored (the sums of segment_details' expected_revenue); null before a model was published or the first refresh.",
+        },
+      ),
+    ),
+  ),
 });
 export type SegmentsResponse = Static<typeof SegmentsResponse>;
 
@@ -191,6 +223,9 @@ export const RfmRow = Type.Object({
   monetary: Type.Number({ description: 'Net revenue: counted orders (price + freight) less refunds, at least 0.' }),
   segment: Type.String(),
   rfm_score: Type.Integer(),
+  expected_revenue: Nullable(
+    Type.Number({ description: "Expected net revenue in the current model's horizon; null while no model has scored this person." }),
+  ),
 });
 export type RfmRow = Static<typeof RfmRow>;
 
@@ -204,7 +239,8 @@ export type RfmPage = Static<typeof RfmPage>;
 
 /** Not JSON: the OpenAPI response object of the CSV download. */
 export const RfmCsvResponse = {
-  description: 'CSV with header customer_id,recency,frequency,monetary,segment,rfm_score',
+  description:
+    'CSV with header customer_id,recency,frequency,monetary,segment,rfm_score,expected_revenue (the columns of salesdash.rfm_list; expected_revenue empty when unscored)',
   content: { 'text/csv': { schema: Type.String() } },
 };
 
@@ -277,6 +313,9 @@ export const CustomerPrediction = Nullable(
       purchase_probability: Type.Optional(Type.Number()),
       predicted_next_month: Type.Optional(Type.Boolean()),
       confidence: Type.Optional(Type.Number()),
+      expected_orders: Type.Optional(Type.Number({ description: 'Expected counted orders in the next horizon_days days.' })),
+      expected_revenue: Type.Optional(Type.Number({ description: 'Expected net revenue in the next horizon_days days.' })),
+      horizon_days: Type.Optional(Type.Integer()),
     },
     { description: 'null while no model has scored this person.' },
   ),
@@ -330,6 +369,18 @@ export type BaselineFigures = Static<typeof baselineFigures>;
 
 const open = <T extends TProperties>(properties: T) => Type.Object(properties, { additionalProperties: true });
 
+/** How well a spend forecast matched the holdout's actual revenue per customer. */
+const spendFigures = open({
+  spearman: Type.Optional(Type.Number({ description: 'Spearman rank correlation of predicted and actual revenue per customer.' })),
+  mae: Type.Optional(Type.Number({ description: 'Mean absolute error per customer (currency).' })),
+  total_error: Type.Optional(Type.Number({ description: 'Predicted total / actual total - 1.' })),
+  top_decile_capture: Type.Optional(
+    Type.Number({ description: "Share of the holdout's actual revenue bought by the 10% of customers predicted highest." }),
+  ),
+  predicted_revenue: Type.Optional(Type.Number({ description: 'Predicted total over the holdout customers.' })),
+});
+export type SpendFigures = Static<typeof spendFigures>;
+
 export const ModelMetrics = Type.Object(
   {
     accuracy: Type.Number(),
@@ -366,6 +417,26 @@ export const ModelMetrics = Type.Object(
       }),
     ),
     baselines: Type.Optional(open({ recency: Type.Optional(baselineFigures), bgnbd: Type.Optional(baselineFigures) })),
+    spend: Type.Optional(
+      open({
+        horizon_days: Type.Optional(Type.Integer()),
+        actual_revenue: Type.Optional(Type.Number({ description: "The holdout customers' actual net revenue in the holdout window." })),
+        model: Type.Optional(Type.String({ description: 'What expected_revenue in predictions comes from (chosen on the tuning windows).' })),
+        network: Type.Optional(spendFigures),
+        baselines: Type.Optional(open({ bgnbd_gamma_gamma: Type.Optional(spendFigures), run_rate: Type.Optional(spendFigures) })),
+        gamma_gamma: Type.Optional(
+          open({
+            p: Type.Optional(Type.Number()),
+            q: Type.Optional(Type.Number()),
+            gamma: Type.Optional(Type.Number()),
+            repeat_customers: Type.Optional(Type.Integer({ description: 'Customers with repeat purchases it was fitted on.' })),
+            frequency_value_correlation: Type.Optional(
+              Type.Number({ description: "Pearson correlation of repeat purchases and average order value: Gamma-Gamma assumes it near 0." }),
+            ),
+          }),
+        ),
+      }),
+    ),
     curves: Type.Optional(
       open({
         pr: Type.Optional(open({ recall: Type.Optional(Type.Array(Type.Number())), precision: Type.Optional(Type.Array(Type.Number())) })),

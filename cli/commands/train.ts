@@ -65,4 +65,18 @@ function printRun(heading: string, m: Partial<ModelMetrics>): void {
   console.log(`recency          ${f(recency.roc_auc)}   ${f(recency.pr_auc)}  ${f(recency.brier_score)}  ${f(recency.f1_score)}`);
   console.log(`BG/NBD           ${f(bgnbd.roc_auc)}   ${f(bgnbd.pr_auc)}  ${f(bgnbd.brier_score)}  ${f(bgnbd.f1_score)}`);
   console.log(`threshold ${f(m.threshold)}: accuracy ${f(m.accuracy)}, precision ${f(m.precision)}, recall ${f(m.recall)}`);
+  const spend = m.spend;
+  if (!spend) return;
+  // Expected revenue in the holdout window, per customer, beside the classic forecasts.
+  const money = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+  const signed = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(3)}` : '  n/a');
+  console.log(`expected revenue over the holdout window (actual ${money(spend.actual_revenue)}): ${spend.model}`);
+  console.log(`${''.padEnd(22)}${'Spearman'.padStart(8)}  ${'top 10%'.padStart(7)}  ${'total error'.padStart(11)}  ${'MAE'.padStart(7)}  ${'predicted'.padStart(11)}`);
+  const row = (name: string, s: typeof spend.network) =>
+    console.log(`${name.padEnd(22)}${f(s.spearman).padStart(8)}  ${f(s.top_decile_capture).padStart(7)}  ${signed(s.total_error).padStart(11)}  ${money(s.mae).padStart(7)}  ${money(s.predicted_revenue).padStart(11)}`);
+  row('network', spend.network);
+  row('BG/NBD × Gamma-Gamma', spend.baselines.bgnbd_gamma_gamma);
+  row('run rate', spend.baselines.run_rate);
+  const gg = spend.gamma_gamma;
+  console.log(`Gamma-Gamma p ${f(gg.p)}, q ${f(gg.q)}, γ ${f(gg.gamma)} on ${gg.repeat_customers} repeat customers; correlation of frequency and order value ${f(gg.frequency_value_correlation)}`);
 }

@@ -230,6 +230,7 @@ begin
                                                  (scored ->> 'max_recency_days')::integer,
                                                  (scored ->> 'max_frequency')::integer,
                                                  (scored ->> 'monetary_p99')::numeric);
+  perform salesdash_internal.write_segment_forecasts(new_generation);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- Where every customer stands, kept for segment movement (write_rfm_snapshot, in ..._create_rfm_snapshots.sql).

@@ -51,42 +51,15 @@ begin
 end
 $$;
 
--- The list under the API's names (what the CSV export writes).
-create view salesdash.rfm_list as
-select customer_id, recency_days as recency, frequency, monetary::float8 as monetary, segment,
-       overall_rfm_score as rfm_score
-from salesdash_internal.rfm_published_customers;
-comment on view salesdash.rfm_list is 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score. Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
+-- salesdash.rfm_list (the list under the API's names) is in ..._create_segment_forecasts.sql: it reads the
+-- predictions, created after this.
 
 create view salesdash.rfm_refresh_status as
 select reference_date, as_of, computed_at as refreshed_at, customers, seconds, first_purchase_date, last_purchase_date
 from salesdash_internal.rfm_published_generation;
 comment on view salesdash.rfm_refresh_status is 'The last refresh_rfm(): reference date, explicit as-of date (null = latest purchase), when, how many customers, how long, and the purchase date range it covered. No row before the first refresh.';
 
-create view salesdash.segment_summary as
-with published as (
-  select t.* from salesdash_internal.rfm_segment_totals t
-  where t.generation = (select generation from salesdash_internal.rfm_publication)
-),
-totals as (
-  select coalesce(sum(customers), 0) as customers, coalesce(sum(revenue), 0) as revenue from published
-),
-final as (
-  select r.segment,
-         r.display_order::integer as display_order,
-         coalesce(p.customers, 0) as customers,
-         coalesce(p.customers::float8 / nullif(totals.customers, 0), 0) as share,
-         p.avg_recency_days,
-         p.avg_frequency,
-         p.avg_monetary,
-         coalesce(p.revenue, 0)::float8 as revenue,
-         coalesce(p.revenue::float8 / nullif(totals.revenue, 0), 0) as revenue_share
-  from salesdash.rfm_segment_rules r
-  cross join totals
-  left join published p on p.segment = r.segment
-)
-select * from final order by display_order;
-comment on view salesdash.segment_summary is 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh.';
+-- salesdash.segment_summary is in ..._create_segment_forecasts.sql: its expected_revenue reads the forecasts.
 
 create view salesdash.rfm_histograms as
 select h.metric, h.bucket, h.lower_bound, h.upper_bound, h.customers
@@ -105,8 +78,6 @@ comment on view salesdash.monthly_activity is 'One row per calendar month from t
 -- migrate:down
 drop view salesdash.monthly_activity;
 drop view salesdash.rfm_histograms;
-drop view salesdash.segment_summary;
 drop view salesdash.rfm_refresh_status;
-drop view salesdash.rfm_list;
 drop view salesdash.rfm_scores_current;
 drop materialized view salesdash.rfm_scores;

@@ -6,8 +6,11 @@
 -- One page of the published list, in O(limit) however deep: the page's person_keys are cut out of the
 -- packed sort order (rfm_page_orders) and joined to the generation by key. Descending pages read the
 -- ascending order from the end, so ties are broken by customer_id in the same direction.
+-- expected_revenue's order is packed with the forecast (write_segment_forecasts, at each refresh and each
+-- training), so it belongs to the current model only while the published forecast does.
 create function api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
+               expected_revenue float8)
 language plpgsql stable
 -- Runs as the owner: the API may read the page orders only through this function.
 security definer
@@ -20,8 +23,8 @@ declare
   page_last bigint;
   page_keys bytea;
 begin
-  if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score') then
-    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score', 'expected_revenue') then
+    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
   end if;
   if page_number is null or page_number < 1 then
     raise exception 'page_number must be 1 or more' using errcode = '22023';
@@ -31,6 +34,17 @@ begin
   end if;
 
   select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null then
+    return;
+  end if;
+  -- No packed order by expected revenue for the current model (a model made current without its forecast, by
+  -- hand say): the plain sort, in the same order. Deep pages then read every row before them.
+  if sort_by = 'expected_revenue' and not exists (select from salesdash_internal.rfm_published_forecasts) then
+    return query select * from api.rfm_export(segment_filter, sort_by, descending)
+                 offset (page_number - 1)::bigint * page_size limit page_size;
+    return;
+  end if;
+
   select coalesce(sum(t.customers), 0) into total
   from salesdash_internal.rfm_segment_totals t
   where t.generation = published and (segment_filter is null or t.segment = segment_filter);
@@ -63,20 +77,23 @@ begin
   -- each page would queue behind a refresh dropping an old generation (and readers behind the page).
   return query execute format(
     'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, p.expected_revenue::float8
      from generate_series(0, length($1) - 4, 4) as k(byte_offset)
      join salesdash_internal.%I c
        on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
                        | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
+     left join salesdash.predictions p on p.customer_id = c.customer_id
      order by case when $2 then -k.byte_offset else k.byte_offset end',
     'rfm_customers_g' || published)
   using page_keys, coalesce(descending, false);
 end
 $$;
-comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page_number from 1, page_size. Deep pages cost what the first does.';
+comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list with each customer''s expected_revenue: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score|expected_revenue, descending, page_number from 1, page_size. Deep pages cost what the first does (by expected_revenue: once the current model''s forecast is written).';
 
 -- The column (or expression) of rfm_customers each API sort key orders by: the one allow-list of the lists
--- that sort in SQL (rfm_export, rfm_movers).
+-- that sort in SQL (rfm_export, rfm_movers), whose rows of rfm_customers are named c.
+-- expected_revenue: a customer without a prediction counts as below every forecast (-Infinity), so
+-- descending lists end with the unscored customers and ascending ones start with them (as api.rfm_page's).
 create function salesdash_internal.rfm_sort_expression(sort_by text) returns text
 language plpgsql immutable as $$
 begin
@@ -85,7 +102,9 @@ begin
     when 'frequency' then return 'frequency';
     when 'monetary' then return 'monetary';
     when 'rfm_score' then return '100 * recency_score + 10 * frequency_score + monetary_score';
-    else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+    when 'expected_revenue' then
+      return 'coalesce((select p.expected_revenue from salesdash.predictions p where p.customer_id = c.customer_id), ''-Infinity'')';
+    else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
   end case;
 end
 $$;
@@ -95,7 +114,8 @@ $$;
 -- keeps every partition locked while it runs, and an export may run for minutes, during which no refresh
 -- could drop the generations nobody reads any more.
 create function api.rfm_export(segment_filter text, sort_by text, descending boolean)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
+               expected_revenue float8)
 language plpgsql stable
 security definer
 set search_path = pg_catalog, pg_temp
@@ -112,7 +132,8 @@ begin
   end if;
   return query execute format(
     'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score,
+            (select p.expected_revenue::float8 from salesdash.predictions p where p.customer_id = c.customer_id)
      from salesdash_internal.%I c
      where $1 is null or c.segment = $1
      order by %s %s, c.customer_id collate "C" %s',

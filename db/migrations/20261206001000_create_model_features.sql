@@ -53,8 +53,9 @@ $$;
 comment on function salesdash_internal.model_sample_key(text) is
   'Deterministic number in [0, 1) per person; rows with a key below a share form a reproducible subsample.';
 
--- The one list of what the model sees: customer_id, the features (every column between it and the label),
--- and the label. jobs/train reads the feature names from this type, so a feature is added here only.
+-- The one list of what the model sees: customer_id, the features (every column between it and the labels),
+-- and the labels (will_purchase, horizon_orders, horizon_revenue, always last and in that order). jobs/train
+-- reads the feature names from this type, so a feature is added here only.
 create type salesdash_internal.customer_training_row as (
   customer_id text,
   recency_days int,
@@ -79,7 +80,9 @@ create type salesdash_internal.customer_training_row as (
   spend_365d float8,
   avg_order_value float8,
   items_per_order float8,
-  will_purchase boolean
+  will_purchase boolean,
+  horizon_orders int,
+  horizon_revenue float8
 );
 
 -- Features as of T and the label for (T, T + horizon] for the same people, in one pass over the counted
@@ -128,20 +131,24 @@ language sql stable parallel safe as $$
            count(*) filter (where is_history and purchased_on > as_of - 365) as purchase_days_365d,
            sum(amount) filter (where is_history and purchased_on > as_of - 90) as spend_90d,
            sum(amount) filter (where is_history and purchased_on > as_of - 365) as spend_365d,
-           -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
-           bool_or(not is_history) as will_purchase
+           -- The labels of as-of date T, over (T, T + horizon_days] (whole days): at least one counted
+           -- purchase; how many counted orders; what they brought in (net of that window's refunds below).
+           bool_or(not is_history) as will_purchase,
+           sum(orders) filter (where not is_history) as horizon_orders,
+           sum(amount) filter (where not is_history) as horizon_spend
     from days
     group by customer_id
   ),
 
-  -- Refunds up to as_of per person, over the same windows as the spend features.
+  -- Refunds per person, over the same windows as the spend features (up to as_of) and the label's window.
   refunds as (
     select customer_id,
-           sum(amount) as refunded,
-           sum(amount) filter (where refunded_on > as_of - 90) as refunded_90d,
-           sum(amount) filter (where refunded_on > as_of - 365) as refunded_365d
+           sum(amount) filter (where refunded_on <= as_of) as refunded,
+           sum(amount) filter (where refunded_on <= as_of and refunded_on > as_of - 90) as refunded_90d,
+           sum(amount) filter (where refunded_on <= as_of and refunded_on > as_of - 365) as refunded_365d,
+           sum(amount) filter (where refunded_on > as_of) as refunded_in_horizon
     from salesdash_internal.model_refunds
-    where refunded_on <= as_of
+    where refunded_on <= as_of + horizon_days
     group by customer_id
   ),
 
@@ -168,7 +175,11 @@ language sql stable parallel safe as $$
            salesdash_internal.net_monetary(spend_365d, refunded_365d)::float8 as spend_365d,
            (salesdash_internal.net_monetary(spend, refunded) / orders)::float8 as avg_order_value,
            (items::float8 / orders) as items_per_order,
-           will_purchase
+           will_purchase,
+           coalesce(horizon_orders, 0)::int as horizon_orders,
+           -- Actual revenue in the window: its counted orders less the refunds dated in it, at least 0 (as
+           -- RFM's monetary), whichever order a refund was for. What expected_revenue predicts.
+           salesdash_internal.net_monetary(horizon_spend, refunded_in_horizon)::float8 as horizon_revenue
     from per_customer
     left join refunds using (customer_id)
     -- Only people who bought on or before as_of (someone whose first purchase is in the horizon is not a
@@ -179,7 +190,7 @@ language sql stable parallel safe as $$
   select * from final
 $$;
 comment on function salesdash_internal.customer_training_rows(date, int, float8) is
-  'One row per person who bought on or before as_of: the features as of that date (every feature uses only orders up to as_of) and will_purchase = at least one counted purchase in the horizon_days days after it. sample_share < 1 keeps a deterministic subsample of people.';
+  'One row per person who bought on or before as_of: the features as of that date (every feature uses only orders up to as_of) and the labels over the horizon_days days after it: will_purchase = at least one counted purchase, horizon_orders = counted orders, horizon_revenue = their amount less refunds dated in those days, at least 0. sample_share < 1 keeps a deterministic subsample of people.';
 
 -- Training and scoring read these rows with COPY ... TO STDOUT (parsed straight into typed arrays; a cursor
 -- cost seconds of per-row driver objects and a round trip per batch). COPY takes no bind parameters, so the
@@ -204,12 +215,13 @@ comment on function salesdash_internal.customer_training_rows_from_settings() is
   'customer_training_rows(salesdash.model_as_of, salesdash.model_horizon_days, salesdash.model_sample_share) ordered by customer_id, the arguments read from (transaction-local) settings, for COPY, which cannot take bind parameters.';
 
 create function salesdash_internal.customer_labels(as_of date, horizon_days int, sample_share float8 default 1)
-returns table (customer_id text, will_purchase boolean)
+returns table (customer_id text, will_purchase boolean, horizon_orders int, horizon_revenue float8)
 language sql stable parallel safe as $$
-  select customer_id, will_purchase from salesdash_internal.customer_training_rows(as_of, horizon_days, sample_share)
+  select customer_id, will_purchase, horizon_orders, horizon_revenue
+  from salesdash_internal.customer_training_rows(as_of, horizon_days, sample_share)
 $$;
 comment on function salesdash_internal.customer_labels(date, int, float8) is
-  'One row per person who bought on or before as_of: will_purchase = at least one counted purchase in the horizon_days days after as_of.';
+  'One row per person who bought on or before as_of, the labels of the horizon_days days after as_of: will_purchase = at least one counted purchase, horizon_orders = counted orders, horizon_revenue = their amount less refunds dated in those days, at least 0.';
 
 -- migrate:down
 drop function salesdash_internal.customer_training_rows_from_settings();

@@ -36,17 +36,23 @@ create table salesdash.predictions (
   predicted_label      boolean not null,
   confidence           float8 not null check (confidence between 0 and 1),
   prediction_date      date not null,
-  model_run_id         bigint not null
+  model_run_id         bigint not null,
+  expected_orders      float8 not null check (expected_orders >= 0),
+  expected_revenue     numeric(14, 2) not null check (expected_revenue >= 0)
 );
 comment on table salesdash.predictions is
-  'One row per customer (person) scored by the current model: the probability of at least one purchase in the horizon after prediction_date. Rewritten in one transaction by salesdash train.';
+  'One row per customer (person) scored by the current model: the probability of at least one purchase in the horizon after prediction_date, and the orders and net revenue expected in it. Rewritten in one transaction by salesdash train.';
 comment on column salesdash.predictions.customer_id is 'The person (Olist customer_unique_id), as in rfm_scores.customer_id.';
 comment on column salesdash.predictions.purchase_probability is 'Calibrated probability of at least one purchase in the horizon_days days after prediction_date.';
 comment on column salesdash.predictions.predicted_label is 'purchase_probability >= the decision threshold (chosen on a validation window by maximum F1).';
 comment on column salesdash.predictions.confidence is 'How often the model was right on holdout customers in the same probability decile (holdout accuracy within the decile).';
 comment on column salesdash.predictions.prediction_date is 'The reference date the features were computed as of (latest counted purchase in the data).';
 comment on column salesdash.predictions.model_run_id is 'The training run (salesdash_internal.model_runs.id) that produced this score.';
+comment on column salesdash.predictions.expected_orders is 'Expected counted orders in the horizon_days days after prediction_date (the model named in model_metrics.metrics.spend.model).';
+comment on column salesdash.predictions.expected_revenue is 'Expected net revenue (counted orders less refunds, as RFM monetary) in the horizon_days days after prediction_date; metrics.spend says how well it matched a holdout.';
 create index predictions_purchase_probability_idx on salesdash.predictions (purchase_probability desc);
+-- The API sorts customers by expected revenue (customer_id breaks ties, so pages are stable).
+create index predictions_expected_revenue_idx on salesdash.predictions (expected_revenue desc, customer_id);
 
 create view salesdash.model_metrics as
 select id as model_run_id, trained_at, metrics

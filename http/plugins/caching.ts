@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 /** Bumped when a response shape changes, so caches of an older server's bodies are not reused. */
-const FORMAT = 'v1';
+const FORMAT = 'v2';
 
 export function etagFor(version: string): string {
   return `"${FORMAT}-${version}"`;

@@ -7,7 +7,7 @@ import { DatabaseUnavailable } from './availability.ts';
 export const MAX_LIMIT = 1000;
 /** rfm_page computes (page - 1) * limit as a PostgreSQL int; this keeps that below 2^31 for any limit. */
 export const MAX_PAGE = 2_000_000;
-export const SORT_KEYS = ['recency', 'frequency', 'monetary', 'rfm_score'] as const;
+export const SORT_KEYS = ['recency', 'frequency', 'monetary', 'rfm_score', 'expected_revenue'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 /** Raised by handlers for a client mistake the schema cannot express (e.g. an unknown segment). */

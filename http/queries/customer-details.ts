@@ -26,8 +26,9 @@ export async function customerDetails(sql: Sql, id: string): Promise<CustomerDet
     prediction as (
       select jsonb_build_object(
         'purchase_probability', pr.purchase_probability::float8, 'predicted_next_month', pr.predicted_label,
-        'confidence', pr.confidence::float8) as prediction
-      from salesdash.predictions pr
+        'confidence', pr.confidence::float8, 'expected_orders', pr.expected_orders::float8,
+        'expected_revenue', pr.expected_revenue::float8, 'horizon_days', pr.horizon_days) as prediction
+      from api.customer_predictions pr
       where pr.customer_id = (select customer_id from person)
     ),
     history as (

@@ -9,7 +9,7 @@
 import { finished, PassThrough, type Readable } from 'node:stream';
 import type { Sql } from '../../db/connection.ts';
 import { copyOutStream } from '../../db/copy-out.ts';
-import type { RfmFilters } from './rfm-page.ts';
+import { expectedRevenueOf, type RfmFilters } from './rfm-page.ts';
 
 export interface RfmExport {
   /** CSV with a header line; ends when COPY is done, errors if the database fails mid-way. */
@@ -45,16 +45,18 @@ export function rfmExport(
                set_config('salesdash.export_since', ${filters.movement?.since ?? ''}, true)`;
       signal.throwIfAborted();
       const list = filters.movement
-        ? tx`api.rfm_movers(nullif(current_setting('salesdash.export_segment'), ''),
-                            current_setting('salesdash.export_moved_from'),
-                            current_setting('salesdash.export_since')::date,
-                            current_setting('salesdash.export_sort_by'),
-                            current_setting('salesdash.export_descending')::boolean)`
+        ? tx`(select m.*, ${expectedRevenueOf(tx, 'm')} as expected_revenue
+              from api.rfm_movers(nullif(current_setting('salesdash.export_segment'), ''),
+                                  current_setting('salesdash.export_moved_from'),
+                                  current_setting('salesdash.export_since')::date,
+                                  current_setting('salesdash.export_sort_by'),
+                                  current_setting('salesdash.export_descending')::boolean) m) as list`
         : tx`api.rfm_export(nullif(current_setting('salesdash.export_segment'), ''),
                             current_setting('salesdash.export_sort_by'),
-                            current_setting('salesdash.export_descending')::boolean)`;
+                            current_setting('salesdash.export_descending')::boolean) as list`;
+      // The columns of salesdash.rfm_list, in its order (a test holds the two together).
       const copyQuery = tx`
-        copy (select customer_id, recency, frequency, monetary, segment, rfm_score from ${list})
+        copy (select customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue from ${list})
         to stdout with (format csv, header)`;
       let copyError: unknown;
       const copy = await copyOutStream(copyQuery, (error) => (copyError ??= error));

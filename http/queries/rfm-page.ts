@@ -1,6 +1,8 @@
-// One page of the RFM list. api.rfm_page() pages in O(limit) even for deep pages and takes the sort column
-// as data (checked against its own allow-list), so no SQL is ever built from user text.
+// One page of the RFM list. api.rfm_page() pages in O(limit) even for deep pages (by expected_revenue once
+// the current model's forecast is written, see docs/api.md) and takes the sort column as data (checked against
+// its own allow-list), so no SQL is ever built from user text.
 import type { RfmPage, RfmRow } from '../../contract/api.ts';
+import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import type { SortKey } from '../plugins/errors.ts';
 
@@ -28,12 +30,22 @@ export async function rfmPage(
       coalesce((
         select json_agg(json_build_object(
                  'customer_id', p.customer_id, 'recency', p.recency, 'frequency', p.frequency,
-                 'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score)
+                 'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score,
+                 'expected_revenue', p.expected_revenue)
                order by p.position)
         from api.rfm_page(${filters.segment}::text, ${filters.sortBy}::text, ${filters.descending}::boolean,
                           ${filters.page}::int, ${filters.limit}::int)
-             with ordinality as p(customer_id, recency, frequency, monetary, segment, rfm_score, position)), '[]') as data`;
+             with ordinality as p(customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue, position)), '[]') as data`;
   return { data: row?.data ?? [], total: row?.total ?? 0 };
+}
+
+/**
+ * A movers row's expected revenue (null when unscored). api.rfm_movers lists the RFM columns only, so it is
+ * looked up by customer as api.rfm_export does; its sort by expected_revenue is the lists' one
+ * (rfm_sort_expression).
+ */
+export function expectedRevenueOf(sql: Sql | TransactionSql<{}>, alias: 'm' | 'p') {
+  return sql`(select pr.expected_revenue::float8 from salesdash.predictions pr where pr.customer_id = ${sql(alias)}.customer_id)`;
 }
 
 /**
@@ -55,7 +67,8 @@ async function moversPage(
       coalesce((
         select json_agg(json_build_object(
                  'customer_id', p.customer_id, 'recency', p.recency, 'frequency', p.frequency,
-                 'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score)
+                 'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score,
+                 'expected_revenue', ${expectedRevenueOf(sql, 'p')})
                order by p.position)
         from (select * from movers
               where position > (${filters.page}::bigint - 1) * ${filters.limit}::int
@@ -70,9 +83,10 @@ export const MOVERS_KEPT = 50_000;
 export async function moversList(sql: Sql, filters: RfmFilters): Promise<RfmRow[] | null> {
   if (!filters.movement) throw new Error('moversList needs a movement filter');
   const rows = await sql<RfmRow[]>`
-    select customer_id, recency, frequency, monetary, segment, rfm_score
+    select m.customer_id, m.recency, m.frequency, m.monetary, m.segment, m.rfm_score,
+           ${expectedRevenueOf(sql, 'm')} as expected_revenue
     from api.rfm_movers(${filters.segment}::text, ${filters.movement.movedFrom}::text, ${filters.movement.since}::date,
-                        ${filters.sortBy}::text, ${filters.descending}::boolean)
+                        ${filters.sortBy}::text, ${filters.descending}::boolean) m
     limit ${MOVERS_KEPT + 1}`;
   return rows.length > MOVERS_KEPT ? null : rows.map((row) => ({ ...row }));
 }

@@ -1,16 +1,18 @@
 // Everything the dashboard's overview needs, read in one repeatable-read snapshot so the segment counts,
-// the totals and the refresh date always belong to the same refresh.
+// the totals, the refresh date and the forecast always belong to the same refresh and model. The forecast is
+// read from sums written when a refresh or a training changes it (salesdash.shop_forecast), never summed here.
 import type { HistogramColumns, HistogramMetric, SegmentDetail, SegmentsResponse } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
 
 export async function segmentOverview(sql: Sql): Promise<SegmentsResponse> {
-  const [details, status, monthly, buckets] = await sql.begin('isolation level repeatable read read only', (tx) => [
+  const [details, status, monthly, buckets, forecast] = await sql.begin('isolation level repeatable read read only', (tx) => [
     tx<Required<SegmentDetail>[]>`
       select segment, customers::int, coalesce(share, 0)::float8 as share,
              coalesce(revenue, 0)::float8 as revenue, coalesce(revenue_share, 0)::float8 as revenue_share,
              coalesce(avg_recency_days, 0)::float8 as avg_recency_days,
              coalesce(avg_frequency, 0)::float8 as avg_frequency,
-             coalesce(avg_monetary, 0)::float8 as avg_monetary
+             coalesce(avg_monetary, 0)::float8 as avg_monetary,
+             expected_revenue::float8 as expected_revenue
       from salesdash.segment_summary
       order by display_order`,
     tx<{ reference_date: string; first_purchase: string | null; last_purchase: string | null }[]>`
@@ -26,6 +28,10 @@ export async function segmentOverview(sql: Sql): Promise<SegmentsResponse> {
       select metric, lower_bound::float8, upper_bound::float8, customers::int
       from salesdash.rfm_histograms
       order by metric, bucket`,
+    tx<NonNullable<SegmentsResponse['forecast']>[]>`
+      select horizon_days::int, to_char(prediction_date, 'YYYY-MM-DD') as prediction_date,
+             expected_orders::float8, expected_revenue::float8, model_run_id::int
+      from salesdash.shop_forecast`,
   ]);
 
   const histograms: Record<HistogramMetric, HistogramColumns> = {
@@ -54,5 +60,6 @@ export async function segmentOverview(sql: Sql): Promise<SegmentsResponse> {
       active_customers: monthly.map((m) => m.active_customers),
     },
     histograms,
+    forecast: forecast[0] ? { ...forecast[0] } : null,
   };
 }

@@ -11,12 +11,18 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Sql } from '../../db/connection.ts';
 import { resumeAfterCopyEnd } from '../../db/postgres-js-copy.ts';
 
-/** The composite type that lists what the model sees: customer_id, the features, will_purchase. */
+/** The composite type that lists what the model sees: customer_id, the features, the labels. */
 const TRAINING_ROW_TYPE = 'salesdash_internal.customer_training_row';
 
 /**
+ * The labels that end every training row, in this order: bought at least once in the horizon, counted orders
+ * in it, net revenue in it. Everything between customer_id and them is a feature.
+ */
+export const LABEL_NAMES = ['will_purchase', 'horizon_orders', 'horizon_revenue'] as const;
+
+/**
  * The model's features: the attributes of salesdash_internal.customer_training_row between customer_id and
- * will_purchase, in attribute order (the order of the network's inputs). Read from the database
+ * the labels (LABEL_NAMES), in attribute order (the order of the network's inputs). Read from the database
  * (readFeatureSet) or from a stored model's artifact, never written out in TypeScript.
  */
 export interface FeatureSet {
@@ -53,10 +59,11 @@ export async function readFeatureSet(sql: Sql): Promise<FeatureSet> {
     where t.oid = ${TRAINING_ROW_TYPE}::regtype and a.attnum > 0 and not a.attisdropped
     order by a.attnum`;
   const names = attributes.map((a) => a.name);
-  if (names.length < 3 || names[0] !== 'customer_id' || names[names.length - 1] !== 'will_purchase') {
-    throw new Error(`${TRAINING_ROW_TYPE} must be customer_id, the features, then will_purchase; it is ${names.join(', ')}`);
+  const labels = names.slice(-LABEL_NAMES.length);
+  if (names.length < LABEL_NAMES.length + 2 || names[0] !== 'customer_id' || labels.some((name, k) => name !== LABEL_NAMES[k])) {
+    throw new Error(`${TRAINING_ROW_TYPE} must be customer_id, the features, then ${LABEL_NAMES.join(', ')}; it is ${names.join(', ')}`);
   }
-  const features = attributes.slice(1, -1);
+  const features = attributes.slice(1, -LABEL_NAMES.length);
   const notNumeric = features.find((a) => !NUMERIC_TYPES.includes(a.type));
   if (notNumeric) throw new Error(`the feature ${notNumeric.name} of ${TRAINING_ROW_TYPE} is ${notNumeric.type}; features must be numbers`);
   return featureSet(features.map((a) => a.name));
@@ -84,7 +91,11 @@ export interface FeatureBatch {
 }
 
 export interface LabelledRows extends FeatureBatch {
+  /** will_purchase per row. */
   labels: Uint8Array;
+  /** horizon_orders and horizon_revenue per row: what the spend forecasts are judged against. */
+  orders: Float64Array;
+  revenue: Float64Array;
   asOf: string;
 }
 
@@ -96,8 +107,10 @@ export interface CopyBatch {
   copyIds: string[];
   features: Float64Array;
   featureSet: FeatureSet;
-  /** will_purchase per row when the query has labels, else empty. */
+  /** will_purchase, horizon_orders, horizon_revenue per row (false and 0 without a horizon). */
   labels: Uint8Array;
+  orders: Float64Array;
+  revenue: Float64Array;
 }
 
 interface FeatureQuery {
@@ -126,7 +139,7 @@ async function* copyFeatureText(sql: Sql, query: FeatureQuery): AsyncGenerator<B
              set_config('salesdash.model_sample_share', ${String(query.sampleShare)}, true)`;
     copy = await tx`
       copy (
-        select customer_id, ${tx(query.features.names as string[])}, will_purchase
+        select customer_id, ${tx(query.features.names as string[])}, ${tx([...LABEL_NAMES])}
         from salesdash_internal.customer_training_rows_from_settings()
       ) to stdout`.readable();
     const stream = copy;
@@ -165,20 +178,27 @@ async function* copyFeatureText(sql: Sql, query: FeatureQuery): AsyncGenerator<B
   }
 }
 
-/** Parses COPY text rows (customer_id, the features, will_purchase) into batches of typed arrays. */
+/** Parses COPY text rows (customer_id, the features, the labels) into batches of typed arrays. */
 async function* featureBatches(chunks: AsyncIterable<Buffer>, featureSet: FeatureSet, batchSize: number): AsyncGenerator<CopyBatch> {
   const featureCount = featureSet.count;
   const decoder = new StringDecoder('utf8');
   let copyIds: string[] = [];
   let features = new Float64Array(batchSize * featureCount);
   let labels = new Uint8Array(batchSize);
+  let orders = new Float64Array(batchSize);
+  let revenue = new Float64Array(batchSize);
   let rows = 0;
   let rest = '';
   const take = (): CopyBatch => {
-    const batch = { copyIds, features: features.subarray(0, rows * featureCount), featureSet, labels: labels.subarray(0, rows) };
+    const batch = {
+      copyIds, features: features.subarray(0, rows * featureCount), featureSet,
+      labels: labels.subarray(0, rows), orders: orders.subarray(0, rows), revenue: revenue.subarray(0, rows),
+    };
     copyIds = [];
     features = new Float64Array(batchSize * featureCount);
     labels = new Uint8Array(batchSize);
+    orders = new Float64Array(batchSize);
+    revenue = new Float64Array(batchSize);
     rows = 0;
     return batch;
   };
@@ -186,7 +206,8 @@ async function* featureBatches(chunks: AsyncIterable<Buffer>, featureSet: Featur
     const text = rest + decoder.write(chunk);
     let start = 0;
     for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-      // customer_id, featureCount numbers (never NULL: the SQL coalesces), will_purchase (t/f).
+      // customer_id, featureCount numbers (never NULL: the SQL coalesces), will_purchase (t/f),
+      // horizon_orders, horizon_revenue.
       let tab = text.indexOf('\t', start);
       copyIds.push(text.slice(start, tab));
       const base = rows * featureCount;
@@ -196,6 +217,10 @@ async function* featureBatches(chunks: AsyncIterable<Buffer>, featureSet: Featur
         tab = next;
       }
       labels[rows] = text.charCodeAt(tab + 1) === 116 /* t */ ? 1 : 0;
+      const ordersTab = text.indexOf('\t', tab + 1);
+      const revenueTab = text.indexOf('\t', ordersTab + 1);
+      orders[rows] = Number(text.slice(ordersTab + 1, revenueTab));
+      revenue[rows] = Number(text.slice(revenueTab + 1, end));
       rows++;
       start = end + 1;
       if (rows === batchSize) yield take();
@@ -226,17 +251,21 @@ export async function* streamFeatures(sql: Sql, features: FeatureSet, asOf: stri
 }
 
 /**
- * Features as of `asOf` with the label "bought in (asOf, asOf + horizon]", for a deterministic subsample of
- * people (sampleShare 1 = everyone), ordered by customer so a run is reproducible.
+ * Features as of `asOf` with the labels of (asOf, asOf + horizon] (bought, orders, net revenue), for a
+ * deterministic subsample of people (sampleShare 1 = everyone), ordered by customer so a run is reproducible.
  */
 export async function loadLabelledRows(sql: Sql, features: FeatureSet, asOf: string, horizonDays: number, sampleShare = 1): Promise<LabelledRows> {
   const customerIds: string[] = [];
   const chunks: Float64Array[] = [];
   const labelChunks: Uint8Array[] = [];
+  const orderChunks: Float64Array[] = [];
+  const revenueChunks: Float64Array[] = [];
   for await (const batch of featureBatches(copyFeatureText(sql, { features, asOf, horizonDays, sampleShare }), features, 16384)) {
     for (const id of batch.copyIds) customerIds.push(fromCopyText(id));
     chunks.push(batch.features);
     labelChunks.push(batch.labels);
+    orderChunks.push(batch.orders);
+    revenueChunks.push(batch.revenue);
   }
   const labels = new Uint8Array(customerIds.length);
   let offset = 0;
@@ -244,7 +273,7 @@ export async function loadLabelledRows(sql: Sql, features: FeatureSet, asOf: str
     labels.set(chunk, offset);
     offset += chunk.length;
   }
-  return { customerIds, features: concat(chunks), featureSet: features, labels, asOf };
+  return { customerIds, features: concat(chunks), featureSet: features, labels, orders: concat(orderChunks), revenue: concat(revenueChunks), asOf };
 }
 
 export function concat(chunks: Float64Array[]): Float64Array {

@@ -226,3 +226,89 @@ export function round(value: number, decimals = 6): number {
   const factor = 10 ** decimals;
   return Math.round(value * factor) / factor;
 }
+
+/** Ranks 1..n of `values`, tied values sharing the average of their ranks. */
+export function averageRanks(values: ArrayLike<number>): Float64Array {
+  const order = new Uint32Array(values.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => values[a] - values[b] || a - b);
+  const ranks = new Float64Array(values.length);
+  for (let start = 0; start < order.length;) {
+    let end = start + 1;
+    while (end < order.length && values[order[end]] === values[order[start]]) end++;
+    // Positions start..end−1 hold ranks start+1..end: their average.
+    const rank = (start + 1 + end) / 2;
+    for (let k = start; k < end; k++) ranks[order[k]] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+/** Pearson correlation of two equally long series (NaN when either is constant). */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
+  ma /= n;
+  mb /= n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - ma;
+    const db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** Spearman's rank correlation: Pearson's on average ranks (so ties, e.g. the many customers who buy nothing, count fairly). */
+export function spearman(predicted: ArrayLike<number>, actual: ArrayLike<number>): number {
+  return correlation(averageRanks(predicted), averageRanks(actual));
+}
+
+/**
+ * Share of the actual total bought by the tenth of customers predicted highest: the ceil(n/10) first by
+ * descending prediction, ties in row order (rows come ordered by customer id, so ties go to the smaller id).
+ * NaN when nothing was bought.
+ */
+export function topDecileCapture(predicted: ArrayLike<number>, actual: ArrayLike<number>): number {
+  const order = descendingOrder(predicted);
+  const top = Math.ceil(order.length / 10);
+  let captured = 0;
+  let total = 0;
+  for (let k = 0; k < order.length; k++) {
+    const value = actual[order[k]];
+    total += value;
+    if (k < top) captured += value;
+  }
+  return captured / total;
+}
+
+export interface SpendFigures {
+  spearman: number;
+  mae: number;
+  /** Predicted total / actual total − 1. */
+  total_error: number;
+  top_decile_capture: number;
+  predicted_revenue: number;
+}
+
+/** How a per-customer revenue forecast matched what each customer then bought. */
+export function spendFigures(predicted: ArrayLike<number>, actual: ArrayLike<number>): SpendFigures {
+  let predictedTotal = 0;
+  let actualTotal = 0;
+  let absolute = 0;
+  for (let i = 0; i < actual.length; i++) {
+    predictedTotal += predicted[i];
+    actualTotal += actual[i];
+    absolute += Math.abs(predicted[i] - actual[i]);
+  }
+  return {
+    spearman: round(spearman(predicted, actual)),
+    mae: round(absolute / actual.length),
+    total_error: round(predictedTotal / actualTotal - 1),
+    top_decile_capture: round(topDecileCapture(predicted, actual)),
+    predicted_revenue: round(predictedTotal, 2),
+  };
+}

@@ -10,18 +10,22 @@ import { finished } from 'node:stream/promises';
 import type * as tf from '@tensorflow/tfjs';
 import type { Sql } from '../../db/connection.ts';
 import { initBackend, type BackendName } from './backend.ts';
-import { fitBgNbd, historyFromFeatures, horizonWeeks, purchaseProbability, type BgNbdParameters } from './bgnbd.ts';
+import { fitBgNbd, historyFromFeatures, horizonWeeks, purchaseProbability, type BgNbdParameters, type History } from './bgnbd.ts';
 import { inputNames, modelInputs, trainedFeatureNames } from './inputs.ts';
 import { concat, feature, featuresForModel, loadLabelledRows, readFeatureSet, streamFeatureCopy, type FeatureSet, type LabelledRows } from './features.ts';
 import {
-  confidenceOf, confidenceTable, maxF1Threshold, prCurve, probabilityHistogram, rocCurve, round, scoreMetrics,
-  type ConfidenceTable, type ScoreMetrics,
+  confidenceOf, confidenceTable, correlation, maxF1Threshold, prCurve, probabilityHistogram, rocCurve, round, scoreMetrics, spendFigures,
+  type ConfidenceTable, type ScoreMetrics, type SpendFigures,
 } from './metrics.ts';
+import { fitGammaGamma, type GammaGammaParameters, type SpendHistory } from './gamma-gamma.ts';
+import {
+  bgnbdGammaGammaRevenue, expectedSpend, fitSpendModel, runRateRevenue, spendHistories, spendModelDescription, spendParts, type SpendModel,
+} from './spend.ts';
 import {
   calibrate, exportNetwork, fitCalibration, fitScaling, predictLogits, scale, trainNetwork,
   type Calibration, type NetworkOptions, type Scaling,
 } from './network.ts';
-import { ModelNotPublished, refusal, storable, type WindowOutcome } from './publish.ts';
+import { lockAgainstRfmRefresh, ModelNotPublished, refusal, storable, writeSegmentForecasts, type WindowOutcome } from './publish.ts';
 
 export { ModelNotPublished } from './publish.ts';
 
@@ -78,6 +82,19 @@ export interface ModelMetrics extends ScoreMetrics, RunWindows {
   baselines: { recency: BaselineMetrics; bgnbd: BaselineMetrics & { parameters: BgNbdParameters } };
   curves: { roc: { fpr: number[]; tpr: number[] }; pr: { recall: number[]; precision: number[] } };
   probability_histogram: { lower_bound: number[]; customers: number[] };
+  spend: SpendMetrics;
+}
+
+/** Expected revenue in the horizon on the holdout: ours and the two classic forecasts (contract/api.ts ModelMetrics.spend). */
+export interface SpendMetrics {
+  horizon_days: number;
+  /** The holdout customers' actual net revenue in the holdout window. */
+  actual_revenue: number;
+  /** What expected_revenue in predictions comes from. */
+  model: string;
+  network: SpendFigures;
+  baselines: { bgnbd_gamma_gamma: SpendFigures; run_rate: SpendFigures };
+  gamma_gamma: GammaGammaParameters & { repeat_customers: number; frequency_value_correlation: number };
 }
 
 // One fixed advisory-lock key for "a training is running" in this database.
@@ -159,7 +176,24 @@ function concatRows(windows: LabelledRows[]): LabelledRows {
     features: concat(windows.map((w) => w.features)),
     featureSet: windows[0].featureSet,
     labels: Uint8Array.from(windows.flatMap((w) => Array.from(w.labels))),
+    orders: concat(windows.map((w) => w.orders)),
+    revenue: concat(windows.map((w) => w.revenue)),
   };
+}
+
+/**
+ * BG/NBD on the window's histories and Gamma-Gamma on the same customers, as lifetimes fits it: repeat
+ * customers only (frequency > 0), here also with a positive net value (log m̄). Fifty thousand customers pin a
+ * few population parameters down well; more only costs time.
+ */
+function fitClassicModels(rows: LabelledRows): { parameters: BgNbdParameters; gammaGamma: GammaGammaParameters; repeatSpend: SpendHistory[] } {
+  const every = Math.ceil(rows.labels.length / 50000);
+  const histories: History[] = [];
+  for (let i = 0; i < rows.labels.length; i += every) {
+    histories.push(historyFromFeatures(feature(rows, i, 'purchase_days'), feature(rows, i, 'tenure_days'), feature(rows, i, 'recency_days')));
+  }
+  const repeatSpend = spendHistories(rows).filter((h, i) => i % every === 0 && h.x >= 2 && h.m > 0);
+  return { parameters: fitBgNbd(histories), gammaGamma: fitGammaGamma(repeatSpend), repeatSpend };
 }
 
 function recencyLogit(rows: LabelledRows): Float64Array {
@@ -301,13 +335,9 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
     return { trained: false, refusal: early, metrics: windowsRecord, referenceDate, horizonDays, backend, seed, progress, step };
   }
 
-  // BG/NBD, fitted on every holdout customer's history up to the holdout's as-of date (nothing after it): the
-  // second baseline, and two of the network's inputs.
-  const holdoutHistories = Array.from({ length: holdout.labels.length }, (_, i) =>
-    historyFromFeatures(feature(holdout, i, 'purchase_days'), feature(holdout, i, 'tenure_days'), feature(holdout, i, 'recency_days')));
-  // Fifty thousand histories pin four population parameters down well; more only costs time.
-  const bgnbdSample = holdoutHistories.filter((_, i) => i % Math.ceil(holdoutHistories.length / 50000) === 0);
-  const parameters = fitBgNbd(bgnbdSample);
+  // BG/NBD and Gamma-Gamma, fitted on every holdout customer's history up to the holdout's as-of date (nothing
+  // after it): the classic baselines, two of the network's inputs, and the parts of expected revenue.
+  const { parameters, gammaGamma, repeatSpend } = fitClassicModels(holdout);
   const inputsOf = (rows: LabelledRows) => ({ features: modelInputs(rows, parameters, horizonDays), labels: rows.labels });
 
   // The network.
@@ -336,6 +366,34 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   // Baseline 2: BG/NBD's own probability of at least one purchase in the horizon.
   const bgnbdThreshold = maxF1Threshold(bgnbdProbabilities(parameters, validation, horizonDays), validation.labels);
   const { confusion_matrix: _bc, ...bgnbd } = metricsOf(bgnbdProbabilities(parameters, holdout, horizonDays), holdout.labels, bgnbdThreshold);
+
+  // Expected revenue (spend.ts): the network's weight chosen on the validation window (its calibrated
+  // probabilities and actual revenue), the totals from the holdout's features; then ours and both classic
+  // forecasts against what each holdout customer actually bought.
+  const holdoutParts = spendParts(holdoutProbability, parameters, gammaGamma, holdout, horizonDays);
+  // The weight is judged on the validation window with BG/NBD and Gamma-Gamma refitted on its own cut: the
+  // holdout's fit has seen the validation window's purchases, which would favour the classic side.
+  const validationClassic = fitClassicModels(validation);
+  const validationParts = spendParts(calibrate(validationLogits, calibration), validationClassic.parameters, validationClassic.gammaGamma, validation, horizonDays);
+  const { model: spendModel, tried } = fitSpendModel(gammaGamma, { parts: validationParts, revenue: validation.revenue }, holdoutParts);
+  progress(`expected revenue on the validation window by network weight: ${tried.map((v) => `${v.network_weight}: Spearman ${v.spearman.toFixed(4)}, top decile ${v.top_decile_capture.toFixed(4)}`).join('; ')}`);
+  const holdoutSpend = expectedSpend(holdoutParts, spendModel);
+  const spend: SpendMetrics = {
+    horizon_days: horizonDays,
+    actual_revenue: round(holdout.revenue.reduce((a, b) => a + b, 0), 2),
+    model: spendModelDescription(spendModel),
+    network: spendFigures(holdoutSpend.revenue, holdout.revenue),
+    baselines: {
+      bgnbd_gamma_gamma: spendFigures(bgnbdGammaGammaRevenue(parameters, gammaGamma, holdout, horizonDays), holdout.revenue),
+      run_rate: spendFigures(runRateRevenue(holdout, horizonDays), holdout.revenue),
+    },
+    gamma_gamma: {
+      p: round(gammaGamma.p), q: round(gammaGamma.q), gamma: round(gammaGamma.gamma),
+      repeat_customers: repeatSpend.length,
+      // Gamma-Gamma assumes how often and how much are independent: repeat purchase days against value per day.
+      frequency_value_correlation: round(correlation(repeatSpend.map((h) => h.x - 1), repeatSpend.map((h) => h.m))),
+    },
+  };
   const trainSeconds = (performance.now() - started) / 1000;
   progress(`holdout ROC AUC ${network.roc_auc.toFixed(4)} (recency ${recency.roc_auc.toFixed(4)}, BG/NBD ${bgnbd.roc_auc.toFixed(4)}); PR AUC ${network.pr_auc.toFixed(4)} (recency ${recency.pr_auc.toFixed(4)}, BG/NBD ${bgnbd.pr_auc.toFixed(4)})`);
 
@@ -355,10 +413,12 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
     baselines: { recency, bgnbd: { ...bgnbd, parameters: { r: round(parameters.r), alpha: round(parameters.alpha), a: round(parameters.a), b: round(parameters.b) } } },
     curves: { roc: rocCurve(holdoutProbability, holdout.labels), pr: prCurve(holdoutProbability, holdout.labels) },
     probability_histogram: { lower_bound: [], customers: [] },
+    spend,
   };
+  progress(`holdout expected revenue: Spearman ${spend.network.spearman.toFixed(4)} (BG/NBD × Gamma-Gamma ${spend.baselines.bgnbd_gamma_gamma.spearman.toFixed(4)}, run rate ${spend.baselines.run_rate.spearman.toFixed(4)})`);
   progress(`trained in ${trainSeconds.toFixed(1)} s (${epochs} epochs, best ${bestEpoch})`);
   return {
-    trained: true, model, featureSet, scaling, calibration, parameters, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, step, trainSeconds,
+    trained: true, model, featureSet, scaling, calibration, parameters, spendModel, threshold, confidence, metrics, referenceDate, horizonDays, backend, seed, progress, step, trainSeconds,
     refusal: refusal(windowOutcomes, metrics),
   };
 }
@@ -390,6 +450,7 @@ function modelArtifact(input: StoreInput) {
   return {
     network: exportNetwork(input.model, inputNames(input.featureSet), input.scaling, input.calibration),
     bgnbd_parameters: input.parameters,
+    spend: input.spendModel,
     threshold: input.threshold,
     confidence: input.confidence,
     horizon_days: input.horizonDays,
@@ -403,6 +464,7 @@ interface StoreInput extends RunContext {
   scaling: Scaling;
   calibration: Calibration;
   parameters: BgNbdParameters;
+  spendModel: SpendModel;
   threshold: number;
   confidence: ConfidenceTable;
   metrics: ModelMetrics;
@@ -425,9 +487,10 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
               ${tx.json(input.metrics as never)}, ${tx.json(artifact as never)})
       returning id::int
     `;
+    await lockAgainstRfmRefresh(tx);
     await tx`delete from salesdash.predictions`;
     const writable = await tx`
-      copy salesdash.predictions (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id)
+      copy salesdash.predictions (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id, expected_orders, expected_revenue)
       from stdin
     `.writable();
     // The COPY stream fails when its connection does. Without a listener from the start, that 'error' event
@@ -436,20 +499,23 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     writable.on('error', (error) => (copyFailure ??= error));
     input.step('scoring customers');
     const histogram = probabilityHistogram();
-    const suffix = `\t${input.referenceDate}\t${id}\n`;
+    const runColumns = `\t${input.referenceDate}\t${id}\t`;
     let scored = 0;
     try {
       for await (const batch of streamFeatureCopy(sql, features, input.referenceDate)) {
         if (copyFailure) throw copyFailure;
         const rows = batch.copyIds.length;
-        const inputs = modelInputs({ customerIds: batch.copyIds, features: batch.features, featureSet: batch.featureSet }, input.parameters, input.horizonDays);
+        const batchRows = { customerIds: batch.copyIds, features: batch.features, featureSet: batch.featureSet };
+        const inputs = modelInputs(batchRows, input.parameters, input.horizonDays);
         const probabilities = calibrate(predictLogits(input.model, scale(inputs, input.scaling)), input.calibration);
+        const parts = spendParts(probabilities, input.parameters, input.spendModel.gamma_gamma, batchRows, input.horizonDays);
+        const spend = expectedSpend(parts, input.spendModel);
         // The ids are still in COPY text escaping, which is what this COPY expects back.
         let lines = '';
         for (let i = 0; i < rows; i++) {
           const p = probabilities[i];
           histogram.add(p);
-          lines += `${batch.copyIds[i]}\t${p}\t${p >= input.threshold}\t${confidenceOf(input.confidence, p)}${suffix}`;
+          lines += `${batch.copyIds[i]}\t${p}\t${p >= input.threshold}\t${confidenceOf(input.confidence, p)}${runColumns}${spend.orders[i]}\t${spend.revenue[i].toFixed(2)}\n`;
         }
         scored += rows;
         // once() also rejects when the stream fails while waiting, where a bare 'drain' would never come.
@@ -467,6 +533,8 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     const metrics = { ...input.metrics, probability_histogram: histogram.result() };
     await tx`update salesdash_internal.model_runs set is_current = false where is_current`;
     await tx`update salesdash_internal.model_runs set is_current = true, metrics = ${tx.json(metrics as never)} where id = ${id}`;
+    // With the new model current, in the same transaction: readers never see segment forecasts of another model.
+    await writeSegmentForecasts(tx);
     input.metrics.probability_histogram = metrics.probability_histogram;
     return { modelRunId: id, predictions: scored };
   });

@@ -99,11 +99,26 @@ const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 t.test('every response matches the published contract, and 200 bodies are the named query results', async (t) => {
   const { app, apiSql, sql } = await testApi(t);
   const contract = await contractChecker(app);
-  await sql`insert into salesdash.predictions values ('p03', 0.75, true, 0.8, '2018-06-12', 7)`;
+  // A prediction of a model that is no longer current: the profile shows it, nothing else counts it.
+  const [run] = await sql`
+    insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact)
+    values ('2018-06-12', 30, 'wasm', 1, '{}', '{}') returning id`;
+  await sql`
+    insert into salesdash.predictions
+      (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id, expected_orders, expected_revenue)
+    values ('p03', 0.75, true, 0.8, '2018-06-12', ${run!.id}, 1.5, 42.25)`;
 
   await t.test('fixture shop, refreshed, one prediction, no model', async (t) => {
     const segments = await contract.check(t, app, '/api/customers/segments', 200);
     t.strictSame(segments.json(), asJson(await segmentOverview(apiSql)));
+    t.equal(segments.json().forecast, null, 'forecast null was checked');
+    t.equal(segments.json().segment_details[0].expected_revenue, null, 'a segment\'s expected_revenue null was checked');
+
+    const byForecast = await contract.check(t, app, '/api/customers/rfm?sort_by=expected_revenue&limit=3', 200);
+    const forecastRows = await rfmPage(apiSql, { segment: null, sortBy: 'expected_revenue', descending: true, page: 1, limit: 3 });
+    t.strictSame(byForecast.json(), asJson({ ...forecastRows, page: 1, limit: 3 }));
+    t.equal(byForecast.json().data[0].expected_revenue, 42.25, 'a row with expected_revenue was checked');
+    t.equal(byForecast.json().data[1].expected_revenue, null, 'a row without was checked');
 
     const page = await contract.check(t, app, '/api/customers/rfm?sort_by=recency&order=asc&limit=5&page=2', 200);
     const rows = await rfmPage(apiSql, { segment: null, sortBy: 'recency', descending: false, page: 2, limit: 5 });
@@ -139,6 +154,9 @@ t.test('every response matches the published contract, and 200 bodies are the na
     const movers = await contract.check(t, app, '/api/customers/rfm?moved_from=(none)&since=2018-04-30&limit=3', 200);
     const moverRows = await rfmPage(apiSql, { segment: null, sortBy: 'monetary', descending: true, page: 1, limit: 3, movement: { movedFrom: '(none)', since: '2018-04-30' } });
     t.strictSame(movers.json(), asJson({ ...moverRows, page: 1, limit: 3 }));
+    const moversByForecast = await contract.check(t, app, '/api/customers/rfm?moved_from=(none)&since=2018-04-30&sort_by=expected_revenue&limit=3', 200);
+    const moverForecastRows = await rfmPage(apiSql, { segment: null, sortBy: 'expected_revenue', descending: true, page: 1, limit: 3, movement: { movedFrom: '(none)', since: '2018-04-30' } });
+    t.strictSame(moversByForecast.json(), asJson({ ...moverForecastRows, page: 1, limit: 3 }));
 
     const etag = (await app.inject('/api/customers/segments')).headers.etag as string;
     for (const url of ['/api/customers/segments', '/api/customers/rfm', '/api/customers/rfm.csv', '/api/snapshots', '/api/segments/movement']) {
@@ -165,6 +183,12 @@ t.test('every response matches the published contract, and 200 bodies are the na
     const details = await contract.check(t, trained.app, `/api/customers/${encodeURIComponent(scored!)}/details`, 200);
     t.strictSame(details.json(), asJson(await customerDetails(trained.apiSql, scored!)));
     t.not(details.json().prediction, null, 'a prediction from the model was checked');
+    const segments = await contract.check(t, trained.app, '/api/customers/segments', 200);
+    t.strictSame(segments.json(), asJson(await segmentOverview(trained.apiSql)));
+    t.not(segments.json().forecast, null, 'a forecast was checked');
+    t.ok(segments.json().segment_details.every((d: { expected_revenue: unknown }) => typeof d.expected_revenue === 'number'), 'segments\' expected revenue was checked');
+    const page = await contract.check(t, trained.app, '/api/customers/rfm?sort_by=expected_revenue&limit=5', 200);
+    t.strictSame(page.json(), asJson({ ...(await rfmPage(trained.apiSql, { segment: null, sortBy: 'expected_revenue', descending: true, page: 1, limit: 5 })), page: 1, limit: 5 }));
   });
 
   await t.test('the export budget taken: 503 with Retry-After', async (t) => {

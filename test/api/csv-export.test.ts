@@ -23,15 +23,16 @@ t.test('CSV content equals the JSON list for the same filters and sort', async (
     t.equal(csv.statusCode, 200, query);
     t.match(csv.headers['content-type'], /^text\/csv/);
     const [header, ...rows] = parseCsv(csv.body);
-    t.same(header, ['customer_id', 'recency', 'frequency', 'monetary', 'segment', 'rfm_score']);
+    t.same(header, ['customer_id', 'recency', 'frequency', 'monetary', 'segment', 'rfm_score', 'expected_revenue']);
     t.same(
-      rows.map(([customer_id, recency, frequency, monetary, seg, rfm_score]) => ({
+      rows.map(([customer_id, recency, frequency, monetary, seg, rfm_score, expected_revenue]) => ({
         customer_id,
         recency: Number(recency),
         frequency: Number(frequency),
         monetary: Number(monetary),
         segment: seg,
         rfm_score: Number(rfm_score),
+        expected_revenue: expected_revenue === '' ? null : Number(expected_revenue),
       })),
       json.data,
       `rows of ?${query}`,
@@ -47,7 +48,7 @@ t.test('Content-Disposition names the segment and the reference date', async (t)
   const one = await app.inject('/api/customers/rfm.csv?segment=Cannot%20Lose%20Them');
   t.equal(one.statusCode, 200);
   t.equal(one.headers['content-disposition'], 'attachment; filename="rfm-cannot-lose-them-2018-06-12.csv"');
-  t.equal(one.body, 'customer_id,recency,frequency,monetary,segment,rfm_score\n', 'an empty segment is a header only');
+  t.equal(one.body, 'customer_id,recency,frequency,monetary,segment,rfm_score,expected_revenue\n', 'an empty segment is a header only');
 });
 
 t.test('fields with commas and quotes are quoted as CSV requires', async (t) => {

@@ -23,6 +23,7 @@ const sqlFragments = [
   "Lost",
   "Champions",
   "rfm_score",
+  "expected_revenue",
   "desc",
   "asc",
   "",

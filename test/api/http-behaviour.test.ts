@@ -11,7 +11,7 @@ t.test('ETag: repeat requests get 304 until a refresh or a training run changes 
   const cacheable = ['/api/customers/segments', '/api/customers/rfm?limit=2', '/api/customers/rfm.csv'];
   const first = await app.inject('/api/customers/segments');
   const etag = first.headers.etag as string;
-  t.match(etag, /^"v1-\d+-1\.\d+-none"$/, 'refresh time, one snapshot and "no model yet" in the ETag');
+  t.match(etag, /^"v2-\d+-1\.\d+-none"$/, 'refresh time, one snapshot and "no model yet" in the ETag');
   t.equal(first.headers['cache-control'], 'no-cache');
   for (const url of cacheable) {
     const again = await app.inject({ url, headers: { 'if-none-match': etag } });
@@ -19,7 +19,7 @@ t.test('ETag: repeat requests get 304 until a refresh or a training run changes 
     t.equal(again.body, '', `${url}: no body`);
     t.equal(again.headers.etag, etag);
   }
-  const stale = await app.inject({ url: '/api/customers/segments', headers: { 'if-none-match': '"v1-123-none"' } });
+  const stale = await app.inject({ url: '/api/customers/segments', headers: { 'if-none-match': '"v2-123-none"' } });
   t.equal(stale.statusCode, 200, 'another ETag gets the full body');
 
   await sql`select salesdash.refresh_rfm()`;

@@ -61,6 +61,7 @@ t.test('GET /api/customers/rfm: a filtered, sorted page with the total of the fi
     monetary: 456,
     segment: body.data[0].segment,
     rfm_score: body.data[0].rfm_score,
+    expected_revenue: null,
   });
   const truth = await sql`select customer_id, monetary::float8 as m from salesdash.rfm_scores order by monetary desc, customer_id desc`;
   t.same(body.data.map((r: { customer_id: string }) => r.customer_id), truth.slice(0, 5).map((r) => r.customer_id));
@@ -149,9 +150,22 @@ t.test('a known customer without counted orders has rfm null and an empty histor
 
 t.test('details carry the model prediction once predictions exist', async (t) => {
   const { app, sql } = await testApi(t);
-  await sql`insert into salesdash.predictions values ('p03', 0.75, true, 0.8, '2018-06-12', 7)`;
+  const [run] = await sql`
+    insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact, is_current)
+    values ('2018-06-12', 45, 'wasm', 1, '{}', '{}', true) returning id`;
+  await sql`
+    insert into salesdash.predictions
+      (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id, expected_orders, expected_revenue)
+    values ('p03', 0.75, true, 0.8, '2018-06-12', ${run!.id}, 1.25, 37.5)`;
   const body = (await app.inject('/api/customers/p03/details')).json();
-  t.same(body.prediction, { purchase_probability: 0.75, predicted_next_month: true, confidence: 0.8 });
+  t.same(body.prediction, {
+    purchase_probability: 0.75,
+    predicted_next_month: true,
+    confidence: 0.8,
+    expected_orders: 1.25,
+    expected_revenue: 37.5,
+    horizon_days: 45,
+  });
 });
 
 t.test('GET /api/model/metrics: 503 before training, the stored body after', async (t) => {
@@ -171,6 +185,14 @@ t.test('GET /api/model/metrics: 503 before training, the stored body after', asy
     roc_auc: 0.77,
     backend: 'wasm',
     curves: { roc: { fpr: [0, 1], tpr: [0, 1] } },
+    spend: {
+      horizon_days: 30,
+      actual_revenue: 1234.5,
+      model: 'network',
+      network: { spearman: 0.41, mae: 10.2, total_error: 0.05, top_decile_capture: 0.63, predicted_revenue: 1296.2, later: 1 },
+      baselines: { bgnbd_gamma_gamma: { spearman: 0.39 }, run_rate: { spearman: 0.36 } },
+      gamma_gamma: { p: 6.2, q: 3.9, gamma: 15.4, repeat_customers: 120, frequency_value_correlation: 0.11 },
+    },
     some_later_field: { kept: true },
   };
   await sql`

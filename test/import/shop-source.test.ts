@@ -41,8 +41,9 @@ async function addModel(sql: Sql): Promise<void> {
     values ('2024-12-31', 30, 'cpu', 42, '{"roc_auc": 0.8}', '{}', true)
     returning id`;
   await sql`
-    insert into salesdash.predictions (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id)
-    values ('someone', 0.5, true, 0.7, '2024-12-31', ${runRow!.id})`;
+    insert into salesdash.predictions (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id,
+                                       expected_orders, expected_revenue)
+    values ('someone', 0.5, true, 0.7, '2024-12-31', ${runRow!.id}, 0.6, 31.5)`;
 }
 
 /** What the shop shows besides raw.*: the published RFM, predictions and the current model. */

@@ -2,15 +2,19 @@
 // reaching the features, and the feature list read from the type.
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
+import type { Row } from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { insertOrders, simulatedOrders, type FixtureOrder } from './fixtures.ts';
 import { feature, featureSet, readFeatureSet, streamFeatures } from '../../jobs/train/features.ts';
 import { modelInputs } from '../../jobs/train/inputs.ts';
 
-/** The features as of a date: the training rows without a horizon, label left out. */
+/** A training row without its labels (LABEL_NAMES). */
+const withoutLabels = ({ will_purchase: _w, horizon_orders: _o, horizon_revenue: _r, ...features }: Row) => features;
+
+/** The features as of a date: the training rows without a horizon, labels left out. */
 async function featuresAsOf(sql: Sql, asOf: string, sampleShare = 1) {
   const rows = await sql`select * from salesdash_internal.customer_training_rows(${asOf}, 0, ${sampleShare}) order by customer_id`;
-  return rows.map(({ will_purchase: _, ...features }) => features);
+  return rows.map(withoutLabels);
 }
 
 const asOf = '2024-03-31';
@@ -134,12 +138,13 @@ t.test('training rows are the features plus the label, computed in one pass', as
     const rows = await sql`select * from salesdash_internal.customer_training_rows(${cut}, ${horizon}) order by customer_id`;
     const features = await featuresAsOf(sql, cut);
     const labels = await sql`select * from salesdash_internal.customer_labels(${cut}, ${horizon}) order by customer_id`;
-    t.same(rows.map(({ will_purchase: _, ...f }) => f), [...features], `features as of ${cut}`);
-    t.same(rows.map((r) => [r.customer_id, r.will_purchase]), labels.map((r) => [r.customer_id, r.will_purchase]), `labels for ${horizon} days`);
+    t.same(rows.map(withoutLabels), [...features], `features as of ${cut}`);
+    t.same(rows.map((r) => [r.customer_id, r.will_purchase, r.horizon_orders, r.horizon_revenue]),
+      labels.map((r) => [r.customer_id, r.will_purchase, r.horizon_orders, r.horizon_revenue]), `labels for ${horizon} days`);
   }
 });
 
-t.test('the feature list is read from the type: its attributes between customer_id and will_purchase, in order', async (t) => {
+t.test('the feature list is read from the type: its attributes between customer_id and the labels, in order', async (t) => {
   const { sql } = await testDatabase(t);
   await insertOrders(sql, handMade);
   const features = await readFeatureSet(sql);
@@ -147,9 +152,9 @@ t.test('the feature list is read from the type: its attributes between customer_
   const rows = await sql`select * from salesdash_internal.customer_training_rows(${asOf}, 30) order by customer_id`;
   const columns = rows.columns.map((c) => c.name);
   t.same(columns.slice(0, 1), ['customer_id']);
-  t.same(columns.slice(-1), ['will_purchase']);
-  t.same(features.names, columns.slice(1, -1), 'exactly the attributes between them, in attribute order');
-  t.equal(features.count, columns.length - 2);
+  t.same(columns.slice(-3), ['will_purchase', 'horizon_orders', 'horizon_revenue']);
+  t.same(features.names, columns.slice(1, -3), 'exactly the attributes between them, in attribute order');
+  t.equal(features.count, columns.length - 4);
   t.equal(features.index('recency_days'), columns.indexOf('recency_days') - 1);
   t.throws(() => features.index('no_such_feature'), { message: /^the model needs the feature no_such_feature, which salesdash_internal\.customer_training_row does not have/ });
   t.throws(() => modelInputs({ customerIds: [], features: new Float64Array(), featureSet: featureSet(['frequency']) }, { r: 1, alpha: 1, a: 1, b: 1 }, 30),
@@ -168,7 +173,7 @@ t.test('the feature list is read from the type: its attributes between customer_
 t.test('a training row type the model cannot read is refused clearly', async (t) => {
   const { sql } = await testDatabase(t);
   await sql`alter type salesdash_internal.customer_training_row add attribute late_feature int`;
-  await t.rejects(readFeatureSet(sql), { message: /^salesdash_internal\.customer_training_row must be customer_id, the features, then will_purchase; it is customer_id, recency_days, .*, will_purchase, late_feature$/ });
+  await t.rejects(readFeatureSet(sql), { message: /^salesdash_internal\.customer_training_row must be customer_id, the features, then will_purchase, horizon_orders, horizon_revenue; it is customer_id, recency_days, .*, will_purchase, horizon_orders, horizon_revenue, late_feature$/ });
   await sql`alter type salesdash_internal.customer_training_row drop attribute late_feature`;
   t.equal((await readFeatureSet(sql)).names[0], 'recency_days', 'a dropped attribute is no longer listed');
   await sql`alter type salesdash_internal.customer_training_row alter attribute frequency type text`;

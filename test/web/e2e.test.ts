@@ -18,7 +18,7 @@ import {
 import type { Sql } from '../../db/connection.ts';
 import { projectRoot } from '../../paths.ts';
 import { bundleBudgetKb, buildWeb } from '../../web/build.ts';
-import type { SegmentDetail, SegmentsResponse } from '../../web/src/api.ts';
+import type { CustomerDetails, ModelMetrics, RfmPage, SegmentDetail, SegmentsResponse, SpendFigures } from '../../web/src/api.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { loadShopFixture, serveDashboard } from './fixture.ts';
 
@@ -36,8 +36,8 @@ async function loadData(sql: Sql): Promise<string> {
   return 'SQL fixture (1500 persons)';
 }
 
-/** Pixels of the charts' primary colour on the chart's canvas: > 0 means the series were drawn. */
-function inkedPixels(page: Page, testId: string): Promise<number> {
+/** Pixels of the charts' primary colour (or `rgb`) on the chart's canvas: > 0 means the series were drawn. */
+function inkedPixels(page: Page, testId: string, [r, g, b]: [number, number, number] = [47, 109, 181]): Promise<number> {
   // Source text, so the test runner's helpers never leak into the page.
   return page.evaluate(`(() => {
     const canvas = document.querySelector('[data-testid="${testId}"] canvas');
@@ -45,7 +45,7 @@ function inkedPixels(page: Page, testId: string): Promise<number> {
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let count = 0;
     for (let i = 0; i < pixels.length; i += 4) {
-      if (Math.abs(pixels[i] - 47) < 16 && Math.abs(pixels[i + 1] - 109) < 16 && Math.abs(pixels[i + 2] - 181) < 16 && pixels[i + 3] > 200) count++;
+      if (Math.abs(pixels[i] - ${r}) < 16 && Math.abs(pixels[i + 1] - ${g}) < 16 && Math.abs(pixels[i + 2] - ${b}) < 16 && pixels[i + 3] > 200) count++;
     }
     return count;
   })()`) as Promise<number>;
@@ -58,21 +58,27 @@ interface TableRow {
   frequency: number;
   monetary: number;
   rfm_score: number;
+  /** null where the table shows an em dash (not scored by a model). */
+  expected_revenue: number | null;
 }
 
 const number = (text: string) => Number(text.replace(/,/g, ''));
+/** The page's money format (two decimals, grouped), written independently of web/src/shape.ts. */
+const money = (value: number) => value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const EM_DASH = '\u2014';
 
 async function tableRows(page: Page): Promise<TableRow[]> {
   const cells: string[][] = await page.$$eval('[data-testid="rfm-table"] tbody tr', (rows) =>
     rows.map((row) => Array.from(row.querySelectorAll('td'), (cell) => cell.textContent ?? '')),
   );
-  return cells.map(([customer_id, segment, recency, frequency, monetary, score]) => ({
+  return cells.map(([customer_id, segment, recency, frequency, monetary, score, expected]) => ({
     customer_id: customer_id!,
     segment: segment!,
     recency: number(recency!),
     frequency: number(frequency!),
     monetary: number(monetary!),
     rfm_score: number(score!),
+    expected_revenue: expected!.trim() === EM_DASH ? null : number(expected!),
   }));
 }
 
@@ -95,6 +101,23 @@ function parseCsv(text: string): string[][] {
   }
   if (field || row.length) row.push(field), rows.push(row);
   return rows;
+}
+
+/** The spend table's formats, written independently of web/src/shape.ts: a share, and a signed one ("+14.8%", "−5.0%"). */
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+function signedPercent(value: number): string {
+  const size = `${Math.abs(value * 100).toFixed(1)}%`;
+  return size === '0.0%' ? size : `${value > 0 ? '+' : '\u2212'}${size}`;
+}
+
+/** Every row of the RFM list through the API in pages of 1,000, in its default (monetary) order. */
+async function allRfmRows(baseUrl: string): Promise<RfmPage['data']> {
+  const rows: RfmPage['data'] = [];
+  for (let page = 1; ; page++) {
+    const body = (await (await fetch(`${baseUrl}/api/customers/rfm?limit=1000&page=${page}`)).json()) as RfmPage;
+    rows.push(...body.data);
+    if (rows.length >= body.total || body.data.length === 0) return rows;
+  }
 }
 
 async function waitForTable(page: Page, pathFragment: string): Promise<void> {
@@ -180,17 +203,19 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
       t.match(download.suggestedFilename(), /^rfm-.+\.csv$/);
       const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
-      t.same(csv[0], ['customer_id', 'recency', 'frequency', 'monetary', 'segment', 'rfm_score']);
+      t.same(csv[0], ['customer_id', 'recency', 'frequency', 'monetary', 'segment', 'rfm_score', 'expected_revenue']);
       const body = csv.slice(1);
       t.equal(body.length, biggest.customers, 'one CSV row per customer of the segment');
       const table = await tableRows(page);
-      const fromCsv = body.slice(0, table.length).map(([customer_id, recency, frequency, monetary, segment, score]) => ({
+      const fromCsv = body.slice(0, table.length).map(([customer_id, recency, frequency, monetary, segment, score, expected]) => ({
         customer_id: customer_id!,
         segment: segment!,
         recency: Number(recency),
         frequency: Number(frequency),
         monetary: Number(monetary),
         rfm_score: Number(score),
+        // COPY writes null as an empty field; before training nobody is scored.
+        expected_revenue: expected === '' ? null : Number(expected),
       }));
       t.same(fromCsv, table, 'the first CSV rows are the table rows, same values, same order');
     });
@@ -278,6 +303,16 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       t.ok(await page.isVisible('[data-testid="no-model"]'));
     });
 
+    await t.test('before training no expected revenue is shown as a figure: no forecast, em dashes in the table', async (t) => {
+      t.equal(overview.forecast ?? null, null, 'the API has no forecast yet');
+      t.equal(await page.locator('[data-testid="forecast"]').count(), 0, 'no forecast line');
+      t.equal(await page.locator('[data-testid="segment-expected"]').count(), 0, 'no expected figures on the segment buttons');
+      const legend = await page.textContent('[data-testid="segments-chart"]');
+      t.notMatch(legend, 'Expected revenue share', 'no expected revenue series in the chart');
+      const rows = await tableRows(page);
+      t.ok(rows.length > 0 && rows.every((r) => r.expected_revenue === null), 'every expected revenue cell is an em dash');
+    });
+
     await t.test('phone width: one column, no sideways scrolling, charts resized', async (t) => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="segments-chart"] canvas')!.getBoundingClientRect().width <= 390);
@@ -296,7 +331,8 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       t.ok(samples.length > 0);
     });
 
-    await t.test('after training the model panel shows the figures and curves', { skip: existsSync(trainModule) ? false : 'needs jobs/train/train.ts' }, async (t) => {
+    const trainable = existsSync(trainModule) ? false : 'needs jobs/train/train.ts';
+    await t.test('after training the model panel shows the figures and curves', { skip: trainable }, async (t) => {
       const { train } = await import(trainModule);
       await train(sql, { seed: 1, network: { maxEpochs: 5 } });
       const metrics = await (await fetch(`${baseUrl}/api/model/metrics`)).json();
@@ -318,6 +354,123 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       await page.click(`tr[data-customer-id="${row!.customer_id}"]`);
       await page.waitForSelector('[data-testid="customer-details"][aria-busy="false"]');
       t.match(await page.textContent('[data-testid="details-probability"]'), /^\d+\.\d%/, 'details show the probability');
+    });
+
+    await t.test('after training the model panel compares expected spend with BG/NBD x Gamma-Gamma and the run-rate', { skip: trainable }, async (t) => {
+      const metrics = (await (await fetch(`${baseUrl}/api/model/metrics`)).json()) as ModelMetrics;
+      const spend = metrics.spend;
+      t.ok(spend?.network && spend.baselines?.bgnbd_gamma_gamma && spend.baselines.run_rate, 'GET /api/model/metrics has the spend figures of the model and both baselines');
+      if (!spend) return;
+      await page.waitForSelector('[data-testid="spend-comparison"]');
+      const shown = await page.$$eval('[data-testid="spend-comparison"] tbody tr', (rows) =>
+        rows.map((row) => [row.querySelector('th')?.textContent ?? '', ...Array.from(row.querySelectorAll('td'), (cell) => cell.textContent ?? '')]),
+      );
+      const forecasters: [string, SpendFigures | undefined][] = [
+        ['Model', spend.network],
+        ['BG/NBD × Gamma-Gamma', spend.baselines?.bgnbd_gamma_gamma],
+        ['Run-rate', spend.baselines?.run_rate],
+      ];
+      const expected = forecasters
+        .filter((f): f is [string, SpendFigures] => f[1] !== undefined)
+        .map(([name, f]) => [name, f.spearman!.toFixed(3), percent(f.top_decile_capture!), signedPercent(f.total_error!), money(f.mae!), money(f.predicted_revenue!)]);
+      t.same(shown, expected, 'Spearman, top-decile capture, signed total error, MAE and predicted revenue of each, as the API sent them');
+      t.equal(await page.textContent('[data-testid="spend-actual"]'), money(spend.actual_revenue!), 'the actual holdout revenue');
+      const correlation = spend.gamma_gamma?.frequency_value_correlation;
+      if (correlation == null) t.equal(await page.locator('[data-testid="gamma-gamma-check"]').count(), 0);
+      else {
+        const check = await page.textContent('[data-testid="gamma-gamma-check"]');
+        t.match(check, `average order value ${correlation.toFixed(2)}`, 'the independence check shows the correlation');
+        t.match(check, 'near 0 supports that', 'with what it means');
+      }
+      await page.locator('[data-testid="spend"]').screenshot({ path: path.join(screenshots, '5-spend.png') });
+    });
+
+    await t.test('after training the segments panel shows the forecast and each segment\'s expected revenue', { skip: trainable }, async (t) => {
+      const response = (await (await fetch(`${baseUrl}/api/customers/segments`)).json()) as SegmentsResponse;
+      const forecast = response.forecast;
+      t.ok(forecast, 'the API has a forecast');
+      if (!forecast) return;
+      const [current] = await sql<{ id: number; prediction_date: string }[]>`
+        select r.id::int as id, (select max(p.prediction_date)::text from salesdash.predictions p) as prediction_date
+        from salesdash_internal.model_runs r where r.is_current`;
+      t.equal(forecast.model_run_id, current!.id, 'from the current model run');
+      t.equal(forecast.prediction_date, current!.prediction_date);
+      // The database's own sums of the published customers' predictions, per segment.
+      const sums = await sql<{ segment: string; expected_revenue: number }[]>`
+        select c.segment, sum(p.expected_revenue)::float8 as expected_revenue
+        from salesdash.rfm_scores_current c join salesdash.predictions p using (customer_id) group by c.segment`;
+      const bySegment = new Map(sums.map((r) => [r.segment, r.expected_revenue]));
+      await page.goto(`${baseUrl}/`);
+      await page.waitForSelector('[data-testid="forecast"]');
+      const line = await page.textContent('[data-testid="forecast"]');
+      t.match(line, `${forecast.horizon_days} days after ${forecast.prediction_date}`, 'the period');
+      t.match(line, `from model run ${forecast.model_run_id}`, 'where it comes from');
+      t.equal(await page.textContent('[data-testid="forecast-revenue"]'), money(forecast.expected_revenue), "the shop's total");
+      const details = response.segment_details as Required<SegmentDetail>[];
+      for (const detail of details) {
+        const api = detail.expected_revenue;
+        t.equal(api === null ? null : Math.round(api * 100), Math.round((bySegment.get(detail.segment) ?? 0) * 100), `${detail.segment}: the API's sum is the database's`);
+        const text = await page.textContent(`button[data-segment="${detail.segment}"] [data-testid="segment-expected"]`);
+        t.equal(text, api === null ? EM_DASH : money(api), `${detail.segment}: the button shows the API's expected revenue`);
+      }
+      t.match(await page.textContent('[data-testid="segments-chart"]'), 'Expected revenue share', 'the chart has the expected revenue series');
+      t.ok((await inkedPixels(page, 'segments-chart', [47, 158, 110])) > 20, 'and draws it');
+      await page.locator('.panel.segments').screenshot({ path: path.join(screenshots, '6-segments-forecast.png') });
+      // The longer segment buttons and the forecast line still fit a phone.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('[data-testid="segments-chart"] canvas')!.getBoundingClientRect().width <= 390);
+      t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page with the forecast fits 390 px');
+      await page.screenshot({ path: path.join(screenshots, '6-phone-forecast.png'), fullPage: true });
+      await page.setViewportSize({ width: 1366, height: 900 });
+    });
+
+    await t.test('after training the RFM list sorts by expected revenue and the CSV link keeps that order', { skip: trainable }, async (t) => {
+      const all = await allRfmRows(baseUrl);
+      const scored = all.filter((r) => r.expected_revenue !== null);
+      t.ok(scored.length > 0, `${scored.length} of ${all.length} customers have an expected revenue`);
+      const highest = Math.max(...scored.map((r) => r.expected_revenue!));
+      const [fromDb] = await sql<{ highest: number }[]>`
+        select max(p.expected_revenue)::float8 as highest from salesdash.rfm_scores_current c join salesdash.predictions p using (customer_id)`;
+      t.equal(highest, fromDb!.highest, "the API's highest expected revenue is the database's");
+
+      await waitForTable(page, 'sort_by=monetary&order=desc');
+      await page.click('button[data-sort="expected_revenue"]');
+      await waitForTable(page, 'sort_by=expected_revenue&order=desc');
+      const rows = await tableRows(page);
+      t.equal(rows[0]!.expected_revenue, Math.round(highest * 100) / 100, 'the first row has the highest expected revenue');
+      const values = rows.map((r) => r.expected_revenue ?? -Infinity);
+      t.same(values, values.slice().sort((a, b) => b - a), 'highest first down the page');
+      t.equal(new URL(page.url()).searchParams.get('sort'), 'expected_revenue');
+      t.equal(await page.getAttribute('th:has(button[data-sort="expected_revenue"])', 'aria-sort'), 'descending');
+      t.match(await page.getAttribute('[data-testid="export-csv"]', 'href'), 'sort_by=expected_revenue&order=desc', 'the CSV link keeps the sort');
+      await page.locator('.panel.customers').screenshot({ path: path.join(screenshots, '7-sorted-by-expected.png') });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
+      const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
+      const column = csv[0]!.indexOf('expected_revenue');
+      t.same(
+        csv.slice(1, rows.length + 1).map((row) => [row[0], Number(row[column])]),
+        rows.map((r) => [r.customer_id, r.expected_revenue]),
+        'the CSV starts with the table rows and their expected revenue',
+      );
+    });
+
+    await t.test('after training the customer panel shows expected orders and revenue for the next period', { skip: trainable }, async (t) => {
+      const [row] = await tableRows(page);
+      await page.click(`tr[data-customer-id="${row!.customer_id}"]`);
+      await page.waitForSelector('[data-testid="customer-details"][aria-busy="false"] [data-testid="details-expected-revenue"]');
+      const details = (await (await fetch(`${baseUrl}/api/customers/${encodeURIComponent(row!.customer_id)}/details`)).json()) as CustomerDetails;
+      const prediction = details.prediction!;
+      const [fromDb] = await sql<{ expected_revenue: number }[]>`
+        select expected_revenue::float8 as expected_revenue from salesdash.predictions where customer_id = ${row!.customer_id}`;
+      t.equal(prediction.expected_revenue, fromDb!.expected_revenue, "the API sends the database's figure");
+      t.equal(await page.textContent('[data-testid="details-expected-revenue"]'), money(prediction.expected_revenue!), 'expected revenue as the API sent it');
+      t.equal(
+        await page.textContent('[data-testid="details-expected-orders"]'),
+        prediction.expected_orders!.toLocaleString('en-US', { maximumFractionDigits: 2 }),
+        'expected orders as the API sent them',
+      );
+      t.match(await page.textContent('[data-testid="customer-details"]'), `Expected revenue, next ${prediction.horizon_days} days`, 'over the horizon');
+      await page.screenshot({ path: path.join(screenshots, '8-customer-expected.png'), fullPage: true });
     });
 
     t.same(consoleErrors, [], 'no console errors');

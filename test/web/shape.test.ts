@@ -3,10 +3,14 @@ import t from 'tap';
 import type { ModelMetrics, MovementResponse, SegmentsResponse } from '../../web/src/api.ts';
 import { movementGrid } from '../../web/src/movement.ts';
 import {
+  bestRows,
   compactNumber,
   dateToSeconds,
+  formatExpectedMoney,
   formatShare,
+  formatSignedShare,
   histogramBars,
+  horizonText,
   modelComparison,
   monthlySeries,
   precisionRecallSeries,
@@ -14,6 +18,7 @@ import {
   rocSeries,
   segmentBars,
   sortedCurve,
+  spendComparison,
   trainingCounts,
 } from '../../web/src/shape.ts';
 import { chosenCell, exportPath, movementPath, parseViewState, rfmPagePath, viewStateToSearch } from '../../web/src/view-state.ts';
@@ -47,6 +52,29 @@ t.test('segment bars without details use the counts and leave revenue share at z
     [0, 7],
     [0, 0],
   ]);
+});
+
+t.test('with a forecast each segment also gets its share of the expected revenue; a segment not scored gets no bar', async (t) => {
+  const forecast = { horizon_days: 30, prediction_date: '2018-09-01', expected_orders: 120.5, expected_revenue: 8000, model_run_id: 4 };
+  const details = segments.segment_details!;
+  const bars = segmentBars({
+    ...segments,
+    forecast,
+    segment_details: [{ ...details[0]!, expected_revenue: 6000 }, { ...details[1]!, expected_revenue: 2000 }, { ...details[2]!, expected_revenue: null }],
+  });
+  t.equal(bars.expected, true);
+  t.same(bars.data, [
+    [0, 1, 2],
+    [150, 300, 450],
+    [60, 30, 10],
+    [75, 25, null],
+  ]);
+  // No forecast (null, or a server that does not send the field): no expected column at all, never zeros.
+  for (const without of [{ ...segments, forecast: null }, segments]) {
+    const plain = segmentBars(without);
+    t.equal(plain.expected, false);
+    t.equal(plain.data.length, 3);
+  }
 });
 
 t.test('months become UTC seconds, sorted, with revenue and active customers beside them', async (t) => {
@@ -136,6 +164,58 @@ t.test('model comparison has the model first and only the baselines that exist',
   t.equal(missing[0]!.roc_auc, null);
 });
 
+t.test('the spend table has the model, then BG/NBD x Gamma-Gamma and the run-rate; absent spend means no table', async (t) => {
+  const figures = (spearman: number, capture: number, total: number, mae: number) => ({ spearman, top_decile_capture: capture, total_error: total, mae, predicted_revenue: 1000 * (1 + total) });
+  const spend = {
+    horizon_days: 90,
+    actual_revenue: 1000,
+    model: 'network probability x Gamma-Gamma order value',
+    network: figures(0.45, 0.66, -0.05, 10.1),
+    baselines: { bgnbd_gamma_gamma: figures(0.397, 0.617, 0.148, 10.98), run_rate: figures(0.36, 0.586, 1.373, 18.91) },
+    gamma_gamma: { p: 6.2, q: 3.9, gamma: 15.4, repeat_customers: 812, frequency_value_correlation: 0.04 },
+  };
+  const comparison = spendComparison({ ...metrics, spend })!;
+  t.same(
+    comparison.rows.map((r) => [r.name, r.spearman, r.total_error]),
+    [
+      ['Model', 0.45, -0.05],
+      ['BG/NBD × Gamma-Gamma', 0.397, 0.148],
+      ['Run-rate', 0.36, 1.373],
+    ],
+  );
+  t.same(
+    [comparison.horizonDays, comparison.actualRevenue, comparison.model, comparison.correlation, comparison.repeatCustomers],
+    [90, 1000, spend.model, 0.04, 812],
+  );
+  t.same(bestRows(comparison.rows, 'spearman'), [0]);
+  t.same(bestRows(comparison.rows, 'total_error', { lowest: true, absolute: true }), [0], 'the smallest error either way');
+  t.same(bestRows(comparison.rows, 'mae', { lowest: true }), [0]);
+  // The model may fall back to the baseline's figures: both are best then, not only the first.
+  const tied = [comparison.rows[1]!, { ...comparison.rows[1]!, name: 'Model' }, comparison.rows[2]!];
+  t.same(bestRows(tied, 'spearman'), [0, 1]);
+  t.same(bestRows(tied, 'predicted_revenue'), [2]);
+  t.same(bestRows([{ ...comparison.rows[0]!, mae: null }], 'mae'), [], 'nobody has the figure');
+  t.equal(spendComparison(metrics), null, 'a model trained before spend was measured');
+  t.equal(spendComparison({ ...metrics, spend: { horizon_days: 90 } }), null, 'no forecaster figures: no table');
+  const onlyBaseline = spendComparison({ ...metrics, spend: { baselines: { run_rate: { spearman: 0.3 } } } })!;
+  t.same(onlyBaseline.rows.map((r) => [r.name, r.spearman, r.mae]), [['Run-rate', 0.3, null]]);
+  t.same([onlyBaseline.correlation, onlyBaseline.model, onlyBaseline.actualRevenue], [null, null, null]);
+});
+
+t.test('signed shares, expected money and horizons read the way an analyst says them', async (t) => {
+  t.equal(formatSignedShare(0.148), '+14.8%');
+  t.equal(formatSignedShare(-0.05), '\u22125.0%');
+  t.equal(formatSignedShare(0.00001), '0.0%', 'no sign on what rounds to zero');
+  t.equal(formatSignedShare(undefined), '–');
+  t.equal(formatExpectedMoney(1234.5), '1,234.50');
+  t.equal(formatExpectedMoney(0), '0.00');
+  t.equal(formatExpectedMoney(null), '\u2014', 'not scored is an em dash, not 0');
+  t.equal(horizonText(30), 'next 30 days');
+  t.equal(horizonText(1), 'next 1 day');
+  t.equal(horizonText(90, '2018-09-01'), '90 days after 2018-09-01');
+  t.equal(horizonText(undefined), 'next period');
+});
+
 t.test('the model panel counts customers as customers and training rows as rows (issue 15)', async (t) => {
   const counted = { training_samples: 195350, training_customers: 49710, training_windows: ['2018-05-01', '2018-04-01', '2018-03-02', '2018-01-31'] };
   t.equal(trainingCounts(counted), '49,710 customers (195,350 training rows: one per customer and window, 4 windows)');
@@ -164,6 +244,14 @@ t.test('the view state round-trips through the URL and falls back to defaults on
   t.equal(viewStateToSearch(parseViewState('')), '');
   t.equal(rfmPagePath(view), '/api/customers/rfm?segment=At+Risk&sort_by=recency&order=asc&page=3&limit=25');
   t.equal(exportPath(view), '/api/customers/rfm.csv?segment=At+Risk&sort_by=recency&order=asc');
+});
+
+t.test('sorting by expected revenue is a view of its own, in the table request and the CSV link', async (t) => {
+  const view = parseViewState('?sort=expected_revenue&order=desc&segment=Lost');
+  t.equal(view.sort, 'expected_revenue');
+  t.equal(viewStateToSearch(view), '?segment=Lost&sort=expected_revenue');
+  t.equal(rfmPagePath(view), '/api/customers/rfm?segment=Lost&sort_by=expected_revenue&order=desc&page=1&limit=25');
+  t.equal(exportPath(view), '/api/customers/rfm.csv?segment=Lost&sort_by=expected_revenue&order=desc');
 });
 
 t.test('the movement tab keeps its dates and chosen cell in the URL; the overview ignores them', async (t) => {

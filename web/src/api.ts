@@ -19,6 +19,7 @@ export type {
   SegmentDetail,
   SegmentsResponse,
   SnapshotsResponse,
+  SpendFigures,
 } from '../../contract/api.ts';
 
 /** An API answer that is not 2xx; `status` lets callers tell "no model yet" (503) and "not found" (404) apart. */

@@ -8,6 +8,8 @@ export const colors = {
   primaryDim: '#b7cbe4',
   secondary: '#d9822b',
   secondaryDim: '#f0cfae',
+  tertiary: '#2f9e6e',
+  tertiaryDim: '#b5dcc9',
   muted: '#9aa5b1',
   grid: '#e4e7eb',
   axis: '#52606d',
@@ -69,6 +71,14 @@ export function zeroIncludedScale(): uPlot.Scale {
   return { range: (_u, min, max) => [min < 0 ? min * 1.08 : 0, max > 0 ? max * 1.08 : 1] };
 }
 
+/** Per-bar colours: `colorOf(index)` is asked again on every setData. */
+function barColors(colorOf: (index: number) => string): uPlot.Series.BarsPathBuilderFacet {
+  return {
+    unit: 3 as uPlot.Series.BarsPathBuilderFacetUnit, // colour
+    values: (u) => (u.data[0] as number[]).map((_, i) => colorOf(i)),
+  };
+}
+
 /**
  * Bars of one series. `colorOf(index)`, when given, colours each bar on its own (e.g. to dim the segments
  * that are not selected); it is asked again on every setData.
@@ -81,22 +91,49 @@ export function barSeries(
   format = compactNumber,
   colorOf?: (index: number) => string,
 ): uPlot.Series {
-  const disp: uPlot.Series.BarsPathBuilderDisplay | undefined = colorOf && {
-    fill: {
-      unit: 3 as uPlot.Series.BarsPathBuilderFacetUnit, // colour
-      values: (u) => (u.data[0] as number[]).map((_, i) => colorOf(i)),
+  const disp: uPlot.Series.BarsPathBuilderDisplay | undefined = colorOf && { fill: barColors(colorOf) };
+  return bars(label, color, scale, uPlot.paths.bars!({ size: [align === 0 ? 0.8 : 0.4, 80], align, disp }), format);
+}
+
+/** What every bar series shares: one colour, no line or points, its value as text (– for none). */
+function bars(label: string, color: string, scale: string, paths: uPlot.Series.PathBuilder, format: (value: number) => string): uPlot.Series {
+  return { label, scale, fill: color, stroke: color, width: 0, points: { show: false }, paths, value: (_u, v) => (v == null ? '–' : format(v)) };
+}
+
+/** Widest bar of a group, in CSS pixels: wide bars on a few categories look like blocks, not bars. */
+const maxBarPx = 40;
+
+/**
+ * Bar `slot` of `slots` side by side per category (x at 0..n-1): together they take 80% of a category, or
+ * `slots` x 40 px when that is less. uPlot's own align puts at most two bars beside each other; its x0/size
+ * facets place any number. A null value draws no bar (a gap, never a 0).
+ */
+export function groupedBarSeries(
+  label: string,
+  color: string,
+  scale: string,
+  slot: number,
+  slots: number,
+  format = compactNumber,
+  colorOf?: (index: number) => string,
+): uPlot.Series {
+  // The width of one bar in x units (categories), from the plot's current width.
+  const barWidth = (u: uPlot) => {
+    const categoryPx = Math.abs(u.valToPos(1, 'x') - u.valToPos(0, 'x')) || 1;
+    return Math.min(0.8, (slots * maxBarPx) / categoryPx) / slots;
+  };
+  const disp: uPlot.Series.BarsPathBuilderDisplay = {
+    x0: {
+      unit: 1 as uPlot.Series.BarsPathBuilderFacetUnit, // x scale value
+      values: (u) => {
+        const width = barWidth(u);
+        return (u.data[0] as number[]).map((x) => x - (width * slots) / 2 + slot * width);
+      },
     },
+    size: { unit: 1 as uPlot.Series.BarsPathBuilderFacetUnit, values: (u) => [barWidth(u)] },
+    ...(colorOf && { fill: barColors(colorOf) }),
   };
-  return {
-    label,
-    scale,
-    fill: color,
-    stroke: color,
-    width: 0,
-    points: { show: false },
-    paths: uPlot.paths.bars!({ size: [align === 0 ? 0.8 : 0.4, 80], align, disp }),
-    value: (_u, v) => (v == null ? '–' : format(v)),
-  };
+  return bars(label, color, scale, uPlot.paths.bars!({ size: [1, Infinity], disp }), format);
 }
 
 export function lineSeries(label: string, color: string, scale: string, format = compactNumber, dash?: number[]): uPlot.Series {

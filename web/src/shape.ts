@@ -2,28 +2,55 @@
 // `[xs, ...ys]` with xs ascending, so every chart's data is made here, where it can be unit tested without
 // a browser. The API contract leaves most nested fields optional, so a field that is absent counts as
 // empty (0 for a count) rather than breaking a chart.
-import type { BaselineFigures, HistogramColumns, ModelMetrics, MonthlyColumns, SegmentsResponse } from './api.ts';
+import type { BaselineFigures, HistogramColumns, ModelMetrics, MonthlyColumns, SegmentsResponse, SpendFigures } from './api.ts';
 
 export type Columns = [number[], ...number[][]];
 
+/** Columns where a value may be missing: uPlot leaves a gap (no bar) for null rather than drawing a 0. */
+export type GappyColumns = [number[], ...(number | null)[][]];
+
 export interface SegmentBars {
   labels: string[];
-  /** [segment index, customers, revenue share in percent] */
-  data: Columns;
+  /**
+   * [segment index, customers, revenue share in percent] and, when the shop has a forecast, each segment's
+   * share of the expected revenue in percent (null where the segment's customers are not scored).
+   */
+  data: GappyColumns;
+  /** Whether the expected revenue column is there (a forecast exists). */
+  expected: boolean;
 }
 
-/** Customers and revenue share per segment, in the rules' display order (segment_details) when present. */
+export type Forecast = NonNullable<SegmentsResponse['forecast']>;
+
+/**
+ * The shop's forecast for the next period, or null while no model has scored anyone. An older server that
+ * does not send the field counts as "no forecast", so every expected figure is hidden rather than shown as 0.
+ */
+export function forecastOf(response: SegmentsResponse): Forecast | null {
+  return response.forecast ?? null;
+}
+
+/** Customers, revenue share and (with a forecast) expected revenue share per segment, in display order. */
 export function segmentBars(response: SegmentsResponse): SegmentBars {
   const details = response.segment_details;
   if (details && details.length > 0) {
-    return {
-      labels: details.map((d) => d.segment ?? ''),
-      data: [details.map((_, i) => i), details.map((d) => d.customers ?? 0), details.map((d) => round((d.revenue_share ?? 0) * 100, 2))],
-    };
+    const data: GappyColumns = [details.map((_, i) => i), details.map((d) => d.customers ?? 0), details.map((d) => round((d.revenue_share ?? 0) * 100, 2))];
+    const forecast = forecastOf(response);
+    // Shares of the shop's forecast, on the same percent axis as the revenue shares: "where next period's money
+    // comes from" beside "where the money came from". A total of 0 has no shares.
+    if (forecast) data.push(details.map((d) => (d.expected_revenue == null || !(forecast.expected_revenue > 0) ? null : round((d.expected_revenue / forecast.expected_revenue) * 100, 2))));
+    return { labels: details.map((d) => d.segment ?? ''), data, expected: forecast !== null };
   }
   // Without details only counts are known; the revenue share column stays zero rather than invented.
   const labels = Object.keys(response.segments);
-  return { labels, data: [labels.map((_, i) => i), labels.map((s) => response.segments[s] ?? 0), labels.map(() => 0)] };
+  return { labels, data: [labels.map((_, i) => i), labels.map((s) => response.segments[s] ?? 0), labels.map(() => 0)], expected: false };
+}
+
+/** "next 30 days", or with a start "30 days after 2018-08-31": the period a forecast covers. */
+export function horizonText(horizonDays: number | null | undefined, after?: string): string {
+  if (horizonDays == null) return after ? `period after ${after}` : 'next period';
+  const days = `${formatInteger(horizonDays)} day${horizonDays === 1 ? '' : 's'}`;
+  return after ? `${days} after ${after}` : `next ${days}`;
 }
 
 /** Parses 'YYYY-MM-DD' as a UTC date and returns uPlot's time unit (seconds since the epoch). */
@@ -115,6 +142,67 @@ export function modelComparison(metrics: ModelMetrics): ComparisonRow[] {
   return rows;
 }
 
+// The spend figures of the model and its baselines, in the spend table's column order.
+const spendKeys = ['spearman', 'top_decile_capture', 'total_error', 'mae', 'predicted_revenue'] as const satisfies readonly (keyof SpendFigures)[];
+type SpendKey = (typeof spendKeys)[number];
+
+/** One spend forecaster's holdout figures; null where the API sent none. */
+export type SpendRow = { name: string } & Record<SpendKey, number | null>;
+
+export interface SpendComparison {
+  rows: SpendRow[];
+  horizonDays: number | null;
+  actualRevenue: number | null;
+  /** What the predictions' expected_revenue comes from, as the trainer names it. */
+  model: string | null;
+  /** Gamma-Gamma's independence check: correlation of repeat purchases and average order value. */
+  correlation: number | null;
+  repeatCustomers: number | null;
+}
+
+/**
+ * The expected-spend figures of the model and both baselines, so an analyst sees whether the model's revenue
+ * forecast beats the classic BG/NBD x Gamma-Gamma; null for a model trained before spend was measured.
+ */
+export function spendComparison(metrics: ModelMetrics): SpendComparison | null {
+  const spend = metrics.spend;
+  if (!spend) return null;
+  const row = (name: string, source: SpendFigures): SpendRow => {
+    const result = { name } as SpendRow;
+    for (const key of spendKeys) result[key] = typeof source[key] === 'number' ? (source[key] as number) : null;
+    return result;
+  };
+  const rows: SpendRow[] = [];
+  if (spend.network) rows.push(row('Model', spend.network));
+  if (spend.baselines?.bgnbd_gamma_gamma) rows.push(row('BG/NBD × Gamma-Gamma', spend.baselines.bgnbd_gamma_gamma));
+  if (spend.baselines?.run_rate) rows.push(row('Run-rate', spend.baselines.run_rate));
+  if (rows.length === 0) return null;
+  const number = (value: unknown) => (typeof value === 'number' ? value : null);
+  return {
+    rows,
+    horizonDays: number(spend.horizon_days),
+    actualRevenue: number(spend.actual_revenue),
+    model: typeof spend.model === 'string' && spend.model ? spend.model : null,
+    correlation: number(spend.gamma_gamma?.frequency_value_correlation),
+    repeatCustomers: number(spend.gamma_gamma?.repeat_customers),
+  };
+}
+
+/**
+ * The rows with the best value of `key` (highest, or lowest with `lowest`; by size with `absolute`): every row
+ * that ties for it, so two forecasters with the same figure are both marked. Empty when no row has the figure.
+ */
+export function bestRows(rows: readonly SpendRow[], key: SpendKey, { lowest = false, absolute = false } = {}): number[] {
+  const values = rows.map((row) => {
+    const raw = row[key];
+    return raw == null || !Number.isFinite(raw) ? null : absolute ? Math.abs(raw) : raw;
+  });
+  const present = values.filter((v): v is number => v !== null);
+  if (present.length === 0) return [];
+  const best = lowest ? Math.min(...present) : Math.max(...present);
+  return values.flatMap((v, i) => (v === best ? [i] : []));
+}
+
 /**
  * What the model learned from, counted right: customers are people, training rows are one per customer and
  * training window (a customer in four windows is four rows), so rows are never called customers.
@@ -153,6 +241,11 @@ export function formatInteger(value: number | null | undefined): string {
   return shown(value, (v) => integerFormat.format(v));
 }
 
+/** A count that need not be whole (expected orders): grouped, at most `digits` decimals. */
+export function formatDecimal(value: number | null | undefined, digits = 1): string {
+  return shown(value, (v) => v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits }));
+}
+
 export function formatMoney(value: number | null | undefined): string {
   return shown(value, (v) => moneyFormat.format(v));
 }
@@ -164,4 +257,19 @@ export function formatShare(value: number | null | undefined, digits = 1): strin
 
 export function formatFigure(value: number | null | undefined, digits = 3): string {
   return shown(value, (v) => v.toFixed(digits));
+}
+
+/** 0.148 -> "+14.8%", -0.05 -> "−5.0%" (a true minus sign): over- and under-forecasts read apart at a glance. */
+export function formatSignedShare(value: number | null | undefined, digits = 1): string {
+  return shown(value, (v) => {
+    const text = `${(Math.abs(v) * 100).toFixed(digits)}%`;
+    // Rounds to zero: no sign, "+0.0%" would claim a direction there is none.
+    if (Number(text.slice(0, -1)) === 0) return text;
+    return `${v > 0 ? '+' : '\u2212'}${text}`;
+  });
+}
+
+/** A money figure the model has not produced (null) is an em dash: "not scored", never 0. */
+export function formatExpectedMoney(value: number | null | undefined): string {
+  return typeof value === 'number' && Number.isFinite(value) ? formatMoney(value) : '\u2014';
 }

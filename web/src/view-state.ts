@@ -9,7 +9,7 @@ export type SortColumn = RfmFilterQuery['sort_by'];
 export type SortOrder = RfmFilterQuery['order'];
 
 // The API's sort keys (the contract's, checked here by type: a key it adds or drops fails to compile).
-const sortColumnSet: Record<SortColumn, true> = { recency: true, frequency: true, monetary: true, rfm_score: true };
+const sortColumnSet: Record<SortColumn, true> = { recency: true, frequency: true, monetary: true, rfm_score: true, expected_revenue: true };
 export const sortColumns = Object.keys(sortColumnSet) as SortColumn[];
 
 /** The contract's moved_from value for "not a customer yet" (a value import would pull TypeBox in). */

@@ -1,9 +1,10 @@
 // One customer's profile: RFM figures and scores, segment, the model's purchase probability with its
-// confidence, and every counted order with its products, newest first.
+// confidence and expected orders and revenue over its horizon, and every counted order with its products,
+// newest first.
 import { useEffect, useRef } from 'preact/hooks';
 import type { CustomerDetails as Details } from '../api.ts';
 import { apiPaths } from '../api.ts';
-import { formatInteger, formatMoney, formatShare } from '../shape.ts';
+import { formatDecimal, formatInteger, formatMoney, formatShare, horizonText } from '../shape.ts';
 import { useApi } from '../use-api.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
 
@@ -74,6 +75,13 @@ function Profile({ details }: { details: Details }) {
               testId="details-probability"
             />
             <Fact term="Confidence" value={formatShare(prediction.confidence)} />
+            {/* A model trained before expected spend existed sends neither figure: leave them out, not 0. */}
+            {prediction.expected_orders != null && (
+              <Fact term={`Expected orders, ${horizonText(prediction.horizon_days)}`} value={formatDecimal(prediction.expected_orders, 2)} testId="details-expected-orders" />
+            )}
+            {prediction.expected_revenue != null && (
+              <Fact term={`Expected revenue, ${horizonText(prediction.horizon_days)}`} value={formatMoney(prediction.expected_revenue)} testId="details-expected-revenue" />
+            )}
           </>
         ) : (
           <Fact term="Buys next month" value="no prediction yet (no model trained)" testId="details-probability" />

@@ -92,7 +92,13 @@ export function Dashboard() {
       <main>
         {segments.status === 'error' && <ErrorBanner what="the segments" error={segments.error} onRetry={retrySegments} />}
         {view.tab === 'movement' ? (
-          <LazyMovement view={view} currentAsOf={data?.last_updated} onChange={change} onOpenCustomer={openCustomer} />
+          <LazyMovement
+            view={view}
+            currentAsOf={data?.last_updated}
+            horizonDays={data?.forecast?.horizon_days}
+            onChange={change}
+            onOpenCustomer={openCustomer}
+          />
         ) : (
           <>
             {!data && segments.status === 'loading' && <p class="loading">Loading dashboard…</p>}

@@ -1,13 +1,15 @@
 // How good the next-month purchase model is, measured on a held-out period: its figures beside two
-// baselines (recency alone and BG/NBD) so an analyst sees what it adds, the confusion matrix at the chosen
-// threshold, ROC and precision-recall curves, and how predicted probabilities spread over customers.
+// baselines (recency alone and BG/NBD) so an analyst sees what it adds, how well it forecast spend beside
+// BG/NBD x Gamma-Gamma and a run-rate, the confusion matrix at the chosen threshold, ROC and
+// precision-recall curves, and how predicted probabilities spread over customers.
 import { useMemo } from 'preact/hooks';
 import type { ModelMetrics as Metrics } from '../api.ts';
 import { barSeries, categoryAxis, categoryScale, colors, lineSeries, valueAxis, zeroBasedScale } from '../chart-options.ts';
-import { formatFigure, formatInteger, formatShare, modelComparison, precisionRecallSeries, probabilityBars, rocSeries, trainingCounts } from '../shape.ts';
+import { formatFigure, formatInteger, formatShare, modelComparison, precisionRecallSeries, probabilityBars, rocSeries, spendComparison, trainingCounts } from '../shape.ts';
 import type { Remote } from '../use-api.ts';
 import { Chart } from './Chart.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { SpendTable } from './SpendTable.tsx';
 
 export function ModelMetrics({ metrics, onRetry }: { metrics: Remote<Metrics>; onRetry: () => void }) {
   return (
@@ -34,6 +36,7 @@ const unitFormat = (v: number) => String(Math.round(v * 100) / 100);
 
 function ModelFigures({ metrics }: { metrics: Metrics }) {
   const rows = useMemo(() => modelComparison(metrics), [metrics]);
+  const spend = useMemo(() => spendComparison(metrics), [metrics]);
   const roc = useMemo(() => rocSeries(metrics), [metrics]);
   const pr = useMemo(() => precisionRecallSeries(metrics), [metrics]);
   const probabilities = useMemo(() => probabilityBars(metrics), [metrics]);
@@ -107,6 +110,7 @@ function ModelFigures({ metrics }: { metrics: Metrics }) {
           </tbody>
         </table>
       </div>
+      {spend && <SpendTable spend={spend} holdout={metrics.holdout} />}
       <div class="model-grid">
         <figure>
           <figcaption>Confusion matrix (held-out customers)</figcaption>

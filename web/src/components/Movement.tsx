@@ -19,6 +19,8 @@ export interface MovementProps {
   view: ViewState;
   /** Reference date of the published refresh: the segments customers are in now. */
   currentAsOf: string | null | undefined;
+  /** The current forecast's horizon, for the movers list's expected revenue header (undefined: none). */
+  horizonDays?: number | null;
   onChange: (change: Partial<ViewState>) => void;
   onOpenCustomer: (customerId: string) => void;
 }
@@ -26,7 +28,7 @@ export interface MovementProps {
 const rowName = (segment: string | null) => segment ?? 'New';
 const columnName = (segment: string | null) => segment ?? 'Gone';
 
-export function Movement({ view, currentAsOf, onChange, onOpenCustomer }: MovementProps) {
+export function Movement({ view, currentAsOf, horizonDays, onChange, onOpenCustomer }: MovementProps) {
   const [snapshots, retrySnapshots] = useApi<SnapshotsResponse>(apiPaths.snapshots);
   const [movement, retryMovement] = useApi<MovementResponse>(movementPath(view));
   const list = snapshots.data?.snapshots ?? [];
@@ -91,7 +93,7 @@ export function Movement({ view, currentAsOf, onChange, onOpenCustomer }: Moveme
       </section>
       {chosenCell(view) && (
         <div class={view.customer ? 'workbench with-details' : 'workbench'}>
-          <Movers view={view} to={to} currentAsOf={currentAsOf} onChange={onChange} onOpenCustomer={onOpenCustomer} />
+          <Movers view={view} to={to} currentAsOf={currentAsOf} horizonDays={horizonDays} onChange={onChange} onOpenCustomer={onOpenCustomer} />
           {view.customer && <CustomerDetails customerId={view.customer} onClose={() => onChange({ customer: null })} />}
         </div>
       )}
@@ -204,11 +206,12 @@ interface MoversProps {
   view: ViewState;
   to: string;
   currentAsOf: string | null | undefined;
+  horizonDays?: number | null;
   onChange: (change: Partial<ViewState>) => void;
   onOpenCustomer: (customerId: string) => void;
 }
 
-function Movers({ view, to, currentAsOf, onChange, onOpenCustomer }: MoversProps) {
+function Movers({ view, to, currentAsOf, horizonDays, onChange, onOpenCustomer }: MoversProps) {
   const cell = chosenCell(view)!;
   const path = rfmPagePath(view);
   const [page, retry] = useApi<RfmPage>(path);
@@ -247,6 +250,7 @@ function Movers({ view, to, currentAsOf, onChange, onOpenCustomer }: MoversProps
         onChange={onChange}
         onOpenCustomer={onOpenCustomer}
         empty={`Nobody who was ${was} on ${cell.since} is ${cell.segment} now.`}
+        horizonDays={horizonDays}
       />
     </section>
   );

@@ -57,6 +57,7 @@ export function RFMMetrics({ view, segments, onChange, onOpenCustomer }: Props) 
         onChange={onChange}
         onOpenCustomer={onOpenCustomer}
         empty={view.segment ? `No customers in ${view.segment}.` : 'No customers yet: load data and run `salesdash refresh`.'}
+        horizonDays={segments.forecast?.horizon_days}
       />
       <h3>Distributions (all customers)</h3>
       <Histograms histograms={segments.histograms} />

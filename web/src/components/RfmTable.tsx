@@ -1,8 +1,9 @@
 // The RFM customer table with sortable headers and paging, shared by the Customers panel and the movement
 // tab's movers list. The parent fetches the page (it also needs the total, for its export button); rows open
-// the customer's details (click, or Enter when focused).
+// the customer's details (click, or Enter when focused). Expected revenue is the current model's forecast
+// for the person over its horizon; an em dash marks a person no model has scored (never a 0).
 import type { RfmPage } from '../api.ts';
-import { formatInteger, formatMoney } from '../shape.ts';
+import { formatExpectedMoney, formatInteger, formatMoney } from '../shape.ts';
 import type { Remote } from '../use-api.ts';
 import type { SortColumn, ViewState } from '../view-state.ts';
 import { pageCount, pageSize } from '../view-state.ts';
@@ -18,6 +19,8 @@ interface Props {
   onOpenCustomer: (customerId: string) => void;
   /** Shown when the filter selects nobody. */
   empty: string;
+  /** The forecast's horizon, named in the expected revenue header when known. */
+  horizonDays?: number | null;
 }
 
 const columns: { key: SortColumn | 'customer_id' | 'segment'; title: string; numeric: boolean }[] = [
@@ -27,9 +30,10 @@ const columns: { key: SortColumn | 'customer_id' | 'segment'; title: string; num
   { key: 'frequency', title: 'Orders', numeric: true },
   { key: 'monetary', title: 'Spent', numeric: true },
   { key: 'rfm_score', title: 'RFM score', numeric: true },
+  { key: 'expected_revenue', title: 'Expected revenue', numeric: true },
 ];
 
-export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, empty }: Props) {
+export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, empty, horizonDays }: Props) {
   const rows = page.data?.data ?? [];
   const total = page.data?.total ?? 0;
   const pages = pageCount(total);
@@ -41,7 +45,7 @@ export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, 
     <>
       {page.status === 'error' && <ErrorBanner what="the customer table" error={page.error} onRetry={onRetry} />}
       <div class="table-scroll">
-        <table data-testid="rfm-table" aria-busy={page.status === 'loading'} data-loaded-path={page.status === 'ok' ? path : undefined}>
+        <table class="rfm" data-testid="rfm-table" aria-busy={page.status === 'loading'} data-loaded-path={page.status === 'ok' ? path : undefined}>
           <thead>
             <tr>
               {columns.map((c) => {
@@ -57,7 +61,9 @@ export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, 
                     {sortable ? (
                       <button type="button" class="sort" data-sort={c.key} onClick={() => sortBy(c.key as SortColumn)}>
                         {c.title}
-                        <span aria-hidden="true">{active ? (view.order === 'asc' ? ' ▲' : ' ▼') : ''}</span>
+                        <span aria-hidden="true">{active ? (view.order === 'asc' ? '▲' : '▼') : ''}</span>
+                        {/* On a line of its own: the column stays as narrow as its figures. */}
+                        {c.key === 'expected_revenue' && horizonDays != null && <span class="unit">next {horizonDays} days</span>}
                       </button>
                     ) : (
                       c.title
@@ -79,12 +85,17 @@ export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, 
                   if (e.key === 'Enter') onOpenCustomer(row.customer_id);
                 }}
               >
-                <td class="id">{row.customer_id}</td>
+                <td class="id" title={row.customer_id}>
+                  {row.customer_id}
+                </td>
                 <td>{row.segment}</td>
                 <td class="num">{formatInteger(row.recency)}</td>
                 <td class="num">{formatInteger(row.frequency)}</td>
                 <td class="num">{formatMoney(row.monetary)}</td>
                 <td class="num">{row.rfm_score}</td>
+                <td class="num" title={row.expected_revenue == null ? 'not scored by a model yet' : undefined}>
+                  {formatExpectedMoney(row.expected_revenue)}
+                </td>
               </tr>
             ))}
           </tbody>

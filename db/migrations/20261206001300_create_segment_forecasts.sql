@@ -1,0 +1,185 @@
+-- migrate:up
+-- Expected spend beside the RFM marts: the current model's expected orders and revenue (salesdash.predictions,
+-- next horizon_days days) summed per segment of the published generation, and the marts that show them. Here
+-- and not with the other marts (..._create_rfm_marts.sql) because they read predictions, created after them.
+--
+-- Summing a million predictions against a million customers costs about a second, so the sums (and the
+-- list's page order by expected revenue) are written when either side changes, never per request:
+-- refresh_rfm() writes them for the generation it is about to publish (write_segment_forecasts(generation)),
+-- and a training run calls write_segment_forecasts() in the transaction that publishes its predictions.
+-- Readers pick the rows of the published generation and the current model; a pair nobody has written yet
+-- reads as no forecast (null), never as another model's figures.
+
+-- Grain: one row per generation, model run and segment of the rules (segments without scored customers: 0).
+-- A generation's rows go with it (on delete cascade); a later model's rows replace an earlier one's.
+create table salesdash_internal.rfm_segment_forecasts (
+  generation       bigint not null references salesdash_internal.rfm_generations on delete cascade,
+  model_run_id     bigint not null references salesdash_internal.model_runs on delete cascade,
+  segment          text not null,
+  customers_scored integer not null,
+  expected_orders  float8 not null,
+  expected_revenue numeric(16, 2) not null,
+  primary key (generation, model_run_id, segment)
+);
+comment on table salesdash_internal.rfm_segment_forecasts is 'Per generation, model run and segment: customers the model scored, the sums of their expected_orders and expected_revenue (salesdash.predictions). Written by write_segment_forecasts().';
+
+-- The forecast of the current model for one generation (published or about to be): replaces that
+-- generation's rows, and its packed page order by expected revenue (rfm_page_orders, sort_key
+-- 'expected_revenue'), so api.rfm_page pages by it in O(limit) like by the other sorts. Reads the generation's
+-- partition itself, as the page orders and summaries do. Without a current model it only clears the
+-- generation's rows. Returns the forecast rows written.
+create function salesdash_internal.write_segment_forecasts(generation bigint) returns integer
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  current_model bigint := (select r.id from salesdash_internal.model_runs r where r.is_current);
+  written integer;
+begin
+  delete from salesdash_internal.rfm_segment_forecasts f where f.generation = write_segment_forecasts.generation;
+  delete from salesdash_internal.rfm_page_orders o
+  where o.generation = write_segment_forecasts.generation and o.sort_key = 'expected_revenue';
+  if current_model is null
+     or not exists (select from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation) then
+    return 0;
+  end if;
+  -- Each customer of the generation with their prediction (null: unscored), joined once for both writes below.
+  execute format($sql$
+    create temporary table segment_forecast_customers as
+    select c.person_key, c.segment, p.expected_orders, p.expected_revenue
+    from salesdash_internal.%I c
+    left join salesdash.predictions p on p.customer_id = c.customer_id$sql$, 'rfm_customers_g' || generation);
+
+  -- Every segment of the rules gets a row, so "no forecast" (no rows) and "nobody scored here" (0) differ.
+  insert into salesdash_internal.rfm_segment_forecasts
+    (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
+  select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
+         coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
+  from salesdash.rfm_segment_rules r
+  left join (
+    select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
+           sum(c.expected_revenue) as expected_revenue
+    from pg_temp.segment_forecast_customers c
+    group by c.segment
+  ) s on s.segment = r.segment;
+  get diagnostics written = row_count;
+
+  -- The page order, packed as write_rfm_page_orders packs the other four (one run per list from position 1,
+  -- overall and per segment, ties by person_key), in the order of rfm_sort_expression('expected_revenue'), which
+  -- the export and the movers list sort by: no prediction below every forecast. (That expression looks each
+  -- customer up; here they are joined already.)
+  execute format($sql$
+    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
+    select $1, 'expected_revenue', lists.segment, 1, coalesce(lists.person_keys, '')
+    from (
+      select array[''::text, %1$s] as segments,
+             array[string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key), %2$s] as lists
+      from (select c.person_key, c.segment, coalesce(c.expected_revenue, '-Infinity') as sort_value
+            from pg_temp.segment_forecast_customers c) s
+    ) packed
+    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+    (select string_agg(format('%L::text', r.segment), ', ' order by r.display_order) from salesdash.rfm_segment_rules r),
+    (select string_agg(format($agg$string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key) filter (where s.segment = %L)$agg$,
+                              r.segment), ', ' order by r.display_order)
+     from salesdash.rfm_segment_rules r))
+    using generation;
+  drop table pg_temp.segment_forecast_customers;
+  return written;
+end
+$$;
+comment on function salesdash_internal.write_segment_forecasts(bigint) is 'Writes the current model''s expected orders and revenue per segment of a generation (replacing its rows); refresh_rfm() calls it for the generation it publishes. Returns the rows written (0 without a current model).';
+
+-- The forecast of the published generation by the current model, for whoever changed the predictions (a
+-- training run, after writing them). Takes refresh_rfm()'s lock, so it never runs beside a refresh: a
+-- refresh that publishes meanwhile either saw the new predictions already or has committed before this
+-- reads which generation is published (each statement of a READ COMMITTED transaction sees it). Idempotent;
+-- without a published generation or a current model it does nothing.
+create function salesdash_internal.write_segment_forecasts() returns integer
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  published bigint;
+begin
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null or not exists (select from salesdash_internal.model_runs r where r.is_current) then
+    return 0;
+  end if;
+  return salesdash_internal.write_segment_forecasts(published);
+end
+$$;
+comment on function salesdash_internal.write_segment_forecasts() is 'Writes the current model''s forecast per segment for the published generation (call it after writing predictions; refresh_rfm() does it for each new generation). Does nothing without a published generation or a current model.';
+
+-- Grain: one row per segment of the published generation's forecast by the current model (none without).
+create view salesdash_internal.rfm_published_forecasts as
+select f.*
+from salesdash_internal.rfm_segment_forecasts f
+where f.generation = (select generation from salesdash_internal.rfm_publication)
+  and f.model_run_id = (select r.id from salesdash_internal.model_runs r where r.is_current);
+
+-- Defined here rather than with the other marts: expected_revenue reads the forecasts.
+create view salesdash.segment_summary as
+with published as (
+  select t.* from salesdash_internal.rfm_segment_totals t
+  where t.generation = (select generation from salesdash_internal.rfm_publication)
+),
+totals as (
+  select coalesce(sum(customers), 0) as customers, coalesce(sum(revenue), 0) as revenue from published
+),
+final as (
+  select r.segment,
+         r.display_order::integer as display_order,
+         coalesce(p.customers, 0) as customers,
+         coalesce(p.customers::float8 / nullif(totals.customers, 0), 0) as share,
+         p.avg_recency_days,
+         p.avg_frequency,
+         p.avg_monetary,
+         coalesce(p.revenue, 0)::float8 as revenue,
+         coalesce(p.revenue::float8 / nullif(totals.revenue, 0), 0) as revenue_share,
+         f.expected_revenue::float8 as expected_revenue
+  from salesdash.rfm_segment_rules r
+  cross join totals
+  left join published p on p.segment = r.segment
+  left join salesdash_internal.rfm_published_forecasts f on f.segment = r.segment
+)
+select * from final order by display_order;
+comment on view salesdash.segment_summary is 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh; expected_revenue: the current model''s expected net revenue of the segment''s customers in the next horizon_days days (salesdash.shop_forecast), null while there is no forecast.';
+comment on column salesdash.segment_summary.expected_revenue is 'Sum of salesdash.predictions.expected_revenue over the segment''s customers (0 when none is scored); null before a model was published.';
+
+-- Grain: one row while the published generation has a forecast by the current model, else none.
+create view salesdash.shop_forecast as
+select r.horizon_days, r.reference_date as prediction_date,
+       sum(f.expected_orders)::float8 as expected_orders, sum(f.expected_revenue) as expected_revenue,
+       sum(f.customers_scored)::integer as customers_scored, f.model_run_id
+from salesdash_internal.rfm_published_forecasts f
+join salesdash_internal.model_runs r on r.id = f.model_run_id
+group by r.id, f.model_run_id;
+comment on view salesdash.shop_forecast is 'The current model''s forecast for the customers of the last refresh: expected counted orders and net revenue in the horizon_days days after prediction_date (sums of salesdash.predictions), how many customers it scored, and the model run. No row before a model was published.';
+
+-- Defined here rather than with the other marts: expected_revenue reads the predictions.
+-- The list under the API's names (what the CSV export writes).
+create view salesdash.rfm_list as
+select c.customer_id, c.recency_days as recency, c.frequency, c.monetary::float8 as monetary, c.segment,
+       c.overall_rfm_score as rfm_score, p.expected_revenue::float8 as expected_revenue
+from salesdash_internal.rfm_published_customers c
+left join salesdash.predictions p on p.customer_id = c.customer_id;
+comment on view salesdash.rfm_list is 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score, expected_revenue (the current model''s, null when unscored). Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
+
+-- Grain: one row per scored customer: the prediction with the horizon of the model that made it.
+create view api.customer_predictions as
+select p.customer_id, p.purchase_probability, p.predicted_label, p.confidence, p.expected_orders,
+       p.expected_revenue, p.prediction_date, p.model_run_id, r.horizon_days
+from salesdash.predictions p
+join salesdash_internal.model_runs r on r.id = p.model_run_id;
+comment on view api.customer_predictions is 'One row per scored customer: salesdash.predictions with horizon_days, the days after prediction_date its expected orders and revenue cover.';
+
+-- migrate:down
+drop view api.customer_predictions;
+drop view salesdash.rfm_list;
+drop view salesdash.shop_forecast;
+drop view salesdash.segment_summary;
+drop view salesdash_internal.rfm_published_forecasts;
+drop function salesdash_internal.write_segment_forecasts();
+drop function salesdash_internal.write_segment_forecasts(bigint);
+drop table salesdash_internal.rfm_segment_forecasts;
