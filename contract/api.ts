@@ -463,8 +463,17 @@ const healthFields = {
   model: Type.Boolean({ description: 'A trained model exists (GET /api/model/metrics answers 200).' }),
 };
 
-export const Health = Type.Object(healthFields);
+export const Health = Type.Object({
+  ...healthFields,
+  replica_lag_seconds: Nullable(
+    Type.Number({
+      description:
+        'null on a primary. On a hot standby: 0 when it has replayed all it received, else seconds since the last replayed transaction committed on the primary.',
+    }),
+  ),
+});
 export type Health = Static<typeof Health>;
 
 /** The same shape, with status "unavailable" and both flags false. */
 export const HealthUnavailable = Type.Object(healthFields, { description: 'PostgreSQL is not reachable.' });
+export type HealthUnavailable = Static<typeof HealthUnavailable>;

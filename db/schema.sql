@@ -97,7 +97,9 @@ CREATE TYPE salesdash_internal.customer_training_row AS (
 	spend_365d double precision,
 	avg_order_value double precision,
 	items_per_order double precision,
-	will_purchase boolean
+	will_purchase boolean,
+	horizon_orders integer,
+	horizon_revenue double precision
 );
 
 
@@ -105,7 +107,7 @@ CREATE TYPE salesdash_internal.customer_training_row AS (
 -- Name: rfm_export(text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_export(segment_filter text, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer)
+CREATE FUNCTION api.rfm_export(segment_filter text, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -121,7 +123,8 @@ begin
   end if;
   return query execute format(
     'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score,
+            (select p.expected_revenue::float8 from salesdash.predictions p where p.customer_id = c.customer_id)
      from salesdash_internal.%I c
      where $1 is null or c.segment = $1
      order by %s %s, c.customer_id collate "C" %s',
@@ -191,7 +194,7 @@ COMMENT ON FUNCTION api.rfm_movers(segment_filter text, moved_from text, since d
 -- Name: rfm_page(text, text, boolean, integer, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer)
+CREATE FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -202,8 +205,8 @@ declare
   page_last bigint;
   page_keys bytea;
 begin
-  if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score') then
-    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+  if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score', 'expected_revenue') then
+    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
   end if;
   if page_number is null or page_number < 1 then
     raise exception 'page_number must be 1 or more' using errcode = '22023';
@@ -213,6 +216,17 @@ begin
   end if;
 
   select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null then
+    return;
+  end if;
+  -- No packed order by expected revenue for the current model (a model made current without its forecast, by
+  -- hand say): the plain sort, in the same order. Deep pages then read every row before them.
+  if sort_by = 'expected_revenue' and not exists (select from salesdash_internal.rfm_published_forecasts) then
+    return query select * from api.rfm_export(segment_filter, sort_by, descending)
+                 offset (page_number - 1)::bigint * page_size limit page_size;
+    return;
+  end if;
+
   select coalesce(sum(t.customers), 0) into total
   from salesdash_internal.rfm_segment_totals t
   where t.generation = published and (segment_filter is null or t.segment = segment_filter);
@@ -245,11 +259,12 @@ begin
   -- each page would queue behind a refresh dropping an old generation (and readers behind the page).
   return query execute format(
     'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, p.expected_revenue::float8
      from generate_series(0, length($1) - 4, 4) as k(byte_offset)
      join salesdash_internal.%I c
        on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
                        | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
+     left join salesdash.predictions p on p.customer_id = c.customer_id
      order by case when $2 then -k.byte_offset else k.byte_offset end',
     'rfm_customers_g' || published)
   using page_keys, coalesce(descending, false);
@@ -261,7 +276,7 @@ $_$;
 -- Name: FUNCTION rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) IS 'One page of the published RFM list: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score, descending, page_number from 1, page_size. Deep pages cost what the first does.';
+COMMENT ON FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) IS 'One page of the published RFM list with each customer''s expected_revenue: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score|expected_revenue, descending, page_number from 1, page_size. Deep pages cost what the first does (by expected_revenue: once the current model''s forecast is written).';
 
 
 --
@@ -356,6 +371,7 @@ begin
                                                  (scored ->> 'max_recency_days')::integer,
                                                  (scored ->> 'max_frequency')::integer,
                                                  (scored ->> 'monetary_p99')::numeric);
+  perform salesdash_internal.write_segment_forecasts(new_generation);
   step_log := step_log || jsonb_build_object('step', 'summaries', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
   -- Where every customer stands, kept for segment movement (write_rfm_snapshot, in ..._create_rfm_snapshots.sql).
@@ -592,10 +608,11 @@ $$;
 -- Name: customer_labels(date, integer, double precision); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
-CREATE FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days integer, sample_share double precision DEFAULT 1) RETURNS TABLE(customer_id text, will_purchase boolean)
+CREATE FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days integer, sample_share double precision DEFAULT 1) RETURNS TABLE(customer_id text, will_purchase boolean, horizon_orders integer, horizon_revenue double precision)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-  select customer_id, will_purchase from salesdash_internal.customer_training_rows(as_of, horizon_days, sample_share)
+  select customer_id, will_purchase, horizon_orders, horizon_revenue
+  from salesdash_internal.customer_training_rows(as_of, horizon_days, sample_share)
 $$;
 
 
@@ -603,7 +620,7 @@ $$;
 -- Name: FUNCTION customer_labels(as_of date, horizon_days integer, sample_share double precision); Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days integer, sample_share double precision) IS 'One row per person who bought on or before as_of: will_purchase = at least one counted purchase in the horizon_days days after as_of.';
+COMMENT ON FUNCTION salesdash_internal.customer_labels(as_of date, horizon_days integer, sample_share double precision) IS 'One row per person who bought on or before as_of, the labels of the horizon_days days after as_of: will_purchase = at least one counted purchase, horizon_orders = counted orders, horizon_revenue = their amount less refunds dated in those days, at least 0.';
 
 
 --
@@ -654,20 +671,24 @@ CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_da
            count(*) filter (where is_history and purchased_on > as_of - 365) as purchase_days_365d,
            sum(amount) filter (where is_history and purchased_on > as_of - 90) as spend_90d,
            sum(amount) filter (where is_history and purchased_on > as_of - 365) as spend_365d,
-           -- The label of as-of date T: at least one counted purchase in (T, T + horizon_days] (whole days).
-           bool_or(not is_history) as will_purchase
+           -- The labels of as-of date T, over (T, T + horizon_days] (whole days): at least one counted
+           -- purchase; how many counted orders; what they brought in (net of that window's refunds below).
+           bool_or(not is_history) as will_purchase,
+           sum(orders) filter (where not is_history) as horizon_orders,
+           sum(amount) filter (where not is_history) as horizon_spend
     from days
     group by customer_id
   ),
 
-  -- Refunds up to as_of per person, over the same windows as the spend features.
+  -- Refunds per person, over the same windows as the spend features (up to as_of) and the label's window.
   refunds as (
     select customer_id,
-           sum(amount) as refunded,
-           sum(amount) filter (where refunded_on > as_of - 90) as refunded_90d,
-           sum(amount) filter (where refunded_on > as_of - 365) as refunded_365d
+           sum(amount) filter (where refunded_on <= as_of) as refunded,
+           sum(amount) filter (where refunded_on <= as_of and refunded_on > as_of - 90) as refunded_90d,
+           sum(amount) filter (where refunded_on <= as_of and refunded_on > as_of - 365) as refunded_365d,
+           sum(amount) filter (where refunded_on > as_of) as refunded_in_horizon
     from salesdash_internal.model_refunds
-    where refunded_on <= as_of
+    where refunded_on <= as_of + horizon_days
     group by customer_id
   ),
 
@@ -694,7 +715,11 @@ CREATE FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_da
            salesdash_internal.net_monetary(spend_365d, refunded_365d)::float8 as spend_365d,
            (salesdash_internal.net_monetary(spend, refunded) / orders)::float8 as avg_order_value,
            (items::float8 / orders) as items_per_order,
-           will_purchase
+           will_purchase,
+           coalesce(horizon_orders, 0)::int as horizon_orders,
+           -- Actual revenue in the window: its counted orders less the refunds dated in it, at least 0 (as
+           -- RFM's monetary), whichever order a refund was for. What expected_revenue predicts.
+           salesdash_internal.net_monetary(horizon_spend, refunded_in_horizon)::float8 as horizon_revenue
     from per_customer
     left join refunds using (customer_id)
     -- Only people who bought on or before as_of (someone whose first purchase is in the horizon is not a
@@ -710,7 +735,7 @@ $$;
 -- Name: FUNCTION customer_training_rows(as_of date, horizon_days integer, sample_share double precision); Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision) IS 'One row per person who bought on or before as_of: the features as of that date (every feature uses only orders up to as_of) and will_purchase = at least one counted purchase in the horizon_days days after it. sample_share < 1 keeps a deterministic subsample of people.';
+COMMENT ON FUNCTION salesdash_internal.customer_training_rows(as_of date, horizon_days integer, sample_share double precision) IS 'One row per person who bought on or before as_of: the features as of that date (every feature uses only orders up to as_of) and the labels over the horizon_days days after it: will_purchase = at least one counted purchase, horizon_orders = counted orders, horizon_revenue = their amount less refunds dated in those days, at least 0. sample_share < 1 keeps a deterministic subsample of people.';
 
 
 --
@@ -749,6 +774,13 @@ declare
   dropped integer := 0;
   previous_lock_timeout text := current_setting('lock_timeout');
 begin
+  -- Blind to other sessions' snapshots (see the roles migration), dropping could empty a reader's list.
+  if not (select rolsuper from pg_roles where rolname = current_user)
+     and not pg_has_role(current_user, 'pg_read_all_stats', 'member') then
+    raise notice 'old RFM generations kept: % cannot see other sessions'' snapshots (grant pg_read_all_stats to %)',
+      current_user, quote_ident(current_user);
+    return 0;
+  end if;
   for unreadable in
     select g.generation
     from salesdash_internal.rfm_generations g
@@ -758,10 +790,13 @@ begin
       and pg_xact_status(g.superseded_by_xid) = 'committed'
       and not exists (
         select from pg_stat_activity a
-        where a.datname = current_database()
+        where (a.datname = current_database() or a.backend_type = 'walsender')
           and a.pid <> pg_backend_pid()
           and a.backend_xmin is not null
           and age(a.backend_xmin) >= age(g.superseded_by_xid::xid))
+      and not exists (
+        select from pg_replication_slots s
+        where s.xmin is not null and age(s.xmin) >= age(g.superseded_by_xid::xid))
     order by g.generation
   loop
     begin
@@ -1136,7 +1171,9 @@ begin
     when 'frequency' then return 'frequency';
     when 'monetary' then return 'monetary';
     when 'rfm_score' then return '100 * recency_score + 10 * frequency_score + monetary_score';
-    else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score' using errcode = '22023';
+    when 'expected_revenue' then
+      return 'coalesce((select p.expected_revenue from salesdash.predictions p where p.customer_id = c.customer_id), ''-Infinity'')';
+    else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
   end case;
 end
 $$;
@@ -1482,6 +1519,106 @@ end
 $_$;
 
 
+--
+-- Name: write_segment_forecasts(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.write_segment_forecasts() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  published bigint;
+begin
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  select p.generation into published from salesdash_internal.rfm_publication p;
+  if published is null or not exists (select from salesdash_internal.model_runs r where r.is_current) then
+    return 0;
+  end if;
+  return salesdash_internal.write_segment_forecasts(published);
+end
+$$;
+
+
+--
+-- Name: FUNCTION write_segment_forecasts(); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.write_segment_forecasts() IS 'Writes the current model''s forecast per segment for the published generation (call it after writing predictions; refresh_rfm() does it for each new generation). Does nothing without a published generation or a current model.';
+
+
+--
+-- Name: write_segment_forecasts(bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.write_segment_forecasts(generation bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  current_model bigint := (select r.id from salesdash_internal.model_runs r where r.is_current);
+  written integer;
+begin
+  delete from salesdash_internal.rfm_segment_forecasts f where f.generation = write_segment_forecasts.generation;
+  delete from salesdash_internal.rfm_page_orders o
+  where o.generation = write_segment_forecasts.generation and o.sort_key = 'expected_revenue';
+  if current_model is null
+     or not exists (select from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation) then
+    return 0;
+  end if;
+  -- Each customer of the generation with their prediction (null: unscored), joined once for both writes below.
+  execute format($sql$
+    create temporary table segment_forecast_customers as
+    select c.person_key, c.segment, p.expected_orders, p.expected_revenue
+    from salesdash_internal.%I c
+    left join salesdash.predictions p on p.customer_id = c.customer_id$sql$, 'rfm_customers_g' || generation);
+
+  -- Every segment of the rules gets a row, so "no forecast" (no rows) and "nobody scored here" (0) differ.
+  insert into salesdash_internal.rfm_segment_forecasts
+    (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
+  select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
+         coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
+  from salesdash.rfm_segment_rules r
+  left join (
+    select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
+           sum(c.expected_revenue) as expected_revenue
+    from pg_temp.segment_forecast_customers c
+    group by c.segment
+  ) s on s.segment = r.segment;
+  get diagnostics written = row_count;
+
+  -- The page order, packed as write_rfm_page_orders packs the other four (one run per list from position 1,
+  -- overall and per segment, ties by person_key), in the order of rfm_sort_expression('expected_revenue'), which
+  -- the export and the movers list sort by: no prediction below every forecast. (That expression looks each
+  -- customer up; here they are joined already.)
+  execute format($sql$
+    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
+    select $1, 'expected_revenue', lists.segment, 1, coalesce(lists.person_keys, '')
+    from (
+      select array[''::text, %1$s] as segments,
+             array[string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key), %2$s] as lists
+      from (select c.person_key, c.segment, coalesce(c.expected_revenue, '-Infinity') as sort_value
+            from pg_temp.segment_forecast_customers c) s
+    ) packed
+    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+    (select string_agg(format('%L::text', r.segment), ', ' order by r.display_order) from salesdash.rfm_segment_rules r),
+    (select string_agg(format($agg$string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key) filter (where s.segment = %L)$agg$,
+                              r.segment), ', ' order by r.display_order)
+     from salesdash.rfm_segment_rules r))
+    using generation;
+  drop table pg_temp.segment_forecast_customers;
+  return written;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION write_segment_forecasts(generation bigint); Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash_internal.write_segment_forecasts(generation bigint) IS 'Writes the current model''s expected orders and revenue per segment of a generation (replacing its rows); refresh_rfm() calls it for the generation it publishes. Returns the rows written (0 without a current model).';
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -1799,6 +1936,164 @@ COMMENT ON VIEW api.customer_orders IS 'One row per counted order: customer, ord
 
 
 --
+-- Name: predictions; Type: TABLE; Schema: salesdash; Owner: -
+--
+
+CREATE TABLE salesdash.predictions (
+    customer_id text NOT NULL,
+    purchase_probability double precision NOT NULL,
+    predicted_label boolean NOT NULL,
+    confidence double precision NOT NULL,
+    prediction_date date NOT NULL,
+    model_run_id bigint NOT NULL,
+    expected_orders double precision NOT NULL,
+    expected_revenue numeric(14,2) NOT NULL,
+    CONSTRAINT predictions_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT predictions_expected_orders_check CHECK ((expected_orders >= (0)::double precision)),
+    CONSTRAINT predictions_expected_revenue_check CHECK ((expected_revenue >= (0)::numeric)),
+    CONSTRAINT predictions_purchase_probability_check CHECK (((purchase_probability >= (0)::double precision) AND (purchase_probability <= (1)::double precision)))
+);
+
+
+--
+-- Name: TABLE predictions; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON TABLE salesdash.predictions IS 'One row per customer (person) scored by the current model: the probability of at least one purchase in the horizon after prediction_date, and the orders and net revenue expected in it. Rewritten in one transaction by salesdash train.';
+
+
+--
+-- Name: COLUMN predictions.customer_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.customer_id IS 'The person (Olist customer_unique_id), as in rfm_scores.customer_id.';
+
+
+--
+-- Name: COLUMN predictions.purchase_probability; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.purchase_probability IS 'Calibrated probability of at least one purchase in the horizon_days days after prediction_date.';
+
+
+--
+-- Name: COLUMN predictions.predicted_label; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.predicted_label IS 'purchase_probability >= the decision threshold (chosen on a validation window by maximum F1).';
+
+
+--
+-- Name: COLUMN predictions.confidence; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.confidence IS 'How often the model was right on holdout customers in the same probability decile (holdout accuracy within the decile).';
+
+
+--
+-- Name: COLUMN predictions.prediction_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.prediction_date IS 'The reference date the features were computed as of (latest counted purchase in the data).';
+
+
+--
+-- Name: COLUMN predictions.model_run_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.model_run_id IS 'The training run (salesdash_internal.model_runs.id) that produced this score.';
+
+
+--
+-- Name: COLUMN predictions.expected_orders; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.expected_orders IS 'Expected counted orders in the horizon_days days after prediction_date (the model named in model_metrics.metrics.spend.model).';
+
+
+--
+-- Name: COLUMN predictions.expected_revenue; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.predictions.expected_revenue IS 'Expected net revenue (counted orders less refunds, as RFM monetary) in the horizon_days days after prediction_date; metrics.spend says how well it matched a holdout.';
+
+
+--
+-- Name: model_runs; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.model_runs (
+    id bigint NOT NULL,
+    trained_at timestamp with time zone DEFAULT now() NOT NULL,
+    reference_date date NOT NULL,
+    horizon_days integer NOT NULL,
+    backend text NOT NULL,
+    seed integer NOT NULL,
+    metrics jsonb NOT NULL,
+    artifact jsonb,
+    is_current boolean DEFAULT false NOT NULL,
+    rejected_reason text,
+    CONSTRAINT model_runs_accepted_figures_finite CHECK (((rejected_reason IS NOT NULL) OR (NOT jsonb_path_exists(metrics, 'strict $.**?(@ == null)'::jsonpath)))),
+    CONSTRAINT model_runs_accepted_has_artifact CHECK (((rejected_reason IS NOT NULL) OR (artifact IS NOT NULL))),
+    CONSTRAINT model_runs_horizon_days_check CHECK ((horizon_days > 0)),
+    CONSTRAINT model_runs_rejected_not_current CHECK (((rejected_reason IS NULL) OR (NOT is_current)))
+);
+
+
+--
+-- Name: TABLE model_runs; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.model_runs IS 'One row per training run, published or not: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
+
+
+--
+-- Name: COLUMN model_runs.metrics; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON COLUMN salesdash_internal.model_runs.metrics IS 'What the run measured: windows, customers and training rows, and (when the network was trained) its figures beside the baselines. In a refused run a figure that was not a finite number is null.';
+
+
+--
+-- Name: COLUMN model_runs.artifact; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON COLUMN salesdash_internal.model_runs.artifact IS 'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table. Null for a run refused before training.';
+
+
+--
+-- Name: COLUMN model_runs.rejected_reason; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON COLUMN salesdash_internal.model_runs.rejected_reason IS 'Null for a published run; otherwise why it was not published (a window without buyers or non-buyers, a figure that is not finite, no gain over recency on holdout ROC AUC). A refused run never becomes current.';
+
+
+--
+-- Name: customer_predictions; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.customer_predictions AS
+ SELECT p.customer_id,
+    p.purchase_probability,
+    p.predicted_label,
+    p.confidence,
+    p.expected_orders,
+    p.expected_revenue,
+    p.prediction_date,
+    p.model_run_id,
+    r.horizon_days
+   FROM (salesdash.predictions p
+     JOIN salesdash_internal.model_runs r ON ((r.id = p.model_run_id)));
+
+
+--
+-- Name: VIEW customer_predictions; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.customer_predictions IS 'One row per scored customer: salesdash.predictions with horizon_days, the days after prediction_date its expected orders and revenue cover.';
+
+
+--
 -- Name: refunds; Type: TABLE; Schema: raw; Owner: -
 --
 
@@ -1886,56 +2181,6 @@ CREATE TABLE public.schema_migrations (
 
 
 --
--- Name: model_runs; Type: TABLE; Schema: salesdash_internal; Owner: -
---
-
-CREATE TABLE salesdash_internal.model_runs (
-    id bigint NOT NULL,
-    trained_at timestamp with time zone DEFAULT now() NOT NULL,
-    reference_date date NOT NULL,
-    horizon_days integer NOT NULL,
-    backend text NOT NULL,
-    seed integer NOT NULL,
-    metrics jsonb NOT NULL,
-    artifact jsonb,
-    is_current boolean DEFAULT false NOT NULL,
-    rejected_reason text,
-    CONSTRAINT model_runs_accepted_figures_finite CHECK (((rejected_reason IS NOT NULL) OR (NOT jsonb_path_exists(metrics, 'strict $.**?(@ == null)'::jsonpath)))),
-    CONSTRAINT model_runs_accepted_has_artifact CHECK (((rejected_reason IS NOT NULL) OR (artifact IS NOT NULL))),
-    CONSTRAINT model_runs_horizon_days_check CHECK ((horizon_days > 0)),
-    CONSTRAINT model_runs_rejected_not_current CHECK (((rejected_reason IS NULL) OR (NOT is_current)))
-);
-
-
---
--- Name: TABLE model_runs; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON TABLE salesdash_internal.model_runs IS 'One row per training run, published or not: holdout metrics (the body of GET /api/model/metrics) and the artifact (topology, weights, feature scaling, calibration, confidence table). is_current marks the model whose scores are in salesdash.predictions.';
-
-
---
--- Name: COLUMN model_runs.metrics; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON COLUMN salesdash_internal.model_runs.metrics IS 'What the run measured: windows, customers and training rows, and (when the network was trained) its figures beside the baselines. In a refused run a figure that was not a finite number is null.';
-
-
---
--- Name: COLUMN model_runs.artifact; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON COLUMN salesdash_internal.model_runs.artifact IS 'Everything needed to score without files: tfjs topology and weights, feature names, log/standardization parameters, Platt calibration, threshold and confidence table. Null for a run refused before training.';
-
-
---
--- Name: COLUMN model_runs.rejected_reason; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON COLUMN salesdash_internal.model_runs.rejected_reason IS 'Null for a published run; otherwise why it was not published (a window without buyers or non-buyers, a figure that is not finite, no gain over recency on holdout ROC AUC). A refused run never becomes current.';
-
-
---
 -- Name: model_metrics; Type: VIEW; Schema: salesdash; Owner: -
 --
 
@@ -2013,71 +2258,6 @@ CREATE VIEW salesdash.monthly_activity AS
 --
 
 COMMENT ON VIEW salesdash.monthly_activity IS 'One row per calendar month from the first to the last with a counted order or a refund, up to the reference date (months without any: zeros): counted orders, net revenue (price + freight less refunds dated in the month) and customers who bought in the month.';
-
-
---
--- Name: predictions; Type: TABLE; Schema: salesdash; Owner: -
---
-
-CREATE TABLE salesdash.predictions (
-    customer_id text NOT NULL,
-    purchase_probability double precision NOT NULL,
-    predicted_label boolean NOT NULL,
-    confidence double precision NOT NULL,
-    prediction_date date NOT NULL,
-    model_run_id bigint NOT NULL,
-    CONSTRAINT predictions_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
-    CONSTRAINT predictions_purchase_probability_check CHECK (((purchase_probability >= (0)::double precision) AND (purchase_probability <= (1)::double precision)))
-);
-
-
---
--- Name: TABLE predictions; Type: COMMENT; Schema: salesdash; Owner: -
---
-
-COMMENT ON TABLE salesdash.predictions IS 'One row per customer (person) scored by the current model: the probability of at least one purchase in the horizon after prediction_date. Rewritten in one transaction by salesdash train.';
-
-
---
--- Name: COLUMN predictions.customer_id; Type: COMMENT; Schema: salesdash; Owner: -
---
-
-COMMENT ON COLUMN salesdash.predictions.customer_id IS 'The person (Olist customer_unique_id), as in rfm_scores.customer_id.';
-
-
---
--- Name: COLUMN predictions.purchase_probability; Type: COMMENT; Schema: salesdash; Owner: -
---
-
-COMMENT ON COLUMN salesdash.predictions.purchase_probability IS 'Calibrated probability of at least one purchase in the horizon_days days after prediction_date.';
-
-
---
--- Name: COLUMN predictions.predicted_label; Type: COMMENT; Schema: salesdash; Owner: -
---
-
-COMMENT ON COLUMN salesdash.predictions.predicted_label IS 'purchase_probability >= the decision threshold (chosen on a validation window by maximum F1).';
-
-
---
--- Name: COLUMN predictions.confidence; Type: COMMENT; Schema: salesdash; Owner: -
---
-
-COMMENT ON COLUMN salesdash.predictions.confidence IS 'How often the model was right on holdout customers in the same probability decile (holdout accuracy within the decile).';
-
-
---
--- Name: COLUMN predictions.prediction_date; Type: COMMENT; Schema: salesdash; Owner: -
---
-
-COMMENT ON COLUMN salesdash.predictions.prediction_date IS 'The reference date the features were computed as of (latest counted purchase in the data).';
-
-
---
--- Name: COLUMN predictions.model_run_id; Type: COMMENT; Schema: salesdash; Owner: -
---
-
-COMMENT ON COLUMN salesdash.predictions.model_run_id IS 'The training run (salesdash_internal.model_runs.id) that produced this score.';
 
 
 --
@@ -2178,20 +2358,22 @@ COMMENT ON VIEW salesdash_internal.rfm_published_customers IS 'One row per custo
 --
 
 CREATE VIEW salesdash.rfm_list AS
- SELECT rfm_published_customers.customer_id,
-    rfm_published_customers.recency_days AS recency,
-    rfm_published_customers.frequency,
-    (rfm_published_customers.monetary)::double precision AS monetary,
-    rfm_published_customers.segment,
-    rfm_published_customers.overall_rfm_score AS rfm_score
-   FROM salesdash_internal.rfm_published_customers;
+ SELECT c.customer_id,
+    c.recency_days AS recency,
+    c.frequency,
+    (c.monetary)::double precision AS monetary,
+    c.segment,
+    c.overall_rfm_score AS rfm_score,
+    (p.expected_revenue)::double precision AS expected_revenue
+   FROM (salesdash_internal.rfm_published_customers c
+     LEFT JOIN salesdash.predictions p ON ((p.customer_id = c.customer_id)));
 
 
 --
 -- Name: VIEW rfm_list; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.rfm_list IS 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score. Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
+COMMENT ON VIEW salesdash.rfm_list IS 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score, expected_revenue (the current model''s, null when unscored). Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
 
 
 --
@@ -2654,6 +2836,45 @@ COMMENT ON VIEW salesdash.segment_movement_latest IS 'segment_movement() between
 
 
 --
+-- Name: rfm_segment_forecasts; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.rfm_segment_forecasts (
+    generation bigint NOT NULL,
+    model_run_id bigint NOT NULL,
+    segment text NOT NULL,
+    customers_scored integer NOT NULL,
+    expected_orders double precision NOT NULL,
+    expected_revenue numeric(16,2) NOT NULL
+);
+
+
+--
+-- Name: TABLE rfm_segment_forecasts; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.rfm_segment_forecasts IS 'Per generation, model run and segment: customers the model scored, the sums of their expected_orders and expected_revenue (salesdash.predictions). Written by write_segment_forecasts().';
+
+
+--
+-- Name: rfm_published_forecasts; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.rfm_published_forecasts AS
+ SELECT f.generation,
+    f.model_run_id,
+    f.segment,
+    f.customers_scored,
+    f.expected_orders,
+    f.expected_revenue
+   FROM salesdash_internal.rfm_segment_forecasts f
+  WHERE ((f.generation = ( SELECT rfm_publication.generation
+           FROM salesdash_internal.rfm_publication)) AND (f.model_run_id = ( SELECT r.id
+           FROM salesdash_internal.model_runs r
+          WHERE r.is_current)));
+
+
+--
 -- Name: rfm_segment_totals; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -2697,10 +2918,12 @@ CREATE VIEW salesdash.segment_summary AS
             p.avg_frequency,
             p.avg_monetary,
             (COALESCE(p.revenue, (0)::numeric))::double precision AS revenue,
-            COALESCE(((p.revenue)::double precision / (NULLIF(totals.revenue, (0)::numeric))::double precision), (0)::double precision) AS revenue_share
-           FROM ((salesdash.rfm_segment_rules r
+            COALESCE(((p.revenue)::double precision / (NULLIF(totals.revenue, (0)::numeric))::double precision), (0)::double precision) AS revenue_share,
+            (f.expected_revenue)::double precision AS expected_revenue
+           FROM (((salesdash.rfm_segment_rules r
              CROSS JOIN totals)
              LEFT JOIN published p ON ((p.segment = r.segment)))
+             LEFT JOIN salesdash_internal.rfm_published_forecasts f ON ((f.segment = r.segment)))
         )
  SELECT final.segment,
     final.display_order,
@@ -2710,7 +2933,8 @@ CREATE VIEW salesdash.segment_summary AS
     final.avg_frequency,
     final.avg_monetary,
     final.revenue,
-    final.revenue_share
+    final.revenue_share,
+    final.expected_revenue
    FROM final
   ORDER BY final.display_order;
 
@@ -2719,7 +2943,35 @@ CREATE VIEW salesdash.segment_summary AS
 -- Name: VIEW segment_summary; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh.';
+COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh; expected_revenue: the current model''s expected net revenue of the segment''s customers in the next horizon_days days (salesdash.shop_forecast), null while there is no forecast.';
+
+
+--
+-- Name: COLUMN segment_summary.expected_revenue; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.expected_revenue IS 'Sum of salesdash.predictions.expected_revenue over the segment''s customers (0 when none is scored); null before a model was published.';
+
+
+--
+-- Name: shop_forecast; Type: VIEW; Schema: salesdash; Owner: -
+--
+
+CREATE VIEW salesdash.shop_forecast AS
+SELECT
+    NULL::integer AS horizon_days,
+    NULL::date AS prediction_date,
+    NULL::double precision AS expected_orders,
+    NULL::numeric AS expected_revenue,
+    NULL::integer AS customers_scored,
+    NULL::bigint AS model_run_id;
+
+
+--
+-- Name: VIEW shop_forecast; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON VIEW salesdash.shop_forecast IS 'The current model''s forecast for the customers of the last refresh: expected counted orders and net revenue in the horizon_days days after prediction_date (sums of salesdash.predictions), how many customers it scored, and the model run. No row before a model was published.';
 
 
 --
@@ -3187,6 +3439,14 @@ ALTER TABLE ONLY salesdash_internal.rfm_publication
 
 
 --
+-- Name: rfm_segment_forecasts rfm_segment_forecasts_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_segment_forecasts
+    ADD CONSTRAINT rfm_segment_forecasts_pkey PRIMARY KEY (generation, model_run_id, segment);
+
+
+--
 -- Name: rfm_segment_totals rfm_segment_totals_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
 --
 
@@ -3239,6 +3499,13 @@ CREATE INDEX refunds_customer_id_idx ON raw.refunds USING btree (customer_id);
 
 
 --
+-- Name: predictions_expected_revenue_idx; Type: INDEX; Schema: salesdash; Owner: -
+--
+
+CREATE INDEX predictions_expected_revenue_idx ON salesdash.predictions USING btree (expected_revenue DESC, customer_id);
+
+
+--
 -- Name: predictions_purchase_probability_idx; Type: INDEX; Schema: salesdash; Owner: -
 --
 
@@ -3285,6 +3552,22 @@ CREATE INDEX model_refunds_customer_day_idx ON salesdash_internal.model_refunds 
 --
 
 CREATE UNIQUE INDEX model_runs_one_current_idx ON salesdash_internal.model_runs USING btree (is_current) WHERE is_current;
+
+
+--
+-- Name: shop_forecast _RETURN; Type: RULE; Schema: salesdash; Owner: -
+--
+
+CREATE OR REPLACE VIEW salesdash.shop_forecast AS
+ SELECT r.horizon_days,
+    r.reference_date AS prediction_date,
+    sum(f.expected_orders) AS expected_orders,
+    sum(f.expected_revenue) AS expected_revenue,
+    (sum(f.customers_scored))::integer AS customers_scored,
+    f.model_run_id
+   FROM (salesdash_internal.rfm_published_forecasts f
+     JOIN salesdash_internal.model_runs r ON ((r.id = f.model_run_id)))
+  GROUP BY r.id, f.model_run_id;
 
 
 --
@@ -3463,6 +3746,22 @@ ALTER TABLE ONLY salesdash_internal.rfm_publication
 
 
 --
+-- Name: rfm_segment_forecasts rfm_segment_forecasts_generation_fkey; Type: FK CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_segment_forecasts
+    ADD CONSTRAINT rfm_segment_forecasts_generation_fkey FOREIGN KEY (generation) REFERENCES salesdash_internal.rfm_generations(generation) ON DELETE CASCADE;
+
+
+--
+-- Name: rfm_segment_forecasts rfm_segment_forecasts_model_run_id_fkey; Type: FK CONSTRAINT; Schema: salesdash_internal; Owner: -
+--
+
+ALTER TABLE ONLY salesdash_internal.rfm_segment_forecasts
+    ADD CONSTRAINT rfm_segment_forecasts_model_run_id_fkey FOREIGN KEY (model_run_id) REFERENCES salesdash_internal.model_runs(id) ON DELETE CASCADE;
+
+
+--
 -- Name: rfm_segment_totals rfm_segment_totals_generation_fkey; Type: FK CONSTRAINT; Schema: salesdash_internal; Owner: -
 --
 
@@ -3492,4 +3791,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261206000900'),
     ('20261206001000'),
     ('20261206001100'),
-    ('20261206001200');
+    ('20261206001200'),
+    ('20261206001300');

@@ -39,6 +39,21 @@ $$;
 comment on role salesdash_reader is 'BI tools: read-only on schema salesdash.';
 comment on role salesdash_api is 'The HTTP API: read-only on schemas salesdash and api.';
 
+-- refresh_rfm() drops an old generation only once no open snapshot can read it, which it learns from other
+-- sessions' backend_xmin in pg_stat_activity: only a superuser or a member of pg_read_all_stats sees those.
+do $$
+begin
+  if not (select rolsuper from pg_roles where rolname = current_user)
+     and not pg_has_role(current_user, 'pg_read_all_stats', 'member') then
+    begin
+      execute format('grant pg_read_all_stats to %I', current_user);
+    exception when insufficient_privilege then
+      raise warning 'salesdash: % cannot see other sessions'' snapshots, so refresh_rfm() will keep old generations instead of dropping them; a superuser should run: grant pg_read_all_stats to %', current_user, quote_ident(current_user);
+    end;
+  end if;
+end
+$$;
+
 revoke all on schema public from salesdash_reader, salesdash_api;
 revoke all on schema raw, salesdash_internal, api from public;
 

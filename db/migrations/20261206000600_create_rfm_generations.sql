@@ -121,7 +121,10 @@ select g.* from salesdash_internal.rfm_generations g
 where g.generation = (select generation from salesdash_internal.rfm_publication);
 
 -- Drops the generations no running snapshot can read: not published, and superseded by a committed
--- transaction older than every snapshot now open in this database (pg_stat_activity.backend_xmin). Dropping a
+-- transaction older than every snapshot now open in this database (pg_stat_activity.backend_xmin) or on a
+-- hot standby: with hot_standby_feedback, a standby's oldest snapshot is its walsender's backend_xmin (and a
+-- physical slot's xmin while it is away). Without that, replaying the drop would wait for, then cancel, a
+-- standby reader still on the old generation (a recovery conflict). Dropping a
 -- partition needs a moment's exclusive lock on rfm_customers, so it waits at most lock_wait for readers
 -- (a long CSV export, say) and otherwise leaves the generation for the next refresh: readers never queue
 -- behind it for longer than that. Returns how many generations it dropped.
@@ -133,6 +136,13 @@ declare
   dropped integer := 0;
   previous_lock_timeout text := current_setting('lock_timeout');
 begin
+  -- Blind to other sessions' snapshots (see the roles migration), dropping could empty a reader's list.
+  if not (select rolsuper from pg_roles where rolname = current_user)
+     and not pg_has_role(current_user, 'pg_read_all_stats', 'member') then
+    raise notice 'old RFM generations kept: % cannot see other sessions'' snapshots (grant pg_read_all_stats to %)',
+      current_user, quote_ident(current_user);
+    return 0;
+  end if;
   for unreadable in
     select g.generation
     from salesdash_internal.rfm_generations g
@@ -142,10 +152,13 @@ begin
       and pg_xact_status(g.superseded_by_xid) = 'committed'
       and not exists (
         select from pg_stat_activity a
-        where a.datname = current_database()
+        where (a.datname = current_database() or a.backend_type = 'walsender')
           and a.pid <> pg_backend_pid()
           and a.backend_xmin is not null
           and age(a.backend_xmin) >= age(g.superseded_by_xid::xid))
+      and not exists (
+        select from pg_replication_slots s
+        where s.xmin is not null and age(s.xmin) >= age(g.superseded_by_xid::xid))
     order by g.generation
   loop
     begin

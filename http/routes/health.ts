@@ -17,11 +17,10 @@ export async function healthRoutes(app: FastifyInstance, { sql }: { sql: Sql }):
     },
     async (request, reply) => {
       try {
-        const { database, model } = await inTime(request, () => health(sql));
-        return { status: 'ok', database, model } satisfies Health;
+        return { status: 'ok', ...(await inTime(request, () => health(sql))) } satisfies Health;
       } catch (error) {
         request.log.warn({ err: error }, 'health check: database unreachable');
-        return reply.code(503).send({ status: 'unavailable', database: false, model: false } satisfies Health);
+        return reply.code(503).send({ status: 'unavailable', database: false, model: false } satisfies HealthUnavailable);
       }
     },
   );

@@ -201,14 +201,14 @@ t.test('GET /api/model/metrics: 503 before training, the stored body after', asy
   const after = await app.inject('/api/model/metrics');
   t.equal(after.statusCode, 200);
   t.same(after.json(), metrics, 'exactly the stored body, unknown fields included');
-  t.same((await app.inject('/healthz')).json(), { status: 'ok', database: true, model: true });
+  t.same((await app.inject('/healthz')).json(), { status: 'ok', database: true, model: true, replica_lag_seconds: null });
 });
 
 t.test('GET /healthz and GET /docs/json', async (t) => {
   const { app } = await testApi(t, { fixture: false, refresh: false });
   const health = await app.inject('/healthz');
   t.equal(health.statusCode, 200);
-  t.same(health.json(), { status: 'ok', database: true, model: false });
+  t.same(health.json(), { status: 'ok', database: true, model: false, replica_lag_seconds: null });
 
   const docs = await app.inject('/docs/json');
   t.equal(docs.statusCode, 200);

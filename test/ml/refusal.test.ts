@@ -128,7 +128,7 @@ t.test('without any published model, a refused training leaves the API at 503 an
   const metrics = await app.inject('/api/model/metrics');
   t.equal(metrics.statusCode, 503);
   t.same(metrics.json(), { error: 'Model unavailable' });
-  t.same((await app.inject('/healthz')).json(), { status: 'ok', database: true, model: false });
+  t.same((await app.inject('/healthz')).json(), { status: 'ok', database: true, model: false, replica_lag_seconds: null });
 });
 
 /**
