@@ -146,7 +146,7 @@ COMMENT ON FUNCTION api.rfm_export(segment_filter text, sort_by text, descending
 -- Name: rfm_movers(text, text, date, text, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer)
+CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -173,9 +173,10 @@ begin
   end if;
   return query execute format(
     'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8
      from salesdash_internal.%I c
      left join salesdash_internal.people p on p.customer_id = c.customer_id
+     left join salesdash.predictions pr on pr.customer_id = c.customer_id
      where ($1 is null or c.segment = $1) and coalesce(($2::smallint[])[p.person_id], 0) / 1000 = $3
      order by %s %s, c.customer_id collate "C" %s',
     'rfm_customers_g' || published, sort_expression, direction, direction)
@@ -188,7 +189,7 @@ $_$;
 -- Name: FUNCTION rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) IS 'The published RFM list (segment_filter null = all) of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
+COMMENT ON FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) IS 'The published RFM list (segment_filter null = all) with each customer''s expected_revenue, of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
 
 
 --
@@ -1376,40 +1377,55 @@ COMMENT ON FUNCTION salesdash_internal.update_counted_orders_cache() IS 'Brings 
 
 
 --
+-- Name: write_rfm_page_order(bigint, text, text, text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.write_rfm_page_order(generation bigint, sort_key text, source text, expression text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  segments text[];
+begin
+  select array_agg(r.segment order by r.display_order) into segments from salesdash.rfm_segment_rules r;
+  execute format($sql$
+    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
+    select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
+    from (
+      select array[''::text, %3$s] as segments,
+             array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
+      from %6$s
+    ) packed
+    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+    generation, sort_key,
+    (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
+    expression,
+    (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
+                              expression, s), ', ')
+     from unnest(segments) s),
+    source);
+end
+$_$;
+
+
+--
 -- Name: write_rfm_page_orders(bigint, text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
 CREATE FUNCTION salesdash_internal.write_rfm_page_orders(generation bigint, partition text) RETURNS void
     LANGUAGE plpgsql
-    AS $_$
+    AS $$
 declare
   sort record;
-  segments text[];
 begin
-  select array_agg(segment order by display_order) into segments from salesdash.rfm_segment_rules;
   for sort in
     select * from (values ('recency', 'recency_days'), ('frequency', 'frequency'), ('monetary', 'monetary'),
                           ('rfm_score', '100 * recency_score + 10 * frequency_score + monetary_score')) as s(sort_key, expression)
   loop
-    execute format($sql$
-      insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
-      select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
-      from (
-        select array[''::text, %3$s] as segments,
-               array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
-        from salesdash_internal.%6$I
-      ) packed
-      cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
-      generation, sort.sort_key,
-      (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
-      sort.expression,
-      (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
-                                sort.expression, s), ', ')
-       from unnest(segments) s),
-      partition);
+    perform salesdash_internal.write_rfm_page_order(generation, sort.sort_key, format('salesdash_internal.%I', partition), sort.expression);
   end loop;
 end
-$_$;
+$$;
 
 
 --
@@ -1588,25 +1604,11 @@ begin
   ) s on s.segment = r.segment;
   get diagnostics written = row_count;
 
-  -- The page order, packed as write_rfm_page_orders packs the other four (one run per list from position 1,
-  -- overall and per segment, ties by person_key), in the order of rfm_sort_expression('expected_revenue'), which
-  -- the export and the movers list sort by: no prediction below every forecast. (That expression looks each
-  -- customer up; here they are joined already.)
-  execute format($sql$
-    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
-    select $1, 'expected_revenue', lists.segment, 1, coalesce(lists.person_keys, '')
-    from (
-      select array[''::text, %1$s] as segments,
-             array[string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key), %2$s] as lists
-      from (select c.person_key, c.segment, coalesce(c.expected_revenue, '-Infinity') as sort_value
-            from pg_temp.segment_forecast_customers c) s
-    ) packed
-    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
-    (select string_agg(format('%L::text', r.segment), ', ' order by r.display_order) from salesdash.rfm_segment_rules r),
-    (select string_agg(format($agg$string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key) filter (where s.segment = %L)$agg$,
-                              r.segment), ', ' order by r.display_order)
-     from salesdash.rfm_segment_rules r))
-    using generation;
+  -- The list's order by expected revenue, packed as the other four (write_rfm_page_order), in the order of
+  -- rfm_sort_expression('expected_revenue'), which the export and the movers list sort by: no prediction below
+  -- every forecast. (That expression looks each customer up; here they are joined already.)
+  perform salesdash_internal.write_rfm_page_order(generation, 'expected_revenue', 'pg_temp.segment_forecast_customers',
+                                                  $e$coalesce(expected_revenue, '-Infinity')$e$);
   drop table pg_temp.segment_forecast_customers;
   return written;
 end

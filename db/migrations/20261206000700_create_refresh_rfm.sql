@@ -280,37 +280,52 @@ end
 $$;
 comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders and refunds (purchases and refunds after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
 
--- The four sort orders the API offers, overall and within each segment, packed for api.rfm_page(). Ties
--- sort by person_key (customer_id order). Each sort order is one sort of the customers and one pass over
--- it: every customer is appended to the overall list and to their segment's list (one aggregate per
--- segment, FILTERed to it), all aggregates reading the same sorted rows.
+-- One sort order of a generation packed for api.rfm_page(): the person_keys of source (a relation with the
+-- generation's person_key and segment) in ascending expression, ties by person_key, overall (segment '') and
+-- within each segment of the rules, each list one run from position 1. One sort of the rows and one pass over
+-- it: every row is appended to the overall list and to its segment's (one aggregate per segment, FILTERed to
+-- it), all aggregates reading the same sorted rows. source and expression are SQL from the callers, never
+-- from users.
+create function salesdash_internal.write_rfm_page_order(generation bigint, sort_key text, source text, expression text)
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  segments text[];
+begin
+  select array_agg(r.segment order by r.display_order) into segments from salesdash.rfm_segment_rules r;
+  execute format($sql$
+    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
+    select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
+    from (
+      select array[''::text, %3$s] as segments,
+             array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
+      from %6$s
+    ) packed
+    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+    generation, sort_key,
+    (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
+    expression,
+    (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
+                              expression, s), ', ')
+     from unnest(segments) s),
+    source);
+end
+$$;
+
+-- The four sort orders the API offers on the generation's own columns (expected_revenue's is written with
+-- the segment forecasts, write_segment_forecasts).
 create function salesdash_internal.write_rfm_page_orders(generation bigint, partition text) returns void
 language plpgsql as $$
 declare
   sort record;
-  segments text[];
 begin
-  select array_agg(segment order by display_order) into segments from salesdash.rfm_segment_rules;
   for sort in
     select * from (values ('recency', 'recency_days'), ('frequency', 'frequency'), ('monetary', 'monetary'),
                           ('rfm_score', '100 * recency_score + 10 * frequency_score + monetary_score')) as s(sort_key, expression)
   loop
-    execute format($sql$
-      insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
-      select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
-      from (
-        select array[''::text, %3$s] as segments,
-               array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
-        from salesdash_internal.%6$I
-      ) packed
-      cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
-      generation, sort.sort_key,
-      (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
-      sort.expression,
-      (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
-                                sort.expression, s), ', ')
-       from unnest(segments) s),
-      partition);
+    perform salesdash_internal.write_rfm_page_order(generation, sort.sort_key, format('salesdash_internal.%I', partition), sort.expression);
   end loop;
 end
 $$;
@@ -396,6 +411,7 @@ $$;
 drop function salesdash_internal.refresh_rfm_scores(boolean);
 drop function salesdash_internal.write_rfm_summaries(bigint, text, date, integer, integer, numeric);
 drop function salesdash_internal.write_rfm_page_orders(bigint, text);
+drop function salesdash_internal.write_rfm_page_order(bigint, text, text, text);
 drop function salesdash.refresh_rfm(date, boolean);
 drop function salesdash_internal.score_rfm_customers(date, bigint, text);
 drop function salesdash_internal.percentile_value(bigint[], integer);

@@ -266,7 +266,8 @@ comment on view salesdash.segment_movement_latest is 'segment_movement() between
 -- The API's movers list: the published customers of segment_filter (null = all) who were in moved_from
 -- (a segment name of the since snapshot, or '(none)': not a customer yet) on since, in a page's order.
 create function api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
+               expected_revenue float8)
 language plpgsql stable
 security definer
 set search_path = pg_catalog, pg_temp
@@ -294,16 +295,17 @@ begin
   end if;
   return query execute format(
     'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8
      from salesdash_internal.%I c
      left join salesdash_internal.people p on p.customer_id = c.customer_id
+     left join salesdash.predictions pr on pr.customer_id = c.customer_id
      where ($1 is null or c.segment = $1) and coalesce(($2::smallint[])[p.person_id], 0) / 1000 = $3
      order by %s %s, c.customer_id collate "C" %s',
     'rfm_customers_g' || published, sort_expression, direction, direction)
   using segment_filter, since_codes, from_k;
 end
 $$;
-comment on function api.rfm_movers(text, text, date, text, boolean) is 'The published RFM list (segment_filter null = all) of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
+comment on function api.rfm_movers(text, text, date, text, boolean) is 'The published RFM list (segment_filter null = all) with each customer''s expected_revenue, of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
 
 grant execute on function salesdash.segment_movement(date, date), salesdash.rfm_history_month_ends(date)
   to salesdash_reader, salesdash_api;

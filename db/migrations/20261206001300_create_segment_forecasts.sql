@@ -64,25 +64,11 @@ begin
   ) s on s.segment = r.segment;
   get diagnostics written = row_count;
 
-  -- The page order, packed as write_rfm_page_orders packs the other four (one run per list from position 1,
-  -- overall and per segment, ties by person_key), in the order of rfm_sort_expression('expected_revenue'), which
-  -- the export and the movers list sort by: no prediction below every forecast. (That expression looks each
-  -- customer up; here they are joined already.)
-  execute format($sql$
-    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
-    select $1, 'expected_revenue', lists.segment, 1, coalesce(lists.person_keys, '')
-    from (
-      select array[''::text, %1$s] as segments,
-             array[string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key), %2$s] as lists
-      from (select c.person_key, c.segment, coalesce(c.expected_revenue, '-Infinity') as sort_value
-            from pg_temp.segment_forecast_customers c) s
-    ) packed
-    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
-    (select string_agg(format('%L::text', r.segment), ', ' order by r.display_order) from salesdash.rfm_segment_rules r),
-    (select string_agg(format($agg$string_agg(int4send(s.person_key), ''::bytea order by s.sort_value, s.person_key) filter (where s.segment = %L)$agg$,
-                              r.segment), ', ' order by r.display_order)
-     from salesdash.rfm_segment_rules r))
-    using generation;
+  -- The list's order by expected revenue, packed as the other four (write_rfm_page_order), in the order of
+  -- rfm_sort_expression('expected_revenue'), which the export and the movers list sort by: no prediction below
+  -- every forecast. (That expression looks each customer up; here they are joined already.)
+  perform salesdash_internal.write_rfm_page_order(generation, 'expected_revenue', 'pg_temp.segment_forecast_customers',
+                                                  $e$coalesce(expected_revenue, '-Infinity')$e$);
   drop table pg_temp.segment_forecast_customers;
   return written;
 end

@@ -9,7 +9,7 @@
 import { finished, PassThrough, type Readable } from 'node:stream';
 import type { Sql } from '../../db/connection.ts';
 import { copyOutStream } from '../../db/copy-out.ts';
-import { expectedRevenueOf, type RfmFilters } from './rfm-page.ts';
+import type { RfmFilters } from './rfm-page.ts';
 
 export interface RfmExport {
   /** CSV with a header line; ends when COPY is done, errors if the database fails mid-way. */
@@ -45,12 +45,11 @@ export function rfmExport(
                set_config('salesdash.export_since', ${filters.movement?.since ?? ''}, true)`;
       signal.throwIfAborted();
       const list = filters.movement
-        ? tx`(select m.*, ${expectedRevenueOf(tx, 'm')} as expected_revenue
-              from api.rfm_movers(nullif(current_setting('salesdash.export_segment'), ''),
-                                  current_setting('salesdash.export_moved_from'),
-                                  current_setting('salesdash.export_since')::date,
-                                  current_setting('salesdash.export_sort_by'),
-                                  current_setting('salesdash.export_descending')::boolean) m) as list`
+        ? tx`api.rfm_movers(nullif(current_setting('salesdash.export_segment'), ''),
+                            current_setting('salesdash.export_moved_from'),
+                            current_setting('salesdash.export_since')::date,
+                            current_setting('salesdash.export_sort_by'),
+                            current_setting('salesdash.export_descending')::boolean) as list`
         : tx`api.rfm_export(nullif(current_setting('salesdash.export_segment'), ''),
                             current_setting('salesdash.export_sort_by'),
                             current_setting('salesdash.export_descending')::boolean) as list`;

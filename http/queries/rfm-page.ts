@@ -2,7 +2,6 @@
 // the current model's forecast is written, see docs/api.md) and takes the sort column as data (checked against
 // its own allow-list), so no SQL is ever built from user text.
 import type { RfmPage, RfmRow } from '../../contract/api.ts';
-import type { TransactionSql } from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import type { SortKey } from '../plugins/errors.ts';
 
@@ -40,15 +39,6 @@ export async function rfmPage(
 }
 
 /**
- * A movers row's expected revenue (null when unscored). api.rfm_movers lists the RFM columns only, so it is
- * looked up by customer as api.rfm_export does; its sort by expected_revenue is the lists' one
- * (rfm_sort_expression).
- */
-export function expectedRevenueOf(sql: Sql | TransactionSql<{}>, alias: 'm' | 'p') {
-  return sql`(select pr.expected_revenue::float8 from salesdash.predictions pr where pr.customer_id = ${sql(alias)}.customer_id)`;
-}
-
-/**
  * A page of the movers list (api.rfm_movers): the filtered list is computed whole, then cut, since who moved
  * depends on two snapshots and cannot be packed in advance for every pair.
  */
@@ -60,7 +50,7 @@ async function moversPage(
     with movers as materialized (
       select * from api.rfm_movers(${filters.segment}::text, ${filters.movement.movedFrom}::text,
                                    ${filters.movement.since}::date, ${filters.sortBy}::text, ${filters.descending}::boolean)
-                    with ordinality as m(customer_id, recency, frequency, monetary, segment, rfm_score, position)
+                    with ordinality as m(customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue, position)
     )
     select
       (select count(*)::int from movers) as total,
@@ -68,7 +58,7 @@ async function moversPage(
         select json_agg(json_build_object(
                  'customer_id', p.customer_id, 'recency', p.recency, 'frequency', p.frequency,
                  'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score,
-                 'expected_revenue', ${expectedRevenueOf(sql, 'p')})
+                 'expected_revenue', p.expected_revenue)
                order by p.position)
         from (select * from movers
               where position > (${filters.page}::bigint - 1) * ${filters.limit}::int
@@ -83,10 +73,9 @@ export const MOVERS_KEPT = 50_000;
 export async function moversList(sql: Sql, filters: RfmFilters): Promise<RfmRow[] | null> {
   if (!filters.movement) throw new Error('moversList needs a movement filter');
   const rows = await sql<RfmRow[]>`
-    select m.customer_id, m.recency, m.frequency, m.monetary, m.segment, m.rfm_score,
-           ${expectedRevenueOf(sql, 'm')} as expected_revenue
+    select customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue
     from api.rfm_movers(${filters.segment}::text, ${filters.movement.movedFrom}::text, ${filters.movement.since}::date,
-                        ${filters.sortBy}::text, ${filters.descending}::boolean) m
+                        ${filters.sortBy}::text, ${filters.descending}::boolean)
     limit ${MOVERS_KEPT + 1}`;
   return rows.length > MOVERS_KEPT ? null : rows.map((row) => ({ ...row }));
 }
