@@ -4,8 +4,7 @@
 // customers better than recency alone does (otherwise the dashboard would present a model that adds nothing).
 // `refusal` is the one place this rule lives: `train` asks it before training (windows only, so a degenerate
 // window is refused without fitting anything) and again after evaluation (windows and figures).
-// What the publishing transaction does besides writing predictions (lockAgainstRfmRefresh,
-// writeSegmentForecasts) lives here too.
+// What the publishing transaction does besides writing predictions (writeSegmentForecasts) lives here too.
 import type { TransactionSql } from 'postgres';
 
 /** One labelled window (or the stacked training windows) as the decision sees it. */
@@ -102,21 +101,10 @@ export class ModelNotPublished extends Error {
 }
 
 /**
- * Taken in the publishing transaction before predictions are rewritten: the lock refresh_rfm() holds while it
- * publishes, so a model publication and an RFM refresh never interleave (segment forecasts are computed from
- * both).
- */
-export async function lockAgainstRfmRefresh(tx: TransactionSql<{}>): Promise<void> {
-  await tx`select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))`;
-}
-
-/**
  * Recomputes the per-segment expected revenue of the published RFM generation from the new predictions, in the
- * publishing transaction. The function comes with the segment forecasts' own migration; until it exists there
- * is nothing to recompute.
+ * publishing transaction. write_segment_forecasts() first takes refresh_rfm()'s lock, so a model publication
+ * and an RFM refresh never interleave (segment forecasts are computed from both).
  */
 export async function writeSegmentForecasts(tx: TransactionSql<{}>): Promise<void> {
-  const [{ exists }] = await tx<{ exists: boolean }[]>`
-    select to_regprocedure('salesdash_internal.write_segment_forecasts()') is not null as exists`;
-  if (exists) await tx`select salesdash_internal.write_segment_forecasts()`;
+  await tx`select salesdash_internal.write_segment_forecasts()`;
 }

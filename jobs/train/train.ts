@@ -25,7 +25,7 @@ import {
   calibrate, exportNetwork, fitCalibration, fitScaling, predictLogits, scale, trainNetwork,
   type Calibration, type NetworkOptions, type Scaling,
 } from './network.ts';
-import { lockAgainstRfmRefresh, ModelNotPublished, refusal, storable, writeSegmentForecasts, type WindowOutcome } from './publish.ts';
+import { ModelNotPublished, refusal, storable, writeSegmentForecasts, type WindowOutcome } from './publish.ts';
 
 export { ModelNotPublished } from './publish.ts';
 
@@ -487,7 +487,6 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
               ${tx.json(input.metrics as never)}, ${tx.json(artifact as never)})
       returning id::int
     `;
-    await lockAgainstRfmRefresh(tx);
     await tx`delete from salesdash.predictions`;
     const writable = await tx`
       copy salesdash.predictions (customer_id, purchase_probability, predicted_label, confidence, prediction_date, model_run_id, expected_orders, expected_revenue)
@@ -534,6 +533,7 @@ async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId:
     await tx`update salesdash_internal.model_runs set is_current = false where is_current`;
     await tx`update salesdash_internal.model_runs set is_current = true, metrics = ${tx.json(metrics as never)} where id = ${id}`;
     // With the new model current, in the same transaction: readers never see segment forecasts of another model.
+    // It waits for a refresh in progress (whose forecasts are of the previous model) to commit first.
     await writeSegmentForecasts(tx);
     input.metrics.probability_histogram = metrics.probability_histogram;
     return { modelRunId: id, predictions: scored };
