@@ -152,7 +152,7 @@ CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date,
     AS $_$
 declare
   published bigint;
-  since_codes smallint[]; -- a variable, so it is decompressed once (see segment_movement)
+  since_codes smallint[]; -- a variable, so it is decompressed once rather than per row
   since_segments text[];
   from_k integer;
   sort_expression text;
@@ -317,6 +317,8 @@ COMMENT ON FUNCTION salesdash.backfill_rfm_history(from_month date) IS 'Takes th
 CREATE FUNCTION salesdash.refresh_rfm(as_of date DEFAULT NULL::date, refresh_concurrently boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET work_mem TO '256MB'
+    SET maintenance_work_mem TO '256MB'
     AS $$
 declare
   started timestamptz := clock_timestamp();
@@ -467,41 +469,29 @@ CREATE FUNCTION salesdash.segment_movement(from_date date, to_date date) RETURNS
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-  -- Variables, not columns of a row variable: PL/pgSQL keeps an array variable decompressed, so codes_a[i]
-  -- is a lookup rather than a decompression of the whole array per row.
-  a salesdash_internal.rfm_snapshots;
-  b salesdash_internal.rfm_snapshots;
-  codes_a smallint[];
-  codes_b smallint[];
-  cents_a bigint[];
-  cents_b bigint[];
 begin
-  select * into a from salesdash_internal.rfm_snapshots s where s.reference_date = from_date;
-  if not found then
+  if not exists (select from salesdash_internal.rfm_snapshots s where s.reference_date = from_date) then
     raise exception 'from: no snapshot on %', coalesce(from_date::text, 'null') using errcode = '22023';
   end if;
-  select * into b from salesdash_internal.rfm_snapshots s where s.reference_date = to_date;
-  if not found then
+  if not exists (select from salesdash_internal.rfm_snapshots s where s.reference_date = to_date) then
     raise exception 'to: no snapshot on %', coalesce(to_date::text, 'null') using errcode = '22023';
   end if;
   if to_date <= from_date then
     raise exception 'to (%) must be after from (%)', to_date, from_date using errcode = '22023';
   end if;
-  codes_a := a.codes; codes_b := b.codes; cents_a := a.monetary_cents; cents_b := b.monetary_cents;
 
   return query
-  with people as (
-    -- an array shorter than people (people added since) reads null past its end: not a customer then
-    select coalesce(codes_a[i], 0) as from_code, coalesce(codes_b[i], 0) as to_code,
-           coalesce(cents_a[i], 0) as from_cents, coalesce(cents_b[i], 0) as to_cents
-    from generate_series(1, greatest(cardinality(codes_a), cardinality(codes_b))) as i
-  ),
-  moved as (
-    select p.from_code / 1000 as from_k, p.to_code / 1000 as to_k, count(*) as customers,
-           sum(p.from_cents) as before_cents, sum(p.to_cents - p.from_cents) as after_cents
-    from people p
-    where p.from_code <> 0 or p.to_code <> 0
+  with moved as materialized (
+    -- materialized: the planner expects a handful of array elements, not a million, and would sort them to
+    -- group them; kept apart, the grouping hashes. Nulls past the end of the shorter arrays: not a customer
+    -- then (a person added after that snapshot was taken), which sum() skips.
+    select coalesce(z.from_code, 0) / 1000 as from_k, coalesce(z.to_code, 0) / 1000 as to_k, count(*) as customers,
+           coalesce(sum(z.from_cents), 0) as before_cents,
+           coalesce(sum(z.to_cents), 0) - coalesce(sum(z.from_cents), 0) as after_cents
+    from (select unnest(a.codes) as from_code, unnest(b.codes) as to_code,
+                 unnest(a.monetary_cents) as from_cents, unnest(b.monetary_cents) as to_cents
+          from salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
+          where a.reference_date = from_date and b.reference_date = to_date) z
     group by 1, 2
   )
   select a.segments[m.from_k], b.segments[m.to_k],
@@ -513,7 +503,8 @@ begin
          case when m.from_k = 0 then null
               else m.customers::float8 / sum(m.customers) over (partition by m.from_k) end,
          (m.before_cents / 100.0)::numeric(16, 2), (m.after_cents / 100.0)::numeric(16, 2)
-  from moved m
+  from moved m, salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
+  where a.reference_date = from_date and b.reference_date = to_date and (m.from_k <> 0 or m.to_k <> 0)
   order by m.from_k = 0, m.from_k, m.to_k = 0, m.to_k;
 end
 $$;
@@ -533,6 +524,7 @@ COMMENT ON FUNCTION salesdash.segment_movement(from_date date, to_date date) IS 
 CREATE FUNCTION salesdash.take_rfm_snapshot(as_of date) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET work_mem TO '256MB'
     AS $$
 declare
   started timestamptz := clock_timestamp();
