@@ -164,34 +164,56 @@ export function horizonWeeks(horizonDays: number): number {
 }
 
 /**
- * Gauss's hypergeometric series 2F1(a, b; c; z) for 0 <= z < 1, summed until the terms stop mattering. Only
- * called with one small parameter (see expectedTransactions), where it converges like z^k from the start.
+ * Gauss's hypergeometric series 2F1(a, b; c; z) for 0 <= z < 1, summed until the terms stop mattering, as
+ * the logarithm of its absolute value and its sign. The sum is kept relative to its largest term so far: with
+ * a large parameter the terms grow far beyond the range of a double before they shrink (a = 80,000, z = 0.07:
+ * about e^5700), which a plain sum turns into Infinity, and its prefactor into Infinity × 0 = NaN.
  */
-export function hypergeometric2F1(a: number, b: number, c: number, z: number): number {
-  let term = 1;
-  let sum = 1;
-  for (let k = 0; k < 100_000; k++) {
-    term *= ((a + k) * (b + k)) / ((c + k) * (k + 1)) * z;
+export function logHypergeometric2F1(a: number, b: number, c: number, z: number): { log: number; sign: number } {
+  let logTerm = 0; // log |term k|
+  let termSign = 1;
+  let scale = 0; // log of the largest |term| so far
+  let sum = 1; // the sum so far / e^scale
+  for (let k = 0; k < 1_000_000; k++) {
+    const ratio = (((a + k) * (b + k)) / ((c + k) * (k + 1))) * z;
+    if (ratio === 0) break;
+    if (ratio < 0) termSign = -termSign;
+    logTerm += Math.log(Math.abs(ratio));
+    if (logTerm > scale) {
+      sum *= Math.exp(scale - logTerm);
+      scale = logTerm;
+    }
+    const term = termSign * Math.exp(logTerm - scale);
     sum += term;
     if (Math.abs(term) <= 1e-15 * Math.abs(sum)) break;
   }
-  return sum;
+  return { log: scale + Math.log(Math.abs(sum)), sign: Math.sign(sum) };
+}
+
+/** 2F1(a, b; c; z) as a number (see logHypergeometric2F1). */
+export function hypergeometric2F1(a: number, b: number, c: number, z: number): number {
+  const { log, sign } = logHypergeometric2F1(a, b, c, z);
+  return sign * Math.exp(log);
 }
 
 /**
  * E[X(t) | x, t_x, T]: expected purchases (purchase days) in the next t weeks, FHL 2005 eq. (10), as lifetimes'
- * conditional_expected_number_of_purchases_up_to_time. The term ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x;
- * a+b+x−1; z) is rewritten with Euler's transformation as (1−z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z): the same
- * number, but a series of bounded terms however many purchases x a customer has (the original one overflows
- * for large x and needs about x·z terms).
+ * conditional_expected_number_of_purchases_up_to_time. It needs S = ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x;
+ * a+b+x−1; z), which Euler's transformation also writes as (1−z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z). Each
+ * series has about (its parameter r+x, or a−1) · z / (1−z) growing terms, so the one with the smaller
+ * parameter is summed: the first for a customer with few purchases and a shop with a large a (customers
+ * who all drop out at about the same rate), the second for a customer with many purchases.
  */
 export function expectedTransactions({ r, alpha, a, b }: BgNbdParameters, h: History, t: number): number {
   // a = 1 is a removable singularity (0/0); a step of 1e-7 off it changes nothing visible.
   const aa = Math.abs(a - 1) < 1e-7 ? 1 + (a >= 1 ? 1e-7 : -1e-7) : a;
   const z = t / (alpha + h.T + t);
   const c = aa + b + h.x - 1;
-  const series = Math.exp((aa - 1) * Math.log1p(-z)) * hypergeometric2F1(aa + b - 1 - r, aa - 1, c, z);
-  const numerator = (c / (aa - 1)) * (1 - series);
+  const [power, series] = Math.abs(aa - 1) < r + h.x
+    ? [aa - 1, logHypergeometric2F1(aa + b - 1 - r, aa - 1, c, z)]
+    : [r + h.x, logHypergeometric2F1(r + h.x, b + h.x, c, z)];
+  const s = series.sign * Math.exp(power * Math.log1p(-z) + series.log);
+  const numerator = (c / (aa - 1)) * (1 - s);
   const deadOdds = h.x > 0 ? (aa / (b + h.x - 1)) * Math.exp((r + h.x) * (Math.log(alpha + h.T) - Math.log(alpha + h.tx))) : 0;
   return Math.max(0, numerator / (1 + deadOdds));
 }

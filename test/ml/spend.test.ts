@@ -3,7 +3,7 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
 import { insertOrders, type FixtureOrder } from './fixtures.ts';
-import { expectedTransactions, fitBgNbd, hypergeometric2F1, purchaseProbability, type BgNbdParameters, type History } from '../../jobs/train/bgnbd.ts';
+import { expectedTransactions, fitBgNbd, hypergeometric2F1, logHypergeometric2F1, purchaseProbability, type BgNbdParameters, type History } from '../../jobs/train/bgnbd.ts';
 import { expectedAverageValue, fitGammaGamma, type SpendHistory } from '../../jobs/train/gamma-gamma.ts';
 import { averageRanks, correlation, spearman, spendFigures, topDecileCapture } from '../../jobs/train/metrics.ts';
 import { seededRandom } from '../../jobs/train/network.ts';
@@ -114,6 +114,25 @@ t.test('BG/NBD conditional expected purchases: the transformed series, and again
     const euler = (1 - z) ** (c - a - b) * hypergeometric2F1(c - a, c - b, c, z);
     t.ok(Math.abs(plain / euler - 1) < 1e-10, `2F1(${a}, ${b}; ${c}; ${z}) = ${plain} = ${euler}`);
   }
+  // A shop whose customers all drop out at about the same rate fits a huge a and b (here, from a generated
+  // shop: a 81,030, b 162,240, so p is about 1/3 for everyone). Euler's side then has terms up to e^5700;
+  // both sides, summed in logs, still agree, and the expected purchases are finite and approach those of a
+  // Beta(a/10, b/10) dropout, which is nearly as concentrated.
+  const flat: BgNbdParameters = { r: 0.19, alpha: 4.08, a: 81030, b: 162240 };
+  for (const x of [0, 2, 40]) {
+    const z = 4.3 / (flat.alpha + 50 + 4.3);
+    const c = flat.a + flat.b + x - 1;
+    const plain = logHypergeometric2F1(flat.r + x, flat.b + x, c, z);
+    const euler = logHypergeometric2F1(flat.a + flat.b - 1 - flat.r, flat.a - 1, c, z);
+    const left = (flat.r + x) * Math.log1p(-z) + plain.log;
+    const right = (flat.a - 1) * Math.log1p(-z) + euler.log;
+    t.ok(Math.abs(left - right) < 1e-8 && plain.sign === 1 && euler.sign === 1, `x = ${x}: both sides of Euler's transformation, in logs: ${left} = ${right}`);
+    const h = { x, tx: x ? 45 : 0, T: 50 };
+    const e = expectedTransactions(flat, h, 4.3);
+    const tenth = expectedTransactions({ ...flat, a: flat.a / 10, b: flat.b / 10 }, h, 4.3);
+    t.ok(Number.isFinite(e) && e > 0 && Math.abs(e / tenth - 1) < 0.01, `x = ${x}: E[X] ${e} finite, near ${tenth}`);
+  }
+
   const p: BgNbdParameters = { r: 0.8, alpha: 6, a: 0.7, b: 2.2 };
   t.ok(expectedTransactions(p, { x: 0, tx: 0, T: 20 }, 0) === 0, 'nothing in no time');
   t.ok(expectedTransactions(p, { x: 4, tx: 19, T: 20 }, 8) > expectedTransactions(p, { x: 4, tx: 5, T: 20 }, 8), 'a recent buyer is expected to buy more');
