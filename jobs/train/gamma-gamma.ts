@@ -57,9 +57,12 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaPar
 /**
  * E[value of a transaction | x, m̄] = (p(γ + x·m̄)) / (p·x + q − 1): a weighted mean of the population mean
  * pγ/(q−1) and the customer's own m̄ (lifetimes' conditional_expected_average_profit). x = 0 gives the
- * population mean. Infinite when q <= 1 (the population mean does not exist), which refuses the run.
+ * population mean. It is the mean of p/ν under ν's posterior Gamma(p·x + q, γ + x·m̄), which exists when
+ * p·x + q > 1: a shop whose order values are so heavy-tailed that q <= 1 has no population mean (x = 0), yet a
+ * finite expectation for each customer who bought, as long as p·x + q > 1. Infinite otherwise, which
+ * refuses the run.
  */
 export function expectedAverageValue({ p, q, gamma }: GammaGammaParameters, h: SpendHistory): number {
-  if (q <= 1) return Number.POSITIVE_INFINITY;
+  if (p * h.x + q <= 1) return Number.POSITIVE_INFINITY;
   return (p * (gamma + h.x * h.m)) / (p * h.x + q - 1);
 }

@@ -102,7 +102,12 @@ t.test('Gamma-Gamma maximum likelihood recovers the parameters of a simulated po
   t.ok(Math.abs(predicted / actual - 1) < 0.03, `predicted total ${predicted.toFixed(0)}, simulated ${actual.toFixed(0)}`);
   t.ok(errorConditional < errorMean, 'shrinking towards the population mean beats each customer\'s own mean');
   t.equal(expectedAverageValue(fitted, { x: 0, m: 0 }), (fitted.p * fitted.gamma) / (fitted.q - 1), 'no transactions: the population mean');
-  t.equal(expectedAverageValue({ p: 1, q: 0.9, gamma: 1 }, { x: 1, m: 5 }), Infinity, 'q <= 1: no mean (the run is refused)');
+  // Heavy-tailed order values fit q <= 1: no population mean, but a posterior mean for a customer who bought
+  // whenever p·x + q > 1 (a shop like that, generated, fitted p 0.369, q 0.795).
+  t.equal(expectedAverageValue({ p: 1, q: 0.9, gamma: 1 }, { x: 0, m: 0 }), Infinity, 'q <= 1: no population mean (the run is refused)');
+  t.equal(expectedAverageValue({ p: 0.25, q: 0.5, gamma: 1 }, { x: 2, m: 5 }), Infinity, 'p·x + q <= 1: no posterior mean either');
+  t.ok(Math.abs(expectedAverageValue({ p: 0.369, q: 0.795, gamma: 45.16 }, { x: 1, m: 20 }) - (0.369 * (45.16 + 20)) / (0.369 + 0.795 - 1)) < 1e-9,
+    'q <= 1 but p·x + q > 1: the posterior mean, finite');
   t.ok(Number.isNaN(fitGammaGamma([{ x: 1, m: 0 }]).p), 'nobody with a positive value: NaN parameters (the run is refused)');
   t.ok(Math.abs(correlation(histories.map((h) => h.x), histories.map((h) => h.m))) < 0.05, 'counts and values independent, as simulated');
 });
