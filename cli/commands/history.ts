@@ -41,7 +41,7 @@ refresh already kept are left as they are.
       });
     });
     if (months.length === 0) {
-      console.log('no complete month before the latest purchase: nothing to compute (import orders first)');
+      console.log(`no month ends between the first purchase${values.from ? ` (or --from ${values.from})` : ''} and the month of the latest purchase: nothing to compute`);
       return;
     }
     console.log(`kept ${months.length} month-end snapshots, ${months[0]!.reference_date} to ${months[months.length - 1]!.reference_date}`);
