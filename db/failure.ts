@@ -48,5 +48,9 @@ export function describeDatabaseFailure(error: unknown): string | undefined {
   if (code === '57P03' || code === '53300') return `could not connect to the database (${text})`;
   if (/^08...$/.test(code) || /^57P0[124]$/.test(code)) return connectionLost(text);
   if (code === '57014') return `the statement was cancelled (${text})`;
+  // One of our schemas, tables or functions missing: the database was never migrated, or not to this version.
+  if ((code === '3F000' || code === '42P01' || code === '42883') && /"(salesdash|salesdash_internal|api|raw)[".]/.test(text)) {
+    return `${text}: the database is not set up for this version (run ./bin/salesdash.js migrate, or make run)`;
+  }
   return undefined;
 }

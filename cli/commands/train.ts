@@ -18,7 +18,7 @@ export const trainCommand: Command = {
       seed: { type: 'string' },
     });
     if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);
-    const horizonDays = positiveInteger(values['horizon-days'], 'horizon-days', 30);
+    const horizonDays = positiveInteger(values['horizon-days'], 'horizon-days', 30, 366);
     const seed = integerOrZero(values.seed, 'seed', 42);
     const url = await resolveDatabaseUrl();
     const trained = withPool(url, { max: 4 }, (sql) =>

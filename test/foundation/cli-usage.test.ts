@@ -65,6 +65,7 @@ t.test('numbers are checked with a plain message naming the command and the opti
     { args: ['generate', '--customers', '5', '--sede', '1'], stderr: 'generate: unknown option "--sede" (see --help)' },
     { args: ['generate', '--customers', '5', '--replace=no'], stderr: 'generate: --replace takes no value' },
     { args: ['train', '--horizon-days', '-3'], stderr: 'train: --horizon-days must be a positive whole number (got "-3")' },
+    { args: ['train', '--horizon-days', '400'], stderr: 'train: --horizon-days must be at most 366 (got "400")' },
     { args: ['serve', '--port', '-1'], stderr: 'serve: --port must be a port number from 0 to 65535 (got "-1")' },
     { args: ['demo'], env: { SALESDASH_DEMO_CUSTOMERS: '-5' }, stderr: 'demo: SALESDASH_DEMO_CUSTOMERS must be a positive whole number (got "-5")' },
     { args: ['history'], stderr: 'history: say --monthly (month-end snapshots)' },

@@ -1,0 +1,28 @@
+// A command pointed at a database that was never migrated (a new DATABASE_URL, or migrate forgotten) says so
+// and what to run, instead of only "relation ... does not exist"; the database is left as it was.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { runSalesdash } from '../helpers/cli.ts';
+import { testDatabase } from '../helpers/db.ts';
+
+t.test('every command that needs the schema names the missing migration', async (t) => {
+  const { sql, url } = await testDatabase(t, { migrate: false });
+  const dir = mkdtempSync(path.join(tmpdir(), 'salesdash-unmigrated-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'shop.csv');
+  writeFileSync(file, 'order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n');
+  const env = { ...process.env, DATABASE_URL: url, SALESDASH_DATA_DIR: dir };
+  for (const args of [['refresh'], ['import', 'transactions', file], ['train'], ['history', '--monthly'], ['reset', '--yes']]) {
+    const result = await runSalesdash(env, ...args);
+    t.equal(result.code, 1, `${args[0]}: exit 1`);
+    // The last line (train says which TensorFlow.js backend it loaded first).
+    const last = result.stderr.trimEnd().split('\n').at(-1);
+    t.match(last, /^salesdash: \w+ failed while [^:]+: (schema|relation|function) "[^"]+" does not exist: the database is not set up for this version \(run \.\/bin\/salesdash\.js migrate, or make run\)$/,
+      `${args.join(' ')}: ${last}`);
+  }
+  const [{ schemas }] = await sql<{ schemas: number }[]>`
+    select count(*)::int as schemas from pg_namespace where nspname in ('raw', 'salesdash', 'salesdash_internal', 'api')`;
+  t.equal(schemas, 0, 'nothing was created');
+});
