@@ -2,6 +2,7 @@
 // embedded one, started on demand.
 import postgres from 'postgres';
 import { apiLoginUrl, defaultCluster, start } from './embedded.ts';
+import { notMigrated } from './failure.ts';
 
 export type Sql = postgres.Sql<{}>;
 
@@ -34,7 +35,7 @@ export async function resolveApiDatabase(): Promise<ApiDatabase> {
   const cluster = defaultCluster();
   await start(cluster);
   const url = await apiLoginUrl(cluster);
-  if (!url) throw new Error('the database has no salesdash schema yet (run: salesdash migrate)');
+  if (!url) throw new Error(notMigrated);
   return { url };
 }
 

@@ -19,6 +19,9 @@ const lostCodes: Record<string, string> = {
 // ... and for one that could not be opened.
 const unreachableCodes = new Set(['ECONNREFUSED', 'CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
+/** What to say when the database lacks the salesdash schema, or part of it: it was never migrated. */
+export const notMigrated = 'the database has no salesdash schema yet (run: salesdash migrate)';
+
 /** The words for a connection that died under a job, whoever noticed it. */
 export function connectionLost(detail: string): string {
   return `the database connection was lost (${detail})`;
@@ -50,7 +53,7 @@ export function describeDatabaseFailure(error: unknown): string | undefined {
   if (code === '57014') return `the statement was cancelled (${text})`;
   // One of our schemas, tables or functions missing: the database was never migrated, or not to this version.
   if ((code === '3F000' || code === '42P01' || code === '42883') && /"(salesdash|salesdash_internal|api|raw)[".]/.test(text)) {
-    return `${text}: the database is not set up for this version (run ./bin/salesdash.js migrate, or make run)`;
+    return `${notMigrated}: ${text}`;
   }
   return undefined;
 }

@@ -2,6 +2,7 @@
 import type { Command } from '../command.ts';
 import { parseOptions, UsageError } from '../command.ts';
 import { connectionUrl, defaultCluster, isInitialised, isRunning, readerLoginUrl, runningPort, start, stop } from '../../db/embedded.ts';
+import { notMigrated } from '../../db/failure.ts';
 
 const usage = `usage: salesdash db start|stop|status|url [--reader]
 
@@ -47,7 +48,7 @@ export const db: Command = {
         if (!(await isRunning(cluster))) throw new Error('embedded PostgreSQL is not running (run: salesdash db start)');
         if (values.reader) {
           const url = await readerLoginUrl(cluster);
-          if (!url) throw new Error('the database has no salesdash schema yet (run: salesdash migrate)');
+          if (!url) throw new Error(notMigrated);
           console.log(url);
           return 0;
         }

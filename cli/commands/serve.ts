@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { parseOptions, UsageError } from '../command.ts';
 import { resolveApiDatabase } from '../../db/connection.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
+import { notMigrated } from '../../db/failure.ts';
 import { exportLimitsFromEnvironment } from '../../http/plugins/exports.ts';
 import { buildApp } from '../../http/app.ts';
 import { serve } from '../../http/server.ts';
@@ -37,7 +38,7 @@ Serves the API and the dashboard, connected as the read-only role salesdash_api.
     const sql = connectApiPool(api.url, { role: api.role });
     try {
       const [schema] = await sql<{ ready: boolean }[]>`select to_regclass('salesdash.rfm_list') is not null as ready`;
-      if (!schema?.ready) throw new Error('the database has no salesdash schema yet (run: salesdash migrate)');
+      if (!schema?.ready) throw new Error(notMigrated);
     } catch (error) {
       await sql.end({ timeout: 1 });
       throw error;

@@ -19,7 +19,7 @@ t.test('every command that needs the schema names the missing migration', async 
     t.equal(result.code, 1, `${args[0]}: exit 1`);
     // The last line (train says which TensorFlow.js backend it loaded first).
     const last = result.stderr.trimEnd().split('\n').at(-1);
-    t.match(last, /^salesdash: \w+ failed while [^:]+: (schema|relation|function) "[^"]+" does not exist: the database is not set up for this version \(run \.\/bin\/salesdash\.js migrate, or make run\)$/,
+    t.match(last, /^salesdash: \w+ failed while [^:]+: the database has no salesdash schema yet \(run: salesdash migrate\): (schema|relation|function) "[^"]+" does not exist$/,
       `${args.join(' ')}: ${last}`);
   }
   const [{ schemas }] = await sql<{ schemas: number }[]>`
