@@ -174,7 +174,7 @@ export function logHypergeometric2F1(a: number, b: number, c: number, z: number)
   let termSign = 1;
   let scale = 0; // log of the largest |term| so far
   let sum = 1; // the sum so far / e^scale
-  for (let k = 0; k < 1_000_000; k++) {
+  for (let k = 0; k < 100_000; k++) {
     const ratio = (((a + k) * (b + k)) / ((c + k) * (k + 1))) * z;
     if (ratio === 0) break;
     if (ratio < 0) termSign = -termSign;
