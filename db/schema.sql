@@ -1179,8 +1179,10 @@ $$;
 --
 
 CREATE FUNCTION salesdash_internal.rows_that_rebuild_everything() RETURNS bigint
-    LANGUAGE sql IMMUTABLE
-    AS $$ select 100000::bigint $$;
+    LANGUAGE sql STABLE
+    AS $$
+  select greatest(100000, rows_expected / 10) from salesdash_internal.int_counted_orders_cache_state
+$$;
 
 
 --

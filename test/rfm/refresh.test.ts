@@ -180,7 +180,18 @@ t.test('the counted orders cache follows the queued changes, and is rebuilt when
   const [latest] = await sql`select count(*)::int as customers, sum(frequency)::int as orders from salesdash.rfm_scores`;
   t.same({ ...latest }, { customers: 3, orders: 5 });
 
-  // A TRUNCATE (or a statement touching more rows than are worth queueing one person at a time) asks for a rebuild.
+  // A statement touching more rows than are worth queueing one person at a time asks for a rebuild: a tenth
+  // of the cached rows, at least 100,000.
+  const threshold = async () => (await sql`select salesdash_internal.rows_that_rebuild_everything()::int as n`)[0]!.n;
+  t.equal(await threshold(), 100000, 'a small shop: 100,000 rows');
+  await sql.begin(async (sql) => {
+    await sql`update salesdash_internal.int_counted_orders_cache_state set rows_expected = 12000000`;
+    t.equal((await sql`select salesdash_internal.rows_that_rebuild_everything()::int as n`)[0]!.n, 1200000, '12 million cached rows: 1.2 million');
+    throw Object.assign(new Error('roll back'), { rollback: true });
+  }).catch((error: { rollback?: boolean }) => { if (!error.rollback) throw error; });
+  t.equal(await threshold(), 100000, 'unchanged after the rollback');
+
+  // A TRUNCATE asks for a rebuild too.
   await sql`truncate raw.order_items`;
   t.equal(cacheStep(await refreshRfm(sql)), 'counted orders rebuilt');
   const [empty] = await sql`select count(*)::int as n from salesdash.rfm_scores`;
