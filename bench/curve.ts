@@ -26,8 +26,12 @@ const LINEAR = 1.15;
 
 /** Why a figure grows faster than linear, where that is known (bench/results/curve.md prints it). */
 const causes: Record<string, string> = {
-  refresh_rfm_as_of_far:
-    'an as-of date before the latest purchase sums the totals from every counted order (int_counted_orders_cache) instead of reading the kept totals; that aggregate outgrows work_mem (64 MB) and spills to disk in more batches as the data grows (at 1,000,000 customers its HashAggregate already writes 167 MB in 5 batches), as do the sorts of the thresholds and page orders. The naive materialized view grows the same way (k 1.14).',
+  refresh_rfm_after_day:
+    "at 4,000,000 customers a day's 121,724 orders crossed the fixed 100,000-row threshold at which the raw tables' triggers ask for a full rebuild of the counted-orders cache, so this refresh rebuilt everything (about the cold path's time). The threshold is now a tenth of the cached orders (commit ab6be2f); not yet re-measured at this size.",
+  refresh_rfm_concurrently_after_day:
+    "the same full rebuild of the counted-orders cache as refresh_rfm() after a day's orders, at 4,000,000 customers (see above).",
+  totals_cached:
+    "this measurement runs the aggregate at the server's work_mem (64 MB), where its HashAggregate spills to disk in more batches as the data grows. refresh_rfm() and take_rfm_snapshot() set 256 MB for themselves: the refreshes that read this aggregate (as-of dates) grow linearly.",
 };
 
 interface Run {
