@@ -174,8 +174,12 @@ export async function start(c: EmbeddedCluster): Promise<string> {
     const options = [`-p ${credentials.port}`, ...serverSettings.map((s) => `-c ${s}`)].join(' ');
     const result = runAsPostgres(pg_ctl, ['start', '-w', '-t', '60', '-D', c.dataDir, '-l', logFile, '-o', options]);
     if (result.status !== 0) {
-      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-5).join(' | ') : '';
-      throw new Error(`embedded PostgreSQL did not start: ${result.output} ${tail}`.trim());
+      // One line (the CLI shows only the first): the server's own reasons from its log, e.g. "Is another
+      // postmaster already running on port 54329? ...; could not create any TCP/IP sockets".
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20) : [];
+      const reasons = new Set(log.filter((line) => /\b(HINT|FATAL|PANIC):/.test(line)).map((line) => line.replace(/^.*?\b(HINT|FATAL|PANIC):\s*/, '').replace(/\.$/, '')));
+      const why = reasons.size ? [...reasons].join('; ') : result.output.replace(/\s+/g, ' ').trim();
+      throw new Error(`embedded PostgreSQL did not start on port ${credentials.port}: ${why} (log: ${logFile})`);
     }
   }
   await ensureDatabase(c, credentials);
