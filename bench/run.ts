@@ -197,7 +197,7 @@ async function measureMovement(sql: Sql): Promise<void> {
   // 3. Storage: each snapshot's arrays (as stored, TOAST-compressed) per entry, i.e. MB per million people;
   // the whole table (heap, TOAST, index) per snapshot beside it, and the people table it indexes into.
   const perSnapshot = await sql<{ bytes: number; entries: number }[]>`
-    select (pg_column_size(codes) + pg_column_size(monetary_cents))::int as bytes, cardinality(codes)::int as entries
+    select pg_column_size(standings)::int as bytes, cardinality(standings)::int as entries
     from salesdash_internal.rfm_snapshots`;
   const [sizes] = await sql<{ table_bytes: number; snapshots: number; people_bytes: number; people: number }[]>`
     select pg_total_relation_size('salesdash_internal.rfm_snapshots')::float8 as table_bytes,
@@ -211,9 +211,9 @@ async function measureMovement(sql: Sql): Promise<void> {
     // Bytes per entry are MB (10^6 bytes) per million entries.
     const megabytesPerMillion = (bytes: number, entries: number) => bytes / entries;
     const tablePerSnapshot = megabytesPerMillion(sizes!.table_bytes / sizes!.snapshots, sizes!.people);
-    record('rfm_snapshot_storage', `storage per snapshot per million customers: pg_column_size of codes and monetary_cents, ${withEntries.length} snapshots, scaled from ${sizes!.people.toLocaleString('en-US')} people`,
+    record('rfm_snapshot_storage', `storage per snapshot per million customers: pg_column_size of standings, ${withEntries.length} snapshots, scaled from ${sizes!.people.toLocaleString('en-US')} people`,
       'MB', withEntries.map((p) => megabytesPerMillion(p.bytes, p.entries)), below(10, 'MB'),
-      `10 MB uncompressed (a smallint and a bigint per person); whole table (heap, TOAST, index) ${round(sizes!.table_bytes / 1e6, 2)} MB / ${sizes!.snapshots} snapshots = ${round(tablePerSnapshot)} MB per snapshot per million; ` +
+      `8 MB uncompressed (a bigint per person); whole table (heap, TOAST, index) ${round(sizes!.table_bytes / 1e6, 2)} MB / ${sizes!.snapshots} snapshots = ${round(tablePerSnapshot)} MB per snapshot per million; ` +
         `people table ${round(megabytesPerMillion(sizes!.people_bytes, sizes!.people))} MB per million, once`,
       { judged: 'max', section });
   }

@@ -152,14 +152,14 @@ CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date,
     AS $_$
 declare
   published bigint;
-  since_codes smallint[]; -- a variable, so it is decompressed once rather than per row
+  since_standings bigint[]; -- a variable, so it is read from TOAST once rather than per row
   since_segments text[];
   from_k integer;
   sort_expression text;
   direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
 begin
   sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
-  select s.codes, s.segments into since_codes, since_segments from salesdash_internal.rfm_snapshots s where s.reference_date = since;
+  select s.standings, s.segments into since_standings, since_segments from salesdash_internal.rfm_snapshots s where s.reference_date = since;
   if not found then
     raise exception 'since: no snapshot on %', coalesce(since::text, 'null') using errcode = '22023';
   end if;
@@ -177,10 +177,10 @@ begin
      from salesdash_internal.%I c
      left join salesdash_internal.people p on p.customer_id = c.customer_id
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
-     where ($1 is null or c.segment = $1) and coalesce(($2::smallint[])[p.person_id], 0) / 1000 = $3
+     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3
      order by %s %s, c.customer_id collate "C" %s',
     'rfm_customers_g' || published, sort_expression, direction, direction)
-  using segment_filter, since_codes, from_k;
+  using segment_filter, since_standings, from_k;
 end
 $_$;
 
@@ -484,15 +484,24 @@ begin
   with moved as materialized (
     -- materialized: the planner expects a handful of array elements, not a million, and would sort them to
     -- group them; kept apart, the grouping hashes (at a million customers 260 ms against 690 ms sorted, one
-    -- psql session on this machine). Nulls past the end of the shorter arrays: not a customer
-    -- then (a person added after that snapshot was taken), which sum() skips.
-    select coalesce(z.from_code, 0) / 1000 as from_k, coalesce(z.to_code, 0) / 1000 as to_k, count(*) as customers,
-           coalesce(sum(z.from_cents), 0) as before_cents,
-           coalesce(sum(z.to_cents), 0) - coalesce(sum(z.from_cents), 0) as after_cents
-    from (select unnest(a.codes) as from_code, unnest(b.codes) as to_code,
-                 unnest(a.monetary_cents) as from_cents, unnest(b.monetary_cents) as to_cents
+    -- psql session on this machine).
+    select salesdash_internal.standing_segment_index(z.from_standing) as from_k,
+           salesdash_internal.standing_segment_index(z.to_standing) as to_k,
+           count(*) as customers,
+           sum(salesdash_internal.standing_cents(z.from_standing)) as before_cents,
+           sum(salesdash_internal.standing_cents(z.to_standing)) as to_cents
+    from (select unnest(a.standings) as from_standing, unnest(b.standings) as to_standing
           from salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
           where a.reference_date = from_date and b.reference_date = to_date) z
+    group by 1, 2
+  ),
+  -- Past the end of the shorter array the standings are null: not a customer then (a person added after that
+  -- snapshot was taken), as 0 is. Merging those few cells here is cheaper than a coalesce per person.
+  cells as (
+    select coalesce(m.from_k, 0)::integer as from_k, coalesce(m.to_k, 0)::integer as to_k, sum(m.customers)::bigint as customers,
+           coalesce(sum(m.before_cents), 0) as before_cents,
+           coalesce(sum(m.to_cents), 0) - coalesce(sum(m.before_cents), 0) as after_cents
+    from moved m
     group by 1, 2
   )
   select a.segments[m.from_k], b.segments[m.to_k],
@@ -504,7 +513,7 @@ begin
          case when m.from_k = 0 then null
               else m.customers::float8 / sum(m.customers) over (partition by m.from_k) end,
          (m.before_cents / 100.0)::numeric(16, 2), (m.after_cents / 100.0)::numeric(16, 2)
-  from moved m, salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
+  from cells m, salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
   where a.reference_date = from_date and b.reference_date = to_date and (m.from_k <> 0 or m.to_k <> 0)
   order by m.from_k = 0, m.from_k, m.to_k = 0, m.to_k;
 end
@@ -1281,6 +1290,42 @@ COMMENT ON FUNCTION salesdash_internal.score_rfm_customers(as_of date, generatio
 
 
 --
+-- Name: snapshot_standing(integer, bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.snapshot_standing(code integer, cents bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ((code * '100000000000000'::bigint) + cents);
+
+
+--
+-- Name: standing_cents(bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.standing_cents(standing bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (standing % '100000000000000'::bigint);
+
+
+--
+-- Name: standing_code(bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.standing_code(standing bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (standing / '100000000000000'::bigint);
+
+
+--
+-- Name: standing_segment_index(bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.standing_segment_index(standing bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (standing / '100000000000000000'::bigint);
+
+
+--
 -- Name: update_counted_orders_cache(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1448,20 +1493,20 @@ begin
     where not exists (select from salesdash_internal.people p where p.customer_id = s.customer_id)$people$, scored)
     using known;
 
-  execute format($codes$
-    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, codes, monetary_cents)
+  execute format($standings$
+    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, standings)
     select $1, $2, $3, count(s.customer_id), $4,
-           coalesce(array_agg(coalesce(1000 * array_position($4, s.segment) + 100 * s.recency_score
-                                       + 10 * s.frequency_score + s.monetary_score, 0)::smallint
-                              order by p.person_id), '{}'),
-           coalesce(array_agg(coalesce((s.monetary * 100)::bigint, 0) order by p.person_id), '{}')
+           coalesce(array_agg(coalesce(salesdash_internal.snapshot_standing(
+                                         1000 * array_position($4, s.segment) + 100 * s.recency_score
+                                         + 10 * s.frequency_score + s.monetary_score,
+                                         (s.monetary * 100)::bigint), 0)
+                              order by p.person_id), '{}')
     from salesdash_internal.people p
     left join %s s on s.customer_id = p.customer_id
     on conflict (reference_date) do update
       set source = excluded.source, generation = excluded.generation, taken_at = now(),
-          customers = excluded.customers, segments = excluded.segments, codes = excluded.codes,
-          monetary_cents = excluded.monetary_cents
-    returning customers$codes$, scored)
+          customers = excluded.customers, segments = excluded.segments, standings = excluded.standings
+    returning customers$standings$, scored)
     into customer_count
     using reference, source, generation, segment_names;
 
@@ -2713,7 +2758,7 @@ CREATE TABLE salesdash_internal.people (
 -- Name: TABLE people; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.people IS 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.codes.';
+COMMENT ON TABLE salesdash_internal.people IS 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.standings.';
 
 
 --
@@ -2727,18 +2772,17 @@ CREATE TABLE salesdash_internal.rfm_snapshots (
     taken_at timestamp with time zone DEFAULT now() NOT NULL,
     customers integer NOT NULL,
     segments text[] NOT NULL,
-    codes smallint[] NOT NULL,
-    monetary_cents bigint[] NOT NULL,
+    standings bigint[] NOT NULL,
     CONSTRAINT rfm_snapshots_source_check CHECK ((source = ANY (ARRAY['refresh'::text, 'history'::text])))
 );
-ALTER TABLE ONLY salesdash_internal.rfm_snapshots ALTER COLUMN monetary_cents SET STORAGE EXTERNAL;
+ALTER TABLE ONLY salesdash_internal.rfm_snapshots ALTER COLUMN standings SET STORAGE EXTERNAL;
 
 
 --
 -- Name: TABLE rfm_snapshots; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.rfm_snapshots IS 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, codes[person_id] = 1000 * segment index + 100 * R + 10 * F + M (0 = not a customer then) and monetary_cents[person_id].';
+COMMENT ON TABLE salesdash_internal.rfm_snapshots IS 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, standings[person_id] = snapshot_standing(1000 * segment index + 100 * R + 10 * F + M, monetary in cents) (0 = not a customer then).';
 
 
 --
@@ -2748,15 +2792,17 @@ COMMENT ON TABLE salesdash_internal.rfm_snapshots IS 'One row per kept snapshot:
 CREATE VIEW salesdash.rfm_snapshot_customers AS
  SELECT s.reference_date,
     p.customer_id,
-    s.segments[(c.code / 1000)] AS segment,
-    (((c.code / 100) % 10))::smallint AS recency_score,
-    (((c.code / 10) % 10))::smallint AS frequency_score,
-    (((c.code)::integer % 10))::smallint AS monetary_score,
+    s.segments[((c.code / 1000))::integer] AS segment,
+    (((c.code / 100) % (10)::bigint))::smallint AS recency_score,
+    (((c.code / 10) % (10)::bigint))::smallint AS frequency_score,
+    ((c.code % (10)::bigint))::smallint AS monetary_score,
     (((c.cents)::numeric / 100.0))::numeric(14,2) AS monetary
-   FROM ((salesdash_internal.rfm_snapshots s
-     CROSS JOIN LATERAL UNNEST(s.codes, s.monetary_cents) WITH ORDINALITY c(code, cents, person_id))
-     JOIN salesdash_internal.people p ON ((p.person_id = c.person_id)))
-  WHERE (c.code <> 0);
+   FROM (((salesdash_internal.rfm_snapshots s
+     CROSS JOIN LATERAL unnest(s.standings) WITH ORDINALITY u(standing, person_id))
+     CROSS JOIN LATERAL ( SELECT salesdash_internal.standing_code(u.standing) AS code,
+            salesdash_internal.standing_cents(u.standing) AS cents) c)
+     JOIN salesdash_internal.people p ON ((p.person_id = u.person_id)))
+  WHERE (u.standing <> 0);
 
 
 --

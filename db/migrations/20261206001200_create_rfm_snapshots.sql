@@ -10,11 +10,11 @@ create table salesdash_internal.people (
   person_id   integer primary key,
   customer_id text collate "C" not null unique
 );
-comment on table salesdash_internal.people is 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.codes.';
+comment on table salesdash_internal.people is 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.standings.';
 
 -- Grain: one row per snapshot (reference date). A row per customer would cost 30+ bytes of heap per customer
--- and snapshot; a smallint and a bigint per person in two arrays cost 10 (less once TOAST compresses them),
--- and comparing two snapshots is one pass over four arrays.
+-- and snapshot; one bigint per person in an array costs 8, and comparing two snapshots is one pass over two
+-- arrays.
 create table salesdash_internal.rfm_snapshots (
   reference_date date primary key,
   source         text not null check (source in ('refresh', 'history')),
@@ -24,18 +24,34 @@ create table salesdash_internal.rfm_snapshots (
   -- The segment names when the snapshot was taken, best first (display order): a rule edit or rename later
   -- does not rewrite what a snapshot recorded.
   segments       text[] not null,
-  -- codes[person_id]: 0 = not a customer on reference_date, else 1000 * k + 100 * R + 10 * F + M, where
-  -- segments[k] is the segment and R, F, M the scores (e.g. 2453: segments[2], R 4, F 5, M 3). Shorter than
-  -- people when people were added later: a missing entry is 0.
-  codes          smallint[] not null,
-  -- monetary_cents[person_id]: the customer's monetary (net revenue up to reference_date) in cents, 0 when
-  -- not a customer; what segment movement sums as revenue before and after a date.
-  monetary_cents bigint[] not null
+  -- standings[person_id]: where the person stood, packed by snapshot_standing() (segment, scores and
+  -- monetary in one bigint; 0 = not a customer on reference_date). Shorter than people when people were
+  -- added later: a missing entry is 0.
+  standings      bigint[] not null
 );
--- Stored uncompressed: pglz spends almost 2 s compressing a million customers' cents (8 MB, which it shrinks
--- to about 3 MB), on every refresh; the codes compress to a third in a few milliseconds.
-alter table salesdash_internal.rfm_snapshots alter column monetary_cents set storage external;
-comment on table salesdash_internal.rfm_snapshots is 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, codes[person_id] = 1000 * segment index + 100 * R + 10 * F + M (0 = not a customer then) and monetary_cents[person_id].';
+-- Stored uncompressed: pglz spends almost 2 s compressing a million customers' standings on every refresh,
+-- for about a third off their 8 MB.
+alter table salesdash_internal.rfm_snapshots alter column standings set storage external;
+comment on table salesdash_internal.rfm_snapshots is 'One row per kept snapshot: reference date, where it came from (a published refresh or the history), segment names, standings[person_id] = snapshot_standing(1000 * segment index + 100 * R + 10 * F + M, monetary in cents) (0 = not a customer then).';
+
+-- A person's standing in a snapshot, one bigint read as decimal digits: the code 1000 * k + 100 * R
+-- + 10 * F + M (segments[k], the scores R, F, M), then 14 digits of monetary in cents. monetary is
+-- numeric(14, 2), so its cents stay below 10^14 and never reach the code's digits; a bigint leaves room for 91
+-- segments. E.g. 2453 and 1234.56: 245300000000123456. One array of these per snapshot rather than one of
+-- codes and one of cents: comparing two snapshots unnests two arrays instead of four (make bench, "movement
+-- matrix").
+create function salesdash_internal.snapshot_standing(code integer, cents bigint) returns bigint
+language sql immutable parallel safe
+return code * 100000000000000::bigint + cents;
+create function salesdash_internal.standing_segment_index(standing bigint) returns bigint
+language sql immutable parallel safe
+return standing / 100000000000000000;
+create function salesdash_internal.standing_code(standing bigint) returns bigint
+language sql immutable parallel safe
+return standing / 100000000000000;
+create function salesdash_internal.standing_cents(standing bigint) returns bigint
+language sql immutable parallel safe
+return standing % 100000000000000;
 
 -- How many snapshots are kept besides month-ends (which are always kept). A DBA may change it.
 create table salesdash.rfm_snapshot_retention (
@@ -72,20 +88,20 @@ begin
     where not exists (select from salesdash_internal.people p where p.customer_id = s.customer_id)$people$, scored)
     using known;
 
-  execute format($codes$
-    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, codes, monetary_cents)
+  execute format($standings$
+    insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, standings)
     select $1, $2, $3, count(s.customer_id), $4,
-           coalesce(array_agg(coalesce(1000 * array_position($4, s.segment) + 100 * s.recency_score
-                                       + 10 * s.frequency_score + s.monetary_score, 0)::smallint
-                              order by p.person_id), '{}'),
-           coalesce(array_agg(coalesce((s.monetary * 100)::bigint, 0) order by p.person_id), '{}')
+           coalesce(array_agg(coalesce(salesdash_internal.snapshot_standing(
+                                         1000 * array_position($4, s.segment) + 100 * s.recency_score
+                                         + 10 * s.frequency_score + s.monetary_score,
+                                         (s.monetary * 100)::bigint), 0)
+                              order by p.person_id), '{}')
     from salesdash_internal.people p
     left join %s s on s.customer_id = p.customer_id
     on conflict (reference_date) do update
       set source = excluded.source, generation = excluded.generation, taken_at = now(),
-          customers = excluded.customers, segments = excluded.segments, codes = excluded.codes,
-          monetary_cents = excluded.monetary_cents
-    returning customers$codes$, scored)
+          customers = excluded.customers, segments = excluded.segments, standings = excluded.standings
+    returning customers$standings$, scored)
     into customer_count
     using reference, source, generation, segment_names;
 
@@ -178,13 +194,15 @@ comment on view salesdash.rfm_snapshot_dates is 'Every kept snapshot: reference 
 
 -- Grain: one row per customer per snapshot (customers with a counted order on the reference date).
 create view salesdash.rfm_snapshot_customers as
-select s.reference_date, p.customer_id, s.segments[c.code / 1000] as segment,
+select s.reference_date, p.customer_id, s.segments[(c.code / 1000)::integer] as segment,
        (c.code / 100 % 10)::smallint as recency_score, (c.code / 10 % 10)::smallint as frequency_score,
        (c.code % 10)::smallint as monetary_score, (c.cents / 100.0)::numeric(14, 2) as monetary
 from salesdash_internal.rfm_snapshots s
-cross join lateral unnest(s.codes, s.monetary_cents) with ordinality as c(code, cents, person_id)
-join salesdash_internal.people p on p.person_id = c.person_id
-where c.code <> 0;
+cross join lateral unnest(s.standings) with ordinality as u(standing, person_id)
+cross join lateral (select salesdash_internal.standing_code(u.standing) as code,
+                           salesdash_internal.standing_cents(u.standing) as cents) c
+join salesdash_internal.people p on p.person_id = u.person_id
+where u.standing <> 0;
 comment on view salesdash.rfm_snapshot_customers is 'Each customer''s segment, scores and monetary in each kept snapshot.';
 
 -- Segment movement between two snapshots: one row per (from segment, to segment) pair with customers.
@@ -194,10 +212,9 @@ comment on view salesdash.rfm_snapshot_customers is 'Each customer''s segment, s
 --   in display order, which ranks them best first), down.
 --   revenue_before: their monetary on from_date (net revenue up to it); revenue_after: what it grew by up to
 --   to_date (net revenue in between). Both as the snapshots recorded them.
--- One pass over the people: the four arrays are unnested side by side in the select list, which streams
--- them in step (a shorter array gives nulls past its end). Unnest in FROM first copies every element into a
--- tuple store, and indexing the arrays element by element is slower still (make bench, "movement matrix":
--- 393 ms p99 at a million customers that way, 255 ms this way).
+-- One pass over the people: the two snapshots' standings are unnested side by side in the select list, which
+-- streams them in step (a shorter array gives nulls past its end). Unnest in FROM first copies every element
+-- into a tuple store, and indexing the arrays element by element is slower still.
 create function salesdash.segment_movement(from_date date, to_date date)
 returns table (from_segment text, to_segment text, direction text, customers bigint, share_of_from float8,
                revenue_before numeric, revenue_after numeric)
@@ -220,15 +237,24 @@ begin
   with moved as materialized (
     -- materialized: the planner expects a handful of array elements, not a million, and would sort them to
     -- group them; kept apart, the grouping hashes (at a million customers 260 ms against 690 ms sorted, one
-    -- psql session on this machine). Nulls past the end of the shorter arrays: not a customer
-    -- then (a person added after that snapshot was taken), which sum() skips.
-    select coalesce(z.from_code, 0) / 1000 as from_k, coalesce(z.to_code, 0) / 1000 as to_k, count(*) as customers,
-           coalesce(sum(z.from_cents), 0) as before_cents,
-           coalesce(sum(z.to_cents), 0) - coalesce(sum(z.from_cents), 0) as after_cents
-    from (select unnest(a.codes) as from_code, unnest(b.codes) as to_code,
-                 unnest(a.monetary_cents) as from_cents, unnest(b.monetary_cents) as to_cents
+    -- psql session on this machine).
+    select salesdash_internal.standing_segment_index(z.from_standing) as from_k,
+           salesdash_internal.standing_segment_index(z.to_standing) as to_k,
+           count(*) as customers,
+           sum(salesdash_internal.standing_cents(z.from_standing)) as before_cents,
+           sum(salesdash_internal.standing_cents(z.to_standing)) as to_cents
+    from (select unnest(a.standings) as from_standing, unnest(b.standings) as to_standing
           from salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
           where a.reference_date = from_date and b.reference_date = to_date) z
+    group by 1, 2
+  ),
+  -- Past the end of the shorter array the standings are null: not a customer then (a person added after that
+  -- snapshot was taken), as 0 is. Merging those few cells here is cheaper than a coalesce per person.
+  cells as (
+    select coalesce(m.from_k, 0)::integer as from_k, coalesce(m.to_k, 0)::integer as to_k, sum(m.customers)::bigint as customers,
+           coalesce(sum(m.before_cents), 0) as before_cents,
+           coalesce(sum(m.to_cents), 0) - coalesce(sum(m.before_cents), 0) as after_cents
+    from moved m
     group by 1, 2
   )
   select a.segments[m.from_k], b.segments[m.to_k],
@@ -240,7 +266,7 @@ begin
          case when m.from_k = 0 then null
               else m.customers::float8 / sum(m.customers) over (partition by m.from_k) end,
          (m.before_cents / 100.0)::numeric(16, 2), (m.after_cents / 100.0)::numeric(16, 2)
-  from moved m, salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
+  from cells m, salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
   where a.reference_date = from_date and b.reference_date = to_date and (m.from_k <> 0 or m.to_k <> 0)
   order by m.from_k = 0, m.from_k, m.to_k = 0, m.to_k;
 end
@@ -268,14 +294,14 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   published bigint;
-  since_codes smallint[]; -- a variable, so it is decompressed once rather than per row
+  since_standings bigint[]; -- a variable, so it is read from TOAST once rather than per row
   since_segments text[];
   from_k integer;
   sort_expression text;
   direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
 begin
   sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
-  select s.codes, s.segments into since_codes, since_segments from salesdash_internal.rfm_snapshots s where s.reference_date = since;
+  select s.standings, s.segments into since_standings, since_segments from salesdash_internal.rfm_snapshots s where s.reference_date = since;
   if not found then
     raise exception 'since: no snapshot on %', coalesce(since::text, 'null') using errcode = '22023';
   end if;
@@ -293,19 +319,24 @@ begin
      from salesdash_internal.%I c
      left join salesdash_internal.people p on p.customer_id = c.customer_id
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
-     where ($1 is null or c.segment = $1) and coalesce(($2::smallint[])[p.person_id], 0) / 1000 = $3
+     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3
      order by %s %s, c.customer_id collate "C" %s',
     'rfm_customers_g' || published, sort_expression, direction, direction)
-  using segment_filter, since_codes, from_k;
+  using segment_filter, since_standings, from_k;
 end
 $$;
 comment on function api.rfm_movers(text, text, date, text, boolean) is 'The published RFM list (segment_filter null = all) with each customer''s expected_revenue, of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
 
 grant execute on function salesdash.segment_movement(date, date), salesdash.rfm_history_month_ends(date)
   to salesdash_reader, salesdash_api;
+-- rfm_snapshot_customers decodes the standings with them, as whoever reads it.
+grant execute on function salesdash_internal.standing_code(bigint), salesdash_internal.standing_cents(bigint)
+  to salesdash_reader, salesdash_api;
 
 -- migrate:down
 revoke execute on function salesdash.segment_movement(date, date), salesdash.rfm_history_month_ends(date)
+  from salesdash_reader, salesdash_api;
+revoke execute on function salesdash_internal.standing_code(bigint), salesdash_internal.standing_cents(bigint)
   from salesdash_reader, salesdash_api;
 drop function api.rfm_movers(text, text, date, text, boolean);
 drop view salesdash.segment_movement_latest;
@@ -316,6 +347,10 @@ drop function salesdash.backfill_rfm_history(date);
 drop function salesdash.take_rfm_snapshot(date);
 drop function salesdash.rfm_history_month_ends(date);
 drop function salesdash_internal.write_rfm_snapshot(text, date, text, bigint);
+drop function salesdash_internal.standing_cents(bigint);
+drop function salesdash_internal.standing_code(bigint);
+drop function salesdash_internal.standing_segment_index(bigint);
+drop function salesdash_internal.snapshot_standing(integer, bigint);
 alter table salesdash.rfm_segment_rules drop constraint rfm_segment_rules_not_marker;
 drop table salesdash.rfm_snapshot_retention;
 drop table salesdash_internal.rfm_snapshots;

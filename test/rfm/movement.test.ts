@@ -176,9 +176,9 @@ t.test('history --monthly equals separate refresh_rfm(as_of) runs, is idempotent
   t.same(await sql`select generation, (select count(*)::int from salesdash.rfm_scores) as rows from salesdash_internal.rfm_publication`, before,
     'the published scores did not change');
 
-  const first = await sql`select reference_date::text, codes from salesdash_internal.rfm_snapshots order by 1`;
+  const first = await sql`select reference_date::text, standings from salesdash_internal.rfm_snapshots order by 1`;
   await monthlyHistory(sql, '2023-10-01');
-  t.same(await sql`select reference_date::text, codes from salesdash_internal.rfm_snapshots order by 1`, first, 're-running gives the same snapshots');
+  t.same(await sql`select reference_date::text, standings from salesdash_internal.rfm_snapshots order by 1`, first, 're-running gives the same snapshots');
 
   for (const month of months) {
     const kept = await snapshotRows(sql, month.reference_date);
@@ -194,17 +194,31 @@ t.test('history --monthly equals separate refresh_rfm(as_of) runs, is idempotent
     'history leaves a refresh snapshot as it is');
 });
 
-t.test('retention keeps month-ends and the latest N others; storage is two bytes a person', async (t) => {
+t.test('retention keeps month-ends and the latest N others; storage is one bigint a person', async (t) => {
   const { sql } = await testDatabase(t);
   await insertOrders(sql, [...shop, ...lateOrders]);
   await sql`update salesdash.rfm_snapshot_retention set keep_latest = 2`;
   for (const day of ['2024-01-31', '2024-02-10', '2024-02-20', '2024-03-01', '2024-03-10']) await refreshRfm(sql, day);
   t.same((await sql`select reference_date::text as d from salesdash.rfm_snapshot_dates order by 1`).map((r) => r.d),
     ['2024-01-31', '2024-03-01', '2024-03-10'], 'the month-end and the two latest');
-  const [row] = await sql`select cardinality(codes) as n, (select count(*)::int from salesdash_internal.people) as people from salesdash_internal.rfm_snapshots where reference_date = '2024-03-10'`;
-  t.equal(row!.n, row!.people, 'one code per person');
+  const [row] = await sql`select cardinality(standings) as n, (select count(*)::int from salesdash_internal.people) as people from salesdash_internal.rfm_snapshots where reference_date = '2024-03-10'`;
+  t.equal(row!.n, row!.people, 'one standing per person');
   await t.rejects(sql`update salesdash.rfm_segment_rules set segment = '(none)' where segment = 'Lost'`, { message: /rfm_segment_rules_not_marker/ },
     'no segment may take the name moved_from uses for "not a customer yet"');
+});
+
+t.test('a standing keeps the code and the cents apart at their extremes', async (t) => {
+  const { sql } = await testDatabase(t);
+  // The largest monetary numeric(14, 2) holds, with a code of the 91st segment (the most a bigint leaves room for).
+  const cases = [[1111, '0'], [2453, '123456'], [5555, '99999999999999'], [91555, '99999999999999']] as const;
+  for (const [code, cents] of cases) {
+    const [row] = await sql`
+      select salesdash_internal.standing_code(s)::int as code, salesdash_internal.standing_cents(s)::text as cents,
+             salesdash_internal.standing_segment_index(s)::int as k
+      from salesdash_internal.snapshot_standing(${code}, ${cents}::bigint) s`;
+    t.same(row, { code, cents, k: Math.floor(code / 1000) }, `code ${code} and ${cents} cents come back as they went in`);
+  }
+  await t.rejects(sql`select salesdash_internal.snapshot_standing(92555, 0)`, { code: '22003' }, 'a 92nd segment does not fit: bigint out of range, not a wrong code');
 });
 
 t.test('BI reads snapshots and movement as salesdash_reader, and nothing internal', async (t) => {
