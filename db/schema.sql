@@ -437,9 +437,13 @@ COMMENT ON FUNCTION salesdash.refresh_rfm(as_of date, refresh_concurrently boole
 --
 
 CREATE FUNCTION salesdash.rfm_history_month_ends(from_month date DEFAULT NULL::date) RETURNS SETOF date
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+begin
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.update_counted_orders_cache();
+  return query
   with span as (
     select date_trunc('month', min(ordered_at))::date as first_month,
            (date_trunc('month', max(ordered_at)) - interval '1 day')::date as last_end
@@ -450,7 +454,8 @@ CREATE FUNCTION salesdash.rfm_history_month_ends(from_month date DEFAULT NULL::d
        generate_series(greatest(first_month,
                                 coalesce(date_trunc('month', from_month)::date,
                                          (date_trunc('month', last_end) - interval '11 months')::date)),
-                       last_end, interval '1 month') as m
+                       last_end, interval '1 month') as m;
+end
 $$;
 
 
@@ -3287,6 +3292,7 @@ CREATE TABLE salesdash_internal.shop_source (
     detail text,
     customers integer,
     changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    emptied_count bigint DEFAULT 0 NOT NULL,
     CONSTRAINT shop_source_one_row_check CHECK (one_row),
     CONSTRAINT shop_source_source_check CHECK ((source = ANY (ARRAY['empty'::text, 'generated'::text, 'imported'::text])))
 );
@@ -3296,7 +3302,7 @@ CREATE TABLE salesdash_internal.shop_source (
 -- Name: TABLE shop_source; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.shop_source IS 'One row: what raw.* holds. source empty, generated (detail: the seed; customers: people generated) or imported (detail: the last import, e.g. transactions shop.csv).';
+COMMENT ON TABLE salesdash_internal.shop_source IS 'One row: what raw.* holds. source empty, generated (detail: the seed; customers: people generated) or imported (detail: the last import, e.g. transactions shop.csv); emptied_count: how many times it was emptied.';
 
 
 --

@@ -2,7 +2,7 @@
 import type { Command } from '../command.ts';
 import { parseOptions, UsageError } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
-import { monthlyHistory, parseMonth } from '../../jobs/rfm/history.ts';
+import { hasCountedOrders, monthlyHistory, parseMonth } from '../../jobs/rfm/history.ts';
 import { enterStep } from '../job.ts';
 
 export const historyCommand: Command = {
@@ -33,17 +33,23 @@ refresh already kept are left as they are.
       }
     }
     const url = await resolveDatabaseUrl();
-    const months = await withPool(url, { max: 1 }, (sql) => {
+    const { months, anyPurchase } = await withPool(url, { max: 1 }, async (sql) => {
       enterStep('computing month-end snapshots (salesdash.take_rfm_snapshot)');
-      return monthlyHistory(sql, fromMonth, (done, total, month) => {
+      const months = await monthlyHistory(sql, fromMonth, (done, total, month) => {
         const customers = month.customers === undefined ? '' : `, ${month.customers.toLocaleString('en-US')} customers`;
         console.log(`  [${done}/${total}] ${month.reference_date}: ${month.outcome}${customers} (${month.seconds.toFixed(2)} s)`);
       });
+      return { months, anyPurchase: months.length > 0 || (await hasCountedOrders(sql)) };
     });
+    if (!anyPurchase) {
+      console.log('the shop has no counted purchase yet: nothing to compute (import orders first)');
+      return;
+    }
     if (months.length === 0) {
       console.log(`no month ends between the first purchase${values.from ? ` (or --from ${values.from})` : ''} and the month of the latest purchase: nothing to compute`);
       return;
     }
-    console.log(`kept ${months.length} month-end snapshots, ${months[0]!.reference_date} to ${months[months.length - 1]!.reference_date}`);
+    const snapshots = months.length === 1 ? 'snapshot' : 'snapshots';
+    console.log(`kept ${months.length} month-end ${snapshots}, ${months[0]!.reference_date} to ${months[months.length - 1]!.reference_date}`);
   },
 };

@@ -71,9 +71,12 @@ create table salesdash_internal.shop_source (
   source     text not null default 'empty' check (source in ('empty', 'generated', 'imported')),
   detail     text,
   customers  integer,
-  changed_at timestamptz not null default now()
+  changed_at timestamptz not null default now(),
+  -- Counts the times the shop was emptied (reset, import --replace, generate --replace): a training or a
+  -- history run that started before must not publish the old shop's figures into the new one.
+  emptied_count bigint not null default 0
 );
-comment on table salesdash_internal.shop_source is 'One row: what raw.* holds. source empty, generated (detail: the seed; customers: people generated) or imported (detail: the last import, e.g. transactions shop.csv).';
+comment on table salesdash_internal.shop_source is 'One row: what raw.* holds. source empty, generated (detail: the seed; customers: people generated) or imported (detail: the last import, e.g. transactions shop.csv); emptied_count: how many times it was emptied.';
 insert into salesdash_internal.shop_source default values;
 
 -- migrate:down

@@ -114,11 +114,17 @@ end
 $$;
 
 -- The month-ends a history of snapshots covers: from from_month's end (default: twelve month-ends back)
--- to the last month-end before the latest purchase, never before the first purchase's month.
+-- to the last month-end before the latest purchase, never before the first purchase's month. It first brings
+-- the counted-orders cache up to date (as a refresh does, under the refresh's lock), so the range follows the
+-- orders imported since the last refresh.
 create function salesdash.rfm_history_month_ends(from_month date default null) returns setof date
-language sql stable security definer
+language plpgsql security definer
 set search_path = pg_catalog, pg_temp
 as $$
+begin
+  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.update_counted_orders_cache();
+  return query
   with span as (
     select date_trunc('month', min(ordered_at))::date as first_month,
            (date_trunc('month', max(ordered_at)) - interval '1 day')::date as last_end
@@ -129,7 +135,8 @@ as $$
        generate_series(greatest(first_month,
                                 coalesce(date_trunc('month', from_month)::date,
                                          (date_trunc('month', last_end) - interval '11 months')::date)),
-                       last_end, interval '1 month') as m
+                       last_end, interval '1 month') as m;
+end
 $$;
 comment on function salesdash.rfm_history_month_ends(date) is 'The month-ends salesdash history --monthly computes: from from_month (default: the last twelve) to the last complete month before the latest purchase.';
 
@@ -327,15 +334,13 @@ end
 $$;
 comment on function api.rfm_movers(text, text, date, text, boolean) is 'The published RFM list (segment_filter null = all) with each customer''s expected_revenue, of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
 
-grant execute on function salesdash.segment_movement(date, date), salesdash.rfm_history_month_ends(date)
-  to salesdash_reader, salesdash_api;
+grant execute on function salesdash.segment_movement(date, date) to salesdash_reader, salesdash_api;
 -- rfm_snapshot_customers decodes the standings with them, as whoever reads it.
 grant execute on function salesdash_internal.standing_code(bigint), salesdash_internal.standing_cents(bigint)
   to salesdash_reader, salesdash_api;
 
 -- migrate:down
-revoke execute on function salesdash.segment_movement(date, date), salesdash.rfm_history_month_ends(date)
-  from salesdash_reader, salesdash_api;
+revoke execute on function salesdash.segment_movement(date, date) from salesdash_reader, salesdash_api;
 revoke execute on function salesdash_internal.standing_code(bigint), salesdash_internal.standing_cents(bigint)
   from salesdash_reader, salesdash_api;
 drop function api.rfm_movers(text, text, date, text, boolean);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines } from '../import/copy-in.ts';
-import { lockShopSource, markShopSource, rawTableNames } from '../import/shop-source.ts';
+import { emptyShop, lockShopSource, markShopSource, rawTableNames } from '../import/shop-source.ts';
 import { dropIndexesAndConstraints, restoreIndexesAndConstraints } from './bulk-load.ts';
 import { buildCatalog } from './model.ts';
 import { simulatedCustomerChunks } from './simulation.ts';
@@ -69,7 +69,7 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
     // The shop-source row first (the lock order every job writing raw.* follows, see shop-source.ts); then
     // nobody reads half-filled tables: the lock waits for running readers and holds new ones until commit.
     step('locking the raw tables');
-    await lockShopSource(tx);
+    await lockShopSource(tx, { emptying: options.replace === true });
     // Every raw table (from the catalog: tables such as raw.refunds reference the ones refilled here).
     const rawTables = await rawTableNames(tx);
     await tx`lock table ${tx(rawTables)} in access exclusive mode`;
@@ -81,6 +81,8 @@ export async function generate(sql: Sql, options: GenerateOptions): Promise<Gene
           'run with --replace to delete them and generate anew',
       );
     }
+    // Replacing a shop drops what was computed from it too (predictions, snapshots), as reset does.
+    if (Number(existing.orders) > 0 || Number(existing.customers) > 0) await emptyShop(tx);
     // Truncating in this transaction also lets COPY write frozen rows (no later rewrite by VACUUM).
     await tx`truncate ${tx(rawTables)}`;
     const saved = await dropIndexesAndConstraints(tx, rawTables);

@@ -5,7 +5,10 @@
 //
 // Lock order: every job that writes raw.* locks this row first (lockShopSource), then the raw tables, so two
 // jobs never wait for each other in opposite orders, and an import that checked the source cannot see a
-// generate commit between its check and its own commit.
+// generate commit between its check and its own commit. Jobs that publish what they computed from the shop
+// over minutes (train, history) check in their publishing transaction, before anything else, that the shop
+// was not emptied meanwhile (assertShopNotEmptiedSince): emptying locks the row FOR UPDATE, which that check's
+// FOR KEY SHARE waits for, while an import that only adds rows (FOR NO KEY UPDATE) goes on beside it.
 import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 
@@ -23,23 +26,46 @@ export interface ShopSource {
   hasOrders: boolean;
 }
 
-async function readShopSource(tx: Tx, lock: boolean): Promise<ShopSource> {
+type LockMode = 'none' | 'emptying' | 'adding';
+
+async function readShopSource(tx: Tx, lock: LockMode): Promise<ShopSource> {
   const [row] = await tx<{ source: ShopSourceKind; detail: string | null; customers: number | null; has_orders: boolean }[]>`
     select source, detail, customers, exists (select from raw.orders) as has_orders
     from salesdash_internal.shop_source
-    ${lock ? tx`for update` : tx``}`;
+    ${lock === 'emptying' ? tx`for update` : lock === 'adding' ? tx`for no key update` : tx``}`;
   if (!row) throw new Error('salesdash_internal.shop_source has no row (run: salesdash migrate)');
   return { source: row.source, detail: row.detail, customers: row.customers, hasOrders: row.has_orders };
 }
 
 /** The shop's source, without locking (for messages, e.g. `salesdash demo`). */
 export function shopSource(sql: Sql): Promise<ShopSource> {
-  return sql.begin((tx) => readShopSource(tx, false));
+  return sql.begin((tx) => readShopSource(tx, 'none'));
 }
 
-/** Locks the shop-source row until the transaction ends (first, before any raw table) and returns it. */
-export function lockShopSource(tx: Tx): Promise<ShopSource> {
-  return readShopSource(tx, true);
+/**
+ * Locks the shop-source row until the transaction ends (first, before any raw table) and returns it.
+ * `emptying`: this transaction may empty the shop (and so waits for, and holds off, a training or history
+ * run publishing); otherwise it only adds or changes rows.
+ */
+export function lockShopSource(tx: Tx, options: { emptying: boolean }): Promise<ShopSource> {
+  return readShopSource(tx, options.emptying ? 'emptying' : 'adding');
+}
+
+/** How many times the shop has been emptied so far (read when a training or history run starts). */
+export async function shopEmptiedCount(sql: Sql | Tx): Promise<number> {
+  const [row] = await sql<{ n: string }[]>`select emptied_count::text as n from salesdash_internal.shop_source`;
+  return Number(row!.n);
+}
+
+/**
+ * In a publishing transaction, before it writes anything: fails when the shop was emptied since `count` was
+ * read (the old shop's figures must not land in the new one), and otherwise holds off emptying until commit.
+ */
+export async function assertShopNotEmptiedSince(tx: Tx, count: number, what: string): Promise<void> {
+  const [row] = await tx<{ n: string }[]>`select emptied_count::text as n from salesdash_internal.shop_source for key share`;
+  if (Number(row!.n) !== count) {
+    throw new Error(`the shop was emptied (salesdash reset, or an import or generate with --replace) while ${what} ran: nothing was kept; run it again`);
+  }
 }
 
 /** Records what the shop now holds, in the caller's transaction. */
@@ -70,7 +96,7 @@ function describeGenerated(source: ShopSource): string {
  * no imported rows, unless `replace` empties it first (in the same transaction, so a bad file loses nothing).
  */
 export async function prepareShopForImport(tx: Tx, options: { replace: boolean }): Promise<void> {
-  const source = await lockShopSource(tx);
+  const source = await lockShopSource(tx, { emptying: options.replace });
   if (options.replace) {
     await emptyShop(tx);
     return;
@@ -84,7 +110,7 @@ export async function prepareShopForImport(tx: Tx, options: { replace: boolean }
 }
 
 /**
- * Empties the shop in the caller's transaction (which must hold the shop-source lock): every raw table, the
+ * Empties the shop in the caller's transaction (which must hold the shop-source lock for emptying): every raw table, the
  * model's predictions (no model is current any more: it was trained on the old data; its run stays recorded),
  * the snapshots of segment movement (and the person keys they index) and the published RFM (a new, empty
  * generation), so the dashboard shows the empty shop. DELETE rather than TRUNCATE for the snapshots: readers
@@ -101,13 +127,14 @@ export async function emptyShop(tx: Tx): Promise<{ orders: number; customers: nu
   await tx`delete from salesdash_internal.people`;
   await tx`select salesdash.refresh_rfm()`;
   await markShopSource(tx, 'empty', null);
+  await tx`update salesdash_internal.shop_source set emptied_count = emptied_count + 1`;
   return counts!;
 }
 
 /** `salesdash reset`: empties the shop on purpose, in one transaction. */
 export async function resetShop(sql: Sql): Promise<{ orders: number; customers: number; was: ShopSource }> {
   return sql.begin(async (tx) => {
-    const was = await lockShopSource(tx);
+    const was = await lockShopSource(tx, { emptying: true });
     const deleted = await emptyShop(tx);
     return { ...deleted, was };
   });

@@ -26,6 +26,7 @@ import {
   type Calibration, type NetworkOptions, type Scaling,
 } from './network.ts';
 import { ModelNotPublished, refusal, storable, writeSegmentForecasts, type WindowOutcome } from './publish.ts';
+import { assertShopNotEmptiedSince, shopEmptiedCount } from '../import/shop-source.ts';
 
 export { ModelNotPublished } from './publish.ts';
 
@@ -130,12 +131,13 @@ async function withTrainingLock<T>(sql: Sql, work: () => Promise<T>): Promise<T>
 export async function train(sql: Sql, options: TrainOptions = {}): Promise<TrainResult> {
   options.onStep?.('taking the training lock');
   return withTrainingLock(sql, async () => {
+    const shopEmptied = await shopEmptiedCount(sql);
     const fitted = await fitAndEvaluate(sql, options, 0);
     if (!fitted.trained) throw await recordRefusal(sql, fitted, fitted.refusal);
     if (fitted.refusal !== undefined) throw await recordRefusal(sql, fitted, fitted.refusal);
     const { model, metrics, backend, progress, trainSeconds } = fitted;
     const scoringStarted = performance.now();
-    const { modelRunId, predictions } = await storeAndScore(sql, fitted);
+    const { modelRunId, predictions } = await storeAndScore(sql, fitted, shopEmptied);
     model.dispose();
     const scoreSeconds = (performance.now() - scoringStarted) / 1000;
     progress(`scored ${predictions} customers in ${scoreSeconds.toFixed(1)} s`);
@@ -474,12 +476,14 @@ interface StoreInput extends RunContext {
  * Stores the run and rewrites salesdash.predictions in one transaction: readers keep seeing the previous
  * model's rows (and metrics) until the new ones are complete; a failure leaves them untouched.
  */
-async function storeAndScore(sql: Sql, input: StoreInput): Promise<{ modelRunId: number; predictions: number }> {
+async function storeAndScore(sql: Sql, input: StoreInput, shopEmptied: number): Promise<{ modelRunId: number; predictions: number }> {
   const artifact = modelArtifact(input);
   // Scoring goes by the stored model's feature names, as any scoring with a stored model must, and refuses if
   // the database's feature list is no longer the one the model learned from.
   const features = await featuresForModel(sql, trainedFeatureNames(artifact.network.input_names));
   return sql.begin(async (tx) => {
+    input.step('checking the shop was not emptied while training');
+    await assertShopNotEmptiedSince(tx, shopEmptied, 'the training');
     input.step('storing the model run');
     const [{ id }] = await tx<{ id: number }[]>`
       insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact)
