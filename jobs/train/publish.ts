@@ -32,7 +32,8 @@ function degenerate(window: WindowOutcome): string | undefined {
   const where = `the ${window.name} (${window.labelsFrom} .. ${window.labelsTo})`;
   const has = plural(window.name) ? 'have' : 'has';
   if (window.rows === 0) return `${where} ${has} no customers`;
-  if (window.buyers === 0) return `${where} ${has} no buyers`;
+  // A window's rows are the customers who had bought before it; a first purchase inside it is not a buyer.
+  if (window.buyers === 0) return `${where} ${has} no buyers (none of the customers who had bought before it bought again in it)`;
   if (window.buyers === window.rows) return `${where} ${has} no non-buyers (every customer bought)`;
   return undefined;
 }
@@ -67,7 +68,11 @@ export function refusal(windows: readonly WindowOutcome[], metrics?: Figures): s
   }
   if (!metrics) return undefined;
   const nonFinite = firstNonFinite(metrics);
-  if (nonFinite) return `the figure ${nonFinite} is not a finite number`;
+  if (nonFinite) {
+    // A rank correlation is undefined when every actual value is the same (a shop whose amounts are all 0, say).
+    const why = /spearman$/.test(nonFinite) ? ' (a rank correlation needs actual revenue that differs between customers)' : '';
+    return `the figure ${nonFinite} is not a finite number${why}`;
+  }
   const network = metrics.roc_auc;
   const recency = metrics.baselines.recency.roc_auc;
   // Strictly better: a tie means the network adds nothing that sorting by recency would not give.

@@ -285,7 +285,11 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
     trainingAsOf.push(asOf);
   }
   if (!trainingAsOf.length) {
-    throw new Error(`the data spans ${span.first_date}..${referenceDate}: too short for ${horizonDays}-day windows (needs about ${4 * horizonDays} days)`);
+    const days = Math.round((Date.parse(referenceDate) - Date.parse(span.first_date)) / 86_400_000);
+    throw new Error(
+      `the data spans ${span.first_date}..${referenceDate}, ${days} days from the first purchase to the last: too short for ` +
+        `${horizonDays}-day windows, which need at least ${4 * horizonDays} (a training, a validation and a holdout window after a first window of history)`,
+    );
   }
   const trainingShare = Math.min(1, maxTrainingRows / (trainingAsOf.length * Math.max(1, people)));
   // Early stopping predicts the validation window every epoch, so it gets fewer rows than the holdout.

@@ -23,14 +23,14 @@ t.test('a network that beats recency on windows with buyers and non-buyers is pu
 });
 
 t.test('a window without buyers or non-buyers is refused, the holdout named first', async (t) => {
-  t.equal(refusal(windows({ buyers: 0 })), 'the holdout window (2018-06-01 .. 2018-08-30) has no buyers');
+  t.equal(refusal(windows({ buyers: 0 })), 'the holdout window (2018-06-01 .. 2018-08-30) has no buyers (none of the customers who had bought before it bought again in it)');
   t.equal(refusal(windows({ buyers: 1000 })), 'the holdout window (2018-06-01 .. 2018-08-30) has no non-buyers (every customer bought)');
   t.equal(refusal(windows({ rows: 0, buyers: 0 })), 'the holdout window (2018-06-01 .. 2018-08-30) has no customers');
-  t.equal(refusal(windows({}, { buyers: 0 })), 'the validation window (2018-03-03 .. 2018-05-31) has no buyers');
+  t.equal(refusal(windows({}, { buyers: 0 })), 'the validation window (2018-03-03 .. 2018-05-31) has no buyers (none of the customers who had bought before it bought again in it)');
   t.equal(refusal(windows({}, {}, { buyers: 4000 })), 'the training windows (2017-03-08 .. 2018-03-02) have no non-buyers (every customer bought)');
-  t.equal(refusal(windows({ buyers: 0 }, { buyers: 0 })), 'the holdout window (2018-06-01 .. 2018-08-30) has no buyers');
+  t.equal(refusal(windows({ buyers: 0 }, { buyers: 0 })), 'the holdout window (2018-06-01 .. 2018-08-30) has no buyers (none of the customers who had bought before it bought again in it)');
   // The window is the cause; the NaN it produces is only a symptom, so the window is what is reported.
-  t.equal(refusal(windows({ buyers: 0 }), figures(Number.NaN, 0.7)), 'the holdout window (2018-06-01 .. 2018-08-30) has no buyers');
+  t.equal(refusal(windows({ buyers: 0 }), figures(Number.NaN, 0.7)), 'the holdout window (2018-06-01 .. 2018-08-30) has no buyers (none of the customers who had bought before it bought again in it)');
 });
 
 t.test('a figure that is not a finite number is refused, wherever it is', async (t) => {
@@ -41,6 +41,9 @@ t.test('a figure that is not a finite number is refused, wherever it is', async 
   const curve = figures(0.8, 0.7);
   curve.curves.roc.tpr[1] = Number.NaN;
   t.equal(refusal(windows(), curve), 'the figure curves.roc.tpr[1] is not a finite number');
+  const spend = { ...figures(0.8, 0.7), spend: { network: { spearman: Number.NaN } } };
+  t.equal(refusal(windows(), spend), 'the figure spend.network.spearman is not a finite number (a rank correlation needs actual revenue that differs between customers)',
+    'an undefined rank correlation says why');
   t.equal(firstNonFinite({ a: [1, { b: -Infinity }] }), 'a[1].b');
   t.equal(firstNonFinite({ a: [1, { b: 2 }], c: 'text', d: null }), undefined);
 });

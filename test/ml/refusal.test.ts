@@ -70,7 +70,7 @@ t.test('a holdout window where nobody buys, then one where everybody buys: the p
   // (Olist's tail of first orders, issue 15).
   const ref = first.metrics.reference_date;
   await insertOrders(sql, [{ orderId: 'newcomer-1', person: 'newcomer', at: `${addDays(ref, 30)} 10:00:00`, amount: 40 }]);
-  const noBuyers = `the holdout window (${addDays(ref, 1)} .. ${addDays(ref, 30)}) has no buyers`;
+  const noBuyers = `the holdout window (${addDays(ref, 1)} .. ${addDays(ref, 30)}) has no buyers (none of the customers who had bought before it bought again in it)`;
   const epochs: string[] = [];
   const refused = await refusedWith(t, train(sql, { ...quick, onProgress: (m) => m.startsWith('epoch ') && epochs.push(m) }));
   t.equal(refused.reason, noBuyers);
@@ -121,7 +121,7 @@ t.test('without any published model, a refused training leaves the API at 503 an
   const [{ ref }] = await sql`select max(purchased_on)::text as ref from salesdash_internal.model_purchases`;
   await insertOrders(sql, [{ orderId: 'newcomer-1', person: 'newcomer', at: `${addDays(ref, 30)} 10:00:00`, amount: 40 }]);
   const refused = await refusedWith(t, train(sql, quick));
-  t.equal(refused.message, `not published: the holdout window (${addDays(ref, 1)} .. ${addDays(ref, 30)}) has no buyers; there is still no current model`);
+  t.equal(refused.message, `not published: the holdout window (${addDays(ref, 1)} .. ${addDays(ref, 30)}) has no buyers (none of the customers who had bought before it bought again in it); there is still no current model`);
   t.equal(refused.currentRunId, undefined);
   t.same(await published(sql), { predictions: [], metrics: [] });
   const { app } = await apiOn(t, url);
