@@ -1,5 +1,6 @@
 // The shape every CLI command module exports, and the small argument parser they share.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { dateLimits, EARLIEST_DATE } from '../jobs/import/fields.ts';
 
 export interface Command {
   summary: string;
@@ -53,10 +54,14 @@ function joinNegativeValues(args: string[], options: Options): string[] {
   return joined;
 }
 
-/** node:util parseArgs with its errors reworded into one line that names the bad option. */
+/**
+ * node:util parseArgs with its errors reworded into one line that names the bad option. A value option given
+ * twice is refused: parseArgs would silently keep the last one.
+ */
 export function parseOptions<T extends Options>(args: string[], options: T, allowPositionals = true) {
+  let parsed;
   try {
-    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true, tokens: true });
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     const quoted = /'([^' ]+)/.exec(message)?.[1];
@@ -67,6 +72,14 @@ export function parseOptions<T extends Options>(args: string[], options: T, allo
     }
     throw new UsageError(message.split('\n')[0]!);
   }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || options[token.name]?.type !== 'string' || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`${token.rawName} must be given only once`);
+    seen.add(token.name);
+  }
+  const { values, positionals } = parsed;
+  return { values, positionals };
 }
 
 /**
@@ -87,4 +100,23 @@ export function positiveInteger(value: string | undefined, name: string, fallbac
     return fallback;
   }
   return positiveWholeNumber(value, `--${name}`, max);
+}
+
+/**
+ * The one check for a date option (YYYY-MM-DD; `name` without the dashes): a real day of the calendar, since
+ * JavaScript and postgres.js would read 2024-02-30 as March 1, and one of the dates an import accepts
+ * (EARLIEST_DATE to the importer's limit for events, a day from now), as any other is a typo.
+ */
+export function dateOption(value: string, name: string): string {
+  const shown = JSON.stringify(value.slice(0, 40));
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new UsageError(`--${name} must be a date YYYY-MM-DD (got ${shown})`);
+  // An impossible day rolls over into the next month (02-30 -> 03-01); a real one comes back unchanged.
+  const day = new Date(0);
+  day.setUTCFullYear(Number(value.slice(0, 4)), Number(value.slice(5, 7)) - 1, Number(value.slice(8, 10)));
+  if (day.toISOString().slice(0, 10) !== value) throw new UsageError(`--${name} must be a calendar date (got ${shown}, no such day)`);
+  const latest = new Date(dateLimits(new Date()).event).toISOString().slice(0, 10);
+  if (value < EARLIEST_DATE || value > latest) {
+    throw new UsageError(`--${name} must be from ${EARLIEST_DATE} to ${latest}, the dates an import accepts (got ${shown})`);
+  }
+  return value;
 }

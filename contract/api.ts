@@ -240,7 +240,7 @@ export type RfmPage = Static<typeof RfmPage>;
 /** Not JSON: the OpenAPI response object of the CSV download. */
 export const RfmCsvResponse = {
   description:
-    'CSV with header customer_id,recency,frequency,monetary,segment,rfm_score,expected_revenue (the columns of salesdash.rfm_list; expected_revenue empty when unscored)',
+    "CSV with header customer_id,recency,frequency,monetary,segment,rfm_score,expected_revenue (the columns of salesdash.rfm_list; expected_revenue empty when unscored). A text cell starting with =, +, -, @, tab or carriage return, unless it is a plain number, is written with a leading ' so that spreadsheets read it as text.",
   content: { 'text/csv': { schema: Type.String() } },
 };
 
@@ -262,7 +262,9 @@ export const SnapshotsResponse = Type.Object({
 export type SnapshotsResponse = Static<typeof SnapshotsResponse>;
 
 export const MovementQuery = Type.Object({
-  from: Type.Optional(dateString({ description: 'Reference date of a snapshot (default: the second latest).' })),
+  from: Type.Optional(
+    dateString({ description: 'Reference date of a snapshot (default: the latest snapshot before `to`; without `to`, the second latest).' }),
+  ),
   to: Type.Optional(dateString({ description: 'Reference date of a later snapshot (default: the latest).' })),
 });
 export type MovementQuery = Static<typeof MovementQuery>;

@@ -1,5 +1,5 @@
 // `salesdash migrate`: dbmate up on db/migrations against DATABASE_URL or the embedded server.
-import type { Command } from '../command.ts';
+import { parseOptions, type Command } from '../command.ts';
 import { resolveDatabaseUrl } from '../../db/connection.ts';
 import { migrate } from '../../db/migrate.ts';
 import { enterStep } from '../job.ts';
@@ -11,7 +11,7 @@ export const migrateCommand: Command = {
 Applies db/migrations (dbmate) to DATABASE_URL or the embedded PostgreSQL; already applied ones are skipped.
 `,
   async run(args) {
-    if (args.length) throw new Error(`unexpected argument "${args[0]}"`);
+    parseOptions(args, {}, false);
     const url = await resolveDatabaseUrl();
     enterStep('applying migrations');
     const output = migrate(url);

@@ -1,7 +1,8 @@
 // `salesdash refresh [--as-of YYYY-MM-DD] [--concurrently]`: recompute and publish RFM (salesdash.refresh_rfm).
 import type { Command } from '../command.ts';
-import { parseOptions } from '../command.ts';
+import { dateOption, parseOptions } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
+import { EARLIEST_DATE } from '../../jobs/import/fields.ts';
 import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 import { enterStep } from '../job.ts';
 
@@ -11,20 +12,25 @@ export const refreshCommand: Command = {
 
 Recomputes RFM scores, segments and summaries from the raw data and publishes them in one transaction.
 
-  --as-of YYYY-MM-DD   ignore purchases after this date (default: up to the latest purchase)
+  --as-of YYYY-MM-DD   ignore purchases after this date (default: up to the latest purchase); a day
+                       from ${EARLIEST_DATE} to tomorrow (UTC), as an import accepts
   --concurrently       refresh the materialized view rfm_scores without blocking its readers (slower)
 `,
   async run(args) {
-    const { values, positionals } = parseOptions(args, {
-      'as-of': { type: 'string' },
-      concurrently: { type: 'boolean' },
-    });
-    if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);
+    const { values } = parseOptions(
+      args,
+      {
+        'as-of': { type: 'string' },
+        concurrently: { type: 'boolean' },
+      },
+      false,
+    );
+    const asOf = values['as-of'] === undefined ? undefined : dateOption(values['as-of'], 'as-of');
     const url = await resolveDatabaseUrl();
     const result = await withPool(url, { max: 1 }, (sql) => {
       // One statement computes and publishes in one transaction: if it fails, nothing was published.
       enterStep('computing and publishing RFM (salesdash.refresh_rfm)');
-      return refreshRfm(sql, values['as-of'], { concurrently: values.concurrently ?? false });
+      return refreshRfm(sql, asOf, { concurrently: values.concurrently ?? false });
     });
     for (const step of result.steps) {
       const rows = step.rows === undefined ? '' : ` (${step.rows.toLocaleString('en-US')} rows)`;

@@ -27,8 +27,7 @@ Serves the API and the dashboard, connected as the read-only role salesdash_api.
   --host HOST   address to listen on (default: HOST, else 127.0.0.1)
 `,
   async run(args) {
-    const { values, positionals } = parseOptions(args, { port: { type: 'string' }, host: { type: 'string' } });
-    if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);
+    const { values } = parseOptions(args, { port: { type: 'string' }, host: { type: 'string' } }, false);
     const port = values.port !== undefined ? portNumber(values.port, '--port') : portNumber(process.env.PORT ?? '5000', 'PORT');
     const host = values.host ?? process.env.HOST ?? '127.0.0.1';
 

@@ -9,6 +9,7 @@
 import { finished, PassThrough, type Readable } from 'node:stream';
 import type { Sql } from '../../db/connection.ts';
 import { copyOutStream } from '../../db/copy-out.ts';
+import { csvText } from './csv-cell.ts';
 import type { RfmFilters } from './rfm-page.ts';
 
 export interface RfmExport {
@@ -53,9 +54,11 @@ export function rfmExport(
         : tx`api.rfm_export(nullif(current_setting('salesdash.export_segment'), ''),
                             current_setting('salesdash.export_sort_by'),
                             current_setting('salesdash.export_descending')::boolean) as list`;
-      // The columns of salesdash.rfm_list, in its order (a test holds the two together).
+      // The columns of salesdash.rfm_list, in its order (a test holds the two together); text cells that a
+      // spreadsheet would run as a formula are written as text (csv-cell.ts).
       const copyQuery = tx`
-        copy (select customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue from ${list})
+        copy (select ${csvText(tx, 'customer_id')}, recency, frequency, monetary, ${csvText(tx, 'segment')}, rfm_score, expected_revenue
+              from ${list})
         to stdout with (format csv, header)`;
       let copyError: unknown;
       const copy = await copyOutStream(copyQuery, (error) => (copyError ??= error));

@@ -56,12 +56,21 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
         if (!found) throw new BadRequest(`${name}: no snapshot on ${date} (GET /api/snapshots lists them)`);
         return found;
       };
-      const { from = kept[1]?.reference_date, to = kept[0]?.reference_date } = request.query;
-      if (from === undefined || to === undefined) {
+      const query = request.query;
+      if (query.from === undefined && query.to === undefined && kept.length < 2) {
         throw new NotFound('fewer than two snapshots are kept yet (run salesdash history --monthly, or refresh again later)');
       }
-      const [older, newer] = [byDate('from', from), byDate('to', to)];
-      if (to <= from) throw new BadRequest('to must be a later snapshot than from');
+      // A date left out is chosen beside the given one: `to` alone is compared with the snapshot just before it,
+      // `from` alone with the latest; neither, the two latest. kept is newest first.
+      const chosenFrom = query.from === undefined ? undefined : byDate('from', query.from);
+      // kept[0] exists here: `from` was found, or there are two snapshots.
+      const newer = query.to === undefined ? kept[0]! : byDate('to', query.to);
+      const older = chosenFrom ?? kept.find((s) => s.reference_date < newer.reference_date);
+      if (older === undefined) throw new BadRequest(`to: no snapshot before ${newer.reference_date} to compare with`);
+      const [from, to] = [older.reference_date, newer.reference_date];
+      if (to <= from) {
+        throw new BadRequest(query.to === undefined ? `from: no snapshot after ${from} to compare with` : 'to must be a later snapshot than from');
+      }
       const cells = await inTime(request, () => movementOf(request.dataVersion!, from, to));
       return { from, to, segments: movementSegments(older, newer), cells } satisfies MovementResponse;
     },

@@ -55,6 +55,13 @@ t.test('GET /api/segments/movement: bad dates are 400 naming the parameter; too 
     ['from=2018-01-01', 'from: no snapshot on 2018-01-01 (GET /api/snapshots lists them)'],
     ['to=2019-01-01', 'to: no snapshot on 2019-01-01 (GET /api/snapshots lists them)'],
     ['from=yesterday', 'from must be a date (YYYY-MM-DD)'],
+    // Impossible days are not read as the first days of the next month.
+    ['from=2018-02-30', 'from must be a date (YYYY-MM-DD)'],
+    ['to=2018-04-31', 'to must be a date (YYYY-MM-DD)'],
+    ['from=2018-03-31&to=2018-06-31', 'to must be a date (YYYY-MM-DD)'],
+    ['to=2017-02-29', 'to must be a date (YYYY-MM-DD)'],
+    ['to=2018-03-31', 'to: no snapshot before 2018-03-31 to compare with'],
+    ['from=2018-06-12', 'from: no snapshot after 2018-06-12 to compare with'],
     ['from=2018-05-31&to=2018-03-31', 'to must be a later snapshot than from'],
     ['from=2018-05-31&to=2018-05-31', 'to must be a later snapshot than from'],
   ];
@@ -67,6 +74,37 @@ t.test('GET /api/segments/movement: bad dates are 400 naming the parameter; too 
   const res = await single.app.inject('/api/segments/movement');
   t.equal(res.statusCode, 404, 'one snapshot only');
   t.match(res.json().error, /fewer than two snapshots/);
+  const [only] = (await single.app.inject('/api/snapshots')).json().snapshots;
+  for (const [query, error] of [
+    [`to=${only.reference_date}`, `to: no snapshot before ${only.reference_date} to compare with`],
+    [`from=${only.reference_date}`, `from: no snapshot after ${only.reference_date} to compare with`],
+  ]) {
+    const one = await single.app.inject(`/api/segments/movement?${query}`);
+    t.equal(one.statusCode, 400, `one snapshot only, ${query}`);
+    t.same(one.json(), { error }, query);
+  }
+});
+
+t.test('GET /api/segments/movement: a date left out is chosen beside the one given', async (t) => {
+  const { app } = await shopWithHistory(t);
+  const pairs: [string, string, string][] = [
+    // `to` alone: the snapshot just before it, not the second latest (2018-05-31, after it).
+    ['to=2018-04-30', '2018-03-31', '2018-04-30'],
+    ['to=2018-05-31', '2018-04-30', '2018-05-31'],
+    ['to=2018-06-12', '2018-05-31', '2018-06-12'],
+    // `from` alone: the latest.
+    ['from=2018-03-31', '2018-03-31', '2018-06-12'],
+    ['from=2018-05-31', '2018-05-31', '2018-06-12'],
+  ];
+  for (const [query, from, to] of pairs) {
+    const res = await app.inject(`/api/segments/movement?${query}`);
+    t.equal(res.statusCode, 200, query);
+    const body = res.json();
+    t.same({ from: body.from, to: body.to }, { from, to }, query);
+    t.same(body, (await app.inject(`/api/segments/movement?from=${from}&to=${to}`)).json(), `${query}: the same matrix as both dates given`);
+  }
+  const early = (await app.inject('/api/segments/movement?to=2018-04-30')).json();
+  t.equal(early.cells.reduce((s: number, c: { customers: number }) => s + c.customers, 0), 6, 'the customers of April 30');
 });
 
 t.test('the movers list: who was not a customer on May 31, paged, sorted, exported', async (t) => {
@@ -103,6 +141,7 @@ t.test('the movers list: bad parameters are 400 naming them, and nothing else ch
     ['moved_from=Lost&since=2018-05-30', 'since: no snapshot on 2018-05-30 (GET /api/snapshots lists them)'],
     ['moved_from=Nobody&since=2018-05-31', 'moved_from "Nobody" is not a segment of the snapshot on 2018-05-31'],
     ['moved_from=Lost&since=31.05.2018', 'since must be a date (YYYY-MM-DD)'],
+    ['moved_from=Lost&since=2018-02-30', 'since must be a date (YYYY-MM-DD)'],
     ['moved_from=%01&since=2018-05-31', 'moved_from must not contain control characters'],
   ];
   for (const [query, error] of cases) {

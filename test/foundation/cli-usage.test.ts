@@ -74,10 +74,66 @@ t.test('numbers are checked with a plain message naming the command and the opti
     { args: ['history', '--monthly', 'now'], stderr: 'history: unexpected argument "now" (see --help)' },
     { args: ['import', 'transactions'], stderr: 'import: usage: salesdash import olist <dir> | salesdash import transactions <file.csv>' },
     { args: ['db', 'status', 'now'], stderr: 'db: unexpected argument "now" (see --help)' },
+    { args: ['refresh', 'now'], stderr: 'refresh: unexpected argument "now" (see --help)' },
+    { args: ['serve', 'now'], stderr: 'serve: unexpected argument "now" (see --help)' },
+    { args: ['migrate', 'now'], stderr: 'migrate: unexpected argument "now" (see --help)' },
+    { args: ['migrate', '--force'], stderr: 'migrate: unknown option "--force" (see --help)' },
     { args: ['db', 'status'], env: { SALESDASH_PG_PORT: 'abc' }, stderr: 'SALESDASH_PG_PORT must be a port number from 1 to 65535 (got "abc")' },
   ];
   for (const { args, env, stderr } of cases) {
     const result = await salesdash(args, env);
     t.same(result, { code: 1, stdout: '', stderr: `salesdash: ${stderr}\n` }, args.join(' '));
   }
+});
+
+t.test('a date option must be a real calendar day the importer would accept', async (t) => {
+  // The importer's range: EARLIEST_DATE to one day (DAYS_AHEAD.event) after now, as UTC dates.
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const latest = day(1);
+  const range = `--as-of must be from 1970-01-01 to ${latest}, the dates an import accepts`;
+  const cases: [string[], string][] = [
+    // JavaScript's Date and postgres.js read these as the first days of the next month.
+    [['--as-of', '2024-02-30'], '--as-of must be a calendar date (got "2024-02-30", no such day)'],
+    [['--as-of', '2024-02-31'], '--as-of must be a calendar date (got "2024-02-31", no such day)'],
+    [['--as-of', '2024-04-31'], '--as-of must be a calendar date (got "2024-04-31", no such day)'],
+    [['--as-of', '2023-02-29'], '--as-of must be a calendar date (got "2023-02-29", no such day)'],
+    [['--as-of', '2024-13-01'], '--as-of must be a calendar date (got "2024-13-01", no such day)'],
+    [['--as-of', '2024-00-10'], '--as-of must be a calendar date (got "2024-00-10", no such day)'],
+    [['--as-of', '2024-01-00'], '--as-of must be a calendar date (got "2024-01-00", no such day)'],
+    [['--as-of', '0001-01-01'], `${range} (got "0001-01-01")`],
+    [['--as-of', '1969-12-31'], `${range} (got "1969-12-31")`],
+    [['--as-of', '9999-12-31'], `${range} (got "9999-12-31")`],
+    [['--as-of', day(2)], `${range} (got "${day(2)}")`],
+    [['--as-of', '2024-1-5'], '--as-of must be a date YYYY-MM-DD (got "2024-1-5")'],
+    [['--as-of', '5.1.2024'], '--as-of must be a date YYYY-MM-DD (got "5.1.2024")'],
+    [['--as-of='], '--as-of must be a date YYYY-MM-DD (got "")'],
+    [['--as-of'], '--as-of needs a value'],
+  ];
+  for (const [args, stderr] of cases) {
+    const result = await salesdash(['refresh', ...args]);
+    t.same(result, { code: 1, stdout: '', stderr: `salesdash: refresh: ${stderr}\n` }, args.join(' '));
+  }
+  // Accepted dates get past the check: they fail only on the database nobody listens on.
+  for (const asOf of ['1970-01-01', '2024-02-29', '2000-02-29', latest]) {
+    const result = await salesdash(['refresh', '--as-of', asOf]);
+    t.equal(result.code, 1, asOf);
+    t.match(result.stderr, /^salesdash: refresh failed[^\n]*connect[^\n]*\n$/, `${asOf}: accepted, then the connection fails`);
+  }
+});
+
+t.test('an option that takes one value is refused when given twice', async (t) => {
+  const cases: [string[], string][] = [
+    [['refresh', '--as-of', '2024-01-10', '--as-of', '2024-01-06'], 'refresh: --as-of must be given only once'],
+    [['refresh', '--as-of=2024-01-10', '--as-of=2024-01-10'], 'refresh: --as-of must be given only once'],
+    [['history', '--monthly', '--from', '2024-01', '--from', '2024-02'], 'history: --from must be given only once'],
+    [['generate', '--customers', '5', '--customers', '6'], 'generate: --customers must be given only once'],
+    [['serve', '--port', '1', '--port=2'], 'serve: --port must be given only once'],
+  ];
+  for (const [args, stderr] of cases) {
+    const result = await salesdash(args);
+    t.same(result, { code: 1, stdout: '', stderr: `salesdash: ${stderr}\n` }, args.join(' '));
+  }
+  // A repeated switch says the same thing twice: nothing to choose between.
+  const twice = await salesdash(['refresh', '--concurrently', '--concurrently']);
+  t.match(twice.stderr, /^salesdash: refresh failed[^\n]*connect/, 'refresh --concurrently --concurrently gets past the options');
 });
