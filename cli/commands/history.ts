@@ -1,8 +1,8 @@
 // `salesdash history --monthly [--from YYYY-MM]`: month-end snapshots from the order history, for segment movement.
 import type { Command } from '../command.ts';
-import { parseOptions, UsageError } from '../command.ts';
+import { dateOption, parseOptions, UsageError } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
-import { hasCountedOrders, monthlyHistory, parseMonth } from '../../jobs/rfm/history.ts';
+import { hasCountedOrders, monthlyHistory } from '../../jobs/rfm/history.ts';
 import { enterStep } from '../job.ts';
 
 export const historyCommand: Command = {
@@ -26,11 +26,9 @@ refresh already kept are left as they are.
     if (!values.monthly) throw new UsageError('say --monthly (month-end snapshots)');
     let fromMonth: string | null = null;
     if (values.from !== undefined) {
-      try {
-        fromMonth = parseMonth(values.from);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
+      // A month is its first day, under the rule every date option follows (a real day an import accepts).
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(values.from)) throw new UsageError(`--from must be a month YYYY-MM, got ${JSON.stringify(values.from.slice(0, 40))}`);
+      fromMonth = dateOption(`${values.from}-01`, 'from');
     }
     const url = await resolveDatabaseUrl();
     const { months, anyPurchase } = await withPool(url, { max: 1 }, async (sql) => {

@@ -13,11 +13,14 @@ function integerOrZero(value: string | undefined, name: string, fallback: number
 export const trainCommand: Command = {
   summary: 'train the purchase-probability model and score every customer [--horizon-days 30] [--seed 42]',
   async run(args) {
-    const { values, positionals } = parseOptions(args, {
-      'horizon-days': { type: 'string' },
-      seed: { type: 'string' },
-    });
-    if (positionals.length) throw new Error(`unexpected argument "${positionals[0]}"`);
+    const { values } = parseOptions(
+      args,
+      {
+        'horizon-days': { type: 'string' },
+        seed: { type: 'string' },
+      },
+      false,
+    );
     const horizonDays = positiveInteger(values['horizon-days'], 'horizon-days', 30, 366);
     const seed = integerOrZero(values.seed, 'seed', 42);
     const url = await resolveDatabaseUrl();

@@ -11,16 +11,6 @@ export interface HistoryMonth {
   seconds: number;
 }
 
-const monthPattern = /^(\d{4})-(\d{2})$/;
-
-/** 'YYYY-MM' -> the month's first day, or an error naming the option. */
-export function parseMonth(text: string): string {
-  const match = monthPattern.exec(text);
-  const month = match ? Number(match[2]) : 0;
-  if (!match || month < 1 || month > 12) throw new Error(`--from must be a month YYYY-MM, got "${text}"`);
-  return `${match[1]}-${match[2]}-01`;
-}
-
 export async function monthlyHistory(
   sql: Sql,
   fromMonth: string | null,

@@ -20,16 +20,13 @@ export interface RefreshResult {
   steps: RefreshStep[];
 }
 
-const isoDate = /^\d{4}-\d{2}-\d{2}$/;
-
 /**
  * Recomputes and publishes RFM; asOf (YYYY-MM-DD) ignores later purchases. `concurrently` refreshes the BI
  * materialized view without blocking its readers (slower); API readers are never blocked either way.
  */
 export async function refreshRfm(sql: Sql, asOf?: string, options: { concurrently?: boolean } = {}): Promise<RefreshResult> {
-  if (asOf !== undefined && (!isoDate.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)))) {
-    throw new Error(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);
-  }
-  const [row] = await sql`select salesdash.refresh_rfm(${asOf ?? null}::date, ${options.concurrently ?? false}) as result`;
+  // As text: PostgreSQL refuses a day that does not exist, where a date parameter would go through JavaScript's
+  // Date and turn 2024-02-30 into March 1. The CLI checks its option first (dateOption), with a clearer message.
+  const [row] = await sql`select salesdash.refresh_rfm(${asOf ?? null}::text::date, ${options.concurrently ?? false}) as result`;
   return row!.result as RefreshResult;
 }

@@ -75,6 +75,7 @@ t.test('numbers are checked with a plain message naming the command and the opti
     { args: ['import', 'transactions'], stderr: 'import: usage: salesdash import olist <dir> | salesdash import transactions <file.csv>' },
     { args: ['db', 'status', 'now'], stderr: 'db: unexpected argument "now" (see --help)' },
     { args: ['refresh', 'now'], stderr: 'refresh: unexpected argument "now" (see --help)' },
+    { args: ['train', 'now'], stderr: 'train: unexpected argument "now" (see --help)' },
     { args: ['serve', 'now'], stderr: 'serve: unexpected argument "now" (see --help)' },
     { args: ['migrate', 'now'], stderr: 'migrate: unexpected argument "now" (see --help)' },
     { args: ['migrate', '--force'], stderr: 'migrate: unknown option "--force" (see --help)' },
@@ -113,6 +114,10 @@ t.test('a date option must be a real calendar day the importer would accept', as
     const result = await salesdash(['refresh', ...args]);
     t.same(result, { code: 1, stdout: '', stderr: `salesdash: refresh: ${stderr}\n` }, args.join(' '));
   }
+  // history --from is a month: its first day follows the same rule.
+  const history = await salesdash(['history', '--monthly', '--from', '9999-12']);
+  t.same(history, { code: 1, stdout: '', stderr: `salesdash: history: --from must be from 1970-01-01 to ${latest}, the dates an import accepts (got "9999-12-01")\n` },
+    'history --from 9999-12');
   // Accepted dates get past the check: they fail only on the database nobody listens on.
   for (const asOf of ['1970-01-01', '2024-02-29', '2000-02-29', latest]) {
     const result = await salesdash(['refresh', '--as-of', asOf]);
