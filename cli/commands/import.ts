@@ -4,7 +4,8 @@ import type { Command } from '../command.ts';
 import { parseOptions, UsageError } from '../command.ts';
 import { progressLine } from '../progress.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
-import { importOlist, type ImportCounts } from '../../jobs/import/olist.ts';
+import { importOlist } from '../../jobs/import/olist.ts';
+import { importSummary } from '../../jobs/import/summary.ts';
 import { importTransactions } from '../../jobs/import/transactions.ts';
 import { enterStep } from '../job.ts';
 
@@ -24,19 +25,6 @@ column, and the database is left as it was. Re-importing a file adds only its ne
 A shop holding generated demo data takes no import without --replace (or run: salesdash reset --yes).
 Then: salesdash refresh, salesdash train (or make run, which does both). Details: docs/data.md
 `;
-
-/** What the import did, in one line: rows read, how many orders were new, time. */
-function report(counts: ImportCounts, what: string, from: string, products: boolean): string {
-  if (counts.orders === 0 && counts.customers === 0 && counts.items === 0) {
-    return `loaded 0 rows from ${from}: only a header, no rows`;
-  }
-  const stored = counts.orders - counts.newOrders;
-  return (
-    `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} ${what}` +
-    `${products && counts.products !== undefined ? ` and ${counts.products} products` : ''} from ${from} in ${counts.seconds.toFixed(2)} s: ` +
-    `${counts.newOrders} new${stored > 0 ? `, ${stored} already stored (updated where they differ)` : ''}`
-  );
-}
 
 export const importCommand: Command = {
   summary: 'import Olist CSV files (olist <dir>) or a shop export (transactions <file.csv>) [--replace]',
@@ -61,7 +49,11 @@ export const importCommand: Command = {
         progress.done();
         if (options.replace) console.log('emptied the shop first (--replace)');
         // Olist names its products file's rows; a transactions file's products are a by-product of its lines.
-        console.log(kind === 'olist' ? report(counts, 'customer ids', path, true) : report(counts, 'customers', basename(path), false));
+        console.log(
+          kind === 'olist'
+            ? importSummary(counts, { what: 'customer ids', from: path, products: true })
+            : importSummary(counts, { what: 'customers', from: basename(path), products: false }),
+        );
       });
     } finally {
       progress.done();

@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { parse } from 'csv-parse';
+import { parse, type Options } from 'csv-parse';
 import { excerpt, ImportError } from './import-error.ts';
 
 export interface CsvRecord {
@@ -120,35 +120,50 @@ class Utf8TextCheck extends Transform {
   }
 }
 
-function describeParseError(label: string, error: unknown): ImportError {
+// How to write a quote inside a field, for the messages about quotes.
+const quoteAdvice = 'put the whole field in quotes and double each quote inside it (12" vinyl is written "12"" vinyl")';
+
+// The quoting mistakes of hand-edited files, in plain words (csv-parse's own messages count fields from 0).
+const quoteProblems: Record<string, (failure: { field?: unknown }) => string> = {
+  CSV_QUOTE_NOT_CLOSED: () => 'not valid CSV: the quote (") opening this field is never closed',
+  INVALID_OPENING_QUOTE: (failure) =>
+    `not valid CSV: a quote (") inside a field that does not start with one${
+      typeof failure.field === 'string' ? ` (after ${excerpt(failure.field)})` : ''
+    }; ${quoteAdvice}`,
+  CSV_INVALID_CLOSING_QUOTE: () => `not valid CSV: the field goes on after its closing quote ("); ${quoteAdvice}`,
+};
+
+/**
+ * One line for a parse failure of the record starting at `line`; `header` (once read) names the column of a
+ * quoting mistake.
+ */
+function describeParseError(label: string, error: unknown, line: number, header?: readonly string[]): ImportError {
   // Already one line naming the file: a refused byte (Utf8TextCheck).
   if (error instanceof ImportError) return error;
-  const failure = error as Error & { lines?: number; code?: string; field?: unknown };
-  const line = typeof failure.lines === 'number' ? failure.lines : null;
-  let message = failure.message;
-  // An invalid opening quote quotes the whole field read so far (`value is "..."`), which may be huge: only
-  // an excerpt of it is kept.
-  const value = ', value is ';
-  const at = message.indexOf(value);
-  if (typeof failure.field === 'string' && at !== -1) {
-    const rest = message.slice(at + value.length + JSON.stringify(failure.field).length);
-    message = `${message.slice(0, at)}${value}${excerpt(failure.field)}${rest}`;
+  const failure = error as Error & { code?: string; field?: unknown; index?: unknown };
+  const quoteProblem = quoteProblems[failure.code ?? ''];
+  if (quoteProblem) {
+    const column = (header && typeof failure.index === 'number' && header[failure.index]) || null;
+    return new ImportError(label, line, column, quoteProblem(failure));
   }
   // csv-parse messages end with "at line N"; the line is already in front.
-  const problem = message.replace(/^Invalid Record Length: /, '').replace(/:? ?at line \d+\.?$/, '');
+  const problem = failure.message.replace(/^Invalid Record Length: /, '').replace(/:? ?at line \d+\.?$/, '');
   return new ImportError(label, line, null, `not valid CSV (${problem})`);
 }
 
-export async function openCsv(path: string, required: readonly string[]): Promise<CsvFile> {
+/** Opens `path`; `optional` names the columns read when present (like `required`, none may appear twice). */
+export async function openCsv(path: string, required: readonly string[], optional: readonly string[] = []): Promise<CsvFile> {
   const label = basename(path);
   if (!existsSync(path)) throw new ImportError(label, null, null, `file not found (${path})`);
   if (!statSync(path).isFile()) throw new ImportError(label, null, null, `not a file (${path})`);
 
   // Line numbers are counted here rather than with csv-parse's `info` option, which costs about three times the
   // parse itself: one line per record plus the line breaks inside quoted fields. Empty lines are kept by the
-  // parser (as a single empty field) only so that they can be counted and skipped.
+  // parser (as a single empty field) only so that they can be counted and skipped. Without autoDestroy, a parse
+  // error reaches the reader after every record parsed before it (destroying would drop those still buffered),
+  // so the count is at the failing record when the error arrives.
   const input = createReadStream(path);
-  const parser = parse({ bom: true, relax_column_count: true });
+  const parser = parse({ bom: true, relax_column_count: true, autoDestroy: false } as Options);
   input.pipe(new Utf8TextCheck(label)).on('error', (error) => parser.destroy(error)).pipe(parser);
   // pipe() forwards no errors: a refused byte or a read error must end the parser's reader with that error.
   input.on('error', (error) => parser.destroy(new ImportError(label, null, null, `cannot be read (${error.message})`)));
@@ -174,7 +189,7 @@ export async function openCsv(path: string, required: readonly string[]): Promis
       if (!first.done) nextLine += linesIn(first.value);
     } while (!first.done && isEmptyLine(first.value));
   } catch (error) {
-    throw describeParseError(label, error);
+    throw describeParseError(label, error, headerLine);
   }
   if (first.done) throw new ImportError(label, null, null, 'is empty (a header line is required)');
   if (first.value.length > MAX_COLUMNS) {
@@ -186,7 +201,25 @@ export async function openCsv(path: string, required: readonly string[]): Promis
   for (const name of required) {
     if (!columns.has(name)) {
       parser.destroy();
-      throw new ImportError(label, headerLine, null, `missing column ${name} (header: ${excerpt(header.join(','))})`);
+      // A semicolon- or tab-separated export reads as one long column name.
+      const holds = (character: string) => header.some((field) => field.includes(character));
+      const separator = holds(';') ? 'semicolons' : holds('\t') ? 'tabs' : null;
+      const why = separator ? `; the file must be comma-separated, and its header line holds ${separator}` : '';
+      throw new ImportError(label, headerLine, null, `missing column ${name}${why} (header: ${excerpt(header.join(','))})`);
+    }
+  }
+  // A column named twice (whatever the case) would be read from one of its fields and the other ignored.
+  for (const name of [...required, ...optional]) {
+    const at = header.indexOf(name);
+    const again = header.indexOf(name, at + 1);
+    if (at !== -1 && again !== -1) {
+      parser.destroy();
+      throw new ImportError(
+        label,
+        headerLine,
+        name,
+        `appears twice in the header (field ${at + 1} ${excerpt(first.value[at]!)} and field ${again + 1} ${excerpt(first.value[again]!)})`,
+      );
     }
   }
 
@@ -197,7 +230,7 @@ export async function openCsv(path: string, required: readonly string[]): Promis
         try {
           next = await iterator.next();
         } catch (error) {
-          throw describeParseError(label, error);
+          throw describeParseError(label, error, nextLine, header);
         }
         if (next.done) return;
         const record = next.value;

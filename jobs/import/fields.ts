@@ -10,6 +10,10 @@ export interface FieldAt {
 }
 
 const timestampPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?$/;
+/** The forms timestampPattern accepts, for messages. */
+const timestampForms = 'YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]]';
+// A timestamp ending in a time zone (Z, UTC, +01:00, -0500): refused with its own message, since the rest is right.
+const withTimeZone = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$/i;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -53,8 +57,8 @@ export interface TimestampOptions {
 }
 
 /**
- * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` works as separator too) from EARLIEST_DATE to the
- * role's limit after the import; empty -> null when allowed.
+ * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` works as separator too), without a time zone, from
+ * EARLIEST_DATE to the role's limit after the import; empty -> null when allowed.
  */
 export function timestamp(value: string, at: FieldAt, options: TimestampOptions): string | null {
   const kind = options.kind ?? 'timestamp';
@@ -63,6 +67,9 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
     reject(at, `is empty (a ${kind} is required)`);
   }
   const match = timestampPattern.exec(value);
+  if (!match && withTimeZone.test(value)) {
+    reject(at, `${excerpt(value)} has a time zone, which is not accepted (write ${timestampForms}, without Z or +hh:mm)`);
+  }
   if (!match) reject(at, `${excerpt(value)} is not a ${kind}`);
   const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1).map((part) => part ?? '0');
   const valid =
@@ -131,9 +138,15 @@ function storable(value: string, at: FieldAt): string {
   return value;
 }
 
+/** Refuses an empty value, or one of only whitespace (spaces, no-break spaces, line separators...). */
+function rejectBlank(value: string, at: FieldAt, note = ''): void {
+  if (value === '') reject(at, `is empty${note}`);
+  if (value.trim() === '') reject(at, `${excerpt(value)} is only whitespace${note}`);
+}
+
 /** Text that must not be empty. */
 export function requiredText(value: string, at: FieldAt): string {
-  if (value.trim() === '') reject(at, 'is empty');
+  rejectBlank(value, at);
   return storable(value, at);
 }
 
@@ -144,7 +157,7 @@ export function optionalText(value: string | undefined, at: FieldAt): string | n
 
 /** An id (contract/ids.ts: what the API can look up); `note` says why a field that is not an id is one. */
 export function id(value: string, at: FieldAt, note = ''): string {
-  if (value.trim() === '') reject(at, `is empty${note}`);
+  rejectBlank(value, at, note);
   const problem = idProblem(value);
   if (problem) reject(at, `${excerpt(value)} ${problem}${note}`);
   return value;

@@ -2,7 +2,7 @@
 // transaction: each file streams (validated row by row) into a TEMP staging table through COPY, the staged rows
 // are checked against each other and the database, then merged into raw.* with upserts keyed by the Olist ids.
 // A bad file therefore leaves the database exactly as it was, and importing the same files twice changes nothing.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
@@ -23,6 +23,7 @@ import {
 import { excerpt, ImportError } from './import-error.ts';
 import { prepareShopForImport, markShopSource } from './shop-source.ts';
 import { countOrders, rejectRepeatedKeys, rejectUnknownReferences } from './staging.ts';
+import { rejectTotalsTooLarge } from './totals.ts';
 
 export const olistFiles = {
   customers: 'olist_customers_dataset.csv',
@@ -174,6 +175,8 @@ async function stageFile(tx: Tx, dir: string, spec: FileSpec, limits: DateLimits
 export async function importOlist(sql: Sql, dir: string, options: ImportOptions = {}): Promise<ImportCounts> {
   const started = performance.now();
   const limits = dateLimits(new Date());
+  if (!existsSync(dir)) throw new ImportError(dir, null, null, 'the directory does not exist');
+  if (!statSync(dir).isDirectory()) throw new ImportError(dir, null, null, 'not a directory (import olist reads a directory of CSV files)');
   for (const file of [olistFiles.customers, olistFiles.orders, olistFiles.items]) {
     if (!existsSync(join(dir, file))) throw new ImportError(file, null, null, `file not found in ${dir}`);
   }
@@ -219,6 +222,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
     const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
     await mergeIntoRaw(tx, { hasProducts, hasCategories });
+    await rejectTotalsTooLarge(tx, olistFiles.items);
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `olist ${dir}`);
     options.onStep?.('committing');

@@ -13,6 +13,7 @@ import type { ImportCounts, ImportOptions } from './olist.ts';
 import { prepareShopForImport, markShopSource } from './shop-source.ts';
 import { countOrders, rejectRepeatedKeys } from './staging.ts';
 import { checkRefunds, mergeRefunds, stageRefunds } from './refunds.ts';
+import { rejectTotalsTooLarge } from './totals.ts';
 
 type Tx = postgres.TransactionSql<{}>;
 
@@ -30,7 +31,7 @@ export async function importTransactions(
 ): Promise<ImportCounts & { refunds: number }> {
   const started = performance.now();
   const limits = dateLimits(new Date());
-  const csv = await openCsv(file, transactionColumns.required);
+  const csv = await openCsv(file, transactionColumns.required, transactionColumns.optional);
   const label = basename(file);
   const position = (name: string) => csv.columns.get(name);
   const [orderId, customerId, orderDate, amountAt] = transactionColumns.required.map((name) => position(name)!);
@@ -104,6 +105,7 @@ export async function importTransactions(
     options.onStep?.('merging into raw.*');
     const merged = await mergeIntoRaw(tx);
     await mergeRefunds(tx);
+    await rejectTotalsTooLarge(tx, label);
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { importOlist, olistFiles } from '../../jobs/import/olist.ts';
+import { importSummary } from '../../jobs/import/summary.ts';
 import { importTransactions } from '../../jobs/import/transactions.ts';
 import { runSalesdash } from '../helpers/cli.ts';
 import { testDatabase } from '../helpers/db.ts';
@@ -126,4 +127,25 @@ t.test('salesdash import: binary file, header-only file, first import and re-imp
   const more = await salesdash('import', 'transactions', file(t, 'more.csv', `${good}C-1,carol,2024-04-01,7\n`));
   t.match(more.stdout, /: 1 new, 3 already stored/);
   t.equal((await rawSnapshot(sql)).orders, 4);
+});
+
+// The summary salesdash import prints (importSummary): refunds are counted apart from orders, and "only a header"
+// is said only of a file without rows.
+t.test('the import summary counts orders and refunds apart', async (t) => {
+  const { sql } = await testDatabase(t);
+  const summary = async (name: string, content: string) => {
+    const counts = await importTransactions(sql, file(t, name, content));
+    return importSummary(counts, { what: 'customers', from: name, products: false }).replace(/ in \d+\.\d\d s/, ' in N s');
+  };
+  t.equal(await summary('empty.csv', header), 'loaded 0 rows from empty.csv: only a header, no rows');
+  t.equal(await summary('shop.csv', good), 'loaded 3 orders (3 items) of 2 customers from shop.csv in N s: 3 new');
+  t.equal(
+    await summary('refunds.csv', `${header}R-1,alice,2024-03-02,-5.00\nR-2,bob,2024-03-02,-6\n`),
+    'loaded 0 orders and 2 refunds from refunds.csv in N s',
+  );
+  t.equal(
+    await summary('mixed.csv', `${header}A-1,alice,2024-01-05,19.90\nC-1,carol,2024-04-01,7\nR-3,carol,2024-04-02,-1\n`),
+    'loaded 2 orders (2 items) of 2 customers and 1 refunds from mixed.csv in N s: 1 new, 1 already stored (updated where they differ)',
+  );
+  t.equal((await rawSnapshot(sql)).refunds, 3);
 });

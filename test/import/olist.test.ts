@@ -173,6 +173,23 @@ const rejections: { name: string; file: string; edit: (text: string) => string; 
     message: 'olist_customers_dataset.csv line 4: expected 5 fields, found 4',
   },
   {
+    // One person (two order-level customer ids, two orders): each order fits, their sum does not.
+    name: "a person's items (price + freight) beyond what their monetary value can hold",
+    file: 'olist_order_items_dataset.csv',
+    edit: (text) =>
+      text +
+      Array.from({ length: 26 }, (_, i) => `o0000000000000000000000000000001,${i + 3},,,,9999999999.99,9999999999.99\n`).join('') +
+      Array.from({ length: 25 }, (_, i) => `o0000000000000000000000000000002,${i + 2},,,,9999999999.99,9999999999.99\n`).join(''),
+    message:
+      'olist_order_items_dataset.csv: customer "p0000000000000000000000000000001"\'s purchases would total 1,020,000,000,217.45, more than 999,999,999,999.99 (the most a customer\'s monetary value can hold)',
+  },
+  {
+    name: 'an id of only whitespace',
+    file: 'olist_customers_dataset.csv',
+    edit: (text) => text.replace('"p0000000000000000000000000000003"', '"\u00a0\u00a0"'),
+    message: 'olist_customers_dataset.csv line 5, column customer_unique_id: "\u00a0\u00a0" is only whitespace',
+  },
+  {
     name: 'an empty purchase timestamp',
     file: 'olist_orders_dataset.csv',
     edit: (text) => text.replace('delivered,2018-01-15 09:12:01', 'delivered,'),
@@ -299,6 +316,14 @@ t.test('names a missing required file', async (t) => {
   const dir = fixtureWith(t, 'olist_orders_dataset.csv', (text) => text);
   rmSync(join(dir, 'olist_order_items_dataset.csv'));
   await t.rejects(importOlist(sql, dir), { message: `olist_order_items_dataset.csv: file not found in ${dir}` });
+});
+
+t.test('names a directory that does not exist, or a file given as the directory', async (t) => {
+  const { sql } = await testDatabase(t);
+  const dir = fixtureWith(t, 'olist_orders_dataset.csv', (text) => text);
+  await t.rejects(importOlist(sql, join(dir, 'nonexist')), { message: `${join(dir, 'nonexist')}: the directory does not exist` });
+  const file = join(dir, 'olist_orders_dataset.csv');
+  await t.rejects(importOlist(sql, file), { message: `${file}: not a directory (import olist reads a directory of CSV files)` });
 });
 
 t.test(

@@ -129,6 +129,50 @@ t.test('a negative amount is a refund: stored apart, net monetary exact after a 
 const dateFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const header = 'order_id,customer_id,order_date,amount';
 
+// What a refresh totals must fit its columns: a customer's monetary value numeric(14, 2), a segment's or a month's
+// revenue numeric(16, 2). 100 customers with 100 orders of the largest amount each, plus 0.99 for one of them and
+// 99 for a 101st, reach both limits exactly (all in January, so one month's revenue reaches its limit too).
+t.test('totals at the limits load and refresh; a cent more, or refunds beyond them, are refused', async (t) => {
+  const { sql } = await testDatabase(t);
+  const largest = '9999999999.99';
+  const orders = Array.from({ length: 10_000 }, (_, i) => `L-${i},c${String(i % 100).padStart(3, '0')},2024-01-${String((i % 28) + 1).padStart(2, '0')},${largest}\n`);
+  const counts = await importTransactions(sql, csvFile(t, 'limits.csv', `${header}\n${orders.join('')}L-c,c000,2024-01-29,0.99\nL-z,zed,2024-01-30,99\n`));
+  t.match(counts, { orders: 10_002, customers: 101 });
+  await refreshRfm(sql);
+  const [totals] = await sql`
+    select (select max(monetary)::text from salesdash.rfm_scores) as customer,
+           (select sum(revenue)::text from salesdash_internal.rfm_segment_totals
+            where generation = (select generation from salesdash_internal.rfm_publication)) as segments,
+           (select max(revenue)::text from salesdash_internal.rfm_monthly_activity
+            where generation = (select generation from salesdash_internal.rfm_publication)) as month`;
+  t.same({ ...totals }, { customer: '999999999999.99', segments: '99999999999999.99', month: '99999999999999.99' });
+
+  const loaded = await rawSnapshot(sql);
+  const refusals = [
+    {
+      // zed's order, now c000's: the shop's total drops, c000's passes the limit.
+      text: 'L-z,c000,2024-01-30,0.01\n',
+      message:
+        'more.csv: customer "c000"\'s purchases would total 1,000,000,000,000.00, more than 999,999,999,999.99 (the most a customer\'s monetary value can hold)',
+    },
+    {
+      text: 'M-1,newcomer,2024-02-01,0.01\n',
+      message:
+        "more.csv: the shop's purchases would total 100,000,000,000,000.00, more than 99,999,999,999,999.99 (the most a segment's or a month's revenue can hold)",
+    },
+    {
+      // Refunds lower a month's revenue: beyond the limit it would be too negative for the column.
+      text: Array.from({ length: 10_001 }, (_, i) => `R-${i},c001,2024-02-01,-${largest}\n`).join(''),
+      message:
+        "more.csv: the shop's refunds would total 100,009,999,999,899.99, more than 99,999,999,999,999.99 (the most a segment's or a month's revenue can hold)",
+    },
+  ];
+  for (const refusal of refusals) {
+    await t.rejects(importTransactions(sql, csvFile(t, 'more.csv', `${header}\n${refusal.text}`)), { message: refusal.message });
+    t.same(await rawSnapshot(sql), loaded, 'nothing changed');
+  }
+});
+
 const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'a missing column',
@@ -188,7 +232,79 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'broken quoting',
     text: 'order_id,customer_id,order_date,amount\nA-1,"alice,2024-01-05,3\n',
-    message: 'shop.csv line 2: not valid CSV (Quote Not Closed: the parsing is finished with an opening quote)',
+    message: 'shop.csv line 2, column customer_id: not valid CSV: the quote (") opening this field is never closed',
+  },
+  {
+    name: 'an unclosed quote on line 3 of 1,001 lines (named where its record starts, not at the end)',
+    text: `${header}\nA-0,alice,2024-01-05,1\nA-1,"bob,2024-01-05,1\n${Array.from({ length: 998 }, (_, i) => `B-${i},carol,2024-01-05,1\n`).join('')}`,
+    message: 'shop.csv line 3, column customer_id: not valid CSV: the quote (") opening this field is never closed',
+  },
+  {
+    name: 'an inch mark in an unquoted field, after quoted multi-line records',
+    text: `${header},customer_city,product_name\nA-1,alice,2024-01-05,1,"Rio de\nJaneiro",LP\nA-2,alice,2024-01-05,1,"Rio de\nJaneiro",CD\nA-3,alice,2024-01-05,1,Rio,12" vinyl\n`,
+    message:
+      'shop.csv line 6, column product_name: not valid CSV: a quote (") inside a field that does not start with one (after "12"); put the whole field in quotes and double each quote inside it (12" vinyl is written "12"" vinyl")',
+  },
+  {
+    name: 'an undoubled quote inside a quoted field',
+    text: `${header},product_name\nA-1,alice,2024-01-05,1,"12" vinyl"\n`,
+    message:
+      'shop.csv line 2, column product_name: not valid CSV: the field goes on after its closing quote ("); put the whole field in quotes and double each quote inside it (12" vinyl is written "12"" vinyl")',
+  },
+  {
+    name: 'a column named twice',
+    text: `${header},customer_id\nA-1,alice,2024-01-05,1,bob\n`,
+    message: 'shop.csv line 1, column customer_id: appears twice in the header (field 2 "customer_id" and field 5 "customer_id")',
+  },
+  {
+    name: 'a column named twice in different case',
+    text: `${header},Amount\nA-1,alice,2024-01-05,1,99\n`,
+    message: 'shop.csv line 1, column amount: appears twice in the header (field 4 "amount" and field 5 "Amount")',
+  },
+  {
+    name: 'an optional column named twice',
+    text: `${header},product_name,Product_Name\nA-1,alice,2024-01-05,1,LP,CD\n`,
+    message: 'shop.csv line 1, column product_name: appears twice in the header (field 5 "product_name" and field 6 "Product_Name")',
+  },
+  {
+    name: 'a semicolon-separated file',
+    text: 'order_id;customer_id;order_date;amount\nA-1;alice;2024-01-05;1\n',
+    message:
+      'shop.csv line 1: missing column order_id; the file must be comma-separated, and its header line holds semicolons (header: "order_id;customer_id;order_date;amount")',
+  },
+  {
+    name: 'a tab-separated file',
+    text: 'order_id\tcustomer_id\torder_date\tamount\nA-1\talice\t2024-01-05\t1\n',
+    message:
+      'shop.csv line 1: missing column order_id; the file must be comma-separated, and its header line holds tabs (header: "order_id\\tcustomer_id\\torder_date\\tamount")',
+  },
+  {
+    name: 'a timestamp in UTC with Z',
+    text: `${header}\nA-1,alice,2024-01-05T13:45:00Z,1\n`,
+    message:
+      'shop.csv line 2, column order_date: "2024-01-05T13:45:00Z" has a time zone, which is not accepted (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], without Z or +hh:mm)',
+  },
+  {
+    name: 'a timestamp with an offset',
+    text: `${header}\nA-1,alice,2024-01-05 13:45:00+0100,1\n`,
+    message:
+      'shop.csv line 2, column order_date: "2024-01-05 13:45:00+0100" has a time zone, which is not accepted (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], without Z or +hh:mm)',
+  },
+  {
+    name: 'a customer id of a no-break space',
+    text: `${header}\nA-1,\u00a0,2024-01-05,1\n`,
+    message: 'shop.csv line 2, column customer_id: "\u00a0" is only whitespace',
+  },
+  {
+    name: 'an order id of a line separator',
+    text: `${header}\n\u2028,alice,2024-01-05,1\n`,
+    message: 'shop.csv line 2, column order_id: "\\u2028" is only whitespace',
+  },
+  {
+    name: 'purchases of one customer beyond what their monetary value can hold',
+    text: `${header}\n${Array.from({ length: 100 }, (_, i) => `W-${i},whale,2024-01-05,9999999999.99\n`).join('')}W-100,whale,2024-01-06,1\n`,
+    message:
+      'shop.csv: customer "whale"\'s purchases would total 1,000,000,000,000.00, more than 999,999,999,999.99 (the most a customer\'s monetary value can hold)',
   },
   {
     name: 'a date in year 0001',
@@ -292,7 +408,7 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     name: 'a stray quote after a 1 MB field',
     text: `${header}\nA-1,${'z'.repeat(1024 * 1024)}"q",2024-01-05,1\n`,
     message:
-      'shop.csv line 2: not valid CSV (Invalid Opening Quote: a quote is found on field 1 at line 2, value is "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"… (1048576 characters))',
+      'shop.csv line 2, column customer_id: not valid CSV: a quote (") inside a field that does not start with one (after "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"… (1048576 characters)); put the whole field in quotes and double each quote inside it (12" vinyl is written "12"" vinyl")',
   },
 ];
 

@@ -1,0 +1,28 @@
+// The line an import ends with (salesdash import): what was loaded, how many orders were new, how long it took.
+import type { ImportCounts } from './olist.ts';
+
+export interface SummaryOptions {
+  /** What `customers` counts: `customer ids` (Olist, one per order) or `customers` (people). */
+  what: string;
+  /** Where the rows came from: the file name, or the Olist directory. */
+  from: string;
+  /** Whether to name the products read (Olist names its products file's rows). */
+  products: boolean;
+}
+
+/** One line for `counts`; a transactions file's refunds (a negative amount) are counted apart from its orders. */
+export function importSummary(counts: ImportCounts & { refunds?: number }, { what, from, products }: SummaryOptions): string {
+  const refunds = counts.refunds ?? 0;
+  if (counts.orders === 0 && counts.customers === 0 && counts.items === 0 && refunds === 0) {
+    return `loaded 0 rows from ${from}: only a header, no rows`;
+  }
+  const seconds = `in ${counts.seconds.toFixed(2)} s`;
+  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${refunds} refunds from ${from} ${seconds}`;
+  const stored = counts.orders - counts.newOrders;
+  return (
+    `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} ${what}` +
+    `${refunds > 0 ? ` and ${refunds} refunds` : ''}` +
+    `${products && counts.products !== undefined ? ` and ${counts.products} products` : ''} from ${from} ${seconds}: ` +
+    `${counts.newOrders} new${stored > 0 ? `, ${stored} already stored (updated where they differ)` : ''}`
+  );
+}
