@@ -53,11 +53,16 @@ function where(): string {
   return running.step ? `${command} failed while ${running.step}` : `${command} failed`;
 }
 
-/** The one line (after "salesdash: ") that reports `error` as the failure of the running command. */
+/**
+ * The one line (after "salesdash: ") that reports `error` as the failure of the running command: a usage error
+ * or one of our own messages after the command's name ("import: shop.csv line 3, ..."), anything else as the
+ * failure of the running step.
+ */
 export function failureLine(error: unknown): string {
-  if (error instanceof UsageError) return `${running.command ?? 'salesdash'}: ${firstLine(error.message)}`;
+  const named = (message: string) => (running.command ? `${running.command}: ${firstLine(message)}` : firstLine(message));
+  if (error instanceof UsageError) return named(error.message);
   const database = describeDatabaseFailure(error);
-  if (database === undefined && isOwnMessage(error)) return firstLine((error as Error).message);
+  if (database === undefined && isOwnMessage(error)) return named((error as Error).message);
   return `${where()}: ${database ?? firstLine(error instanceof Error ? error.message || error.name : String(error))}`;
 }
 

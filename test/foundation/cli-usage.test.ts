@@ -79,7 +79,7 @@ t.test('numbers are checked with a plain message naming the command and the opti
     { args: ['serve', 'now'], stderr: 'serve: unexpected argument "now" (see --help)' },
     { args: ['migrate', 'now'], stderr: 'migrate: unexpected argument "now" (see --help)' },
     { args: ['migrate', '--force'], stderr: 'migrate: unknown option "--force" (see --help)' },
-    { args: ['db', 'status'], env: { SALESDASH_PG_PORT: 'abc' }, stderr: 'SALESDASH_PG_PORT must be a port number from 1 to 65535 (got "abc")' },
+    { args: ['db', 'status'], env: { SALESDASH_PG_PORT: 'abc' }, stderr: 'db: SALESDASH_PG_PORT must be a port number from 1 to 65535 (got "abc")' },
   ];
   for (const { args, env, stderr } of cases) {
     const result = await salesdash(args, env);

@@ -35,7 +35,7 @@ t.test('db start, status, url and stop manage an embedded server', async (t) => 
   t.match(before.stdout, /not initialised/);
   const noUrl = await salesdash('db', 'url');
   t.equal(noUrl.code, 1);
-  t.equal(noUrl.stderr, 'salesdash: embedded PostgreSQL is not running (run: salesdash db start)\n');
+  t.equal(noUrl.stderr, 'salesdash: db: embedded PostgreSQL is not running (run: salesdash db start)\n');
 
   t.equal((await salesdash('db', 'start')).code, 0);
   const status = await salesdash('db', 'status');
@@ -76,7 +76,7 @@ t.test('db url --reader: a read-only login for BI tools, with a password of its 
 
   t.equal((await salesdash('db', 'start')).code, 0);
   const early = await salesdash('db', 'url', '--reader');
-  t.same(early, { code: 1, stdout: '', stderr: 'salesdash: the database has no salesdash schema yet (run: salesdash migrate)\n' });
+  t.same(early, { code: 1, stdout: '', stderr: 'salesdash: db: the database has no salesdash schema yet (run: salesdash migrate)\n' });
   const migrated = await salesdash('migrate');
   t.equal(migrated.code, 0, migrated.stderr);
 

@@ -157,7 +157,7 @@ t.test('salesdash generate prints the counts and refuses a second run without --
   t.equal((await rawSnapshot(sql)).people, 400);
 
   const again = await output(['generate', '--customers', '400']);
-  t.match(again.stderr, /^salesdash: the database already holds \d+ orders and \d+ customer ids; run with --replace to delete them and generate anew\n$/);
+  t.match(again.stderr, /^salesdash: generate: the database already holds \d+ orders and \d+ customer ids; run with --replace to delete them and generate anew\n$/);
   const bad = await output(['generate', '--customers', 'many']);
   t.equal(bad.stderr, 'salesdash: generate: --customers must be a positive whole number (got "many")\n');
 });

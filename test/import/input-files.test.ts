@@ -110,7 +110,7 @@ t.test('salesdash import: binary file, header-only file, first import and re-imp
   t.same(binary, {
     code: 1,
     stdout: '',
-    stderr: 'salesdash: zeros.csv line 1: a binary file, not CSV text: a NUL byte in the first line (byte offset 0)\n',
+    stderr: 'salesdash: import: zeros.csv line 1: a binary file, not CSV text: a NUL byte in the first line (byte offset 0)\n',
   });
 
   const empty = await salesdash('import', 'transactions', file(t, 'empty.csv', header));

@@ -165,7 +165,7 @@ t.test('salesdash import, reset and demo from the command line', async (t) => {
   const file = csvFile(t, 'shop.csv', shopCsv);
 
   const refused = await salesdash('import', 'transactions', file);
-  t.same(refused, { code: 1, stdout: '', stderr: `salesdash: ${refusal}\n` });
+  t.same(refused, { code: 1, stdout: '', stderr: `salesdash: import: ${refusal}\n` });
   t.same(await rawSnapshot(sql), generated);
 
   const noTty = await salesdash('reset');

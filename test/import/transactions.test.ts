@@ -479,7 +479,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const failure = await output(['import', 'transactions', bad]);
   t.equal(
     failure.stderr,
-    'salesdash: shop.csv line 3, column customer_id: "bob" is refunded but is not a customer (no purchase in this file, not in the database)\n',
+    'salesdash: import: shop.csv line 3, column customer_id: "bob" is refunded but is not a customer (no purchase in this file, not in the database)\n',
     'one line naming file, line and column',
   );
   t.equal(failure.stdout, '');
