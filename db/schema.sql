@@ -362,10 +362,11 @@ begin
 
   -- 5. What the dashboard and the API read besides the rows themselves.
   step_started := clock_timestamp();
-  insert into salesdash_internal.rfm_generations (generation, as_of, reference_date, customers, first_purchase_date, last_purchase_date)
+  insert into salesdash_internal.rfm_generations (generation, as_of, reference_date, customers, first_purchase_date, last_purchase_date, segments)
   select new_generation, as_of, reference, customer_count,
          (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
-         (scored ->> 'last_purchase_date')::date;
+         (scored ->> 'last_purchase_date')::date,
+         (select array_agg(r.segment order by r.display_order) from salesdash.rfm_segment_rules r);
   perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
   step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
@@ -1635,12 +1636,14 @@ begin
     from salesdash_internal.%I c
     left join salesdash.predictions p on p.customer_id = c.customer_id$sql$, 'rfm_customers_g' || generation);
 
-  -- Every segment of the rules gets a row, so "no forecast" (no rows) and "nobody scored here" (0) differ.
+  -- Every segment the generation was scored with gets a row, so "no forecast" (no rows) and "nobody scored
+  -- here" (0) differ.
   insert into salesdash_internal.rfm_segment_forecasts
     (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
   select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
          coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
-  from salesdash.rfm_segment_rules r
+  from unnest(coalesce((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation),
+                       (select array_agg(rules.segment order by rules.display_order) from salesdash.rfm_segment_rules rules))) as r(segment)
   left join (
     select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
            sum(c.expected_revenue) as expected_revenue
@@ -2435,6 +2438,7 @@ CREATE TABLE salesdash_internal.rfm_generations (
     customers integer NOT NULL,
     first_purchase_date date,
     last_purchase_date date,
+    segments text[],
     computed_at timestamp with time zone DEFAULT now() NOT NULL,
     seconds double precision,
     steps jsonb,
@@ -2446,7 +2450,7 @@ CREATE TABLE salesdash_internal.rfm_generations (
 -- Name: TABLE rfm_generations; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.rfm_generations IS 'One row per generation of published RFM figures that still exists: as-of date (null = latest purchase), reference date, customers, purchase date range, timings.';
+COMMENT ON TABLE salesdash_internal.rfm_generations IS 'One row per generation of published RFM figures that still exists: as-of date (null = latest purchase), reference date, customers, purchase date range, the segment names it was scored with (best first), timings.';
 
 
 --
@@ -2460,6 +2464,7 @@ CREATE VIEW salesdash_internal.rfm_published_generation AS
     g.customers,
     g.first_purchase_date,
     g.last_purchase_date,
+    g.segments,
     g.computed_at,
     g.seconds,
     g.steps,
@@ -2954,13 +2959,28 @@ CREATE VIEW salesdash.segment_summary AS
            FROM salesdash_internal.rfm_segment_totals t
           WHERE (t.generation = ( SELECT rfm_publication.generation
                    FROM salesdash_internal.rfm_publication))
+        ), segments AS (
+         SELECT s.segment,
+            (s.display_order)::integer AS display_order
+           FROM (salesdash_internal.rfm_generations g
+             CROSS JOIN LATERAL unnest(g.segments) WITH ORDINALITY s(segment, display_order))
+          WHERE (g.generation = ( SELECT rfm_publication.generation
+                   FROM salesdash_internal.rfm_publication))
+        UNION ALL
+         SELECT r.segment,
+            (r.display_order)::integer AS display_order
+           FROM salesdash.rfm_segment_rules r
+          WHERE (NOT (EXISTS ( SELECT
+                   FROM salesdash_internal.rfm_generations g
+                  WHERE ((g.generation = ( SELECT rfm_publication.generation
+                           FROM salesdash_internal.rfm_publication)) AND (g.segments IS NOT NULL)))))
         ), totals AS (
          SELECT COALESCE(sum(published.customers), (0)::bigint) AS customers,
             COALESCE(sum(published.revenue), (0)::numeric) AS revenue
            FROM published
         ), final AS (
          SELECT r.segment,
-            (r.display_order)::integer AS display_order,
+            r.display_order,
             COALESCE(p.customers, 0) AS customers,
             COALESCE(((p.customers)::double precision / (NULLIF(totals.customers, 0))::double precision), (0)::double precision) AS share,
             p.avg_recency_days,
@@ -2969,7 +2989,7 @@ CREATE VIEW salesdash.segment_summary AS
             (COALESCE(p.revenue, (0)::numeric))::double precision AS revenue,
             COALESCE(((p.revenue)::double precision / (NULLIF(totals.revenue, (0)::numeric))::double precision), (0)::double precision) AS revenue_share,
             (f.expected_revenue)::double precision AS expected_revenue
-           FROM (((salesdash.rfm_segment_rules r
+           FROM (((segments r
              CROSS JOIN totals)
              LEFT JOIN published p ON ((p.segment = r.segment)))
              LEFT JOIN salesdash_internal.rfm_published_forecasts f ON ((f.segment = r.segment)))
@@ -2992,7 +3012,7 @@ CREATE VIEW salesdash.segment_summary AS
 -- Name: VIEW segment_summary; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh; expected_revenue: the current model''s expected net revenue of the segment''s customers in the next horizon_days days (salesdash.shop_forecast), null while there is no forecast.';
+COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the published refresh (its rules when it ran; 0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh; expected_revenue: the current model''s expected net revenue of the segment''s customers in the next horizon_days days (salesdash.shop_forecast), null while there is no forecast.';
 
 
 --

@@ -13,6 +13,9 @@ create table salesdash_internal.rfm_generations (
   customers           integer not null,
   first_purchase_date date,
   last_purchase_date  date,
+  -- The segment names it was scored with, best first: what the API and segment_summary show until the next
+  -- refresh, whatever the rules say meanwhile.
+  segments            text[],
   computed_at         timestamptz not null default now(),
   seconds             float8,
   steps               jsonb,
@@ -20,7 +23,7 @@ create table salesdash_internal.rfm_generations (
   -- this one again (see drop_unreadable_rfm_generations).
   superseded_by_xid   xid8
 );
-comment on table salesdash_internal.rfm_generations is 'One row per generation of published RFM figures that still exists: as-of date (null = latest purchase), reference date, customers, purchase date range, timings.';
+comment on table salesdash_internal.rfm_generations is 'One row per generation of published RFM figures that still exists: as-of date (null = latest purchase), reference date, customers, purchase date range, the segment names it was scored with (best first), timings.';
 create table salesdash_internal.rfm_publication (
   only_row        boolean primary key default true check (only_row),
   generation      bigint references salesdash_internal.rfm_generations,

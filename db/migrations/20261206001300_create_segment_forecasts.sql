@@ -50,12 +50,14 @@ begin
     from salesdash_internal.%I c
     left join salesdash.predictions p on p.customer_id = c.customer_id$sql$, 'rfm_customers_g' || generation);
 
-  -- Every segment of the rules gets a row, so "no forecast" (no rows) and "nobody scored here" (0) differ.
+  -- Every segment the generation was scored with gets a row, so "no forecast" (no rows) and "nobody scored
+  -- here" (0) differ.
   insert into salesdash_internal.rfm_segment_forecasts
     (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
   select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
          coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
-  from salesdash.rfm_segment_rules r
+  from unnest(coalesce((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation),
+                       (select array_agg(rules.segment order by rules.display_order) from salesdash.rfm_segment_rules rules))) as r(segment)
   left join (
     select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
            sum(c.expected_revenue) as expected_revenue
@@ -110,12 +112,25 @@ with published as (
   select t.* from salesdash_internal.rfm_segment_totals t
   where t.generation = (select generation from salesdash_internal.rfm_publication)
 ),
+-- The segments the published generation was scored with, so names, counts and the list's rows agree until the
+-- next refresh even when a rule is renamed meanwhile; before the first refresh, the rules.
+segments as (
+  select s.segment, s.display_order::integer as display_order
+  from salesdash_internal.rfm_generations g
+  cross join lateral unnest(g.segments) with ordinality as s(segment, display_order)
+  where g.generation = (select generation from salesdash_internal.rfm_publication)
+  union all
+  select r.segment, r.display_order::integer
+  from salesdash.rfm_segment_rules r
+  where not exists (select from salesdash_internal.rfm_generations g
+                    where g.generation = (select generation from salesdash_internal.rfm_publication) and g.segments is not null)
+),
 totals as (
   select coalesce(sum(customers), 0) as customers, coalesce(sum(revenue), 0) as revenue from published
 ),
 final as (
   select r.segment,
-         r.display_order::integer as display_order,
+         r.display_order,
          coalesce(p.customers, 0) as customers,
          coalesce(p.customers::float8 / nullif(totals.customers, 0), 0) as share,
          p.avg_recency_days,
@@ -124,13 +139,13 @@ final as (
          coalesce(p.revenue, 0)::float8 as revenue,
          coalesce(p.revenue::float8 / nullif(totals.revenue, 0), 0) as revenue_share,
          f.expected_revenue::float8 as expected_revenue
-  from salesdash.rfm_segment_rules r
+  from segments r
   cross join totals
   left join published p on p.segment = r.segment
   left join salesdash_internal.rfm_published_forecasts f on f.segment = r.segment
 )
 select * from final order by display_order;
-comment on view salesdash.segment_summary is 'One row per segment of the rules (0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh; expected_revenue: the current model''s expected net revenue of the segment''s customers in the next horizon_days days (salesdash.shop_forecast), null while there is no forecast.';
+comment on view salesdash.segment_summary is 'One row per segment of the published refresh (its rules when it ran; 0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh; expected_revenue: the current model''s expected net revenue of the segment''s customers in the next horizon_days days (salesdash.shop_forecast), null while there is no forecast.';
 comment on column salesdash.segment_summary.expected_revenue is 'Sum of salesdash.predictions.expected_revenue over the segment''s customers (0 when none is scored); null before a model was published.';
 
 -- Grain: one row while the published generation has a forecast by the current model, else none.

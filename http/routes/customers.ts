@@ -26,11 +26,9 @@ import { moversList, rfmPage, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
-/** Segment names change only with a migration or a rules edit; asking once every few seconds is plenty. */
-const SEGMENT_CACHE_MS = 5_000;
-
 export async function customerRoutes(app: FastifyInstance, { sql, exports }: { sql: Sql; exports: Exports }): Promise<void> {
-  const segmentNames = sharedPerKey((_time: string) => knownSegments(sql));
+  // The published refresh's segment names: they change only with a refresh, so once per data version.
+  const segmentNames = sharedPerKey((_version: string) => knownSegments(sql));
   // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
   // once per data version and shared by every request for that version.
   const overviewOf = sharedPerKey((_version: string) => segmentOverview(sql));
@@ -42,7 +40,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
   async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {
     const segment = query.segment ? query.segment : null;
     if (segment !== null) {
-      const names = await inTime(request, () => segmentNames(String(Math.floor(Date.now() / SEGMENT_CACHE_MS))));
+      const names = await inTime(request, () => segmentNames(request.dataVersion!));
       if (!names.includes(segment)) {
         throw new BadRequest(`segment ${quoted(segment)} is not a known segment`);
       }
