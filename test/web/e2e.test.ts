@@ -241,6 +241,17 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
       const ascending = (await tableRows(page)).map((r) => r.recency);
       t.same(ascending, ascending.slice().sort((a, b) => a - b), 'recency ascending');
       t.equal(await page.getAttribute('th[aria-sort]', 'aria-sort'), 'ascending');
+
+      // A bookmarked page past the end (the list shrank since) moves to the last page, with its rows.
+      const sortedUrl = page.url();
+      await page.goto(`${baseUrl}/?page=9999`);
+      await page.waitForFunction(() => /page ([\d,]+) of \1$/.test(document.querySelector('[data-testid="page-status"]')?.textContent ?? ''));
+      t.ok((await tableRows(page)).length > 0, 'page 9999 shows the last page\'s rows');
+      t.not(new URL(page.url()).searchParams.get('page'), '9999', 'and the URL names the last page');
+      const emptyMessages = await page.evaluate(() => [...document.querySelectorAll('p.empty')].map((e) => e.textContent ?? ''));
+      t.same(emptyMessages.filter((text) => /No customers/.test(text)), [], 'no "no customers" message');
+      await page.goto(sortedUrl);
+      await waitForTable(page, 'sort_by=recency&order=asc');
     });
 
     await t.test('a customer opens from a row, from the keyboard and by id', async (t) => {

@@ -2,6 +2,7 @@
 // tab's movers list. The parent fetches the page (it also needs the total, for its export button); rows open
 // the customer's details (click, or Enter when focused). Expected revenue is the current model's forecast
 // for the person over its horizon; an em dash marks a person no model has scored (never a 0).
+import { useEffect } from 'preact/hooks';
 import type { RfmPage } from '../api.ts';
 import { formatExpectedMoney, formatInteger, formatMoney } from '../shape.ts';
 import type { Remote } from '../use-api.ts';
@@ -40,6 +41,11 @@ export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, 
   const sortBy = (column: SortColumn) =>
     onChange(column === view.sort ? { order: view.order === 'desc' ? 'asc' : 'desc', page: 1 } : { sort: column, order: 'desc', page: 1 });
   const first = (view.page - 1) * pageSize + 1;
+  // A page past the end (a bookmarked link after a refresh shrank the list) moves to the last page.
+  const pastTheEnd = page.status === 'ok' && total > 0 && view.page > pages;
+  useEffect(() => {
+    if (pastTheEnd) onChange({ page: pages });
+  }, [pastTheEnd, pages]);
 
   return (
     <>
@@ -102,7 +108,7 @@ export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, 
         </table>
       </div>
       {page.status === 'loading' && rows.length === 0 && <p class="loading">Loading customers…</p>}
-      {page.status === 'ok' && rows.length === 0 && <p class="empty">{empty}</p>}
+      {page.status === 'ok' && total === 0 && <p class="empty">{empty}</p>}
       <nav class="pager" aria-label="Table pages">
         <button type="button" disabled={view.page <= 1} onClick={() => onChange({ page: 1 })}>
           First
@@ -111,7 +117,7 @@ export function RfmTable({ view, path, page, onRetry, onChange, onOpenCustomer, 
           Previous
         </button>
         <span data-testid="page-status">
-          {total > 0
+          {total > 0 && rows.length > 0
             ? `${formatInteger(first)}–${formatInteger(Math.min(first + rows.length - 1, total))} of ${formatInteger(total)} · page ${formatInteger(view.page)} of ${formatInteger(pages)}`
             : `page ${view.page}`}
         </span>
