@@ -36,8 +36,18 @@ Serves the API and the dashboard, connected as the read-only role salesdash_api.
     const api = await resolveApiDatabase();
     const sql = connectApiPool(api.url, { role: api.role });
     try {
-      const [schema] = await sql<{ ready: boolean }[]>`select to_regclass('salesdash.rfm_list') is not null as ready`;
+      const [schema] = await sql<{ ready: boolean; login: string; too_strong: boolean }[]>`
+        select to_regclass('salesdash.rfm_list') is not null as ready, current_user as login,
+               (select rolsuper from pg_roles where rolname = current_user)
+               or has_schema_privilege(current_user, 'raw', 'usage') as too_strong`;
       if (!schema?.ready) throw new Error(notMigrated);
+      // Least privilege is the API's promise (docs/api.md); a login that breaks it still serves, but says so.
+      if (schema.too_strong) {
+        console.error(
+          `salesdash: serve: warning: the API connects as "${schema.login}", which can reach the raw data ` +
+            '(a superuser or the owner); give it the salesdash_api role instead (SALESDASH_API_DATABASE_URL, see docs/api.md)',
+        );
+      }
     } catch (error) {
       await sql.end({ timeout: 1 });
       throw error;

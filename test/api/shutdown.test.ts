@@ -44,3 +44,22 @@ t.test('`salesdash serve` exits 0 on SIGTERM after answering', async (t) => {
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'exit code 0 after SIGTERM');
 });
+
+t.test('`salesdash serve` warns when its login can reach the raw data, and not as salesdash_api', async (t) => {
+  const { url, sql } = await testDatabase(t);
+  await insertFixture(sql);
+  await sql`select salesdash.refresh_rfm()`;
+  const warning = /^salesdash: serve: warning: the API connects as "[^"]+", which can reach the raw data/m;
+  for (const [name, env, warns] of [
+    ['the owner as SALESDASH_API_DATABASE_URL', { SALESDASH_API_DATABASE_URL: url, DATABASE_URL: url }, true],
+    ['DATABASE_URL, switched to salesdash_api', { DATABASE_URL: url }, false],
+  ] as const) {
+    const server = await startServeProcess({ ...env, LOG_LEVEL: 'warn' });
+    const res = await fetch(`${server.baseUrl}/api/customers/segments`);
+    t.equal(res.status, 200, `${name}: serves`);
+    t.equal(warning.test(server.output()), warns, `${name}: ${warns ? 'warns' : 'no warning'}`);
+    const exited = new Promise((resolve) => server.child.once('exit', resolve));
+    server.child.kill('SIGTERM');
+    await exited;
+  }
+});
