@@ -222,7 +222,7 @@ t.test('jobs interrupted by a terminated backend or a PostgreSQL crash exit 1 wi
         if (!(await isRunning(cluster))) await start(cluster);
       }
       t.equal(exit.code, 1, 'exit code 1');
-      t.match(exit.stderr, /^salesdash: migration failed: the database connection was lost \([^)\n]+\)\n$/, `one line: ${JSON.stringify(exit.stderr)}`);
+      t.match(exit.stderr, /^salesdash: migrate: migration failed: the database connection was lost \([^)\n]+\)\n$/, `one line: ${JSON.stringify(exit.stderr)}`);
       const check = postgres(fresh, { max: 1, onnotice: () => {} });
       const [{ schemas }] = await check<{ schemas: number }[]>`
         select count(*)::int as schemas from pg_namespace where nspname in ('raw', 'salesdash', 'salesdash_internal')`;
