@@ -1,6 +1,6 @@
 // The shape every CLI command module exports, and the small argument parser they share.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { dateLimits, EARLIEST_DATE } from '../jobs/import/fields.ts';
+import { dateLimits, EARLIEST_DATE, isCalendarDay } from '../jobs/import/fields.ts';
 
 export interface Command {
   summary: string;
@@ -110,10 +110,9 @@ export function positiveInteger(value: string | undefined, name: string, fallbac
 export function dateOption(value: string, name: string): string {
   const shown = JSON.stringify(value.slice(0, 40));
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new UsageError(`--${name} must be a date YYYY-MM-DD (got ${shown})`);
-  // An impossible day rolls over into the next month (02-30 -> 03-01); a real one comes back unchanged.
-  const day = new Date(0);
-  day.setUTCFullYear(Number(value.slice(0, 4)), Number(value.slice(5, 7)) - 1, Number(value.slice(8, 10)));
-  if (day.toISOString().slice(0, 10) !== value) throw new UsageError(`--${name} must be a calendar date (got ${shown}, no such day)`);
+  const [year, month, day] = value.split('-').map(Number) as [number, number, number];
+  // The importer's calendar (fields.ts): 2024-02-30 is no day, where JavaScript's Date would read March 1.
+  if (!isCalendarDay(year, month, day)) throw new UsageError(`--${name} must be a calendar date (got ${shown}, no such day)`);
   const latest = new Date(dateLimits(new Date()).event).toISOString().slice(0, 10);
   if (value < EARLIEST_DATE || value > latest) {
     throw new UsageError(`--${name} must be from ${EARLIEST_DATE} to ${latest}, the dates an import accepts (got ${shown})`);

@@ -19,6 +19,11 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+/** Whether year-month-day (month 1-12) is a day of the calendar: 2024-02-29 is, 2023-02-29 and 2024-04-31 are not. */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
 function reject(at: FieldAt, problem: string): never {
   throw new ImportError(at.file, at.line, at.column, problem);
 }
@@ -73,10 +78,7 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
   if (!match) reject(at, `${excerpt(value)} is not a ${kind}`);
   const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1).map((part) => part ?? '0');
   const valid =
-    Number(month) >= 1 &&
-    Number(month) <= 12 &&
-    Number(day) >= 1 &&
-    Number(day) <= daysInMonth(Number(year), Number(month)) &&
+    isCalendarDay(Number(year), Number(month), Number(day)) &&
     Number(hour) < 24 &&
     Number(minute) < 60 &&
     Number(second) < 60;
