@@ -1433,7 +1433,7 @@ CREATE FUNCTION salesdash_internal.write_rfm_page_order(generation bigint, sort_
 declare
   segments text[];
 begin
-  select array_agg(r.segment order by r.display_order) into segments from salesdash.rfm_segment_rules r;
+  select g.segments into segments from salesdash_internal.rfm_generations g where g.generation = write_rfm_page_order.generation;
   execute format($sql$
     insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
     select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
@@ -1642,8 +1642,7 @@ begin
     (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
   select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
          coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
-  from unnest(coalesce((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation),
-                       (select array_agg(rules.segment order by rules.display_order) from salesdash.rfm_segment_rules rules))) as r(segment)
+  from unnest((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation)) as r(segment)
   left join (
     select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
            sum(c.expected_revenue) as expected_revenue
@@ -2438,7 +2437,7 @@ CREATE TABLE salesdash_internal.rfm_generations (
     customers integer NOT NULL,
     first_purchase_date date,
     last_purchase_date date,
-    segments text[],
+    segments text[] NOT NULL,
     computed_at timestamp with time zone DEFAULT now() NOT NULL,
     seconds double precision,
     steps jsonb,
@@ -2962,18 +2961,9 @@ CREATE VIEW salesdash.segment_summary AS
         ), segments AS (
          SELECT s.segment,
             (s.display_order)::integer AS display_order
-           FROM (salesdash_internal.rfm_generations g
-             CROSS JOIN LATERAL unnest(g.segments) WITH ORDINALITY s(segment, display_order))
-          WHERE (g.generation = ( SELECT rfm_publication.generation
-                   FROM salesdash_internal.rfm_publication))
-        UNION ALL
-         SELECT r.segment,
-            (r.display_order)::integer AS display_order
-           FROM salesdash.rfm_segment_rules r
-          WHERE (NOT (EXISTS ( SELECT
-                   FROM salesdash_internal.rfm_generations g
-                  WHERE ((g.generation = ( SELECT rfm_publication.generation
-                           FROM salesdash_internal.rfm_publication)) AND (g.segments IS NOT NULL)))))
+           FROM unnest(COALESCE(( SELECT g.segments
+                   FROM salesdash_internal.rfm_published_generation g), ( SELECT array_agg(r.segment ORDER BY r.display_order) AS array_agg
+                   FROM salesdash.rfm_segment_rules r))) WITH ORDINALITY s(segment, display_order)
         ), totals AS (
          SELECT COALESCE(sum(published.customers), (0)::bigint) AS customers,
             COALESCE(sum(published.revenue), (0)::numeric) AS revenue

@@ -13,9 +13,9 @@ create table salesdash_internal.rfm_generations (
   customers           integer not null,
   first_purchase_date date,
   last_purchase_date  date,
-  -- The segment names it was scored with, best first: what the API and segment_summary show until the next
-  -- refresh, whatever the rules say meanwhile.
-  segments            text[],
+  -- The segment names it was scored with, best first: what its page orders, forecasts and segment_summary use,
+  -- so the API shows them until the next refresh, whatever the rules say meanwhile.
+  segments            text[] not null,
   computed_at         timestamptz not null default now(),
   seconds             float8,
   steps               jsonb,

@@ -289,7 +289,7 @@ comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM score
 
 -- One sort order of a generation packed for api.rfm_page(): the person_keys of source (a relation with the
 -- generation's person_key and segment) in ascending expression, ties by person_key, overall (segment '') and
--- within each segment of the rules, each list one run from position 1. One sort of the rows and one pass over
+-- within each segment the generation was scored with, each list one run from position 1. One sort of the rows and one pass over
 -- it: every row is appended to the overall list and to its segment's (one aggregate per segment, FILTERed to
 -- it), all aggregates reading the same sorted rows. source and expression are SQL from the callers, never
 -- from users.
@@ -301,7 +301,7 @@ as $$
 declare
   segments text[];
 begin
-  select array_agg(r.segment order by r.display_order) into segments from salesdash.rfm_segment_rules r;
+  select g.segments into segments from salesdash_internal.rfm_generations g where g.generation = write_rfm_page_order.generation;
   execute format($sql$
     insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
     select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')

@@ -10,7 +10,7 @@
 -- Readers pick the rows of the published generation and the current model; a pair nobody has written yet
 -- reads as no forecast (null), never as another model's figures.
 
--- Grain: one row per generation, model run and segment of the rules (segments without scored customers: 0).
+-- Grain: one row per generation, model run and segment the generation was scored with (segments without scored customers: 0).
 -- A generation's rows go with it (on delete cascade); a later model's rows replace an earlier one's.
 create table salesdash_internal.rfm_segment_forecasts (
   generation       bigint not null references salesdash_internal.rfm_generations on delete cascade,
@@ -56,8 +56,7 @@ begin
     (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
   select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
          coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
-  from unnest(coalesce((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation),
-                       (select array_agg(rules.segment order by rules.display_order) from salesdash.rfm_segment_rules rules))) as r(segment)
+  from unnest((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation)) as r(segment)
   left join (
     select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
            sum(c.expected_revenue) as expected_revenue
@@ -116,14 +115,9 @@ with published as (
 -- next refresh even when a rule is renamed meanwhile; before the first refresh, the rules.
 segments as (
   select s.segment, s.display_order::integer as display_order
-  from salesdash_internal.rfm_generations g
-  cross join lateral unnest(g.segments) with ordinality as s(segment, display_order)
-  where g.generation = (select generation from salesdash_internal.rfm_publication)
-  union all
-  select r.segment, r.display_order::integer
-  from salesdash.rfm_segment_rules r
-  where not exists (select from salesdash_internal.rfm_generations g
-                    where g.generation = (select generation from salesdash_internal.rfm_publication) and g.segments is not null)
+  from unnest(coalesce((select g.segments from salesdash_internal.rfm_published_generation g),
+                       (select array_agg(r.segment order by r.display_order) from salesdash.rfm_segment_rules r)))
+       with ordinality as s(segment, display_order)
 ),
 totals as (
   select coalesce(sum(customers), 0) as customers, coalesce(sum(revenue), 0) as revenue from published
