@@ -4,7 +4,7 @@
 // (`salesdash db start` must return while the server keeps running). So we use the package for what it does
 // well (shipping the binaries, initdb, creating the `postgres` OS user when run as root) and drive the shipped
 // `pg_ctl` ourselves to start and stop a detached server.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
@@ -132,20 +132,24 @@ async function initialise(c: EmbeddedCluster): Promise<void> {
   chmodSync(c.credentialsFile, 0o600);
 }
 
-function runAsPostgres(command: string, args: string[]): { status: number | null; output: string } {
+// Asynchronous: `pg_ctl start -w` can take many seconds (crash recovery), and a caller serving or measuring
+// requests in the same process must keep answering meanwhile.
+function runAsPostgres(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
   const ids = postgresUserIds();
-  const result = spawnSync(command, args, {
-    encoding: 'utf8',
-    ...(ids ?? {}),
-    env: { ...process.env, LC_ALL: 'C' },
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...(ids ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, output: output.trim() }));
   });
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
 }
 
 export async function isRunning(c: EmbeddedCluster): Promise<boolean> {
   if (!isInitialised(c)) return false;
   const { pg_ctl } = await binaries();
-  return runAsPostgres(pg_ctl, ['status', '-D', c.dataDir]).status === 0;
+  return (await runAsPostgres(pg_ctl, ['status', '-D', c.dataDir])).status === 0;
 }
 
 /** Server settings sized for an analytics workload on a small machine (2 cores) with plenty of memory. */
@@ -172,7 +176,7 @@ export async function start(c: EmbeddedCluster): Promise<string> {
     const { pg_ctl } = await binaries();
     const logFile = path.join(c.dataDir, 'server.log');
     const options = [`-p ${credentials.port}`, ...serverSettings.map((s) => `-c ${s}`)].join(' ');
-    const result = runAsPostgres(pg_ctl, ['start', '-w', '-t', '60', '-D', c.dataDir, '-l', logFile, '-o', options]);
+    const result = await runAsPostgres(pg_ctl, ['start', '-w', '-t', '60', '-D', c.dataDir, '-l', logFile, '-o', options]);
     if (result.status !== 0) {
       // One line (the CLI shows only the first): the server's own reasons from its log, e.g. "Is another
       // postmaster already running on port 54329? ...; could not create any TCP/IP sockets".
@@ -201,7 +205,7 @@ async function ensureDatabase(c: EmbeddedCluster, credentials: Credentials): Pro
 export async function stop(c: EmbeddedCluster): Promise<boolean> {
   if (!(await isRunning(c))) return false;
   const { pg_ctl } = await binaries();
-  const result = runAsPostgres(pg_ctl, ['stop', '-w', '-m', 'fast', '-D', c.dataDir]);
+  const result = await runAsPostgres(pg_ctl, ['stop', '-w', '-m', 'fast', '-D', c.dataDir]);
   if (result.status !== 0) throw new Error(`embedded PostgreSQL did not stop: ${result.output}`);
   return true;
 }
