@@ -19,7 +19,8 @@ column, and the database is left as it was. Re-importing a file adds only its ne
 
   olist <dir>               the public Olist CSV files, as distributed
   transactions <file.csv>   order_id,customer_id,order_date,amount [+ quantity,product_id,product_name,
-                            customer_city,customer_state]
+                            customer_city,customer_state]; one row per purchase or purchase line (rows
+                            sharing an order_id are one order); a negative amount is a refund
   --replace                 empty the shop first (raw data, published RFM, predictions), in the same transaction
 
 A shop holding generated demo data takes no import without --replace (or run: salesdash reset --yes).

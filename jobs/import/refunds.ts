@@ -1,33 +1,57 @@
 // Refunds in a transactions file: a row with a negative amount is money given back to a customer
 // (docs/data.md). It goes to raw.refunds, never to raw.orders: a refund counts as neither a purchase nor
-// recency, it only lowers the customer's monetary value. Its id is the row's order_id.
+// recency, it only lowers the customer's monetary value. Its id is the row's order_id; rows sharing one are the
+// lines of one refund, summed.
 import type postgres from 'postgres';
-import { excerpt } from './import-error.ts';
-import { rejectRepeatedKeys, rejectUnknownReferences } from './staging.ts';
+import { excerpt, ImportError } from './import-error.ts';
+import { rejectDisagreeingLines, rejectUnknownReferences } from './staging.ts';
 
 type Tx = postgres.TransactionSql<{}>;
 
 /**
  * Moves the rows with a negative amount from stage_transactions into stage_refunds (amount given back > 0), so
- * stage_transactions holds the purchases only. Returns how many refunds the file holds.
+ * stage_transactions holds the purchases only.
  */
-export async function stageRefunds(tx: Tx): Promise<number> {
+export async function stageRefunds(tx: Tx): Promise<void> {
   await tx`
     create temp table stage_refunds on commit drop as
     select line, order_id, customer_id, ordered_at as refunded_at, -amount as amount
     from stage_transactions
     where amount < 0`;
-  const moved = await tx`delete from stage_transactions where amount < 0`;
+  await tx`delete from stage_transactions where amount < 0`;
   await tx`analyze stage_refunds`;
-  return moved.count;
 }
 
+/** The most one refund can give back: raw.refunds.amount is numeric(12, 2), as a row's amount. */
+const refundLimit = '9999999999.99';
+
 /**
- * Rejects the file when an id repeats among its refunds (a refund may carry the id of the order it refunds, so
- * only refunds are compared), or a refund names a customer with no purchase in the file and not in the database.
+ * Rejects the file when the lines of one refund disagree on customer or date, add up to more than a refund can
+ * hold, or a refund names a customer with no purchase in the file and not in the database. (A refund may carry
+ * the id of the order it refunds, so refund ids are only compared among refunds.)
  */
 export async function checkRefunds(tx: Tx, file: string): Promise<void> {
-  await rejectRepeatedKeys(tx, 'stage_refunds', ['order_id'], file);
+  await rejectDisagreeingLines(
+    tx,
+    'stage_refunds',
+    { key: 'order_id', what: 'refund', shared: { customer_id: 'customer_id', refunded_at: 'order_date' } },
+    file,
+  );
+  const [tooLarge] = await tx`
+    select min(line) as line, order_id, sum(amount)::text as total
+    from stage_refunds
+    group by order_id
+    having sum(amount) > ${refundLimit}::numeric
+    order by 1
+    limit 1`;
+  if (tooLarge) {
+    throw new ImportError(
+      file,
+      tooLarge.line,
+      'amount',
+      `the lines of refund ${excerpt(tooLarge.order_id)} give back ${tooLarge.total} in all, more than one refund can hold (${refundLimit})`,
+    );
+  }
   await rejectUnknownReferences(tx, {
     stage: 'stage_refunds',
     column: 'customer_id',
@@ -39,13 +63,15 @@ export async function checkRefunds(tx: Tx, file: string): Promise<void> {
   });
 }
 
-/** Upserts the staged refunds into raw.refunds, keyed by refund_id; run after the customers are merged. */
+/** Upserts the staged refunds into raw.refunds, one per id (its lines summed); run after the customers are merged. */
 export async function mergeRefunds(tx: Tx): Promise<void> {
   await tx`
     insert into raw.refunds (refund_id, customer_id, refunded_at, amount)
-    select order_id, customer_id, refunded_at, amount
+    -- min(): the lines of one refund agree on customer and date (checkRefunds).
+    select order_id, min(customer_id), min(refunded_at), sum(amount)
     from stage_refunds
-    order by customer_id, order_id
+    group by order_id
+    order by 2, 1
     on conflict (refund_id) do update
       set customer_id = excluded.customer_id,
           refunded_at = excluded.refunded_at,

@@ -1,6 +1,6 @@
-// Checks run on the TEMP staging tables before anything reaches raw.*: a key repeated inside the file, or a
-// row that points at a customer/order present neither in this import nor in the database. They report the
-// first offending line so the error reads like the field checks.
+// Checks run on the TEMP staging tables before anything reaches raw.*: a key repeated inside the file, lines of
+// one order that disagree, or a row that points at a customer/order present neither in this import nor in the
+// database. They report the first offending line so the error reads like the field checks.
 import type postgres from 'postgres';
 import { excerpt, ImportError } from './import-error.ts';
 
@@ -20,6 +20,42 @@ export async function rejectRepeatedKeys(tx: Tx, stage: string, keys: string[], 
     limit 1`;
   if (repeat) {
     throw new ImportError(file, repeat.line, keys.join(', '), `${excerpt(repeat.key)} repeats line ${repeat.first_line}`);
+  }
+}
+
+/**
+ * Rejects the file when lines sharing `key` (the lines of one order, or of one refund) disagree on a column of
+ * `shared` (staging column -> the file's column name), e.g. one order's lines naming two customers. Names the
+ * first line that differs and the key's first line.
+ */
+export async function rejectDisagreeingLines(
+  tx: Tx,
+  stage: string,
+  { key, what, shared }: { key: string; what: string; shared: Record<string, string> },
+  file: string,
+): Promise<void> {
+  for (const [column, fileColumn] of Object.entries(shared)) {
+    const [differs] = await tx`
+      with lines as (
+        select line, ${tx(key)} as key, ${tx(column)}::text as value,
+               first_value(line) over w as first_line, first_value(${tx(column)}::text) over w as first_value
+        from ${tx(stage)}
+        window w as (partition by ${tx(key)} order by line)
+      )
+      select line, first_line, key, value, first_value
+      from lines
+      where value is distinct from first_value
+      order by line
+      limit 1`;
+    if (differs) {
+      throw new ImportError(
+        file,
+        differs.line,
+        fileColumn,
+        `${excerpt(differs.value ?? '')} differs from ${excerpt(differs.first_value ?? '')} on line ${differs.first_line}, ` +
+          `the first line of ${what} ${excerpt(differs.key)}: the lines of one ${what} share its customer and date`,
+      );
+    }
   }
 }
 

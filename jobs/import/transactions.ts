@@ -1,8 +1,9 @@
-// `salesdash import transactions <file.csv>`: a generic shop export with one row per purchase. Each row becomes
-// a customer (the id is both the order-level and the person id), an order with status delivered and one item
-// whose price is the amount; a row with a negative amount is a refund instead (refunds.ts). Same guarantees as
-// the Olist import: one transaction, COPY into a TEMP staging table, checks, then upserts keyed by order_id, so
-// a bad file changes nothing and a re-import duplicates nothing.
+// `salesdash import transactions <file.csv>`: a generic shop export with one row per purchase, or per line of
+// a purchase. The rows sharing an order_id are one order (status delivered) of one customer (the id is both the
+// order-level and the person id), each row an item whose price is its amount; a row with a negative amount is a
+// refund line instead (refunds.ts). Same guarantees as the Olist import: one transaction, COPY into a TEMP
+// staging table, checks, then upserts keyed by order_id, so a bad file changes nothing and a re-import
+// duplicates nothing.
 import { basename } from 'node:path';
 import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
@@ -11,7 +12,7 @@ import { openCsv } from './csv-file.ts';
 import { dateLimits, id, optionalId, optionalText, positiveInteger, signedAmount, timestamp, type FieldAt } from './fields.ts';
 import type { ImportCounts, ImportOptions } from './olist.ts';
 import { prepareShopForImport, markShopSource } from './shop-source.ts';
-import { countOrders, rejectRepeatedKeys } from './staging.ts';
+import { countOrders, rejectDisagreeingLines } from './staging.ts';
 import { checkRefunds, mergeRefunds, stageRefunds } from './refunds.ts';
 import { rejectTotalsTooLarge } from './totals.ts';
 
@@ -98,8 +99,8 @@ export async function importTransactions(
     );
     await tx`analyze stage_transactions`;
     options.onStep?.(`checking ${label}`);
-    const refunds = await stageRefunds(tx);
-    await rejectRepeatedKeys(tx, 'stage_transactions', ['order_id'], label);
+    await stageRefunds(tx);
+    await rejectDisagreeingLines(tx, 'stage_transactions', { key: 'order_id', what: 'order', shared: sharedColumns }, label);
     await checkRefunds(tx, label);
     const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
@@ -109,13 +110,16 @@ export async function importTransactions(
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
-    return { orders: counter.rows - refunds, refunds, ...merged, newOrders };
+    return { ...merged, newOrders };
   });
 
-  return { ...counts, items: counts.orders, seconds: (performance.now() - started) / 1000 };
+  return { ...counts, seconds: (performance.now() - started) / 1000 };
 }
 
-async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number }> {
+/** The columns every line of one order (and of one refund) repeats, by their staging and file names. */
+const sharedColumns = { customer_id: 'customer_id', ordered_at: 'order_date' };
+
+async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number; orders: number; items: number; refunds: number }> {
   // A customer's latest non-empty city/state in the file wins; what the file leaves empty keeps what is stored.
   await tx`
     insert into raw.customers (customer_id, customer_unique_id, customer_city, customer_state)
@@ -141,9 +145,10 @@ async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: numb
       set product_name = coalesce(excluded.product_name, raw.products.product_name)
       where excluded.product_name is not null and excluded.product_name is distinct from raw.products.product_name`;
   const [{ products }] = await tx`select count(distinct product_id)::int as products from stage_transactions`;
+  // One order per order_id; its lines agree on customer and date (rejectDisagreeingLines).
   await tx`
     insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
-    select order_id, customer_id, 'delivered', ordered_at
+    select distinct on (customer_id, order_id) order_id, customer_id, 'delivered', ordered_at
     from stage_transactions
     -- In key order: the foreign-key lookups and index insertions then touch neighbouring pages.
     order by customer_id, order_id
@@ -152,15 +157,24 @@ async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: numb
           order_purchase_timestamp = excluded.order_purchase_timestamp
       where (raw.orders.customer_id, raw.orders.order_purchase_timestamp)
         is distinct from (excluded.customer_id, excluded.order_purchase_timestamp)`;
-  // Generic exports have one line per purchase: item 1 carries the whole amount, no freight.
+  // An order's lines are its items 1, 2, ... in file order; each carries its amount, no freight.
   await tx`
     insert into raw.order_items (order_id, order_item_id, product_id, price, freight_value)
-    select order_id, 1, product_id, amount, 0
+    select order_id, row_number() over (partition by order_id order by line), product_id, amount, 0
     from stage_transactions
     order by order_id
     on conflict (order_id, order_item_id) do update
       set product_id = excluded.product_id,
           price = excluded.price
       where (raw.order_items.product_id, raw.order_items.price) is distinct from (excluded.product_id, excluded.price)`;
-  return { customers: people, products };
+  // A newer export of an order with fewer lines: the lines it no longer has go, so the order's total is the file's.
+  await tx`
+    delete from raw.order_items i
+    using (select order_id, count(*) as lines from stage_transactions group by order_id) s
+    where i.order_id = s.order_id and i.order_item_id > s.lines`;
+  const [counts] = await tx<{ orders: number; items: number; refunds: number }[]>`
+    select (select count(distinct order_id)::int from stage_transactions) as orders,
+           (select count(*)::int from stage_transactions) as items,
+           (select count(distinct order_id)::int from stage_refunds) as refunds`;
+  return { customers: people, products, ...counts! };
 }

@@ -125,6 +125,48 @@ t.test('a negative amount is a refund: stored apart, net monetary exact after a 
   t.same((await rawSnapshot(sql)).refunds, 3);
 });
 
+// A line-level export (Online Retail, Shopify): an invoice's lines share its id, customer and time; a cancellation
+// invoice's lines are negative.
+const lines = `InvoiceNo,CustomerID,InvoiceDate,amount,product_id
+536365,17850,2010-12-01 08:26,15.30,85123A
+536365,17850,2010-12-01 08:26,20.34,71053
+536365,17850,2010-12-01 08:26,22.00,84406B
+536366,17850,2010-12-01 08:28,11.10,22633
+C536379,17850,2010-12-01 09:41,-5.10,22633
+C536379,17850,2010-12-01 09:41,-2.00,85123A
+536367,13047,2010-12-01 08:34,54.08,84879
+`.replace('InvoiceNo,CustomerID,InvoiceDate', 'order_id,customer_id,order_date');
+
+t.test('rows sharing an order_id are the lines of one order; refund lines are summed', async (t) => {
+  const { sql } = await testDatabase(t);
+  const counts = await importTransactions(sql, csvFile(t, 'lines.csv', lines));
+  t.match(counts, { customers: 2, orders: 3, items: 5, refunds: 1, newOrders: 3 });
+  const items = await sql`select order_id, order_item_id, product_id, price::text from raw.order_items order by 1, 2`;
+  t.same(items.map((r) => [r.order_id, r.order_item_id, r.product_id, r.price]), [
+    ['536365', 1, '85123A', '15.30'],
+    ['536365', 2, '71053', '20.34'],
+    ['536365', 3, '84406B', '22.00'],
+    ['536366', 1, '22633', '11.10'],
+    ['536367', 1, '84879', '54.08'],
+  ], 'items numbered in file order');
+  const refunds = await sql`select refund_id, customer_id, refunded_at::text, amount::text from raw.refunds`;
+  t.same(refunds.map((r) => ({ ...r })), [{ refund_id: 'C536379', customer_id: '17850', refunded_at: '2010-12-01 09:41:00', amount: '7.10' }]);
+
+  await refreshRfm(sql);
+  const rows = await sql`select customer_id, frequency, monetary::text from salesdash.rfm_scores order by 1`;
+  // 17850: two orders (not four lines), 15.30 + 20.34 + 22.00 + 11.10 - 7.10
+  t.same(rows.map((r) => [r.customer_id, r.frequency, r.monetary]), [['13047', 1, '54.08'], ['17850', 2, '61.64']]);
+
+  // The same file again changes nothing; a newer export where an order lost a line drops that line.
+  const loaded = await rawSnapshot(sql);
+  await importTransactions(sql, csvFile(t, 'lines.csv', lines));
+  t.same(await rawSnapshot(sql), loaded, 're-import duplicates and changes nothing');
+  const newer = lines.split('\n').filter((line) => !line.includes('84406B')).join('\n');
+  t.match(await importTransactions(sql, csvFile(t, 'newer.csv', newer)), { orders: 3, items: 4, newOrders: 0 });
+  const [order] = await sql`select count(*)::int as items, sum(price)::text as total from raw.order_items where order_id = '536365'`;
+  t.same({ ...order }, { items: 2, total: '35.64' });
+});
+
 /** The date `days` from now (UTC), as YYYY-MM-DD. */
 const dateFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const header = 'order_id,customer_id,order_date,amount';
@@ -205,9 +247,16 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     message: 'shop.csv line 3, column amount: "-0.00" is a refund of nothing (a refund is below 0)',
   },
   {
-    name: 'a repeated refund id',
+    name: 'the lines of one refund on two dates',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,30\nR-1,alice,2024-01-06,-3\nR-1,alice,2024-01-07,-4\n',
-    message: 'shop.csv line 4, column order_id: "R-1" repeats line 3',
+    message:
+      'shop.csv line 4, column order_date: "2024-01-07 00:00:00" differs from "2024-01-06 00:00:00" on line 3, the first line of refund "R-1": the lines of one refund share its customer and date',
+  },
+  {
+    name: 'the lines of one refund giving back more than a refund holds',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,30\nR-1,alice,2024-01-06,-9999999999.99\nR-1,alice,2024-01-06,-0.01\n',
+    message:
+      'shop.csv line 3, column amount: the lines of refund "R-1" give back 10000000000.00 in all, more than one refund can hold (9999999999.99)',
   },
   {
     name: 'a refund too large',
@@ -225,9 +274,16 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     message: 'shop.csv line 2, column customer_id: is empty',
   },
   {
-    name: 'a repeated order id',
-    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,3\nA-2,bob,2024-01-05,3\nA-1,bob,2024-01-06,4\n',
-    message: 'shop.csv line 4, column order_id: "A-1" repeats line 2',
+    name: 'the lines of one order naming two customers',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,3\nA-2,bob,2024-01-05,3\nA-1,bob,2024-01-05,4\n',
+    message:
+      'shop.csv line 4, column customer_id: "bob" differs from "alice" on line 2, the first line of order "A-1": the lines of one order share its customer and date',
+  },
+  {
+    name: 'the lines of one order at two times',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05 10:00,3\nA-1,alice,2024-01-05 10:01,4\n',
+    message:
+      'shop.csv line 3, column order_date: "2024-01-05 10:01:00" differs from "2024-01-05 10:00:00" on line 2, the first line of order "A-1": the lines of one order share its customer and date',
   },
   {
     name: 'broken quoting',
