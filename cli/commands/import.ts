@@ -6,13 +6,13 @@ import { progressLine } from '../progress.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { importOlist } from '../../jobs/import/olist.ts';
 import { importSummary } from '../../jobs/import/summary.ts';
-import { importTransactions } from '../../jobs/import/transactions.ts';
+import { importTransactions, transactionColumns } from '../../jobs/import/transactions.ts';
 import { enterStep } from '../job.ts';
 
 const usageLine = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
 
 const usage = `usage: salesdash import olist <dir> [--replace]
-       salesdash import transactions <file.csv> [--replace]
+       salesdash import transactions <file.csv> [--replace] [--column NAME=HEADER ...]
 
 Loads a shop's own data into PostgreSQL, in one transaction: a bad file is refused with its file, line and
 column, and the database is left as it was. Re-importing a file adds only its new orders.
@@ -22,6 +22,8 @@ column, and the database is left as it was. Re-importing a file adds only its ne
                             customer_city,customer_state]; one row per purchase or purchase line (rows
                             sharing an order_id are one order); a negative amount is a refund
   --replace                 empty the shop first (raw data, published RFM, predictions), in the same transaction
+  --column NAME=HEADER      transactions: read column NAME from the file's column HEADER, e.g.
+                            --column order_id=InvoiceNo --column customer_id=CustomerID (repeatable)
 
 A shop holding generated demo data takes no import without --replace (or run: salesdash reset --yes).
 Then: salesdash refresh, salesdash train (or make run, which does both). Details: docs/data.md
@@ -31,16 +33,19 @@ export const importCommand: Command = {
   summary: 'import Olist CSV files (olist <dir>) or a shop export (transactions <file.csv>) [--replace]',
   usage,
   async run(args) {
-    const { values, positionals } = parseOptions(args, { replace: { type: 'boolean' } });
+    const { values, positionals } = parseOptions(args, { replace: { type: 'boolean' }, column: { type: 'string', multiple: true } });
     const [kind, path, ...rest] = positionals;
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" (${usageLine})`);
     if ((kind !== 'olist' && kind !== 'transactions') || !path) {
       throw new UsageError(kind && kind !== 'olist' && kind !== 'transactions' ? `${usageLine} (unknown kind "${kind}")` : usageLine);
     }
+    if (values.column && kind !== 'transactions') throw new UsageError('--column goes with import transactions');
+    const headers = headerNames(values.column ?? []);
     const url = await resolveDatabaseUrl();
     const progress = progressLine();
     const options = {
       replace: values.replace ?? false,
+      headers,
       onProgress: ({ file, rows }: { file: string; rows: number }) => progress.update(`${file}: ${rows.toLocaleString('en-US')} rows`),
       onStep: enterStep,
     };
@@ -61,3 +66,23 @@ export const importCommand: Command = {
     }
   },
 };
+
+/** `--column NAME=HEADER` values as NAME -> HEADER; NAME must be a column the importer reads, each named once. */
+function headerNames(given: string[]): Record<string, string> {
+  const known: readonly string[] = [...transactionColumns.required, ...transactionColumns.optional];
+  const headers: Record<string, string> = {};
+  const taken = new Map<string, string>();
+  for (const value of given) {
+    const at = value.indexOf('=');
+    const name = value.slice(0, at).trim().toLowerCase();
+    const header = value.slice(at + 1).trim();
+    if (at === -1 || !name || !header) throw new UsageError(`--column must be NAME=HEADER, e.g. order_id=InvoiceNo (got ${JSON.stringify(value.slice(0, 40))})`);
+    if (!known.includes(name)) throw new UsageError(`--column ${JSON.stringify(name.slice(0, 40))} is not a column of a transactions file (${known.join(', ')})`);
+    if (name in headers) throw new UsageError(`--column ${name} is given twice`);
+    const other = taken.get(header.toLowerCase());
+    if (other) throw new UsageError(`--column ${name} and --column ${other} both read ${JSON.stringify(header.slice(0, 40))}`);
+    headers[name] = header;
+    taken.set(header.toLowerCase(), name);
+  }
+  return headers;
+}

@@ -151,8 +151,16 @@ function describeParseError(label: string, error: unknown, line: number, header?
   return new ImportError(label, line, null, `not valid CSV (${problem})`);
 }
 
-/** Opens `path`; `optional` names the columns read when present (like `required`, none may appear twice). */
-export async function openCsv(path: string, required: readonly string[], optional: readonly string[] = []): Promise<CsvFile> {
+/**
+ * Opens `path`; `optional` names the columns read when present (like `required`, none may appear twice).
+ * `headers` reads a column from a header named otherwise (e.g. order_id from InvoiceNo), matched like any name.
+ */
+export async function openCsv(
+  path: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+  headers: Readonly<Record<string, string>> = {},
+): Promise<CsvFile> {
   const label = basename(path);
   if (!existsSync(path)) throw new ImportError(label, null, null, `file not found (${path})`);
   if (!statSync(path).isFile()) throw new ImportError(label, null, null, `not a file (${path})`);
@@ -197,6 +205,15 @@ export async function openCsv(path: string, required: readonly string[], optiona
     throw new ImportError(label, headerLine, null, `the header has ${first.value.length} columns (at most ${MAX_COLUMNS})`);
   }
   const header = first.value.map((name) => name.trim().toLowerCase());
+  const headerText = excerpt(header.join(','));
+  for (const [name, given] of Object.entries(headers)) {
+    const at = header.indexOf(given.trim().toLowerCase());
+    if (at === -1) {
+      parser.destroy();
+      throw new ImportError(label, headerLine, null, `missing column ${excerpt(given)}, given for ${name} (header: ${headerText})`);
+    }
+    header[at] = name;
+  }
   const columns = new Map(header.map((name, index) => [name, index] as const));
   for (const name of required) {
     if (!columns.has(name)) {
@@ -205,7 +222,7 @@ export async function openCsv(path: string, required: readonly string[], optiona
       const holds = (character: string) => header.some((field) => field.includes(character));
       const separator = holds(';') ? 'semicolons' : holds('\t') ? 'tabs' : null;
       const why = separator ? `; the file must be comma-separated, and its header line holds ${separator}` : '';
-      throw new ImportError(label, headerLine, null, `missing column ${name}${why} (header: ${excerpt(header.join(','))})`);
+      throw new ImportError(label, headerLine, null, `missing column ${name}${why} (header: ${headerText})`);
     }
   }
   // A column named twice (whatever the case) would be read from one of its fields and the other ignored.

@@ -44,6 +44,8 @@ export interface ImportOptions {
   onStep?: (step: string) => void;
   /** Empty the shop first, in the same transaction (else a shop holding generated demo data is refused). */
   replace?: boolean;
+  /** Transactions files: read a column from a header named otherwise (column -> header, e.g. order_id -> InvoiceNo). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface ImportCounts {

@@ -32,7 +32,7 @@ export async function importTransactions(
 ): Promise<ImportCounts & { refunds: number }> {
   const started = performance.now();
   const limits = dateLimits(new Date());
-  const csv = await openCsv(file, transactionColumns.required, transactionColumns.optional);
+  const csv = await openCsv(file, transactionColumns.required, transactionColumns.optional, options.headers);
   const label = basename(file);
   const position = (name: string) => csv.columns.get(name);
   const [orderId, customerId, orderDate, amountAt] = transactionColumns.required.map((name) => position(name)!);

@@ -127,7 +127,7 @@ t.test('a negative amount is a refund: stored apart, net monetary exact after a 
 
 // A line-level export (Online Retail, Shopify): an invoice's lines share its id, customer and time; a cancellation
 // invoice's lines are negative.
-const lines = `InvoiceNo,CustomerID,InvoiceDate,amount,product_id
+const onlineRetail = `InvoiceNo,CustomerID,InvoiceDate,amount,product_id
 536365,17850,2010-12-01 08:26,15.30,85123A
 536365,17850,2010-12-01 08:26,20.34,71053
 536365,17850,2010-12-01 08:26,22.00,84406B
@@ -135,7 +135,8 @@ const lines = `InvoiceNo,CustomerID,InvoiceDate,amount,product_id
 C536379,17850,2010-12-01 09:41,-5.10,22633
 C536379,17850,2010-12-01 09:41,-2.00,85123A
 536367,13047,2010-12-01 08:34,54.08,84879
-`.replace('InvoiceNo,CustomerID,InvoiceDate', 'order_id,customer_id,order_date');
+`;
+const lines = onlineRetail.replace('InvoiceNo,CustomerID,InvoiceDate', 'order_id,customer_id,order_date');
 
 t.test('rows sharing an order_id are the lines of one order; refund lines are summed', async (t) => {
   const { sql } = await testDatabase(t);
@@ -545,6 +546,21 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   t.match(ok.stdout, /^loaded 3 orders \(3 items\) of 2 customers from good\.csv in \d+\.\d+ s: 3 new\n$/);
   t.equal(ok.stderr, '', 'no progress noise when stderr is not a terminal');
   t.equal((await rawSnapshot(sql)).orders, 3);
+
+  // A file whose headers are named otherwise, read through --column; an unknown name or a missing header is refused.
+  const retail = csvFile(t, 'retail.csv', onlineRetail);
+  const columns = ['--column', 'order_id=InvoiceNo', '--column', 'customer_id=customerid', '--column', 'order_date= InvoiceDate '];
+  const mapped = await output(['import', 'transactions', retail, ...columns]);
+  t.match(mapped.stdout, /^loaded 3 orders \(5 items\) of 2 customers and 1 refunds from retail\.csv in \d+\.\d+ s: 3 new\n$/);
+  t.equal((await sql`select count(*)::int as n from raw.orders where order_id = '536365'`)[0]!.n, 1);
+  const unknown = await output(['import', 'transactions', retail, '--column', 'invoice=InvoiceNo']);
+  t.match(unknown.stderr, /^salesdash: import: --column "invoice" is not a column of a transactions file \(order_id, customer_id, /);
+  const missing = await output(['import', 'transactions', retail, ...columns, '--column', 'product_name=Description']);
+  t.equal(missing.stderr, 'salesdash: import: retail.csv line 1: missing column "Description", given for product_name (header: "invoiceno,customerid,invoicedate,amount,"… (50 characters))\n');
+  const twice = await output(['import', 'transactions', retail, '--column', 'order_id=InvoiceNo', '--column', 'customer_id=invoiceno']);
+  t.equal(twice.stderr, 'salesdash: import: --column customer_id and --column order_id both read "invoiceno"\n');
+  const olist = await output(['import', 'olist', retail, '--column', 'order_id=InvoiceNo']);
+  t.equal(olist.stderr, 'salesdash: import: --column goes with import transactions\n');
 
   const usage = await output(['import', 'csv', 'x']);
   t.equal(
