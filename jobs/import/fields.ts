@@ -75,7 +75,8 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
   if (!match && withTimeZone.test(value)) {
     reject(at, `${excerpt(value)} has a time zone, which is not accepted (write ${timestampForms}, without Z or +hh:mm)`);
   }
-  if (!match) reject(at, `${excerpt(value)} is not a ${kind}`);
+  // Another layout (12/1/2010 8:26, 01.12.2010): say which one is read; M/D and D/M cannot be told apart safely.
+  if (!match) reject(at, `${excerpt(value)} is not a ${kind} (write ${timestampForms})`);
   const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1).map((part) => part ?? '0');
   const valid =
     isCalendarDay(Number(year), Number(month), Number(day)) &&

@@ -225,7 +225,7 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'an unparseable date',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,1\nA-2,alice,05/01/2024,2\n',
-    message: 'shop.csv line 3, column order_date: "05/01/2024" is not a date',
+    message: 'shop.csv line 3, column order_date: "05/01/2024" is not a date (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]])',
   },
   {
     name: 'an impossible date',
