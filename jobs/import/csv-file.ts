@@ -206,14 +206,24 @@ export async function openCsv(
   }
   const header = first.value.map((name) => name.trim().toLowerCase());
   const headerText = excerpt(header.join(','));
-  for (const [name, given] of Object.entries(headers)) {
-    const at = header.indexOf(given.trim().toLowerCase());
-    if (at === -1) {
+  // Every given header is found in the file's own names before any is renamed, so mappings cannot chain or swap
+  // depending on their order (order_id=customer_id with customer_id=order_id swaps the two).
+  const renamed = Object.entries(headers).map(([name, given]) => {
+    const wanted = given.trim().toLowerCase();
+    const at = header.indexOf(wanted);
+    const again = header.indexOf(wanted, at + 1);
+    if (at === -1 || again !== -1) {
       parser.destroy();
-      throw new ImportError(label, headerLine, null, `missing column ${excerpt(given)}, given for ${name} (header: ${headerText})`);
+      const problem =
+        at === -1
+          ? `missing column ${excerpt(given)}, given for ${name} (header: ${headerText})`
+          : `${excerpt(given)}, given for ${name}, appears twice in the header (field ${at + 1} ${excerpt(first.value[at]!)} and field ${again + 1} ${excerpt(first.value[again]!)})`;
+      throw new ImportError(label, headerLine, null, problem);
     }
-    header[at] = name;
-  }
+    return [at, name] as const;
+  });
+  const original = [...header];
+  for (const [at, name] of renamed) header[at] = name;
   const columns = new Map(header.map((name, index) => [name, index] as const));
   for (const name of required) {
     if (!columns.has(name)) {
@@ -221,7 +231,12 @@ export async function openCsv(
       // A semicolon- or tab-separated export reads as one long column name.
       const holds = (character: string) => header.some((field) => field.includes(character));
       const separator = holds(';') ? 'semicolons' : holds('\t') ? 'tabs' : null;
-      const why = separator ? `; the file must be comma-separated, and its header line holds ${separator}` : '';
+      const takenAs = original.includes(name) ? header[original.indexOf(name)] : undefined;
+      const why = takenAs
+        ? `: the file's ${name} is read as ${takenAs}`
+        : separator
+          ? `; the file must be comma-separated, and its header line holds ${separator}`
+          : '';
       throw new ImportError(label, headerLine, null, `missing column ${name}${why} (header: ${headerText})`);
     }
   }

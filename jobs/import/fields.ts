@@ -109,9 +109,17 @@ export function amount(value: string, at: FieldAt): string {
   return checkedAmount(value, at, false);
 }
 
-/** The same, negative allowed (a refund in a transactions file); `-0` is refused as neither purchase nor refund. */
+/**
+ * The same, negative allowed: a refund line in a transactions file. The sign decides, so `-0.00` (a free item's
+ * line in a cancellation, as quantity × price prints it) is a refund line of nothing; see isRefundLine.
+ */
 export function signedAmount(value: string, at: FieldAt): string {
   return checkedAmount(value, at, true);
+}
+
+/** Whether a checked signed amount is a refund line: written with a minus sign, `-0.00` included. */
+export function isRefundLine(amount: string): boolean {
+  return amount.startsWith('-');
 }
 
 function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
@@ -119,7 +127,6 @@ function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
   if (!amountPattern.test(value)) reject(at, `${excerpt(value)} is not an amount`);
   const number = Number(value);
   if (number < 0 && !signed) reject(at, `${excerpt(value)} is negative`);
-  if (signed && Object.is(number, -0)) reject(at, `${excerpt(value)} is a refund of nothing (a refund is below 0)`);
   const decimals = value.includes('.') ? value.slice(value.indexOf('.') + 1).replace(/0+$/, '').length : 0;
   if (decimals > AMOUNT_DECIMALS) {
     reject(at, `${excerpt(value)} has more than ${AMOUNT_DECIMALS} decimals (amounts are stored in cents and never rounded)`);
@@ -128,7 +135,17 @@ function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
   return value;
 }
 
-/** A positive whole number such as an item position or a quantity. */
+/**
+ * A transactions line's quantity (validated, not stored): a whole number other than 0 (`3`, `+3`, `3.0` as a
+ * spreadsheet writes it), negative only on a refund line (a cancellation's quantities are).
+ */
+export function lineQuantity(value: string, at: FieldAt, refund: boolean): void {
+  const whole = /^[+-]?\d+(?:\.0*)?$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(whole) || whole === 0 || Math.abs(whole) > 2147483647) reject(at, `${excerpt(value)} is not a whole number other than 0`);
+  if (whole < 0 && !refund) reject(at, `${excerpt(value)} is negative on a purchase line (only a refund line, a negative amount, may have a negative quantity)`);
+}
+
+/** A positive whole number such as an item position. */
 export function positiveInteger(value: string, at: FieldAt): string {
   if (!/^\+?\d+$/.test(value) || Number(value) < 1 || Number(value) > 2147483647) {
     reject(at, `${excerpt(value)} is not a positive integer`);

@@ -9,16 +9,16 @@ import { rejectDisagreeingLines, rejectUnknownReferences } from './staging.ts';
 type Tx = postgres.TransactionSql<{}>;
 
 /**
- * Moves the rows with a negative amount from stage_transactions into stage_refunds (amount given back > 0), so
- * stage_transactions holds the purchases only.
+ * Moves the refund lines (a negative amount, `-0.00` included) from stage_transactions into stage_refunds (amount
+ * given back >= 0), so stage_transactions holds the purchases only.
  */
 export async function stageRefunds(tx: Tx): Promise<void> {
   await tx`
     create temp table stage_refunds on commit drop as
     select line, order_id, customer_id, ordered_at as refunded_at, -amount as amount
     from stage_transactions
-    where amount < 0`;
-  await tx`delete from stage_transactions where amount < 0`;
+    where refund`;
+  await tx`delete from stage_transactions where refund`;
   await tx`analyze stage_refunds`;
 }
 
@@ -31,25 +31,23 @@ const refundLimit = '9999999999.99';
  * the id of the order it refunds, so refund ids are only compared among refunds.)
  */
 export async function checkRefunds(tx: Tx, file: string): Promise<void> {
-  await rejectDisagreeingLines(
-    tx,
-    'stage_refunds',
-    { key: 'order_id', what: 'refund', shared: { customer_id: 'customer_id', refunded_at: 'order_date' } },
-    file,
-  );
-  const [tooLarge] = await tx`
-    select min(line) as line, order_id, sum(amount)::text as total
+  await rejectDisagreeingLines(tx, 'stage_refunds', { what: 'refund', date: 'refunded_at' }, file);
+  const [wrong] = await tx`
+    select min(line) as line, order_id, sum(amount)::text as total, count(*)::int as lines
     from stage_refunds
     group by order_id
-    having sum(amount) > ${refundLimit}::numeric
+    having sum(amount) > ${refundLimit}::numeric or sum(amount) = 0
     order by 1
     limit 1`;
-  if (tooLarge) {
+  if (wrong) {
+    const given = wrong.lines > 1 ? `the lines of refund ${excerpt(wrong.order_id)} give back` : `refund ${excerpt(wrong.order_id)} gives back`;
     throw new ImportError(
       file,
-      tooLarge.line,
+      wrong.line,
       'amount',
-      `the lines of refund ${excerpt(tooLarge.order_id)} give back ${tooLarge.total} in all, more than one refund can hold (${refundLimit})`,
+      Number(wrong.total) === 0
+        ? `${given} nothing (${wrong.total}); a refund is below 0`
+        : `${given} ${wrong.total} in all, more than one refund can hold (${refundLimit})`,
     );
   }
   await rejectUnknownReferences(tx, {
@@ -67,7 +65,7 @@ export async function checkRefunds(tx: Tx, file: string): Promise<void> {
 export async function mergeRefunds(tx: Tx): Promise<void> {
   await tx`
     insert into raw.refunds (refund_id, customer_id, refunded_at, amount)
-    -- min(): the lines of one refund agree on customer and date (checkRefunds).
+    -- The lines of one refund agree on customer and day (checkRefunds); it is dated at its earliest.
     select order_id, min(customer_id), min(refunded_at), sum(amount)
     from stage_refunds
     group by order_id

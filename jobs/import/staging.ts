@@ -24,38 +24,36 @@ export async function rejectRepeatedKeys(tx: Tx, stage: string, keys: string[], 
 }
 
 /**
- * Rejects the file when lines sharing `key` (the lines of one order, or of one refund) disagree on a column of
- * `shared` (staging column -> the file's column name), e.g. one order's lines naming two customers. Names the
- * first line that differs and the key's first line.
+ * Rejects the file when lines sharing an order_id (the lines of one order, or of one refund) name two customers or
+ * two days; names the first such line and the id's first line. Times within the day may differ (a till that
+ * stamps each line); the order takes its earliest.
  */
-export async function rejectDisagreeingLines(
-  tx: Tx,
-  stage: string,
-  { key, what, shared }: { key: string; what: string; shared: Record<string, string> },
-  file: string,
-): Promise<void> {
-  for (const [column, fileColumn] of Object.entries(shared)) {
-    const [differs] = await tx`
-      with lines as (
-        select line, ${tx(key)} as key, ${tx(column)}::text as value,
-               first_value(line) over w as first_line, first_value(${tx(column)}::text) over w as first_value
-        from ${tx(stage)}
-        window w as (partition by ${tx(key)} order by line)
-      )
-      select line, first_line, key, value, first_value
-      from lines
-      where value is distinct from first_value
-      order by line
-      limit 1`;
-    if (differs) {
-      throw new ImportError(
-        file,
-        differs.line,
-        fileColumn,
-        `${excerpt(differs.value ?? '')} differs from ${excerpt(differs.first_value ?? '')} on line ${differs.first_line}, ` +
-          `the first line of ${what} ${excerpt(differs.key)}: the lines of one ${what} share its customer and date`,
-      );
-    }
+export async function rejectDisagreeingLines(tx: Tx, stage: string, { what, date }: { what: string; date: string }, file: string): Promise<void> {
+  const [differs] = await tx`
+    with lines as (
+      select line, order_id, customer_id, ${tx(date)}::date as day,
+             first_value(line) over w as first_line, first_value(customer_id) over w as first_customer,
+             first_value(${tx(date)}::date) over w as first_day
+      from ${tx(stage)}
+      window w as (partition by order_id order by line)
+    )
+    select line, first_line, order_id, customer_id <> first_customer as customer_differs,
+           customer_id, first_customer, day::text, first_day::text
+    from lines
+    where customer_id <> first_customer or day <> first_day
+    order by line
+    limit 1`;
+  if (differs) {
+    const [column, value, first] = differs.customer_differs
+      ? ['customer_id', differs.customer_id, differs.first_customer]
+      : ['order_date', differs.day, differs.first_day];
+    throw new ImportError(
+      file,
+      differs.line,
+      column,
+      `${excerpt(value)} differs from ${excerpt(first)} on line ${differs.first_line}, the first line of ${what} ` +
+        `${excerpt(differs.order_id)}: the lines of one ${what} share its customer and day`,
+    );
   }
 }
 

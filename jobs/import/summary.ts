@@ -17,12 +17,16 @@ export function importSummary(counts: ImportCounts & { refunds?: number }, { wha
     return `loaded 0 rows from ${from}: only a header, no rows`;
   }
   const seconds = `in ${counts.seconds.toFixed(2)} s`;
-  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${refunds} refunds from ${from} ${seconds}`;
+  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${count(refunds, 'refund')} from ${from} ${seconds}`;
   const stored = counts.orders - counts.newOrders;
   return (
-    `loaded ${counts.orders} orders (${counts.items} items) of ${counts.customers} ${what}` +
-    `${refunds > 0 ? ` and ${refunds} refunds` : ''}` +
-    `${products && counts.products !== undefined ? ` and ${counts.products} products` : ''} from ${from} ${seconds}: ` +
+    `loaded ${count(counts.orders, 'order')} (${count(counts.items, 'item')}) of ${counts.customers} ${counts.customers === 1 ? what.replace(/s$/, '') : what}` +
+    `${refunds > 0 ? ` and ${count(refunds, 'refund')}` : ''}` +
+    `${products && counts.products !== undefined ? ` and ${count(counts.products, 'product')}` : ''} from ${from} ${seconds}: ` +
     `${counts.newOrders} new${stored > 0 ? `, ${stored} already stored (updated where they differ)` : ''}`
   );
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -9,7 +9,7 @@ import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
 import { openCsv } from './csv-file.ts';
-import { dateLimits, id, optionalId, optionalText, positiveInteger, signedAmount, timestamp, type FieldAt } from './fields.ts';
+import { dateLimits, id, isRefundLine, lineQuantity, optionalId, optionalText, signedAmount, timestamp, type FieldAt } from './fields.ts';
 import type { ImportCounts, ImportOptions } from './olist.ts';
 import { prepareShopForImport, markShopSource } from './shop-source.ts';
 import { countOrders, rejectDisagreeingLines } from './staging.ts';
@@ -50,12 +50,13 @@ export async function importTransactions(
       at.column = 'order_date';
       const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date' });
       at.column = 'amount';
-      // A negative amount is a refund (refunds.ts).
+      // A negative amount is a refund line (refunds.ts).
       const price = signedAmount(fields[amountAt], at);
+      const refund = isRefundLine(price);
       const quantity = field(fields, quantityAt);
       if (quantity !== undefined && quantity !== '') {
         at.column = 'quantity';
-        positiveInteger(quantity, at);
+        lineQuantity(quantity, at, refund);
       }
       at.column = 'product_name';
       const productName = optionalText(field(fields, productNameAt), at);
@@ -70,7 +71,7 @@ export async function importTransactions(
       const city = optionalText(field(fields, cityAt), at);
       at.column = 'customer_state';
       const state = optionalText(field(fields, stateAt), at);
-      const values: CopyValue[] = [line, order, customer, orderedAt, price, productId, productName, city, state];
+      const values: CopyValue[] = [line, order, customer, orderedAt, price, refund ? 't' : 'f', productId, productName, city, state];
       yield copyRow(values);
       counter.rows++;
       if (counter.rows % progressEvery === 0) options.onProgress?.({ file: label, rows: counter.rows });
@@ -85,14 +86,14 @@ export async function importTransactions(
     await tx`
       create temp table stage_transactions (
         line integer not null, order_id text, customer_id text, ordered_at timestamp, amount numeric(12, 2),
-        product_id text, product_name text, customer_city text, customer_state text
+        refund boolean not null, product_id text, product_name text, customer_city text, customer_state text
       ) on commit drop`;
     const counter = { rows: 0 };
     await copyLines(
       tx,
       {
         table: 'stage_transactions',
-        columns: ['line', 'order_id', 'customer_id', 'ordered_at', 'amount', 'product_id', 'product_name',
+        columns: ['line', 'order_id', 'customer_id', 'ordered_at', 'amount', 'refund', 'product_id', 'product_name',
           'customer_city', 'customer_state'],
       },
       stagedLines(counter),
@@ -100,7 +101,7 @@ export async function importTransactions(
     await tx`analyze stage_transactions`;
     options.onStep?.(`checking ${label}`);
     await stageRefunds(tx);
-    await rejectDisagreeingLines(tx, 'stage_transactions', { key: 'order_id', what: 'order', shared: sharedColumns }, label);
+    await rejectDisagreeingLines(tx, 'stage_transactions', { what: 'order', date: 'ordered_at' }, label);
     await checkRefunds(tx, label);
     const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
@@ -116,8 +117,6 @@ export async function importTransactions(
   return { ...counts, seconds: (performance.now() - started) / 1000 };
 }
 
-/** The columns every line of one order (and of one refund) repeats, by their staging and file names. */
-const sharedColumns = { customer_id: 'customer_id', ordered_at: 'order_date' };
 
 async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number; orders: number; items: number; refunds: number }> {
   // A customer's latest non-empty city/state in the file wins; what the file leaves empty keeps what is stored.
@@ -145,13 +144,15 @@ async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: numb
       set product_name = coalesce(excluded.product_name, raw.products.product_name)
       where excluded.product_name is not null and excluded.product_name is distinct from raw.products.product_name`;
   const [{ products }] = await tx`select count(distinct product_id)::int as products from stage_transactions`;
-  // One order per order_id; its lines agree on customer and date (rejectDisagreeingLines).
+  // One order per order_id, at its earliest line's time; its lines agree on customer and day
+  // (rejectDisagreeingLines), so min(customer_id) is that customer.
   await tx`
     insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
-    select distinct on (customer_id, order_id) order_id, customer_id, 'delivered', ordered_at
+    select order_id, min(customer_id), 'delivered', min(ordered_at)
     from stage_transactions
+    group by order_id
     -- In key order: the foreign-key lookups and index insertions then touch neighbouring pages.
-    order by customer_id, order_id
+    order by 2, 1
     on conflict (order_id) do update
       set customer_id = excluded.customer_id,
           order_purchase_timestamp = excluded.order_purchase_timestamp

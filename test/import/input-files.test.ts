@@ -145,7 +145,11 @@ t.test('the import summary counts orders and refunds apart', async (t) => {
   );
   t.equal(
     await summary('mixed.csv', `${header}A-1,alice,2024-01-05,19.90\nC-1,carol,2024-04-01,7\nR-3,carol,2024-04-02,-1\n`),
-    'loaded 2 orders (2 items) of 2 customers and 1 refunds from mixed.csv in N s: 1 new, 1 already stored (updated where they differ)',
+    'loaded 2 orders (2 items) of 2 customers and 1 refund from mixed.csv in N s: 1 new, 1 already stored (updated where they differ)',
+  );
+  t.equal(
+    await summary('one.csv', `${header}D-1,dan,2024-04-03,5\n`),
+    'loaded 1 order (1 item) of 1 customer from one.csv in N s: 1 new',
   );
   t.equal((await rawSnapshot(sql)).refunds, 3);
 });

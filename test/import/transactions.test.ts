@@ -127,14 +127,17 @@ t.test('a negative amount is a refund: stored apart, net monetary exact after a 
 
 // A line-level export (Online Retail, Shopify): an invoice's lines share its id, customer and time; a cancellation
 // invoice's lines are negative.
-const onlineRetail = `InvoiceNo,CustomerID,InvoiceDate,amount,product_id
-536365,17850,2010-12-01 08:26,15.30,85123A
-536365,17850,2010-12-01 08:26,20.34,71053
-536365,17850,2010-12-01 08:26,22.00,84406B
-536366,17850,2010-12-01 08:28,11.10,22633
-C536379,17850,2010-12-01 09:41,-5.10,22633
-C536379,17850,2010-12-01 09:41,-2.00,85123A
-536367,13047,2010-12-01 08:34,54.08,84879
+// Quantities are negative on a cancellation's lines, a free item's line there is -0.00, and a till may stamp an
+// invoice's lines a minute apart (the order takes the earliest).
+const onlineRetail = `InvoiceNo,CustomerID,InvoiceDate,amount,product_id,Quantity
+536365,17850,2010-12-01 08:26,15.30,85123A,6
+536365,17850,2010-12-01 08:27,20.34,71053,6.0
+536365,17850,2010-12-01 08:26,22.00,84406B,8
+536366,17850,2010-12-01 08:28,11.10,22633,6
+C536379,17850,2010-12-01 09:41,-5.10,22633,-3
+C536379,17850,2010-12-01 09:41,-0.00,POST,-1
+C536379,17850,2010-12-01 09:41,-2.00,85123A,-1
+536367,13047,2010-12-01 08:34,54.08,84879,32
 `;
 const lines = onlineRetail.replace('InvoiceNo,CustomerID,InvoiceDate', 'order_id,customer_id,order_date');
 
@@ -152,6 +155,8 @@ t.test('rows sharing an order_id are the lines of one order; refund lines are su
   ], 'items numbered in file order');
   const refunds = await sql`select refund_id, customer_id, refunded_at::text, amount::text from raw.refunds`;
   t.same(refunds.map((r) => ({ ...r })), [{ refund_id: 'C536379', customer_id: '17850', refunded_at: '2010-12-01 09:41:00', amount: '7.10' }]);
+  const [first] = await sql`select order_purchase_timestamp::text as at from raw.orders where order_id = '536365'`;
+  t.equal(first!.at, '2010-12-01 08:26:00', 'an order is at its earliest line');
 
   await refreshRfm(sql);
   const rows = await sql`select customer_id, frequency, monetary::text from salesdash.rfm_scores order by 1`;
@@ -166,6 +171,27 @@ t.test('rows sharing an order_id are the lines of one order; refund lines are su
   t.match(await importTransactions(sql, csvFile(t, 'newer.csv', newer)), { orders: 3, items: 4, newOrders: 0 });
   const [order] = await sql`select count(*)::int as items, sum(price)::text as total from raw.order_items where order_id = '536365'`;
   t.same({ ...order }, { items: 2, total: '35.64' });
+});
+
+t.test('--column mappings are read from the file\'s own header, in any order', async (t) => {
+  const { sql } = await testDatabase(t);
+  // The export's customer_id column holds order ids and the other way round.
+  const swapped = csvFile(t, 'swapped.csv', 'order_id,customer_id,order_date,amount\nc1,O1,2024-01-01,1.00\nc2,O2,2024-01-02,2.00\n');
+  const orders = async () => (await sql`select order_id, customer_id from raw.orders order by 1`).map((r) => [r.order_id, r.customer_id]);
+  await importTransactions(sql, swapped, { headers: { order_id: 'customer_id', customer_id: 'order_id' } });
+  t.same(await orders(), [['O1', 'c1'], ['O2', 'c2']]);
+  await importTransactions(sql, swapped, { replace: true, headers: { customer_id: 'order_id', order_id: 'customer_id' } });
+  t.same(await orders(), [['O1', 'c1'], ['O2', 'c2']], 'the same whichever mapping comes first');
+
+  const twice = csvFile(t, 'twice.csv', 'InvoiceNo,invoiceno,customer_id,order_date,amount\nA,B,c1,2024-01-01,1\n');
+  await t.rejects(importTransactions(sql, twice, { headers: { order_id: 'InvoiceNo' } }), {
+    message: 'twice.csv line 1: "InvoiceNo", given for order_id, appears twice in the header (field 1 "InvoiceNo" and field 2 "invoiceno")',
+  });
+  const taken = csvFile(t, 'taken.csv', 'order_id,customer_id,order_date,amount\nA,c1,2024-01-01,1\n');
+  await t.rejects(importTransactions(sql, taken, { headers: { quantity: 'order_date' } }), {
+    message: 'taken.csv line 1: missing column order_date: the file\'s order_date is read as quantity (header: "order_id,customer_id,order_date,amount")',
+  });
+  t.same(await orders(), [['O1', 'c1'], ['O2', 'c2']], 'refused files changed nothing');
 });
 
 /** The date `days` from now (UTC), as YYYY-MM-DD. */
@@ -245,13 +271,18 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'a refund of nothing',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,3\nR-1,alice,2024-01-06,-0.00\n',
-    message: 'shop.csv line 3, column amount: "-0.00" is a refund of nothing (a refund is below 0)',
+    message: 'shop.csv line 3, column amount: refund "R-1" gives back nothing (0.00); a refund is below 0',
+  },
+  {
+    name: 'the lines of one refund giving back nothing',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,3\nR-1,alice,2024-01-06,-0\nR-1,alice,2024-01-06,-0.00\n',
+    message: 'shop.csv line 3, column amount: the lines of refund "R-1" give back nothing (0.00); a refund is below 0',
   },
   {
     name: 'the lines of one refund on two dates',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,30\nR-1,alice,2024-01-06,-3\nR-1,alice,2024-01-07,-4\n',
     message:
-      'shop.csv line 4, column order_date: "2024-01-07 00:00:00" differs from "2024-01-06 00:00:00" on line 3, the first line of refund "R-1": the lines of one refund share its customer and date',
+      'shop.csv line 4, column order_date: "2024-01-07" differs from "2024-01-06" on line 3, the first line of refund "R-1": the lines of one refund share its customer and day',
   },
   {
     name: 'the lines of one refund giving back more than a refund holds',
@@ -265,9 +296,19 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     message: 'shop.csv line 3, column amount: "-10000000000" is too large (at most 9999999999.99)',
   },
   {
-    name: 'a quantity that is not a positive integer',
+    name: 'a quantity of 0',
     text: 'order_id,customer_id,order_date,amount,quantity\nA-1,alice,2024-01-05,3,0\n',
-    message: 'shop.csv line 2, column quantity: "0" is not a positive integer',
+    message: 'shop.csv line 2, column quantity: "0" is not a whole number other than 0',
+  },
+  {
+    name: 'a quantity that is not whole',
+    text: 'order_id,customer_id,order_date,amount,quantity\nA-1,alice,2024-01-05,3,1.5\n',
+    message: 'shop.csv line 2, column quantity: "1.5" is not a whole number other than 0',
+  },
+  {
+    name: 'a negative quantity on a purchase line',
+    text: 'order_id,customer_id,order_date,amount,quantity\nA-1,alice,2024-01-05,3,-1\n',
+    message: 'shop.csv line 2, column quantity: "-1" is negative on a purchase line (only a refund line, a negative amount, may have a negative quantity)',
   },
   {
     name: 'an empty customer id',
@@ -278,13 +319,13 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     name: 'the lines of one order naming two customers',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,3\nA-2,bob,2024-01-05,3\nA-1,bob,2024-01-05,4\n',
     message:
-      'shop.csv line 4, column customer_id: "bob" differs from "alice" on line 2, the first line of order "A-1": the lines of one order share its customer and date',
+      'shop.csv line 4, column customer_id: "bob" differs from "alice" on line 2, the first line of order "A-1": the lines of one order share its customer and day',
   },
   {
-    name: 'the lines of one order at two times',
-    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05 10:00,3\nA-1,alice,2024-01-05 10:01,4\n',
+    name: 'the lines of one order on two days, after one on another customer (the first line that differs is named)',
+    text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05 23:59,3\nA-1,alice,2024-01-06 00:00,4\nB-1,bob,2024-01-05,1\nB-1,carol,2024-01-05,1\n',
     message:
-      'shop.csv line 3, column order_date: "2024-01-05 10:01:00" differs from "2024-01-05 10:00:00" on line 2, the first line of order "A-1": the lines of one order share its customer and date',
+      'shop.csv line 3, column order_date: "2024-01-06" differs from "2024-01-05" on line 2, the first line of order "A-1": the lines of one order share its customer and day',
   },
   {
     name: 'broken quoting',
@@ -551,12 +592,12 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const retail = csvFile(t, 'retail.csv', onlineRetail);
   const columns = ['--column', 'order_id=InvoiceNo', '--column', 'customer_id=customerid', '--column', 'order_date= InvoiceDate '];
   const mapped = await output(['import', 'transactions', retail, ...columns]);
-  t.match(mapped.stdout, /^loaded 3 orders \(5 items\) of 2 customers and 1 refunds from retail\.csv in \d+\.\d+ s: 3 new\n$/);
+  t.match(mapped.stdout, /^loaded 3 orders \(5 items\) of 2 customers and 1 refund from retail\.csv in \d+\.\d+ s: 3 new\n$/);
   t.equal((await sql`select count(*)::int as n from raw.orders where order_id = '536365'`)[0]!.n, 1);
   const unknown = await output(['import', 'transactions', retail, '--column', 'invoice=InvoiceNo']);
   t.match(unknown.stderr, /^salesdash: import: --column "invoice" is not a column of a transactions file \(order_id, customer_id, /);
   const missing = await output(['import', 'transactions', retail, ...columns, '--column', 'product_name=Description']);
-  t.equal(missing.stderr, 'salesdash: import: retail.csv line 1: missing column "Description", given for product_name (header: "invoiceno,customerid,invoicedate,amount,"… (50 characters))\n');
+  t.equal(missing.stderr, 'salesdash: import: retail.csv line 1: missing column "Description", given for product_name (header: "invoiceno,customerid,invoicedate,amount,"… (59 characters))\n');
   const twice = await output(['import', 'transactions', retail, '--column', 'order_id=InvoiceNo', '--column', 'customer_id=invoiceno']);
   t.equal(twice.stderr, 'salesdash: import: --column customer_id and --column order_id both read "invoiceno"\n');
   const olist = await output(['import', 'olist', retail, '--column', 'order_id=InvoiceNo']);
