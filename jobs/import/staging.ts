@@ -74,14 +74,19 @@ export async function rejectUnknownReferences(tx: Tx, ref: Reference): Promise<v
   const notInStage = ref.targetStage
     ? tx`and not exists (select from ${tx(ref.targetStage)} t where t.${tx(ref.targetColumn)} = s.${tx(ref.column)})`
     : tx``;
+  // The count tells the user whether to fix one line or filter the file (an export cut at a date refunds purchases
+  // made before it).
   const [orphan] = await tx`
-    select s.line, s.${tx(ref.column)} as key
+    select s.line, s.${tx(ref.column)} as key, count(*) over ()::int as lines
     from ${tx(ref.stage)} s
     where not exists (select from ${tx(ref.targetTable)} r where r.${tx(ref.targetColumn)} = s.${tx(ref.column)})
       ${notInStage}
     order by s.line
     limit 1`;
-  if (orphan) throw new ImportError(ref.file, orphan.line, ref.column, ref.describe(orphan.key));
+  if (orphan) {
+    const more = orphan.lines > 1 ? `; ${orphan.lines - 1} more line${orphan.lines > 2 ? 's' : ''} like it` : '';
+    throw new ImportError(ref.file, orphan.line, ref.column, `${ref.describe(orphan.key)}${more}`);
+  }
 }
 
 /**

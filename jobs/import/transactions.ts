@@ -117,7 +117,6 @@ export async function importTransactions(
   return { ...counts, seconds: (performance.now() - started) / 1000 };
 }
 
-
 async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number; orders: number; items: number; refunds: number }> {
   // A customer's latest non-empty city/state in the file wins; what the file leaves empty keeps what is stored.
   await tx`

@@ -269,6 +269,12 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     message: 'shop.csv line 3, column customer_id: "yann" is refunded but is not a customer (no purchase in this file, not in the database)',
   },
   {
+    name: 'refunds for three customers neither in the file nor in the database (counted)',
+    text: 'order_id,customer_id,order_date,amount\nZ-1,zoe,2024-01-05,10\nR-1,yann,2024-01-06,-3\nR-2,yves,2024-01-06,-3\nR-3,yann,2024-01-07,-1\n',
+    message:
+      'shop.csv line 3, column customer_id: "yann" is refunded but is not a customer (no purchase in this file, not in the database); 2 more lines like it',
+  },
+  {
     name: 'a refund of nothing',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,3\nR-1,alice,2024-01-06,-0.00\n',
     message: 'shop.csv line 3, column amount: refund "R-1" gives back nothing (0.00); a refund is below 0',
