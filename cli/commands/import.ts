@@ -12,7 +12,7 @@ import { enterStep } from '../job.ts';
 const usageLine = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
 
 const usage = `usage: salesdash import olist <dir> [--replace]
-       salesdash import transactions <file.csv> [--replace] [--column NAME=HEADER ...]
+       salesdash import transactions <file.csv> [--replace] [--column NAME=HEADER ...] [--skip-empty-customer]
 
 Loads a shop's own data into PostgreSQL, in one transaction: a bad file is refused with its file, line and
 column, and the database is left as it was. Re-importing a file adds only its new orders.
@@ -24,6 +24,8 @@ column, and the database is left as it was. Re-importing a file adds only its ne
   --replace                 empty the shop first (raw data, published RFM, predictions), in the same transaction
   --column NAME=HEADER      transactions: read column NAME from the file's column HEADER, e.g.
                             --column order_id=InvoiceNo --column customer_id=CustomerID (repeatable)
+  --skip-empty-customer     transactions: leave out (and count) rows whose customer_id is empty, such as guest
+                            checkouts, instead of refusing the file
 
 A shop holding generated demo data takes no import without --replace (or run: salesdash reset --yes).
 Then: salesdash refresh, salesdash train (or make run, which does both). Details: docs/data.md
@@ -33,19 +35,25 @@ export const importCommand: Command = {
   summary: 'import Olist CSV files (olist <dir>) or a shop export (transactions <file.csv>) [--replace]',
   usage,
   async run(args) {
-    const { values, positionals } = parseOptions(args, { replace: { type: 'boolean' }, column: { type: 'string', multiple: true } });
+    const { values, positionals } = parseOptions(args, {
+      replace: { type: 'boolean' },
+      column: { type: 'string', multiple: true },
+      'skip-empty-customer': { type: 'boolean' },
+    });
     const [kind, path, ...rest] = positionals;
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" (${usageLine})`);
     if ((kind !== 'olist' && kind !== 'transactions') || !path) {
       throw new UsageError(kind && kind !== 'olist' && kind !== 'transactions' ? `${usageLine} (unknown kind "${kind}")` : usageLine);
     }
     if (values.column && kind !== 'transactions') throw new UsageError('--column goes with import transactions');
+    if (values['skip-empty-customer'] && kind !== 'transactions') throw new UsageError('--skip-empty-customer goes with import transactions');
     const headers = headerNames(values.column ?? []);
     const url = await resolveDatabaseUrl();
     const progress = progressLine();
     const options = {
       replace: values.replace ?? false,
       headers,
+      skipEmptyCustomer: values['skip-empty-customer'] ?? false,
       onProgress: ({ file, rows }: { file: string; rows: number }) => progress.update(`${file}: ${rows.toLocaleString('en-US')} rows`),
       onStep: enterStep,
     };

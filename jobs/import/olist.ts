@@ -46,6 +46,8 @@ export interface ImportOptions {
   replace?: boolean;
   /** Transactions files: read a column from a header named otherwise (column -> header, e.g. order_id -> InvoiceNo). */
   headers?: Readonly<Record<string, string>>;
+  /** Transactions files: skip (and count) the rows whose customer_id is empty, e.g. guest checkouts, instead of refusing the file. */
+  skipEmptyCustomer?: boolean;
 }
 
 export interface ImportCounts {
@@ -56,6 +58,8 @@ export interface ImportCounts {
   products?: number;
   /** Orders of the file that were not stored before (the rest were already there: updated where they differ). */
   newOrders: number;
+  /** Rows left out on purpose (a transactions file's rows without a customer, with skipEmptyCustomer). */
+  skipped?: number;
   seconds: number;
 }
 

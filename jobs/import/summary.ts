@@ -13,17 +13,20 @@ export interface SummaryOptions {
 /** One line for `counts`; a transactions file's refunds (a negative amount) are counted apart from its orders. */
 export function importSummary(counts: ImportCounts & { refunds?: number }, { what, from, products }: SummaryOptions): string {
   const refunds = counts.refunds ?? 0;
+  const skipped = counts.skipped ? `; skipped ${count(counts.skipped, 'row')} with an empty customer_id` : '';
   if (counts.orders === 0 && counts.customers === 0 && counts.items === 0 && refunds === 0) {
-    return `loaded 0 rows from ${from}: only a header, no rows`;
+    return counts.skipped
+      ? `loaded 0 rows from ${from}: every row (${counts.skipped}) has an empty customer_id, skipped`
+      : `loaded 0 rows from ${from}: only a header, no rows`;
   }
   const seconds = `in ${counts.seconds.toFixed(2)} s`;
-  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${count(refunds, 'refund')} from ${from} ${seconds}`;
+  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${count(refunds, 'refund')} from ${from} ${seconds}${skipped}`;
   const stored = counts.orders - counts.newOrders;
   return (
     `loaded ${count(counts.orders, 'order')} (${count(counts.items, 'item')}) of ${counts.customers} ${counts.customers === 1 ? what.replace(/s$/, '') : what}` +
     `${refunds > 0 ? ` and ${count(refunds, 'refund')}` : ''}` +
     `${products && counts.products !== undefined ? ` and ${count(counts.products, 'product')}` : ''} from ${from} ${seconds}: ` +
-    `${counts.newOrders} new${stored > 0 ? `, ${stored} already stored (updated where they differ)` : ''}`
+    `${counts.newOrders} new${stored > 0 ? `, ${stored} already stored (updated where they differ)` : ''}${skipped}`
   );
 }
 

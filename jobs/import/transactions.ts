@@ -38,11 +38,16 @@ export async function importTransactions(
   const [orderId, customerId, orderDate, amountAt] = transactionColumns.required.map((name) => position(name)!);
   const [quantityAt, productIdAt, productNameAt, cityAt, stateAt] = transactionColumns.optional.map(position);
 
-  async function* stagedLines(counter: { rows: number }) {
+  async function* stagedLines(counter: { rows: number; skipped: number }) {
     const at: FieldAt = { file: label, line: 0, column: '' };
     const field = (fields: string[], index: number | undefined) => (index === undefined ? undefined : fields[index]);
     for await (const { line, fields } of csv.records()) {
       at.line = line;
+      // A row nobody can be credited with (a guest checkout) is left out whole, unread, when asked to.
+      if (options.skipEmptyCustomer && fields[customerId]!.trim() === '') {
+        counter.skipped++;
+        continue;
+      }
       at.column = 'order_id';
       const order = id(fields[orderId], at);
       at.column = 'customer_id';
@@ -88,7 +93,7 @@ export async function importTransactions(
         line integer not null, order_id text, customer_id text, ordered_at timestamp, amount numeric(12, 2),
         refund boolean not null, product_id text, product_name text, customer_city text, customer_state text
       ) on commit drop`;
-    const counter = { rows: 0 };
+    const counter = { rows: 0, skipped: 0 };
     await copyLines(
       tx,
       {
@@ -111,7 +116,7 @@ export async function importTransactions(
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
-    return { ...merged, newOrders };
+    return { ...merged, newOrders, skipped: counter.skipped };
   });
 
   return { ...counts, seconds: (performance.now() - started) / 1000 };

@@ -609,6 +609,16 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const olist = await output(['import', 'olist', retail, '--column', 'order_id=InvoiceNo']);
   t.equal(olist.stderr, 'salesdash: import: --column goes with import transactions\n');
 
+  // Guest checkouts: refused by default, left out and counted with --skip-empty-customer (even with a bad order id).
+  const guests = csvFile(t, 'guests.csv', 'order_id,customer_id,order_date,amount\nG-1,,2024-01-05,3\nG-2,gail,2024-01-05,4\n,  ,2024-01-06,5\n');
+  const refused = await output(['import', 'transactions', guests]);
+  t.equal(refused.stderr, 'salesdash: import: guests.csv line 2, column customer_id: is empty\n');
+  const skipping = await output(['import', 'transactions', guests, '--skip-empty-customer']);
+  t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id\n$/);
+  t.same((await sql`select order_id from raw.orders where order_id like 'G-%'`).map((r) => r.order_id), ['G-2']);
+  const onlyGuests = await output(['import', 'transactions', csvFile(t, 'only.csv', 'order_id,customer_id,order_date,amount\nG-9,,2024-01-05,3\n'), '--skip-empty-customer']);
+  t.equal(onlyGuests.stdout, 'loaded 0 rows from only.csv: every row (1) has an empty customer_id, skipped\n');
+
   const usage = await output(['import', 'csv', 'x']);
   t.equal(
     usage.stderr,
