@@ -26,9 +26,9 @@ export async function stageRefunds(tx: Tx): Promise<void> {
 const refundLimit = '9999999999.99';
 
 /**
- * Rejects the file when the lines of one refund disagree on customer or date, add up to more than a refund can
- * hold, or a refund names a customer with no purchase in the file and not in the database. (A refund may carry
- * the id of the order it refunds, so refund ids are only compared among refunds.)
+ * Rejects the file when the lines of one refund disagree on customer or day, add up to nothing or to more than
+ * a refund can hold, or a refund names a customer with no purchase in the file and not in the database. (A
+ * refund may carry the id of the order it refunds, so refund ids are only compared among refunds.)
  */
 export async function checkRefunds(tx: Tx, file: string): Promise<void> {
   await rejectDisagreeingLines(tx, 'stage_refunds', { what: 'refund', date: 'refunded_at' }, file);
