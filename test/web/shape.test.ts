@@ -92,7 +92,10 @@ t.test('months become UTC seconds, sorted, with revenue and active customers bes
 
 t.test('histogram buckets are drawn at their index with readable range labels', async (t) => {
   const bars = histogramBars({ lower_bound: [0, 500, 5000], upper_bound: [500, 5000, 25000], customers: [10, 4, 1] });
-  t.same(bars.labels, ['0–500', '500–5k', '5k–25k']);
+  t.same(bars.labels, ['0–500', '500–5k', '5k+'], 'the last bucket holds everything above its lower bound');
+  const orders = { lower_bound: [1, 2, 3, 20], upper_bound: [2, 3, 4, 21], customers: [50, 20, 9, 3] };
+  t.same(histogramBars(orders, { wholeNumbers: true }).labels, ['1', '2', '3', '20+'], 'order counts: one value per bucket');
+  t.same(histogramBars(orders).labels, ['1–2', '2–3', '3–4', '20+']);
   t.same(bars.data, [
     [0, 1, 2],
     [10, 4, 1],

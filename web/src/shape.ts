@@ -75,10 +75,20 @@ export interface HistogramBars {
   data: Columns;
 }
 
-/** One bar per bucket; buckets are drawn at their index so skewed bounds (monetary) still get equal width. */
-export function histogramBars(histogram: HistogramColumns | undefined, digits = 0): HistogramBars {
+/**
+ * One bar per bucket; buckets are drawn at their index so skewed bounds (monetary) still get equal width. A bucket
+ * is [lower, upper) and the last one also holds everything above (rfm_histograms), so it reads "20+". With
+ * `wholeNumbers` (order counts) a bucket one wide holds one value and reads "3".
+ */
+export function histogramBars(histogram: HistogramColumns | undefined, { digits = 0, wholeNumbers = false } = {}): HistogramBars {
   if (!histogram || histogram.customers.length === 0) return { labels: [], data: [[], []] };
-  const labels = histogram.lower_bound.map((low, i) => `${compactNumber(low, digits)}–${compactNumber(histogram.upper_bound[i] ?? low, digits)}`);
+  const last = histogram.lower_bound.length - 1;
+  const labels = histogram.lower_bound.map((low, i) => {
+    const upper = histogram.upper_bound[i] ?? low;
+    if (i === last) return `${compactNumber(low, digits)}+`;
+    if (wholeNumbers && upper - low === 1) return compactNumber(low, digits);
+    return `${compactNumber(low, digits)}–${compactNumber(upper, digits)}`;
+  });
   return { labels, data: [histogram.customers.map((_, i) => i), histogram.customers.slice()] };
 }
 

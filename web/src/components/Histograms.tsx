@@ -7,9 +7,9 @@ import { reportDrawn } from '../first-view.ts';
 import { histogramBars } from '../shape.ts';
 import { Chart } from './Chart.tsx';
 
-const metrics: { metric: HistogramMetric; title: string }[] = [
+const metrics: { metric: HistogramMetric; title: string; wholeNumbers?: boolean }[] = [
   { metric: 'recency_days', title: 'Recency (days since last purchase)' },
-  { metric: 'frequency', title: 'Frequency (orders)' },
+  { metric: 'frequency', title: 'Frequency (orders)', wholeNumbers: true },
   { metric: 'monetary', title: 'Monetary (total spent)' },
 ];
 
@@ -21,8 +21,15 @@ export function Histograms({ histograms }: { histograms: SegmentsResponse['histo
   };
   return (
     <div class="histograms">
-      {metrics.map(({ metric, title }) => (
-        <Histogram key={metric} title={title} histogram={histograms?.[metric]} onDraw={() => onDraw(metric)} testId={`histogram-${metric}`} />
+      {metrics.map(({ metric, title, wholeNumbers }) => (
+        <Histogram
+          key={metric}
+          title={title}
+          histogram={histograms?.[metric]}
+          wholeNumbers={wholeNumbers ?? false}
+          onDraw={() => onDraw(metric)}
+          testId={`histogram-${metric}`}
+        />
       ))}
     </div>
   );
@@ -31,12 +38,13 @@ export function Histograms({ histograms }: { histograms: SegmentsResponse['histo
 interface HistogramProps {
   title: string;
   histogram: HistogramColumns | undefined;
+  wholeNumbers: boolean;
   onDraw: () => void;
   testId: string;
 }
 
-function Histogram({ title, histogram, onDraw, testId }: HistogramProps) {
-  const bars = useMemo(() => histogramBars(histogram), [histogram]);
+function Histogram({ title, histogram, wholeNumbers, onDraw, testId }: HistogramProps) {
+  const bars = useMemo(() => histogramBars(histogram, { wholeNumbers }), [histogram, wholeNumbers]);
   const options = useMemo(
     () => ({
       scales: { x: categoryScale(bars.labels.length), customers: zeroBasedScale() },
