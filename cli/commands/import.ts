@@ -15,7 +15,8 @@ const usage = `usage: salesdash import olist <dir> [--replace]
        salesdash import transactions <file.csv> [--replace] [--column NAME=HEADER ...] [--skip-empty-customer]
 
 Loads a shop's own data into PostgreSQL, in one transaction: a bad file is refused with its file, line and
-column, and the database is left as it was. Re-importing a file adds only its new orders.
+column, and the database is left as it was. Re-importing adds the new orders and updates stored ones where
+the file differs.
 
   olist <dir>               the public Olist CSV files, as distributed
   transactions <file.csv>   order_id,customer_id,order_date,amount [+ quantity,product_id,product_name,

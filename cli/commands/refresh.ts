@@ -1,5 +1,6 @@
 // `salesdash refresh [--as-of YYYY-MM-DD] [--concurrently]`: recompute and publish RFM (salesdash.refresh_rfm).
 import type { Command } from '../command.ts';
+import { counted } from '../../counted.ts';
 import { dateOption, parseOptions } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { EARLIEST_DATE } from '../../jobs/import/fields.ts';
@@ -33,10 +34,10 @@ Recomputes RFM scores, segments and summaries from the raw data and publishes th
       return refreshRfm(sql, asOf, { concurrently: values.concurrently ?? false });
     });
     for (const step of result.steps) {
-      const rows = step.rows === undefined ? '' : ` (${step.rows.toLocaleString('en-US')} rows)`;
+      const rows = step.rows === undefined ? '' : ` (${counted(step.rows, 'row')})`;
       console.log(`  ${step.step.padEnd(24)} ${step.seconds.toFixed(2)} s${rows}`);
     }
-    console.log(`refreshed RFM for ${result.customers} customers as of ${result.reference_date ?? '(no purchases)'} in ${result.seconds.toFixed(2)} s`);
+    console.log(`refreshed RFM for ${counted(result.customers, 'customer')} as of ${result.reference_date ?? '(no purchases)'} in ${result.seconds.toFixed(2)} s`);
     if (!result.rfm_scores_refreshed) {
       console.log('rfm_scores still shows the previous refresh: a reader held it; rfm_scores_current and the API show the new one (REFRESH MATERIALIZED VIEW salesdash.rfm_scores to catch up)');
     }

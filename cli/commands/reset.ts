@@ -3,6 +3,7 @@
 // shop by accident.
 import { createInterface } from 'node:readline/promises';
 import type { Command } from '../command.ts';
+import { counted } from '../../counted.ts';
 import { parseOptions, UsageError } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { resetShop, shopSource, type ShopSource } from '../../jobs/import/shop-source.ts';
@@ -66,7 +67,7 @@ export const resetCommand: Command = {
     enterStep('emptying the shop');
     const result = await withPool(url, { max: 1 }, (sql) => resetShop(sql));
     console.log(
-      `emptied the shop: deleted ${result.orders.toLocaleString('en-US')} orders of ${result.customers.toLocaleString('en-US')} customers ` +
+      `emptied the shop: deleted ${counted(result.orders, 'order')} of ${counted(result.customers, 'customer')} ` +
         `(${describe(result.was)}); published RFM and predictions cleared`,
     );
   },

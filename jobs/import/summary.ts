@@ -1,4 +1,5 @@
 // The line an import ends with (salesdash import): what was loaded, how many orders were new, how long it took.
+import { counted } from '../../counted.ts';
 import type { ImportCounts } from './olist.ts';
 
 export interface SummaryOptions {
@@ -13,23 +14,19 @@ export interface SummaryOptions {
 /** One line for `counts`; a transactions file's refunds (a negative amount) are counted apart from its orders. */
 export function importSummary(counts: ImportCounts & { refunds?: number }, { what, from, products }: SummaryOptions): string {
   const refunds = counts.refunds ?? 0;
-  const skipped = counts.skipped ? `; skipped ${count(counts.skipped, 'row')} with an empty customer_id` : '';
+  const skipped = counts.skipped ? `; skipped ${counted(counts.skipped, 'row')} with an empty customer_id` : '';
   if (counts.orders === 0 && counts.customers === 0 && counts.items === 0 && refunds === 0) {
     return counts.skipped
       ? `loaded 0 rows from ${from}: every row (${counts.skipped}) has an empty customer_id, skipped`
       : `loaded 0 rows from ${from}: only a header, no rows`;
   }
   const seconds = `in ${counts.seconds.toFixed(2)} s`;
-  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${count(refunds, 'refund')} from ${from} ${seconds}${skipped}`;
+  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${counted(refunds, 'refund')} from ${from} ${seconds}${skipped}`;
   const stored = counts.orders - counts.newOrders;
   return (
-    `loaded ${count(counts.orders, 'order')} (${count(counts.items, 'item')}) of ${counts.customers} ${counts.customers === 1 ? what.replace(/s$/, '') : what}` +
-    `${refunds > 0 ? ` and ${count(refunds, 'refund')}` : ''}` +
-    `${products && counts.products !== undefined ? ` and ${count(counts.products, 'product')}` : ''} from ${from} ${seconds}: ` +
-    `${counts.newOrders} new${stored > 0 ? `, ${stored} already stored (updated where they differ)` : ''}${skipped}`
+    `loaded ${counted(counts.orders, 'order')} (${counted(counts.items, 'item')}) of ${counted(counts.customers, what.replace(/s$/, ''), what)}` +
+    `${refunds > 0 ? ` and ${counted(refunds, 'refund')}` : ''}` +
+    `${products && counts.products !== undefined ? ` and ${counted(counts.products, 'product')}` : ''} from ${from} ${seconds}: ` +
+    `${counts.newOrders.toLocaleString('en-US')} new${stored > 0 ? `, ${stored.toLocaleString('en-US')} already stored (updated where they differ)` : ''}${skipped}`
   );
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -44,14 +44,15 @@ export async function importTransactions(
     for await (const { line, fields } of csv.records()) {
       at.line = line;
       // A row nobody can be credited with (a guest checkout) is left out whole, unread, when asked to.
-      if (options.skipEmptyCustomer && fields[customerId]!.trim() === '') {
+      const guest = fields[customerId]!.trim() === '';
+      if (guest && options.skipEmptyCustomer) {
         counter.skipped++;
         continue;
       }
       at.column = 'order_id';
       const order = id(fields[orderId], at);
       at.column = 'customer_id';
-      const customer = id(fields[customerId], at);
+      const customer = id(fields[customerId], at, guest ? ' (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)' : '');
       at.column = 'order_date';
       const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date' });
       at.column = 'amount';

@@ -19,7 +19,7 @@ t.test('refresh --as-of publishes as of the day given, and refuses one that is n
 
   const leap = await runSalesdash(env, 'refresh', '--as-of', '2024-02-29');
   t.equal(leap.code, 0, leap.stderr);
-  t.match(leap.stdout, /\nrefreshed RFM for 1 customers as of 2024-02-29 in /, 'a leap day is a day');
+  t.match(leap.stdout, /\nrefreshed RFM for 1 customer as of 2024-02-29 in /, 'a leap day is a day');
   const status = async () =>
     (await sql`select to_char(reference_date, 'YYYY-MM-DD') as reference_date, customers from salesdash.rfm_refresh_status`)[0];
   t.same(await status(), { reference_date: '2024-02-29', customers: 1 }, 'bob bought after it');

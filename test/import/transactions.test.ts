@@ -319,7 +319,7 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'an empty customer id',
     text: 'order_id,customer_id,order_date,amount\nA-1,,2024-01-05,3\n',
-    message: 'shop.csv line 2, column customer_id: is empty',
+    message: 'shop.csv line 2, column customer_id: is empty (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)',
   },
   {
     name: 'the lines of one order naming two customers',
@@ -612,7 +612,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   // Guest checkouts: refused by default, left out and counted with --skip-empty-customer (even with a bad order id).
   const guests = csvFile(t, 'guests.csv', 'order_id,customer_id,order_date,amount\nG-1,,2024-01-05,3\nG-2,gail,2024-01-05,4\n,  ,2024-01-06,5\n');
   const refused = await output(['import', 'transactions', guests]);
-  t.equal(refused.stderr, 'salesdash: import: guests.csv line 2, column customer_id: is empty\n');
+  t.equal(refused.stderr, 'salesdash: import: guests.csv line 2, column customer_id: is empty (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)\n');
   const skipping = await output(['import', 'transactions', guests, '--skip-empty-customer']);
   t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id\n$/);
   t.same((await sql`select order_id from raw.orders where order_id like 'G-%'`).map((r) => r.order_id), ['G-2']);
