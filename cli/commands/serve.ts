@@ -8,7 +8,7 @@ import { exportLimitsFromEnvironment } from '../../http/plugins/exports.ts';
 import { buildApp } from '../../http/app.ts';
 import { serve } from '../../http/server.ts';
 import { surviveKnownPostgresJsBug } from '../../db/postgres-js-guard.ts';
-import { finishCommand } from '../job.ts';
+import { enterStep, finishCommand } from '../job.ts';
 
 function portNumber(value: string, source: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) {
@@ -60,7 +60,15 @@ Serves the API and the dashboard, connected as the read-only role salesdash_api.
       exports: { databaseUrl: api.url, role: api.role, ...exportLimits },
     });
     surviveKnownPostgresJsBug((message) => app.log.warn(message));
-    const running = await serve(app, sql, { port, host, handleSignals: true });
+    enterStep(`listening on ${host}:${port}`);
+    const running = await serve(app, sql, { port, host, handleSignals: true }).catch(async (error: NodeJS.ErrnoException) => {
+      await sql.end({ timeout: 1 });
+      // The first thing a second `make run` meets: say what to do, not the socket's error code.
+      if (error.code === 'EADDRINUSE') {
+        throw new Error(`port ${port} on ${host} is already in use (another salesdash serve?); stop it, or serve on another port: PORT=${port + 1} or --port ${port + 1}`);
+      }
+      throw error;
+    });
     console.log(`salesdash API listening on ${running.url} (OpenAPI: ${running.url}/docs/json)`);
     // Keep running until a signal; serve() exits the process after draining, with its own exit code.
     finishCommand();
