@@ -206,6 +206,16 @@ begin
   step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
+  -- An as-of date before every purchase would publish an empty shop (a mistyped year, most likely). A shop
+  -- without any purchase still publishes its empty refresh.
+  if as_of is not null
+     and exists (select from salesdash_internal.int_counted_orders_cache)
+     and not exists (select from salesdash_internal.int_counted_orders_cache c where c.ordered_at < as_of + 1) then
+    raise exception 'as_of %: no purchase on or before it (the first is on %); nothing published', as_of,
+      (select min(c.ordered_at)::date from salesdash_internal.int_counted_orders_cache c)
+      using errcode = '22023';
+  end if;
+
   -- 2–4. Totals as of the reference date (the explicit as-of date, else the latest purchase), thresholds,
   -- and every customer's scores and segment into the partition the previous refresh attached for this
   -- generation (empty until now): score_rfm_customers(), shared with take_rfm_snapshot().

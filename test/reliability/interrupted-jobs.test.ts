@@ -233,7 +233,7 @@ t.test('jobs interrupted by a terminated backend or a PostgreSQL crash exit 1 wi
     await t.test(`refresh, ${how}`, (t) =>
       // Whatever the refresh does inside, publishing updates salesdash_internal.rfm_publication: held here, the
       // refresh has done all its work and waits to publish. Another as-of date gives it real work to do.
-      interrupted(t, how, ['refresh', '--as-of', how === 'terminate' ? '2018-06-01' : '2018-03-01'],
+      interrupted(t, how, ['refresh', '--as-of', how === 'terminate' ? '2024-06-01' : '2024-03-01'],
         async () => ({ release: await holdBack(url, (c) => c`lock table salesdash_internal.rfm_publication in exclusive mode`) }),
         'computing and publishing RFM (salesdash.refresh_rfm)'));
 

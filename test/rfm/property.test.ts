@@ -229,9 +229,19 @@ t.test('every refresh publishes what the reference query computes, whatever chan
         await perform(sql, a);
         if (a.kind !== 'refresh') continue;
         const asOf = a.asOfDay === null ? null : day(a.asOfDay);
-        await refreshRfm(sql, asOf ?? undefined);
         const expected = (await referenceScores(sql, asOf)).map((r) => ({ ...r }));
-        const published = (await sql.unsafe(`select ${columns} from salesdash.rfm_scores order by customer_id collate "C"`)).map((r) => ({ ...r }));
+        const publishedNow = async () => (await sql.unsafe(`select ${columns} from salesdash.rfm_scores order by customer_id collate "C"`)).map((r) => ({ ...r }));
+        // An as-of date before every purchase of a shop that has some is refused, and the published refresh stays.
+        if (asOf !== null && expected.length === 0 && (await referenceScores(sql, null)).length > 0) {
+          const before = await publishedNow();
+          const refused = await refreshRfm(sql, asOf).then(() => null, (error: { code?: string }) => error);
+          if (refused?.code !== '22023') throw new Error(`refresh as of ${asOf}, before every purchase, was not refused: ${String(refused)}`);
+          if (JSON.stringify(await publishedNow()) !== JSON.stringify(before)) throw new Error(`a refused refresh as of ${asOf} changed rfm_scores`);
+          checks++;
+          continue;
+        }
+        await refreshRfm(sql, asOf ?? undefined);
+        const published = await publishedNow();
         const current = (await sql.unsafe(`select ${columns} from salesdash.rfm_scores_current order by customer_id collate "C"`)).map((r) => ({ ...r }));
         const [summary] = await sql`select coalesce(sum(customers), 0)::int as customers from salesdash.segment_summary`;
         checks++;

@@ -26,6 +26,20 @@ t.test('exact R/F/M per person on the hand fixture', async (t) => {
   ]);
 });
 
+t.test('an as-of date before every purchase is refused and publishes nothing', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  await t.rejects(refreshRfm(sql, '2024-01-09'), {
+    code: '22023',
+    message: 'as_of 2024-01-09: no purchase on or before it (the first is on 2024-01-10); nothing published',
+  });
+  const [status] = await sql`select reference_date::text, customers from salesdash.rfm_refresh_status`;
+  t.same({ ...status }, { reference_date: '2024-03-10', customers: 3 }, 'the published refresh stays');
+  const onTheDay = await refreshRfm(sql, '2024-01-10');
+  t.equal(onTheDay.customers, 1, 'the day of the first purchase is fine');
+});
+
 t.test('an as-of date in the middle ignores later purchases entirely', async (t) => {
   const { sql } = await testDatabase(t);
   await loadHandFixture(sql);
