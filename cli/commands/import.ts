@@ -66,8 +66,8 @@ export const importCommand: Command = {
         // Olist names its products file's rows; a transactions file's products are a by-product of its lines.
         console.log(
           kind === 'olist'
-            ? importSummary(counts, { what: 'customer ids', from: path, products: true })
-            : importSummary(counts, { what: 'customers', from: basename(path), products: false }),
+            ? importSummary(counts, { what: 'customer id', from: path, products: true })
+            : importSummary(counts, { what: 'customer', from: basename(path), products: false }),
         );
       });
     } finally {

@@ -98,8 +98,8 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
 }
 
 const amountPattern = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
-// raw.order_items.price is numeric(12, 2).
-const largestAmount = 1e10;
+/** The largest amount a row may carry: raw.order_items.price and raw.refunds.amount are numeric(12, 2). */
+export const LARGEST_AMOUNT = '9999999999.99';
 
 /** Decimals stored (numeric(12, 2)); an amount with more significant ones is refused rather than rounded. */
 export const AMOUNT_DECIMALS = 2;
@@ -131,7 +131,8 @@ function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
   if (decimals > AMOUNT_DECIMALS) {
     reject(at, `${excerpt(value)} has more than ${AMOUNT_DECIMALS} decimals (amounts are stored in cents and never rounded)`);
   }
-  if (Math.abs(number) >= largestAmount) reject(at, `${excerpt(value)} is too large (at most 9999999999.99)`);
+  // Exact: the value has at most two decimals by now, so no double lies between it and the limit.
+  if (Math.abs(number) > Number(LARGEST_AMOUNT)) reject(at, `${excerpt(value)} is too large (at most ${LARGEST_AMOUNT})`);
   return value;
 }
 

@@ -3,6 +3,7 @@
 // recency, it only lowers the customer's monetary value. Its id is the row's order_id; rows sharing one are the
 // lines of one refund, summed.
 import type postgres from 'postgres';
+import { LARGEST_AMOUNT } from './fields.ts';
 import { excerpt, ImportError } from './import-error.ts';
 import { rejectDisagreeingLines, rejectUnknownReferences } from './staging.ts';
 
@@ -22,9 +23,6 @@ export async function stageRefunds(tx: Tx): Promise<void> {
   await tx`analyze stage_refunds`;
 }
 
-/** The most one refund can give back: raw.refunds.amount is numeric(12, 2), as a row's amount. */
-const refundLimit = '9999999999.99';
-
 /**
  * Rejects the file when the lines of one refund disagree on customer or day, add up to nothing or to more than
  * a refund can hold, or a refund names a customer with no purchase in the file and not in the database. (A
@@ -36,7 +34,7 @@ export async function checkRefunds(tx: Tx, file: string): Promise<void> {
     select min(line) as line, order_id, sum(amount)::text as total, count(*)::int as lines
     from stage_refunds
     group by order_id
-    having sum(amount) > ${refundLimit}::numeric or sum(amount) = 0
+    having sum(amount) > ${LARGEST_AMOUNT}::numeric or sum(amount) = 0
     order by 1
     limit 1`;
   if (wrong) {
@@ -47,7 +45,7 @@ export async function checkRefunds(tx: Tx, file: string): Promise<void> {
       'amount',
       Number(wrong.total) === 0
         ? `${given} nothing (${wrong.total}); a refund is below 0`
-        : `${given} ${wrong.total} in all, more than one refund can hold (${refundLimit})`,
+        : `${given} ${wrong.total} in all, more than one refund can hold (${LARGEST_AMOUNT})`,
     );
   }
   await rejectUnknownReferences(tx, {
@@ -61,8 +59,11 @@ export async function checkRefunds(tx: Tx, file: string): Promise<void> {
   });
 }
 
-/** Upserts the staged refunds into raw.refunds, one per id (its lines summed); run after the customers are merged. */
-export async function mergeRefunds(tx: Tx): Promise<void> {
+/**
+ * Upserts the staged refunds into raw.refunds, one per id (its lines summed); run after the customers are merged.
+ * Returns how many refunds the file holds.
+ */
+export async function mergeRefunds(tx: Tx): Promise<number> {
   await tx`
     insert into raw.refunds (refund_id, customer_id, refunded_at, amount)
     -- The lines of one refund agree on customer and day (checkRefunds); it is dated at its earliest.
@@ -76,4 +77,6 @@ export async function mergeRefunds(tx: Tx): Promise<void> {
           amount = excluded.amount
       where (raw.refunds.customer_id, raw.refunds.refunded_at, raw.refunds.amount)
         is distinct from (excluded.customer_id, excluded.refunded_at, excluded.amount)`;
+  const [{ refunds }] = await tx<{ refunds: number }[]>`select count(distinct order_id)::int as refunds from stage_refunds`;
+  return refunds;
 }

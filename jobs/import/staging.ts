@@ -2,6 +2,7 @@
 // one order that disagree, or a row that points at a customer/order present neither in this import nor in the
 // database. They report the first offending line so the error reads like the field checks.
 import type postgres from 'postgres';
+import { counted } from '../../counted.ts';
 import { excerpt, ImportError } from './import-error.ts';
 
 type Tx = postgres.TransactionSql<{}>;
@@ -84,7 +85,7 @@ export async function rejectUnknownReferences(tx: Tx, ref: Reference): Promise<v
     order by s.line
     limit 1`;
   if (orphan) {
-    const more = orphan.lines > 1 ? `; ${orphan.lines - 1} more line${orphan.lines > 2 ? 's' : ''} like it` : '';
+    const more = orphan.lines > 1 ? `; ${counted(orphan.lines - 1, 'more line')} like it` : '';
     throw new ImportError(ref.file, orphan.line, ref.column, `${ref.describe(orphan.key)}${more}`);
   }
 }

@@ -3,7 +3,7 @@ import { counted } from '../../counted.ts';
 import type { ImportCounts } from './olist.ts';
 
 export interface SummaryOptions {
-  /** What `customers` counts: `customer ids` (Olist, one per order) or `customers` (people). */
+  /** What `customers` counts, in the singular: `customer id` (Olist, one per order) or `customer` (a person). */
   what: string;
   /** Where the rows came from: the file name, or the Olist directory. */
   from: string;
@@ -24,7 +24,7 @@ export function importSummary(counts: ImportCounts & { refunds?: number }, { wha
   if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${counted(refunds, 'refund')} from ${from} ${seconds}${skipped}`;
   const stored = counts.orders - counts.newOrders;
   return (
-    `loaded ${counted(counts.orders, 'order')} (${counted(counts.items, 'item')}) of ${counted(counts.customers, what.replace(/s$/, ''), what)}` +
+    `loaded ${counted(counts.orders, 'order')} (${counted(counts.items, 'item')}) of ${counted(counts.customers, what)}` +
     `${refunds > 0 ? ` and ${counted(refunds, 'refund')}` : ''}` +
     `${products && counts.products !== undefined ? ` and ${counted(counts.products, 'product')}` : ''} from ${from} ${seconds}: ` +
     `${counts.newOrders.toLocaleString('en-US')} new${stored > 0 ? `, ${stored.toLocaleString('en-US')} already stored (updated where they differ)` : ''}${skipped}`

@@ -112,18 +112,18 @@ export async function importTransactions(
     const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
     const merged = await mergeIntoRaw(tx);
-    await mergeRefunds(tx);
+    const refunds = await mergeRefunds(tx);
     await rejectTotalsTooLarge(tx, label);
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
-    return { ...merged, newOrders, skipped: counter.skipped };
+    return { ...merged, refunds, newOrders, skipped: counter.skipped };
   });
 
   return { ...counts, seconds: (performance.now() - started) / 1000 };
 }
 
-async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number; orders: number; items: number; refunds: number }> {
+async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: number; orders: number; items: number }> {
   // A customer's latest non-empty city/state in the file wins; what the file leaves empty keeps what is stored.
   await tx`
     insert into raw.customers (customer_id, customer_unique_id, customer_city, customer_state)
@@ -178,9 +178,7 @@ async function mergeIntoRaw(tx: Tx): Promise<{ customers: number; products: numb
     delete from raw.order_items i
     using (select order_id, count(*) as lines from stage_transactions group by order_id) s
     where i.order_id = s.order_id and i.order_item_id > s.lines`;
-  const [counts] = await tx<{ orders: number; items: number; refunds: number }[]>`
-    select (select count(distinct order_id)::int from stage_transactions) as orders,
-           (select count(*)::int from stage_transactions) as items,
-           (select count(distinct order_id)::int from stage_refunds) as refunds`;
+  const [counts] = await tx<{ orders: number; items: number }[]>`
+    select count(distinct order_id)::int as orders, count(*)::int as items from stage_transactions`;
   return { customers: people, products, ...counts! };
 }

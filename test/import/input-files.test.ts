@@ -135,7 +135,7 @@ t.test('the import summary counts orders and refunds apart', async (t) => {
   const { sql } = await testDatabase(t);
   const summary = async (name: string, content: string) => {
     const counts = await importTransactions(sql, file(t, name, content));
-    return importSummary(counts, { what: 'customers', from: name, products: false }).replace(/ in \d+\.\d\d s/, ' in N s');
+    return importSummary(counts, { what: 'customer', from: name, products: false }).replace(/ in \d+\.\d\d s/, ' in N s');
   };
   t.equal(await summary('empty.csv', header), 'loaded 0 rows from empty.csv: only a header, no rows');
   t.equal(await summary('shop.csv', good), 'loaded 3 orders (3 items) of 2 customers from shop.csv in N s: 3 new');
