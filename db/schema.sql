@@ -376,7 +376,7 @@ begin
   select new_generation, as_of, reference, customer_count,
          (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
          (scored ->> 'last_purchase_date')::date,
-         (select array_agg(r.segment order by r.display_order) from salesdash.rfm_segment_rules r);
+         (select n.segments from salesdash_internal.int_rfm_segment_names n);
   perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
   step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
@@ -1501,7 +1501,7 @@ begin
   if reference is null then
     return 0; -- no purchases yet, nothing to keep
   end if;
-  select array_agg(segment order by display_order) into segment_names from salesdash.rfm_segment_rules;
+  select n.segments into segment_names from salesdash_internal.int_rfm_segment_names n;
   execute format($people$
     insert into salesdash_internal.people (person_id, customer_id)
     select $1 + row_number() over (order by s.customer_id collate "C"), s.customer_id
@@ -2899,6 +2899,22 @@ COMMENT ON VIEW salesdash.segment_movement_latest IS 'segment_movement() between
 
 
 --
+-- Name: int_rfm_segment_names; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.int_rfm_segment_names AS
+ SELECT array_agg(rfm_segment_rules.segment ORDER BY rfm_segment_rules.display_order) AS segments
+   FROM salesdash.rfm_segment_rules;
+
+
+--
+-- Name: VIEW int_rfm_segment_names; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.int_rfm_segment_names IS 'One row: the segment names of the rules in display order (best first).';
+
+
+--
 -- Name: rfm_segment_forecasts; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -2972,8 +2988,8 @@ CREATE VIEW salesdash.segment_summary AS
          SELECT s.segment,
             (s.display_order)::integer AS display_order
            FROM unnest(COALESCE(( SELECT g.segments
-                   FROM salesdash_internal.rfm_published_generation g), ( SELECT array_agg(r.segment ORDER BY r.display_order) AS array_agg
-                   FROM salesdash.rfm_segment_rules r))) WITH ORDINALITY s(segment, display_order)
+                   FROM salesdash_internal.rfm_published_generation g), ( SELECT n.segments
+                   FROM salesdash_internal.int_rfm_segment_names n))) WITH ORDINALITY s(segment, display_order)
         ), totals AS (
          SELECT COALESCE(sum(published.customers), (0)::bigint) AS customers,
             COALESCE(sum(published.revenue), (0)::numeric) AS revenue

@@ -56,6 +56,13 @@ insert into salesdash.rfm_segment_rules (segment, r_min, r_max, f_min, f_max, di
   ('Hibernating',        2, 2, 1, 2, 10),
   ('Lost',               1, 1, 1, 2, 11);
 
+-- Grain: one row. The segment names best first (display order): what a refresh and a snapshot record as the
+-- segments they were scored with, and what the summaries show before the first refresh.
+create view salesdash_internal.int_rfm_segment_names as
+select array_agg(segment order by display_order) as segments
+from salesdash.rfm_segment_rules;
+comment on view salesdash_internal.int_rfm_segment_names is 'One row: the segment names of the rules in display order (best first).';
+
 -- Grain: one row per (R, F) cell with the segment that covers it.
 create view salesdash_internal.int_rfm_segment_grid as
 select r.score as recency_score, f.score as frequency_score, rules.segment, count(*) over (partition by r.score, f.score) as rules_covering
@@ -127,6 +134,7 @@ drop table salesdash.rfm_score_bounds;
 drop trigger rfm_segment_rules_cover_grid on salesdash.rfm_segment_rules;
 drop function salesdash_internal.check_segment_rules();
 drop view salesdash_internal.int_rfm_segment_grid;
+drop view salesdash_internal.int_rfm_segment_names;
 drop table salesdash.rfm_segment_rules;
 drop function salesdash_internal.rfm_score(bigint, bigint[]);
 drop function salesdash_internal.rfm_goodness(text, numeric);

@@ -237,7 +237,7 @@ begin
   select new_generation, as_of, reference, customer_count,
          (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
          (scored ->> 'last_purchase_date')::date,
-         (select array_agg(r.segment order by r.display_order) from salesdash.rfm_segment_rules r);
+         (select n.segments from salesdash_internal.int_rfm_segment_names n);
   perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
   step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
 

@@ -80,7 +80,7 @@ begin
   if reference is null then
     return 0; -- no purchases yet, nothing to keep
   end if;
-  select array_agg(segment order by display_order) into segment_names from salesdash.rfm_segment_rules;
+  select n.segments into segment_names from salesdash_internal.int_rfm_segment_names n;
   execute format($people$
     insert into salesdash_internal.people (person_id, customer_id)
     select $1 + row_number() over (order by s.customer_id collate "C"), s.customer_id

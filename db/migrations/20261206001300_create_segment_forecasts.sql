@@ -116,7 +116,7 @@ with published as (
 segments as (
   select s.segment, s.display_order::integer as display_order
   from unnest(coalesce((select g.segments from salesdash_internal.rfm_published_generation g),
-                       (select array_agg(r.segment order by r.display_order) from salesdash.rfm_segment_rules r)))
+                       (select n.segments from salesdash_internal.int_rfm_segment_names n)))
        with ordinality as s(segment, display_order)
 ),
 totals as (
