@@ -151,6 +151,20 @@ function describeParseError(label: string, error: unknown, line: number, header?
   return new ImportError(label, line, null, `not valid CSV (${problem})`);
 }
 
+/** What to add to "missing column NAME" for a column that exports often lack in the form asked for. */
+const missingHints: Record<string, string> = {
+  amount: "; amount is each line's total (quantity × unit price)",
+};
+
+/** The header as the file writes it, for messages: its names (case kept), cut after HEADER_EXCERPT_LENGTH characters. */
+const HEADER_EXCERPT_LENGTH = 100;
+function headerExcerpt(names: readonly string[]): string {
+  const text = names.map((name) => name.trim()).join(',');
+  return text.length > HEADER_EXCERPT_LENGTH
+    ? `${JSON.stringify(text.slice(0, HEADER_EXCERPT_LENGTH))}… (${names.length} columns)`
+    : JSON.stringify(text);
+}
+
 /**
  * Opens `path`; `optional` names the columns read when present (like `required`, none may appear twice).
  * `headers` reads a column from a header named otherwise (e.g. order_id from InvoiceNo), matched like any name.
@@ -160,6 +174,8 @@ export async function openCsv(
   required: readonly string[],
   optional: readonly string[] = [],
   headers: Readonly<Record<string, string>> = {},
+  /** Whether the caller reads columns named otherwise (`--column`), for the hint of a missing column's message. */
+  renamable = false,
 ): Promise<CsvFile> {
   const label = basename(path);
   if (!existsSync(path)) throw new ImportError(label, null, null, `file not found (${path})`);
@@ -205,7 +221,7 @@ export async function openCsv(
     throw new ImportError(label, headerLine, null, `the header has ${first.value.length} columns (at most ${MAX_COLUMNS})`);
   }
   const header = first.value.map((name) => name.trim().toLowerCase());
-  const headerText = excerpt(header.join(','));
+  const headerText = headerExcerpt(first.value);
   // Every given header is found in the file's own names before any is renamed, so mappings cannot chain or swap
   // depending on their order (order_id=customer_id with customer_id=order_id swaps the two).
   const renamed = Object.entries(headers).map(([name, given]) => {
@@ -223,6 +239,12 @@ export async function openCsv(
     return [at, name] as const;
   });
   const original = [...header];
+  // The file's own column of a name read from another header is not read (customer_id=email in a file that
+  // also has a customer_id column): marked so that it is neither read nor counted as a second customer_id.
+  for (const [, name] of renamed) {
+    const own = original.indexOf(name);
+    if (own !== -1 && !renamed.some(([at]) => at === own)) header[own] = `\u0000not read: ${name}`;
+  }
   for (const [at, name] of renamed) header[at] = name;
   const columns = new Map(header.map((name, index) => [name, index] as const));
   for (const name of required) {
@@ -237,7 +259,8 @@ export async function openCsv(
         : separator
           ? `; the file must be comma-separated, and its header line holds ${separator}`
           : '';
-      throw new ImportError(label, headerLine, null, `missing column ${name}${why} (header: ${headerText})`);
+      const hint = !takenAs && !separator && renamable ? `; --column ${name}=HEADER reads a column named otherwise${missingHints[name] ?? ''}` : '';
+      throw new ImportError(label, headerLine, null, `missing column ${name}${why} (header: ${headerText})${hint}`);
     }
   }
   // A column named twice (whatever the case) would be read from one of its fields and the other ignored.

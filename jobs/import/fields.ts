@@ -140,10 +140,11 @@ function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
  * A transactions line's quantity (validated, not stored): a whole number other than 0 (`3`, `+3`, `3.0` as a
  * spreadsheet writes it), negative only on a refund line (a cancellation's quantities are).
  */
-export function lineQuantity(value: string, at: FieldAt, refund: boolean): void {
+export function lineQuantity(value: string, at: FieldAt, refund: boolean): number {
   const whole = /^[+-]?\d+(?:\.0*)?$/.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(whole) || whole === 0 || Math.abs(whole) > 2147483647) reject(at, `${excerpt(value)} is not a whole number other than 0`);
   if (whole < 0 && !refund) reject(at, `${excerpt(value)} is negative on a purchase line (only a refund line, a negative amount, may have a negative quantity)`);
+  return whole;
 }
 
 /** A positive whole number such as an item position. */

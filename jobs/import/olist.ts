@@ -21,7 +21,7 @@ import {
   type FieldAt,
 } from './fields.ts';
 import { excerpt, ImportError } from './import-error.ts';
-import { prepareShopForImport, markShopSource } from './shop-source.ts';
+import { prepareShopForImport, markShopSource, rejectEmptyReplacement } from './shop-source.ts';
 import { countOrders, rejectRepeatedKeys, rejectUnknownReferences } from './staging.ts';
 import { rejectTotalsTooLarge } from './totals.ts';
 
@@ -229,6 +229,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
     options.onStep?.('merging into raw.*');
     await mergeIntoRaw(tx, { hasProducts, hasCategories });
     await rejectTotalsTooLarge(tx, olistFiles.items);
+    if (options.replace) await rejectEmptyReplacement(tx, olistFiles.orders, 'no order to load');
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `olist ${dir}`);
     options.onStep?.('committing');

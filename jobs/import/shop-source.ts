@@ -11,6 +11,7 @@
 // FOR KEY SHARE waits for, while an import that only adds rows (FOR NO KEY UPDATE) goes on beside it.
 import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
+import { ImportError } from './import-error.ts';
 
 type Tx = postgres.TransactionSql<{}>;
 
@@ -106,6 +107,18 @@ export async function prepareShopForImport(tx: Tx, options: { replace: boolean }
       `the shop holds generated demo data (${describeGenerated(source)}); ` +
         'run "salesdash reset --yes" first, or import with --replace',
     );
+  }
+}
+
+/**
+ * After an import with --replace, in its transaction: refuses one that leaves the shop without a single order
+ * (a file of only a header, or whose every row was skipped). Emptying the shop is what `salesdash reset` is for;
+ * a replacement that brings nothing is the wrong file or a wrong filter, and must not cost the shop its data.
+ */
+export async function rejectEmptyReplacement(tx: Tx, file: string, why: string): Promise<void> {
+  const [row] = await tx<{ has_orders: boolean }[]>`select exists (select from raw.orders) as has_orders`;
+  if (!row!.has_orders) {
+    throw new ImportError(file, null, null, `${why}; with --replace that would leave the shop empty, so nothing was changed (salesdash reset --yes empties it on purpose)`);
   }
 }
 

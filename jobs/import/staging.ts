@@ -58,6 +58,32 @@ export async function rejectDisagreeingLines(tx: Tx, stage: string, { what, date
   }
 }
 
+/**
+ * Rejects the file when an order (or refund) it holds is stored for another customer. An id names one order of
+ * one customer: re-importing may update its date and lines, but moving it would silently take it out of one
+ * customer's history and into another's. A shop that reuses numbers (a second store, a numbering reset) must
+ * make them unique first.
+ */
+export async function rejectChangedCustomers(tx: Tx, stage: string, stored: { table: string; key: string; what: string }, file: string): Promise<void> {
+  const [moved] = await tx`
+    select s.line, s.order_id, s.customer_id, r.customer_id as stored_customer
+    from ${tx(stage)} s
+    join ${tx(stored.table)} r on r.${tx(stored.key)} = s.order_id
+    where r.customer_id <> s.customer_id
+    order by s.line
+    limit 1`;
+  if (moved) {
+    throw new ImportError(
+      file,
+      moved.line,
+      'customer_id',
+      `${stored.what} ${excerpt(moved.order_id)} is already stored for customer ${excerpt(moved.stored_customer)}, not ` +
+        `${excerpt(moved.customer_id)}: one ${stored.what} id names one ${stored.what} of one customer (where ids are reused, ` +
+        `by another store or after a reset, make them unique, e.g. with a prefix; or re-import everything with --replace)`,
+    );
+  }
+}
+
 export interface Reference {
   stage: string;
   column: string;

@@ -11,10 +11,11 @@ import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
 import { openCsv } from './csv-file.ts';
 import { dateLimits, id, isRefundLine, lineQuantity, optionalId, optionalText, signedAmount, timestamp, type FieldAt } from './fields.ts';
 import type { ImportCounts, ImportOptions } from './olist.ts';
-import { prepareShopForImport, markShopSource } from './shop-source.ts';
-import { countOrders, rejectDisagreeingLines } from './staging.ts';
+import { prepareShopForImport, markShopSource, rejectEmptyReplacement } from './shop-source.ts';
+import { countOrders, rejectChangedCustomers, rejectDisagreeingLines } from './staging.ts';
 import { checkRefunds, mergeRefunds, stageRefunds } from './refunds.ts';
 import { rejectTotalsTooLarge } from './totals.ts';
+import { excerpt, ImportError } from './import-error.ts';
 
 type Tx = postgres.TransactionSql<{}>;
 
@@ -32,11 +33,15 @@ export async function importTransactions(
 ): Promise<ImportCounts & { refunds: number }> {
   const started = performance.now();
   const limits = dateLimits(new Date());
-  const csv = await openCsv(file, transactionColumns.required, transactionColumns.optional, options.headers);
+  const csv = await openCsv(file, transactionColumns.required, transactionColumns.optional, options.headers, true);
   const label = basename(file);
   const position = (name: string) => csv.columns.get(name);
   const [orderId, customerId, orderDate, amountAt] = transactionColumns.required.map((name) => position(name)!);
   const [quantityAt, productIdAt, productNameAt, cityAt, stateAt] = transactionColumns.optional.map(position);
+  // amount is a line's total. Read from a column named like a unit price ("UnitPrice", "Lineitem price"), it is
+  // only right where a line holds one unit, so a line of more is refused rather than undercounted.
+  const amountHeader = options.headers?.amount;
+  const unitPriced = amountHeader !== undefined && /unit|price/i.test(amountHeader) && !/total|amount|sum/i.test(amountHeader);
 
   async function* stagedLines(counter: { rows: number; skipped: number }) {
     const at: FieldAt = { file: label, line: 0, column: '' };
@@ -62,7 +67,12 @@ export async function importTransactions(
       const quantity = field(fields, quantityAt);
       if (quantity !== undefined && quantity !== '') {
         at.column = 'quantity';
-        lineQuantity(quantity, at, refund);
+        const units = lineQuantity(quantity, at, refund);
+        if (unitPriced && Math.abs(units) !== 1) {
+          throw new ImportError(label, line, 'quantity', `${excerpt(quantity)} units, and amount is read from ${excerpt(amountHeader!)}, which reads as a ` +
+            "price per unit: amount must be the line's total (quantity × unit price). Add that column to the file and read amount " +
+            'from it (if the column already holds line totals, rename it)');
+        }
       }
       at.column = 'product_name';
       const productName = optionalText(field(fields, productNameAt), at);
@@ -109,11 +119,18 @@ export async function importTransactions(
     await stageRefunds(tx);
     await rejectDisagreeingLines(tx, 'stage_transactions', { what: 'order', date: 'ordered_at' }, label);
     await checkRefunds(tx, label);
+    await rejectChangedCustomers(tx, 'stage_transactions', { table: 'raw.orders', key: 'order_id', what: 'order' }, label);
+    await rejectChangedCustomers(tx, 'stage_refunds', { table: 'raw.refunds', key: 'refund_id', what: 'refund' }, label);
     const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
     const merged = await mergeIntoRaw(tx);
     const refunds = await mergeRefunds(tx);
     await rejectTotalsTooLarge(tx, label);
+    if (options.replace) {
+      await rejectEmptyReplacement(tx, label, counter.skipped
+        ? `no order to load: every row (${counter.skipped}) has an empty customer_id and was skipped`
+        : counter.rows === 0 ? 'no order to load: only a header, no rows' : 'no order to load, only refunds');
+    }
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');

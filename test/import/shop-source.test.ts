@@ -116,6 +116,18 @@ t.test('--replace empties the shop and imports in one transaction; a bad file lo
   const derivedBefore = await derived(sql);
   t.ok(derivedBefore.published_customers > 0 && derivedBefore.predictions === 1 && derivedBefore.current_models === 1);
 
+  // A replacement that brings no order would leave the shop empty: refused, whatever made it empty.
+  const headerOnly = csvFile(t, 'header.csv', 'order_id,customer_id,order_date,amount\n');
+  await t.rejects(importTransactions(sql, headerOnly, { replace: true }), {
+    message: 'header.csv: no order to load: only a header, no rows; with --replace that would leave the shop empty, so nothing was changed (salesdash reset --yes empties it on purpose)',
+  });
+  const guests = csvFile(t, 'guests.csv', 'order_id,customer_id,order_date,amount\nG-1,,2024-01-05,10.00\nG-2,,2024-01-06,4.00\n');
+  await t.rejects(importTransactions(sql, guests, { replace: true, skipEmptyCustomer: true }), {
+    message: /^guests\.csv: no order to load: every row \(2\) has an empty customer_id and was skipped; with --replace that would leave the shop empty/,
+  });
+  t.same(await rawSnapshot(sql), generated, 'refused replacements changed nothing');
+  t.same(await derived(sql), derivedBefore);
+
   const bad = csvFile(t, 'bad.csv', `${shopCsv}C-1,carol,2024-02-30,3\n`);
   await t.rejects(importTransactions(sql, bad, { replace: true }), { message: 'bad.csv line 5, column order_date: "2024-02-30" is not a date' });
   t.same(await rawSnapshot(sql), generated, 'the generated data is still there');

@@ -192,6 +192,48 @@ t.test('--column mappings are read from the file\'s own header, in any order', a
     message: 'taken.csv line 1: missing column order_date: the file\'s order_date is read as quantity (header: "order_id,customer_id,order_date,amount")',
   });
   t.same(await orders(), [['O1', 'c1'], ['O2', 'c2']], 'refused files changed nothing');
+
+  // A column read from another header leaves the file's own column of that name unread.
+  const both = csvFile(t, 'both.csv', 'order_id,customer_id,email,order_date,amount\nO3,7,c@x.com,2024-01-03,3.00\n');
+  await importTransactions(sql, both, { headers: { customer_id: 'email' } });
+  t.same(await orders(), [['O1', 'c1'], ['O2', 'c2'], ['O3', 'c@x.com']]);
+});
+
+t.test('an order or refund id stored for another customer is refused, not moved', async (t) => {
+  const { sql } = await testDatabase(t);
+  const header = 'order_id,customer_id,order_date,amount';
+  await importTransactions(sql, csvFile(t, 'jan.csv', `${header}\n1001,alice,2024-01-05,10.00\n1002,bob,2024-01-06,20.00\nR-1,bob,2024-01-07,-5.00\n`));
+  const loaded = await rawSnapshot(sql);
+  await t.rejects(importTransactions(sql, csvFile(t, 'feb.csv', `${header}\n1003,dave,2024-02-01,1.00\n1001,carol,2024-02-05,99.00\n`)), {
+    message: 'feb.csv line 3, column customer_id: order "1001" is already stored for customer "alice", not "carol": one order id names one ' +
+      'order of one customer (where ids are reused, by another store or after a reset, make them unique, e.g. with a prefix; or re-import everything with --replace)',
+  });
+  await t.rejects(importTransactions(sql, csvFile(t, 'mar.csv', `${header}\nR-1,alice,2024-03-01,-2.00\n`)), {
+    message: /^mar\.csv line 2, column customer_id: refund "R-1" is already stored for customer "bob", not "alice": one refund id names one refund/,
+  });
+  t.same(await rawSnapshot(sql), loaded, 'nothing changed');
+  // The same ids for the same customers update in place, as before.
+  const again = await importTransactions(sql, csvFile(t, 'again.csv', `${header}\n1001,alice,2024-01-05,12.00\nR-1,bob,2024-01-07,-6.00\n`));
+  t.match(again, { orders: 1, newOrders: 0, refunds: 1 });
+  t.same((await sql`select price::text from raw.order_items where order_id = '1001'`).map((r) => r.price), ['12.00']);
+  t.same((await sql`select amount::text from raw.refunds where refund_id = 'R-1'`).map((r) => r.amount), ['6.00']);
+});
+
+t.test('amount read from a unit-price column is refused on a line of several units', async (t) => {
+  const { sql } = await testDatabase(t);
+  const retail = 'InvoiceNo,Quantity,UnitPrice,CustomerID,InvoiceDate\n536365,1,2.55,17850,2010-12-01 08:26\n536365,6,3.39,17850,2010-12-01 08:26\n';
+  const columns = { order_id: 'InvoiceNo', amount: 'UnitPrice', customer_id: 'CustomerID', order_date: 'InvoiceDate' };
+  await t.rejects(importTransactions(sql, csvFile(t, 'retail.csv', retail), { headers: columns }), {
+    message: 'retail.csv line 3, column quantity: "6" units, and amount is read from "UnitPrice", which reads as a price per unit: amount ' +
+      "must be the line's total (quantity × unit price). Add that column to the file and read amount from it (if the column already holds line totals, rename it)",
+  });
+  t.equal((await rawSnapshot(sql)).orders, 0, 'nothing loaded');
+  // One unit per line: the unit price is the line's total.
+  const single = await importTransactions(sql, csvFile(t, 'single.csv', retail.replace(',6,3.39,', ',1,3.39,')), { headers: columns });
+  t.match(single, { orders: 1, items: 2 });
+  // A line-total column named like one is read as it is.
+  const totals = csvFile(t, 'totals.csv', 'InvoiceNo,Quantity,Total price,CustomerID,InvoiceDate\n9,6,20.34,17850,2010-12-01 08:26\n');
+  t.match(await importTransactions(sql, totals, { headers: { ...columns, amount: 'Total price' } }), { orders: 1, items: 1 });
 });
 
 /** The date `days` from now (UTC), as YYYY-MM-DD. */
@@ -219,8 +261,9 @@ t.test('totals at the limits load and refresh; a cent more, or refunds beyond th
   const loaded = await rawSnapshot(sql);
   const refusals = [
     {
-      // zed's order, now c000's: the shop's total drops, c000's passes the limit.
-      text: 'L-z,c000,2024-01-30,0.01\n',
+      // zed's order exported again a cent lower, and a new cent for c000: the shop's total stays at its limit,
+      // c000's passes it.
+      text: 'L-z,zed,2024-01-30,98.99\nL-new,c000,2024-01-30,0.01\n',
       message:
         'more.csv: customer "c000"\'s purchases would total 1,000,000,000,000.00, more than 999,999,999,999.99 (the most a customer\'s monetary value can hold)',
     },
@@ -246,7 +289,9 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'a missing column',
     text: 'order_id,customer_id,order_date\nA-1,alice,2024-01-05\n',
-    message: 'shop.csv line 1: missing column amount (header: "order_id,customer_id,order_date")',
+    message:
+      'shop.csv line 1: missing column amount (header: "order_id,customer_id,order_date"); --column amount=HEADER reads a column ' +
+      "named otherwise; amount is each line's total (quantity × unit price)",
   },
   {
     name: 'an unparseable date',
@@ -506,7 +551,8 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'a missing column in a header with a newline',
     text: `order_id,customer_id,"order\ndate",amount\nA-1,alice,2024-01-05,1\n`,
-    message: 'shop.csv line 1: missing column order_date (header: "order_id,customer_id,order\\ndate,amount")',
+    message:
+      'shop.csv line 1: missing column order_date (header: "order_id,customer_id,order\\ndate,amount"); --column order_date=HEADER reads a column named otherwise',
   },
   {
     name: 'a stray quote after a 1 MB field',
@@ -603,7 +649,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const unknown = await output(['import', 'transactions', retail, '--column', 'invoice=InvoiceNo']);
   t.match(unknown.stderr, /^salesdash: import: --column "invoice" is not a column of a transactions file \(order_id, customer_id, /);
   const missing = await output(['import', 'transactions', retail, ...columns, '--column', 'product_name=Description']);
-  t.equal(missing.stderr, 'salesdash: import: retail.csv line 1: missing column "Description", given for product_name (header: "invoiceno,customerid,invoicedate,amount,"… (59 characters))\n');
+  t.equal(missing.stderr, 'salesdash: import: retail.csv line 1: missing column "Description", given for product_name (header: "InvoiceNo,CustomerID,InvoiceDate,amount,product_id,Quantity")\n');
   const twice = await output(['import', 'transactions', retail, '--column', 'order_id=InvoiceNo', '--column', 'customer_id=invoiceno']);
   t.equal(twice.stderr, 'salesdash: import: --column customer_id and --column order_id both read "invoiceno"\n');
   const olist = await output(['import', 'olist', retail, '--column', 'order_id=InvoiceNo']);
