@@ -45,7 +45,18 @@ export const db: Command = {
         return running ? 0 : 3;
       }
       case 'url': {
-        if (!(await isRunning(cluster))) throw new Error('embedded PostgreSQL is not running (run: salesdash db start)');
+        if (!(await isRunning(cluster))) {
+          // With DATABASE_URL the other commands use that server, and its logins are its DBA's to give.
+          if (process.env.DATABASE_URL) {
+            throw new Error(
+              'embedded PostgreSQL is not running; db url names its logins only, and DATABASE_URL is set: on that server ' +
+                (values.reader
+                  ? "give BI tools the read-only role: alter role salesdash_reader login password '...' (docs/rfm.md#roles)"
+                  : 'DATABASE_URL is the login'),
+            );
+          }
+          throw new Error('embedded PostgreSQL is not running (run: salesdash db start)');
+        }
         if (values.reader) {
           const url = await readerLoginUrl(cluster);
           if (!url) throw new Error(notMigrated);

@@ -36,6 +36,12 @@ t.test('db start, status, url and stop manage an embedded server', async (t) => 
   const noUrl = await salesdash('db', 'url');
   t.equal(noUrl.code, 1);
   t.equal(noUrl.stderr, 'salesdash: db: embedded PostgreSQL is not running (run: salesdash db start)\n');
+  // With DATABASE_URL the other commands use that server: db url says where its logins come from instead.
+  const ownServer = { ...env, DATABASE_URL: 'postgres://someone@db.example:5432/shop' };
+  t.equal((await salesdashWith(ownServer, 'db', 'url', '--reader')).stderr,
+    "salesdash: db: embedded PostgreSQL is not running; db url names its logins only, and DATABASE_URL is set: on that server give BI tools the read-only role: alter role salesdash_reader login password '...' (docs/rfm.md#roles)\n");
+  t.equal((await salesdashWith(ownServer, 'db', 'url')).stderr,
+    'salesdash: db: embedded PostgreSQL is not running; db url names its logins only, and DATABASE_URL is set: on that server DATABASE_URL is the login\n');
 
   t.equal((await salesdash('db', 'start')).code, 0);
   const status = await salesdash('db', 'status');
