@@ -59,7 +59,9 @@ const f = (v: number | null | undefined) => (typeof v === 'number' && Number.isF
 function printRun(heading: string, m: Partial<ModelMetrics>): void {
   console.log(`${heading}, reference date ${m.reference_date}, horizon ${m.horizon_days} days`);
   // Customers are people; training rows are one per customer and window, so a customer counts once per window.
-  console.log(`trained on ${m.training_customers} customers: ${m.training_samples} training rows over ${m.training_windows?.length} windows (one row per customer and window)`);
+  const rows = `${m.training_samples} training rows over ${m.training_windows?.length} windows (one row per customer and window)`;
+  // A run refused before training (too few buyers, say) has its windows but no network.
+  console.log(m.roc_auc === undefined ? `not trained; the training windows held ${m.training_customers} customers: ${rows}` : `trained on ${m.training_customers} customers: ${rows}`);
   if (m.holdout) console.log(`holdout ${m.holdout.labels_from}..${m.holdout.labels_to}: ${m.holdout.customers} customers, base rate ${f(m.base_rate)}`);
   if (m.roc_auc === undefined || !m.baselines) return;
   const { recency, bgnbd } = m.baselines;

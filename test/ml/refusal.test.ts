@@ -98,6 +98,8 @@ t.test('a holdout window where nobody buys, then one where everybody buys: the p
   t.same(lines.filter((line) => line.startsWith('salesdash:')), [lines.at(-1)], 'one failure line, the last one');
   t.equal(lines.at(-1), `salesdash: train: ${refused.message}`);
   t.match(cli.stdout, /^model run \d+ \(not published\), reference date /);
+  t.match(cli.stdout, /\nnot trained; the training windows held \d+ customers: /, 'says it did not train');
+  t.notMatch(cli.stdout, /trained on/);
   t.same(await published(sql), before, 'the CLI run changed nothing either');
   t.same((await runs(sql)).map((r) => [r.is_current, r.rejected_reason]), [[true, null], [false, noBuyers], [false, noBuyers]]);
 
