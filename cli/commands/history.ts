@@ -28,7 +28,13 @@ refresh already kept are left as they are.
     if (values.from !== undefined) {
       // A month is its first day, under the rule every date option follows (a real day an import accepts).
       if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(values.from)) throw new UsageError(`--from must be a month YYYY-MM, got ${JSON.stringify(values.from.slice(0, 40))}`);
-      fromMonth = dateOption(`${values.from}-01`, 'from');
+      try {
+        fromMonth = dateOption(`${values.from}-01`, 'from');
+      } catch (error) {
+        // Told in months, as the user wrote it: "from 1970-01 to 2027-12 (got "2030-01")".
+        if (!(error instanceof UsageError)) throw error;
+        throw new UsageError(error.message.replace(/(\d{4}-\d{2})-\d{2}/g, '$1').replace(/the dates an import accepts/, 'the months an import accepts'));
+      }
     }
     const url = await resolveDatabaseUrl();
     const { months, anyPurchase } = await withPool(url, { max: 1 }, async (sql) => {
