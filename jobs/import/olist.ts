@@ -60,6 +60,8 @@ export interface ImportCounts {
   newOrders: number;
   /** Rows left out on purpose (a transactions file's rows without a customer, with skipEmptyCustomer). */
   skipped?: number;
+  /** A transactions file's lines identical to an earlier line of their order (each is stored as an item). */
+  repeatedLines?: number;
   seconds: number;
 }
 

@@ -14,7 +14,9 @@ export interface SummaryOptions {
 /** One line for `counts`; a transactions file's refunds (a negative amount) are counted apart from its orders. */
 export function importSummary(counts: ImportCounts & { refunds?: number }, { what, from, products }: SummaryOptions): string {
   const refunds = counts.refunds ?? 0;
-  const skipped = counts.skipped ? `; skipped ${counted(counts.skipped, 'row')} with an empty customer_id` : '';
+  const skipped =
+    (counts.skipped ? `; skipped ${counted(counts.skipped, 'row')} with an empty customer_id` : '') +
+    (counts.repeatedLines ? `; ${counted(counts.repeatedLines, 'line')} repeating an earlier line of its order exactly, each an item` : '');
   if (counts.orders === 0 && counts.customers === 0 && counts.items === 0 && refunds === 0) {
     return counts.skipped
       ? `loaded 0 rows from ${from}: every row (${counts.skipped}) has an empty customer_id, skipped`

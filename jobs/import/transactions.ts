@@ -121,6 +121,11 @@ export async function importTransactions(
     await checkRefunds(tx, label);
     await rejectChangedCustomers(tx, 'stage_transactions', { table: 'raw.orders', key: 'order_id', what: 'order' }, label);
     await rejectChangedCustomers(tx, 'stage_refunds', { table: 'raw.refunds', key: 'refund_id', what: 'refund' }, label);
+    // Each line is an item, so two identical lines of one order are two items: what a till prints for two of a
+    // kind, or a row exported twice. Counted, so the summary shows them either way.
+    const [{ repeatedLines }] = await tx<{ repeatedLines: number }[]>`
+      select (count(*) - count(distinct (order_id, ordered_at, amount, product_id)))::int as "repeatedLines"
+      from stage_transactions`;
     const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
     const merged = await mergeIntoRaw(tx);
@@ -134,7 +139,7 @@ export async function importTransactions(
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
-    return { ...merged, refunds, newOrders, skipped: counter.skipped };
+    return { ...merged, refunds, newOrders, skipped: counter.skipped, repeatedLines };
   });
 
   return { ...counts, seconds: (performance.now() - started) / 1000 };

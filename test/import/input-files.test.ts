@@ -151,5 +151,10 @@ t.test('the import summary counts orders and refunds apart', async (t) => {
     await summary('one.csv', `${header}D-1,dan,2024-04-03,5\n`),
     'loaded 1 order (1 item) of 1 customer from one.csv in N s: 1 new',
   );
+  // Identical lines of one order are items each, and said so.
+  t.equal(
+    await summary('twice.csv', `${header}E-1,eve,2024-04-04,5\nE-1,eve,2024-04-04,5\nE-1,eve,2024-04-04,6\n`),
+    'loaded 1 order (3 items) of 1 customer from twice.csv in N s: 1 new; 1 line repeating an earlier line of its order exactly, each an item',
+  );
   t.equal((await rawSnapshot(sql)).refunds, 3);
 });
