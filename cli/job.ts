@@ -63,6 +63,8 @@ export function failureLine(error: unknown): string {
   if (error instanceof UsageError) return named(error.message);
   const database = describeDatabaseFailure(error);
   if (database === undefined && isOwnMessage(error)) return named((error as Error).message);
+  // Connecting is no step of the job's, though the first query of one opens the connection.
+  if (database?.startsWith('could not connect')) return `${running.command ?? 'salesdash'} failed: ${database}`;
   return `${where()}: ${database ?? firstLine(error instanceof Error ? error.message || error.name : String(error))}`;
 }
 

@@ -49,6 +49,8 @@ export function describeDatabaseFailure(error: unknown): string | undefined {
   // SQLSTATE: the server not accepting connections (starting up, shutting down, full), then class 08 (connection
   // exception) and 57P (terminated by an administrator, a crash or a shutdown).
   if (code === '57P03' || code === '53300') return `could not connect to the database (${text})`;
+  // Refused at login: a wrong password, a role or database that does not exist, no pg_hba.conf entry.
+  if (code === '28P01' || code === '28000' || code === '3D000') return `could not connect to the database (${text})`;
   if (/^08...$/.test(code) || /^57P0[124]$/.test(code)) return connectionLost(text);
   if (code === '57014') return `the statement was cancelled (${text})`;
   // One of our schemas, tables or functions missing: the database was never migrated, or not to this version.

@@ -122,7 +122,7 @@ t.test('a date option must be a real calendar day the importer would accept', as
   for (const asOf of ['1970-01-01', '2024-02-29', '2000-02-29', latest]) {
     const result = await salesdash(['refresh', '--as-of', asOf]);
     t.equal(result.code, 1, asOf);
-    t.match(result.stderr, /^salesdash: refresh failed[^\n]*connect[^\n]*\n$/, `${asOf}: accepted, then the connection fails`);
+    t.match(result.stderr, /^salesdash: refresh failed: could not connect to the database \([^\n]*\)\n$/, `${asOf}: accepted, then the connection fails`);
   }
 });
 

@@ -26,3 +26,17 @@ t.test('every command that needs the schema names the missing migration', async 
     select count(*)::int as schemas from pg_namespace where nspname in ('raw', 'salesdash', 'salesdash_internal', 'api')`;
   t.equal(schemas, 0, 'nothing was created');
 });
+
+t.test('a login the server refuses is a failure to connect, not of the job step that first queried', async (t) => {
+  const { url } = await testDatabase(t, { migrate: false });
+  const wrong = new URL(url);
+  wrong.password = 'not-the-password';
+  const missing = new URL(url);
+  missing.pathname = '/no_such_database';
+  for (const [given, cause] of [[wrong, /password authentication failed/], [missing, /database "no_such_database" does not exist/]] as const) {
+    const result = await runSalesdash({ ...process.env, DATABASE_URL: given.toString() }, 'refresh');
+    t.equal(result.code, 1);
+    t.match(result.stderr, /^salesdash: refresh failed: could not connect to the database \(/);
+    t.match(result.stderr, cause);
+  }
+});
