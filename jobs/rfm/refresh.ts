@@ -30,3 +30,16 @@ export async function refreshRfm(sql: Sql, asOf?: string, options: { concurrentl
   const [row] = await sql`select salesdash.refresh_rfm(${asOf ?? null}::text::date, ${options.concurrently ?? false}) as result`;
   return row!.result as RefreshResult;
 }
+
+/**
+ * The refunds a refresh as of `referenceDate` leaves out, as it leaves out later purchases: those dated after it.
+ * With the default reference date (the latest purchase), a shop whose last refunds came after its last sale
+ * would otherwise not know they are not in monetary yet.
+ */
+export async function refundsAfter(sql: Sql, referenceDate: string): Promise<{ refunds: number; amount: string }> {
+  const [row] = await sql<{ refunds: number; amount: string }[]>`
+    select count(*)::int as refunds, coalesce(sum(amount), 0)::numeric(16, 2)::text as amount
+    from salesdash_internal.int_refunds
+    where refunded_at >= ${referenceDate}::date + 1`;
+  return row!;
+}

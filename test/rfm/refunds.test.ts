@@ -2,6 +2,7 @@
 // nor recency; months without orders are rows of zeros. Exact figures on the hand fixture (fixture.ts):
 // alice 17 (2024-01-10) + 110 (2024-03-01), bob 55 (2024-02-01, plus a canceled 999), carol 20 (2024-03-10).
 import t from 'tap';
+import { runSalesdash } from '../helpers/cli.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { loadHandFixture } from './fixture.ts';
 import { refreshRfm } from '../../jobs/rfm/refresh.ts';
@@ -73,6 +74,17 @@ t.test('refunds lower net monetary (never below 0) and count as neither purchase
     { month: '2024-01-01', orders: 1, revenue: 17, active_customers: 1 },
     { month: '2024-02-01', orders: 1, revenue: 15, active_customers: 1 },
   ]);
+});
+
+t.test('salesdash refresh says which refunds it left out for being dated after the reference date', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await loadRefunds(sql);
+  const result = await runSalesdash({ ...process.env, DATABASE_URL: url }, 'refresh');
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, /\nrefreshed RFM for 3 customers as of 2024-03-10 in [\d.]+ s\n1 refund \(5\.00\) dated after 2024-03-10 not counted, as purchases after it are not \(refresh --as-of a later date counts them\)\n$/);
+  const asOf = await runSalesdash({ ...process.env, DATABASE_URL: url }, 'refresh', '--as-of', '2024-03-12');
+  t.notMatch(asOf.stdout, /not counted/, 'as of the refund\'s day it counts');
 });
 
 t.test('refunds given after a refresh reach the caches through the queue', async (t) => {
