@@ -12,6 +12,16 @@ function integerOrZero(value: string | undefined, name: string, fallback: number
 
 export const trainCommand: Command = {
   summary: 'train the purchase-probability model and score every customer [--horizon-days 30] [--seed 42]',
+  usage: `usage: salesdash train [--horizon-days 30] [--seed 42]
+
+Trains the model of each customer's probability of buying in the next horizon, evaluates it on the last full
+window against its baselines, and scores every customer (salesdash.predictions). A model that does not beat
+recency on that window, or whose windows hold no buyers, is recorded but not published: exit 1, saying why.
+
+  --horizon-days N   the period predicted, 1 to 366 days (default 30); also expected orders and revenue
+  --seed N           the random seed of the network (default 42); the same data and seed give the same model
+Details: docs/model.md
+`,
   async run(args) {
     const { values } = parseOptions(
       args,
