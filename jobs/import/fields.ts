@@ -123,7 +123,10 @@ export function isRefundLine(amount: string): boolean {
 }
 
 function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
-  if (value === '') reject(at, 'is empty (an amount is required)');
+  if (value === '') {
+    // A transactions file (the signed amounts) is often a line-item export that leaves later lines' totals empty.
+    reject(at, signed ? "is empty (each line needs its own amount; an export that puts an order's total on its first line only needs a per-line column)" : 'is empty (an amount is required)');
+  }
   if (!amountPattern.test(value)) reject(at, `${excerpt(value)} is not an amount`);
   const number = Number(value);
   if (number < 0 && !signed) reject(at, `${excerpt(value)} is negative`);

@@ -294,6 +294,12 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
       "named otherwise; amount is each line's total (quantity × unit price)",
   },
   {
+    name: "an order's total on its first line only",
+    text: 'order_id,customer_id,order_date,amount\n#1001,alice,2024-01-05,30.00\n#1001,alice,2024-01-05,\n',
+    message:
+      "shop.csv line 3, column amount: is empty (each line needs its own amount; an export that puts an order's total on its first line only needs a per-line column)",
+  },
+  {
     name: 'an unparseable date',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,1\nA-2,alice,05/01/2024,2\n',
     message: 'shop.csv line 3, column order_date: "05/01/2024" is not a date (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]])',
