@@ -61,9 +61,12 @@ export async function checkRefunds(tx: Tx, file: string): Promise<void> {
 
 /**
  * Upserts the staged refunds into raw.refunds, one per id (its lines summed); run after the customers are merged.
- * Returns how many refunds the file holds.
+ * A stored refund of the same id is replaced: it is the same refund, exported again. Returns how many refunds the
+ * file holds and how many of them were stored already.
  */
-export async function mergeRefunds(tx: Tx): Promise<number> {
+export async function mergeRefunds(tx: Tx): Promise<{ refunds: number; storedRefunds: number }> {
+  const [{ stored }] = await tx<{ stored: number }[]>`
+    select count(*)::int as stored from raw.refunds r where exists (select from stage_refunds s where s.order_id = r.refund_id)`;
   await tx`
     insert into raw.refunds (refund_id, customer_id, refunded_at, amount)
     -- The lines of one refund agree on customer and day (checkRefunds); it is dated at its earliest.
@@ -78,5 +81,5 @@ export async function mergeRefunds(tx: Tx): Promise<number> {
       where (raw.refunds.customer_id, raw.refunds.refunded_at, raw.refunds.amount)
         is distinct from (excluded.customer_id, excluded.refunded_at, excluded.amount)`;
   const [{ refunds }] = await tx<{ refunds: number }[]>`select count(distinct order_id)::int as refunds from stage_refunds`;
-  return refunds;
+  return { refunds, storedRefunds: stored };
 }

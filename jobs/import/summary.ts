@@ -12,8 +12,10 @@ export interface SummaryOptions {
 }
 
 /** One line for `counts`; a transactions file's refunds (a negative amount) are counted apart from its orders. */
-export function importSummary(counts: ImportCounts & { refunds?: number }, { what, from, products }: SummaryOptions): string {
+export function importSummary(counts: ImportCounts & { refunds?: number; storedRefunds?: number }, { what, from, products }: SummaryOptions): string {
   const refunds = counts.refunds ?? 0;
+  // A refund id met again replaces the stored refund: said, so two partial refunds under one id do not go unseen.
+  const refundsText = `${counted(refunds, 'refund')}${counts.storedRefunds ? ` (${counts.storedRefunds.toLocaleString('en-US')} already stored, replaced where they differ)` : ''}`;
   const skipped =
     (counts.skipped ? `; skipped ${counted(counts.skipped, 'row')} with an empty customer_id` : '') +
     (counts.repeatedLines ? `; ${counted(counts.repeatedLines, 'line')} repeating an earlier line of its order exactly, each an item` : '');
@@ -23,11 +25,11 @@ export function importSummary(counts: ImportCounts & { refunds?: number }, { wha
       : `loaded 0 rows from ${from}: only a header, no rows`;
   }
   const seconds = `in ${counts.seconds.toFixed(2)} s`;
-  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${counted(refunds, 'refund')} from ${from} ${seconds}${skipped}`;
+  if (counts.orders === 0 && refunds > 0) return `loaded 0 orders and ${refundsText} from ${from} ${seconds}${skipped}`;
   const stored = counts.orders - counts.newOrders;
   return (
     `loaded ${counted(counts.orders, 'order')} (${counted(counts.items, 'item')}) of ${counted(counts.customers, what)}` +
-    `${refunds > 0 ? ` and ${counted(refunds, 'refund')}` : ''}` +
+    `${refunds > 0 ? ` and ${refundsText}` : ''}` +
     `${products && counts.products !== undefined ? ` and ${counted(counts.products, 'product')}` : ''} from ${from} ${seconds}: ` +
     `${counts.newOrders.toLocaleString('en-US')} new${stored > 0 ? `, ${stored.toLocaleString('en-US')} already stored (updated where they differ)` : ''}${skipped}`
   );

@@ -30,7 +30,7 @@ export async function importTransactions(
   sql: Sql,
   file: string,
   options: ImportOptions = {},
-): Promise<ImportCounts & { refunds: number }> {
+): Promise<ImportCounts & { refunds: number; storedRefunds: number }> {
   const started = performance.now();
   const limits = dateLimits(new Date());
   const csv = await openCsv(file, transactionColumns.required, transactionColumns.optional, options.headers, true);
@@ -129,7 +129,7 @@ export async function importTransactions(
     const ordersBefore = await countOrders(tx);
     options.onStep?.('merging into raw.*');
     const merged = await mergeIntoRaw(tx);
-    const refunds = await mergeRefunds(tx);
+    const { refunds, storedRefunds } = await mergeRefunds(tx);
     await rejectTotalsTooLarge(tx, label);
     if (options.replace) {
       await rejectEmptyReplacement(tx, label, counter.skipped
@@ -139,7 +139,7 @@ export async function importTransactions(
     const newOrders = (await countOrders(tx)) - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
-    return { ...merged, refunds, newOrders, skipped: counter.skipped, repeatedLines };
+    return { ...merged, refunds, storedRefunds, newOrders, skipped: counter.skipped, repeatedLines };
   });
 
   return { ...counts, seconds: (performance.now() - started) / 1000 };

@@ -151,10 +151,16 @@ t.test('the import summary counts orders and refunds apart', async (t) => {
     await summary('one.csv', `${header}D-1,dan,2024-04-03,5\n`),
     'loaded 1 order (1 item) of 1 customer from one.csv in N s: 1 new',
   );
+  // A refund id met again replaces the stored refund, and the summary says so.
+  t.equal(
+    await summary('again.csv', `${header}R-1,alice,2024-03-05,-3.00\nR-9,alice,2024-03-05,-1.00\n`),
+    'loaded 0 orders and 2 refunds (1 already stored, replaced where they differ) from again.csv in N s',
+  );
   // Identical lines of one order are items each, and said so.
   t.equal(
     await summary('twice.csv', `${header}E-1,eve,2024-04-04,5\nE-1,eve,2024-04-04,5\nE-1,eve,2024-04-04,6\n`),
     'loaded 1 order (3 items) of 1 customer from twice.csv in N s: 1 new; 1 line repeating an earlier line of its order exactly, each an item',
   );
-  t.equal((await rawSnapshot(sql)).refunds, 3);
+  t.equal((await rawSnapshot(sql)).refunds, 4);
+  t.same((await sql`select amount::text from raw.refunds where refund_id = 'R-1'`).map((r) => r.amount), ['3.00']);
 });
