@@ -113,9 +113,25 @@ export function dateOption(value: string, name: string): string {
   const [year, month, day] = value.split('-').map(Number) as [number, number, number];
   // The importer's calendar (fields.ts): 2024-02-30 is no day, where JavaScript's Date would read March 1.
   if (!isCalendarDay(year, month, day)) throw new UsageError(`--${name} must be a calendar date (got ${shown}, no such day)`);
-  const latest = new Date(dateLimits(new Date()).event).toISOString().slice(0, 10);
-  if (value < EARLIEST_DATE || value > latest) {
-    throw new UsageError(`--${name} must be from ${EARLIEST_DATE} to ${latest}, the dates an import accepts (got ${shown})`);
+  const { earliest, latest } = acceptedDates();
+  if (value < earliest || value > latest) {
+    throw new UsageError(`--${name} must be from ${earliest} to ${latest}, the dates an import accepts (got ${shown})`);
   }
   return value;
+}
+
+/** A month option (YYYY-MM; `name` without the dashes), as its first day, within the months an import accepts. */
+export function monthOption(value: string, name: string): string {
+  const shown = JSON.stringify(value.slice(0, 40));
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new UsageError(`--${name} must be a month YYYY-MM (got ${shown})`);
+  const { earliest, latest } = acceptedDates();
+  if (value < earliest.slice(0, 7) || value > latest.slice(0, 7)) {
+    throw new UsageError(`--${name} must be from ${earliest.slice(0, 7)} to ${latest.slice(0, 7)}, the months an import accepts (got ${shown})`);
+  }
+  return `${value}-01`;
+}
+
+/** The dates an import accepts (YYYY-MM-DD): EARLIEST_DATE to the importer's limit for events, a day from now. */
+function acceptedDates(): { earliest: string; latest: string } {
+  return { earliest: EARLIEST_DATE, latest: new Date(dateLimits(new Date()).event).toISOString().slice(0, 10) };
 }

@@ -1,6 +1,6 @@
 // `salesdash history --monthly [--from YYYY-MM]`: month-end snapshots from the order history, for segment movement.
 import type { Command } from '../command.ts';
-import { dateOption, parseOptions, UsageError } from '../command.ts';
+import { monthOption, parseOptions, UsageError } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { hasCountedOrders, monthlyHistory } from '../../jobs/rfm/history.ts';
 import { enterStep } from '../job.ts';
@@ -24,18 +24,7 @@ refresh already kept are left as they are.
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
     if (!values.monthly) throw new UsageError('say --monthly (month-end snapshots)');
-    let fromMonth: string | null = null;
-    if (values.from !== undefined) {
-      // A month is its first day, under the rule every date option follows (a real day an import accepts).
-      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(values.from)) throw new UsageError(`--from must be a month YYYY-MM, got ${JSON.stringify(values.from.slice(0, 40))}`);
-      try {
-        fromMonth = dateOption(`${values.from}-01`, 'from');
-      } catch (error) {
-        // Told in months, as the user wrote it: "from 1970-01 to 2027-12 (got "2030-01")".
-        if (!(error instanceof UsageError)) throw error;
-        throw new UsageError(error.message.replace(/(\d{4}-\d{2})-\d{2}/g, '$1').replace(/the dates an import accepts/, 'the months an import accepts'));
-      }
-    }
+    const fromMonth = values.from === undefined ? null : monthOption(values.from, 'from');
     const url = await resolveDatabaseUrl();
     const { months, anyPurchase } = await withPool(url, { max: 1 }, async (sql) => {
       enterStep('computing month-end snapshots (salesdash.take_rfm_snapshot)');

@@ -231,8 +231,9 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
     options.onStep?.('merging into raw.*');
     await mergeIntoRaw(tx, { hasProducts, hasCategories });
     await rejectTotalsTooLarge(tx, olistFiles.items);
-    if (options.replace) await rejectEmptyReplacement(tx, olistFiles.orders, 'no order to load');
-    const newOrders = (await countOrders(tx)) - ordersBefore;
+    const ordersAfter = await countOrders(tx);
+    if (options.replace) rejectEmptyReplacement(ordersAfter, olistFiles.orders, 'no order to load');
+    const newOrders = ordersAfter - ordersBefore;
     await markShopSource(tx, 'imported', `olist ${dir}`);
     options.onStep?.('committing');
     return { customers, orders, items, products, newOrders };

@@ -111,13 +111,12 @@ export async function prepareShopForImport(tx: Tx, options: { replace: boolean }
 }
 
 /**
- * After an import with --replace, in its transaction: refuses one that leaves the shop without a single order
+ * After an import with --replace (ordersAfter: raw.orders counted in its transaction): refuses one that leaves the shop without a single order
  * (a file of only a header, or whose every row was skipped). Emptying the shop is what `salesdash reset` is for;
  * a replacement that brings nothing is the wrong file or a wrong filter, and must not cost the shop its data.
  */
-export async function rejectEmptyReplacement(tx: Tx, file: string, why: string): Promise<void> {
-  const [row] = await tx<{ has_orders: boolean }[]>`select exists (select from raw.orders) as has_orders`;
-  if (!row!.has_orders) {
+export function rejectEmptyReplacement(ordersAfter: number, file: string, why: string): void {
+  if (ordersAfter === 0) {
     throw new ImportError(file, null, null, `${why}; with --replace that would leave the shop empty, so nothing was changed (salesdash reset --yes empties it on purpose)`);
   }
 }

@@ -131,12 +131,13 @@ export async function importTransactions(
     const merged = await mergeIntoRaw(tx);
     const { refunds, storedRefunds } = await mergeRefunds(tx);
     await rejectTotalsTooLarge(tx, label);
+    const ordersAfter = await countOrders(tx);
     if (options.replace) {
-      await rejectEmptyReplacement(tx, label, counter.skipped
+      rejectEmptyReplacement(ordersAfter, label, counter.skipped
         ? `no order to load: every row (${counter.skipped}) has an empty customer_id and was skipped`
         : counter.rows === 0 ? 'no order to load: only a header, no rows' : 'no order to load, only refunds');
     }
-    const newOrders = (await countOrders(tx)) - ordersBefore;
+    const newOrders = ordersAfter - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
     return { ...merged, refunds, storedRefunds, newOrders, skipped: counter.skipped, repeatedLines };

@@ -69,8 +69,8 @@ t.test('numbers are checked with a plain message naming the command and the opti
     { args: ['serve', '--port', '-1'], stderr: 'serve: --port must be a port number from 0 to 65535 (got "-1")' },
     { args: ['demo'], env: { SALESDASH_DEMO_CUSTOMERS: '-5' }, stderr: 'demo: SALESDASH_DEMO_CUSTOMERS must be a positive whole number (got "-5")' },
     { args: ['history'], stderr: 'history: say --monthly (month-end snapshots)' },
-    { args: ['history', '--monthly', '--from', '2024-13'], stderr: 'history: --from must be a month YYYY-MM, got "2024-13"' },
-    { args: ['history', '--monthly', '--from', 'last year'], stderr: 'history: --from must be a month YYYY-MM, got "last year"' },
+    { args: ['history', '--monthly', '--from', '2024-13'], stderr: 'history: --from must be a month YYYY-MM (got "2024-13")' },
+    { args: ['history', '--monthly', '--from', 'last year'], stderr: 'history: --from must be a month YYYY-MM (got "last year")' },
     { args: ['history', '--monthly', 'now'], stderr: 'history: unexpected argument "now" (see --help)' },
     { args: ['import', 'transactions'], stderr: 'import: usage: salesdash import olist <dir> | salesdash import transactions <file.csv>' },
     { args: ['db', 'status', 'now'], stderr: 'db: unexpected argument "now" (see --help)' },
@@ -118,6 +118,7 @@ t.test('a date option must be a real calendar day the importer would accept', as
   const history = await salesdash(['history', '--monthly', '--from', '9999-12']);
   t.same(history, { code: 1, stdout: '', stderr: `salesdash: history: --from must be from 1970-01 to ${latest.slice(0, 7)}, the months an import accepts (got "9999-12")\n` },
     'history --from 9999-12');
+  t.match((await salesdash(['history', '--monthly', '--from', '1969-12'])).stderr, /--from must be from 1970-01 to .*\(got "1969-12"\)/, 'history --from 1969-12');
   // Accepted dates get past the check: they fail only on the database nobody listens on.
   for (const asOf of ['1970-01-01', '2024-02-29', '2000-02-29', latest]) {
     const result = await salesdash(['refresh', '--as-of', asOf]);
