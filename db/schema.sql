@@ -337,7 +337,7 @@ declare
   previous_lock_timeout text := current_setting('lock_timeout');
 begin
   -- Two refreshes never interleave: the second waits here for the first to commit.
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.wait_for_refresh_turn();
 
   -- 1. The cache of counted orders, current with the raw tables.
   step_started := clock_timestamp();
@@ -345,6 +345,7 @@ begin
   step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
+  perform salesdash_internal.refuse_future_as_of(as_of);
   -- An as-of date before every purchase would publish an empty shop (a mistyped year, most likely). A shop
   -- without any purchase still publishes its empty refresh.
   if as_of is not null
@@ -452,7 +453,7 @@ CREATE FUNCTION salesdash.rfm_history_month_ends(from_month date DEFAULT NULL::d
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.wait_for_refresh_turn();
   perform salesdash_internal.update_counted_orders_cache();
   return query
   with span as (
@@ -560,7 +561,8 @@ begin
   if as_of is null then
     raise exception 'take_rfm_snapshot needs a date' using errcode = '22023';
   end if;
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.refuse_future_as_of(as_of);
+  perform salesdash_internal.wait_for_refresh_turn();
   if exists (select from salesdash_internal.rfm_snapshots s where s.reference_date = as_of and s.source = 'refresh') then
     return jsonb_build_object('reference_date', as_of, 'outcome', 'kept (a published refresh''s)', 'seconds', 0);
   end if;
@@ -1135,6 +1137,35 @@ $$;
 
 
 --
+-- Name: refuse_future_as_of(date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.refuse_future_as_of(as_of date) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if as_of > current_date + 1 then
+    raise exception 'as_of %: after tomorrow (%), when no purchase can be dated yet; nothing was computed', as_of, current_date + 1
+      using errcode = '22023';
+  end if;
+end
+$$;
+
+
+--
+-- Name: refuse_removing_retention(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.refuse_removing_retention() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  raise exception 'salesdash.rfm_snapshot_retention keeps its one row: update keep_latest instead' using errcode = '23514';
+end
+$$;
+
+
+--
 -- Name: rfm_goodness(text, numeric); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1433,6 +1464,19 @@ COMMENT ON FUNCTION salesdash_internal.update_counted_orders_cache() IS 'Brings 
 
 
 --
+-- Name: wait_for_refresh_turn(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.wait_for_refresh_turn() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  lock table salesdash_internal.refresh_turn in exclusive mode;
+end
+$$;
+
+
+--
 -- Name: write_rfm_page_order(bigint, text, text, text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1603,7 +1647,7 @@ CREATE FUNCTION salesdash_internal.write_segment_forecasts() RETURNS integer
 declare
   published bigint;
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.wait_for_refresh_turn();
   select p.generation into published from salesdash_internal.rfm_publication p;
   if published is null or not exists (select from salesdash_internal.model_runs r where r.is_current) then
     return 0;
@@ -2513,6 +2557,7 @@ CREATE TABLE salesdash.rfm_score_bounds (
     metric text NOT NULL,
     score smallint NOT NULL,
     bound numeric NOT NULL,
+    CONSTRAINT rfm_score_bounds_bound_range CHECK (((bound >= (0)::numeric) AND (bound < '1000000000000'::numeric))),
     CONSTRAINT rfm_score_bounds_metric_check CHECK ((metric = ANY (ARRAY['recency_days'::text, 'frequency'::text, 'monetary'::text]))),
     CONSTRAINT rfm_score_bounds_score_check CHECK (((score >= 1) AND (score <= 5)))
 );
@@ -3254,6 +3299,21 @@ ALTER TABLE salesdash_internal.model_runs ALTER COLUMN id ADD GENERATED ALWAYS A
 
 
 --
+-- Name: refresh_turn; Type: TABLE; Schema: salesdash_internal; Owner: -
+--
+
+CREATE TABLE salesdash_internal.refresh_turn (
+);
+
+
+--
+-- Name: TABLE refresh_turn; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON TABLE salesdash_internal.refresh_turn IS 'No rows: its lock is the turn of refresh_rfm(), take_rfm_snapshot() and write_segment_forecasts().';
+
+
+--
 -- Name: rfm_customer_changes; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -3773,6 +3833,13 @@ CREATE TRIGGER refunds_queue_updates AFTER UPDATE ON raw.refunds REFERENCING OLD
 --
 
 CREATE CONSTRAINT TRIGGER rfm_segment_rules_cover_grid AFTER INSERT OR DELETE OR UPDATE ON salesdash.rfm_segment_rules DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION salesdash_internal.check_segment_rules();
+
+
+--
+-- Name: rfm_snapshot_retention rfm_snapshot_retention_keeps_its_row; Type: TRIGGER; Schema: salesdash; Owner: -
+--
+
+CREATE TRIGGER rfm_snapshot_retention_keeps_its_row BEFORE DELETE OR TRUNCATE ON salesdash.rfm_snapshot_retention FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.refuse_removing_retention();
 
 
 --

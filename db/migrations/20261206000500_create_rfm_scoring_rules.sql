@@ -102,7 +102,9 @@ for each row execute function salesdash_internal.check_segment_rules();
 create table salesdash.rfm_score_bounds (
   metric text not null check (metric in ('recency_days', 'frequency', 'monetary')),
   score  smallint not null check (score between 1 and 5),
-  bound  numeric not null,
+  -- A value a customer can have: not negative, below numeric(14, 2)'s limit (monetary), and not NaN or
+  -- infinity (NaN compares above every number in PostgreSQL, so "< 1e12" refuses it too).
+  bound  numeric not null constraint rfm_score_bounds_bound_range check (bound >= 0 and bound < 1e12),
   primary key (metric, score)
 );
 comment on table salesdash.rfm_score_bounds is 'Analyst cut points replacing quintiles for a metric: frequency/monetary score s when value >= bound; recency_days score s when value <= bound; highest matching score wins, none = 1. Empty = quintiles.';

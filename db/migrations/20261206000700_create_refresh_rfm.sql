@@ -9,6 +9,31 @@
 --   6. publish: point rfm_publication at the new generation, attach the next one's partition; refresh rfm_scores
 --   7. drop generations no running snapshot can read any more
 
+-- Refreshes, history snapshots and segment-forecast writes run one at a time: each first takes this table's
+-- lock (wait_for_refresh_turn), held to the end of its transaction. A table lock rather than an advisory
+-- lock because only the owner may lock this table, while any login (a BI tool's) could take and keep an
+-- advisory lock and so hold every refresh back.
+create table salesdash_internal.refresh_turn ();
+comment on table salesdash_internal.refresh_turn is 'No rows: its lock is the turn of refresh_rfm(), take_rfm_snapshot() and write_segment_forecasts().';
+create function salesdash_internal.wait_for_refresh_turn() returns void
+language plpgsql as $$
+begin
+  lock table salesdash_internal.refresh_turn in exclusive mode;
+end
+$$;
+
+-- An as-of date after tomorrow is a typo: no purchase can be dated then (an import refuses dates more than a
+-- day ahead), and its snapshot would stay the latest, the default of every movement view, for years.
+create function salesdash_internal.refuse_future_as_of(as_of date) returns void
+language plpgsql as $$
+begin
+  if as_of > current_date + 1 then
+    raise exception 'as_of %: after tomorrow (%), when no purchase can be dated yet; nothing was computed', as_of, current_date + 1
+      using errcode = '22023';
+  end if;
+end
+$$;
+
 -- Grain: one row per customer who bought on or before as_of. Refunds dated after as_of do not count, as
 -- purchases do not; a refund is neither a purchase nor recent activity, it only lowers monetary.
 -- as_of 'infinity' gives the totals over everything (int_customer_totals_cache).
@@ -198,7 +223,7 @@ declare
   previous_lock_timeout text := current_setting('lock_timeout');
 begin
   -- Two refreshes never interleave: the second waits here for the first to commit.
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.wait_for_refresh_turn();
 
   -- 1. The cache of counted orders, current with the raw tables.
   step_started := clock_timestamp();
@@ -206,6 +231,7 @@ begin
   step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
+  perform salesdash_internal.refuse_future_as_of(as_of);
   -- An as-of date before every purchase would publish an empty shop (a mistyped year, most likely). A shop
   -- without any purchase still publishes its empty refresh.
   if as_of is not null
@@ -435,3 +461,6 @@ drop function salesdash_internal.percentile_value(bigint[], integer);
 drop function salesdash_internal.quintile_thresholds(bigint[]);
 drop function salesdash_internal.int_monthly_activity(date);
 drop function salesdash_internal.int_customer_totals(date);
+drop function salesdash_internal.refuse_future_as_of(date);
+drop function salesdash_internal.wait_for_refresh_turn();
+drop table salesdash_internal.refresh_turn;

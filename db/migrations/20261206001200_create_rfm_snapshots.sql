@@ -60,6 +60,15 @@ create table salesdash.rfm_snapshot_retention (
 );
 insert into salesdash.rfm_snapshot_retention default values;
 comment on table salesdash.rfm_snapshot_retention is 'Snapshots kept: every month-end one, plus the keep_latest most recent others (default 12).';
+-- Without its row, retention would silently keep every snapshot: the setting is updated, never removed.
+create function salesdash_internal.refuse_removing_retention() returns trigger
+language plpgsql as $$
+begin
+  raise exception 'salesdash.rfm_snapshot_retention keeps its one row: update keep_latest instead' using errcode = '23514';
+end
+$$;
+create trigger rfm_snapshot_retention_keeps_its_row before delete or truncate on salesdash.rfm_snapshot_retention
+  for each statement execute function salesdash_internal.refuse_removing_retention();
 
 -- A segment may not be named like moved_from's "not a customer yet" marker.
 alter table salesdash.rfm_segment_rules add constraint rfm_segment_rules_not_marker check (segment <> '(none)');
@@ -122,7 +131,7 @@ language plpgsql security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.wait_for_refresh_turn();
   perform salesdash_internal.update_counted_orders_cache();
   return query
   with span as (
@@ -157,7 +166,8 @@ begin
   if as_of is null then
     raise exception 'take_rfm_snapshot needs a date' using errcode = '22023';
   end if;
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.refuse_future_as_of(as_of);
+  perform salesdash_internal.wait_for_refresh_turn();
   if exists (select from salesdash_internal.rfm_snapshots s where s.reference_date = as_of and s.source = 'refresh') then
     return jsonb_build_object('reference_date', as_of, 'outcome', 'kept (a published refresh''s)', 'seconds', 0);
   end if;
@@ -358,5 +368,6 @@ drop function salesdash_internal.standing_segment_index(bigint);
 drop function salesdash_internal.snapshot_standing(integer, bigint);
 alter table salesdash.rfm_segment_rules drop constraint rfm_segment_rules_not_marker;
 drop table salesdash.rfm_snapshot_retention;
+drop function salesdash_internal.refuse_removing_retention();
 drop table salesdash_internal.rfm_snapshots;
 drop table salesdash_internal.people;

@@ -88,7 +88,7 @@ as $$
 declare
   published bigint;
 begin
-  perform pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'));
+  perform salesdash_internal.wait_for_refresh_turn();
   select p.generation into published from salesdash_internal.rfm_publication p;
   if published is null or not exists (select from salesdash_internal.model_runs r where r.is_current) then
     return 0;

@@ -1,6 +1,7 @@
 // Conditional GET: the API's data only changes when refresh_rfm() or a training run completes, so one
 // version string (last refresh time + model run) is a valid ETag for every cacheable route. A dashboard
-// that polls gets 304 with no body and no query beyond the one-row version lookup.
+// that polls gets 304 with no body and no query beyond the one-row version lookup (and the route's checks of
+// its parameters).
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Sql } from '../../db/connection.ts';
 import { dataVersion } from '../queries/data-version.ts';
@@ -8,7 +9,8 @@ import { inTime } from './deadline.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route's body is a function of the data version only; answer If-None-Match with 304. */
+    /** The route's body is a function of the data version and its parameters only: it sets an ETag and answers
+     * a matching If-None-Match with 304 (notModified). */
     cacheable?: boolean;
   }
   interface FastifyRequest {
@@ -31,15 +33,20 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 export function dataVersionHook(sql: Sql): preHandlerAsyncHookHandler {
-  return async function answerNotModified(request: FastifyRequest, reply: FastifyReply) {
+  return async function setDataVersion(request: FastifyRequest, reply: FastifyReply) {
     if (!request.routeOptions.config.cacheable) return;
     const version = await inTime(request, () => dataVersion(sql));
-    const etag = etagFor(version);
     request.dataVersion = version;
     // no-cache: the browser keeps the body but asks every time, so a refresh shows up at once.
-    reply.header('ETag', etag).header('Cache-Control', 'no-cache');
-    if (matches(request.headers['if-none-match'], etag)) {
-      await reply.code(304).send();
-    }
+    reply.header('ETag', etagFor(version)).header('Cache-Control', 'no-cache');
   };
+}
+
+/**
+ * Whether a cacheable route may answer 304 (no body): the client's If-None-Match names the current data
+ * version. A route calls it once its parameters are checked, so a request it would refuse gets its 400 whatever
+ * ETag it carries.
+ */
+export function notModified(request: FastifyRequest): boolean {
+  return request.dataVersion !== undefined && matches(request.headers['if-none-match'], etagFor(request.dataVersion));
 }

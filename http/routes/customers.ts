@@ -17,6 +17,7 @@ import {
 } from '../../contract/api.ts';
 import { BadRequest, NotFound } from '../plugins/errors.ts';
 import { inTime } from '../plugins/deadline.ts';
+import { notModified } from '../plugins/caching.ts';
 import type { Exports } from '../plugins/exports.ts';
 import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
@@ -76,7 +77,10 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
         },
       },
     },
-    async (request) => inTime(request, () => overviewOf(request.dataVersion!)),
+    async (request, reply) => {
+      if (notModified(request)) return reply.code(304).send();
+      return inTime(request, () => overviewOf(request.dataVersion!));
+    },
   );
 
   app.get<{ Querystring: RfmPageQuery }>(
@@ -95,9 +99,10 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { page, limit } = request.query;
       const filters = await checkedFilters(request, request.query);
+      if (notModified(request)) return reply.code(304).send();
       const kept = filters.movement ? await inTime(request, () => moversOf(request.dataVersion!, filters)) : null;
       const { data, total } = kept
         ? { data: kept.slice((page - 1) * limit, page * limit), total: kept.length }
@@ -125,6 +130,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     },
     async (request, reply) => {
       const filters = await checkedFilters(request, request.query);
+      if (notModified(request)) return reply.code(304).send();
       // On a session of its own, within the export limits (http/plugins/exports.ts), never the API pool.
       const exported = await exports.start(request, reply, (session, signal) =>
         rfmExport(session, filters, signal, (error) =>

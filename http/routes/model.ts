@@ -6,6 +6,7 @@ import { ModelMetrics, errorResponses, notModifiedResponse, unavailableResponse 
 import { Unavailable } from '../plugins/errors.ts';
 import { modelMetrics } from '../queries/model-metrics.ts';
 import { inTime } from '../plugins/deadline.ts';
+import { notModified } from '../plugins/caching.ts';
 
 export async function modelRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
   app.get(
@@ -23,7 +24,8 @@ export async function modelRoutes(app: FastifyInstance, { sql }: { sql: Sql }): 
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      if (notModified(request)) return reply.code(304).send();
       const metrics = await inTime(request, () => modelMetrics(sql));
       if (!metrics) throw new Unavailable('Model unavailable');
       return metrics;

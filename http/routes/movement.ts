@@ -11,6 +11,7 @@ import {
 } from '../../contract/api.ts';
 import { BadRequest, NotFound } from '../plugins/errors.ts';
 import { inTime } from '../plugins/deadline.ts';
+import { notModified } from '../plugins/caching.ts';
 import { movementSegments, segmentMovement, snapshots } from '../queries/movement.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
@@ -29,7 +30,10 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
         response: { 200: SnapshotsResponse, ...notModifiedResponse, 500: errorResponses[500] },
       },
     },
-    async (request) => ({ snapshots: await inTime(request, () => snapshots(sql)) }) satisfies SnapshotsResponse,
+    async (request, reply) => {
+      if (notModified(request)) return reply.code(304).send();
+      return { snapshots: await inTime(request, () => snapshots(sql)) } satisfies SnapshotsResponse;
+    },
   );
 
   app.get<{ Querystring: MovementQuery }>(
@@ -49,7 +53,7 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const kept = await inTime(request, () => snapshots(sql));
       const byDate = (name: 'from' | 'to', date: string) => {
         const found = kept.find((s) => s.reference_date === date);
@@ -71,6 +75,7 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
       if (to <= from) {
         throw new BadRequest(query.to === undefined ? `from: no snapshot after ${from} to compare with` : 'to must be a later snapshot than from');
       }
+      if (notModified(request)) return reply.code(304).send();
       const cells = await inTime(request, () => movementOf(request.dataVersion!, from, to));
       return { from, to, segments: movementSegments(older, newer), cells } satisfies MovementResponse;
     },

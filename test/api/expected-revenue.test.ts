@@ -31,7 +31,7 @@ const people = [...new Set(fixtureOrders.filter((o) => o.status !== 'canceled').
 /** Publishes a model as a training run does: one transaction, predictions replaced, then the forecast. */
 async function publishModel(sql: Sql, predictions: Prediction[], options: { horizonDays?: number; forecast?: boolean } = {}): Promise<number> {
   return sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))`;
+    await tx`select salesdash_internal.wait_for_refresh_turn()`;
     const [run] = await tx<{ id: number }[]>`
       insert into salesdash_internal.model_runs (reference_date, horizon_days, backend, seed, metrics, artifact)
       values ('2018-06-12', ${options.horizonDays ?? 30}, 'wasm', 1, '{"accuracy": 0.9}', '{}') returning id::int`;

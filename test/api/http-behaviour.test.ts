@@ -19,6 +19,19 @@ t.test('ETag: repeat requests get 304 until a refresh or a training run changes 
     t.equal(again.body, '', `${url}: no body`);
     t.equal(again.headers.etag, etag);
   }
+  // The ETag is the data version, the same for every route: a request the route refuses gets its 400 with it too.
+  const refused = [
+    ['/api/customers/rfm?segment=Foo', 'segment "Foo" is not a known segment'],
+    ['/api/customers/rfm.csv?segment=Foo', 'segment "Foo" is not a known segment'],
+    ['/api/customers/rfm?moved_from=Loyal&since=2001-01-01', 'since: no snapshot on 2001-01-01 (GET /api/snapshots lists them)'],
+    ['/api/segments/movement?from=2001-01-01', 'from: no snapshot on 2001-01-01 (GET /api/snapshots lists them)'],
+  ] as const;
+  for (const [url, message] of refused) {
+    const response = await app.inject({ url, headers: { 'if-none-match': etag } });
+    t.equal(response.statusCode, 400, `${url}: 400 whatever the If-None-Match`);
+    t.equal(response.json().error, message, url);
+    t.notOk(response.headers.etag, `${url}: an error carries no ETag`);
+  }
   const stale = await app.inject({ url: '/api/customers/segments', headers: { 'if-none-match': '"v2-123-none"' } });
   t.equal(stale.statusCode, 200, 'another ETag gets the full body');
 

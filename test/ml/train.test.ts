@@ -97,7 +97,7 @@ t.test('publishing waits for an RFM refresh and writes the segment forecasts in 
   // An RFM refresh in progress holds its lock: the training must wait for it before it publishes.
   const refresh = await sql.reserve();
   await refresh`begin`;
-  await refresh`select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))`;
+  await refresh`select salesdash_internal.wait_for_refresh_turn()`;
   let storing!: () => void;
   const reachedStoring = new Promise<void>((resolve) => (storing = resolve));
   const training = train(sql, { ...quick, onStep: (name) => { if (name === 'storing the model run') storing(); } });
@@ -105,7 +105,7 @@ t.test('publishing waits for an RFM refresh and writes the segment forecasts in 
   let waiting = 0;
   for (let k = 0; k < 50 && !waiting; k++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    [{ waiting }] = await sql<{ waiting: number }[]>`select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted`;
+    [{ waiting }] = await sql<{ waiting: number }[]>`select count(*)::int as waiting from pg_locks where locktype = 'relation' and relation = 'salesdash_internal.refresh_turn'::regclass and not granted`;
   }
   t.equal(waiting, 1, 'the publishing transaction waits for the refresh lock');
   t.same(await sql`select * from salesdash.predictions limit 1`, [], 'nothing written while the refresh holds it');

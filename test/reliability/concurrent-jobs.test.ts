@@ -57,7 +57,7 @@ t.test('two refreshes and two trainings at once, then a training killed mid-run'
   const { sql, url } = await testDatabase(t);
   await generate(sql, { customers, seed: 5 });
 
-  await t.test('two `salesdash refresh` at once: the second waits for the first (advisory lock), both succeed', async (t) => {
+  await t.test('two `salesdash refresh` at once: the second waits for the first (the refresh turn), both succeed', async (t) => {
     // Hold the refresh lock first, so both processes are certainly running at the same time: both must queue
     // behind it (seen in pg_stat_activity), then run one after the other once it is released.
     const holder = postgres(url, { max: 1, onnotice: () => {} });
@@ -68,7 +68,7 @@ t.test('two refreshes and two trainings at once, then a training killed mid-run'
     let locked!: () => void;
     const isLocked = new Promise<void>((resolve) => (locked = resolve));
     const holding = holder.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))`;
+      await tx`select salesdash_internal.wait_for_refresh_turn()`;
       locked();
       await released;
     });
@@ -79,7 +79,7 @@ t.test('two refreshes and two trainings at once, then a training killed mid-run'
       await new Promise((r) => setTimeout(r, 200));
       const [row] = await observer`
         select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory' and query ilike '%refresh_rfm%'`;
+        where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'relation' and query ilike '%refresh_rfm%'`;
       waiting = row!.n;
     }
     t.equal(waiting, 2, 'both refresh processes were running at once, queued on the refresh lock');

@@ -205,6 +205,10 @@ t.test('retention keeps month-ends and the latest N others; storage is one bigin
   t.equal(row!.n, row!.people, 'one standing per person');
   await t.rejects(sql`update salesdash.rfm_segment_rules set segment = '(none)' where segment = 'Lost'`, { message: /rfm_segment_rules_not_marker/ },
     'no segment may take the name moved_from uses for "not a customer yet"');
+  for (const remove of [sql`delete from salesdash.rfm_snapshot_retention`, sql`truncate salesdash.rfm_snapshot_retention`]) {
+    await t.rejects(remove, { code: '23514', message: 'salesdash.rfm_snapshot_retention keeps its one row: update keep_latest instead' });
+  }
+  t.same((await sql`select keep_latest from salesdash.rfm_snapshot_retention`).map((r) => r.keep_latest), [2], 'the setting stays');
 });
 
 t.test('a standing keeps the code and the cents apart at their extremes', async (t) => {

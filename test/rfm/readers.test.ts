@@ -291,10 +291,21 @@ t.test('the reader role reads the exposed views and nothing else', async (t) => 
     ['create in public', 'create table public.mine (x int)', '42501'],
     ['refresh', 'select salesdash.refresh_rfm()', '42501'],
     ['refresh the materialized view', 'refresh materialized view salesdash.rfm_scores', '42501'],
+    ['take the refreshes\' turn', 'lock table salesdash_internal.refresh_turn in exclusive mode', '42501'],
   ] as const;
   for (const [what, statement, code] of denied) {
     await t.rejects(as((tx) => tx.unsafe(statement)), { code }, `reader cannot ${what}`);
   }
+
+  // Any login may take advisory locks; one held by the reader under the key refreshes once used holds nothing back.
+  await whileUncommitted(url, async (tx) => {
+    await tx`set local role salesdash_reader`;
+    await tx`select pg_advisory_xact_lock(hashtext('salesdash.refresh_rfm'))`;
+  }, async () => {
+    const waited = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the refresh waited 10 s for the reader')), 10_000).unref());
+    const refreshed = await Promise.race([refreshRfm(sql), waited]);
+    t.equal(refreshed.customers, 3, 'a refresh runs while the reader holds an advisory lock');
+  });
 });
 
 t.test('the API role reads the marts and the api schema, and nothing else', async (t) => {

@@ -40,6 +40,23 @@ t.test('an as-of date before every purchase is refused and publishes nothing', a
   t.equal(onTheDay.customers, 1, 'the day of the first purchase is fine');
 });
 
+t.test('an as-of date after tomorrow is refused by refresh_rfm and take_rfm_snapshot, and nothing is kept', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const [{ tomorrow, later }] = await sql<{ tomorrow: string; later: string }[]>`
+    select (current_date + 1)::text as tomorrow, (current_date + 2)::text as later`;
+  const refused = `as_of ${later}: after tomorrow (${tomorrow}), when no purchase can be dated yet; nothing was computed`;
+  await t.rejects(sql`select salesdash.refresh_rfm(${later}::date)`, { code: '22023', message: refused });
+  await t.rejects(sql`select salesdash.take_rfm_snapshot(${later}::date)`, { code: '22023', message: refused });
+  const snapshots = await sql`select reference_date::text from salesdash_internal.rfm_snapshots order by 1`;
+  t.same(snapshots.map((r) => r.reference_date), ['2024-03-10'], 'only the published refresh\'s snapshot');
+  const [status] = await sql`select reference_date::text from salesdash.rfm_refresh_status`;
+  t.equal(status!.reference_date, '2024-03-10', 'the published refresh stays');
+  const [onTomorrow] = await sql`select salesdash.refresh_rfm(${tomorrow}::date) ->> 'reference_date' as reference_date`;
+  t.equal(onTomorrow!.reference_date, tomorrow, 'tomorrow is accepted (a day ahead, as imports allow)');
+});
+
 t.test('an as-of date in the middle ignores later purchases entirely', async (t) => {
   const { sql } = await testDatabase(t);
   await loadHandFixture(sql);
@@ -121,6 +138,17 @@ t.test('analyst cut points replace quintiles for one metric', async (t) => {
     { customer_id: 'bob', monetary_score: 3, frequency_score: 1 },
     { customer_id: 'carol', monetary_score: 1, frequency_score: 1 },
   ]);
+});
+
+t.test('a cut point must be a value a customer can have: not negative, NaN, infinite or beyond numeric(14, 2)', async (t) => {
+  const { sql } = await testDatabase(t);
+  for (const bound of ['-5', 'NaN', 'Infinity', '1e30', '1000000000000']) {
+    await t.rejects(sql`insert into salesdash.rfm_score_bounds (metric, score, bound) values ('monetary', 3, ${bound}::numeric)`,
+      { code: '23514', constraint_name: 'rfm_score_bounds_bound_range' }, bound);
+  }
+  await sql`insert into salesdash.rfm_score_bounds (metric, score, bound) values ('monetary', 3, 999999999999.99), ('recency_days', 5, 0)`;
+  const [n] = await sql`select count(*)::int as n from salesdash.rfm_score_bounds`;
+  t.equal(n!.n, 2, 'the largest monetary value and 0 days are accepted');
 });
 
 t.test('segment rules must cover the 5 x 5 grid exactly once', async (t) => {
