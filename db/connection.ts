@@ -8,9 +8,28 @@ export type Sql = postgres.Sql<{}>;
 
 /** Resolves the connection string, starting the embedded server when DATABASE_URL is not set. */
 export async function resolveDatabaseUrl(): Promise<string> {
-  const configured = process.env.DATABASE_URL;
+  const configured = connectionUrlSetting('DATABASE_URL');
   if (configured) return configured;
   return start(defaultCluster());
+}
+
+/**
+ * A connection URL from the environment variable `name`, checked to be one (else the driver says only "Invalid
+ * URL"). The value is not echoed: it may hold a password.
+ */
+function connectionUrlSetting(name: 'DATABASE_URL' | 'SALESDASH_API_DATABASE_URL'): string | undefined {
+  const value = process.env[name];
+  if (!value) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new Error(`${name} is not a PostgreSQL connection URL: write it as postgres://user:password@host:5432/database`);
+  }
+  return value;
 }
 
 /** The role the HTTP API works as: read-only on the marts (schema salesdash) and schema api. */
@@ -28,9 +47,9 @@ export interface ApiDatabase {
  * salesdash_api login.
  */
 export async function resolveApiDatabase(): Promise<ApiDatabase> {
-  const own = process.env.SALESDASH_API_DATABASE_URL;
+  const own = connectionUrlSetting('SALESDASH_API_DATABASE_URL');
   if (own) return { url: own };
-  const configured = process.env.DATABASE_URL;
+  const configured = connectionUrlSetting('DATABASE_URL');
   if (configured) return { url: configured, role: API_ROLE };
   const cluster = defaultCluster();
   await start(cluster);

@@ -143,3 +143,13 @@ t.test('an option that takes one value is refused when given twice', async (t) =
   const twice = await salesdash(['refresh', '--concurrently', '--concurrently']);
   t.match(twice.stderr, /^salesdash: refresh failed[^\n]*connect/, 'refresh --concurrently --concurrently gets past the options');
 });
+
+t.test('a connection setting that is no PostgreSQL URL is named, without echoing it', async (t) => {
+  const expected = (name: string) => `${name} is not a PostgreSQL connection URL: write it as postgres://user:password@host:5432/database`;
+  for (const value of ['garbage', 'mysql://me:secret@db/shop']) {
+    const result = await salesdash(['refresh'], { DATABASE_URL: value });
+    t.same(result, { code: 1, stdout: '', stderr: `salesdash: refresh: ${expected('DATABASE_URL')}\n` }, value);
+  }
+  const api = await salesdash(['serve', '--port', '5099'], { SALESDASH_API_DATABASE_URL: 'not a url' });
+  t.same(api, { code: 1, stdout: '', stderr: `salesdash: serve: ${expected('SALESDASH_API_DATABASE_URL')}\n` });
+});
