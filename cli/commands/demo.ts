@@ -6,6 +6,7 @@ import { positiveWholeNumber, UsageError } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { migrate } from '../../db/migrate.ts';
 import { shopSource, type ShopSource } from '../../jobs/import/shop-source.ts';
+import { NotEnoughHistory } from '../../jobs/train/train.ts';
 import { generateCommand } from './generate.ts';
 import { historyCommand } from './history.ts';
 import { refreshCommand } from './refresh.ts';
@@ -17,8 +18,9 @@ const usage = `usage: salesdash demo
 What make run does: starts the embedded PostgreSQL (or uses DATABASE_URL), applies the migrations, generates
 SALESDASH_DEMO_CUSTOMERS (50,000) demo customers when the shop is empty (a shop with data, imported or
 generated, is kept), refreshes RFM, computes month-end snapshots for segment movement while fewer than two are
-kept, trains the model when the data changed since the last training, and serves the dashboard and API (PORT,
-default 5000).
+kept, trains the model when the data changed since the last training (not again after a refusal on the same
+data; a history too short for the model is served without one), and serves the dashboard and API (PORT, default
+5000).
 `;
 
 /** The line saying which data the demo keeps. */
@@ -45,15 +47,18 @@ export const demoCommand: Command = {
       const [row] = await sql`
         select (select count(*) from raw.orders)::int as orders,
                exists (select from salesdash.rfm_refresh_status) as refreshed,
-               -- a model is current when it was trained after the last refresh and no change is queued since
-               exists (select from salesdash_internal.model_runs r
-                       where r.is_current
-                         and r.trained_at >= (select computed_at from salesdash_internal.rfm_published_generation)
-                         and not exists (select from salesdash_internal.rfm_customer_changes)) as model_current`;
+               -- the data was trained on when a run (published or refused) came after the last refresh and no
+               -- change is queued since; a refused run would be refused again (same rows, same seed)
+               (select case when r.is_current then 'current' else r.rejected_reason end
+                from salesdash_internal.model_runs r
+                where (r.is_current or r.rejected_reason is not null)
+                  and r.trained_at >= (select computed_at from salesdash_internal.rfm_published_generation)
+                  and not exists (select from salesdash_internal.rfm_customer_changes)
+                order by r.trained_at desc limit 1) as last_training`;
       return {
         orders: row!.orders as number,
         refreshed: row!.refreshed as boolean,
-        modelCurrent: row!.model_current as boolean,
+        lastTraining: row!.last_training as string | null,
         source: await shopSource(sql),
       };
     });
@@ -67,8 +72,19 @@ export const demoCommand: Command = {
     await refreshCommand.run([]);
     const snapshots = await withPool(url, { max: 1 }, async (sql) => (await sql`select count(*)::int as n from salesdash.rfm_snapshot_dates`)[0]!.n as number);
     if (snapshots < 2) await historyCommand.run(['--monthly']);
-    if (state.orders === 0 || !state.modelCurrent) await trainCommand.run([]);
-    else console.log('the current model was trained on this data: skipping training (run: salesdash train)');
+    if (state.orders === 0 || state.lastTraining === null) await trainOrSayWhyNot();
+    else if (state.lastTraining === 'current') console.log('the current model was trained on this data: skipping training (run: salesdash train)');
+    else console.log(`the last training on this data was refused (${state.lastTraining}): skipping training (run: salesdash train)`);
     await serveCommand.run([]);
   },
 };
+
+/** Trains; a history too short for the model still gets its RFM dashboard, served without a model. */
+async function trainOrSayWhyNot(): Promise<void> {
+  try {
+    await trainCommand.run([]);
+  } catch (error) {
+    if (!(error instanceof NotEnoughHistory)) throw error;
+    console.log(`not trained: ${error.message}; serving RFM without a model`);
+  }
+}

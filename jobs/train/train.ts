@@ -28,6 +28,9 @@ import {
 import { ModelNotPublished, refusal, storable, writeSegmentForecasts, type WindowOutcome } from './publish.ts';
 import { assertShopNotEmptiedSince, shopEmptiedCount } from '../import/shop-source.ts';
 
+/** The shop's history is too short (or empty) for the horizon's windows: nothing was trained or recorded. */
+export class NotEnoughHistory extends Error {}
+
 export { ModelNotPublished } from './publish.ts';
 
 export interface TrainOptions {
@@ -264,7 +267,7 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   const [span] = await sql<{ reference_date: string | null; first_date: string | null }[]>`
     select max(purchased_on)::text as reference_date, min(purchased_on)::text as first_date
     from salesdash_internal.model_purchases`;
-  if (!span.reference_date || !span.first_date) throw new Error('no counted orders to learn from; import or generate data first');
+  if (!span.reference_date || !span.first_date) throw new NotEnoughHistory('no counted orders to learn from; import or generate data first');
   // A tuning fold moves the reference date back; every window below follows it.
   const referenceDate = addDays(span.reference_date, -foldsBack * horizonDays);
   const holdoutAsOf = addDays(referenceDate, -horizonDays);
@@ -286,7 +289,7 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   }
   if (!trainingAsOf.length) {
     const days = Math.round((Date.parse(referenceDate) - Date.parse(span.first_date)) / 86_400_000);
-    throw new Error(
+    throw new NotEnoughHistory(
       `the data spans ${span.first_date}..${referenceDate}, ${days} days from the first purchase to the last: too short for ` +
         `${horizonDays}-day windows, which need at least ${4 * horizonDays} (a training, a validation and a holdout window after a first window of history)`,
     );

@@ -211,28 +211,44 @@ t.test('salesdash import, reset and demo from the command line', async (t) => {
   t.equal((await rawSnapshot(sql)).orders, 0, 'emptied on "yes"');
   t.equal((await salesdash('import', 'transactions', file)).code, 0);
 
-  // The demo keeps a shop's own data: it says so and generates nothing. It goes on to refresh, train and
-  // serve; the test stops it once it has said what it keeps.
+  // The demo keeps a shop's own data: it says so and generates nothing. It goes on to refresh, train (three
+  // orders are too few: the training is refused) and serve; the test stops it once it serves.
   const before = await rawSnapshot(sql);
-  const demo = spawn(process.execPath, [bin, 'demo'], { env: { ...env, PORT: String(await freePort()) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (demo.exitCode === null) demo.kill('SIGKILL');
-  });
-  let output = '';
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "keeping" line in 120 s: ${output}`)), 120_000);
-    demo.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const found = output.split('\n').find((l) => l.includes('keeping'));
-      if (found) {
-        clearTimeout(timer);
-        resolve(found);
-      }
+  const runDemo = async (until: RegExp) => {
+    const demo = spawn(process.execPath, [bin, 'demo'], { env: { ...env, PORT: String(await freePort()) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => {
+      if (demo.exitCode === null) demo.kill('SIGKILL');
     });
-    demo.on('exit', () => reject(new Error(`demo exited early: ${output}`)));
-  });
-  demo.kill('SIGKILL');
-  t.equal(line, 'the shop holds imported data (3 orders, last import: transactions shop.csv): keeping it, no demo data generated');
-  t.notMatch(output, /generating/);
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${until} in 180 s: ${output}`)), 180_000);
+      demo.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (until.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      demo.on('exit', () => reject(new Error(`demo exited early: ${output}`)));
+    });
+    demo.kill('SIGKILL');
+    return output;
+  };
+  const first = await runDemo(/API listening/);
+  t.match(first, /^the shop holds imported data \(3 orders, last import: transactions shop\.csv\): keeping it, no demo data generated$/m);
+  t.notMatch(first, /generating/);
+  t.match(first, /^not trained: the data spans 2024-01-05\.\.2024-03-01, 56 days .*; serving RFM without a model$/m,
+    'two months of history are too short for the model: the demo still serves RFM');
   t.same(await rawSnapshot(sql), before, 'the imported rows are untouched');
+
+  // Long enough for the model's windows, too small for it: the training is recorded and refused, and the next
+  // demo on the same data does not train again only to be refused again.
+  const months = ['01', '02', '03', '04', '05', '06', '07', '08', '09'].map((m) => `a${m},alice,2024-${m}-05,10`);
+  const longer = csvFile(t, 'longer.csv', `order_id,customer_id,order_date,amount\n${months.join('\n')}\nb1,bob,2024-01-10,12\nc1,carol,2024-02-10,7\n`);
+  t.equal((await salesdash('import', 'transactions', longer, '--replace')).code, 0);
+  const refusedRun = await runDemo(/API listening/);
+  t.match(refusedRun, /^model run \d+ \(not published\)/m, 'the training is recorded, and refused');
+  const again = await runDemo(/API listening/);
+  t.match(again, /^the last training on this data was refused \(.+\): skipping training \(run: salesdash train\)$/m);
+  t.notMatch(again, /model run/);
 });
