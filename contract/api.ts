@@ -184,6 +184,14 @@ export const SegmentsResponse = Type.Object({
   }),
   total_customers: Type.Integer(),
   last_updated: Nullable(dateString({ description: 'Reference date of the last refresh; null before the first.' })),
+  refreshed_at: Type.Optional(
+    Nullable(
+      Type.String({
+        format: 'date-time',
+        description: 'When the published refresh ran (UTC); null before the first. Set while last_updated is null: the refresh found no counted purchase.',
+      }),
+    ),
+  ),
   segment_details: Type.Optional(Type.Array(SegmentDetail, { description: 'Per segment, in display order.' })),
   data_range: Type.Optional(
     Type.Object({

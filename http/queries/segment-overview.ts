@@ -15,8 +15,9 @@ export async function segmentOverview(sql: Sql): Promise<SegmentsResponse> {
              expected_revenue::float8 as expected_revenue
       from salesdash.segment_summary
       order by display_order`,
-    tx<{ reference_date: string; first_purchase: string | null; last_purchase: string | null }[]>`
+    tx<{ reference_date: string | null; refreshed_at: string; first_purchase: string | null; last_purchase: string | null }[]>`
       select to_char(reference_date, 'YYYY-MM-DD') as reference_date,
+             to_char(refreshed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as refreshed_at,
              to_char(first_purchase_date, 'YYYY-MM-DD') as first_purchase,
              to_char(last_purchase_date, 'YYYY-MM-DD') as last_purchase
       from salesdash.rfm_refresh_status`,
@@ -51,6 +52,7 @@ export async function segmentOverview(sql: Sql): Promise<SegmentsResponse> {
     segments: Object.fromEntries(details.map((d) => [d.segment, d.customers])),
     total_customers: details.reduce((sum, d) => sum + d.customers, 0),
     last_updated: refresh?.reference_date ?? null,
+    refreshed_at: refresh?.refreshed_at ?? null,
     segment_details: [...details],
     data_range: { first_purchase: refresh?.first_purchase ?? null, last_purchase: refresh?.last_purchase ?? null },
     monthly: {

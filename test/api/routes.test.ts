@@ -40,8 +40,18 @@ t.test('GET /api/customers/segments before any refresh: zeros and last_updated n
   const body = res.json();
   t.equal(body.total_customers, 0);
   t.equal(body.last_updated, null);
+  t.equal(body.refreshed_at, null, 'no refresh has run');
   t.ok(Object.values(body.segments).every((n) => n === 0), 'every segment present with 0');
   t.ok(Object.keys(body.segments).includes('Champions'));
+});
+
+t.test('GET /api/customers/segments after a refresh of a shop without purchases: when it ran, and still no reference date', async (t) => {
+  const { app, sql } = await testApi(t, { fixture: false });
+  const body = (await app.inject('/api/customers/segments')).json();
+  t.equal(body.total_customers, 0);
+  t.equal(body.last_updated, null, 'no purchase, so no reference date');
+  const [status] = await sql<{ refreshed_at: Date }[]>`select refreshed_at from salesdash.rfm_refresh_status`;
+  t.equal(body.refreshed_at, status!.refreshed_at.toISOString().replace(/\.\d+Z$/, 'Z'), 'the published refresh ran, in UTC to the second');
 });
 
 t.test('GET /api/customers/rfm: a filtered, sorted page with the total of the filter', async (t) => {

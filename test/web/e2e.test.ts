@@ -20,7 +20,7 @@ import { projectRoot } from '../../paths.ts';
 import { bundleBudgetKb, buildWeb } from '../../web/build.ts';
 import type { CustomerDetails, ModelMetrics, RfmPage, SegmentDetail, SegmentsResponse, SpendFigures } from '../../web/src/api.ts';
 import { testDatabase } from '../helpers/db.ts';
-import { loadShopFixture, serveDashboard } from './fixture.ts';
+import { collectConsoleErrors, loadShopFixture, serveDashboard } from './fixture.ts';
 
 const generatorModule = path.join(projectRoot, 'jobs', 'generate', 'index.ts');
 const trainModule = path.join(projectRoot, 'jobs', 'train', 'train.ts');
@@ -141,17 +141,8 @@ t.test('dashboard in headless Chromium against the real API and database', { ski
   try {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
-    const consoleErrors: string[] = [];
     let failureExpected = false;
-    page.on('console', (message) => {
-      if (message.type() !== 'error') return;
-      const source = message.location().url;
-      // Chromium logs every non-2xx fetch as a console error; 503 from the metrics is the "no model yet" answer.
-      if (source.endsWith('/api/model/metrics') && message.text().includes('503')) return;
-      if (failureExpected) return;
-      consoleErrors.push(`${message.text()} (${source})`);
-    });
-    page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+    const consoleErrors = collectConsoleErrors(page, () => failureExpected);
 
     await t.test('before the first refresh the page says what to do', async (t) => {
       await page.goto(`${baseUrl}/`);

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { launchChromium } from '../../bench/web.ts';
 import { connectApiPool } from '../../db/api-pool.ts';
 import { API_ROLE, type Sql } from '../../db/connection.ts';
@@ -59,4 +60,22 @@ export async function serveDashboard(t: { teardown(fn: () => unknown): void }, u
   const browser = await launchChromium();
   const screenshots = mkdtempSync(path.join(os.tmpdir(), 'salesdash-screenshots-'));
   return { app, baseUrl, browser, screenshots };
+}
+
+/**
+ * The page's console and page errors, as they come. Chromium logs every non-2xx fetch as a console error: the
+ * metrics' 503 ("no model yet") is an expected answer and left out, and so is any while `expectingFailure()`
+ * says a test provokes one.
+ */
+export function collectConsoleErrors(page: Page, expectingFailure: () => boolean = () => false): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const source = message.location().url;
+    if (source.endsWith('/api/model/metrics') && message.text().includes('503')) return;
+    if (expectingFailure()) return;
+    errors.push(`${message.text()} (${source})`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  return errors;
 }

@@ -15,13 +15,16 @@ import {
   monthlySeries,
   precisionRecallSeries,
   probabilityBars,
+  rfmAsOf,
   rocSeries,
   segmentBars,
+  segmentNames,
   sortedCurve,
   spendComparison,
   trainingCounts,
 } from '../../web/src/shape.ts';
-import { chosenCell, exportPath, movementPath, parseViewState, rfmPagePath, viewStateToSearch } from '../../web/src/view-state.ts';
+import { valueAxis } from '../../web/src/chart-options.ts';
+import { chosenCell, defaultViewState, exportPath, movementPath, parseViewState, rfmPagePath, viewStateToSearch, withKnownValues } from '../../web/src/view-state.ts';
 
 const segments: SegmentsResponse = {
   segments: { Champions: 150, 'Loyal Customers': 300, Lost: 450 },
@@ -297,4 +300,38 @@ t.test('the movement matrix has a row per segment at from (then new) and a colum
   t.equal(grid.rowTotals.get('Loyal'), 14);
   const gone = movementGrid({ ...response, cells: [...response.cells, cell('Lost', null, 'lost', 1)] });
   t.same(gone.columns, ['Champions', 'Loyal', 'At-Risk', 'Lost', null], 'a segment missing from the list still shows, gone comes last');
+});
+
+t.test('a segment or snapshot date the shop does not have falls back to the default; known values stay', async (t) => {
+  const known = { segments: segmentNames(segments), snapshots: ['2018-09-01', '2018-06-30', '2018-03-31'] };
+  t.same(known.segments, ['Champions', 'Loyal Customers', 'Lost'], 'the segment names in display order');
+  const bogus = parseViewState('?segment=Bogus&sort=recency&page=3&customer=%20lead');
+  t.same(withKnownValues(bogus, known), { ...bogus, segment: null, page: 1 }, 'segment dropped, the rest kept, back to page 1');
+  t.equal(viewStateToSearch(withKnownValues(bogus, known)), '?sort=recency&customer=+lead');
+
+  const kept = parseViewState('?segment=Lost&page=3');
+  t.equal(withKnownValues(kept, known), kept, 'nothing unknown: the same view');
+  t.equal(withKnownValues(bogus, {}), bogus, 'a list not known yet checks nothing');
+
+  const dates = parseViewState('?tab=movement&from=1999-01-01&to=2018-09-01&moved_from=Lost&segment=Champions');
+  t.same(withKnownValues(dates, known), { ...dates, from: null, movedFrom: null, segment: null, page: 1 }, 'an unknown from takes its cell with it');
+  const to = parseViewState('?tab=movement&from=2018-06-30&to=2000-01-01&moved_from=Lost&segment=Champions');
+  t.same(withKnownValues(to, known), { ...to, to: null, page: 1 }, 'an unknown to keeps the cell of the known from');
+  const cell = parseViewState('?tab=movement&from=2018-06-30&moved_from=Lost&segment=Bogus');
+  t.same(withKnownValues(cell, known), { ...cell, segment: null, movedFrom: null, page: 1 }, 'an unknown segment takes its cell with it');
+  t.same(withKnownValues({ ...defaultViewState }, known), defaultViewState);
+});
+
+t.test('the header tells a refresh without purchases from no refresh', async (t) => {
+  t.equal(rfmAsOf({ last_updated: '2018-09-01', refreshed_at: '2026-01-02T03:04:05Z' }), '2018-09-01');
+  t.equal(rfmAsOf({ last_updated: null, refreshed_at: '2026-01-02T03:04:05Z' }), 'no purchases (refreshed 2026-01-02)');
+  t.equal(rfmAsOf({ last_updated: null, refreshed_at: null }), 'not refreshed yet');
+  t.equal(rfmAsOf({ last_updated: null }), 'not refreshed yet', 'an older server without refreshed_at');
+});
+
+t.test("count axes tick at whole numbers only; other formats keep uPlot's steps", async (t) => {
+  const steps = valueAxis('customers').incrs as number[];
+  t.ok(steps.length > 0 && steps.every((step) => Number.isInteger(step) && step >= 1), 'every step is a whole number');
+  t.equal(steps[0], 1, 'down to 1: an empty scale (0..1) reads 0, 1');
+  t.equal(valueAxis('share', 'right', (v) => `${v}%`).incrs, undefined);
 });

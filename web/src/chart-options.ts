@@ -17,8 +17,14 @@ export const colors = {
 
 const axisFont = '12px system-ui, sans-serif';
 
+/** Tick steps of 1, 2, 5, 10, 20 … (uPlot's own go down to 0.2, 0.5 …). */
+export const wholeNumberIncrs = Array.from({ length: 16 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
+
 export function valueAxis(scale: string, side: 'left' | 'right' = 'left', format: (v: number) => string = compactNumber): uPlot.Axis {
   return {
+    // compactNumber shows whole numbers, so a tick between two would repeat a neighbour's label: a chart of small
+    // counts, or an empty one (scale 0..1), read "0 0 0 1 1 1".
+    ...(format === compactNumber && { incrs: wholeNumberIncrs }),
     scale,
     // uPlot sides: 3 = left, 1 = right. Only the left axis draws grid lines, two grids would clash.
     side: side === 'right' ? 1 : 3,

@@ -30,20 +30,36 @@ export function forecastOf(response: SegmentsResponse): Forecast | null {
   return response.forecast ?? null;
 }
 
+/** The shop's segment names in display order: those of the published refresh, the ones a filter may use. */
+export function segmentNames(response: SegmentsResponse): string[] {
+  const details = response.segment_details;
+  return details && details.length > 0 ? details.map((d) => d.segment ?? '') : Object.keys(response.segments);
+}
+
 /** Customers, revenue share and (with a forecast) expected revenue share per segment, in display order. */
 export function segmentBars(response: SegmentsResponse): SegmentBars {
   const details = response.segment_details;
+  const labels = segmentNames(response);
   if (details && details.length > 0) {
     const data: GappyColumns = [details.map((_, i) => i), details.map((d) => d.customers ?? 0), details.map((d) => round((d.revenue_share ?? 0) * 100, 2))];
     const forecast = forecastOf(response);
     // Shares of the shop's forecast, on the same percent axis as the revenue shares: "where next period's money
     // comes from" beside "where the money came from". A total of 0 has no shares.
     if (forecast) data.push(details.map((d) => (d.expected_revenue == null || !(forecast.expected_revenue > 0) ? null : round((d.expected_revenue / forecast.expected_revenue) * 100, 2))));
-    return { labels: details.map((d) => d.segment ?? ''), data, expected: forecast !== null };
+    return { labels, data, expected: forecast !== null };
   }
   // Without details only counts are known; the revenue share column stays zero rather than invented.
-  const labels = Object.keys(response.segments);
   return { labels, data: [labels.map((_, i) => i), labels.map((s) => response.segments[s] ?? 0), labels.map(() => 0)], expected: false };
+}
+
+/**
+ * The header's "RFM as of": the published refresh's reference date. A refresh that found no counted purchase has
+ * none, so it says that and the day it ran (UTC); an older server without `refreshed_at` reads as not refreshed.
+ */
+export function rfmAsOf(response: Pick<SegmentsResponse, 'last_updated' | 'refreshed_at'>): string {
+  if (response.last_updated) return response.last_updated;
+  if (response.refreshed_at) return `no purchases (refreshed ${response.refreshed_at.slice(0, 10)})`;
+  return 'not refreshed yet';
 }
 
 /** "next 30 days", or with a start "30 days after 2018-08-31": the period a forecast covers. */

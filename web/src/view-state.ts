@@ -70,6 +70,31 @@ export function parseViewState(search: string): ViewState {
   };
 }
 
+/** What the shop has, once the page has read it: the published refresh's segment names, the kept snapshots' dates. */
+export interface KnownValues {
+  segments?: readonly string[];
+  snapshots?: readonly string[];
+}
+
+/**
+ * The view with every value the shop does not have (a segment no refresh scored, a date no snapshot was taken
+ * on) back at its default, as parseViewState does for values of the wrong form; the same object when all are
+ * known. A list not given is not checked.
+ */
+export function withKnownValues(state: ViewState, known: KnownValues): ViewState {
+  const unknown = (value: string | null, list: readonly string[] | undefined) => value !== null && list !== undefined && !list.includes(value);
+  const segment = unknown(state.segment, known.segments);
+  const from = unknown(state.from, known.snapshots);
+  const to = unknown(state.to, known.snapshots);
+  if (!segment && !from && !to) return state;
+  const fixed: ViewState = { ...state, page: 1 };
+  // The chosen movement cell is (segment at `from`, segment now, `from`): it goes when its segment or date does.
+  if (segment || from) Object.assign(fixed, { segment: null, movedFrom: null });
+  if (from) fixed.from = null;
+  if (to) fixed.to = null;
+  return fixed;
+}
+
 /** The URL query for a view; defaults are left out so the plain address stays clean. */
 export function viewStateToSearch(state: ViewState): string {
   const query = new URLSearchParams();

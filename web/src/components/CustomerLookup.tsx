@@ -9,8 +9,8 @@ export function CustomerLookup({ onOpen }: { onOpen: (customerId: string) => voi
       role="search"
       onSubmit={(e) => {
         e.preventDefault();
-        const id = text.trim();
-        if (id) onOpen(id);
+        // Ids are compared exactly, spaces included (docs/data.md): open what was typed; only all-blank is nothing.
+        if (text.trim()) onOpen(text);
       }}
     >
       <label for="lookup-id">Customer id</label>

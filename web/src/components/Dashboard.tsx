@@ -1,13 +1,13 @@
 // The page: a header with what data this is (range, customers, last refresh, model date), the tabs, and the
 // panels. It owns the view state and keeps it in the URL: pushState on every change, popstate to go back.
 import type { ComponentType } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import type { ModelMetrics as Metrics, SegmentsResponse } from '../api.ts';
 import { ApiError, apiPaths } from '../api.ts';
-import { formatInteger } from '../shape.ts';
+import { formatInteger, rfmAsOf, segmentNames } from '../shape.ts';
 import { useApi } from '../use-api.ts';
-import type { Tab, ViewState } from '../view-state.ts';
-import { defaultViewState, parseViewState, viewStateToSearch } from '../view-state.ts';
+import type { KnownValues, Tab, ViewState } from '../view-state.ts';
+import { defaultViewState, parseViewState, viewStateToSearch, withKnownValues } from '../view-state.ts';
 import { CustomerDetails } from './CustomerDetails.tsx';
 import { CustomerLookup } from './CustomerLookup.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
@@ -41,10 +41,25 @@ export function Dashboard() {
       return updated;
     });
   }, []);
+  // A value the shop does not have falls back to its default once the page knows what the shop has. The URL is
+  // corrected in place (replaceState): Back then skips the link's unknown value rather than landing on it again.
+  const correct = useCallback((known: KnownValues) => {
+    setView((current) => {
+      const fixed = withKnownValues(current, known);
+      if (fixed !== current) history.replaceState(null, '', `${location.pathname}${viewStateToSearch(fixed)}`);
+      return fixed;
+    });
+  }, []);
   const openCustomer = useCallback((customer: string) => change({ customer }), [change]);
   const selectSegment = useCallback((segment: string | null) => change({ segment, page: 1 }), [change]);
 
   const data = segments.data;
+  const known = useMemo(() => data && { segments: segmentNames(data) }, [data]);
+  useEffect(() => {
+    if (known) correct(known);
+  }, [known, view]);
+  // This render already shows the corrected view, so no panel asks the API for an unknown segment meanwhile.
+  const shown = known ? withKnownValues(view, known) : view;
   const modelDate = metrics.status === 'ok' ? metrics.data.model_trained_date : metrics.status === 'error' && metrics.error.status === 503 ? 'none yet' : '…';
 
   return (
@@ -57,12 +72,12 @@ export function Dashboard() {
             <a
               key={tab}
               href={viewStateToSearch({ ...defaultViewState, tab }) || location.pathname}
-              aria-current={view.tab === tab ? 'page' : undefined}
+              aria-current={shown.tab === tab ? 'page' : undefined}
               data-testid={`tab-${tab}`}
               onClick={(e) => {
                 if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
                 e.preventDefault();
-                if (view.tab !== tab) change({ ...defaultViewState, tab });
+                if (shown.tab !== tab) change({ ...defaultViewState, tab });
               }}
             >
               {title}
@@ -80,7 +95,7 @@ export function Dashboard() {
           </div>
           <div>
             <dt>RFM as of</dt>
-            <dd>{data ? (data.last_updated ?? 'not refreshed yet') : '…'}</dd>
+            <dd>{data ? rfmAsOf(data) : '…'}</dd>
           </div>
           <div>
             <dt>Model</dt>
@@ -91,12 +106,13 @@ export function Dashboard() {
       </header>
       <main>
         {segments.status === 'error' && <ErrorBanner what="the segments" error={segments.error} onRetry={retrySegments} />}
-        {view.tab === 'movement' ? (
+        {shown.tab === 'movement' ? (
           <LazyMovement
-            view={view}
+            view={shown}
             currentAsOf={data?.last_updated}
             horizonDays={data?.forecast?.horizon_days}
             onChange={change}
+            onCorrect={correct}
             onOpenCustomer={openCustomer}
           />
         ) : (
@@ -106,16 +122,16 @@ export function Dashboard() {
               <>
                 {data.last_updated === null && (
                   <p class="notice" role="status">
-                    No RFM scores yet. Load orders (<code>salesdash import</code> or <code>salesdash generate</code>) and run <code>salesdash refresh</code>.
+                    {data.refreshed_at ? 'The last refresh found no counted purchases.' : 'No RFM scores yet.'} Load orders (<code>salesdash import</code> or <code>salesdash generate</code>) and run <code>salesdash refresh</code>.
                   </p>
                 )}
                 <div class="overview">
-                  <SegmentationChart response={data} selected={view.segment} onSelect={selectSegment} />
+                  <SegmentationChart response={data} selected={shown.segment} onSelect={selectSegment} />
                   <MonthlyChart monthly={data.monthly} />
                 </div>
-                <div class={view.customer ? 'workbench with-details' : 'workbench'}>
-                  <RFMMetrics view={view} segments={data} onChange={change} onOpenCustomer={openCustomer} />
-                  {view.customer && <CustomerDetails customerId={view.customer} onClose={() => change({ customer: null })} />}
+                <div class={shown.customer ? 'workbench with-details' : 'workbench'}>
+                  <RFMMetrics view={shown} segments={data} onChange={change} onOpenCustomer={openCustomer} />
+                  {shown.customer && <CustomerDetails customerId={shown.customer} onClose={() => change({ customer: null })} />}
                 </div>
               </>
             )}

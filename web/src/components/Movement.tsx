@@ -8,8 +8,8 @@ import { apiPaths } from '../api.ts';
 import { directions, movementGrid } from '../movement.ts';
 import { compactNumber, formatInteger, formatMoney, formatShare } from '../shape.ts';
 import { useApi } from '../use-api.ts';
-import type { ViewState } from '../view-state.ts';
-import { chosenCell, movementPath, notACustomer, rfmPagePath } from '../view-state.ts';
+import type { KnownValues, ViewState } from '../view-state.ts';
+import { chosenCell, movementPath, notACustomer, rfmPagePath, withKnownValues } from '../view-state.ts';
 import { CustomerDetails } from './CustomerDetails.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { ExportButton } from './ExportButton.tsx';
@@ -22,20 +22,30 @@ export interface MovementProps {
   /** The current forecast's horizon, for the movers list's expected revenue header (undefined: none). */
   horizonDays?: number | null;
   onChange: (change: Partial<ViewState>) => void;
+  /** Sets back to their defaults the view's values the shop does not have (see withKnownValues). */
+  onCorrect: (known: KnownValues) => void;
   onOpenCustomer: (customerId: string) => void;
 }
 
 const rowName = (segment: string | null) => segment ?? 'New';
 const columnName = (segment: string | null) => segment ?? 'Gone';
 
-export function Movement({ view, currentAsOf, horizonDays, onChange, onOpenCustomer }: MovementProps) {
+export function Movement({ view: asked, currentAsOf, horizonDays, onChange, onCorrect, onOpenCustomer }: MovementProps) {
   const [snapshots, retrySnapshots] = useApi<SnapshotsResponse>(apiPaths.snapshots);
-  const [movement, retryMovement] = useApi<MovementResponse>(movementPath(view));
   const list = snapshots.data?.snapshots ?? [];
+  const known = useMemo(() => snapshots.data && { snapshots: snapshots.data.snapshots.map((s) => s.reference_date) }, [snapshots.data]);
+  useEffect(() => {
+    if (known) onCorrect(known);
+  }, [known, asked]);
+  // The matrix is asked for only once the snapshots are known: with the view's dates checked against them
+  // (this render already shows the corrected view), and not at all before two exist (no 404 to expect).
+  const view = known ? withKnownValues(asked, known) : asked;
+  const [movement, retryMovement] = useApi<MovementResponse>(known && list.length >= 2 ? movementPath(view) : null);
   // The dates shown: the view's, else the ones the API defaulted to, else (still loading) the two latest.
   const from = view.from ?? movement.data?.from ?? list[1]?.reference_date ?? '';
   const to = view.to ?? movement.data?.to ?? list[0]?.reference_date ?? '';
-  const tooFew = movement.status === 'error' && movement.error.status === 404;
+  // A 404 still means too few: a snapshot can be dropped between the two requests.
+  const tooFew = (known !== undefined && list.length < 2) || (movement.status === 'error' && movement.error.status === 404);
   // A new pair of dates starts without a chosen cell; both dates go into the URL so the link keeps them.
   const pickDates = (dates: { from?: string; to?: string }) =>
     onChange({ from, to, ...dates, movedFrom: null, segment: null, page: 1, customer: null });
@@ -75,7 +85,7 @@ export function Movement({ view, currentAsOf, horizonDays, onChange, onOpenCusto
         ) : (
           movement.status === 'error' && <ErrorBanner what="the movement" error={movement.error} onRetry={retryMovement} />
         )}
-        {!movement.data && movement.status === 'loading' && <p class="loading">Loading movement…</p>}
+        {!movement.data && movement.status === 'loading' && !tooFew && snapshots.status !== 'error' && <p class="loading">Loading movement…</p>}
         {movement.data && !tooFew && (
           <MovementMatrix
             movement={movement.data}
@@ -91,7 +101,8 @@ export function Movement({ view, currentAsOf, horizonDays, onChange, onOpenCusto
           />
         )}
       </section>
-      {chosenCell(view) && (
+      {/* The list waits for the snapshots and the segments (currentAsOf), so it never asks with a value the shop lacks. */}
+      {chosenCell(view) && known && currentAsOf !== undefined && (
         <div class={view.customer ? 'workbench with-details' : 'workbench'}>
           <Movers view={view} to={to} currentAsOf={currentAsOf} horizonDays={horizonDays} onChange={onChange} onOpenCustomer={onOpenCustomer} />
           {view.customer && <CustomerDetails customerId={view.customer} onClose={() => onChange({ customer: null })} />}

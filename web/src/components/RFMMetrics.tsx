@@ -3,6 +3,7 @@
 import { useEffect } from 'preact/hooks';
 import type { RfmPage, SegmentsResponse } from '../api.ts';
 import { reportDrawn } from '../first-view.ts';
+import { segmentNames } from '../shape.ts';
 import { useApi } from '../use-api.ts';
 import type { ViewState } from '../view-state.ts';
 import { rfmPagePath } from '../view-state.ts';
@@ -26,8 +27,6 @@ export function RFMMetrics({ view, segments, onChange, onOpenCustomer }: Props) 
     if (page.status === 'ok') reportDrawn('table');
   }, [page.status]);
 
-  const segmentNames = segments.segment_details?.map((d) => d.segment) ?? Object.keys(segments.segments);
-
   return (
     <section class="panel customers" aria-labelledby="customers-title">
       <div class="panel-head">
@@ -40,7 +39,7 @@ export function RFMMetrics({ view, segments, onChange, onOpenCustomer }: Props) 
             onChange={(e) => onChange({ segment: (e.currentTarget as HTMLSelectElement).value || null, page: 1 })}
           >
             <option value="">All segments</option>
-            {segmentNames.map((s) => (
+            {segmentNames(segments).map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -56,7 +55,15 @@ export function RFMMetrics({ view, segments, onChange, onOpenCustomer }: Props) 
         onRetry={retry}
         onChange={onChange}
         onOpenCustomer={onOpenCustomer}
-        empty={view.segment ? `No customers in ${view.segment}.` : 'No customers yet: load data and run `salesdash refresh`.'}
+        empty={
+          view.segment ? (
+            `No customers in ${view.segment}.`
+          ) : (
+            <>
+              No customers yet: load orders and run <code>salesdash refresh</code>.
+            </>
+          )
+        }
         horizonDays={segments.forecast?.horizon_days}
       />
       <h3>Distributions (all customers)</h3>

@@ -2,6 +2,7 @@
 // tab's movers list. The parent fetches the page (it also needs the total, for its export button); rows open
 // the customer's details (click, or Enter when focused). Expected revenue is the current model's forecast
 // for the person over its horizon; an em dash marks a person no model has scored (never a 0).
+import type { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
 import type { RfmPage } from '../api.ts';
 import { formatExpectedMoney, formatInteger, formatMoney } from '../shape.ts';
@@ -19,7 +20,7 @@ interface Props {
   onChange: (change: Partial<ViewState>) => void;
   onOpenCustomer: (customerId: string) => void;
   /** Shown when the filter selects nobody. */
-  empty: string;
+  empty: ComponentChildren;
   /** The forecast's horizon, named in the expected revenue header when known. */
   horizonDays?: number | null;
 }
