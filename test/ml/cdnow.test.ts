@@ -49,11 +49,9 @@ t.test('CDNOW holdout, 90 days: expected revenue against BG/NBD × Gamma-Gamma',
   t.ok(Math.abs(s.gamma_gamma.frequency_value_correlation) < 0.3, 'Gamma-Gamma\'s independence assumption roughly holds');
   t.ok(s.network.spearman > classic.spearman, `Spearman ${s.network.spearman} > ${classic.spearman}`);
   t.ok(Math.abs(s.network.total_error) <= Math.abs(classic.total_error) + 1e-6, `|total error| ${s.network.total_error} <= ${classic.total_error}`);
-  // Measured 0.6133 against 0.6174 (the network re-ranks light buyers well, not the heaviest tenth; the weight
-  // of the network was chosen on the validation window, docs/model.md). Kept visible as a todo rather than
-  // tuned on this holdout.
-  const beats = s.network.top_decile_capture > classic.top_decile_capture;
-  t.ok(beats, `top-decile capture ${s.network.top_decile_capture} > ${classic.top_decile_capture}`, { todo: beats ? false : 'top-decile bar not reached' });
+  // The exponents of purchase days and value, and the network's weight, are fitted on the validation window
+  // (chosen on tuning folds, docs/model.md): measured 0.6179 against 0.6174.
+  t.ok(s.network.top_decile_capture > classic.top_decile_capture, `top-decile capture ${s.network.top_decile_capture} > ${classic.top_decile_capture}`);
   const [{ customers, revenue }] = await sql`select count(*)::int as customers, sum(expected_revenue)::float8 as revenue from salesdash.predictions`;
   t.equal(customers, 23570, 'every customer has an expected revenue');
   t.ok(revenue > 0);

@@ -7,6 +7,7 @@ import { expectedTransactions, fitBgNbd, hypergeometric2F1, logHypergeometric2F1
 import { expectedAverageValue, fitGammaGamma, type SpendHistory } from '../../jobs/train/gamma-gamma.ts';
 import { averageRanks, correlation, spearman, spendFigures, topDecileCapture } from '../../jobs/train/metrics.ts';
 import { seededRandom } from '../../jobs/train/network.ts';
+import { CLASSIC_EXPONENTS, fitValueExponents, unscaledSpend, type SpendParts } from '../../jobs/train/spend.ts';
 
 const asOf = '2024-03-31';
 const shop: FixtureOrder[] = [
@@ -199,4 +200,30 @@ t.test('top-decile capture: the share of actual revenue of the tenth predicted h
   t.equal(topDecileCapture([5, 5, 5], [1, 2, 3]), 1 / 6, 'ceil(3 / 10) = 1 customer');
   const figures = spendFigures([10, 0, 5, 5], [8, 0, 0, 12]);
   t.same(figures, { spearman: figures.spearman, mae: (2 + 0 + 5 + 7) / 4, total_error: 0, top_decile_capture: 8 / 20, predicted_revenue: 20 });
+});
+
+t.test('the exponents of purchase days and value: least squares in logs over the buyers, the classic (1, 1) without enough of them', async (t) => {
+  const random = seededRandom(5);
+  const n = 2000;
+  const parts: SpendParts = {
+    daysIfBuying: Float64Array.from({ length: n }, () => 1 + 3 * random()),
+    dayValue: Float64Array.from({ length: n }, () => 5 + 100 * random()),
+    ordersIfBuying: new Float64Array(n),
+    network: new Float64Array(n),
+    bgnbd: new Float64Array(n),
+  };
+  // Revenue = 2 · D^0.8 · V^0.7 · noise for the buyers (every other row); the rest bought nothing.
+  const revenue = Float64Array.from({ length: n }, (_, i) =>
+    i % 2 === 0 ? 2 * parts.daysIfBuying[i] ** 0.8 * parts.dayValue[i] ** 0.7 * Math.exp(0.3 * (random() - 0.5)) : 0);
+  const fitted = fitValueExponents(parts, revenue);
+  t.ok(Math.abs(fitted.purchase_days - 0.8) < 0.03 && Math.abs(fitted.day_value - 0.7) < 0.03, `exponents ${JSON.stringify(fitted)}`);
+  t.same(fitValueExponents(parts, revenue.map((v, i) => (i < 18 ? v : 0))), CLASSIC_EXPONENTS, 'nine buyers: the classic model');
+  const beyond = Float64Array.from({ length: n }, (_, i) =>
+    i % 2 === 0 ? 2 * parts.daysIfBuying[i] ** 1.5 * parts.dayValue[i] ** -0.5 * Math.exp(0.3 * (random() - 0.5)) : 0);
+  t.same(fitValueExponents(parts, beyond), { purchase_days: 1, day_value: 0 }, 'fits of 1.5 and -0.5 are kept within [0, 1]');
+  const sameDays = { ...parts, daysIfBuying: new Float64Array(n).fill(1) };
+  t.same(fitValueExponents(sameDays, revenue), CLASSIC_EXPONENTS, 'D the same for everyone (a singular fit): the classic model');
+  // With the classic exponents and weight 0 our revenue before scaling is BG/NBD × Gamma-Gamma's: P_BG · D · V.
+  parts.bgnbd.fill(0.5);
+  t.equal(unscaledSpend(parts, 0, CLASSIC_EXPONENTS).revenue[3], 0.5 * parts.daysIfBuying[3] * parts.dayValue[3]);
 });
