@@ -2349,7 +2349,7 @@ COMMENT ON TABLE salesdash_internal.rfm_publication IS 'The generation readers s
 CREATE VIEW salesdash.monthly_activity AS
  SELECT m.month,
     m.orders,
-    (m.revenue)::double precision AS revenue,
+    m.revenue,
     m.active_customers
    FROM salesdash_internal.rfm_monthly_activity m
   WHERE (m.generation = ( SELECT rfm_publication.generation
@@ -2465,10 +2465,10 @@ CREATE VIEW salesdash.rfm_list AS
  SELECT c.customer_id,
     c.recency_days AS recency,
     c.frequency,
-    (c.monetary)::double precision AS monetary,
+    c.monetary,
     c.segment,
     c.overall_rfm_score AS rfm_score,
-    (p.expected_revenue)::double precision AS expected_revenue
+    p.expected_revenue
    FROM (salesdash_internal.rfm_published_customers c
      LEFT JOIN salesdash.predictions p ON ((p.customer_id = c.customer_id)));
 
@@ -3047,9 +3047,9 @@ CREATE VIEW salesdash.segment_summary AS
             p.avg_recency_days,
             p.avg_frequency,
             p.avg_monetary,
-            (COALESCE(p.revenue, (0)::numeric))::double precision AS revenue,
+            (COALESCE(p.revenue, (0)::numeric))::numeric(16,2) AS revenue,
             COALESCE(((p.revenue)::double precision / (NULLIF(totals.revenue, (0)::numeric))::double precision), (0)::double precision) AS revenue_share,
-            (f.expected_revenue)::double precision AS expected_revenue
+            f.expected_revenue
            FROM (((segments r
              CROSS JOIN totals)
              LEFT JOIN published p ON ((p.segment = r.segment)))
@@ -3092,7 +3092,7 @@ SELECT
     NULL::integer AS horizon_days,
     NULL::date AS prediction_date,
     NULL::double precision AS expected_orders,
-    NULL::numeric AS expected_revenue,
+    NULL::numeric(16,2) AS expected_revenue,
     NULL::integer AS customers_scored,
     NULL::bigint AS model_run_id;
 
@@ -3708,7 +3708,7 @@ CREATE OR REPLACE VIEW salesdash.shop_forecast AS
  SELECT r.horizon_days,
     r.reference_date AS prediction_date,
     sum(f.expected_orders) AS expected_orders,
-    sum(f.expected_revenue) AS expected_revenue,
+    (sum(f.expected_revenue))::numeric(16,2) AS expected_revenue,
     (sum(f.customers_scored))::integer AS customers_scored,
     f.model_run_id
    FROM (salesdash_internal.rfm_published_forecasts f

@@ -69,7 +69,7 @@ order by h.metric, h.bucket;
 comment on view salesdash.rfm_histograms is 'Distribution of recency_days, frequency and monetary over customers: one row per metric and bucket [lower_bound, upper_bound); the last bucket also holds everything above it.';
 
 create view salesdash.monthly_activity as
-select m.month, m.orders, m.revenue::float8 as revenue, m.active_customers
+select m.month, m.orders, m.revenue, m.active_customers
 from salesdash_internal.rfm_monthly_activity m
 where m.generation = (select generation from salesdash_internal.rfm_publication)
 order by m.month;

@@ -130,9 +130,9 @@ final as (
          p.avg_recency_days,
          p.avg_frequency,
          p.avg_monetary,
-         coalesce(p.revenue, 0)::float8 as revenue,
+         coalesce(p.revenue, 0)::numeric(16, 2) as revenue,
          coalesce(p.revenue::float8 / nullif(totals.revenue, 0), 0) as revenue_share,
-         f.expected_revenue::float8 as expected_revenue
+         f.expected_revenue
   from segments r
   cross join totals
   left join published p on p.segment = r.segment
@@ -145,7 +145,7 @@ comment on column salesdash.segment_summary.expected_revenue is 'Sum of salesdas
 -- Grain: one row while the published generation has a forecast by the current model, else none.
 create view salesdash.shop_forecast as
 select r.horizon_days, r.reference_date as prediction_date,
-       sum(f.expected_orders)::float8 as expected_orders, sum(f.expected_revenue) as expected_revenue,
+       sum(f.expected_orders)::float8 as expected_orders, sum(f.expected_revenue)::numeric(16, 2) as expected_revenue,
        sum(f.customers_scored)::integer as customers_scored, f.model_run_id
 from salesdash_internal.rfm_published_forecasts f
 join salesdash_internal.model_runs r on r.id = f.model_run_id
@@ -155,8 +155,8 @@ comment on view salesdash.shop_forecast is 'The current model''s forecast for th
 -- Defined here rather than with the other marts: expected_revenue reads the predictions.
 -- The list under the API's names (what the CSV export writes).
 create view salesdash.rfm_list as
-select c.customer_id, c.recency_days as recency, c.frequency, c.monetary::float8 as monetary, c.segment,
-       c.overall_rfm_score as rfm_score, p.expected_revenue::float8 as expected_revenue
+select c.customer_id, c.recency_days as recency, c.frequency, c.monetary, c.segment,
+       c.overall_rfm_score as rfm_score, p.expected_revenue
 from salesdash_internal.rfm_published_customers c
 left join salesdash.predictions p on p.customer_id = c.customer_id;
 comment on view salesdash.rfm_list is 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score, expected_revenue (the current model''s, null when unscored). Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';

@@ -358,3 +358,27 @@ t.test('a refresh that cannot publish gives up after 10 s with one clear error, 
   t.same({ ...after }, { ...before }, 'the previous refresh is still the published one');
   t.equal((await refreshRfm(sql)).customers, 3, 'once the lock is gone, the next refresh publishes');
 });
+
+t.test('money in the BI views is numeric, so sums come out in exact cents', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const money = [
+    ['rfm_scores', 'monetary'], ['rfm_scores_current', 'monetary'], ['rfm_list', 'monetary'], ['rfm_list', 'expected_revenue'],
+    ['segment_summary', 'revenue'], ['segment_summary', 'expected_revenue'], ['monthly_activity', 'revenue'],
+    ['shop_forecast', 'expected_revenue'], ['predictions', 'expected_revenue'],
+  ];
+  // pg_attribute rather than information_schema, which leaves materialized views (rfm_scores) out.
+  const types = await sql<{ name: string; type: string }[]>`
+    select c.relname || '.' || a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+    from pg_attribute a
+    join pg_class c on c.oid = a.attrelid
+    where c.relnamespace = 'salesdash'::regnamespace and c.relname || '.' || a.attname in ${sql(money.map(([table, column]) => `${table}.${column}`))}`;
+  t.equal(types.length, money.length, 'every money column found');
+  for (const c of types) t.match(c.type, /^numeric\(1[46],2\)$/, c.name);
+  const [sums] = await sql`
+    select (select sum(revenue) from salesdash.monthly_activity)::text as months,
+           (select sum(revenue) from salesdash.segment_summary)::text as segments,
+           (select sum(monetary) from salesdash.rfm_scores)::text as customers`;
+  t.same({ ...sums }, { months: sums!.customers, segments: sums!.customers, customers: sums!.customers }, 'the same cents three ways');
+});
