@@ -43,3 +43,9 @@ export async function refundsAfter(sql: Sql, referenceDate: string): Promise<{ r
     where refunded_at >= ${referenceDate}::date + 1`;
   return row!;
 }
+
+/** The metrics an analyst's cut points (salesdash.rfm_score_bounds) score instead of quintiles. */
+export async function metricsWithCutPoints(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ metric: string }[]>`select distinct metric from salesdash.rfm_score_bounds order by metric`;
+  return rows.map((r) => r.metric);
+}

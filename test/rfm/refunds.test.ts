@@ -85,6 +85,11 @@ t.test('salesdash refresh says which refunds it left out for being dated after t
   t.match(result.stdout, /\nrefreshed RFM for 3 customers as of 2024-03-10 in [\d.]+ s\n1 refund \(5\.00\) dated after 2024-03-10 not counted, as purchases after it are not \(refresh --as-of a later date counts them\)\n$/);
   const asOf = await runSalesdash({ ...process.env, DATABASE_URL: url }, 'refresh', '--as-of', '2024-03-12');
   t.notMatch(asOf.stdout, /not counted/, 'as of the refund\'s day it counts');
+  t.notMatch(asOf.stdout, /cut points/, 'no cut points, no word of them');
+  // Cut points outlive imports, so a refresh says when they score instead of the data's quintiles.
+  await sql`insert into salesdash.rfm_score_bounds (metric, score, bound) values ('monetary', 5, 100), ('recency_days', 5, 7)`;
+  const bounded = await runSalesdash({ ...process.env, DATABASE_URL: url }, 'refresh');
+  t.match(bounded.stdout, /\nscored by the analyst's cut points, not quintiles: monetary, recency_days \(salesdash\.rfm_score_bounds\)\n/);
 });
 
 t.test('refunds given after a refresh reach the caches through the queue', async (t) => {
