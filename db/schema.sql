@@ -2304,6 +2304,20 @@ COMMENT ON VIEW salesdash.model_metrics IS 'No rows until a model was published;
 
 
 --
+-- Name: COLUMN model_metrics.model_run_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.model_metrics.model_run_id IS 'The current model''s training run (salesdash_internal.model_runs.id), as in predictions.model_run_id.';
+
+
+--
+-- Name: COLUMN model_metrics.trained_at; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.model_metrics.trained_at IS 'When the training run was stored, at the end of salesdash train (timestamptz).';
+
+
+--
 -- Name: COLUMN model_metrics.metrics; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
@@ -2365,6 +2379,34 @@ COMMENT ON VIEW salesdash.monthly_activity IS 'One row per calendar month from t
 
 
 --
+-- Name: COLUMN monthly_activity.month; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.monthly_activity.month IS 'The calendar month, as the date of its first day.';
+
+
+--
+-- Name: COLUMN monthly_activity.orders; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.monthly_activity.orders IS 'Counted orders placed in the month (0 when none).';
+
+
+--
+-- Name: COLUMN monthly_activity.revenue; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.monthly_activity.revenue IS 'Net revenue in currency units: price + freight_value of the month''s counted orders less the refunds dated in the month (can be negative).';
+
+
+--
+-- Name: COLUMN monthly_activity.active_customers; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.monthly_activity.active_customers IS 'Distinct customers (persons) with at least one counted order in the month.';
+
+
+--
 -- Name: rfm_histogram_buckets; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -2399,6 +2441,41 @@ CREATE VIEW salesdash.rfm_histograms AS
 --
 
 COMMENT ON VIEW salesdash.rfm_histograms IS 'Distribution of recency_days, frequency and monetary over customers: one row per metric and bucket [lower_bound, upper_bound); the last bucket also holds everything above it.';
+
+
+--
+-- Name: COLUMN rfm_histograms.metric; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_histograms.metric IS 'Which figure of rfm_scores is counted: recency_days, frequency or monetary.';
+
+
+--
+-- Name: COLUMN rfm_histograms.bucket; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_histograms.bucket IS 'Bucket number from 1 in ascending order of the metric (recency_days and monetary: 20 buckets; frequency: one per order count, at most 20).';
+
+
+--
+-- Name: COLUMN rfm_histograms.lower_bound; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_histograms.lower_bound IS 'Inclusive lower end of the bucket in the metric''s unit: days, orders or net revenue in currency units (not cents).';
+
+
+--
+-- Name: COLUMN rfm_histograms.upper_bound; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_histograms.upper_bound IS 'Exclusive upper end of the bucket in the metric''s unit; the last bucket also holds this value and everything above it.';
+
+
+--
+-- Name: COLUMN rfm_histograms.customers; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_histograms.customers IS 'Customers whose metric falls in the bucket (0 when none).';
 
 
 --
@@ -2481,6 +2558,55 @@ COMMENT ON VIEW salesdash.rfm_list IS 'One row per customer of the last refresh 
 
 
 --
+-- Name: COLUMN rfm_list.customer_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_list.customer_id IS 'The person, as in rfm_scores.customer_id.';
+
+
+--
+-- Name: COLUMN rfm_list.recency; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_list.recency IS 'Whole days from the last counted purchase to the reference date (rfm_scores.recency_days; latest buyers: 0).';
+
+
+--
+-- Name: COLUMN rfm_list.frequency; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_list.frequency IS 'Number of counted orders on or before the reference date.';
+
+
+--
+-- Name: COLUMN rfm_list.monetary; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_list.monetary IS 'Net revenue in currency units (rfm_scores.monetary): counted orders'' price + freight_value less refunds, at least 0.';
+
+
+--
+-- Name: COLUMN rfm_list.segment; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_list.segment IS 'Named segment from the rules the refresh was scored with (rfm_scores.segment).';
+
+
+--
+-- Name: COLUMN rfm_list.rfm_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_list.rfm_score IS '100 * recency_score + 10 * frequency_score + monetary_score (rfm_scores.overall_rfm_score, e.g. 555).';
+
+
+--
+-- Name: COLUMN rfm_list.expected_revenue; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_list.expected_revenue IS 'The current model''s expected net revenue in its horizon, in currency units (predictions.expected_revenue); null when the customer is unscored or there is no model.';
+
+
+--
 -- Name: rfm_generations; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -2550,6 +2676,55 @@ COMMENT ON VIEW salesdash.rfm_refresh_status IS 'The last refresh_rfm(): referen
 
 
 --
+-- Name: COLUMN rfm_refresh_status.reference_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_refresh_status.reference_date IS 'The date the published figures are as of (recency is counted from it): as_of if given, else the latest counted purchase; null when the shop had no counted purchase.';
+
+
+--
+-- Name: COLUMN rfm_refresh_status.as_of; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_refresh_status.as_of IS 'The as-of date given to refresh_rfm(as_of); null = up to the latest purchase.';
+
+
+--
+-- Name: COLUMN rfm_refresh_status.refreshed_at; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_refresh_status.refreshed_at IS 'When the published refresh ran (start of its transaction, timestamptz).';
+
+
+--
+-- Name: COLUMN rfm_refresh_status.customers; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_refresh_status.customers IS 'Customers (persons) with a counted order on or before reference_date: the rows of rfm_scores_current.';
+
+
+--
+-- Name: COLUMN rfm_refresh_status.seconds; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_refresh_status.seconds IS 'How long the refresh took, in seconds (wall clock, all steps).';
+
+
+--
+-- Name: COLUMN rfm_refresh_status.first_purchase_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_refresh_status.first_purchase_date IS 'Date of the first counted purchase on or before reference_date; null when there is none.';
+
+
+--
+-- Name: COLUMN rfm_refresh_status.last_purchase_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_refresh_status.last_purchase_date IS 'Date of the latest counted purchase on or before reference_date; null when there is none.';
+
+
+--
 -- Name: rfm_score_bounds; Type: TABLE; Schema: salesdash; Owner: -
 --
 
@@ -2568,6 +2743,27 @@ CREATE TABLE salesdash.rfm_score_bounds (
 --
 
 COMMENT ON TABLE salesdash.rfm_score_bounds IS 'Analyst cut points replacing quintiles for a metric: frequency/monetary score s when value >= bound; recency_days score s when value <= bound; highest matching score wins, none = 1. Empty = quintiles.';
+
+
+--
+-- Name: COLUMN rfm_score_bounds.metric; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_score_bounds.metric IS 'The metric the cut point applies to: recency_days, frequency or monetary.';
+
+
+--
+-- Name: COLUMN rfm_score_bounds.score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_score_bounds.score IS 'The score (1-5) the bound earns; a bound for score 1 has no effect.';
+
+
+--
+-- Name: COLUMN rfm_score_bounds.bound; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_score_bounds.bound IS 'Cut point in the metric''s unit (days, orders, or net revenue in currency units): at least it for frequency/monetary, at most it for recency_days.';
 
 
 --
@@ -2809,6 +3005,48 @@ COMMENT ON TABLE salesdash.rfm_segment_rules IS 'Segment = the rule whose recenc
 
 
 --
+-- Name: COLUMN rfm_segment_rules.segment; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_segment_rules.segment IS 'The segment''s name, as rfm_scores.segment shows it (1-60 characters, not ''(none)'').';
+
+
+--
+-- Name: COLUMN rfm_segment_rules.r_min; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_segment_rules.r_min IS 'Lowest recency score (1-5) of the segment, inclusive.';
+
+
+--
+-- Name: COLUMN rfm_segment_rules.r_max; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_segment_rules.r_max IS 'Highest recency score (1-5) of the segment, inclusive.';
+
+
+--
+-- Name: COLUMN rfm_segment_rules.f_min; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_segment_rules.f_min IS 'Lowest frequency score (1-5) of the segment, inclusive.';
+
+
+--
+-- Name: COLUMN rfm_segment_rules.f_max; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_segment_rules.f_max IS 'Highest frequency score (1-5) of the segment, inclusive.';
+
+
+--
+-- Name: COLUMN rfm_segment_rules.display_order; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_segment_rules.display_order IS 'Rank of the segment in lists, lower = better: summaries are sorted by it and segment movement''s up/down follow it.';
+
+
+--
 -- Name: people; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -2877,6 +3115,55 @@ COMMENT ON VIEW salesdash.rfm_snapshot_customers IS 'Each customer''s segment, s
 
 
 --
+-- Name: COLUMN rfm_snapshot_customers.reference_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_customers.reference_date IS 'The snapshot''s date (rfm_snapshot_dates.reference_date).';
+
+
+--
+-- Name: COLUMN rfm_snapshot_customers.customer_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_customers.customer_id IS 'The person, as in rfm_scores.customer_id.';
+
+
+--
+-- Name: COLUMN rfm_snapshot_customers.segment; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_customers.segment IS 'The customer''s segment on reference_date, by the names and rules the snapshot was scored with.';
+
+
+--
+-- Name: COLUMN rfm_snapshot_customers.recency_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_customers.recency_score IS 'Recency score 1-5 on reference_date, 5 = most recent.';
+
+
+--
+-- Name: COLUMN rfm_snapshot_customers.frequency_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_customers.frequency_score IS 'Frequency score 1-5 on reference_date, 5 = most orders.';
+
+
+--
+-- Name: COLUMN rfm_snapshot_customers.monetary_score; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_customers.monetary_score IS 'Monetary score 1-5 on reference_date, 5 = highest net spend.';
+
+
+--
+-- Name: COLUMN rfm_snapshot_customers.monetary; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_customers.monetary IS 'Net revenue in currency units up to and including reference_date (counted orders less refunds, at least 0), as the snapshot recorded it.';
+
+
+--
 -- Name: rfm_snapshot_dates; Type: VIEW; Schema: salesdash; Owner: -
 --
 
@@ -2897,6 +3184,41 @@ COMMENT ON VIEW salesdash.rfm_snapshot_dates IS 'Every kept snapshot: reference 
 
 
 --
+-- Name: COLUMN rfm_snapshot_dates.reference_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_dates.reference_date IS 'The date the snapshot is as of (one snapshot per date).';
+
+
+--
+-- Name: COLUMN rfm_snapshot_dates.source; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_dates.source IS 'refresh = kept by a published refresh_rfm(); history = computed from the order history (take_rfm_snapshot, salesdash history).';
+
+
+--
+-- Name: COLUMN rfm_snapshot_dates.customers; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_dates.customers IS 'Customers (persons) with a counted order on or before reference_date: the snapshot''s rows in rfm_snapshot_customers.';
+
+
+--
+-- Name: COLUMN rfm_snapshot_dates.taken_at; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_dates.taken_at IS 'When the snapshot was computed (timestamptz).';
+
+
+--
+-- Name: COLUMN rfm_snapshot_dates.segments; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_dates.segments IS 'The segment names the snapshot was scored with, best first (rule display order at the time).';
+
+
+--
 -- Name: rfm_snapshot_retention; Type: TABLE; Schema: salesdash; Owner: -
 --
 
@@ -2913,6 +3235,20 @@ CREATE TABLE salesdash.rfm_snapshot_retention (
 --
 
 COMMENT ON TABLE salesdash.rfm_snapshot_retention IS 'Snapshots kept: every month-end one, plus the keep_latest most recent others (default 12).';
+
+
+--
+-- Name: COLUMN rfm_snapshot_retention.only_row; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_retention.only_row IS 'Always true: the table holds exactly one row (update it; it cannot be deleted).';
+
+
+--
+-- Name: COLUMN rfm_snapshot_retention.keep_latest; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_retention.keep_latest IS 'How many of the most recent snapshots are kept whatever their date (at least 2, default 12); month-end snapshots are always kept.';
 
 
 --
@@ -2941,6 +3277,69 @@ CREATE VIEW salesdash.segment_movement_latest AS
 --
 
 COMMENT ON VIEW salesdash.segment_movement_latest IS 'segment_movement() between the two latest snapshots.';
+
+
+--
+-- Name: COLUMN segment_movement_latest.from_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.from_date IS 'The second-latest snapshot''s reference date.';
+
+
+--
+-- Name: COLUMN segment_movement_latest.to_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.to_date IS 'The latest snapshot''s reference date.';
+
+
+--
+-- Name: COLUMN segment_movement_latest.from_segment; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.from_segment IS 'Segment on from_date; null = not a customer then (new).';
+
+
+--
+-- Name: COLUMN segment_movement_latest.to_segment; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.to_segment IS 'Segment on to_date; null = no counted purchase on or before to_date any more (lost).';
+
+
+--
+-- Name: COLUMN segment_movement_latest.direction; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.direction IS 'new, lost, stayed (same segment, or one renamed at the same place in the rules), up (to a segment earlier in display order, i.e. better) or down.';
+
+
+--
+-- Name: COLUMN segment_movement_latest.customers; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.customers IS 'Customers who moved from from_segment to to_segment.';
+
+
+--
+-- Name: COLUMN segment_movement_latest.share_of_from; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.share_of_from IS 'customers / all customers of from_segment on from_date, 0 to 1; null for new.';
+
+
+--
+-- Name: COLUMN segment_movement_latest.revenue_before; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.revenue_before IS 'These customers'' net revenue (monetary) up to and including from_date, in currency units.';
+
+
+--
+-- Name: COLUMN segment_movement_latest.revenue_after; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_movement_latest.revenue_after IS 'What their net revenue grew by after from_date up to to_date, in currency units; negative when orders counted on from_date were canceled since.';
 
 
 --
@@ -3077,6 +3476,69 @@ COMMENT ON VIEW salesdash.segment_summary IS 'One row per segment of the publish
 
 
 --
+-- Name: COLUMN segment_summary.segment; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.segment IS 'Segment name, as the published refresh was scored with (before the first refresh: the current rules).';
+
+
+--
+-- Name: COLUMN segment_summary.display_order; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.display_order IS 'Position in that list of segments, from 1 = best; rows are sorted by it.';
+
+
+--
+-- Name: COLUMN segment_summary.customers; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.customers IS 'Customers (persons) in the segment; 0 when empty.';
+
+
+--
+-- Name: COLUMN segment_summary.share; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.share IS 'customers / all customers of the refresh, 0 to 1 (0 before the first refresh).';
+
+
+--
+-- Name: COLUMN segment_summary.avg_recency_days; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.avg_recency_days IS 'Average recency_days of the segment''s customers, in days; null when the segment is empty.';
+
+
+--
+-- Name: COLUMN segment_summary.avg_frequency; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.avg_frequency IS 'Average number of counted orders per customer of the segment; null when the segment is empty.';
+
+
+--
+-- Name: COLUMN segment_summary.avg_monetary; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.avg_monetary IS 'Average net revenue (monetary) per customer of the segment, in currency units; null when the segment is empty.';
+
+
+--
+-- Name: COLUMN segment_summary.revenue; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.revenue IS 'Sum of the segment''s customers'' net revenue (monetary), in currency units; 0 when empty.';
+
+
+--
+-- Name: COLUMN segment_summary.revenue_share; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.segment_summary.revenue_share IS 'revenue / all customers'' revenue, 0 to 1 (0 when the total is 0).';
+
+
+--
 -- Name: COLUMN segment_summary.expected_revenue; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
@@ -3102,6 +3564,48 @@ SELECT
 --
 
 COMMENT ON VIEW salesdash.shop_forecast IS 'The current model''s forecast for the customers of the last refresh: expected counted orders and net revenue in the horizon_days days after prediction_date (sums of salesdash.predictions), how many customers it scored, and the model run. No row before a model was published.';
+
+
+--
+-- Name: COLUMN shop_forecast.horizon_days; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.shop_forecast.horizon_days IS 'Length of the forecast period in days after prediction_date (the model''s training horizon).';
+
+
+--
+-- Name: COLUMN shop_forecast.prediction_date; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.shop_forecast.prediction_date IS 'The date the model scored customers as of (predictions.prediction_date); the period starts the day after.';
+
+
+--
+-- Name: COLUMN shop_forecast.expected_orders; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.shop_forecast.expected_orders IS 'Sum of the scored customers'' expected counted orders in the period (an expectation, not a count).';
+
+
+--
+-- Name: COLUMN shop_forecast.expected_revenue; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.shop_forecast.expected_revenue IS 'Sum of the scored customers'' expected net revenue in the period, in currency units.';
+
+
+--
+-- Name: COLUMN shop_forecast.customers_scored; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.shop_forecast.customers_scored IS 'Customers of the last refresh that the current model scored (have a row in predictions).';
+
+
+--
+-- Name: COLUMN shop_forecast.model_run_id; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.shop_forecast.model_run_id IS 'The current model''s training run (model_metrics.model_run_id).';
 
 
 --

@@ -42,6 +42,12 @@ create table salesdash.rfm_segment_rules (
   check (r_min <= r_max and f_min <= f_max)
 );
 comment on table salesdash.rfm_segment_rules is 'Segment = the rule whose recency-score range and frequency-score range contain the customer''s scores. Rules must cover all 25 (R, F) cells exactly once (checked at commit). Edit, then run select salesdash.refresh_rfm().';
+comment on column salesdash.rfm_segment_rules.segment is 'The segment''s name, as rfm_scores.segment shows it (1-60 characters, not ''(none)'').';
+comment on column salesdash.rfm_segment_rules.r_min is 'Lowest recency score (1-5) of the segment, inclusive.';
+comment on column salesdash.rfm_segment_rules.r_max is 'Highest recency score (1-5) of the segment, inclusive.';
+comment on column salesdash.rfm_segment_rules.f_min is 'Lowest frequency score (1-5) of the segment, inclusive.';
+comment on column salesdash.rfm_segment_rules.f_max is 'Highest frequency score (1-5) of the segment, inclusive.';
+comment on column salesdash.rfm_segment_rules.display_order is 'Rank of the segment in lists, lower = better: summaries are sorted by it and segment movement''s up/down follow it.';
 
 insert into salesdash.rfm_segment_rules (segment, r_min, r_max, f_min, f_max, display_order) values
   ('Champions',          5, 5, 4, 5,  1),
@@ -108,6 +114,9 @@ create table salesdash.rfm_score_bounds (
   primary key (metric, score)
 );
 comment on table salesdash.rfm_score_bounds is 'Analyst cut points replacing quintiles for a metric: frequency/monetary score s when value >= bound; recency_days score s when value <= bound; highest matching score wins, none = 1. Empty = quintiles.';
+comment on column salesdash.rfm_score_bounds.metric is 'The metric the cut point applies to: recency_days, frequency or monetary.';
+comment on column salesdash.rfm_score_bounds.score is 'The score (1-5) the bound earns; a bound for score 1 has no effect.';
+comment on column salesdash.rfm_score_bounds.bound is 'Cut point in the metric''s unit (days, orders, or net revenue in currency units): at least it for frequency/monetary, at most it for recency_days.';
 
 -- An analyst's bound as a threshold on the goodness scale: frequency and monetary score s at or above the
 -- bound, recency_days at or below it (so the threshold of a recency bound b is -floor(b)).

@@ -58,6 +58,13 @@ create view salesdash.rfm_refresh_status as
 select reference_date, as_of, computed_at as refreshed_at, customers, seconds, first_purchase_date, last_purchase_date
 from salesdash_internal.rfm_published_generation;
 comment on view salesdash.rfm_refresh_status is 'The last refresh_rfm(): reference date, explicit as-of date (null = latest purchase), when, how many customers, how long, and the purchase date range it covered. No row before the first refresh.';
+comment on column salesdash.rfm_refresh_status.reference_date is 'The date the published figures are as of (recency is counted from it): as_of if given, else the latest counted purchase; null when the shop had no counted purchase.';
+comment on column salesdash.rfm_refresh_status.as_of is 'The as-of date given to refresh_rfm(as_of); null = up to the latest purchase.';
+comment on column salesdash.rfm_refresh_status.refreshed_at is 'When the published refresh ran (start of its transaction, timestamptz).';
+comment on column salesdash.rfm_refresh_status.customers is 'Customers (persons) with a counted order on or before reference_date: the rows of rfm_scores_current.';
+comment on column salesdash.rfm_refresh_status.seconds is 'How long the refresh took, in seconds (wall clock, all steps).';
+comment on column salesdash.rfm_refresh_status.first_purchase_date is 'Date of the first counted purchase on or before reference_date; null when there is none.';
+comment on column salesdash.rfm_refresh_status.last_purchase_date is 'Date of the latest counted purchase on or before reference_date; null when there is none.';
 
 -- salesdash.segment_summary is in ..._create_segment_forecasts.sql: its expected_revenue reads the forecasts.
 
@@ -67,6 +74,11 @@ from salesdash_internal.rfm_histogram_buckets h
 where h.generation = (select generation from salesdash_internal.rfm_publication)
 order by h.metric, h.bucket;
 comment on view salesdash.rfm_histograms is 'Distribution of recency_days, frequency and monetary over customers: one row per metric and bucket [lower_bound, upper_bound); the last bucket also holds everything above it.';
+comment on column salesdash.rfm_histograms.metric is 'Which figure of rfm_scores is counted: recency_days, frequency or monetary.';
+comment on column salesdash.rfm_histograms.bucket is 'Bucket number from 1 in ascending order of the metric (recency_days and monetary: 20 buckets; frequency: one per order count, at most 20).';
+comment on column salesdash.rfm_histograms.lower_bound is 'Inclusive lower end of the bucket in the metric''s unit: days, orders or net revenue in currency units (not cents).';
+comment on column salesdash.rfm_histograms.upper_bound is 'Exclusive upper end of the bucket in the metric''s unit; the last bucket also holds this value and everything above it.';
+comment on column salesdash.rfm_histograms.customers is 'Customers whose metric falls in the bucket (0 when none).';
 
 create view salesdash.monthly_activity as
 select m.month, m.orders, m.revenue, m.active_customers
@@ -74,6 +86,10 @@ from salesdash_internal.rfm_monthly_activity m
 where m.generation = (select generation from salesdash_internal.rfm_publication)
 order by m.month;
 comment on view salesdash.monthly_activity is 'One row per calendar month from the first to the last with a counted order or a refund, up to the reference date (months without any: zeros): counted orders, net revenue (price + freight less refunds dated in the month) and customers who bought in the month.';
+comment on column salesdash.monthly_activity.month is 'The calendar month, as the date of its first day.';
+comment on column salesdash.monthly_activity.orders is 'Counted orders placed in the month (0 when none).';
+comment on column salesdash.monthly_activity.revenue is 'Net revenue in currency units: price + freight_value of the month''s counted orders less the refunds dated in the month (can be negative).';
+comment on column salesdash.monthly_activity.active_customers is 'Distinct customers (persons) with at least one counted order in the month.';
 
 -- migrate:down
 drop view salesdash.monthly_activity;

@@ -60,6 +60,8 @@ from salesdash_internal.model_runs
 where is_current;
 comment on view salesdash.model_metrics is
   'No rows until a model was published; then one row: the current model''s holdout evaluation (network, recency and BG/NBD baselines, curves) as jsonb. Refused trainings (model_runs.rejected_reason) never appear here.';
+comment on column salesdash.model_metrics.model_run_id is 'The current model''s training run (salesdash_internal.model_runs.id), as in predictions.model_run_id.';
+comment on column salesdash.model_metrics.trained_at is 'When the training run was stored, at the end of salesdash train (timestamptz).';
 comment on column salesdash.model_metrics.metrics is 'The exact body of GET /api/model/metrics.';
 
 -- migrate:down

@@ -60,6 +60,8 @@ create table salesdash.rfm_snapshot_retention (
 );
 insert into salesdash.rfm_snapshot_retention default values;
 comment on table salesdash.rfm_snapshot_retention is 'Snapshots kept: every month-end one, plus the keep_latest most recent others (default 12).';
+comment on column salesdash.rfm_snapshot_retention.only_row is 'Always true: the table holds exactly one row (update it; it cannot be deleted).';
+comment on column salesdash.rfm_snapshot_retention.keep_latest is 'How many of the most recent snapshots are kept whatever their date (at least 2, default 12); month-end snapshots are always kept.';
 -- Without its row, retention would silently keep every snapshot: the setting is updated, never removed.
 create function salesdash_internal.refuse_removing_retention() returns trigger
 language plpgsql as $$
@@ -208,6 +210,11 @@ create view salesdash.rfm_snapshot_dates as
 select reference_date, source, customers, taken_at, segments
 from salesdash_internal.rfm_snapshots;
 comment on view salesdash.rfm_snapshot_dates is 'Every kept snapshot: reference date, source (refresh | history), customers, when it was taken, its segment names (best first).';
+comment on column salesdash.rfm_snapshot_dates.reference_date is 'The date the snapshot is as of (one snapshot per date).';
+comment on column salesdash.rfm_snapshot_dates.source is 'refresh = kept by a published refresh_rfm(); history = computed from the order history (take_rfm_snapshot, salesdash history).';
+comment on column salesdash.rfm_snapshot_dates.customers is 'Customers (persons) with a counted order on or before reference_date: the snapshot''s rows in rfm_snapshot_customers.';
+comment on column salesdash.rfm_snapshot_dates.taken_at is 'When the snapshot was computed (timestamptz).';
+comment on column salesdash.rfm_snapshot_dates.segments is 'The segment names the snapshot was scored with, best first (rule display order at the time).';
 
 -- Grain: one row per customer per snapshot (customers with a counted order on the reference date).
 create view salesdash.rfm_snapshot_customers as
@@ -221,6 +228,13 @@ cross join lateral (select salesdash_internal.standing_code(u.standing) as code,
 join salesdash_internal.people p on p.person_id = u.person_id
 where u.standing <> 0;
 comment on view salesdash.rfm_snapshot_customers is 'Each customer''s segment, scores and monetary in each kept snapshot.';
+comment on column salesdash.rfm_snapshot_customers.reference_date is 'The snapshot''s date (rfm_snapshot_dates.reference_date).';
+comment on column salesdash.rfm_snapshot_customers.customer_id is 'The person, as in rfm_scores.customer_id.';
+comment on column salesdash.rfm_snapshot_customers.segment is 'The customer''s segment on reference_date, by the names and rules the snapshot was scored with.';
+comment on column salesdash.rfm_snapshot_customers.recency_score is 'Recency score 1-5 on reference_date, 5 = most recent.';
+comment on column salesdash.rfm_snapshot_customers.frequency_score is 'Frequency score 1-5 on reference_date, 5 = most orders.';
+comment on column salesdash.rfm_snapshot_customers.monetary_score is 'Monetary score 1-5 on reference_date, 5 = highest net spend.';
+comment on column salesdash.rfm_snapshot_customers.monetary is 'Net revenue in currency units up to and including reference_date (counted orders less refunds, at least 0), as the snapshot recorded it.';
 
 -- Segment movement between two snapshots: one row per (from segment, to segment) pair with customers.
 --   from_segment null: not a customer on from_date (new in the period); to_segment null: no counted
@@ -299,6 +313,15 @@ from (select (array_agg(reference_date order by reference_date desc))[2] as from
 cross join lateral salesdash.segment_movement(d.from_date, d.to_date) m
 where d.from_date is not null;
 comment on view salesdash.segment_movement_latest is 'segment_movement() between the two latest snapshots.';
+comment on column salesdash.segment_movement_latest.from_date is 'The second-latest snapshot''s reference date.';
+comment on column salesdash.segment_movement_latest.to_date is 'The latest snapshot''s reference date.';
+comment on column salesdash.segment_movement_latest.from_segment is 'Segment on from_date; null = not a customer then (new).';
+comment on column salesdash.segment_movement_latest.to_segment is 'Segment on to_date; null = no counted purchase on or before to_date any more (lost).';
+comment on column salesdash.segment_movement_latest.direction is 'new, lost, stayed (same segment, or one renamed at the same place in the rules), up (to a segment earlier in display order, i.e. better) or down.';
+comment on column salesdash.segment_movement_latest.customers is 'Customers who moved from from_segment to to_segment.';
+comment on column salesdash.segment_movement_latest.share_of_from is 'customers / all customers of from_segment on from_date, 0 to 1; null for new.';
+comment on column salesdash.segment_movement_latest.revenue_before is 'These customers'' net revenue (monetary) up to and including from_date, in currency units.';
+comment on column salesdash.segment_movement_latest.revenue_after is 'What their net revenue grew by after from_date up to to_date, in currency units; negative when orders counted on from_date were canceled since.';
 
 -- The API's movers list: the published customers of segment_filter (null = all) who were in moved_from
 -- (a segment name of the since snapshot, or '(none)': not a customer yet) on since, in a page's order.

@@ -140,6 +140,15 @@ final as (
 )
 select * from final order by display_order;
 comment on view salesdash.segment_summary is 'One row per segment of the published refresh (its rules when it ran; 0 when empty): customers, share of customers, average recency/frequency/monetary, revenue (the sum of the customers'' net monetary) and revenue share, as of the last refresh; expected_revenue: the current model''s expected net revenue of the segment''s customers in the next horizon_days days (salesdash.shop_forecast), null while there is no forecast.';
+comment on column salesdash.segment_summary.segment is 'Segment name, as the published refresh was scored with (before the first refresh: the current rules).';
+comment on column salesdash.segment_summary.display_order is 'Position in that list of segments, from 1 = best; rows are sorted by it.';
+comment on column salesdash.segment_summary.customers is 'Customers (persons) in the segment; 0 when empty.';
+comment on column salesdash.segment_summary.share is 'customers / all customers of the refresh, 0 to 1 (0 before the first refresh).';
+comment on column salesdash.segment_summary.avg_recency_days is 'Average recency_days of the segment''s customers, in days; null when the segment is empty.';
+comment on column salesdash.segment_summary.avg_frequency is 'Average number of counted orders per customer of the segment; null when the segment is empty.';
+comment on column salesdash.segment_summary.avg_monetary is 'Average net revenue (monetary) per customer of the segment, in currency units; null when the segment is empty.';
+comment on column salesdash.segment_summary.revenue is 'Sum of the segment''s customers'' net revenue (monetary), in currency units; 0 when empty.';
+comment on column salesdash.segment_summary.revenue_share is 'revenue / all customers'' revenue, 0 to 1 (0 when the total is 0).';
 comment on column salesdash.segment_summary.expected_revenue is 'Sum of salesdash.predictions.expected_revenue over the segment''s customers (0 when none is scored); null before a model was published.';
 
 -- Grain: one row while the published generation has a forecast by the current model, else none.
@@ -151,6 +160,12 @@ from salesdash_internal.rfm_published_forecasts f
 join salesdash_internal.model_runs r on r.id = f.model_run_id
 group by r.id, f.model_run_id;
 comment on view salesdash.shop_forecast is 'The current model''s forecast for the customers of the last refresh: expected counted orders and net revenue in the horizon_days days after prediction_date (sums of salesdash.predictions), how many customers it scored, and the model run. No row before a model was published.';
+comment on column salesdash.shop_forecast.horizon_days is 'Length of the forecast period in days after prediction_date (the model''s training horizon).';
+comment on column salesdash.shop_forecast.prediction_date is 'The date the model scored customers as of (predictions.prediction_date); the period starts the day after.';
+comment on column salesdash.shop_forecast.expected_orders is 'Sum of the scored customers'' expected counted orders in the period (an expectation, not a count).';
+comment on column salesdash.shop_forecast.expected_revenue is 'Sum of the scored customers'' expected net revenue in the period, in currency units.';
+comment on column salesdash.shop_forecast.customers_scored is 'Customers of the last refresh that the current model scored (have a row in predictions).';
+comment on column salesdash.shop_forecast.model_run_id is 'The current model''s training run (model_metrics.model_run_id).';
 
 -- Defined here rather than with the other marts: expected_revenue reads the predictions.
 -- The list under the API's names (what the CSV export writes).
@@ -160,6 +175,13 @@ select c.customer_id, c.recency_days as recency, c.frequency, c.monetary, c.segm
 from salesdash_internal.rfm_published_customers c
 left join salesdash.predictions p on p.customer_id = c.customer_id;
 comment on view salesdash.rfm_list is 'One row per customer of the last refresh under the API''s names: recency (days), frequency, monetary, segment, rfm_score, expected_revenue (the current model''s, null when unscored). Not blocked while a refresh computes; waits only for its last step, the drop of old generations.';
+comment on column salesdash.rfm_list.customer_id is 'The person, as in rfm_scores.customer_id.';
+comment on column salesdash.rfm_list.recency is 'Whole days from the last counted purchase to the reference date (rfm_scores.recency_days; latest buyers: 0).';
+comment on column salesdash.rfm_list.frequency is 'Number of counted orders on or before the reference date.';
+comment on column salesdash.rfm_list.monetary is 'Net revenue in currency units (rfm_scores.monetary): counted orders'' price + freight_value less refunds, at least 0.';
+comment on column salesdash.rfm_list.segment is 'Named segment from the rules the refresh was scored with (rfm_scores.segment).';
+comment on column salesdash.rfm_list.rfm_score is '100 * recency_score + 10 * frequency_score + monetary_score (rfm_scores.overall_rfm_score, e.g. 555).';
+comment on column salesdash.rfm_list.expected_revenue is 'The current model''s expected net revenue in its horizon, in currency units (predictions.expected_revenue); null when the customer is unscored or there is no model.';
 
 -- Grain: one row per scored customer: the prediction with the horizon of the model that made it.
 create view api.customer_predictions as
