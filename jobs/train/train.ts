@@ -102,7 +102,7 @@ export interface SpendMetrics {
 }
 
 // One fixed advisory-lock key for "a training is running" in this database.
-const TRAINING_LOCK_KEY = 0x5a1e5da54d0d31n;
+export const TRAINING_LOCK_KEY = 0x5a1e5da54d0d31n;
 
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
@@ -115,7 +115,17 @@ async function withTrainingLock<T>(sql: Sql, work: () => Promise<T>): Promise<T>
   const lockConnection = await sql.reserve();
   try {
     const [{ locked }] = await lockConnection<{ locked: boolean }[]>`select pg_try_advisory_lock(${TRAINING_LOCK_KEY.toString()}::bigint) as locked`;
-    if (!locked) throw new Error('another training is already running on this database; try again when it has finished');
+    if (!locked) {
+      // Any login may take an advisory lock: name the session holding it, so a DBA can tell a training from,
+      // say, a BI session holding the key (and end it: select pg_terminate_backend(pid)).
+      const [holder] = await lockConnection<{ pid: number; role: string; application: string }[]>`
+        select a.pid, a.usename::text as role, a.application_name as application
+        from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.database = (select oid from pg_database where datname = current_database())
+          and ((l.classid::bigint << 32) | l.objid::bigint) = ${TRAINING_LOCK_KEY.toString()}::bigint`;
+      const who = holder ? ` (session pid ${holder.pid}, role ${holder.role}${holder.application ? `, application ${holder.application}` : ''})` : '';
+      throw new Error(`another training is already running on this database${who}; try again when it has finished`);
+    }
     try {
       return await work();
     } finally {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { testDatabase } from '../helpers/db.ts';
 import { insertOrders, simulatedOrders } from './fixtures.ts';
-import { addDays, evaluateTuningFold, train, type ModelMetrics, type TrainOptions } from '../../jobs/train/train.ts';
+import { addDays, evaluateTuningFold, train, TRAINING_LOCK_KEY, type ModelMetrics, type TrainOptions } from '../../jobs/train/train.ts';
 import { importNetwork, scale, calibrate, predictLogits, type NetworkArtifact } from '../../jobs/train/network.ts';
 import { inputNames, modelInputs, trainedFeatureNames } from '../../jobs/train/inputs.ts';
 import { featuresForModel, readFeatureSet, streamFeatures } from '../../jobs/train/features.ts';
@@ -199,9 +199,22 @@ t.test('two trainings at once: one runs, the other stops with a clear message', 
   const results = await Promise.allSettled([train(sql, quick), train(sql, quick)]);
   const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
   t.equal(failed.length, 1);
-  t.equal(failed[0].reason.message, 'another training is already running on this database; try again when it has finished');
+  t.match(failed[0].reason.message, /^another training is already running on this database \(session pid \d+, role postgres(, application [^)]+)?\); try again when it has finished$/);
   const [{ runs }] = await sql`select count(*)::int as runs from salesdash_internal.model_runs`;
   t.equal(runs, 1);
+
+  // A BI login holding the same advisory key (any role may) is named, so a DBA can tell it from a training.
+  const reader = await sql.reserve();
+  try {
+    await reader`set role salesdash_reader`;
+    await reader`set application_name = 'bi-tool'`;
+    await reader`select pg_advisory_lock(${TRAINING_LOCK_KEY.toString()}::bigint)`;
+    await t.rejects(train(sql, quick), { message: /^another training is already running on this database \(session pid \d+, role postgres, application bi-tool\)/ });
+  } finally {
+    await reader`select pg_advisory_unlock_all()`;
+    await reader`reset role`;
+    reader.release();
+  }
 });
 
 t.test('the BI reader sees predictions and metrics but not the model internals', async (t) => {
