@@ -319,6 +319,9 @@ t.test('a segment or snapshot date the shop does not have falls back to the defa
   t.same(withKnownValues(to, known), { ...to, to: null, page: 1 }, 'an unknown to keeps the cell of the known from');
   const cell = parseViewState('?tab=movement&from=2018-06-30&moved_from=Lost&segment=Bogus');
   t.same(withKnownValues(cell, known), { ...cell, segment: null, movedFrom: null, page: 1 }, 'an unknown segment takes its cell with it');
+  const backwards = parseViewState('?tab=movement&from=2018-09-01&to=2018-06-30&moved_from=Lost&segment=Champions');
+  t.same(withKnownValues(backwards, known), { ...backwards, from: null, to: null, movedFrom: null, segment: null, page: 1 },
+    'two known dates the wrong way round: both back to the defaults');
   t.same(withKnownValues({ ...defaultViewState }, known), defaultViewState);
 });
 

@@ -78,14 +78,18 @@ export interface KnownValues {
 
 /**
  * The view with every value the shop does not have (a segment no refresh scored, a date no snapshot was taken
- * on) back at its default, as parseViewState does for values of the wrong form; the same object when all are
- * known. A list not given is not checked.
+ * on, a `from` not before `to`) back at its default, as parseViewState does for values of the wrong form; the
+ * same object when all are known. A list not given is not checked.
  */
 export function withKnownValues(state: ViewState, known: KnownValues): ViewState {
   const unknown = (value: string | null, list: readonly string[] | undefined) => value !== null && list !== undefined && !list.includes(value);
   const segment = unknown(state.segment, known.segments);
-  const from = unknown(state.from, known.snapshots);
-  const to = unknown(state.to, known.snapshots);
+  const unknownFrom = unknown(state.from, known.snapshots);
+  const unknownTo = unknown(state.to, known.snapshots);
+  // Two known dates the wrong way round (from on or after to) compare nothing: both go back to the defaults.
+  const backwards = !unknownFrom && !unknownTo && state.from !== null && state.to !== null && state.from >= state.to;
+  const from = backwards || unknownFrom;
+  const to = backwards || unknownTo;
   if (!segment && !from && !to) return state;
   const fixed: ViewState = { ...state, page: 1 };
   // The chosen movement cell is (segment at `from`, segment now, `from`): it goes when its segment or date does.
