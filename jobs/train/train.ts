@@ -395,7 +395,8 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   const validationClassic = fitClassicModels(validation);
   const validationParts = spendParts(calibrate(validationLogits, calibration), validationClassic.parameters, validationClassic.gammaGamma, validation, horizonDays);
   const { model: spendModel, tried } = fitSpendModel(gammaGamma, { parts: validationParts, revenue: validation.revenue }, holdoutParts);
-  progress(`expected revenue on the validation window (exponents of purchase days and value ${spendModel.value_exponents.purchase_days.toFixed(3)}, ${spendModel.value_exponents.day_value.toFixed(3)}) by network weight: ${tried.map((v) => `${v.network_weight}: Spearman ${v.spearman.toFixed(4)}, top decile ${v.top_decile_capture.toFixed(4)}`).join('; ')}`);
+  progress(`expected revenue on the validation window: exponents of purchase days and value ${spendModel.value_exponents.purchase_days.toFixed(3)}, ${spendModel.value_exponents.day_value.toFixed(3)}`);
+  progress(`  by network weight: ${tried.map((v) => `${v.network_weight}: Spearman ${v.spearman.toFixed(4)}, top 10% ${v.top_decile_capture.toFixed(4)}`).join('; ')}`);
   const holdoutSpend = expectedSpend(holdoutParts, spendModel);
   const spend: SpendMetrics = {
     horizon_days: horizonDays,

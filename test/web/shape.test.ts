@@ -322,6 +322,8 @@ t.test('a segment or snapshot date the shop does not have falls back to the defa
   const backwards = parseViewState('?tab=movement&from=2018-09-01&to=2018-06-30&moved_from=Lost&segment=Champions');
   t.same(withKnownValues(backwards, known), { ...backwards, from: null, to: null, movedFrom: null, segment: null, page: 1 },
     'two known dates the wrong way round: both back to the defaults');
+  const later = parseViewState('?tab=movement&from=2018-06-30&to=2000-01-01');
+  t.equal(withKnownValues(later, { segments: known.segments }), later, 'before the snapshots are known, no date is judged');
   t.same(withKnownValues({ ...defaultViewState }, known), defaultViewState);
 });
 

@@ -86,8 +86,9 @@ export function withKnownValues(state: ViewState, known: KnownValues): ViewState
   const segment = unknown(state.segment, known.segments);
   const unknownFrom = unknown(state.from, known.snapshots);
   const unknownTo = unknown(state.to, known.snapshots);
-  // Two known dates the wrong way round (from on or after to) compare nothing: both go back to the defaults.
-  const backwards = !unknownFrom && !unknownTo && state.from !== null && state.to !== null && state.from >= state.to;
+  // Two known dates the wrong way round (from on or after to) compare nothing: both go back to the defaults
+  // (judged once the snapshots are known, as an unknown date is dropped alone).
+  const backwards = known.snapshots !== undefined && !unknownFrom && !unknownTo && state.from !== null && state.to !== null && state.from >= state.to;
   const from = backwards || unknownFrom;
   const to = backwards || unknownTo;
   if (!segment && !from && !to) return state;
