@@ -20,12 +20,7 @@ export async function resolveDatabaseUrl(): Promise<string> {
 function connectionUrlSetting(name: 'DATABASE_URL' | 'SALESDASH_API_DATABASE_URL'): string | undefined {
   const value = process.env[name];
   if (!value) return undefined;
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(value).protocol;
-  } catch {
-    protocol = undefined;
-  }
+  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
   if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
     throw new Error(`${name} is not a PostgreSQL connection URL: write it as postgres://user:password@host:5432/database`);
   }

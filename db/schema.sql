@@ -336,6 +336,8 @@ declare
   publish_wait constant interval := '10 seconds';
   previous_lock_timeout text := current_setting('lock_timeout');
 begin
+  -- Refused before waiting for the turn or updating the cache, whose work it would throw away.
+  perform salesdash_internal.refuse_future_as_of(as_of);
   -- Two refreshes never interleave: the second waits here for the first to commit.
   perform salesdash_internal.wait_for_refresh_turn();
 
@@ -345,7 +347,6 @@ begin
   step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  perform salesdash_internal.refuse_future_as_of(as_of);
   -- An as-of date before every purchase would publish an empty shop (a mistyped year, most likely). A shop
   -- without any purchase still publishes its empty refresh.
   if as_of is not null

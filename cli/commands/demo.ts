@@ -47,18 +47,23 @@ export const demoCommand: Command = {
       const [row] = await sql`
         select (select count(*) from raw.orders)::int as orders,
                exists (select from salesdash.rfm_refresh_status) as refreshed,
-               -- the data was trained on when a run (published or refused) came after the last refresh and no
-               -- change is queued since; a refused run would be refused again (same rows, same seed)
-               (select case when r.is_current then 'current' else r.rejected_reason end
-                from salesdash_internal.model_runs r
-                where (r.is_current or r.rejected_reason is not null)
-                  and r.trained_at >= (select computed_at from salesdash_internal.rfm_published_generation)
-                  and not exists (select from salesdash_internal.rfm_customer_changes)
-                order by r.trained_at desc limit 1) as last_training`;
+               last_training.is_current, last_training.rejected_reason
+        -- the data was trained on when a run (published or refused) came after the last refresh and no change
+        -- is queued since; a refused run would be refused again (same rows, same seed)
+        from (select) one
+        left join lateral (
+          select r.is_current, r.rejected_reason
+          from salesdash_internal.model_runs r
+          where (r.is_current or r.rejected_reason is not null)
+            and r.trained_at >= (select computed_at from salesdash_internal.rfm_published_generation)
+            and not exists (select from salesdash_internal.rfm_customer_changes)
+          order by r.trained_at desc limit 1
+        ) last_training on true`;
       return {
         orders: row!.orders as number,
         refreshed: row!.refreshed as boolean,
-        lastTraining: row!.last_training as string | null,
+        // null: not trained on this data; else published (is_current) or refused, and why
+        lastTraining: row!.is_current === null ? null : { current: row!.is_current as boolean, refusedBecause: row!.rejected_reason as string | null },
         source: await shopSource(sql),
       };
     });
@@ -73,8 +78,8 @@ export const demoCommand: Command = {
     const snapshots = await withPool(url, { max: 1 }, async (sql) => (await sql`select count(*)::int as n from salesdash.rfm_snapshot_dates`)[0]!.n as number);
     if (snapshots < 2) await historyCommand.run(['--monthly']);
     if (state.orders === 0 || state.lastTraining === null) await trainOrSayWhyNot();
-    else if (state.lastTraining === 'current') console.log('the current model was trained on this data: skipping training (run: salesdash train)');
-    else console.log(`the last training on this data was refused (${state.lastTraining}): skipping training (run: salesdash train)`);
+    else if (state.lastTraining.current) console.log('the current model was trained on this data: skipping training (run: salesdash train)');
+    else console.log(`the last training on this data was refused (${state.lastTraining.refusedBecause}): skipping training (run: salesdash train)`);
     await serveCommand.run([]);
   },
 };
