@@ -199,86 +199,108 @@ COMMENT ON FUNCTION api.rfm_movers(segment_filter text, moved_from text, since d
 CREATE FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-  published bigint;
-  total bigint;
-  page_first bigint;
-  page_last bigint;
-  page_keys bytea;
+    AS $$
 begin
-  if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score', 'expected_revenue') then
-    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
-  end if;
   if page_number is null or page_number < 1 then
     raise exception 'page_number must be 1 or more' using errcode = '22023';
   end if;
   if page_size is null or page_size < 1 then
     raise exception 'page_size must be 1 or more' using errcode = '22023';
   end if;
-
-  select p.generation into published from salesdash_internal.rfm_publication p;
-  if published is null then
-    return;
-  end if;
-  -- No packed order by expected revenue for the current model (a model made current without its forecast, by
-  -- hand say): the plain sort, in the same order. Deep pages then read every row before them.
-  if sort_by = 'expected_revenue' and not exists (select from salesdash_internal.rfm_published_forecasts) then
-    return query select * from api.rfm_export(segment_filter, sort_by, descending)
-                 offset (page_number - 1)::bigint * page_size limit page_size;
-    return;
-  end if;
-
-  select coalesce(sum(t.customers), 0) into total
-  from salesdash_internal.rfm_segment_totals t
-  where t.generation = published and (segment_filter is null or t.segment = segment_filter);
-
-  -- Ascending positions [page_first, page_last] of the page.
-  if coalesce(descending, false) then
-    page_last := total - (page_number - 1)::bigint * page_size;
-    page_first := greatest(page_last - page_size + 1, 1);
-  else
-    page_first := (page_number - 1)::bigint * page_size + 1;
-    page_last := least(page_first + page_size - 1, total);
-  end if;
-  if page_first > page_last then
-    return;
-  end if;
-
-  -- The page's keys: the part of each run that overlaps [page_first, page_last], runs in order.
-  select string_agg(substring(o.person_keys
-                              from (greatest(page_first, o.first_position) - o.first_position)::integer * 4 + 1
-                              for (least(page_last, o.first_position + length(o.person_keys) / 4 - 1)
-                                   - greatest(page_first, o.first_position) + 1)::integer * 4),
-                    ''::bytea order by o.first_position)
-    into page_keys
-  from salesdash_internal.rfm_page_orders o
-  where o.generation = published and o.sort_key = sort_by and o.segment = coalesce(segment_filter, '')
-    and o.first_position <= page_last
-    and o.first_position + length(o.person_keys) / 4 > page_first;
-
-  -- From the published partition itself, not rfm_customers: a plan of the parent locks every partition, so
-  -- each page would queue behind a refresh dropping an old generation (and readers behind the page).
-  return query execute format(
-    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, p.expected_revenue::float8
-     from generate_series(0, length($1) - 4, 4) as k(byte_offset)
-     join salesdash_internal.%I c
-       on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
-                       | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
-     left join salesdash.predictions p on p.customer_id = c.customer_id
-     order by case when $2 then -k.byte_offset else k.byte_offset end',
-    'rfm_customers_g' || published)
-  using page_keys, coalesce(descending, false);
+  return query select * from api.rfm_export(segment_filter, sort_by, descending)
+               offset (page_number - 1)::bigint * page_size limit page_size;
 end
-$_$;
+$$;
 
 
 --
 -- Name: FUNCTION rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) IS 'One page of the published RFM list with each customer''s expected_revenue: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score|expected_revenue, descending, page_number from 1, page_size. Deep pages cost what the first does (by expected_revenue: once the current model''s forecast is written).';
+COMMENT ON FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) IS 'One page of the published RFM list with each customer''s expected_revenue: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score|expected_revenue, descending, page_number from 1, page_size. Sorts the whole list on each call (the API keeps lists from api.rfm_page_orders instead).';
+
+
+--
+-- Name: rfm_page_orders(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.rfm_page_orders(sort_by text) RETURNS TABLE(generation bigint, segment text, person_keys bytea)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET work_mem TO '256MB'
+    AS $_$
+declare
+  published bigint;
+  segments text[];
+  sort_expression text := salesdash_internal.rfm_sort_expression(sort_by);
+begin
+  select p.generation, g.segments into published, segments
+  from salesdash_internal.rfm_publication p
+  join salesdash_internal.rfm_generations g on g.generation = p.generation;
+  if published is null then
+    return;
+  end if;
+  return query execute format($sql$
+    select %1$s::bigint, lists.segment, coalesce(lists.person_keys, ''::bytea)
+    from (
+      select array[''::text, %2$s] as segments,
+             array[string_agg(int4send(c.person_key), ''::bytea order by %3$s, c.person_key), %4$s] as lists
+      from salesdash_internal.%5$I c
+      left join salesdash.predictions pr on pr.customer_id = c.customer_id
+    ) packed
+    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+    published,
+    (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
+    sort_expression,
+    (select string_agg(format($agg$string_agg(int4send(c.person_key), ''::bytea order by %s, c.person_key) filter (where c.segment = %L)$agg$,
+                              sort_expression, s), ', ')
+     from unnest(segments) s),
+    'rfm_customers_g' || published);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION rfm_page_orders(sort_by text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.rfm_page_orders(sort_by text) IS 'Every page list of one sort key (recency|frequency|monetary|rfm_score|expected_revenue) of the published generation: segment '''' (all customers) and each segment, as person_keys in ascending order packed 4 bytes each (int4send). Sorts every customer: the API keeps the result per generation.';
+
+
+--
+-- Name: rfm_page_rows(bigint, bytea, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.rfm_page_rows(generation bigint, person_keys bytea, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+begin
+  if to_regclass(format('salesdash_internal.%I', 'rfm_customers_g' || generation)) is null then
+    raise exception 'generation % is no longer kept', generation using errcode = '55000';
+  end if;
+  -- From the partition itself, not rfm_customers: a plan of the parent locks every partition, so each page
+  -- would queue behind a refresh dropping an old generation (and readers behind the page).
+  return query execute format(
+    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8
+     from generate_series(0, length($1) - 4, 4) as k(byte_offset)
+     join salesdash_internal.%I c
+       on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
+                       | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
+     left join salesdash.predictions pr on pr.customer_id = c.customer_id
+     order by case when $2 then -k.byte_offset else k.byte_offset end',
+    'rfm_customers_g' || generation)
+  using person_keys, coalesce(descending, false);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION rfm_page_rows(generation bigint, person_keys bytea, descending boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.rfm_page_rows(generation bigint, person_keys bytea, descending boolean) IS 'The customers of a generation with the given person_keys (a slice of an api.rfm_page_orders list), in that order (reversed when descending); 55000 when the generation is gone.';
 
 
 --
@@ -372,17 +394,14 @@ begin
   execute format('create unique index on salesdash_internal.%I (customer_id)', new_partition);
   step_log := step_log || jsonb_build_object('step', 'partition indexes', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- 5. What the dashboard and the API read besides the rows themselves.
+  -- 5. What the dashboard and the API read besides the rows themselves. (The API sorts the list for paging
+  -- itself, on the first page asked of each generation: api.rfm_page_orders.)
   step_started := clock_timestamp();
   insert into salesdash_internal.rfm_generations (generation, as_of, reference_date, customers, first_purchase_date, last_purchase_date, segments)
   select new_generation, as_of, reference, customer_count,
          (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
          (scored ->> 'last_purchase_date')::date,
          (select n.segments from salesdash_internal.int_rfm_segment_names n);
-  perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
-  step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
-
-  step_started := clock_timestamp();
   -- The histograms' ranges: up to the longest recency, the most orders, monetary's 99th percentile.
   perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference,
                                                  (scored ->> 'max_recency_days')::integer,
@@ -1224,7 +1243,7 @@ begin
     when 'monetary' then return 'monetary';
     when 'rfm_score' then return '100 * recency_score + 10 * frequency_score + monetary_score';
     when 'expected_revenue' then
-      return 'coalesce((select p.expected_revenue from salesdash.predictions p where p.customer_id = c.customer_id), ''-Infinity'')';
+      return 'coalesce(pr.expected_revenue, ''-Infinity'')';
     else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
   end case;
 end
@@ -1478,58 +1497,6 @@ $$;
 
 
 --
--- Name: write_rfm_page_order(bigint, text, text, text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
---
-
-CREATE FUNCTION salesdash_internal.write_rfm_page_order(generation bigint, sort_key text, source text, expression text) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-  segments text[];
-begin
-  select g.segments into segments from salesdash_internal.rfm_generations g where g.generation = write_rfm_page_order.generation;
-  execute format($sql$
-    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
-    select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
-    from (
-      select array[''::text, %3$s] as segments,
-             array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
-      from %6$s
-    ) packed
-    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
-    generation, sort_key,
-    (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
-    expression,
-    (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
-                              expression, s), ', ')
-     from unnest(segments) s),
-    source);
-end
-$_$;
-
-
---
--- Name: write_rfm_page_orders(bigint, text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
---
-
-CREATE FUNCTION salesdash_internal.write_rfm_page_orders(generation bigint, partition text) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-declare
-  sort record;
-begin
-  for sort in
-    select * from (values ('recency', 'recency_days'), ('frequency', 'frequency'), ('monetary', 'monetary'),
-                          ('rfm_score', '100 * recency_score + 10 * frequency_score + monetary_score')) as s(sort_key, expression)
-  loop
-    perform salesdash_internal.write_rfm_page_order(generation, sort.sort_key, format('salesdash_internal.%I', partition), sort.expression);
-  end loop;
-end
-$$;
-
-
---
 -- Name: write_rfm_snapshot(text, date, text, bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1678,40 +1645,26 @@ declare
   written integer;
 begin
   delete from salesdash_internal.rfm_segment_forecasts f where f.generation = write_segment_forecasts.generation;
-  delete from salesdash_internal.rfm_page_orders o
-  where o.generation = write_segment_forecasts.generation and o.sort_key = 'expected_revenue';
   if current_model is null
      or not exists (select from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation) then
     return 0;
   end if;
-  -- Each customer of the generation with their prediction (null: unscored), joined once for both writes below.
-  execute format($sql$
-    create temporary table segment_forecast_customers as
-    select c.person_key, c.segment, p.expected_orders, p.expected_revenue
-    from salesdash_internal.%I c
-    left join salesdash.predictions p on p.customer_id = c.customer_id$sql$, 'rfm_customers_g' || generation);
-
   -- Every segment the generation was scored with gets a row, so "no forecast" (no rows) and "nobody scored
   -- here" (0) differ.
-  insert into salesdash_internal.rfm_segment_forecasts
-    (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
-  select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
-         coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
-  from unnest((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation)) as r(segment)
-  left join (
-    select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
-           sum(c.expected_revenue) as expected_revenue
-    from pg_temp.segment_forecast_customers c
-    group by c.segment
-  ) s on s.segment = r.segment;
+  execute format($sql$
+    insert into salesdash_internal.rfm_segment_forecasts
+      (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
+    select $1, $2, r.segment, coalesce(s.customers_scored, 0), coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
+    from unnest((select g.segments from salesdash_internal.rfm_generations g where g.generation = $1)) as r(segment)
+    left join (
+      select c.segment, count(p.expected_revenue)::integer as customers_scored, sum(p.expected_orders) as expected_orders,
+             sum(p.expected_revenue) as expected_revenue
+      from salesdash_internal.%I c
+      join salesdash.predictions p on p.customer_id = c.customer_id
+      group by c.segment
+    ) s on s.segment = r.segment$sql$, 'rfm_customers_g' || generation)
+    using generation, current_model;
   get diagnostics written = row_count;
-
-  -- The list's order by expected revenue, packed as the other four (write_rfm_page_order), in the order of
-  -- rfm_sort_expression('expected_revenue'), which the export and the movers list sort by: no prediction below
-  -- every forecast. (That expression looks each customer up; here they are joined already.)
-  perform salesdash_internal.write_rfm_page_order(generation, 'expected_revenue', 'pg_temp.segment_forecast_customers',
-                                                  $e$coalesce(expected_revenue, '-Infinity')$e$);
-  drop table pg_temp.segment_forecast_customers;
   return written;
 end
 $_$;
@@ -3870,20 +3823,6 @@ CREATE TABLE salesdash_internal.rfm_customers_g1 (
 
 
 --
--- Name: rfm_page_orders; Type: TABLE; Schema: salesdash_internal; Owner: -
---
-
-CREATE TABLE salesdash_internal.rfm_page_orders (
-    generation bigint NOT NULL,
-    sort_key text NOT NULL,
-    segment text NOT NULL,
-    first_position integer NOT NULL,
-    person_keys bytea NOT NULL
-);
-ALTER TABLE ONLY salesdash_internal.rfm_page_orders ALTER COLUMN person_keys SET STORAGE EXTERNAL;
-
-
---
 -- Name: shop_source; Type: TABLE; Schema: salesdash_internal; Owner: -
 --
 
@@ -4071,14 +4010,6 @@ ALTER TABLE ONLY salesdash_internal.rfm_histogram_buckets
 
 ALTER TABLE ONLY salesdash_internal.rfm_monthly_activity
     ADD CONSTRAINT rfm_monthly_activity_pkey PRIMARY KEY (generation, month);
-
-
---
--- Name: rfm_page_orders rfm_page_orders_pkey; Type: CONSTRAINT; Schema: salesdash_internal; Owner: -
---
-
-ALTER TABLE ONLY salesdash_internal.rfm_page_orders
-    ADD CONSTRAINT rfm_page_orders_pkey PRIMARY KEY (generation, sort_key, segment, first_position);
 
 
 --
@@ -4385,14 +4316,6 @@ ALTER TABLE ONLY salesdash_internal.rfm_histogram_buckets
 
 ALTER TABLE ONLY salesdash_internal.rfm_monthly_activity
     ADD CONSTRAINT rfm_monthly_activity_generation_fkey FOREIGN KEY (generation) REFERENCES salesdash_internal.rfm_generations(generation) ON DELETE CASCADE;
-
-
---
--- Name: rfm_page_orders rfm_page_orders_generation_fkey; Type: FK CONSTRAINT; Schema: salesdash_internal; Owner: -
---
-
-ALTER TABLE ONLY salesdash_internal.rfm_page_orders
-    ADD CONSTRAINT rfm_page_orders_generation_fkey FOREIGN KEY (generation) REFERENCES salesdash_internal.rfm_generations(generation) ON DELETE CASCADE;
 
 
 --

@@ -1,7 +1,7 @@
 -- migrate:up
 -- Where published RFM figures live. Every refresh_rfm() writes a new *generation*: a partition of
 -- rfm_customers holding every customer's figures, plus small per-generation rows (segment totals,
--- histograms, monthly activity, page orders). Publishing is one row update (rfm_publication) in the same
+-- histograms, monthly activity). Publishing is one row update (rfm_publication) in the same
 -- transaction. Readers go through views that pick the published generation *in their own snapshot*, so a
 -- reader whose snapshot predates a publish reads the old generation in full and one after it the new one,
 -- at any isolation level. Old generations are dropped once no running snapshot can still see them.
@@ -13,7 +13,7 @@ create table salesdash_internal.rfm_generations (
   customers           integer not null,
   first_purchase_date date,
   last_purchase_date  date,
-  -- The segment names it was scored with, best first: what its page orders, forecasts and segment_summary use,
+  -- The segment names it was scored with, best first: what its page lists, forecasts and segment_summary use,
   -- so the API shows them until the next refresh, whatever the rules say meanwhile.
   segments            text[] not null,
   computed_at         timestamptz not null default now(),
@@ -95,22 +95,6 @@ create table salesdash_internal.rfm_monthly_activity (
   primary key (generation, month)
 );
 
--- Each sort order the API offers, overall (segment '') and within each segment, as the person_keys in
--- ascending page order (ties by person_key), packed 4 bytes each. refresh_rfm() writes each list as one run
--- starting at first_position 1; api.rfm_page also reads a list stored as several runs.
--- Stored uncompressed (storage external), so a page reads only the TOAST chunks holding its 400 bytes:
--- page 5,000 costs what page 1 costs. Kept because make bench shows it: "page 5,000 ... through the packed
--- page orders" against "page 5,000 ... by OFFSET over an index" (bench/results/latest.md).
-create table salesdash_internal.rfm_page_orders (
-  generation     bigint not null references salesdash_internal.rfm_generations on delete cascade,
-  sort_key       text not null,
-  segment        text not null,
-  first_position integer not null,
-  person_keys    bytea not null,
-  primary key (generation, sort_key, segment, first_position)
-);
-alter table salesdash_internal.rfm_page_orders alter column person_keys set storage external;
-
 -- Grain: one row per customer of the published generation. The generation is read in the reader's own
 -- snapshot, and only that partition is scanned (run-time partition pruning).
 create view salesdash_internal.rfm_published_customers as
@@ -182,7 +166,6 @@ $$;
 drop function salesdash_internal.drop_unreadable_rfm_generations(interval);
 drop view salesdash_internal.rfm_published_generation;
 drop view salesdash_internal.rfm_published_customers;
-drop table salesdash_internal.rfm_page_orders;
 drop table salesdash_internal.rfm_monthly_activity;
 drop table salesdash_internal.rfm_histogram_buckets;
 drop table salesdash_internal.rfm_segment_totals;

@@ -5,7 +5,7 @@
 --   2. totals per customer as of the reference date (int_customer_totals)
 --   3. thresholds: tie-consistent quintile cuts of the data, or the analyst's bounds
 --   4. scores and segments into a new partition, then its indexes
---   5. page orders, segment totals, histograms, monthly activity of the new generation; its snapshot
+--   5. segment totals, histograms, monthly activity of the new generation; its snapshot
 --   6. publish: point rfm_publication at the new generation, attach the next one's partition; refresh rfm_scores
 --   7. drop generations no running snapshot can read any more
 
@@ -200,7 +200,7 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 -- Its own memory for sorts and hashes, whatever the server's default: at a million customers the totals'
--- aggregate and the sorts of the thresholds and page orders fit in it instead of spilling to disk, as they
+-- aggregate and the sorts of the thresholds fit in it instead of spilling to disk, as they
 -- do with 64 MB. A DBA with more customers raises it:
 -- alter function salesdash.refresh_rfm(date, boolean) set work_mem = '1GB'.
 set work_mem = '256MB'
@@ -258,17 +258,14 @@ begin
   execute format('create unique index on salesdash_internal.%I (customer_id)', new_partition);
   step_log := step_log || jsonb_build_object('step', 'partition indexes', 'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- 5. What the dashboard and the API read besides the rows themselves.
+  -- 5. What the dashboard and the API read besides the rows themselves. (The API sorts the list for paging
+  -- itself, on the first page asked of each generation: api.rfm_page_orders.)
   step_started := clock_timestamp();
   insert into salesdash_internal.rfm_generations (generation, as_of, reference_date, customers, first_purchase_date, last_purchase_date, segments)
   select new_generation, as_of, reference, customer_count,
          (select min(ordered_at)::date from salesdash_internal.int_counted_orders_cache where ordered_at < reference + 1),
          (scored ->> 'last_purchase_date')::date,
          (select n.segments from salesdash_internal.int_rfm_segment_names n);
-  perform salesdash_internal.write_rfm_page_orders(new_generation, new_partition);
-  step_log := step_log || jsonb_build_object('step', 'page orders', 'seconds', extract(epoch from clock_timestamp() - step_started));
-
-  step_started := clock_timestamp();
   -- The histograms' ranges: up to the longest recency, the most orders, monetary's 99th percentile.
   perform salesdash_internal.write_rfm_summaries(new_generation, new_partition, reference,
                                                  (scored ->> 'max_recency_days')::integer,
@@ -323,56 +320,6 @@ begin
 end
 $$;
 comment on function salesdash.refresh_rfm(date, boolean) is 'Recompute RFM scores, segments and summaries from the orders and refunds (purchases and refunds after as_of ignored when given; default: up to the latest purchase) and publish them as a new generation. refresh_concurrently => true refreshes rfm_scores without blocking its readers (slower). Returns {generation, customers, reference_date, as_of, seconds, rfm_scores_refreshed, steps}.';
-
--- One sort order of a generation packed for api.rfm_page(): the person_keys of source (a relation with the
--- generation's person_key and segment) in ascending expression, ties by person_key, overall (segment '') and
--- within each segment the generation was scored with, each list one run from position 1. One sort of the rows and one pass over
--- it: every row is appended to the overall list and to its segment's (one aggregate per segment, FILTERed to
--- it), all aggregates reading the same sorted rows. source and expression are SQL from the callers, never
--- from users.
-create function salesdash_internal.write_rfm_page_order(generation bigint, sort_key text, source text, expression text)
-returns void
-language plpgsql
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-  segments text[];
-begin
-  select g.segments into segments from salesdash_internal.rfm_generations g where g.generation = write_rfm_page_order.generation;
-  execute format($sql$
-    insert into salesdash_internal.rfm_page_orders (generation, sort_key, segment, first_position, person_keys)
-    select %1$s, %2$L, lists.segment, 1, coalesce(lists.person_keys, '')
-    from (
-      select array[''::text, %3$s] as segments,
-             array[string_agg(int4send(person_key), ''::bytea order by %4$s, person_key), %5$s] as lists
-      from %6$s
-    ) packed
-    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
-    generation, sort_key,
-    (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
-    expression,
-    (select string_agg(format($agg$string_agg(int4send(person_key), ''::bytea order by %s, person_key) filter (where segment = %L)$agg$,
-                              expression, s), ', ')
-     from unnest(segments) s),
-    source);
-end
-$$;
-
--- The four sort orders the API offers on the generation's own columns (expected_revenue's is written with
--- the segment forecasts, write_segment_forecasts).
-create function salesdash_internal.write_rfm_page_orders(generation bigint, partition text) returns void
-language plpgsql as $$
-declare
-  sort record;
-begin
-  for sort in
-    select * from (values ('recency', 'recency_days'), ('frequency', 'frequency'), ('monetary', 'monetary'),
-                          ('rfm_score', '100 * recency_score + 10 * frequency_score + monetary_score')) as s(sort_key, expression)
-  loop
-    perform salesdash_internal.write_rfm_page_order(generation, sort.sort_key, format('salesdash_internal.%I', partition), sort.expression);
-  end loop;
-end
-$$;
 
 -- Segment totals, histograms and monthly activity of a generation.
 create function salesdash_internal.write_rfm_summaries(generation bigint, partition text, reference date,
@@ -454,8 +401,6 @@ $$;
 -- migrate:down
 drop function salesdash_internal.refresh_rfm_scores(boolean);
 drop function salesdash_internal.write_rfm_summaries(bigint, text, date, integer, integer, numeric);
-drop function salesdash_internal.write_rfm_page_orders(bigint, text);
-drop function salesdash_internal.write_rfm_page_order(bigint, text, text, text);
 drop function salesdash.refresh_rfm(date, boolean);
 drop function salesdash_internal.score_rfm_customers(date, bigint, text);
 drop function salesdash_internal.percentile_value(bigint[], integer);

@@ -1,99 +1,96 @@
 -- migrate:up
--- What the HTTP API reads besides the marts: a page of the RFM list, and a customer's profile (who they
+-- What the HTTP API reads besides the marts: the RFM list's pages, and a customer's profile (who they
 -- are, where they live, their counted orders with what was bought, their refunds). Views and a function over the layers
 -- below, so the API's login needs no rights on raw or salesdash_internal.
 
--- One page of the published list, in O(limit) however deep: the page's person_keys are cut out of the
--- packed sort order (rfm_page_orders) and joined to the generation by key. Descending pages read the
--- ascending order from the end, so ties are broken by customer_id in the same direction.
--- expected_revenue's order is packed with the forecast (write_segment_forecasts, at each refresh and each
--- training), so it belongs to the current model only while the published forecast does.
-create function api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
-               expected_revenue float8)
+-- The API's list pages. Every list is the published generation's customers (all, or one segment) in the order
+-- of a sort key (rfm_sort_expression), ties by customer_id in byte order in the same direction: ascending as
+-- api.rfm_page_orders packs it, descending the same list read from its end.
+--   api.rfm_page_orders(sort_by) sorts every list of one sort key. The API server asks for it once per
+--     generation and sort key and keeps the lists, so any later page, however deep, is one lookup of its
+--     keys (api.rfm_page_rows). The first page asked after a refresh waits for the sort (about 2 s at a
+--     million customers). A refresh does not sort the lists in advance: that made every refresh slower
+--     whether anyone paged or not.
+--   api.rfm_page(...) is one page in SQL for whoever keeps no list: it sorts the whole list on each call.
+
+-- Every list of one sort key of the published generation: segment '' (every customer) and each segment the
+-- generation was scored with, each as its customers' person_keys in ascending order, 4 bytes each.
+-- person_key numbers a generation's customers in customer_id byte order, so ties by person_key are ties by
+-- customer_id. One sort of the rows and one pass over them: each row is appended to the overall list and to
+-- its segment's (an aggregate per segment, FILTERed to it, all reading the same sorted rows).
+create function api.rfm_page_orders(sort_by text)
+returns table (generation bigint, segment text, person_keys bytea)
 language plpgsql stable
--- Runs as the owner: the API may read the page orders only through this function.
 security definer
 set search_path = pg_catalog, pg_temp
+set work_mem = '256MB' -- a million customers sort in memory, as in refresh_rfm()
 as $$
 declare
   published bigint;
-  total bigint;
-  page_first bigint;
-  page_last bigint;
-  page_keys bytea;
+  segments text[];
+  sort_expression text := salesdash_internal.rfm_sort_expression(sort_by);
 begin
-  if sort_by is null or sort_by not in ('recency', 'frequency', 'monetary', 'rfm_score', 'expected_revenue') then
-    raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
-  end if;
-  if page_number is null or page_number < 1 then
-    raise exception 'page_number must be 1 or more' using errcode = '22023';
-  end if;
-  if page_size is null or page_size < 1 then
-    raise exception 'page_size must be 1 or more' using errcode = '22023';
-  end if;
-
-  select p.generation into published from salesdash_internal.rfm_publication p;
+  select p.generation, g.segments into published, segments
+  from salesdash_internal.rfm_publication p
+  join salesdash_internal.rfm_generations g on g.generation = p.generation;
   if published is null then
     return;
   end if;
-  -- No packed order by expected revenue for the current model (a model made current without its forecast, by
-  -- hand say): the plain sort, in the same order. Deep pages then read every row before them.
-  if sort_by = 'expected_revenue' and not exists (select from salesdash_internal.rfm_published_forecasts) then
-    return query select * from api.rfm_export(segment_filter, sort_by, descending)
-                 offset (page_number - 1)::bigint * page_size limit page_size;
-    return;
+  return query execute format($sql$
+    select %1$s::bigint, lists.segment, coalesce(lists.person_keys, ''::bytea)
+    from (
+      select array[''::text, %2$s] as segments,
+             array[string_agg(int4send(c.person_key), ''::bytea order by %3$s, c.person_key), %4$s] as lists
+      from salesdash_internal.%5$I c
+      left join salesdash.predictions pr on pr.customer_id = c.customer_id
+    ) packed
+    cross join lateral unnest(packed.segments, packed.lists) as lists(segment, person_keys)$sql$,
+    published,
+    (select string_agg(format('%L::text', s), ', ') from unnest(segments) s),
+    sort_expression,
+    (select string_agg(format($agg$string_agg(int4send(c.person_key), ''::bytea order by %s, c.person_key) filter (where c.segment = %L)$agg$,
+                              sort_expression, s), ', ')
+     from unnest(segments) s),
+    'rfm_customers_g' || published);
+end
+$$;
+comment on function api.rfm_page_orders(text) is 'Every page list of one sort key (recency|frequency|monetary|rfm_score|expected_revenue) of the published generation: segment '''' (all customers) and each segment, as person_keys in ascending order packed 4 bytes each (int4send). Sorts every customer: the API keeps the result per generation.';
+
+-- The rows of a page: the customers of generation with these person_keys (packed as api.rfm_page_orders
+-- packs them), in that order, or reversed when descending. Raises 55000 when the generation is no longer kept
+-- (a refresh has dropped it since): the caller sorts the published one again.
+create function api.rfm_page_rows(generation bigint, person_keys bytea, descending boolean)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
+               expected_revenue float8)
+language plpgsql stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if to_regclass(format('salesdash_internal.%I', 'rfm_customers_g' || generation)) is null then
+    raise exception 'generation % is no longer kept', generation using errcode = '55000';
   end if;
-
-  select coalesce(sum(t.customers), 0) into total
-  from salesdash_internal.rfm_segment_totals t
-  where t.generation = published and (segment_filter is null or t.segment = segment_filter);
-
-  -- Ascending positions [page_first, page_last] of the page.
-  if coalesce(descending, false) then
-    page_last := total - (page_number - 1)::bigint * page_size;
-    page_first := greatest(page_last - page_size + 1, 1);
-  else
-    page_first := (page_number - 1)::bigint * page_size + 1;
-    page_last := least(page_first + page_size - 1, total);
-  end if;
-  if page_first > page_last then
-    return;
-  end if;
-
-  -- The page's keys: the part of each run that overlaps [page_first, page_last], runs in order.
-  select string_agg(substring(o.person_keys
-                              from (greatest(page_first, o.first_position) - o.first_position)::integer * 4 + 1
-                              for (least(page_last, o.first_position + length(o.person_keys) / 4 - 1)
-                                   - greatest(page_first, o.first_position) + 1)::integer * 4),
-                    ''::bytea order by o.first_position)
-    into page_keys
-  from salesdash_internal.rfm_page_orders o
-  where o.generation = published and o.sort_key = sort_by and o.segment = coalesce(segment_filter, '')
-    and o.first_position <= page_last
-    and o.first_position + length(o.person_keys) / 4 > page_first;
-
-  -- From the published partition itself, not rfm_customers: a plan of the parent locks every partition, so
-  -- each page would queue behind a refresh dropping an old generation (and readers behind the page).
+  -- From the partition itself, not rfm_customers: a plan of the parent locks every partition, so each page
+  -- would queue behind a refresh dropping an old generation (and readers behind the page).
   return query execute format(
     'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, p.expected_revenue::float8
+            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8
      from generate_series(0, length($1) - 4, 4) as k(byte_offset)
      join salesdash_internal.%I c
        on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
                        | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
-     left join salesdash.predictions p on p.customer_id = c.customer_id
+     left join salesdash.predictions pr on pr.customer_id = c.customer_id
      order by case when $2 then -k.byte_offset else k.byte_offset end',
-    'rfm_customers_g' || published)
-  using page_keys, coalesce(descending, false);
+    'rfm_customers_g' || generation)
+  using person_keys, coalesce(descending, false);
 end
 $$;
-comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list with each customer''s expected_revenue: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score|expected_revenue, descending, page_number from 1, page_size. Deep pages cost what the first does (by expected_revenue: once the current model''s forecast is written).';
+comment on function api.rfm_page_rows(bigint, bytea, boolean) is 'The customers of a generation with the given person_keys (a slice of an api.rfm_page_orders list), in that order (reversed when descending); 55000 when the generation is gone.';
 
 -- The column (or expression) of rfm_customers each API sort key orders by: the one allow-list of the lists
--- that sort in SQL (rfm_export, rfm_movers), whose rows of rfm_customers are named c.
--- expected_revenue: a customer without a prediction counts as below every forecast (-Infinity), so
--- descending lists end with the unscored customers and ascending ones start with them (as api.rfm_page's).
+-- that sort (rfm_page_orders, rfm_export, rfm_movers), whose rows of rfm_customers are named c, left joined
+-- to salesdash.predictions as pr. expected_revenue: a customer without a prediction counts as below every
+-- forecast (-Infinity), so descending lists end with the unscored customers and ascending ones start with them.
 create function salesdash_internal.rfm_sort_expression(sort_by text) returns text
 language plpgsql immutable as $$
 begin
@@ -103,7 +100,7 @@ begin
     when 'monetary' then return 'monetary';
     when 'rfm_score' then return '100 * recency_score + 10 * frequency_score + monetary_score';
     when 'expected_revenue' then
-      return 'coalesce((select p.expected_revenue from salesdash.predictions p where p.customer_id = c.customer_id), ''-Infinity'')';
+      return 'coalesce(pr.expected_revenue, ''-Infinity'')';
     else raise exception 'sort_by must be one of recency, frequency, monetary, rfm_score, expected_revenue' using errcode = '22023';
   end case;
 end
@@ -143,6 +140,28 @@ begin
 end
 $$;
 comment on function api.rfm_export(text, text, boolean) is 'The published RFM list (segment_filter null = all) sorted like a page (ties by customer_id in byte order, same direction), for the CSV export.';
+
+-- One page of the published list in SQL: the export's order (the same as api.rfm_page_orders'), cut. It sorts
+-- the whole list on each call; the API pages through the lists it keeps instead.
+create function api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer)
+returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
+               expected_revenue float8)
+language plpgsql stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if page_number is null or page_number < 1 then
+    raise exception 'page_number must be 1 or more' using errcode = '22023';
+  end if;
+  if page_size is null or page_size < 1 then
+    raise exception 'page_size must be 1 or more' using errcode = '22023';
+  end if;
+  return query select * from api.rfm_export(segment_filter, sort_by, descending)
+               offset (page_number - 1)::bigint * page_size limit page_size;
+end
+$$;
+comment on function api.rfm_page(text, text, boolean, integer, integer) is 'One page of the published RFM list with each customer''s expected_revenue: segment_filter (null = all), sort_by recency|frequency|monetary|rfm_score|expected_revenue, descending, page_number from 1, page_size. Sorts the whole list on each call (the API keeps lists from api.rfm_page_orders instead).';
 
 -- Grain: one row per id a customer may be asked by: the person's own id, and for Olist data each of the
 -- order-level ids Olist issues per order.
@@ -186,6 +205,8 @@ drop view api.customer_refunds;
 drop view api.customer_orders;
 drop view api.customer_homes;
 drop view api.customer_ids;
+drop function api.rfm_page(text, text, boolean, integer, integer);
 drop function api.rfm_export(text, text, boolean);
 drop function salesdash_internal.rfm_sort_expression(text);
-drop function api.rfm_page(text, text, boolean, integer, integer);
+drop function api.rfm_page_rows(bigint, bytea, boolean);
+drop function api.rfm_page_orders(text);

@@ -3,8 +3,8 @@
 -- next horizon_days days) summed per segment of the published generation, and the marts that show them. Here
 -- and not with the other marts (..._create_rfm_marts.sql) because they read predictions, created after them.
 --
--- Summing a million predictions against a million customers costs about a second, so the sums (and the
--- list's page order by expected revenue) are written when either side changes, never per request:
+-- Summing a million predictions against a million customers costs about a second, so the sums are written
+-- when either side changes, never per request:
 -- refresh_rfm() writes them for the generation it is about to publish (write_segment_forecasts(generation)),
 -- and a training run calls write_segment_forecasts() in the transaction that publishes its predictions.
 -- Readers pick the rows of the published generation and the current model; a pair nobody has written yet
@@ -24,10 +24,8 @@ create table salesdash_internal.rfm_segment_forecasts (
 comment on table salesdash_internal.rfm_segment_forecasts is 'Per generation, model run and segment: customers the model scored, the sums of their expected_orders and expected_revenue (salesdash.predictions). Written by write_segment_forecasts().';
 
 -- The forecast of the current model for one generation (published or about to be): replaces that
--- generation's rows, and its packed page order by expected revenue (rfm_page_orders, sort_key
--- 'expected_revenue'), so api.rfm_page pages by it in O(limit) like by the other sorts. Reads the generation's
--- partition itself, as the page orders and summaries do. Without a current model it only clears the
--- generation's rows. Returns the forecast rows written.
+-- generation's rows. Reads the generation's partition itself, as the summaries do. Without a current model
+-- it only clears the generation's rows. Returns the forecast rows written.
 create function salesdash_internal.write_segment_forecasts(generation bigint) returns integer
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -37,40 +35,26 @@ declare
   written integer;
 begin
   delete from salesdash_internal.rfm_segment_forecasts f where f.generation = write_segment_forecasts.generation;
-  delete from salesdash_internal.rfm_page_orders o
-  where o.generation = write_segment_forecasts.generation and o.sort_key = 'expected_revenue';
   if current_model is null
      or not exists (select from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation) then
     return 0;
   end if;
-  -- Each customer of the generation with their prediction (null: unscored), joined once for both writes below.
-  execute format($sql$
-    create temporary table segment_forecast_customers as
-    select c.person_key, c.segment, p.expected_orders, p.expected_revenue
-    from salesdash_internal.%I c
-    left join salesdash.predictions p on p.customer_id = c.customer_id$sql$, 'rfm_customers_g' || generation);
-
   -- Every segment the generation was scored with gets a row, so "no forecast" (no rows) and "nobody scored
   -- here" (0) differ.
-  insert into salesdash_internal.rfm_segment_forecasts
-    (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
-  select write_segment_forecasts.generation, current_model, r.segment, coalesce(s.customers_scored, 0),
-         coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
-  from unnest((select g.segments from salesdash_internal.rfm_generations g where g.generation = write_segment_forecasts.generation)) as r(segment)
-  left join (
-    select c.segment, count(c.expected_revenue)::integer as customers_scored, sum(c.expected_orders) as expected_orders,
-           sum(c.expected_revenue) as expected_revenue
-    from pg_temp.segment_forecast_customers c
-    group by c.segment
-  ) s on s.segment = r.segment;
+  execute format($sql$
+    insert into salesdash_internal.rfm_segment_forecasts
+      (generation, model_run_id, segment, customers_scored, expected_orders, expected_revenue)
+    select $1, $2, r.segment, coalesce(s.customers_scored, 0), coalesce(s.expected_orders, 0), coalesce(s.expected_revenue, 0)
+    from unnest((select g.segments from salesdash_internal.rfm_generations g where g.generation = $1)) as r(segment)
+    left join (
+      select c.segment, count(p.expected_revenue)::integer as customers_scored, sum(p.expected_orders) as expected_orders,
+             sum(p.expected_revenue) as expected_revenue
+      from salesdash_internal.%I c
+      join salesdash.predictions p on p.customer_id = c.customer_id
+      group by c.segment
+    ) s on s.segment = r.segment$sql$, 'rfm_customers_g' || generation)
+    using generation, current_model;
   get diagnostics written = row_count;
-
-  -- The list's order by expected revenue, packed as the other four (write_rfm_page_order), in the order of
-  -- rfm_sort_expression('expected_revenue'), which the export and the movers list sort by: no prediction below
-  -- every forecast. (That expression looks each customer up; here they are joined already.)
-  perform salesdash_internal.write_rfm_page_order(generation, 'expected_revenue', 'pg_temp.segment_forecast_customers',
-                                                  $e$coalesce(expected_revenue, '-Infinity')$e$);
-  drop table pg_temp.segment_forecast_customers;
   return written;
 end
 $$;

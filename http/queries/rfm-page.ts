@@ -1,6 +1,7 @@
-// One page of the RFM list. api.rfm_page() pages in O(limit) even for deep pages (by expected_revenue once
-// the current model's forecast is written, see docs/api.md) and takes the sort column as data (checked against
-// its own allow-list), so no SQL is ever built from user text.
+// Pages of the RFM list. The plain list is paged from lists the caller keeps: api.rfm_page_orders() sorts
+// every list of a sort key once per generation (pageOrders), and a page is then one lookup of the keys cut
+// out of the kept list (rfmPageFrom), however deep. The sort column travels as data (checked against the
+// database's own allow-list), so no SQL is ever built from user text.
 import type { RfmPage, RfmRow } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
 import type { SortKey } from '../plugins/errors.ts';
@@ -14,28 +15,66 @@ export interface RfmFilters {
   movement?: { movedFrom: string; since: string } | null;
 }
 
+/** Every list of one sort key of the published generation, ascending: person_keys packed 4 bytes each. */
+export interface PageOrders {
+  /** null: nothing published yet. */
+  generation: number | null;
+  /** By segment; '' is every customer. A segment of the generation without customers has an empty list. */
+  lists: Map<string, Buffer>;
+}
+
+const KEY_BYTES = 4;
+
+export async function pageOrders(sql: Sql, sortBy: SortKey): Promise<PageOrders> {
+  const rows = await sql<{ generation: string; segment: string; person_keys: Buffer }[]>`
+    select generation, segment, person_keys from api.rfm_page_orders(${sortBy}::text)`;
+  return {
+    generation: rows.length ? Number(rows[0]!.generation) : null,
+    lists: new Map(rows.map((r) => [r.segment, r.person_keys])),
+  };
+}
+
+/** Raised by rfmPageFrom when a refresh has dropped the generation the kept lists belong to. */
+export class GenerationGone extends Error {
+  override name = 'GenerationGone';
+}
+
+/** One page cut from kept lists; total is the list's length, so page and total always agree. */
+export async function rfmPageFrom(
+  sql: Sql,
+  orders: PageOrders,
+  filters: Omit<RfmFilters, 'movement'> & { page: number; limit: number },
+): Promise<Pick<RfmPage, 'data' | 'total'>> {
+  const list = orders.lists.get(filters.segment ?? '');
+  if (orders.generation === null || !list) return { data: [], total: 0 };
+  const total = list.length / KEY_BYTES;
+  // Positions [first, last) of the page in the ascending list; a descending page reads it from the end.
+  const skipped = (filters.page - 1) * filters.limit;
+  const [first, last] = filters.descending
+    ? [Math.max(total - skipped - filters.limit, 0), Math.max(total - skipped, 0)]
+    : [Math.min(skipped, total), Math.min(skipped + filters.limit, total)];
+  if (first >= last) return { data: [], total };
+  try {
+    const data = await sql<RfmRow[]>`
+      select customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue
+      from api.rfm_page_rows(${orders.generation}::bigint, ${list.subarray(first * KEY_BYTES, last * KEY_BYTES)}::bytea,
+                             ${filters.descending}::boolean)`;
+    return { data: data.map((row) => ({ ...row })), total };
+  } catch (error) {
+    if ((error as { code?: string }).code === '55000' || (error as { code?: string }).code === '42P01') {
+      throw new GenerationGone(`generation ${orders.generation} is no longer kept`);
+    }
+    throw error;
+  }
+}
+
+/** One page with nothing kept: a movers page, or a plain one from freshly sorted lists (the route keeps them). */
 export async function rfmPage(
   sql: Sql,
   filters: RfmFilters & { page: number; limit: number },
 ): Promise<Pick<RfmPage, 'data' | 'total'>> {
   if (filters.movement) return moversPage(sql, { ...filters, movement: filters.movement });
-  // Page and total in one statement, hence one snapshot (rfm_page is STABLE and sees the caller's): a
-  // refresh publishing in between cannot make them disagree, and it costs one round trip.
-  const [row] = await sql<{ total: number; data: RfmRow[] }[]>`
-    select
-      (select coalesce(sum(customers), 0)::int
-       from salesdash.segment_summary
-       where ${filters.segment}::text is null or segment = ${filters.segment}::text) as total,
-      coalesce((
-        select json_agg(json_build_object(
-                 'customer_id', p.customer_id, 'recency', p.recency, 'frequency', p.frequency,
-                 'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score,
-                 'expected_revenue', p.expected_revenue)
-               order by p.position)
-        from api.rfm_page(${filters.segment}::text, ${filters.sortBy}::text, ${filters.descending}::boolean,
-                          ${filters.page}::int, ${filters.limit}::int)
-             with ordinality as p(customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue, position)), '[]') as data`;
-  return { data: row?.data ?? [], total: row?.total ?? 0 };
+  return rfmPageFrom(sql, await pageOrders(sql, filters.sortBy), filters);
 }
 
 /**

@@ -15,17 +15,21 @@ import {
   exportsBusyResponse,
   notModifiedResponse,
 } from '../../contract/api.ts';
-import { BadRequest, NotFound } from '../plugins/errors.ts';
-import { inTime } from '../plugins/deadline.ts';
+import { BadRequest, NotFound, type SortKey } from '../plugins/errors.ts';
+import { inTime, requestDeadlineMs } from '../plugins/deadline.ts';
 import { notModified } from '../plugins/caching.ts';
 import type { Exports } from '../plugins/exports.ts';
 import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
-import { moversList, rfmPage, type RfmFilters } from '../queries/rfm-page.ts';
+import { GenerationGone, moversList, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
+
+/** How long a request may wait for a list to be sorted (api.rfm_page_orders). */
+const SORT_BUDGET_MS = 60_000;
+const DEFAULT_SORT = RfmFilterQuery.properties.sort_by.default;
 
 export async function customerRoutes(app: FastifyInstance, { sql, exports }: { sql: Sql; exports: Exports }): Promise<void> {
   // The published refresh's segment names: they change only with a refresh, so once per data version.
@@ -37,6 +41,23 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
   // advance, and computing it costs a scan of every customer): the few lists being paged through are kept per
   // data version, and pages are cut from them.
   const moversOf = sharedPerKey((_version: string, filters: RfmFilters) => moversList(sql, filters), { entries: 8 });
+  // The plain list's pages are cut from its sorted keys (api.rfm_page_orders: every segment's list of one sort
+  // key), sorted once per data version and sort key and shared by every page of them.
+  const ordersOf = sharedPerKey((_version: string, sortBy: SortKey) => pageOrders(sql, sortBy), { entries: 6 });
+
+  async function plainPage(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
+    // Sorting a million customers takes seconds, once per refresh: it gets more time than a lookup.
+    const orders = await inTime(request, () => ordersOf(request.dataVersion!, filters.sortBy), {
+      budgetMs: Math.max(requestDeadlineMs(), SORT_BUDGET_MS),
+    });
+    try {
+      return await inTime(request, () => rfmPageFrom(sql, orders, { ...filters, page, limit }));
+    } catch (error) {
+      if (!(error instanceof GenerationGone)) throw error;
+      // A refresh published and dropped that generation after this request read the data version.
+      return inTime(request, () => rfmPage(sql, { ...filters, movement: null, page, limit }), { budgetMs: SORT_BUDGET_MS });
+    }
+  }
 
   async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {
     const segment = query.segment ? query.segment : null;
@@ -79,6 +100,8 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     },
     async (request, reply) => {
       if (notModified(request)) return reply.code(304).send();
+      // The dashboard asks for the list in its default order next: start sorting it now.
+      ordersOf(request.dataVersion!, DEFAULT_SORT).catch(() => undefined);
       return inTime(request, () => overviewOf(request.dataVersion!));
     },
   );
@@ -106,7 +129,9 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
       const kept = filters.movement ? await inTime(request, () => moversOf(request.dataVersion!, filters)) : null;
       const { data, total } = kept
         ? { data: kept.slice((page - 1) * limit, page * limit), total: kept.length }
-        : await inTime(request, () => rfmPage(sql, { ...filters, page, limit }));
+        : filters.movement
+          ? await inTime(request, () => rfmPage(sql, { ...filters, page, limit }))
+          : await plainPage(request, filters, page, limit);
       return { data, total, page, limit } satisfies RfmPage;
     },
   );

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { testApi } from './app.ts';
 import { expectedHistory, fixtureOrders } from './fixture.ts';
+import { pageOrders, rfmPageFrom } from '../../http/queries/rfm-page.ts';
 
 t.test('GET /api/customers/segments: every rule segment, counts summing to the total, the reference date', async (t) => {
   const { app, sql } = await testApi(t);
@@ -88,6 +89,24 @@ t.test('GET /api/customers/rfm: a filtered, sorted page with the total of the fi
   t.ok(filtered.json().data.every((r: { segment: string }) => r.segment === segment));
   const recencies = filtered.json().data.map((r: { recency: number }) => r.recency);
   t.same(recencies, [...recencies].sort((a, b) => a - b), 'sorted by recency ascending');
+});
+
+t.test('GET /api/customers/rfm pages from lists sorted once per refresh; a dropped generation\'s lists are refused', async (t) => {
+  const { app, sql, apiSql } = await testApi(t);
+  const ids = async () => (await app.inject('/api/customers/rfm?sort_by=recency&order=asc&limit=100')).json().data.map((r: { customer_id: string }) => r.customer_id);
+  const before = await ids();
+  const kept = await pageOrders(apiSql, 'recency');
+  t.equal(kept.lists.get('')!.length, 12 * 4, 'every customer, 4 bytes each');
+  // p01 buys again: they move to the front by recency after the next refresh, and the API must show it.
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp)
+            select 'again', customer_id, 'delivered', '2018-06-30 10:00' from raw.customers where customer_unique_id = 'p01' limit 1`;
+  await sql`insert into raw.order_items (order_id, order_item_id, product_id, price, freight_value) values ('again', 1, null, 10, 0)`;
+  await sql`select salesdash.refresh_rfm()`;
+  const after = await ids();
+  t.equal(after[0], 'p01', 'the next page comes from the new generation');
+  t.same([...after].sort(), [...before].sort(), 'the same customers');
+  await sql`select salesdash.refresh_rfm()`; // drops the generation `kept` was sorted from
+  await t.rejects(rfmPageFrom(apiSql, kept, { segment: null, sortBy: 'recency', descending: false, page: 1, limit: 5 }), { name: 'GenerationGone' });
 });
 
 t.test('GET /api/customers/rfm defaults: 100 rows, monetary descending, page 1', async (t) => {
