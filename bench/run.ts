@@ -458,7 +458,7 @@ async function main(): Promise<void> {
       record('train_peak_rss', 'peak memory (RSS) of the training process', 'MB', [model.peakRssMb]);
       // Once a model is current, every refresh also writes its segment forecasts and the list's order by
       // expected revenue (write_segment_forecasts): the refresh as a shop with a model runs it.
-      record('refresh_rfm_with_model', 'refresh_rfm() on unchanged orders with a current model (adds the segment forecasts and the expected-revenue page order)', 's',
+      record('refresh_rfm_with_model', 'refresh_rfm() on unchanged orders with a current model (adds the segment forecasts)', 's',
         await repeat(runsPerFigure, () => sql`select salesdash.refresh_rfm()`), below(10, 's'), fromFive);
     } catch (error) {
       const reason = `training failed: ${(error as Error).message.split('\n')[0]}`;

@@ -322,6 +322,13 @@ t.test('a segment or snapshot date the shop does not have falls back to the defa
   const backwards = parseViewState('?tab=movement&from=2018-09-01&to=2018-06-30&moved_from=Lost&segment=Champions');
   t.same(withKnownValues(backwards, known), { ...backwards, from: null, to: null, movedFrom: null, segment: null, page: 1 },
     'two known dates the wrong way round: both back to the defaults');
+  const rows = { ...known, movedFrom: ['Champions', 'Lost'] };
+  const source = parseViewState('?tab=movement&from=2018-06-30&moved_from=Bogus&segment=Champions');
+  t.same(withKnownValues(source, rows), { ...source, segment: null, movedFrom: null, page: 1 }, 'a moved_from no row of the matrix has takes its cell with it');
+  const fromRow = parseViewState('?tab=movement&from=2018-06-30&moved_from=Lost&segment=Champions');
+  t.equal(withKnownValues(fromRow, rows), fromRow, 'a row of the matrix stays');
+  const fresh = parseViewState('?tab=movement&from=2018-06-30&moved_from=(none)&segment=Champions');
+  t.equal(withKnownValues(fresh, rows), fresh, 'new customers (not a row name) stay');
   const later = parseViewState('?tab=movement&from=2018-06-30&to=2000-01-01');
   t.equal(withKnownValues(later, { segments: known.segments }), later, 'before the snapshots are known, no date is judged');
   t.same(withKnownValues({ ...defaultViewState }, known), defaultViewState);

@@ -74,6 +74,8 @@ export function parseViewState(search: string): ViewState {
 export interface KnownValues {
   segments?: readonly string[];
   snapshots?: readonly string[];
+  /** The segments a movers list can start from: the rows of the matrix from the view's `from` snapshot. */
+  movedFrom?: readonly string[];
 }
 
 /**
@@ -91,10 +93,12 @@ export function withKnownValues(state: ViewState, known: KnownValues): ViewState
   const backwards = known.snapshots !== undefined && !unknownFrom && !unknownTo && state.from !== null && state.to !== null && state.from >= state.to;
   const from = backwards || unknownFrom;
   const to = backwards || unknownTo;
-  if (!segment && !from && !to) return state;
+  const movedFrom = state.movedFrom !== notACustomer && unknown(state.movedFrom, known.movedFrom);
+  if (!segment && !from && !to && !movedFrom) return state;
   const fixed: ViewState = { ...state, page: 1 };
-  // The chosen movement cell is (segment at `from`, segment now, `from`): it goes when its segment or date does.
-  if (segment || from) Object.assign(fixed, { segment: null, movedFrom: null });
+  // The chosen movement cell is (segment at `from`, segment now, `from`): it goes when either segment or its
+  // date does.
+  if (segment || from || movedFrom) Object.assign(fixed, { segment: null, movedFrom: null });
   if (from) fixed.from = null;
   if (to) fixed.to = null;
   return fixed;

@@ -33,14 +33,21 @@ const columnName = (segment: string | null) => segment ?? 'Gone';
 export function Movement({ view: asked, currentAsOf, horizonDays, onChange, onCorrect, onOpenCustomer }: MovementProps) {
   const [snapshots, retrySnapshots] = useApi<SnapshotsResponse>(apiPaths.snapshots);
   const list = snapshots.data?.snapshots ?? [];
-  const known = useMemo(() => snapshots.data && { snapshots: snapshots.data.snapshots.map((s) => s.reference_date) }, [snapshots.data]);
+  const dates = useMemo(() => snapshots.data && { snapshots: snapshots.data.snapshots.map((s) => s.reference_date) }, [snapshots.data]);
+  // The matrix is asked for only once the snapshots are known: with the view's dates checked against them
+  // (this render already shows the corrected view), and not at all before two exist (no 404 to expect).
+  const datedView = dates ? withKnownValues(asked, dates) : asked;
+  const [movement, retryMovement] = useApi<MovementResponse>(dates && list.length >= 2 ? movementPath(datedView) : null);
+  // Once the matrix of the view's dates is in, its rows are the segments a movers list can start from.
+  const rows = movement.data && movement.data.from === datedView.from ? movement.data : undefined;
+  const known = useMemo(
+    () => dates && { ...dates, ...(rows && { movedFrom: rows.cells.flatMap((c) => (c.from_segment === null ? [] : [c.from_segment])) }) },
+    [dates, rows],
+  );
   useEffect(() => {
     if (known) onCorrect(known);
   }, [known, asked]);
-  // The matrix is asked for only once the snapshots are known: with the view's dates checked against them
-  // (this render already shows the corrected view), and not at all before two exist (no 404 to expect).
   const view = known ? withKnownValues(asked, known) : asked;
-  const [movement, retryMovement] = useApi<MovementResponse>(known && list.length >= 2 ? movementPath(view) : null);
   // The dates shown: the view's, else the ones the API defaulted to, else (still loading) the two latest.
   const from = view.from ?? movement.data?.from ?? list[1]?.reference_date ?? '';
   const to = view.to ?? movement.data?.to ?? list[0]?.reference_date ?? '';
@@ -101,8 +108,8 @@ export function Movement({ view: asked, currentAsOf, horizonDays, onChange, onCo
           />
         )}
       </section>
-      {/* The list waits for the snapshots and the segments (currentAsOf), so it never asks with a value the shop lacks. */}
-      {chosenCell(view) && known && currentAsOf !== undefined && (
+      {/* The list waits for the matrix (its rows) and the segments (currentAsOf), so it never asks with a value the shop lacks. */}
+      {chosenCell(view) && known?.movedFrom && currentAsOf !== undefined && (
         <div class={view.customer ? 'workbench with-details' : 'workbench'}>
           <Movers view={view} to={to} currentAsOf={currentAsOf} horizonDays={horizonDays} onChange={onChange} onOpenCustomer={onOpenCustomer} />
           {view.customer && <CustomerDetails customerId={view.customer} onClose={() => onChange({ customer: null })} />}
