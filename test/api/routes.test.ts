@@ -109,6 +109,24 @@ t.test('GET /api/customers/rfm pages from lists sorted once per refresh; a dropp
   await t.rejects(rfmPageFrom(apiSql, kept, { segment: null, sortBy: 'recency', descending: false, page: 1, limit: 5 }), { name: 'GenerationGone' });
 });
 
+t.test('GET /api/customers/rfm: a sort that outlasts the request deadline still answers (the sort is not the lookup\'s time)', async (t) => {
+  const { app, sql } = await testApi(t, { app: { deadlineMs: 400 } });
+  const [{ generation }] = await sql`select generation::int from salesdash_internal.rfm_publication`;
+  // The sort waits for this lock about a second, more than the 400 ms the request has for its database work.
+  const locked = sql.begin(async (tx) => {
+    await tx.unsafe(`lock table salesdash_internal.rfm_customers_g${generation} in access exclusive mode`);
+    await tx`select pg_sleep(1)`;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = Date.now();
+  const res = await app.inject('/api/customers/rfm?sort_by=frequency&limit=3');
+  await locked;
+  t.ok(Date.now() - started > 400, 'the request did wait longer than its deadline');
+  t.equal(res.statusCode, 200, res.body);
+  t.equal(res.json().total, 12);
+  t.equal(res.json().data.length, 3);
+});
+
 t.test('GET /api/customers/rfm defaults: 100 rows, monetary descending, page 1', async (t) => {
   const { app } = await testApi(t);
   const body = (await app.inject('/api/customers/rfm')).json();

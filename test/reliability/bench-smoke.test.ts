@@ -58,7 +58,7 @@ t.test('bench/run.ts at SCALE=2000 writes every figure as a number', async (t) =
   ]);
   const expected = [
     'generate_load', 'import_cdnow', 'naive_materialized_view', 'refresh_rfm_cold', 'refresh_rfm', 'refresh_rfm_renamed_segment', 'refresh_rfm_as_of',
-    'refresh_rfm_as_of_far', 'refresh_rfm_after_day', 'totals_plain', 'totals_cached', 'page_offset', 'page_packed', 'refresh_mv_plain',
+    'refresh_rfm_as_of_far', 'refresh_rfm_after_day', 'totals_plain', 'totals_cached', 'page_sort', 'page_offset', 'page_packed', 'refresh_mv_plain',
     'refresh_mv_concurrently', 'refresh_rfm_concurrently_after_day', 'train', 'score', 'train_peak_rss', 'api_segments_rps', 'api_segments_p99',
     'api_hello_world_rps', 'api_csv_export', 'server_peak_rss', 'web_first_view', 'web_repaint', 'web_bundle_gzip',
     // Segment movement (its own section of latest.md).

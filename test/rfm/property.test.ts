@@ -9,6 +9,8 @@ import { testDatabase } from '../helpers/db.ts';
 import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 import { referenceScores } from './reference.ts';
 import type { Sql } from '../../db/connection.ts';
+import type { SortKey } from '../../http/plugins/errors.ts';
+import { pageOrders, rfmPageFrom } from '../../http/queries/rfm-page.ts';
 
 interface Order {
   person: number;
@@ -183,10 +185,14 @@ function referenceMonthly(sql: Sql, asOf: string | null) {
 
 const sortColumns = { recency: 'recency_days', frequency: 'frequency', monetary: 'monetary', rfm_score: 'overall_rfm_score' } as const;
 
-/** Every page order (4 sorts, overall and per segment, both directions) equals a plain ORDER BY of the published rows. */
+/**
+ * Every page list (4 sorts, overall and per segment, both directions) equals a plain ORDER BY of the published
+ * rows, paged as the API pages it (lists from api.rfm_page_orders, pages cut by rfmPageFrom) and by api.rfm_page.
+ */
 async function checkPages(sql: Sql): Promise<void> {
   const segments = [null, ...(await sql`select distinct segment from salesdash.rfm_scores_current`).map((r) => r.segment as string)];
   for (const [sortBy, column] of Object.entries(sortColumns)) {
+    const orders = await pageOrders(sql, sortBy as SortKey);
     for (const segment of segments) {
       for (const descending of [false, true]) {
         const direction = descending ? 'desc' : 'asc';
@@ -199,8 +205,16 @@ async function checkPages(sql: Sql): Promise<void> {
           paged.push(...rows.map((r) => r.customer_id as string));
           if (rows.length < 7) break;
         }
-        if (JSON.stringify(paged) !== JSON.stringify(expected)) {
-          throw new Error(`pages of ${sortBy} ${direction} ${segment ?? 'all'} differ from ORDER BY:\n${paged}\n${expected}`);
+        const served: string[] = [];
+        for (let page = 1; ; page++) {
+          const { data } = await rfmPageFrom(sql, orders, { segment, sortBy: sortBy as SortKey, descending, page, limit: 7 });
+          served.push(...data.map((r) => r.customer_id));
+          if (data.length < 7) break;
+        }
+        for (const [how, got] of [['api.rfm_page', paged], ['the API', served]] as const) {
+          if (JSON.stringify(got) !== JSON.stringify(expected)) {
+            throw new Error(`pages of ${sortBy} ${direction} ${segment ?? 'all'} (${how}) differ from ORDER BY:\n${got}\n${expected}`);
+          }
         }
       }
     }
