@@ -4,7 +4,7 @@
 // its parameters).
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Sql } from '../../db/connection.ts';
-import { dataVersion } from '../queries/data-version.ts';
+import { dataVersion, versionText, type DataVersion } from '../queries/data-version.ts';
 import { inTime } from './deadline.ts';
 
 declare module 'fastify' {
@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set on cacheable routes: the data version the response is built from. */
     dataVersion?: string;
+    /** The same, in its parts (what changed: the refresh, the snapshots, the model). */
+    dataVersionParts?: DataVersion;
   }
 }
 
@@ -35,8 +37,10 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 export function dataVersionHook(sql: Sql): preHandlerAsyncHookHandler {
   return async function setDataVersion(request: FastifyRequest, reply: FastifyReply) {
     if (!request.routeOptions.config.cacheable) return;
-    const version = await inTime(request, () => dataVersion(sql));
+    const parts = await inTime(request, () => dataVersion(sql));
+    const version = versionText(parts);
     request.dataVersion = version;
+    request.dataVersionParts = parts;
     // no-cache: the browser keeps the body but asks every time, so a refresh shows up at once.
     reply.header('ETag', etagFor(version)).header('Cache-Control', 'no-cache');
   };

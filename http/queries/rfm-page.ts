@@ -5,6 +5,7 @@
 import type { RfmPage, RfmRow } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
 import type { SortKey } from '../plugins/errors.ts';
+import type { DataVersion } from './data-version.ts';
 
 export interface RfmFilters {
   /** null: every segment. */
@@ -24,6 +25,11 @@ export interface PageOrders {
 }
 
 const KEY_BYTES = 4;
+
+/** What a sort key's lists depend on: the published refresh, and for expected_revenue the current model too. */
+export function listsVersion(version: DataVersion, sortBy: SortKey): string {
+  return sortBy === 'expected_revenue' ? `${version.refreshed}-${version.modelRun}` : version.refreshed;
+}
 
 export async function pageOrders(sql: Sql, sortBy: SortKey): Promise<PageOrders> {
   const rows = await sql<{ generation: string; segment: string; person_keys: Buffer }[]>`

@@ -23,7 +23,7 @@ import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
-import { GenerationGone, moversList, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
+import { GenerationGone, listsVersion, moversList, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
@@ -42,14 +42,15 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
   // data version, and pages are cut from them.
   const moversOf = sharedPerKey((_version: string, filters: RfmFilters) => moversList(sql, filters), { entries: 8 });
   // The plain list's pages are cut from its sorted keys (api.rfm_page_orders: every segment's list of one sort
-  // key), sorted once per data version and sort key and shared by every page of them.
-  const ordersOf = sharedPerKey((_version: string, sortBy: SortKey) => pageOrders(sql, sortBy), { entries: 6 });
+  // key), sorted once per refresh (and model, by expected revenue) and sort key, shared by every page of them.
+  const keptOrders = sharedPerKey((_version: string, sortBy: SortKey) => pageOrders(sql, sortBy), { entries: 6 });
+  const ordersOf = (request: FastifyRequest, sortBy: SortKey) => keptOrders(listsVersion(request.dataVersionParts!, sortBy), sortBy);
 
   async function plainPage(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
     // Sorting a million customers takes seconds, once per refresh: it gets more time than a lookup, and the
     // time it took does not count against the request's own budget for the lookup that follows.
     const sortStarted = Date.now();
-    const orders = await inTime(request, () => ordersOf(request.dataVersion!, filters.sortBy), {
+    const orders = await inTime(request, () => ordersOf(request, filters.sortBy), {
       budgetMs: Math.max(SORT_BUDGET_MS, (request.databaseDeadline ?? 0) - sortStarted),
     });
     if (request.databaseDeadline !== undefined) request.databaseDeadline += Date.now() - sortStarted;
@@ -104,7 +105,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     async (request, reply) => {
       if (notModified(request)) return reply.code(304).send();
       // The dashboard asks for the list in its default order next: start sorting it now.
-      ordersOf(request.dataVersion!, DEFAULT_SORT).catch(() => undefined);
+      ordersOf(request, DEFAULT_SORT).catch(() => undefined);
       return inTime(request, () => overviewOf(request.dataVersion!));
     },
   );

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { testApi } from './app.ts';
 import { expectedHistory, fixtureOrders } from './fixture.ts';
-import { pageOrders, rfmPageFrom } from '../../http/queries/rfm-page.ts';
+import { listsVersion, pageOrders, rfmPageFrom } from '../../http/queries/rfm-page.ts';
 
 t.test('GET /api/customers/segments: every rule segment, counts summing to the total, the reference date', async (t) => {
   const { app, sql } = await testApi(t);
@@ -125,6 +125,18 @@ t.test('GET /api/customers/rfm: a sort that outlasts the request deadline still 
   t.equal(res.statusCode, 200, res.body);
   t.equal(res.json().total, 12);
   t.equal(res.json().data.length, 3);
+});
+
+t.test('a sort key\'s lists are kept until the next refresh; by expected revenue, until the next refresh or model', async (t) => {
+  const version = { refreshed: '1', snapshots: '3.7', modelRun: '5' };
+  const monetary = listsVersion(version, 'monetary');
+  t.equal(listsVersion({ ...version, snapshots: '4.9' }, 'monetary'), monetary, 'a new snapshot keeps them');
+  t.equal(listsVersion({ ...version, modelRun: '6' }, 'monetary'), monetary, 'a new model keeps them');
+  t.not(listsVersion({ ...version, refreshed: '2' }, 'monetary'), monetary, 'a refresh sorts again');
+  const byForecast = listsVersion(version, 'expected_revenue');
+  t.equal(listsVersion({ ...version, snapshots: '4.9' }, 'expected_revenue'), byForecast);
+  t.not(listsVersion({ ...version, modelRun: '6' }, 'expected_revenue'), byForecast, 'a new model sorts expected revenue again');
+  t.not(listsVersion({ ...version, refreshed: '2' }, 'expected_revenue'), byForecast);
 });
 
 t.test('GET /api/customers/rfm defaults: 100 rows, monetary descending, page 1', async (t) => {
