@@ -1,7 +1,7 @@
 -- migrate:up
 -- What the HTTP API reads besides the marts: the RFM list's pages, and a customer's profile (who they
--- are, where they live, their counted orders with what was bought, their refunds). Views and a function over the layers
--- below, so the API's login needs no rights on raw or salesdash_internal.
+-- are, where they live, their counted orders with what was bought, their refunds). Views and functions over the
+-- layers below, so the API's login needs no rights on raw or salesdash_internal.
 
 -- The API's list pages. Every list is the published generation's customers (all, or one segment) in the order
 -- of a sort key (rfm_sort_expression), ties by customer_id in byte order in the same direction: ascending as
@@ -9,8 +9,8 @@
 --   api.rfm_page_orders(sort_by) sorts every list of one sort key. The API server asks for it once per
 --     generation and sort key and keeps the lists, so any later page, however deep, is one lookup of its
 --     keys (api.rfm_page_rows). The first page asked after a refresh waits for the sort (about 2 s at a
---     million customers). A refresh does not sort the lists in advance: that made every refresh slower
---     whether anyone paged or not.
+--     million customers). A refresh does not sort them in advance, which would slow every refresh
+--     whether anyone pages or not.
 --   api.rfm_page(...) is one page in SQL for whoever keeps no list: it sorts the whole list on each call.
 
 -- Every list of one sort key of the published generation: segment '' (every customer) and each segment the
