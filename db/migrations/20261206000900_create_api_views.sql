@@ -13,6 +13,13 @@
 --     whether anyone pages or not.
 --   api.rfm_page(...) is one page in SQL for whoever keeps no list: it sorts the whole list on each call.
 
+-- The columns of a list row (api.rfm_page_rows, api.rfm_export, api.rfm_movers), in the order their RETURNS
+-- TABLE declares them, from a generation's row c and its prediction pr (left joined).
+create function salesdash_internal.rfm_list_columns() returns text
+language sql immutable
+return 'c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
+        100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8';
+
 -- Every list of one sort key of the published generation: segment '' (every customer) and each segment the
 -- generation was scored with, each as its customers' person_keys in ascending order, 4 bytes each.
 -- person_key numbers a generation's customers in customer_id byte order, so ties by person_key are ties by
@@ -73,15 +80,14 @@ begin
   -- From the partition itself, not rfm_customers: a plan of the parent locks every partition, so each page
   -- would queue behind a refresh dropping an old generation (and readers behind the page).
   return query execute format(
-    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8
+    'select %s
      from generate_series(0, length($1) - 4, 4) as k(byte_offset)
      join salesdash_internal.%I c
        on c.person_key = (get_byte($1, k.byte_offset) << 24) | (get_byte($1, k.byte_offset + 1) << 16)
                        | (get_byte($1, k.byte_offset + 2) << 8) | get_byte($1, k.byte_offset + 3)
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
      order by case when $2 then -k.byte_offset else k.byte_offset end',
-    'rfm_customers_g' || generation)
+    salesdash_internal.rfm_list_columns(), 'rfm_customers_g' || generation)
   using person_keys, coalesce(descending, false);
 end
 $$;
@@ -128,14 +134,13 @@ begin
     return;
   end if;
   return query execute format(
-    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8
+    'select %s
      from salesdash_internal.%I c
      -- a join, not a lookup per row: a third of the time for a million customers
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
      where $1 is null or c.segment = $1
      order by %s %s, c.customer_id collate "C" %s',
-    'rfm_customers_g' || published, sort_expression, direction, direction)
+    salesdash_internal.rfm_list_columns(), 'rfm_customers_g' || published, sort_expression, direction, direction)
   using segment_filter;
 end
 $$;
@@ -210,3 +215,4 @@ drop function api.rfm_export(text, text, boolean);
 drop function salesdash_internal.rfm_sort_expression(text);
 drop function api.rfm_page_rows(bigint, bytea, boolean);
 drop function api.rfm_page_orders(text);
+drop function salesdash_internal.rfm_list_columns();

@@ -354,14 +354,13 @@ begin
     return;
   end if;
   return query execute format(
-    'select c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
-            100 * c.recency_score + 10 * c.frequency_score + c.monetary_score, pr.expected_revenue::float8
+    'select %s
      from salesdash_internal.%I c
      left join salesdash_internal.people p on p.customer_id = c.customer_id
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
      where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3
      order by %s %s, c.customer_id collate "C" %s',
-    'rfm_customers_g' || published, sort_expression, direction, direction)
+    salesdash_internal.rfm_list_columns(), 'rfm_customers_g' || published, sort_expression, direction, direction)
   using segment_filter, since_standings, from_k;
 end
 $$;

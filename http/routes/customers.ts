@@ -63,6 +63,13 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     }
   }
 
+  /** A movers page: cut from the kept list, or paged in SQL when the list is too long to keep (moversList). */
+  async function moversPage(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
+    const kept = await inTime(request, () => moversOf(request.dataVersion!, filters));
+    if (kept) return { data: kept.slice((page - 1) * limit, page * limit), total: kept.length };
+    return inTime(request, () => rfmPage(sql, { ...filters, page, limit }));
+  }
+
   async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {
     const segment = query.segment ? query.segment : null;
     if (segment !== null) {
@@ -130,12 +137,9 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
       const { page, limit } = request.query;
       const filters = await checkedFilters(request, request.query);
       if (notModified(request)) return reply.code(304).send();
-      const kept = filters.movement ? await inTime(request, () => moversOf(request.dataVersion!, filters)) : null;
-      const { data, total } = kept
-        ? { data: kept.slice((page - 1) * limit, page * limit), total: kept.length }
-        : filters.movement
-          ? await inTime(request, () => rfmPage(sql, { ...filters, page, limit }))
-          : await plainPage(request, filters, page, limit);
+      const { data, total } = filters.movement
+        ? await moversPage(request, filters, page, limit)
+        : await plainPage(request, filters, page, limit);
       return { data, total, page, limit } satisfies RfmPage;
     },
   );
