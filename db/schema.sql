@@ -70,6 +70,28 @@ COMMENT ON SCHEMA salesdash_internal IS 'Staging and intermediate views and the 
 
 
 --
+-- Name: rfm_list_row; Type: TYPE; Schema: api; Owner: -
+--
+
+CREATE TYPE api.rfm_list_row AS (
+	customer_id text,
+	recency integer,
+	frequency integer,
+	monetary double precision,
+	segment text,
+	rfm_score integer,
+	expected_revenue double precision
+);
+
+
+--
+-- Name: TYPE rfm_list_row; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON TYPE api.rfm_list_row IS 'One customer of an RFM list page: recency in days, monetary and expected_revenue (null when unscored) in currency units, rfm_score = 100 * R + 10 * F + M.';
+
+
+--
 -- Name: customer_training_row; Type: TYPE; Schema: salesdash_internal; Owner: -
 --
 
@@ -107,7 +129,7 @@ CREATE TYPE salesdash_internal.customer_training_row AS (
 -- Name: rfm_export(text, text, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_export(segment_filter text, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
+CREATE FUNCTION api.rfm_export(segment_filter text, sort_by text, descending boolean) RETURNS SETOF api.rfm_list_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -145,7 +167,7 @@ COMMENT ON FUNCTION api.rfm_export(segment_filter text, sort_by text, descending
 -- Name: rfm_movers(text, text, date, text, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
+CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) RETURNS SETOF api.rfm_list_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -194,7 +216,7 @@ COMMENT ON FUNCTION api.rfm_movers(segment_filter text, moved_from text, since d
 -- Name: rfm_page(text, text, boolean, integer, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
+CREATE FUNCTION api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer) RETURNS SETOF api.rfm_list_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -269,7 +291,7 @@ COMMENT ON FUNCTION api.rfm_page_orders(sort_by text) IS 'Every page list of one
 -- Name: rfm_page_rows(bigint, bytea, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_page_rows(generation bigint, person_keys bytea, descending boolean) RETURNS TABLE(customer_id text, recency integer, frequency integer, monetary double precision, segment text, rfm_score integer, expected_revenue double precision)
+CREATE FUNCTION api.rfm_page_rows(generation bigint, person_keys bytea, descending boolean) RETURNS SETOF api.rfm_list_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$

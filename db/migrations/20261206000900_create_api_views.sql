@@ -13,8 +13,19 @@
 --     whether anyone pages or not.
 --   api.rfm_page(...) is one page in SQL for whoever keeps no list: it sorts the whole list on each call.
 
--- The columns of a list row (api.rfm_page_rows, api.rfm_export, api.rfm_movers), in the order their RETURNS
--- TABLE declares them, from a generation's row c and its prediction pr (left joined).
+-- A row of the list: what api.rfm_page_rows, api.rfm_export, api.rfm_page and api.rfm_movers return.
+create type api.rfm_list_row as (
+  customer_id      text,
+  recency          integer,
+  frequency        integer,
+  monetary         float8,
+  segment          text,
+  rfm_score        integer,
+  expected_revenue float8
+);
+comment on type api.rfm_list_row is 'One customer of an RFM list page: recency in days, monetary and expected_revenue (null when unscored) in currency units, rfm_score = 100 * R + 10 * F + M.';
+
+-- The columns of api.rfm_list_row, in its order, from a generation's row c and its prediction pr (left joined).
 create function salesdash_internal.rfm_list_columns() returns text
 language sql immutable
 return 'c.customer_id, c.recency_days, c.frequency, c.monetary::float8, c.segment,
@@ -67,8 +78,7 @@ comment on function api.rfm_page_orders(text) is 'Every page list of one sort ke
 -- packs them), in that order, or reversed when descending. Raises 55000 when the generation is no longer kept
 -- (a refresh has dropped it since): the caller sorts the published one again.
 create function api.rfm_page_rows(generation bigint, person_keys bytea, descending boolean)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
-               expected_revenue float8)
+returns setof api.rfm_list_row
 language plpgsql stable
 security definer
 set search_path = pg_catalog, pg_temp
@@ -117,8 +127,7 @@ $$;
 -- keeps every partition locked while it runs, and an export may run for minutes, during which no refresh
 -- could drop the generations nobody reads any more.
 create function api.rfm_export(segment_filter text, sort_by text, descending boolean)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
-               expected_revenue float8)
+returns setof api.rfm_list_row
 language plpgsql stable
 security definer
 set search_path = pg_catalog, pg_temp
@@ -149,8 +158,7 @@ comment on function api.rfm_export(text, text, boolean) is 'The published RFM li
 -- One page of the published list in SQL: the export's order (the same as api.rfm_page_orders'), cut. It sorts
 -- the whole list on each call; the API pages through the lists it keeps instead.
 create function api.rfm_page(segment_filter text, sort_by text, descending boolean, page_number integer, page_size integer)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
-               expected_revenue float8)
+returns setof api.rfm_list_row
 language plpgsql stable
 security definer
 set search_path = pg_catalog, pg_temp
@@ -216,3 +224,4 @@ drop function salesdash_internal.rfm_sort_expression(text);
 drop function api.rfm_page_rows(bigint, bytea, boolean);
 drop function api.rfm_page_orders(text);
 drop function salesdash_internal.rfm_list_columns();
+drop type api.rfm_list_row;

@@ -326,8 +326,7 @@ comment on column salesdash.segment_movement_latest.revenue_after is 'What their
 -- The API's movers list: the published customers of segment_filter (null = all) who were in moved_from
 -- (a segment name of the since snapshot, or '(none)': not a customer yet) on since, in a page's order.
 create function api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean)
-returns table (customer_id text, recency integer, frequency integer, monetary float8, segment text, rfm_score integer,
-               expected_revenue float8)
+returns setof api.rfm_list_row
 language plpgsql stable
 security definer
 set search_path = pg_catalog, pg_temp
