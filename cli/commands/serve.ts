@@ -36,11 +36,21 @@ Serves the API and the dashboard, connected as the read-only role salesdash_api.
     const api = await resolveApiDatabase();
     const sql = connectApiPool(api.url, { role: api.role });
     try {
-      const [schema] = await sql<{ ready: boolean; login: string; too_strong: boolean }[]>`
+      const [schema] = await sql<{ ready: boolean; login: string; too_strong: boolean; too_weak: boolean }[]>`
         select to_regclass('salesdash.rfm_list') is not null as ready, current_user as login,
                (select rolsuper from pg_roles where rolname = current_user)
-               or has_schema_privilege(current_user, 'raw', 'usage') as too_strong`;
+               or has_schema_privilege(current_user, 'raw', 'usage') as too_strong,
+               case when to_regnamespace('api') is null then false
+                    else not has_schema_privilege(current_user, 'api', 'usage') end as too_weak`;
       if (!schema?.ready) throw new Error(notMigrated);
+      // Without schema api every list and profile would answer 500: refuse to start instead (the BI reader's
+      // login, salesdash db url --reader, is the usual mistake).
+      if (schema.too_weak) {
+        throw new Error(
+          `the API connects as "${schema.login}", which cannot read schema api (the BI reader's login?); ` +
+            `use a login with the salesdash_api role (grant salesdash_api to ${schema.login}), see docs/api.md`,
+        );
+      }
       // Least privilege is the API's promise (docs/api.md); a login that breaks it still serves, but says so.
       if (schema.too_strong) {
         console.error(

@@ -63,3 +63,23 @@ t.test('`salesdash serve` warns when its login can reach the raw data, and not a
     await exited;
   }
 });
+
+t.test('`salesdash serve` refuses a login that cannot read schema api (the BI reader\'s), naming it', async (t) => {
+  const { url, sql } = await testDatabase(t);
+  await insertFixture(sql);
+  await sql`select salesdash.refresh_rfm()`;
+  // A login of the test's own, with only the BI reader's rights (the name is ours, not user input).
+  const login = `bi_reader_${process.pid}`;
+  await sql.unsafe(`create role ${login} login password 'reader-test' in role salesdash_reader`);
+  try {
+    const readerUrl = new URL(url);
+    readerUrl.username = login;
+    readerUrl.password = 'reader-test';
+    await t.rejects(
+      startServeProcess({ SALESDASH_API_DATABASE_URL: readerUrl.toString(), DATABASE_URL: url, LOG_LEVEL: 'warn' }),
+      { message: new RegExp(`exited \\(1\\) before listening: salesdash: serve: .*the API connects as "${login}", which cannot read schema api`) },
+    );
+  } finally {
+    await sql.unsafe(`drop role ${login}`);
+  }
+});
