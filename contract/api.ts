@@ -261,6 +261,9 @@ export const RfmSnapshot = Type.Object({
     description: 'refresh: kept by a published refresh; history: computed from the order history (salesdash history).',
   }),
   customers: Type.Integer({ description: 'Customers with a counted order on or before the reference date.' }),
+  published: Type.Boolean({
+    description: "True for the published refresh's snapshot (what the dashboard shows): movement's default `to`.",
+  }),
 });
 export type RfmSnapshot = Static<typeof RfmSnapshot>;
 
@@ -271,9 +274,13 @@ export type SnapshotsResponse = Static<typeof SnapshotsResponse>;
 
 export const MovementQuery = Type.Object({
   from: Type.Optional(
-    dateString({ description: 'Reference date of a snapshot (default: the latest snapshot before `to`; without `to`, the second latest).' }),
+    dateString({ description: 'Reference date of a snapshot (default: the latest snapshot before `to`).' }),
   ),
-  to: Type.Optional(dateString({ description: 'Reference date of a later snapshot (default: the latest).' })),
+  to: Type.Optional(
+    dateString({
+      description: "Reference date of a later snapshot (default: the published refresh's snapshot when a snapshot precedes it, else the latest).",
+    }),
+  ),
 });
 export type MovementQuery = Static<typeof MovementQuery>;
 

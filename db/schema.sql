@@ -3151,19 +3151,21 @@ COMMENT ON COLUMN salesdash.rfm_snapshot_customers.monetary IS 'Net revenue in c
 --
 
 CREATE VIEW salesdash.rfm_snapshot_dates AS
- SELECT rfm_snapshots.reference_date,
-    rfm_snapshots.source,
-    rfm_snapshots.customers,
-    rfm_snapshots.taken_at,
-    rfm_snapshots.segments
-   FROM salesdash_internal.rfm_snapshots;
+ SELECT s.reference_date,
+    s.source,
+    s.customers,
+    s.taken_at,
+    s.segments,
+    COALESCE((s.generation = ( SELECT p.generation
+           FROM salesdash_internal.rfm_publication p)), false) AS published
+   FROM salesdash_internal.rfm_snapshots s;
 
 
 --
 -- Name: VIEW rfm_snapshot_dates; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.rfm_snapshot_dates IS 'Every kept snapshot: reference date, source (refresh | history), customers, when it was taken, its segment names (best first).';
+COMMENT ON VIEW salesdash.rfm_snapshot_dates IS 'Every kept snapshot: reference date, source (refresh | history), customers, when it was taken, its segment names (best first), whether it is the published refresh''s.';
 
 
 --
@@ -3199,6 +3201,13 @@ COMMENT ON COLUMN salesdash.rfm_snapshot_dates.taken_at IS 'When the snapshot wa
 --
 
 COMMENT ON COLUMN salesdash.rfm_snapshot_dates.segments IS 'The segment names the snapshot was scored with, best first (rule display order at the time).';
+
+
+--
+-- Name: COLUMN rfm_snapshot_dates.published; Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON COLUMN salesdash.rfm_snapshot_dates.published IS 'True for the snapshot of the published refresh (what rfm_scores_current and the dashboard show), which movement compares with by default; false for every other.';
 
 
 --
@@ -3248,9 +3257,16 @@ CREATE VIEW salesdash.segment_movement_latest AS
     m.share_of_from,
     m.revenue_before,
     m.revenue_after
-   FROM (( SELECT (array_agg(rfm_snapshots.reference_date ORDER BY rfm_snapshots.reference_date DESC))[2] AS from_date,
-            max(rfm_snapshots.reference_date) AS to_date
-           FROM salesdash_internal.rfm_snapshots) d
+   FROM (( SELECT t.to_date,
+            ( SELECT max(s.reference_date) AS max
+                   FROM salesdash_internal.rfm_snapshots s
+                  WHERE (s.reference_date < t.to_date)) AS from_date
+           FROM ( SELECT COALESCE(( SELECT d_1.reference_date
+                           FROM salesdash.rfm_snapshot_dates d_1
+                          WHERE (d_1.published AND (EXISTS ( SELECT
+                                   FROM salesdash_internal.rfm_snapshots s
+                                  WHERE (s.reference_date < d_1.reference_date))))), ( SELECT max(rfm_snapshots.reference_date) AS max
+                           FROM salesdash_internal.rfm_snapshots)) AS to_date) t) d
      CROSS JOIN LATERAL salesdash.segment_movement(d.from_date, d.to_date) m(from_segment, to_segment, direction, customers, share_of_from, revenue_before, revenue_after))
   WHERE (d.from_date IS NOT NULL);
 
@@ -3259,21 +3275,21 @@ CREATE VIEW salesdash.segment_movement_latest AS
 -- Name: VIEW segment_movement_latest; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON VIEW salesdash.segment_movement_latest IS 'segment_movement() between the two latest snapshots.';
+COMMENT ON VIEW salesdash.segment_movement_latest IS 'segment_movement() from the snapshot before the published refresh''s to the published refresh''s (else the two latest).';
 
 
 --
 -- Name: COLUMN segment_movement_latest.from_date; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.segment_movement_latest.from_date IS 'The second-latest snapshot''s reference date.';
+COMMENT ON COLUMN salesdash.segment_movement_latest.from_date IS 'The latest snapshot before to_date.';
 
 
 --
 -- Name: COLUMN segment_movement_latest.to_date; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.segment_movement_latest.to_date IS 'The latest snapshot''s reference date.';
+COMMENT ON COLUMN salesdash.segment_movement_latest.to_date IS 'The published refresh''s snapshot (else the latest snapshot).';
 
 
 --

@@ -207,14 +207,16 @@ comment on function salesdash.backfill_rfm_history(date) is 'Takes the month-end
 
 -- Grain: one row per kept snapshot.
 create view salesdash.rfm_snapshot_dates as
-select reference_date, source, customers, taken_at, segments
-from salesdash_internal.rfm_snapshots;
-comment on view salesdash.rfm_snapshot_dates is 'Every kept snapshot: reference date, source (refresh | history), customers, when it was taken, its segment names (best first).';
+select s.reference_date, s.source, s.customers, s.taken_at, s.segments,
+       coalesce(s.generation = (select p.generation from salesdash_internal.rfm_publication p), false) as published
+from salesdash_internal.rfm_snapshots s;
+comment on view salesdash.rfm_snapshot_dates is 'Every kept snapshot: reference date, source (refresh | history), customers, when it was taken, its segment names (best first), whether it is the published refresh''s.';
 comment on column salesdash.rfm_snapshot_dates.reference_date is 'The date the snapshot is as of (one snapshot per date).';
 comment on column salesdash.rfm_snapshot_dates.source is 'refresh = kept by a published refresh_rfm(); history = computed from the order history (take_rfm_snapshot, salesdash history).';
 comment on column salesdash.rfm_snapshot_dates.customers is 'Customers (persons) with a counted order on or before reference_date: the snapshot''s rows in rfm_snapshot_customers.';
 comment on column salesdash.rfm_snapshot_dates.taken_at is 'When the snapshot was computed (timestamptz).';
 comment on column salesdash.rfm_snapshot_dates.segments is 'The segment names the snapshot was scored with, best first (rule display order at the time).';
+comment on column salesdash.rfm_snapshot_dates.published is 'True for the snapshot of the published refresh (what rfm_scores_current and the dashboard show), which movement compares with by default; false for every other.';
 
 -- Grain: one row per customer per snapshot (customers with a counted order on the reference date).
 create view salesdash.rfm_snapshot_customers as
@@ -304,17 +306,24 @@ end
 $$;
 comment on function salesdash.segment_movement(date, date) is 'Customers and their revenue (monetary on from_date, and its growth up to to_date) per (segment on from_date, segment on to_date), between two kept snapshots; from_segment null = new, to_segment null = lost. See docs/movement.md.';
 
--- Movement between the two latest snapshots, for BI tools that take no arguments (no rows until there are two).
+-- Movement up to what is published, for BI tools that take no arguments, as the API's default: to the
+-- published refresh's snapshot, from the snapshot just before it (the two latest when there is no snapshot
+-- before the published one, or retention dropped it).
+-- Not simply the two latest: a refresh as of a later date than the purchases (--as-of today, say) would stay
+-- the latest snapshot, and so every default, long after plain refreshes had replaced what it showed.
 create view salesdash.segment_movement_latest as
 select d.from_date, d.to_date, m.*
-from (select (array_agg(reference_date order by reference_date desc))[2] as from_date,
-             max(reference_date) as to_date
-      from salesdash_internal.rfm_snapshots) d
+from (select t.to_date,
+             (select max(s.reference_date) from salesdash_internal.rfm_snapshots s where s.reference_date < t.to_date) as from_date
+      from (select coalesce((select d.reference_date from salesdash.rfm_snapshot_dates d
+                             where d.published
+                               and exists (select from salesdash_internal.rfm_snapshots s where s.reference_date < d.reference_date)),
+                            (select max(reference_date) from salesdash_internal.rfm_snapshots)) as to_date) t) d
 cross join lateral salesdash.segment_movement(d.from_date, d.to_date) m
 where d.from_date is not null;
-comment on view salesdash.segment_movement_latest is 'segment_movement() between the two latest snapshots.';
-comment on column salesdash.segment_movement_latest.from_date is 'The second-latest snapshot''s reference date.';
-comment on column salesdash.segment_movement_latest.to_date is 'The latest snapshot''s reference date.';
+comment on view salesdash.segment_movement_latest is 'segment_movement() from the snapshot before the published refresh''s to the published refresh''s (else the two latest).';
+comment on column salesdash.segment_movement_latest.from_date is 'The latest snapshot before to_date.';
+comment on column salesdash.segment_movement_latest.to_date is 'The published refresh''s snapshot (else the latest snapshot).';
 comment on column salesdash.segment_movement_latest.from_segment is 'Segment on from_date; null = not a customer then (new).';
 comment on column salesdash.segment_movement_latest.to_segment is 'Segment on to_date; null = no counted purchase on or before to_date any more (lost).';
 comment on column salesdash.segment_movement_latest.direction is 'new, lost, stayed (same segment, or one renamed at the same place in the rules), up (to a segment earlier in display order, i.e. better) or down.';

@@ -6,7 +6,7 @@ import type { Sql } from '../../db/connection.ts';
 /** Every kept snapshot, newest first, with its segment names (best first). */
 export async function snapshots(sql: Sql): Promise<(RfmSnapshot & { segments: string[] })[]> {
   return sql<(RfmSnapshot & { segments: string[] })[]>`
-    select to_char(reference_date, 'YYYY-MM-DD') as reference_date, source, customers, segments
+    select to_char(reference_date, 'YYYY-MM-DD') as reference_date, source, customers, published, segments
     from salesdash.rfm_snapshot_dates
     order by reference_date desc`;
 }

@@ -64,11 +64,16 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
       if (query.from === undefined && query.to === undefined && kept.length < 2) {
         throw new NotFound('fewer than two snapshots are kept yet (run salesdash history --monthly, or refresh again later)');
       }
-      // A date left out is chosen beside the given one: `to` alone is compared with the snapshot just before it,
-      // `from` alone with the latest; neither, the two latest. kept is newest first.
+      // A date left out is chosen beside the given one: `to` alone is compared with the snapshot just before it.
+      // Without `to`, the comparison ends on the published refresh's snapshot (what the rest of the dashboard
+      // shows) when there is a snapshot to compare it with, else on the latest; as salesdash.segment_movement_latest.
+      // kept is newest first.
       const chosenFrom = query.from === undefined ? undefined : byDate('from', query.from);
+      const published = kept.find((s) => s.published);
+      const publishedUsable = published !== undefined
+        && (chosenFrom ? published.reference_date > chosenFrom.reference_date : kept.some((s) => s.reference_date < published.reference_date));
       // kept[0] exists here: `from` was found, or there are two snapshots.
-      const newer = query.to === undefined ? kept[0]! : byDate('to', query.to);
+      const newer = query.to !== undefined ? byDate('to', query.to) : publishedUsable ? published : kept[0]!;
       const older = chosenFrom ?? kept.find((s) => s.reference_date < newer.reference_date);
       if (older === undefined) throw new BadRequest(`to: no snapshot before ${newer.reference_date} to compare with`);
       const [from, to] = [older.reference_date, newer.reference_date];

@@ -16,10 +16,10 @@ t.test('GET /api/snapshots lists the refresh and the month-ends, newest first', 
   t.equal(res.statusCode, 200);
   t.same(res.json(), {
     snapshots: [
-      { reference_date: '2018-06-12', source: 'refresh', customers: 12 },
-      { reference_date: '2018-05-31', source: 'history', customers: 9 },
-      { reference_date: '2018-04-30', source: 'history', customers: 6 },
-      { reference_date: '2018-03-31', source: 'history', customers: 3 },
+      { reference_date: '2018-06-12', source: 'refresh', customers: 12, published: true },
+      { reference_date: '2018-05-31', source: 'history', customers: 9, published: false },
+      { reference_date: '2018-04-30', source: 'history', customers: 6, published: false },
+      { reference_date: '2018-03-31', source: 'history', customers: 3, published: false },
     ],
   }, 'first purchases: three people in each of March..June');
 });
@@ -47,6 +47,25 @@ t.test('GET /api/segments/movement: the two latest by default, what the SQL func
   const chosen = await app.inject('/api/segments/movement?from=2018-03-31&to=2018-05-31');
   t.equal(chosen.statusCode, 200);
   t.equal(chosen.json().cells.reduce((s: number, c: { customers: number }) => s + c.customers, 0), 9);
+});
+
+t.test('GET /api/segments/movement ends on the published refresh by default, not on a later-dated snapshot', async (t) => {
+  const { app, sql } = await shopWithHistory(t);
+  // A refresh as of a date after the last purchase keeps the latest-dated snapshot; a plain refresh then
+  // publishes 2018-06-12 again.
+  await sql`select salesdash.refresh_rfm('2018-06-20')`;
+  t.equal((await app.inject('/api/segments/movement')).json().to, '2018-06-20', 'while it is published, the as-of refresh is the default');
+  await sql`select salesdash.refresh_rfm()`;
+  const snapshots = (await app.inject('/api/snapshots')).json().snapshots;
+  t.same(snapshots.slice(0, 2).map((s: { reference_date: string; published: boolean }) => [s.reference_date, s.published]),
+    [['2018-06-20', false], ['2018-06-12', true]], 'the later-dated snapshot is kept, the plain refresh is published');
+  const res = await app.inject('/api/segments/movement');
+  t.equal(res.statusCode, 200);
+  t.same([res.json().from, res.json().to], ['2018-05-31', '2018-06-12'], 'default: up to the published refresh');
+  const latest = await sql`select distinct from_date::text as from_date, to_date::text as to_date from salesdash.segment_movement_latest`;
+  t.same(latest.map((r) => ({ ...r })), [{ from_date: '2018-05-31', to_date: '2018-06-12' }], 'segment_movement_latest: the same pair');
+  const fromPublished = await app.inject('/api/segments/movement?from=2018-06-12');
+  t.same([fromPublished.json().from, fromPublished.json().to], ['2018-06-12', '2018-06-20'], '`from` alone at the published one: the later snapshot');
 });
 
 t.test('GET /api/segments/movement: bad dates are 400 naming the parameter; too few snapshots 404', async (t) => {

@@ -28,7 +28,7 @@ export interface ViewState {
   order: SortOrder;
   page: number;
   customer: string | null;
-  /** Movement tab: snapshot dates (null: the API's default, the two latest). */
+  /** Movement tab: snapshot dates (null: the API's default, the published refresh's snapshot and the one before it). */
   from: string | null;
   to: string | null;
   /** Movement tab: the chosen cell's segment at `from` (its row), or notACustomer. */
@@ -154,7 +154,7 @@ export function exportPath(state: ViewState): string {
   return `/api/customers/rfm.csv?${filterQuery(state)}`;
 }
 
-/** The movement matrix's request: only the dates the view names, the API defaults to the two latest. */
+/** The movement matrix's request: only the dates the view names; the API chooses the others. */
 export function movementPath(state: Pick<ViewState, 'from' | 'to'>): string {
   const query = new URLSearchParams();
   if (state.from) query.set('from', state.from);
