@@ -5,6 +5,7 @@ import { progressLine } from '../progress.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { defaultSeed, generate, maxCustomers } from '../../jobs/generate/index.ts';
 import { enterStep } from '../job.ts';
+import { refreshHint } from '../../jobs/import/summary.ts';
 
 const usage = `usage: salesdash generate --customers N [--seed S] [--replace]
 
@@ -45,6 +46,7 @@ export const generateCommand: Command = {
           `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
             `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
         );
+        console.log(refreshHint);
       });
     } finally {
       progress.done();

@@ -5,7 +5,7 @@ import { parseOptions, UsageError } from '../command.ts';
 import { progressLine } from '../progress.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { importOlist } from '../../jobs/import/olist.ts';
-import { importSummary } from '../../jobs/import/summary.ts';
+import { importSummary, loadedAnything, refreshHint } from '../../jobs/import/summary.ts';
 import { importTransactions, transactionColumns } from '../../jobs/import/transactions.ts';
 import { enterStep } from '../job.ts';
 
@@ -69,6 +69,7 @@ export const importCommand: Command = {
             ? importSummary(counts, { what: 'customer id', from: path, products: true })
             : importSummary(counts, { what: 'customer', from: basename(path), products: false }),
         );
+        if (loadedAnything(counts)) console.log(refreshHint);
       });
     } finally {
       progress.done();

@@ -12,6 +12,14 @@ export interface SummaryOptions {
 }
 
 /** One line for `counts`; a transactions file's refunds (a negative amount) are counted apart from its orders. */
+/** What to run after rows were loaded: nothing shows them in the scores, segments or dashboard before a refresh. */
+export const refreshHint = 'next: salesdash refresh, to score them (the dashboard and API show the last refresh until then)';
+
+/** Whether an import loaded anything a refresh would take in (not a header-only file, nor every row skipped). */
+export function loadedAnything(counts: ImportCounts & { refunds?: number }): boolean {
+  return counts.orders + counts.customers + counts.items + (counts.refunds ?? 0) > 0;
+}
+
 export function importSummary(counts: ImportCounts & { refunds?: number; storedRefunds?: number }, { what, from, products }: SummaryOptions): string {
   const refunds = counts.refunds ?? 0;
   // A refund id met again replaces the stored refund: said, so two partial refunds under one id do not go unseen.
@@ -19,7 +27,7 @@ export function importSummary(counts: ImportCounts & { refunds?: number; storedR
   const skipped =
     (counts.skipped ? `; skipped ${counted(counts.skipped, 'row')} with an empty customer_id` : '') +
     (counts.repeatedLines ? `; ${counted(counts.repeatedLines, 'line')} repeating an earlier line of its order exactly, each an item` : '');
-  if (counts.orders === 0 && counts.customers === 0 && counts.items === 0 && refunds === 0) {
+  if (!loadedAnything(counts)) {
     return counts.skipped
       ? `loaded 0 rows from ${from}: every row (${counts.skipped}) has an empty customer_id, skipped`
       : `loaded 0 rows from ${from}: only a header, no rows`;

@@ -152,7 +152,7 @@ t.test('salesdash generate prints the counts and refuses a second run without --
     run(process.execPath, [bin, ...args], { env }).catch((error: { stdout: string; stderr: string }) => error);
 
   const first = await output(['generate', '--customers', '400', '--seed', '4']);
-  t.match(first.stdout, /^generated 400 customers \(\d+ order-level ids\), \d+ orders, \d+ items, 200 products with seed 4 in \d+\.\d+ s\n$/);
+  t.match(first.stdout, /^generated 400 customers \(\d+ order-level ids\), \d+ orders, \d+ items, 200 products with seed 4 in \d+\.\d+ s\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   t.equal(first.stderr, '');
   t.equal((await rawSnapshot(sql)).people, 400);
 

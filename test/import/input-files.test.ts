@@ -120,10 +120,10 @@ t.test('salesdash import: binary file, header-only file, first import and re-imp
   const path = file(t, 'shop.csv', good);
   const first = await salesdash('import', 'transactions', path);
   t.equal(first.code, 0, first.stderr);
-  t.match(first.stdout, /^loaded 3 orders \(3 items\) of 2 customers from shop\.csv in \d+\.\d+ s: 3 new\n$/);
+  t.match(first.stdout, /^loaded 3 orders \(3 items\) of 2 customers from shop\.csv in \d+\.\d+ s: 3 new\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   const again = await salesdash('import', 'transactions', path);
   t.equal(again.code, 0, again.stderr);
-  t.match(again.stdout, /^loaded 3 orders \(3 items\) of 2 customers from shop\.csv in \d+\.\d+ s: 0 new, 3 already stored \(updated where they differ\)\n$/);
+  t.match(again.stdout, /^loaded 3 orders \(3 items\) of 2 customers from shop\.csv in \d+\.\d+ s: 0 new, 3 already stored \(updated where they differ\)\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   const more = await salesdash('import', 'transactions', file(t, 'more.csv', `${good}C-1,carol,2024-04-01,7\n`));
   t.match(more.stdout, /: 1 new, 3 already stored/);
   t.equal((await rawSnapshot(sql)).orders, 4);

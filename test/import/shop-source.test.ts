@@ -197,12 +197,12 @@ t.test('salesdash import, reset and demo from the command line', async (t) => {
 
   const imported = await salesdash('import', 'transactions', file);
   t.equal(imported.code, 0, imported.stderr);
-  t.match(imported.stdout, /^loaded 3 orders \(3 items\) of 2 customers from shop\.csv in \d+\.\d+ s: 3 new\n$/);
+  t.match(imported.stdout, /^loaded 3 orders \(3 items\) of 2 customers from shop\.csv in \d+\.\d+ s: 3 new\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
 
   await generate(sql, { customers: 60, seed: 5, replace: true });
   const replaced = await salesdash('import', 'transactions', file, '--replace');
   t.equal(replaced.code, 0, replaced.stderr);
-  t.match(replaced.stdout, /^emptied the shop first \(--replace\)\nloaded 3 orders .* 3 new\n$/);
+  t.match(replaced.stdout, /^emptied the shop first \(--replace\)\nloaded 3 orders .* 3 new\nnext: salesdash refresh, .*\n$/);
   t.equal((await rawSnapshot(sql)).people, 2);
 
   const yes = await atTerminal(env, 'yes');

@@ -642,7 +642,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   t.equal((await rawSnapshot(sql)).orders, 0, 'nothing loaded');
 
   const ok = await output(['import', 'transactions', csvFile(t, 'good.csv', good)]);
-  t.match(ok.stdout, /^loaded 3 orders \(3 items\) of 2 customers from good\.csv in \d+\.\d+ s: 3 new\n$/);
+  t.match(ok.stdout, /^loaded 3 orders \(3 items\) of 2 customers from good\.csv in \d+\.\d+ s: 3 new\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   t.equal(ok.stderr, '', 'no progress noise when stderr is not a terminal');
   t.equal((await rawSnapshot(sql)).orders, 3);
 
@@ -650,7 +650,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const retail = csvFile(t, 'retail.csv', onlineRetail);
   const columns = ['--column', 'order_id=InvoiceNo', '--column', 'customer_id=customerid', '--column', 'order_date= InvoiceDate '];
   const mapped = await output(['import', 'transactions', retail, ...columns]);
-  t.match(mapped.stdout, /^loaded 3 orders \(5 items\) of 2 customers and 1 refund from retail\.csv in \d+\.\d+ s: 3 new\n$/);
+  t.match(mapped.stdout, /^loaded 3 orders \(5 items\) of 2 customers and 1 refund from retail\.csv in \d+\.\d+ s: 3 new\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   t.equal((await sql`select count(*)::int as n from raw.orders where order_id = '536365'`)[0]!.n, 1);
   const unknown = await output(['import', 'transactions', retail, '--column', 'invoice=InvoiceNo']);
   t.match(unknown.stderr, /^salesdash: import: --column "invoice" is not a column of a transactions file \(order_id, customer_id, /);
@@ -666,7 +666,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const refused = await output(['import', 'transactions', guests]);
   t.equal(refused.stderr, 'salesdash: import: guests.csv line 2, column customer_id: is empty (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)\n');
   const skipping = await output(['import', 'transactions', guests, '--skip-empty-customer']);
-  t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id\n$/);
+  t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   t.same((await sql`select order_id from raw.orders where order_id like 'G-%'`).map((r) => r.order_id), ['G-2']);
   const onlyGuests = await output(['import', 'transactions', csvFile(t, 'only.csv', 'order_id,customer_id,order_date,amount\nG-9,,2024-01-05,3\n'), '--skip-empty-customer']);
   t.equal(onlyGuests.stdout, 'loaded 0 rows from only.csv: every row (1) has an empty customer_id, skipped\n');
