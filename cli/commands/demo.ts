@@ -2,25 +2,27 @@
 // RFM refreshed, month-end snapshots while there are too few to compare, a model trained when none exists for the current data, then the dashboard on port 5000.
 // Each step is the ordinary command, so the demo behaves exactly as a user's own runs would.
 import type { Command } from '../command.ts';
-import { positiveWholeNumber, UsageError } from '../command.ts';
+import { parseOptions, positiveWholeNumber } from '../command.ts';
 import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { migrate } from '../../db/migrate.ts';
 import { shopSource, type ShopSource } from '../../jobs/import/shop-source.ts';
 import { NotEnoughHistory } from '../../jobs/train/train.ts';
-import { generateCommand } from './generate.ts';
+import { generateShop } from './generate.ts';
 import { historyCommand } from './history.ts';
 import { refreshCommand } from './refresh.ts';
-import { serveCommand } from './serve.ts';
+import { portNumber, serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
 
-const usage = `usage: salesdash demo
+const usage = `usage: salesdash demo [--port 5000] [--host 127.0.0.1]
 
 What make run does: starts the embedded PostgreSQL (or uses DATABASE_URL), applies the migrations, generates
 SALESDASH_DEMO_CUSTOMERS (50,000) demo customers when the shop is empty (a shop with data, imported or
 generated, is kept), refreshes RFM, computes month-end snapshots for segment movement while fewer than two are
 kept, trains the model when the data changed since the last training (not again after a refusal on the same
-data; a history too short for the model is served without one), and serves the dashboard and API (PORT, default
-5000).
+data; a history too short for the model is served without one), and serves the dashboard and API.
+
+  --port N      port to serve on (default: PORT, else 5000), as salesdash serve
+  --host HOST   address to serve on (default: HOST, else 127.0.0.1), as salesdash serve
 `;
 
 /** The line saying which data the demo keeps. */
@@ -35,7 +37,10 @@ export const demoCommand: Command = {
   summary: 'set everything up and serve the dashboard (what `make run` does)',
   usage,
   async run(args) {
-    if (args.length) throw new UsageError(`unexpected argument "${args[0]}" (see --help)`);
+    // Checked now rather than when serving starts, after minutes of setting up.
+    const { values } = parseOptions(args, { port: { type: 'string' }, host: { type: 'string' } }, false);
+    if (values.port !== undefined) portNumber(values.port, '--port');
+    const serveArgs = [...(values.port !== undefined ? ['--port', values.port] : []), ...(values.host !== undefined ? ['--host', values.host] : [])];
     const configured = process.env.SALESDASH_DEMO_CUSTOMERS;
     const demoCustomers = configured === undefined || configured === '' ? 50_000 : positiveWholeNumber(configured, 'SALESDASH_DEMO_CUSTOMERS');
     const url = await resolveDatabaseUrl();
@@ -70,7 +75,7 @@ export const demoCommand: Command = {
 
     if (state.orders === 0) {
       console.log(`the shop is empty: generating ${demoCustomers.toLocaleString('en-US')} demo customers (set SALESDASH_DEMO_CUSTOMERS to change)`);
-      await generateCommand.run(['--customers', String(demoCustomers)]);
+      await generateShop(['--customers', String(demoCustomers)], { sayNext: false });
     } else {
       console.log(keeping(state.source, state.orders));
     }
@@ -80,7 +85,7 @@ export const demoCommand: Command = {
     if (state.orders === 0 || state.lastTraining === null) await trainOrSayWhyNot();
     else if (state.lastTraining.current) console.log('the current model was trained on this data: skipping training (run: salesdash train)');
     else console.log(`the last training on this data was refused (${state.lastTraining.refusedBecause}): skipping training (run: salesdash train)`);
-    await serveCommand.run([]);
+    await serveCommand.run(serveArgs);
   },
 };
 

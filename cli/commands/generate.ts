@@ -20,39 +20,42 @@ the shop as holding generated data: an import then refuses to join it (see sales
 export const generateCommand: Command = {
   summary: 'generate synthetic shop data: --customers N [--seed S] [--replace]',
   usage,
-  async run(args) {
-    const { values } = parseOptions(
-      args,
-      { customers: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
-      false,
-    );
-    const customers = positiveInteger(values.customers, 'customers', undefined, maxCustomers);
-    const seed = values.seed === undefined ? defaultSeed : seedOption(values.seed);
-
-    const url = await resolveDatabaseUrl();
-    const progress = progressLine();
-    try {
-      await withPool(url, { max: 1 }, async (sql) => {
-        const counts = await generate(sql, {
-          customers,
-          seed,
-          replace: values.replace ?? false,
-          onProgress: ({ table, customers: done, of }) =>
-            progress.update(table === 'indexes' ? 'building indexes and foreign keys' : `${table}: ${done.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} customers`),
-          onStep: enterStep,
-        });
-        progress.done();
-        console.log(
-          `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
-            `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
-        );
-        console.log(refreshHint);
-      });
-    } finally {
-      progress.done();
-    }
-  },
+  run: (args) => generateShop(args, { sayNext: true }),
 };
+
+/** The generate command; sayNext: end with what to run next (not in salesdash demo, which refreshes itself). */
+export async function generateShop(args: string[], { sayNext }: { sayNext: boolean }): Promise<void> {
+  const { values } = parseOptions(
+    args,
+    { customers: { type: 'string' }, seed: { type: 'string' }, replace: { type: 'boolean' } },
+    false,
+  );
+  const customers = positiveInteger(values.customers, 'customers', undefined, maxCustomers);
+  const seed = values.seed === undefined ? defaultSeed : seedOption(values.seed);
+
+  const url = await resolveDatabaseUrl();
+  const progress = progressLine();
+  try {
+    await withPool(url, { max: 1 }, async (sql) => {
+      const counts = await generate(sql, {
+        customers,
+        seed,
+        replace: values.replace ?? false,
+        onProgress: ({ table, customers: done, of }) =>
+          progress.update(table === 'indexes' ? 'building indexes and foreign keys' : `${table}: ${done.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} customers`),
+        onStep: enterStep,
+      });
+      progress.done();
+      console.log(
+        `generated ${counts.customers} customers (${counts.customerIds} order-level ids), ${counts.orders} orders, ` +
+          `${counts.items} items, ${counts.products} products with seed ${seed} in ${counts.seconds.toFixed(2)} s`,
+      );
+      if (sayNext) console.log(refreshHint);
+    });
+  } finally {
+    progress.done();
+  }
+}
 
 function seedOption(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 0xffffffff) {

@@ -10,7 +10,7 @@ import { serve } from '../../http/server.ts';
 import { surviveKnownPostgresJsBug } from '../../db/postgres-js-guard.ts';
 import { enterStep, finishCommand } from '../job.ts';
 
-function portNumber(value: string, source: string): number {
+export function portNumber(value: string, source: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) {
     throw new UsageError(`${source} must be a port number from 0 to 65535 (got ${JSON.stringify(value.slice(0, 40))})`);
   }

@@ -68,6 +68,9 @@ t.test('numbers are checked with a plain message naming the command and the opti
     { args: ['train', '--horizon-days', '400'], stderr: 'train: --horizon-days must be at most 366 (got "400")' },
     { args: ['serve', '--port', '-1'], stderr: 'serve: --port must be a port number from 0 to 65535 (got "-1")' },
     { args: ['demo'], env: { SALESDASH_DEMO_CUSTOMERS: '-5' }, stderr: 'demo: SALESDASH_DEMO_CUSTOMERS must be a positive whole number (got "-5")' },
+    // Before minutes of setting up, not when serving starts.
+    { args: ['demo', '--port', '70000'], stderr: 'demo: --port must be a port number from 0 to 65535 (got "70000")' },
+    { args: ['demo', 'now'], stderr: 'demo: unexpected argument "now" (see --help)' },
     { args: ['history'], stderr: 'history: say --monthly (month-end snapshots)' },
     { args: ['history', '--monthly', '--from', '2024-13'], stderr: 'history: --from must be a month YYYY-MM (got "2024-13")' },
     { args: ['history', '--monthly', '--from', 'last year'], stderr: 'history: --from must be a month YYYY-MM (got "last year")' },
