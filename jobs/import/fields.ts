@@ -127,7 +127,7 @@ function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
     // A transactions file (the signed amounts) is often a line-item export that leaves later lines' totals empty.
     reject(at, signed ? "is empty (each line needs its own amount; an export that puts an order's total on its first line only needs a per-line column)" : 'is empty (an amount is required)');
   }
-  if (!amountPattern.test(value)) reject(at, `${excerpt(value)} is not an amount`);
+  if (!amountPattern.test(value)) reject(at, `${excerpt(value)} is not an amount (write a number with a dot before the cents and no thousands separator, e.g. 1234.50)`);
   const number = Number(value);
   if (number < 0 && !signed) reject(at, `${excerpt(value)} is negative`);
   const decimals = value.includes('.') ? value.slice(value.indexOf('.') + 1).replace(/0+$/, '').length : 0;

@@ -7,8 +7,10 @@ export const EXCERPT_LENGTH = 40;
 const MAX_PROBLEM_LENGTH = 300;
 
 // C0 and C1 controls, DEL and the Unicode line/paragraph separators: shown escaped so a message stays one
-// line and cannot drive the terminal.
-const unprintable = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// line and cannot drive the terminal. Spaces other than the ASCII one (no-break, narrow, ideographic...),
+// zero-width characters, direction marks and the BOM too, so a message never shows them as a plain space or
+// as nothing.
+const unprintable = /[\u0000-\u001f\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff]/g;
 const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**

@@ -272,6 +272,7 @@ async function fitAndEvaluate(sql: Sql, options: TrainOptions, foldsBack: number
   // in order instead of sorting it (a refresh does not update statistics).
   await sql`select salesdash_internal.refresh_model_snapshot()`;
   progress(`order snapshot refreshed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  step('choosing the training windows');
 
   // The first and last counted purchase, from the snapshot every window reads.
   const [span] = await sql<{ reference_date: string | null; first_date: string | null }[]>`

@@ -138,7 +138,7 @@ const rejections: { name: string; file: string; edit: (text: string) => string; 
     name: 'a non-numeric amount',
     file: 'olist_order_items_dataset.csv',
     edit: (text) => text.replace('118.70', 'abc'),
-    message: 'olist_order_items_dataset.csv line 4, column price: "abc" is not an amount',
+    message: 'olist_order_items_dataset.csv line 4, column price: "abc" is not an amount (write a number with a dot before the cents and no thousands separator, e.g. 1234.50)',
   },
   {
     name: 'a negative amount',
@@ -187,7 +187,7 @@ const rejections: { name: string; file: string; edit: (text: string) => string; 
     name: 'an id of only whitespace',
     file: 'olist_customers_dataset.csv',
     edit: (text) => text.replace('"p0000000000000000000000000000003"', '"\u00a0\u00a0"'),
-    message: 'olist_customers_dataset.csv line 5, column customer_unique_id: "\u00a0\u00a0" is only whitespace',
+    message: 'olist_customers_dataset.csv line 5, column customer_unique_id: "\\u00a0\\u00a0" is only whitespace',
   },
   {
     name: 'an empty purchase timestamp',

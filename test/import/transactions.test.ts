@@ -312,7 +312,7 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'an unparseable amount',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,1\nA-2,alice,2024-01-06,12.5x\n',
-    message: 'shop.csv line 3, column amount: "12.5x" is not an amount',
+    message: 'shop.csv line 3, column amount: "12.5x" is not an amount (write a number with a dot before the cents and no thousands separator, e.g. 1234.50)',
   },
   {
     name: 'a refund for a customer neither in the file nor in the database',
@@ -448,7 +448,7 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'a customer id of a no-break space',
     text: `${header}\nA-1,\u00a0,2024-01-05,1\n`,
-    message: 'shop.csv line 2, column customer_id: "\u00a0" is only whitespace',
+    message: 'shop.csv line 2, column customer_id: "\\u00a0" is only whitespace',
   },
   {
     name: 'an order id of a line separator',
