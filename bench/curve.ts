@@ -40,6 +40,16 @@ interface Run {
   totalSeconds: number;
   loadAverages1m: number[];
   figures: Figure[];
+  /** The code measured (bench/run.ts records it); undefined in runs from before it did. */
+  commit?: string | null;
+}
+
+/** A size's run as bench/run.ts wrote it to latest.json. */
+function runOf(scale: number, file: string): Run {
+  const run = JSON.parse(readFileSync(file, 'utf8')) as {
+    date: string; commit?: string | null; totalSeconds: number; machine: { loadAverages1m: number[] }; figures: Figure[];
+  };
+  return { scale, date: run.date, commit: run.commit, totalSeconds: run.totalSeconds, loadAverages1m: run.machine.loadAverages1m, figures: run.figures };
 }
 
 function freeGb(): number {
@@ -50,9 +60,7 @@ function freeGb(): number {
 
 function saved(scale: number): Run | undefined {
   const file = path.join(curveDir, `${scale}.json`);
-  if (!existsSync(file)) return undefined;
-  const run = JSON.parse(readFileSync(file, 'utf8')) as { date: string; totalSeconds: number; machine: { loadAverages1m: number[] }; figures: Figure[] };
-  return { scale, date: run.date, totalSeconds: run.totalSeconds, loadAverages1m: run.machine.loadAverages1m, figures: run.figures };
+  return existsSync(file) ? runOf(scale, file) : undefined;
 }
 
 function runAt(scale: number, previous: Run | undefined): Run | string {
@@ -77,8 +85,7 @@ function runAt(scale: number, previous: Run | undefined): Run | string {
   if (child.status !== 0) return `bench/run.ts exited ${child.status ?? child.signal}`;
   mkdirSync(curveDir, { recursive: true });
   copyFileSync(path.join(out, 'latest.json'), path.join(curveDir, `${scale}.json`));
-  const run = JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8')) as { date: string; totalSeconds: number; machine: { loadAverages1m: number[] }; figures: Figure[] };
-  return { scale, date: run.date, totalSeconds: run.totalSeconds, loadAverages1m: run.machine.loadAverages1m, figures: run.figures };
+  return runOf(scale, path.join(out, 'latest.json'));
 }
 
 const exponent = (a: number, b: number, n1: number, n2: number) => Math.log(b / a) / Math.log(n2 / n1);
@@ -128,7 +135,10 @@ function markdown(runs: Run[], skipped: { scale: number; reason: string }[]): st
     '',
     `- machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 1e9)} GB RAM`,
     `- each size: \`bench/run.ts\` with one run per figure and ${apiSeconds} s per API endpoint (\`make bench-curve\`); figures per size in [curve/](curve/)`,
-    ...runs.map((r) => `- ${fmt(r.scale)} customers: ${r.date}, ${r.totalSeconds} s; 1-minute load averages ${r.loadAverages1m.join(', ')}`),
+    ...runs.map((r) => `- ${fmt(r.scale)} customers: ${r.date}, ${r.totalSeconds} s, ${r.commit ? `commit ${r.commit}` : 'commit not recorded'}; 1-minute load averages ${r.loadAverages1m.join(', ')}`),
+    ...(new Set(runs.map((r) => r.commit ?? r.date.slice(0, 10))).size > 1
+      ? ['- **the sizes were measured on different code** (see each size\'s commit or date): a k between two of them mixes the code\'s changes with growth']
+      : []),
     ...skipped.map((s) => `- ${fmt(s.scale)} customers: **not measured**: ${s.reason}`),
     `- k: the exponent in figure ∝ customers^k (1 = linear, 0 = flat), between neighbouring sizes and overall (the least-squares slope over every size). A time or size whose overall k is above ${LINEAR} is called worse than linear. One run per size on a shared machine: a size measured while other work ran (see its load averages) bends both of its neighbouring k; the overall k is steadier.`,
     '',

@@ -1,6 +1,8 @@
 // What `make bench` (bench/run.ts) and `make soak-exports` (bench/soak.ts) share: a figure's shape in
 // bench/results/*.json, how one is computed from samples and judged against its target, and the machine.
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { projectRoot } from '../paths.ts';
 
 /** One measured figure: median of n runs with min and max, the issue's target beside it. */
 export interface Figure {
@@ -82,6 +84,18 @@ export function progressSince(started: number): (message: string) => void {
 }
 
 /** The machine the figures come from. */
+/**
+ * The code a run measured: the commit, marked when the checkout had uncommitted changes; null outside a git
+ * checkout. Figures of different commits (a curve's sizes, say) are not comparable as one run's are.
+ */
+export function codeVersion(): string | null {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: projectRoot, encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return null;
+  const changed = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return `${head.stdout.trim()}${changed ? ' with uncommitted changes' : ''}`;
+}
+
 export function machine() {
   const cpus = os.cpus();
   return {

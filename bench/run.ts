@@ -20,7 +20,7 @@ import { generate } from '../jobs/generate/index.ts';
 import { startServeProcess, type ServeProcess } from '../scripts/serve-process.ts';
 import { pageOrders, rfmPageFrom, type PageOrders } from '../http/queries/rfm-page.ts';
 import { benchApi, type ApiBenchResult } from './api.ts';
-import { describeFigure, figureOf, machine, median, none, progressSince, round, type Figure, type Target } from './figures.ts';
+import { codeVersion, describeFigure, figureOf, machine, median, none, progressSince, round, type Figure, type Target } from './figures.ts';
 import { cdnowFile, measureImportCdnow } from './data.ts';
 import { benchFirstView, hasChromium, chromiumMissing } from './web.ts';
 
@@ -554,6 +554,7 @@ async function main(): Promise<void> {
 
   const result = {
     date: startedAt,
+    commit: codeVersion(),
     scale,
     apiSecondsPerEndpoint: apiSeconds,
     apiConnections: 10,
@@ -573,6 +574,7 @@ async function main(): Promise<void> {
 
 function markdown(result: {
   date: string;
+  commit: string | null;
   scale: number;
   apiSecondsPerEndpoint: number;
   machine: ReturnType<typeof machine> & { loadAverages1m: number[] };
@@ -595,7 +597,7 @@ function markdown(result: {
   return [
     `# salesdash benchmark, ${result.scale.toLocaleString('en-US')} customers`,
     '',
-    `- date: ${result.date} (whole run ${result.totalSeconds} s)`,
+    `- date: ${result.date} (whole run ${result.totalSeconds} s); code: ${result.commit ? `commit ${result.commit}` : 'not a git checkout'}`,
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.platform}, Node ${m.node}`,
     `- 1-minute load average at the start and after each stage: ${m.loadAverages1m.join(', ')} (other work on the machine disturbs the figures)`,
     `- PostgreSQL ${result.postgres}; TensorFlow.js backend: ${result.tensorflowBackend}`,
