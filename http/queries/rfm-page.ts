@@ -26,14 +26,29 @@ export interface PageOrders {
 
 const KEY_BYTES = 4;
 
+/**
+ * How long a query that sorts or scans a whole list (every customer) may run: seconds at a million customers,
+ * about 20 s at ten million. The API pool's statement_timeout (10 s) is for lookups; these queries raise it
+ * for their own transaction, and the route gives a request waiting for them as long.
+ */
+export const WHOLE_LIST_MS = 60_000;
+
+/** Runs a whole-list query with WHOLE_LIST_MS as its statement timeout, in a transaction of its own. */
+function wholeList<T>(sql: Sql, run: (tx: Sql) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('statement_timeout', ${String(WHOLE_LIST_MS)}, true)`;
+    return run(tx as unknown as Sql);
+  }) as Promise<T>;
+}
+
 /** What a sort key's lists depend on: the published refresh, and for expected_revenue the current model too. */
 export function listsVersion(version: DataVersion, sortBy: SortKey): string {
   return sortBy === 'expected_revenue' ? `${version.refreshed}-${version.modelRun}` : version.refreshed;
 }
 
 export async function pageOrders(sql: Sql, sortBy: SortKey): Promise<PageOrders> {
-  const rows = await sql<{ generation: string; segment: string; person_keys: Buffer }[]>`
-    select generation, segment, person_keys from api.rfm_page_orders(${sortBy}::text)`;
+  const rows = await wholeList(sql, (tx) => tx<{ generation: string; segment: string; person_keys: Buffer }[]>`
+    select generation, segment, person_keys from api.rfm_page_orders(${sortBy}::text)`);
   return {
     generation: rows.length ? Number(rows[0]!.generation) : null,
     lists: new Map(rows.map((r) => [r.segment, r.person_keys])),
@@ -91,7 +106,7 @@ async function moversPage(
   sql: Sql,
   filters: RfmFilters & { movement: NonNullable<RfmFilters['movement']>; page: number; limit: number },
 ): Promise<Pick<RfmPage, 'data' | 'total'>> {
-  const [row] = await sql<{ total: number; data: RfmRow[] }[]>`
+  const [row] = await wholeList(sql, (tx) => tx<{ total: number; data: RfmRow[] }[]>`
     with movers as materialized (
       select * from api.rfm_movers(${filters.segment}::text, ${filters.movement.movedFrom}::text,
                                    ${filters.movement.since}::date, ${filters.sortBy}::text, ${filters.descending}::boolean)
@@ -107,7 +122,7 @@ async function moversPage(
                order by p.position)
         from (select * from movers
               where position > (${filters.page}::bigint - 1) * ${filters.limit}::int
-              order by position limit ${filters.limit}::int) p), '[]') as data`;
+              order by position limit ${filters.limit}::int) p), '[]') as data`);
   return { data: row?.data ?? [], total: row?.total ?? 0 };
 }
 
@@ -117,10 +132,11 @@ export const MOVERS_KEPT = 50_000;
 /** The whole movers list in order, or null when it is longer than MOVERS_KEPT. */
 export async function moversList(sql: Sql, filters: RfmFilters): Promise<RfmRow[] | null> {
   if (!filters.movement) throw new Error('moversList needs a movement filter');
-  const rows = await sql<RfmRow[]>`
+  const movement = filters.movement;
+  const rows = await wholeList(sql, (tx) => tx<RfmRow[]>`
     select customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue
-    from api.rfm_movers(${filters.segment}::text, ${filters.movement.movedFrom}::text, ${filters.movement.since}::date,
+    from api.rfm_movers(${filters.segment}::text, ${movement.movedFrom}::text, ${movement.since}::date,
                         ${filters.sortBy}::text, ${filters.descending}::boolean)
-    limit ${MOVERS_KEPT + 1}`;
+    limit ${MOVERS_KEPT + 1}`);
   return rows.length > MOVERS_KEPT ? null : rows.map((row) => ({ ...row }));
 }

@@ -23,12 +23,10 @@ import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
-import { GenerationGone, listsVersion, moversList, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
+import { GenerationGone, listsVersion, moversList, pageOrders, rfmPage, rfmPageFrom, WHOLE_LIST_MS, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
-/** How long a request may wait for a list to be sorted (api.rfm_page_orders). */
-const SORT_BUDGET_MS = 60_000;
 const DEFAULT_SORT = RfmFilterQuery.properties.sort_by.default;
 
 export async function customerRoutes(app: FastifyInstance, { sql, exports }: { sql: Sql; exports: Exports }): Promise<void> {
@@ -51,7 +49,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     // time it took does not count against the request's own budget for the lookup that follows.
     const sortStarted = Date.now();
     const orders = await inTime(request, () => ordersOf(request, filters.sortBy), {
-      budgetMs: Math.max(SORT_BUDGET_MS, (request.databaseDeadline ?? 0) - sortStarted),
+      budgetMs: Math.max(WHOLE_LIST_MS, (request.databaseDeadline ?? 0) - sortStarted),
     });
     if (request.databaseDeadline !== undefined) request.databaseDeadline += Date.now() - sortStarted;
     try {
@@ -59,15 +57,16 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     } catch (error) {
       if (!(error instanceof GenerationGone)) throw error;
       // A refresh published and dropped that generation after this request read the data version.
-      return inTime(request, () => rfmPage(sql, { ...filters, movement: null, page, limit }), { budgetMs: SORT_BUDGET_MS });
+      return inTime(request, () => rfmPage(sql, { ...filters, movement: null, page, limit }), { budgetMs: WHOLE_LIST_MS });
     }
   }
 
   /** A movers page: cut from the kept list, or paged in SQL when the list is too long to keep (moversList). */
   async function moversPage(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
-    const kept = await inTime(request, () => moversOf(request.dataVersion!, filters));
+    // Like a plain list's sort, a movers list scans every customer: it gets as long.
+    const kept = await inTime(request, () => moversOf(request.dataVersion!, filters), { budgetMs: WHOLE_LIST_MS });
     if (kept) return { data: kept.slice((page - 1) * limit, page * limit), total: kept.length };
-    return inTime(request, () => rfmPage(sql, { ...filters, page, limit }));
+    return inTime(request, () => rfmPage(sql, { ...filters, page, limit }), { budgetMs: WHOLE_LIST_MS });
   }
 
   async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {

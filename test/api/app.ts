@@ -20,16 +20,20 @@ export interface TestApi {
   url: string;
 }
 
-export type TestAppOptions = Partial<Omit<AppOptions, 'exports'>> & { exports?: Partial<ExportOptions> };
+export type TestAppOptions = Partial<Omit<AppOptions, 'exports'>> & {
+  exports?: Partial<ExportOptions>;
+  /** The pool's statement_timeout (default: the API pool's own, 10 s). */
+  statementTimeoutMs?: number;
+};
 
 /** The app on an existing database (its own 4-connection pool; exports on sessions of their own), closed with `t`. */
 export async function apiOn(
   t: TestContext,
   url: string,
-  options: TestAppOptions = {},
+  { statementTimeoutMs, ...options }: TestAppOptions = {},
 ): Promise<{ app: FastifyInstance; apiSql: Sql }> {
   // The app works as the API's role, as `salesdash serve` does: it can read only what the API may read.
-  const apiSql = connectApiPool(url, { max: 4, role: API_ROLE });
+  const apiSql = connectApiPool(url, { max: 4, role: API_ROLE, statementTimeoutMs });
   const app = await buildApp({ sql: apiSql, ...options, exports: { databaseUrl: url, role: API_ROLE, ...options.exports } });
   t.teardown(async () => {
     await app.close();

@@ -3,6 +3,7 @@ import t from 'tap';
 import { testApi } from './app.ts';
 import { expectedHistory, fixtureOrders } from './fixture.ts';
 import { listsVersion, pageOrders, rfmPageFrom } from '../../http/queries/rfm-page.ts';
+import { monthlyHistory } from '../../jobs/rfm/history.ts';
 
 t.test('GET /api/customers/segments: every rule segment, counts summing to the total, the reference date', async (t) => {
   const { app, sql } = await testApi(t);
@@ -125,6 +126,26 @@ t.test('GET /api/customers/rfm: a sort that outlasts the request deadline still 
   t.equal(res.statusCode, 200, res.body);
   t.equal(res.json().total, 12);
   t.equal(res.json().data.length, 3);
+});
+
+t.test('GET /api/customers/rfm: sorting a whole list, or finding its movers, may outlast the pool\'s statement timeout', async (t) => {
+  // At ten million customers a sort takes about 20 s, beyond the API pool's 10 s statement_timeout; here a lock
+  // makes it take a second against a 300 ms one.
+  const { app, sql } = await testApi(t, { app: { statementTimeoutMs: 300 } });
+  await monthlyHistory(sql, null);
+  const [{ generation }] = await sql`select generation::int from salesdash_internal.rfm_publication`;
+  const [{ since }] = await sql`select min(reference_date)::text as since from salesdash.rfm_snapshot_dates`;
+  for (const path of ['/api/customers/rfm?sort_by=monetary&limit=3', `/api/customers/rfm?moved_from=(none)&since=${since}&limit=3`]) {
+    const locked = sql.begin(async (tx) => {
+      await tx.unsafe(`lock table salesdash_internal.rfm_customers_g${generation} in access exclusive mode`);
+      await tx`select pg_sleep(1)`;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const res = await app.inject(path);
+    await locked;
+    t.equal(res.statusCode, 200, `${path}: ${res.body}`);
+    t.ok(res.json().total > 0, `${path}: customers`);
+  }
 });
 
 t.test('a sort key\'s lists are kept until the next refresh; by expected revenue, until the next refresh or model', async (t) => {
