@@ -34,7 +34,7 @@ function sessionOptions(applicationName: string, settings: Record<string, string
   return {
     max: 1,
     // A new backend can take over a second to start on a loaded server (the export soak saw it), and an
-    // export has SALESDASH_EXPORT_START_MS (10 s) to start; a stopped server still refuses at once.
+    // export has SALESDASH_EXPORT_START_MS (60 s) to start; a stopped server still refuses at once.
     connect_timeout: 5,
     // Exports read text and numbers only; skipping the array type lookup saves a round trip per session.
     fetch_types: false,

@@ -12,7 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Sql } from '../../db/connection.ts';
 import { openExportSession, type ExportSession } from '../../db/export-session.ts';
-import { inTime } from './deadline.ts';
+import { inTime, WHOLE_LIST_MS } from './deadline.ts';
 import { Unavailable } from './errors.ts';
 import { wholeNumberSetting } from '../../settings.ts';
 
@@ -21,7 +21,7 @@ export interface ExportLimits {
   max: number;
   /** Longest an export may hold its transaction, in seconds (SALESDASH_EXPORT_MAX_SECONDS, default 300). */
   maxSeconds: number;
-  /** Time to the first CSV byte: COPY sorts every row first (SALESDASH_EXPORT_START_MS, default 10000). */
+  /** Time to the first CSV byte: COPY sorts every row first (SALESDASH_EXPORT_START_MS, default WHOLE_LIST_MS: 60000). */
   startMs: number;
 }
 
@@ -48,7 +48,7 @@ export function exportLimitsFromEnvironment(): ExportLimits {
   return {
     max: wholeNumberSetting('SALESDASH_MAX_EXPORTS', 3, 100),
     maxSeconds: wholeNumberSetting('SALESDASH_EXPORT_MAX_SECONDS', 300, 86_400),
-    startMs: wholeNumberSetting('SALESDASH_EXPORT_START_MS', 10_000, 3_600_000),
+    startMs: wholeNumberSetting('SALESDASH_EXPORT_START_MS', WHOLE_LIST_MS, 3_600_000),
   };
 }
 

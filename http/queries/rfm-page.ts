@@ -4,6 +4,7 @@
 // database's own allow-list), so no SQL is ever built from user text.
 import type { RfmPage, RfmRow } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
+import { WHOLE_LIST_MS } from '../plugins/deadline.ts';
 import type { SortKey } from '../plugins/errors.ts';
 import type { DataVersion } from './data-version.ts';
 
@@ -25,13 +26,6 @@ export interface PageOrders {
 }
 
 const KEY_BYTES = 4;
-
-/**
- * How long a query that sorts or scans a whole list (every customer) may run: seconds at a million customers,
- * about 20 s at ten million. The API pool's statement_timeout (10 s) is for lookups; these queries raise it
- * for their own transaction, and the route gives a request waiting for them as long.
- */
-export const WHOLE_LIST_MS = 60_000;
 
 /** Runs a whole-list query with WHOLE_LIST_MS as its statement timeout, in a transaction of its own. */
 function wholeList<T>(sql: Sql, run: (tx: Sql) => Promise<T>): Promise<T> {

@@ -16,14 +16,14 @@ import {
   notModifiedResponse,
 } from '../../contract/api.ts';
 import { BadRequest, NotFound, type SortKey } from '../plugins/errors.ts';
-import { inTime } from '../plugins/deadline.ts';
+import { inTime, WHOLE_LIST_MS } from '../plugins/deadline.ts';
 import { notModified } from '../plugins/caching.ts';
 import type { Exports } from '../plugins/exports.ts';
 import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
-import { GenerationGone, listsVersion, moversList, pageOrders, rfmPage, rfmPageFrom, WHOLE_LIST_MS, type RfmFilters } from '../queries/rfm-page.ts';
+import { GenerationGone, listsVersion, moversList, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 

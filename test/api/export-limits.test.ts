@@ -159,7 +159,7 @@ t.test('export settings: defaults, and a one-line error naming a bad one', async
     process.env = saved;
   });
   for (const name of ['SALESDASH_MAX_EXPORTS', 'SALESDASH_EXPORT_MAX_SECONDS', 'SALESDASH_EXPORT_START_MS']) delete process.env[name];
-  t.same(exportLimitsFromEnvironment(), { max: 3, maxSeconds: 300, startMs: 10_000 });
+  t.same(exportLimitsFromEnvironment(), { max: 3, maxSeconds: 300, startMs: 60_000 });
   process.env.SALESDASH_EXPORT_MAX_SECONDS = '60';
   t.equal(exportLimitsFromEnvironment().maxSeconds, 60);
   for (const bad of ['0', 'two', '2.5', '-1', '101']) {
