@@ -42,14 +42,19 @@ interface Run {
   figures: Figure[];
   /** The code measured (bench/run.ts records it); undefined in runs from before it did. */
   commit?: string | null;
+  /** The machine it ran on, e.g. "AMD EPYC, 2 cores". */
+  machine: string;
 }
 
 /** A size's run as bench/run.ts wrote it to latest.json. */
 function runOf(scale: number, file: string): Run {
   const run = JSON.parse(readFileSync(file, 'utf8')) as {
-    date: string; commit?: string | null; totalSeconds: number; machine: { loadAverages1m: number[] }; figures: Figure[];
+    date: string; commit?: string | null; totalSeconds: number; machine: { cpu: string; cores: number; loadAverages1m: number[] }; figures: Figure[];
   };
-  return { scale, date: run.date, commit: run.commit, totalSeconds: run.totalSeconds, loadAverages1m: run.machine.loadAverages1m, figures: run.figures };
+  return {
+    scale, date: run.date, commit: run.commit, totalSeconds: run.totalSeconds, loadAverages1m: run.machine.loadAverages1m, figures: run.figures,
+    machine: `${run.machine.cpu}, ${run.machine.cores} cores`,
+  };
 }
 
 function freeGb(): number {
@@ -68,6 +73,10 @@ function runAt(scale: number, previous: Run | undefined): Run | string {
   if (process.env.CURVE_REUSE === '1') {
     const kept = saved(scale);
     if (kept) return kept;
+    // A run that stopped before its end leaves its progress in curve/<size>.partial.log (kept by hand).
+    if (existsSync(path.join(curveDir, `${scale}.partial.log`))) {
+      return `the run stopped before its end; its figures up to there: [curve/${scale}.partial.log](curve/${scale}.partial.log)`;
+    }
     const hours = previous ? (previous.totalSeconds * (scale / previous.scale)) / 3600 : null;
     return `not run at this size yet (it needs about ${Math.ceil((scale / 1e6) * GB_PER_MILLION)} GB of disk${hours ? ` and, scaled from ${previous!.scale.toLocaleString('en-US')}, about ${hours.toFixed(1)} hours` : ''})`;
   }
@@ -133,9 +142,8 @@ function markdown(runs: Run[], skipped: { scale: number; reason: string }[]): st
   return [
     '# salesdash cost curve',
     '',
-    `- machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 1e9)} GB RAM`,
     `- each size: \`bench/run.ts\` with one run per figure and ${apiSeconds} s per API endpoint (\`make bench-curve\`); figures per size in [curve/](curve/)`,
-    ...runs.map((r) => `- ${fmt(r.scale)} customers: ${r.date}, ${r.totalSeconds} s, ${r.commit ? `commit ${r.commit}` : 'commit not recorded'}; 1-minute load averages ${r.loadAverages1m.join(', ')}`),
+    ...runs.map((r) => `- ${fmt(r.scale)} customers: ${r.date}, ${r.totalSeconds} s, ${r.machine}, ${r.commit ? `commit ${r.commit}` : 'commit not recorded'}; 1-minute load averages ${r.loadAverages1m.join(', ')}`),
     ...(new Set(runs.map((r) => r.commit ?? r.date.slice(0, 10))).size > 1
       ? ['- **the sizes were measured on different code** (see each size\'s commit or date): a k between two of them mixes the code\'s changes with growth']
       : []),
