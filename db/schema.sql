@@ -164,22 +164,21 @@ COMMENT ON FUNCTION api.rfm_export(segment_filter text, sort_by text, descending
 
 
 --
--- Name: rfm_movers(text, text, date, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+-- Name: rfm_mover_keys(text, text, date, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) RETURNS SETOF api.rfm_list_row
+CREATE FUNCTION api.rfm_mover_keys(segment_filter text, moved_from text, since date, sort_by text) RETURNS TABLE(generation bigint, person_keys bytea)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET work_mem TO '256MB'
     AS $_$
 declare
   published bigint;
   since_standings bigint[]; -- a variable, so it is read from TOAST once rather than per row
   since_segments text[];
   from_k integer;
-  sort_expression text;
-  direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
+  sort_expression text := salesdash_internal.rfm_sort_expression(sort_by);
 begin
-  sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
   select s.standings, s.segments into since_standings, since_segments from salesdash_internal.rfm_snapshots s where s.reference_date = since;
   if not found then
     raise exception 'since: no snapshot on %', coalesce(since::text, 'null') using errcode = '22023';
@@ -193,16 +192,36 @@ begin
     return;
   end if;
   return query execute format(
-    'select %s
+    'select %s::bigint, coalesce(string_agg(int4send(c.person_key), ''''::bytea order by %s, c.person_key), ''''::bytea)
      from salesdash_internal.%I c
      left join salesdash_internal.people p on p.customer_id = c.customer_id
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
-     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3
-     order by %s %s, c.customer_id collate "C" %s',
-    salesdash_internal.rfm_list_columns(), 'rfm_customers_g' || published, sort_expression, direction, direction)
+     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3',
+    published, sort_expression, 'rfm_customers_g' || published)
   using segment_filter, since_standings, from_k;
 end
 $_$;
+
+
+--
+-- Name: FUNCTION rfm_mover_keys(segment_filter text, moved_from text, since date, sort_by text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.rfm_mover_keys(segment_filter text, moved_from text, since date, sort_by text) IS 'The published customers of segment_filter (null = all) who were in moved_from (''(none)'': not a customer) in the snapshot of since, as person_keys sorted by sort_by and packed 4 bytes each (the form of api.rfm_page_orders; pages by api.rfm_page_rows).';
+
+
+--
+-- Name: rfm_movers(text, text, date, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean) RETURNS SETOF api.rfm_list_row
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select r.*
+  from api.rfm_mover_keys(segment_filter, moved_from, since, sort_by) k
+  cross join lateral api.rfm_page_rows(k.generation, k.person_keys, descending) r
+$$;
 
 
 --

@@ -333,22 +333,24 @@ comment on column salesdash.segment_movement_latest.revenue_before is 'These cus
 comment on column salesdash.segment_movement_latest.revenue_after is 'What their net revenue grew by after from_date up to to_date, in currency units; negative when orders counted on from_date were canceled since.';
 
 -- The API's movers list: the published customers of segment_filter (null = all) who were in moved_from
--- (a segment name of the since snapshot, or '(none)': not a customer yet) on since, in a page's order.
-create function api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean)
-returns setof api.rfm_list_row
+-- (a segment name of the since snapshot, or '(none)': not a customer yet) on since, as api.rfm_page_orders
+-- packs a plain list: their person_keys in ascending order of sort_by (ties by person_key, i.e. customer_id),
+-- 4 bytes each, so the API keeps the list and cuts any page of it with api.rfm_page_rows. No row when nothing
+-- is published yet.
+create function api.rfm_mover_keys(segment_filter text, moved_from text, since date, sort_by text)
+returns table (generation bigint, person_keys bytea)
 language plpgsql stable
 security definer
 set search_path = pg_catalog, pg_temp
+set work_mem = '256MB' -- as api.rfm_page_orders: a million customers sort in memory
 as $$
 declare
   published bigint;
   since_standings bigint[]; -- a variable, so it is read from TOAST once rather than per row
   since_segments text[];
   from_k integer;
-  sort_expression text;
-  direction text := case when coalesce(descending, false) then 'desc' else 'asc' end;
+  sort_expression text := salesdash_internal.rfm_sort_expression(sort_by);
 begin
-  sort_expression := salesdash_internal.rfm_sort_expression(sort_by);
   select s.standings, s.segments into since_standings, since_segments from salesdash_internal.rfm_snapshots s where s.reference_date = since;
   if not found then
     raise exception 'since: no snapshot on %', coalesce(since::text, 'null') using errcode = '22023';
@@ -362,15 +364,27 @@ begin
     return;
   end if;
   return query execute format(
-    'select %s
+    'select %s::bigint, coalesce(string_agg(int4send(c.person_key), ''''::bytea order by %s, c.person_key), ''''::bytea)
      from salesdash_internal.%I c
      left join salesdash_internal.people p on p.customer_id = c.customer_id
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
-     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3
-     order by %s %s, c.customer_id collate "C" %s',
-    salesdash_internal.rfm_list_columns(), 'rfm_customers_g' || published, sort_expression, direction, direction)
+     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3',
+    published, sort_expression, 'rfm_customers_g' || published)
   using segment_filter, since_standings, from_k;
 end
+$$;
+comment on function api.rfm_mover_keys(text, text, date, text) is 'The published customers of segment_filter (null = all) who were in moved_from (''(none)'': not a customer) in the snapshot of since, as person_keys sorted by sort_by and packed 4 bytes each (the form of api.rfm_page_orders; pages by api.rfm_page_rows).';
+
+-- The same list as rows, in a page's order: for the CSV export and SQL users.
+create function api.rfm_movers(segment_filter text, moved_from text, since date, sort_by text, descending boolean)
+returns setof api.rfm_list_row
+language sql stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select r.*
+  from api.rfm_mover_keys(segment_filter, moved_from, since, sort_by) k
+  cross join lateral api.rfm_page_rows(k.generation, k.person_keys, descending) r
 $$;
 comment on function api.rfm_movers(text, text, date, text, boolean) is 'The published RFM list (segment_filter null = all) with each customer''s expected_revenue, of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
 
@@ -384,6 +398,7 @@ revoke execute on function salesdash.segment_movement(date, date) from salesdash
 revoke execute on function salesdash_internal.standing_code(bigint), salesdash_internal.standing_cents(bigint)
   from salesdash_reader, salesdash_api;
 drop function api.rfm_movers(text, text, date, text, boolean);
+drop function api.rfm_mover_keys(text, text, date, text);
 drop view salesdash.segment_movement_latest;
 drop function salesdash.segment_movement(date, date);
 drop view salesdash.rfm_snapshot_customers;

@@ -83,54 +83,26 @@ export async function rfmPageFrom(
   }
 }
 
-/** One page with nothing kept: a movers page, or a plain one from freshly sorted lists (the route keeps them). */
+/**
+ * A movers list (api.rfm_mover_keys), packed as a plain list's are: its keys under '' (the list asked for,
+ * already filtered to its segment), so a page is cut from it as from pageOrders' lists (rfmPageFrom with no
+ * segment). Who moved depends on two snapshots, so it is computed when first asked, not in advance.
+ */
+export async function moverKeys(sql: Sql, filters: RfmFilters): Promise<PageOrders> {
+  if (!filters.movement) throw new Error('moverKeys needs a movement filter');
+  const movement = filters.movement;
+  const rows = await wholeList(sql, (tx) => tx<{ generation: string; person_keys: Buffer }[]>`
+    select generation, person_keys
+    from api.rfm_mover_keys(${filters.segment}::text, ${movement.movedFrom}::text, ${movement.since}::date, ${filters.sortBy}::text)`);
+  const [row] = rows;
+  return row ? { generation: Number(row.generation), lists: new Map([['', row.person_keys]]) } : { generation: null, lists: new Map() };
+}
+
+/** One page with nothing kept: from freshly sorted lists, or a freshly computed movers list (the route keeps both). */
 export async function rfmPage(
   sql: Sql,
   filters: RfmFilters & { page: number; limit: number },
 ): Promise<Pick<RfmPage, 'data' | 'total'>> {
-  if (filters.movement) return moversPage(sql, { ...filters, movement: filters.movement });
+  if (filters.movement) return rfmPageFrom(sql, await moverKeys(sql, filters), { ...filters, segment: null });
   return rfmPageFrom(sql, await pageOrders(sql, filters.sortBy), filters);
-}
-
-/**
- * A page of the movers list (api.rfm_movers): the filtered list is computed whole, then cut, since who moved
- * depends on two snapshots and cannot be packed in advance for every pair.
- */
-async function moversPage(
-  sql: Sql,
-  filters: RfmFilters & { movement: NonNullable<RfmFilters['movement']>; page: number; limit: number },
-): Promise<Pick<RfmPage, 'data' | 'total'>> {
-  const [row] = await wholeList(sql, (tx) => tx<{ total: number; data: RfmRow[] }[]>`
-    with movers as materialized (
-      select * from api.rfm_movers(${filters.segment}::text, ${filters.movement.movedFrom}::text,
-                                   ${filters.movement.since}::date, ${filters.sortBy}::text, ${filters.descending}::boolean)
-                    with ordinality as m(customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue, position)
-    )
-    select
-      (select count(*)::int from movers) as total,
-      coalesce((
-        select json_agg(json_build_object(
-                 'customer_id', p.customer_id, 'recency', p.recency, 'frequency', p.frequency,
-                 'monetary', p.monetary, 'segment', p.segment, 'rfm_score', p.rfm_score,
-                 'expected_revenue', p.expected_revenue)
-               order by p.position)
-        from (select * from movers
-              where position > (${filters.page}::bigint - 1) * ${filters.limit}::int
-              order by position limit ${filters.limit}::int) p), '[]') as data`);
-  return { data: row?.data ?? [], total: row?.total ?? 0 };
-}
-
-/** Movers lists up to this many rows are kept whole by the route (a few MB each); longer ones are paged in SQL. */
-export const MOVERS_KEPT = 50_000;
-
-/** The whole movers list in order, or null when it is longer than MOVERS_KEPT. */
-export async function moversList(sql: Sql, filters: RfmFilters): Promise<RfmRow[] | null> {
-  if (!filters.movement) throw new Error('moversList needs a movement filter');
-  const movement = filters.movement;
-  const rows = await wholeList(sql, (tx) => tx<RfmRow[]>`
-    select customer_id, recency, frequency, monetary, segment, rfm_score, expected_revenue
-    from api.rfm_movers(${filters.segment}::text, ${movement.movedFrom}::text, ${movement.since}::date,
-                        ${filters.sortBy}::text, ${filters.descending}::boolean)
-    limit ${MOVERS_KEPT + 1}`);
-  return rows.length > MOVERS_KEPT ? null : rows.map((row) => ({ ...row }));
 }

@@ -23,7 +23,7 @@ import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
-import { GenerationGone, listsVersion, moversList, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
+import { GenerationGone, listsVersion, moverKeys, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
@@ -35,38 +35,34 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
   // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
   // once per data version and shared by every request for that version.
   const overviewOf = sharedPerKey((_version: string) => segmentOverview(sql));
-  // A movers list is computed whole (who moved depends on two snapshots, so it cannot be packed for paging in
-  // advance, and computing it costs a scan of every customer): the few lists being paged through are kept per
-  // data version, and pages are cut from them.
-  const moversOf = sharedPerKey((_version: string, filters: RfmFilters) => moversList(sql, filters), { entries: 8 });
-  // The plain list's pages are cut from its sorted keys (api.rfm_page_orders: every segment's list of one sort
-  // key), sorted once per refresh (and model, by expected revenue) and sort key, shared by every page of them.
+  // Every page of the list is cut from kept keys, shared by every page of them: a sort key's lists
+  // (api.rfm_page_orders: every segment's list of one sort key), sorted once per refresh (and model, by expected
+  // revenue) and sort key; or a movers list (api.rfm_mover_keys), computed when first asked per data version,
+  // since who moved depends on two snapshots.
   const keptOrders = sharedPerKey((_version: string, sortBy: SortKey) => pageOrders(sql, sortBy), { entries: 6 });
-  const ordersOf = (request: FastifyRequest, sortBy: SortKey) => keptOrders(listsVersion(request.dataVersionParts!, sortBy), sortBy);
+  const keptMovers = sharedPerKey((_version: string, filters: RfmFilters) => moverKeys(sql, filters), { entries: 8 });
+  const keysOf = (request: FastifyRequest, filters: RfmFilters) =>
+    filters.movement
+      ? keptMovers(request.dataVersion!, filters)
+      : keptOrders(listsVersion(request.dataVersionParts!, filters.sortBy), filters.sortBy);
 
-  async function plainPage(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
-    // Sorting a million customers takes seconds, once per refresh: it gets more time than a lookup, and the
-    // time it took does not count against the request's own budget for the lookup that follows.
+  async function pageOf(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
+    // Sorting a million customers takes seconds, once per list: it gets more time than a lookup, and the time
+    // it took does not count against the request's own budget for the lookup that follows.
     const sortStarted = Date.now();
-    const orders = await inTime(request, () => ordersOf(request, filters.sortBy), {
+    const kept = await inTime(request, () => keysOf(request, filters), {
       budgetMs: Math.max(WHOLE_LIST_MS, (request.databaseDeadline ?? 0) - sortStarted),
     });
     if (request.databaseDeadline !== undefined) request.databaseDeadline += Date.now() - sortStarted;
+    // A movers list is kept already filtered to its segment.
+    const cut = { ...filters, segment: filters.movement ? null : filters.segment, page, limit };
     try {
-      return await inTime(request, () => rfmPageFrom(sql, orders, { ...filters, page, limit }));
+      return await inTime(request, () => rfmPageFrom(sql, kept, cut));
     } catch (error) {
       if (!(error instanceof GenerationGone)) throw error;
       // A refresh published and dropped that generation after this request read the data version.
-      return inTime(request, () => rfmPage(sql, { ...filters, movement: null, page, limit }), { budgetMs: WHOLE_LIST_MS });
+      return inTime(request, () => rfmPage(sql, { ...filters, page, limit }), { budgetMs: WHOLE_LIST_MS });
     }
-  }
-
-  /** A movers page: cut from the kept list, or paged in SQL when the list is too long to keep (moversList). */
-  async function moversPage(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
-    // Like a plain list's sort, a movers list scans every customer: it gets as long.
-    const kept = await inTime(request, () => moversOf(request.dataVersion!, filters), { budgetMs: WHOLE_LIST_MS });
-    if (kept) return { data: kept.slice((page - 1) * limit, page * limit), total: kept.length };
-    return inTime(request, () => rfmPage(sql, { ...filters, page, limit }), { budgetMs: WHOLE_LIST_MS });
   }
 
   async function checkedFilters(request: FastifyRequest, query: RfmFilterQuery): Promise<RfmFilters> {
@@ -111,7 +107,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     async (request, reply) => {
       if (notModified(request)) return reply.code(304).send();
       // The dashboard asks for the list in its default order next: start sorting it now.
-      ordersOf(request, DEFAULT_SORT).catch(() => undefined);
+      keysOf(request, { segment: null, sortBy: DEFAULT_SORT, descending: false, movement: null }).catch(() => undefined);
       return inTime(request, () => overviewOf(request.dataVersion!));
     },
   );
@@ -136,9 +132,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
       const { page, limit } = request.query;
       const filters = await checkedFilters(request, request.query);
       if (notModified(request)) return reply.code(304).send();
-      const { data, total } = filters.movement
-        ? await moversPage(request, filters, page, limit)
-        : await plainPage(request, filters, page, limit);
+      const { data, total } = await pageOf(request, filters, page, limit);
       return { data, total, page, limit } satisfies RfmPage;
     },
   );
