@@ -83,7 +83,6 @@ export function progressSince(started: number): (message: string) => void {
   };
 }
 
-/** The machine the figures come from. */
 /**
  * The code a run measured: the commit, marked when the checkout had uncommitted changes; null outside a git
  * checkout. Figures of different commits (a curve's sizes, say) are not comparable as one run's are.
@@ -96,6 +95,7 @@ export function codeVersion(): string | null {
   return `${head.stdout.trim()}${changed ? ' with uncommitted changes' : ''}`;
 }
 
+/** The machine the figures come from. */
 export function machine() {
   const cpus = os.cpus();
   return {

@@ -104,7 +104,7 @@ $$;
 comment on function api.rfm_page_rows(bigint, bytea, boolean) is 'The customers of a generation with the given person_keys (a slice of an api.rfm_page_orders list), in that order (reversed when descending); 55000 when the generation is gone.';
 
 -- The column (or expression) of rfm_customers each API sort key orders by: the one allow-list of the lists
--- that sort (rfm_page_orders, rfm_export, rfm_movers), whose rows of rfm_customers are named c, left joined
+-- that sort (rfm_page_orders, rfm_export, rfm_mover_keys), whose rows of rfm_customers are named c, left joined
 -- to salesdash.predictions as pr. expected_revenue: a customer without a prediction counts as below every
 -- forecast (-Infinity), so descending lists end with the unscored customers and ascending ones start with them.
 create function salesdash_internal.rfm_sort_expression(sort_by text) returns text

@@ -83,19 +83,20 @@ export async function rfmPageFrom(
   }
 }
 
+/** What a movers list is computed from: its order is ascending, a descending page reads it from the end. */
+export type MoverList = Pick<RfmFilters, 'segment' | 'sortBy'> & { movement: NonNullable<RfmFilters['movement']> };
+
 /**
- * A movers list (api.rfm_mover_keys), packed as a plain list's are: its keys under '' (the list asked for,
- * already filtered to its segment), so a page is cut from it as from pageOrders' lists (rfmPageFrom with no
- * segment). Who moved depends on two snapshots, so it is computed when first asked, not in advance.
+ * A movers list (api.rfm_mover_keys), packed as pageOrders packs a sort key's lists and kept under the
+ * segment it was filtered to, so rfmPageFrom cuts its pages as from any kept list. Who moved depends on two
+ * snapshots, so it is computed when first asked, not in advance.
  */
-export async function moverKeys(sql: Sql, filters: RfmFilters): Promise<PageOrders> {
-  if (!filters.movement) throw new Error('moverKeys needs a movement filter');
-  const movement = filters.movement;
+export async function moverKeys(sql: Sql, { segment, sortBy, movement }: MoverList): Promise<PageOrders> {
   const rows = await wholeList(sql, (tx) => tx<{ generation: string; person_keys: Buffer }[]>`
     select generation, person_keys
-    from api.rfm_mover_keys(${filters.segment}::text, ${movement.movedFrom}::text, ${movement.since}::date, ${filters.sortBy}::text)`);
+    from api.rfm_mover_keys(${segment}::text, ${movement.movedFrom}::text, ${movement.since}::date, ${sortBy}::text)`);
   const [row] = rows;
-  return row ? { generation: Number(row.generation), lists: new Map([['', row.person_keys]]) } : { generation: null, lists: new Map() };
+  return row ? { generation: Number(row.generation), lists: new Map([[segment ?? '', row.person_keys]]) } : { generation: null, lists: new Map() };
 }
 
 /** One page with nothing kept: from freshly sorted lists, or a freshly computed movers list (the route keeps both). */
@@ -103,6 +104,6 @@ export async function rfmPage(
   sql: Sql,
   filters: RfmFilters & { page: number; limit: number },
 ): Promise<Pick<RfmPage, 'data' | 'total'>> {
-  if (filters.movement) return rfmPageFrom(sql, await moverKeys(sql, filters), { ...filters, segment: null });
-  return rfmPageFrom(sql, await pageOrders(sql, filters.sortBy), filters);
+  const { movement } = filters;
+  return rfmPageFrom(sql, movement ? await moverKeys(sql, { ...filters, movement }) : await pageOrders(sql, filters.sortBy), filters);
 }

@@ -23,7 +23,7 @@ import { customerDetails } from '../queries/customer-details.ts';
 import { knownSegments } from '../queries/known-segments.ts';
 import { snapshots } from '../queries/movement.ts';
 import { rfmExport } from '../queries/rfm-export.ts';
-import { GenerationGone, listsVersion, moverKeys, pageOrders, rfmPage, rfmPageFrom, type RfmFilters } from '../queries/rfm-page.ts';
+import { GenerationGone, listsVersion, moverKeys, pageOrders, rfmPage, rfmPageFrom, type MoverList, type RfmFilters } from '../queries/rfm-page.ts';
 import { segmentOverview } from '../queries/segment-overview.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
@@ -40,11 +40,12 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
   // revenue) and sort key; or a movers list (api.rfm_mover_keys), computed when first asked per data version,
   // since who moved depends on two snapshots.
   const keptOrders = sharedPerKey((_version: string, sortBy: SortKey) => pageOrders(sql, sortBy), { entries: 6 });
-  const keptMovers = sharedPerKey((_version: string, filters: RfmFilters) => moverKeys(sql, filters), { entries: 8 });
-  const keysOf = (request: FastifyRequest, filters: RfmFilters) =>
-    filters.movement
-      ? keptMovers(request.dataVersion!, filters)
-      : keptOrders(listsVersion(request.dataVersionParts!, filters.sortBy), filters.sortBy);
+  const keptMovers = sharedPerKey((_version: string, list: MoverList) => moverKeys(sql, list), { entries: 8 });
+  // Keyed without the direction: a descending page reads the same list from its end.
+  const keysOf = (request: FastifyRequest, { segment, sortBy, movement }: RfmFilters) =>
+    movement
+      ? keptMovers(request.dataVersion!, { segment, sortBy, movement })
+      : keptOrders(listsVersion(request.dataVersionParts!, sortBy), sortBy);
 
   async function pageOf(request: FastifyRequest, filters: RfmFilters, page: number, limit: number) {
     // Sorting a million customers takes seconds, once per list: it gets more time than a lookup, and the time
@@ -54,10 +55,8 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
       budgetMs: Math.max(WHOLE_LIST_MS, (request.databaseDeadline ?? 0) - sortStarted),
     });
     if (request.databaseDeadline !== undefined) request.databaseDeadline += Date.now() - sortStarted;
-    // A movers list is kept already filtered to its segment.
-    const cut = { ...filters, segment: filters.movement ? null : filters.segment, page, limit };
     try {
-      return await inTime(request, () => rfmPageFrom(sql, kept, cut));
+      return await inTime(request, () => rfmPageFrom(sql, kept, { ...filters, page, limit }));
     } catch (error) {
       if (!(error instanceof GenerationGone)) throw error;
       // A refresh published and dropped that generation after this request read the data version.
