@@ -32,7 +32,8 @@ export type Validated<T extends TObject> = Static<T> & {
   -readonly [K in keyof T['properties'] as T['properties'][K] extends { default: unknown } ? K : never]-?: Static<T['properties'][K]>;
 };
 
-const dateString = (options: { description?: string } = {}) => Type.String({ format: 'date', ...options });
+// Year 0000 passes the date format but is no date PostgreSQL holds (it counts 1 BC as year 1 BC, not 0).
+const dateString = (options: { description?: string } = {}) => Type.String({ format: 'date', pattern: '^(?!0000)', ...options });
 
 /** moved_from's value for "not a customer yet" (a segment may not take this name). */
 export const NOT_A_CUSTOMER = '(none)';

@@ -371,6 +371,31 @@ COMMENT ON FUNCTION salesdash.backfill_rfm_history(from_month date) IS 'Takes th
 
 
 --
+-- Name: movement_dates(date, date); Type: FUNCTION; Schema: salesdash; Owner: -
+--
+
+CREATE FUNCTION salesdash.movement_dates(given_from date DEFAULT NULL::date, given_to date DEFAULT NULL::date) RETURNS TABLE(from_date date, to_date date)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select coalesce(given_from, (select max(k.reference_date) from salesdash.rfm_snapshot_dates k where k.reference_date < t.to_date)),
+         t.to_date
+  from (select coalesce(given_to,
+                        (select p.reference_date from salesdash.rfm_snapshot_dates p
+                         where p.published
+                           and p.reference_date > coalesce(given_from, (select min(k.reference_date) from salesdash.rfm_snapshot_dates k))),
+                        (select max(k.reference_date) from salesdash.rfm_snapshot_dates k)) as to_date) t
+$$;
+
+
+--
+-- Name: FUNCTION movement_dates(given_from date, given_to date); Type: COMMENT; Schema: salesdash; Owner: -
+--
+
+COMMENT ON FUNCTION salesdash.movement_dates(given_from date, given_to date) IS 'The (from_date, to_date) pair segment movement compares when a date is left out: to = the published refresh''s snapshot (else the latest), from = the snapshot just before to. See docs/movement.md.';
+
+
+--
 -- Name: refresh_rfm(date, boolean); Type: FUNCTION; Schema: salesdash; Owner: -
 --
 
@@ -3276,16 +3301,7 @@ CREATE VIEW salesdash.segment_movement_latest AS
     m.share_of_from,
     m.revenue_before,
     m.revenue_after
-   FROM (( SELECT t.to_date,
-            ( SELECT max(s.reference_date) AS max
-                   FROM salesdash_internal.rfm_snapshots s
-                  WHERE (s.reference_date < t.to_date)) AS from_date
-           FROM ( SELECT COALESCE(( SELECT d_1.reference_date
-                           FROM salesdash.rfm_snapshot_dates d_1
-                          WHERE (d_1.published AND (EXISTS ( SELECT
-                                   FROM salesdash_internal.rfm_snapshots s
-                                  WHERE (s.reference_date < d_1.reference_date))))), ( SELECT max(rfm_snapshots.reference_date) AS max
-                           FROM salesdash_internal.rfm_snapshots)) AS to_date) t) d
+   FROM (salesdash.movement_dates() d(from_date, to_date)
      CROSS JOIN LATERAL salesdash.segment_movement(d.from_date, d.to_date) m(from_segment, to_segment, direction, customers, share_of_from, revenue_before, revenue_after))
   WHERE (d.from_date IS NOT NULL);
 

@@ -306,19 +306,32 @@ end
 $$;
 comment on function salesdash.segment_movement(date, date) is 'Customers and their revenue (monetary on from_date, and its growth up to to_date) per (segment on from_date, segment on to_date), between two kept snapshots; from_segment null = new, to_segment null = lost. See docs/movement.md.';
 
--- Movement up to what is published, for BI tools that take no arguments, as the API's default: to the
--- published refresh's snapshot, from the snapshot just before it (the two latest when there is no snapshot
--- before the published one, or retention dropped it).
--- Not simply the two latest: a refresh as of a later date than the purchases (--as-of today, say) would stay
--- the latest snapshot, and so every default, long after plain refreshes had replaced what it showed.
+-- The two snapshots a movement comparison uses when a date is left out (the API's defaults, and
+-- segment_movement_latest's): to = given_to, else the published refresh's snapshot when there is a snapshot
+-- before it to compare with (after given_from, when that is given), else the latest; from = given_from, else
+-- the latest snapshot before to. Not simply the two latest: a refresh as of a later date than the purchases
+-- (--as-of today, say) would stay the latest snapshot, and so every default, long after plain refreshes had
+-- replaced what it showed. from_date is null when no snapshot precedes to_date; the caller checks that given
+-- dates are kept snapshots and that from_date < to_date.
+create function salesdash.movement_dates(given_from date default null, given_to date default null)
+returns table (from_date date, to_date date)
+language sql stable
+set search_path = pg_catalog, pg_temp
+as $$
+  select coalesce(given_from, (select max(k.reference_date) from salesdash.rfm_snapshot_dates k where k.reference_date < t.to_date)),
+         t.to_date
+  from (select coalesce(given_to,
+                        (select p.reference_date from salesdash.rfm_snapshot_dates p
+                         where p.published
+                           and p.reference_date > coalesce(given_from, (select min(k.reference_date) from salesdash.rfm_snapshot_dates k))),
+                        (select max(k.reference_date) from salesdash.rfm_snapshot_dates k)) as to_date) t
+$$;
+comment on function salesdash.movement_dates(date, date) is 'The (from_date, to_date) pair segment movement compares when a date is left out: to = the published refresh''s snapshot (else the latest), from = the snapshot just before to. See docs/movement.md.';
+
+-- Movement up to what is published, for BI tools that take no arguments: movement_dates()'s pair.
 create view salesdash.segment_movement_latest as
 select d.from_date, d.to_date, m.*
-from (select t.to_date,
-             (select max(s.reference_date) from salesdash_internal.rfm_snapshots s where s.reference_date < t.to_date) as from_date
-      from (select coalesce((select d.reference_date from salesdash.rfm_snapshot_dates d
-                             where d.published
-                               and exists (select from salesdash_internal.rfm_snapshots s where s.reference_date < d.reference_date)),
-                            (select max(reference_date) from salesdash_internal.rfm_snapshots)) as to_date) t) d
+from salesdash.movement_dates() d
 cross join lateral salesdash.segment_movement(d.from_date, d.to_date) m
 where d.from_date is not null;
 comment on view salesdash.segment_movement_latest is 'segment_movement() from the snapshot before the published refresh''s to the published refresh''s (else the two latest).';
@@ -388,18 +401,19 @@ as $$
 $$;
 comment on function api.rfm_movers(text, text, date, text, boolean) is 'The published RFM list (segment_filter null = all) with each customer''s expected_revenue, of customers who were in moved_from (''(none)'': not a customer) in the snapshot of since, sorted like a page.';
 
-grant execute on function salesdash.segment_movement(date, date) to salesdash_reader, salesdash_api;
+grant execute on function salesdash.segment_movement(date, date), salesdash.movement_dates(date, date) to salesdash_reader, salesdash_api;
 -- rfm_snapshot_customers decodes the standings with them, as whoever reads it.
 grant execute on function salesdash_internal.standing_code(bigint), salesdash_internal.standing_cents(bigint)
   to salesdash_reader, salesdash_api;
 
 -- migrate:down
-revoke execute on function salesdash.segment_movement(date, date) from salesdash_reader, salesdash_api;
+revoke execute on function salesdash.segment_movement(date, date), salesdash.movement_dates(date, date) from salesdash_reader, salesdash_api;
 revoke execute on function salesdash_internal.standing_code(bigint), salesdash_internal.standing_cents(bigint)
   from salesdash_reader, salesdash_api;
 drop function api.rfm_movers(text, text, date, text, boolean);
 drop function api.rfm_mover_keys(text, text, date, text);
 drop view salesdash.segment_movement_latest;
+drop function salesdash.movement_dates(date, date);
 drop function salesdash.segment_movement(date, date);
 drop view salesdash.rfm_snapshot_customers;
 drop view salesdash.rfm_snapshot_dates;

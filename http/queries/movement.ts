@@ -11,6 +11,19 @@ export async function snapshots(sql: Sql): Promise<(RfmSnapshot & { segments: st
     order by reference_date desc`;
 }
 
+/** The pair of snapshots to compare (a date left out chosen by salesdash.movement_dates) with their segment
+ * names; a date's segments are null when it is no kept snapshot, from is null when no snapshot precedes to, to
+ * is null when none is kept. */
+export async function movementDates(sql: Sql, from: string | undefined, to: string | undefined) {
+  const [row] = await sql<{ from: string | null; to: string | null; from_segments: string[] | null; to_segments: string[] | null }[]>`
+    select to_char(d.from_date, 'YYYY-MM-DD') as "from", to_char(d.to_date, 'YYYY-MM-DD') as "to",
+           f.segments as from_segments, t.segments as to_segments
+    from salesdash.movement_dates(${from ?? null}::date, ${to ?? null}::date) d
+    left join salesdash.rfm_snapshot_dates f on f.reference_date = d.from_date
+    left join salesdash.rfm_snapshot_dates t on t.reference_date = d.to_date`;
+  return row!;
+}
+
 /** The movement matrix between two kept snapshots (the caller checked both dates exist). */
 export async function segmentMovement(sql: Sql, from: string, to: string): Promise<MovementCell[]> {
   return sql<MovementCell[]>`
@@ -20,6 +33,6 @@ export async function segmentMovement(sql: Sql, from: string, to: string): Promi
 }
 
 /** The segments of both snapshots, best first: the later snapshot's order, then names only the earlier had. */
-export function movementSegments(from: { segments: string[] }, to: { segments: string[] }): MovementResponse['segments'] {
-  return [...to.segments, ...from.segments.filter((name) => !to.segments.includes(name))];
+export function movementSegments(from: string[], to: string[]): MovementResponse['segments'] {
+  return [...to, ...from.filter((name) => !to.includes(name))];
 }

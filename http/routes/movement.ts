@@ -12,7 +12,7 @@ import {
 import { BadRequest, NotFound } from '../plugins/errors.ts';
 import { inTime } from '../plugins/deadline.ts';
 import { notModified } from '../plugins/caching.ts';
-import { movementSegments, segmentMovement, snapshots } from '../queries/movement.ts';
+import { movementDates, movementSegments, segmentMovement, snapshots } from '../queries/movement.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
 export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
@@ -54,35 +54,24 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
       },
     },
     async (request, reply) => {
-      const kept = await inTime(request, () => snapshots(sql));
-      const byDate = (name: 'from' | 'to', date: string) => {
-        const found = kept.find((s) => s.reference_date === date);
-        if (!found) throw new BadRequest(`${name}: no snapshot on ${date} (GET /api/snapshots lists them)`);
-        return found;
-      };
       const query = request.query;
-      if (query.from === undefined && query.to === undefined && kept.length < 2) {
-        throw new NotFound('fewer than two snapshots are kept yet (run salesdash history --monthly, or refresh again later)');
+      // A date left out is chosen by salesdash.movement_dates (the one definition of the defaults).
+      const pair = await inTime(request, () => movementDates(sql, query.from, query.to));
+      if (query.from !== undefined && pair.from_segments === null) throw new BadRequest(`from: no snapshot on ${query.from} (GET /api/snapshots lists them)`);
+      if (query.to !== undefined && pair.to_segments === null) throw new BadRequest(`to: no snapshot on ${query.to} (GET /api/snapshots lists them)`);
+      const { from, to } = pair;
+      if (from === null || to === null) {
+        if (query.to === undefined) {
+          throw new NotFound('fewer than two snapshots are kept yet (run salesdash history --monthly, or refresh again later)');
+        }
+        throw new BadRequest(`to: no snapshot before ${to} to compare with`);
       }
-      // A date left out is chosen beside the given one: `to` alone is compared with the snapshot just before it.
-      // Without `to`, the comparison ends on the published refresh's snapshot (what the rest of the dashboard
-      // shows) when there is a snapshot to compare it with, else on the latest; as salesdash.segment_movement_latest.
-      // kept is newest first.
-      const chosenFrom = query.from === undefined ? undefined : byDate('from', query.from);
-      const published = kept.find((s) => s.published);
-      const publishedUsable = published !== undefined
-        && (chosenFrom ? published.reference_date > chosenFrom.reference_date : kept.some((s) => s.reference_date < published.reference_date));
-      // kept[0] exists here: `from` was found, or there are two snapshots.
-      const newer = query.to !== undefined ? byDate('to', query.to) : publishedUsable ? published : kept[0]!;
-      const older = chosenFrom ?? kept.find((s) => s.reference_date < newer.reference_date);
-      if (older === undefined) throw new BadRequest(`to: no snapshot before ${newer.reference_date} to compare with`);
-      const [from, to] = [older.reference_date, newer.reference_date];
       if (to <= from) {
         throw new BadRequest(query.to === undefined ? `from: no snapshot after ${from} to compare with` : 'to must be a later snapshot than from');
       }
       if (notModified(request)) return reply.code(304).send();
       const cells = await inTime(request, () => movementOf(request.dataVersion!, from, to));
-      return { from, to, segments: movementSegments(older, newer), cells } satisfies MovementResponse;
+      return { from, to, segments: movementSegments(pair.from_segments!, pair.to_segments!), cells } satisfies MovementResponse;
     },
   );
 }

@@ -73,6 +73,10 @@ t.test('GET /api/segments/movement: bad dates are 400 naming the parameter; too 
   const cases: [string, string][] = [
     ['from=2018-01-01', 'from: no snapshot on 2018-01-01 (GET /api/snapshots lists them)'],
     ['to=2019-01-01', 'to: no snapshot on 2019-01-01 (GET /api/snapshots lists them)'],
+    ['from=2018-01-01&to=2019-01-01', 'from: no snapshot on 2018-01-01 (GET /api/snapshots lists them)'],
+    // Year 0 is no date in PostgreSQL; year 9999 is one without a snapshot.
+    ['from=0000-01-01', 'from must be a date (YYYY-MM-DD)'],
+    ['to=9999-12-31', 'to: no snapshot on 9999-12-31 (GET /api/snapshots lists them)'],
     ['from=yesterday', 'from must be a date (YYYY-MM-DD)'],
     // Impossible days are not read as the first days of the next month.
     ['from=2018-02-30', 'from must be a date (YYYY-MM-DD)'],
@@ -158,6 +162,7 @@ t.test('the movers list: bad parameters are 400 naming them, and nothing else ch
     ['moved_from=Lost', 'since parameter required with moved_from'],
     ['since=2018-05-31', 'moved_from parameter required with since'],
     ['moved_from=Lost&since=2018-05-30', 'since: no snapshot on 2018-05-30 (GET /api/snapshots lists them)'],
+    ['moved_from=Lost&since=0000-01-01', 'since must be a date (YYYY-MM-DD)'],
     ['moved_from=Nobody&since=2018-05-31', 'moved_from "Nobody" is not a segment of the snapshot on 2018-05-31'],
     ['moved_from=Lost&since=31.05.2018', 'since must be a date (YYYY-MM-DD)'],
     ['moved_from=Lost&since=2018-02-30', 'since must be a date (YYYY-MM-DD)'],
