@@ -30,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(commandUsage(topic));
       return 0;
     }
-    process.stdout.write(usage);
+    // Asked for: stdout and success; no command at all is a usage error: stderr, so a script's output stays clean.
+    (name ? process.stdout : process.stderr).write(usage);
     return name ? 0 : 1;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;

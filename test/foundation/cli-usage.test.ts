@@ -49,6 +49,11 @@ t.test('every command and subcommand answers --help and -h with its usage', asyn
   t.equal(top.code, 0);
   t.match(top.stdout, /^usage: salesdash <command>/);
   t.match(top.stdout, /\n {2}reset +empty the shop/);
+  // No command at all is a mistake: the usage goes to stderr and the exit code says so.
+  const none = await salesdash([]);
+  t.equal(none.code, 1, 'no command: exit 1');
+  t.equal(none.stdout, '', 'no command: nothing on stdout');
+  t.equal(none.stderr, top.stdout, 'no command: the usage on stderr');
 });
 
 t.test('numbers are checked with a plain message naming the command and the option', async (t) => {
