@@ -48,7 +48,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((_request, reply) => {
+  app.setNotFoundHandler((request, reply) => {
+    // Everything here is read-only: another method on a path that exists is 405 with what it answers, not 404.
+    const path = request.url.split('?', 1)[0]!;
+    if (request.method !== 'GET' && request.method !== 'HEAD' && app.findRoute({ method: 'GET', url: path })) {
+      void reply.code(405).header('allow', 'GET, HEAD').send({ error: `${request.method} not allowed: ${path} answers GET and HEAD` });
+      return;
+    }
     void reply.code(404).send({ error: 'Not found' });
   });
   app.decorate('databaseAvailability', new DatabaseAvailability());

@@ -86,3 +86,21 @@ t.test('the built dashboard is served at / next to the API', async (t) => {
   t.equal(missing.statusCode, 404);
   t.same(missing.json(), { error: 'Not found' });
 });
+
+t.test('another method on a path that exists is 405 naming what it answers; on one that does not, 404', async (t) => {
+  const { app } = await testApi(t);
+  for (const [method, url, path] of [
+    ['POST', '/api/customers/segments', '/api/customers/segments'],
+    ['DELETE', '/api/customers/rfm?segment=Lost', '/api/customers/rfm'],
+    ['PUT', '/api/customers/c1/details', '/api/customers/c1/details'],
+  ] as const) {
+    const res = await app.inject({ method, url });
+    t.equal(res.statusCode, 405, `${method} ${url}`);
+    t.equal(res.headers.allow, 'GET, HEAD', `${method} ${url}: Allow`);
+    t.same(res.json(), { error: `${method} not allowed: ${path} answers GET and HEAD` }, `${method} ${url}`);
+  }
+  const unknown = await app.inject({ method: 'POST', url: '/api/nothing-here' });
+  t.equal(unknown.statusCode, 404);
+  t.same(unknown.json(), { error: 'Not found' });
+  t.equal((await app.inject({ method: 'HEAD', url: '/api/customers/segments' })).statusCode, 200, 'HEAD is answered');
+});
