@@ -32,6 +32,8 @@ const DEFAULT_SORT = RfmFilterQuery.properties.sort_by.default;
 export async function customerRoutes(app: FastifyInstance, { sql, exports }: { sql: Sql; exports: Exports }): Promise<void> {
   // The published refresh's segment names: they change only with a refresh, so once per data version.
   const segmentNames = sharedPerKey((_version: string) => knownSegments(sql));
+  // The kept snapshots a movers list is checked against change only with a refresh or a history run.
+  const keptSnapshots = sharedPerKey((_version: string) => snapshots(sql));
   // The overview aggregates every customer; it only changes with a refresh or a model run, so it is built
   // once per data version and shared by every request for that version.
   const overviewOf = sharedPerKey((_version: string) => segmentOverview(sql));
@@ -81,7 +83,7 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     if (movedFrom === undefined && since === undefined) return null;
     if (movedFrom === undefined || movedFrom === '') throw new BadRequest('moved_from parameter required with since');
     if (since === undefined) throw new BadRequest('since parameter required with moved_from');
-    const snapshot = (await inTime(request, () => snapshots(sql))).find((s) => s.reference_date === since);
+    const snapshot = (await inTime(request, () => keptSnapshots(request.dataVersion!))).find((s) => s.reference_date === since);
     if (!snapshot) throw new BadRequest(`since: no snapshot on ${since} (GET /api/snapshots lists them)`);
     if (movedFrom !== NOT_A_CUSTOMER && !snapshot.segments.includes(movedFrom)) {
       throw new BadRequest(`moved_from ${quoted(movedFrom)} is not a segment of the snapshot on ${since}`);
