@@ -432,15 +432,7 @@ begin
   step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- An as-of date before every purchase would publish an empty shop (a mistyped year, most likely). A shop
-  -- without any purchase still publishes its empty refresh.
-  if as_of is not null
-     and exists (select from salesdash_internal.int_counted_orders_cache)
-     and not exists (select from salesdash_internal.int_counted_orders_cache c where c.ordered_at < as_of + 1) then
-    raise exception 'as_of %: no purchase on or before it (the first is on %); nothing published', as_of,
-      (select min(c.ordered_at)::date from salesdash_internal.int_counted_orders_cache c)
-      using errcode = '22023';
-  end if;
+  perform salesdash_internal.refuse_as_of_before_first_purchase(as_of);
 
   -- 2–4. Totals as of the reference date (the explicit as-of date, else the latest purchase), thresholds,
   -- and every customer's scores and segment into the partition the previous refresh attached for this
@@ -606,8 +598,15 @@ begin
   )
   select a.segments[m.from_k], b.segments[m.to_k],
          case when m.from_k = 0 then 'new' when m.to_k = 0 then 'lost'
-              when a.segments[m.from_k] = b.segments[m.to_k] or m.from_k = m.to_k then 'stayed'
-              when m.to_k < m.from_k then 'up'
+              -- the same name, or a rename: the same place, neither name in the other snapshot
+              when a.segments[m.from_k] = b.segments[m.to_k]
+                   or (m.from_k = m.to_k and not a.segments[m.from_k] = any(b.segments)
+                       and not b.segments[m.to_k] = any(a.segments)) then 'stayed'
+              -- places compared in the later snapshot's order (a segment no longer there keeps its old place);
+              -- a tie (the from segment's old place now holds another) in the earlier snapshot's
+              when m.to_k <> coalesce(array_position(b.segments, a.segments[m.from_k]), m.from_k)
+                then case when m.to_k < coalesce(array_position(b.segments, a.segments[m.from_k]), m.from_k) then 'up' else 'down' end
+              when array_position(a.segments, b.segments[m.to_k]) < m.from_k then 'up'
               else 'down' end,
          m.customers,
          case when m.from_k = 0 then null
@@ -650,6 +649,7 @@ begin
     return jsonb_build_object('reference_date', as_of, 'outcome', 'kept (a published refresh''s)', 'seconds', 0);
   end if;
   perform salesdash_internal.update_counted_orders_cache();
+  perform salesdash_internal.refuse_as_of_before_first_purchase(as_of);
   create temporary table rfm_snapshot_scored (like salesdash_internal.rfm_customers) on commit drop;
   scored := salesdash_internal.score_rfm_customers(as_of, 0, 'pg_temp.rfm_snapshot_scored');
   customer_count := salesdash_internal.write_rfm_snapshot('pg_temp.rfm_snapshot_scored', as_of, 'history', null);
@@ -987,6 +987,17 @@ COMMENT ON FUNCTION salesdash_internal.int_monthly_activity(as_of date) IS 'One 
 
 
 --
+-- Name: is_month_end(date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.is_month_end(day date) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select day = (date_trunc('month', day) + interval '1 month - 1 day')::date
+$$;
+
+
+--
 -- Name: model_sample_key(text); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1220,6 +1231,25 @@ $$;
 
 
 --
+-- Name: refuse_as_of_before_first_purchase(date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.refuse_as_of_before_first_purchase(as_of date) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if as_of is not null
+     and exists (select from salesdash_internal.int_counted_orders_cache)
+     and not exists (select from salesdash_internal.int_counted_orders_cache c where c.ordered_at < as_of + 1) then
+    raise exception 'as_of %: no purchase on or before it (the first is on %); nothing was computed', as_of,
+      (select min(c.ordered_at)::date from salesdash_internal.int_counted_orders_cache c)
+      using errcode = '22023';
+  end if;
+end
+$$;
+
+
+--
 -- Name: refuse_future_as_of(date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
 
@@ -1244,6 +1274,20 @@ CREATE FUNCTION salesdash_internal.refuse_removing_retention() RETURNS trigger
     AS $$
 begin
   raise exception 'salesdash.rfm_snapshot_retention keeps its one row: update keep_latest instead' using errcode = '23514';
+end
+$$;
+
+
+--
+-- Name: refuse_truncating_segment_rules(); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.refuse_truncating_segment_rules() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  raise exception 'segment rules must cover every R/F cell exactly once: truncate would leave none (delete and insert them in one transaction instead)'
+    using errcode = 'check_violation';
 end
 $$;
 
@@ -1611,9 +1655,14 @@ begin
     into customer_count
     using reference, source, generation, segment_names;
 
+  -- Retention: month-ends, the keep_latest latest others, the one just written, and the published refresh's
+  -- (in a refresh, the one just written is about to be published and replaces it).
   delete from salesdash_internal.rfm_snapshots s
-  where s.reference_date <> (date_trunc('month', s.reference_date) + interval '1 month - 1 day')::date
+  where not salesdash_internal.is_month_end(s.reference_date)
+    and s.reference_date <> reference
+    and coalesce(s.generation <> coalesce(write_rfm_snapshot.generation, (select p.generation from salesdash_internal.rfm_publication p)), true)
     and s.reference_date not in (select r.reference_date from salesdash_internal.rfm_snapshots r
+                                 where not salesdash_internal.is_month_end(r.reference_date)
                                  order by r.reference_date desc limit kept);
   return customer_count;
 end
@@ -3284,7 +3333,7 @@ COMMENT ON COLUMN salesdash.rfm_snapshot_retention.only_row IS 'Always true: the
 -- Name: COLUMN rfm_snapshot_retention.keep_latest; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.rfm_snapshot_retention.keep_latest IS 'How many of the most recent snapshots are kept whatever their date (at least 2, default 12); month-end snapshots are always kept.';
+COMMENT ON COLUMN salesdash.rfm_snapshot_retention.keep_latest IS 'How many of the most recent snapshots that are not month-ends are kept (at least 2, default 12); month-end snapshots, the published refresh''s and the one just taken are always kept.';
 
 
 --
@@ -3345,7 +3394,7 @@ COMMENT ON COLUMN salesdash.segment_movement_latest.to_segment IS 'Segment on to
 -- Name: COLUMN segment_movement_latest.direction; Type: COMMENT; Schema: salesdash; Owner: -
 --
 
-COMMENT ON COLUMN salesdash.segment_movement_latest.direction IS 'new, lost, stayed (same segment, or one renamed at the same place in the rules), up (to a segment earlier in display order, i.e. better) or down.';
+COMMENT ON COLUMN salesdash.segment_movement_latest.direction IS 'new, lost, stayed (same segment, or a renamed one: same place, neither name in the other snapshot), up (to a segment earlier in display order, i.e. better) or down; see docs/movement.md.';
 
 
 --
@@ -4005,6 +4054,14 @@ ALTER TABLE ONLY salesdash.rfm_score_bounds
 
 
 --
+-- Name: rfm_segment_rules rfm_segment_rules_display_order_key; Type: CONSTRAINT; Schema: salesdash; Owner: -
+--
+
+ALTER TABLE ONLY salesdash.rfm_segment_rules
+    ADD CONSTRAINT rfm_segment_rules_display_order_key UNIQUE (display_order) DEFERRABLE INITIALLY DEFERRED;
+
+
+--
 -- Name: rfm_segment_rules rfm_segment_rules_pkey; Type: CONSTRAINT; Schema: salesdash; Owner: -
 --
 
@@ -4349,6 +4406,13 @@ CREATE TRIGGER refunds_queue_updates AFTER UPDATE ON raw.refunds REFERENCING OLD
 --
 
 CREATE CONSTRAINT TRIGGER rfm_segment_rules_cover_grid AFTER INSERT OR DELETE OR UPDATE ON salesdash.rfm_segment_rules DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION salesdash_internal.check_segment_rules();
+
+
+--
+-- Name: rfm_segment_rules rfm_segment_rules_not_truncated; Type: TRIGGER; Schema: salesdash; Owner: -
+--
+
+CREATE TRIGGER rfm_segment_rules_not_truncated BEFORE TRUNCATE ON salesdash.rfm_segment_rules FOR EACH STATEMENT EXECUTE FUNCTION salesdash_internal.refuse_truncating_segment_rules();
 
 
 --

@@ -38,7 +38,8 @@ create table salesdash.rfm_segment_rules (
   r_max         smallint not null check (r_max between 1 and 5),
   f_min         smallint not null check (f_min between 1 and 5),
   f_max         smallint not null check (f_max between 1 and 5),
-  display_order smallint not null,
+  -- Unique, since up and down in segment movement follow it; checked at commit, so two can swap places.
+  display_order smallint not null unique deferrable initially deferred,
   check (r_min <= r_max and f_min <= f_max)
 );
 comment on table salesdash.rfm_segment_rules is 'Segment = the rule whose recency-score range and frequency-score range contain the customer''s scores. Rules must cover all 25 (R, F) cells exactly once (checked at commit). Edit, then run select salesdash.refresh_rfm().';
@@ -102,6 +103,17 @@ after insert or update or delete on salesdash.rfm_segment_rules
 deferrable initially deferred
 for each row execute function salesdash_internal.check_segment_rules();
 
+-- TRUNCATE fires no row trigger, so the check above would never see the grid left empty.
+create function salesdash_internal.refuse_truncating_segment_rules() returns trigger
+language plpgsql as $$
+begin
+  raise exception 'segment rules must cover every R/F cell exactly once: truncate would leave none (delete and insert them in one transaction instead)'
+    using errcode = 'check_violation';
+end
+$$;
+create trigger rfm_segment_rules_not_truncated before truncate on salesdash.rfm_segment_rules
+for each statement execute function salesdash_internal.refuse_truncating_segment_rules();
+
 -- Optional cut points that replace quintiles for one metric. For frequency and monetary a customer gets
 -- the highest score whose bound <= value; for recency_days (lower is better) the highest score whose
 -- bound >= value. A value that meets no bound scores 1. With no rows for a metric, tie-consistent quintiles.
@@ -142,6 +154,8 @@ comment on view salesdash_internal.int_rfm_bound_thresholds is 'One row per metr
 -- migrate:down
 drop view salesdash_internal.int_rfm_bound_thresholds;
 drop table salesdash.rfm_score_bounds;
+drop trigger rfm_segment_rules_not_truncated on salesdash.rfm_segment_rules;
+drop function salesdash_internal.refuse_truncating_segment_rules();
 drop trigger rfm_segment_rules_cover_grid on salesdash.rfm_segment_rules;
 drop function salesdash_internal.check_segment_rules();
 drop view salesdash_internal.int_rfm_segment_grid;

@@ -34,6 +34,21 @@ begin
 end
 $$;
 
+-- An as-of date before every purchase would score an empty shop (a mistyped year, most likely). Asked after the
+-- counted-orders cache is brought up to date. A shop without any purchase still publishes its empty refresh.
+create function salesdash_internal.refuse_as_of_before_first_purchase(as_of date) returns void
+language plpgsql as $$
+begin
+  if as_of is not null
+     and exists (select from salesdash_internal.int_counted_orders_cache)
+     and not exists (select from salesdash_internal.int_counted_orders_cache c where c.ordered_at < as_of + 1) then
+    raise exception 'as_of %: no purchase on or before it (the first is on %); nothing was computed', as_of,
+      (select min(c.ordered_at)::date from salesdash_internal.int_counted_orders_cache c)
+      using errcode = '22023';
+  end if;
+end
+$$;
+
 -- Grain: one row per customer who bought on or before as_of. Refunds dated after as_of do not count, as
 -- purchases do not; a refund is neither a purchase nor recent activity, it only lowers monetary.
 -- as_of 'infinity' gives the totals over everything (int_customer_totals_cache).
@@ -233,15 +248,7 @@ begin
   step_log := step_log || jsonb_build_object('step', 'counted orders ' || cache_outcome,
                                        'seconds', extract(epoch from clock_timestamp() - step_started));
 
-  -- An as-of date before every purchase would publish an empty shop (a mistyped year, most likely). A shop
-  -- without any purchase still publishes its empty refresh.
-  if as_of is not null
-     and exists (select from salesdash_internal.int_counted_orders_cache)
-     and not exists (select from salesdash_internal.int_counted_orders_cache c where c.ordered_at < as_of + 1) then
-    raise exception 'as_of %: no purchase on or before it (the first is on %); nothing published', as_of,
-      (select min(c.ordered_at)::date from salesdash_internal.int_counted_orders_cache c)
-      using errcode = '22023';
-  end if;
+  perform salesdash_internal.refuse_as_of_before_first_purchase(as_of);
 
   -- 2–4. Totals as of the reference date (the explicit as-of date, else the latest purchase), thresholds,
   -- and every customer's scores and segment into the partition the previous refresh attached for this
@@ -407,6 +414,7 @@ drop function salesdash_internal.percentile_value(bigint[], integer);
 drop function salesdash_internal.quintile_thresholds(bigint[]);
 drop function salesdash_internal.int_monthly_activity(date);
 drop function salesdash_internal.int_customer_totals(date);
+drop function salesdash_internal.refuse_as_of_before_first_purchase(date);
 drop function salesdash_internal.refuse_future_as_of(date);
 drop function salesdash_internal.wait_for_refresh_turn();
 drop table salesdash_internal.refresh_turn;

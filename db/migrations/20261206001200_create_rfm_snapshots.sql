@@ -61,7 +61,7 @@ create table salesdash.rfm_snapshot_retention (
 insert into salesdash.rfm_snapshot_retention default values;
 comment on table salesdash.rfm_snapshot_retention is 'Snapshots kept: every month-end one, plus the keep_latest most recent others (default 12).';
 comment on column salesdash.rfm_snapshot_retention.only_row is 'Always true: the table holds exactly one row (update it; it cannot be deleted).';
-comment on column salesdash.rfm_snapshot_retention.keep_latest is 'How many of the most recent snapshots are kept whatever their date (at least 2, default 12); month-end snapshots are always kept.';
+comment on column salesdash.rfm_snapshot_retention.keep_latest is 'How many of the most recent snapshots that are not month-ends are kept (at least 2, default 12); month-end snapshots, the published refresh''s and the one just taken are always kept.';
 -- Without its row, retention would silently keep every snapshot: the setting is updated, never removed.
 create function salesdash_internal.refuse_removing_retention() returns trigger
 language plpgsql as $$
@@ -74,6 +74,12 @@ create trigger rfm_snapshot_retention_keeps_its_row before delete or truncate on
 
 -- A segment may not be named like moved_from's "not a customer yet" marker.
 alter table salesdash.rfm_segment_rules add constraint rfm_segment_rules_not_marker check (segment <> '(none)');
+
+-- The last day of its month: month-end snapshots are kept whatever the retention.
+create function salesdash_internal.is_month_end(day date) returns boolean
+language sql immutable parallel safe as $$
+  select day = (date_trunc('month', day) + interval '1 month - 1 day')::date
+$$;
 
 -- Writes the snapshot of scored (a table shaped like rfm_customers) for reference, replacing one of the same
 -- date, then applies the retention. New customers get the next person_ids, in customer_id order.
@@ -116,9 +122,14 @@ begin
     into customer_count
     using reference, source, generation, segment_names;
 
+  -- Retention: month-ends, the keep_latest latest others, the one just written, and the published refresh's
+  -- (in a refresh, the one just written is about to be published and replaces it).
   delete from salesdash_internal.rfm_snapshots s
-  where s.reference_date <> (date_trunc('month', s.reference_date) + interval '1 month - 1 day')::date
+  where not salesdash_internal.is_month_end(s.reference_date)
+    and s.reference_date <> reference
+    and coalesce(s.generation <> coalesce(write_rfm_snapshot.generation, (select p.generation from salesdash_internal.rfm_publication p)), true)
     and s.reference_date not in (select r.reference_date from salesdash_internal.rfm_snapshots r
+                                 where not salesdash_internal.is_month_end(r.reference_date)
                                  order by r.reference_date desc limit kept);
   return customer_count;
 end
@@ -174,6 +185,7 @@ begin
     return jsonb_build_object('reference_date', as_of, 'outcome', 'kept (a published refresh''s)', 'seconds', 0);
   end if;
   perform salesdash_internal.update_counted_orders_cache();
+  perform salesdash_internal.refuse_as_of_before_first_purchase(as_of);
   create temporary table rfm_snapshot_scored (like salesdash_internal.rfm_customers) on commit drop;
   scored := salesdash_internal.score_rfm_customers(as_of, 0, 'pg_temp.rfm_snapshot_scored');
   customer_count := salesdash_internal.write_rfm_snapshot('pg_temp.rfm_snapshot_scored', as_of, 'history', null);
@@ -241,8 +253,8 @@ comment on column salesdash.rfm_snapshot_customers.monetary is 'Net revenue in c
 -- Segment movement between two snapshots: one row per (from segment, to segment) pair with customers.
 --   from_segment null: not a customer on from_date (new in the period); to_segment null: no counted
 --   purchase on to_date any more (their orders were canceled or removed since).
---   direction: new, lost, stayed (same segment, or a renamed one in the same place), up (to a segment earlier
---   in display order, which ranks them best first), down.
+--   direction: new, lost, stayed (same segment, or a renamed one: the same place, neither name in the other
+--   snapshot), up (to a segment earlier in display order, which ranks them best first), down.
 --   revenue_before: their monetary on from_date (net revenue up to it); revenue_after: what it grew by up to
 --   to_date (net revenue in between). Both as the snapshots recorded them.
 -- One pass over the people: the two snapshots' standings are unnested side by side in the select list, which
@@ -292,8 +304,15 @@ begin
   )
   select a.segments[m.from_k], b.segments[m.to_k],
          case when m.from_k = 0 then 'new' when m.to_k = 0 then 'lost'
-              when a.segments[m.from_k] = b.segments[m.to_k] or m.from_k = m.to_k then 'stayed'
-              when m.to_k < m.from_k then 'up'
+              -- the same name, or a rename: the same place, neither name in the other snapshot
+              when a.segments[m.from_k] = b.segments[m.to_k]
+                   or (m.from_k = m.to_k and not a.segments[m.from_k] = any(b.segments)
+                       and not b.segments[m.to_k] = any(a.segments)) then 'stayed'
+              -- places compared in the later snapshot's order (a segment no longer there keeps its old place);
+              -- a tie (the from segment's old place now holds another) in the earlier snapshot's
+              when m.to_k <> coalesce(array_position(b.segments, a.segments[m.from_k]), m.from_k)
+                then case when m.to_k < coalesce(array_position(b.segments, a.segments[m.from_k]), m.from_k) then 'up' else 'down' end
+              when array_position(a.segments, b.segments[m.to_k]) < m.from_k then 'up'
               else 'down' end,
          m.customers,
          case when m.from_k = 0 then null
@@ -339,7 +358,7 @@ comment on column salesdash.segment_movement_latest.from_date is 'The latest sna
 comment on column salesdash.segment_movement_latest.to_date is 'The published refresh''s snapshot (else the latest snapshot).';
 comment on column salesdash.segment_movement_latest.from_segment is 'Segment on from_date; null = not a customer then (new).';
 comment on column salesdash.segment_movement_latest.to_segment is 'Segment on to_date; null = no counted purchase on or before to_date any more (lost).';
-comment on column salesdash.segment_movement_latest.direction is 'new, lost, stayed (same segment, or one renamed at the same place in the rules), up (to a segment earlier in display order, i.e. better) or down.';
+comment on column salesdash.segment_movement_latest.direction is 'new, lost, stayed (same segment, or a renamed one: same place, neither name in the other snapshot), up (to a segment earlier in display order, i.e. better) or down; see docs/movement.md.';
 comment on column salesdash.segment_movement_latest.customers is 'Customers who moved from from_segment to to_segment.';
 comment on column salesdash.segment_movement_latest.share_of_from is 'customers / all customers of from_segment on from_date, 0 to 1; null for new.';
 comment on column salesdash.segment_movement_latest.revenue_before is 'These customers'' net revenue (monetary) up to and including from_date, in currency units.';
@@ -421,6 +440,7 @@ drop function salesdash.backfill_rfm_history(date);
 drop function salesdash.take_rfm_snapshot(date);
 drop function salesdash.rfm_history_month_ends(date);
 drop function salesdash_internal.write_rfm_snapshot(text, date, text, bigint);
+drop function salesdash_internal.is_month_end(date);
 drop function salesdash_internal.standing_cents(bigint);
 drop function salesdash_internal.standing_code(bigint);
 drop function salesdash_internal.standing_segment_index(bigint);

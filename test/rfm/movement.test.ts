@@ -69,7 +69,12 @@ function expectedMatrix(
     const [was, is] = [at(from.rows, p), at(to.rows, p)];
     const [f, g] = [was?.segment ?? null, is?.segment ?? null];
     const [fi, gi] = [f === null ? -1 : from.segments.indexOf(f), g === null ? -1 : to.segments.indexOf(g)];
-    const direction = f === null ? 'new' : g === null ? 'lost' : f === g || fi === gi ? 'stayed' : gi < fi ? 'up' : 'down';
+    // A rename: the same place, and neither name in the other date's rules. Otherwise places are compared in
+    // the later date's order (a segment no longer there keeps its old place), a tie in the earlier date's.
+    const renamed = fi === gi && !to.segments.includes(f!) && !from.segments.includes(g!);
+    const fromPlace = f !== null && to.segments.includes(f) ? to.segments.indexOf(f) : fi;
+    const up = gi !== fromPlace ? gi < fromPlace : from.segments.indexOf(g!) < fi;
+    const direction = f === null ? 'new' : g === null ? 'lost' : f === g || renamed ? 'stayed' : up ? 'up' : 'down';
     const [before, after] = [Number(was?.monetary ?? 0), Number(is?.monetary ?? 0)];
     const key = `${f}→${g}`;
     const cell = cells.get(key) ?? { from_segment: f, to_segment: g, direction, customers: 0, share_of_from: null, revenue_before: 0, revenue_after: 0 };
@@ -209,6 +214,51 @@ t.test('retention keeps month-ends and the latest N others; storage is one bigin
     await t.rejects(remove, { code: '23514', message: 'salesdash.rfm_snapshot_retention keeps its one row: update keep_latest instead' });
   }
   t.same((await sql`select keep_latest from salesdash.rfm_snapshot_retention`).map((r) => r.keep_latest), [2], 'the setting stays');
+  // The published refresh's snapshot and the one just taken are kept, however old their dates.
+  const dates = async () => (await sql`select reference_date::text as d, published from salesdash.rfm_snapshot_dates order by 1`).map((r) => `${r.d}${r.published ? '*' : ''}`);
+  await refreshRfm(sql, '2024-02-15');
+  t.same(await dates(), ['2024-01-31', '2024-02-15*', '2024-03-01', '2024-03-10'], 'a refresh as of an older date keeps its snapshot');
+  const [taken] = await sql`select salesdash.take_rfm_snapshot('2024-02-12') ->> 'outcome' as outcome`;
+  t.equal(taken!.outcome, 'computed');
+  t.same(await dates(), ['2024-01-31', '2024-02-12', '2024-02-15*', '2024-03-01', '2024-03-10'], 'a snapshot just taken is there, and the published one stays');
+  await refreshRfm(sql, '2024-03-12');
+  t.same(await dates(), ['2024-01-31', '2024-03-10', '2024-03-12*'], 'the next refresh applies the retention to both');
+});
+
+t.test('a snapshot as of a day before every purchase is refused, as refresh_rfm(as_of) refuses it', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, shop);
+  await t.rejects(sql`select salesdash.take_rfm_snapshot('2023-09-30')`, {
+    code: '22023', message: 'as_of 2023-09-30: no purchase on or before it (the first is on 2023-10-01); nothing was computed',
+  });
+  t.same(await sql`select reference_date from salesdash.rfm_snapshot_dates`, [], 'nothing kept');
+});
+
+t.test('names that changed places between two snapshots are moves up or down, not renames', async (t) => {
+  const { sql } = await testDatabase(t);
+  await insertOrders(sql, [...shop, ...lateOrders]);
+  await sql`select salesdash.take_rfm_snapshot('2024-02-29')`;
+  const before = await segmentNames(sql);
+  const beforeRows = await referenceScores(sql, '2024-02-29');
+  // Every rule keeps its cells and its place but takes the next rule's name (the last takes the first's): a
+  // customer in the same cells is now at the same place under a name the other date also has.
+  await sql.begin(async (tx) => {
+    await tx`update salesdash.rfm_segment_rules set segment = '#' || segment`;
+    for (const [i, name] of before.entries()) {
+      await tx`update salesdash.rfm_segment_rules set segment = ${before[(i + 1) % before.length]!} where segment = ${'#' + name}`;
+    }
+  });
+  await refreshRfm(sql, '2024-03-31');
+  const after = await segmentNames(sql);
+  const cells = await movement(sql, '2024-02-29', '2024-03-31');
+  t.same(cells, expectedMatrix(
+    { date: '2024-02-29', rows: beforeRows, segments: before },
+    { date: '2024-03-31', rows: await referenceScores(sql, '2024-03-31'), segments: after },
+  ), 'the matrix follows the rule in docs/movement.md');
+  const samePlace = cells.filter((c) => c.from_segment !== null && c.to_segment !== null && c.from_segment !== c.to_segment
+    && before.indexOf(c.from_segment) === after.indexOf(c.to_segment));
+  t.ok(samePlace.length > 0, 'some customers kept their place under another name');
+  for (const cell of samePlace) t.not(cell.direction, 'stayed', `${cell.from_segment} → ${cell.to_segment} is a move`);
 });
 
 t.test('a standing keeps the code and the cents apart at their extremes', async (t) => {

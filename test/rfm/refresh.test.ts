@@ -32,7 +32,7 @@ t.test('an as-of date before every purchase is refused and publishes nothing', a
   await refreshRfm(sql);
   await t.rejects(refreshRfm(sql, '2024-01-09'), {
     code: '22023',
-    message: 'as_of 2024-01-09: no purchase on or before it (the first is on 2024-01-10); nothing published',
+    message: 'as_of 2024-01-09: no purchase on or before it (the first is on 2024-01-10); nothing was computed',
   });
   const [status] = await sql`select reference_date::text, customers from salesdash.rfm_refresh_status`;
   t.same({ ...status }, { reference_date: '2024-03-10', customers: 3 }, 'the published refresh stays');
@@ -162,6 +162,19 @@ t.test('segment rules must cover the 5 x 5 grid exactly once', async (t) => {
   });
   const [cells] = await sql`select count(*)::int as n from salesdash_internal.int_rfm_segment_grid where segment is not null and rules_covering = 1`;
   t.equal(cells!.n, 25);
+  // TRUNCATE fires no row trigger: it is refused outright, with what to do instead.
+  await t.rejects(sql`truncate salesdash.rfm_segment_rules`, {
+    code: '23514', message: 'segment rules must cover every R/F cell exactly once: truncate would leave none (delete and insert them in one transaction instead)',
+  });
+  // Up and down follow the display order, so two segments cannot share a place; they can swap places.
+  await t.rejects(sql`update salesdash.rfm_segment_rules set display_order = 1 where segment = 'Loyal'`, { code: '23505' });
+  await sql.begin(async (tx) => {
+    await tx`update salesdash.rfm_segment_rules set display_order = 2 where segment = 'Champions'`;
+    await tx`update salesdash.rfm_segment_rules set display_order = 1 where segment = 'Loyal'`;
+  });
+  const [first] = await sql`select segments[1] as segment from salesdash_internal.int_rfm_segment_names`;
+  t.equal(first!.segment, 'Loyal', 'swapped');
+  t.equal((await sql`select count(*)::int as n from salesdash.rfm_segment_rules`)[0]!.n, 10, 'the rules are all there');
 });
 
 t.test('a refresh of unchanged data gives identical scores', async (t) => {
