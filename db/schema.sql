@@ -24,7 +24,7 @@ CREATE SCHEMA api;
 -- Name: SCHEMA api; Type: COMMENT; Schema: -; Owner: -
 --
 
-COMMENT ON SCHEMA api IS 'Views made for the salesdash HTTP API only (a customer''s profile and orders).';
+COMMENT ON SCHEMA api IS 'Views and functions made for the salesdash HTTP API only: the list''s pages, the CSV export, movers lists and a customer''s profile.';
 
 
 --

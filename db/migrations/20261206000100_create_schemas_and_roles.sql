@@ -3,7 +3,7 @@
 --   raw                 the shop's rows as loaded (Olist layout). Private.
 --   salesdash_internal  staging and intermediate views, the refresh's working tables. Private.
 --   salesdash           the marts BI tools and the API read: RFM scores, segments, summaries, predictions.
---   api                 the few views only the HTTP API needs (a customer's orders and home town).
+--   api                 what only the HTTP API reads: the list's pages, the CSV export, a customer's profile.
 create schema raw;
 comment on schema raw is 'Imported shop data as loaded (Olist layout). Private: read the salesdash schema instead.';
 create schema salesdash_internal;
@@ -11,7 +11,7 @@ comment on schema salesdash_internal is 'Staging and intermediate views and the 
 create schema salesdash;
 comment on schema salesdash is 'RFM scores, segments, summaries and predictions for analysts, BI tools and the API.';
 create schema api;
-comment on schema api is 'Views made for the salesdash HTTP API only (a customer''s profile and orders).';
+comment on schema api is 'Views and functions made for the salesdash HTTP API only: the list''s pages, the CSV export, movers lists and a customer''s profile.';
 
 -- Functions are executable by PUBLIC by default; none of ours should be.
 alter default privileges revoke execute on functions from public;
