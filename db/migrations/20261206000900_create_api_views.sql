@@ -85,7 +85,10 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
   if to_regclass(format('salesdash_internal.%I', 'rfm_customers_g' || generation)) is null then
-    raise exception 'generation % is no longer kept', generation using errcode = '55000';
+    raise exception 'generation % is not kept (dropped by a later refresh, or never published)', generation using errcode = '55000';
+  end if;
+  if length(person_keys) % 4 <> 0 then
+    raise exception 'person_keys must hold 4 bytes per key (got % bytes)', length(person_keys) using errcode = '22023';
   end if;
   -- From the partition itself, not rfm_customers: a plan of the parent locks every partition, so each page
   -- would queue behind a refresh dropping an old generation (and readers behind the page).

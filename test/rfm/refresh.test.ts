@@ -290,3 +290,16 @@ t.test('every page order equals a plain ORDER BY of the scores, overall and per 
   await refreshRfm(sql);
   await checkPageOrders(t, sql);
 });
+
+t.test('a page of keys is refused when it is not whole keys, or its generation is not kept', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const [{ generation }] = await sql<{ generation: string }[]>`select generation from salesdash_internal.rfm_publication`;
+  const first = await sql`select customer_id from api.rfm_page_rows(${generation}::bigint, '\\x00000001'::bytea, false)`;
+  t.equal(first.length, 1, 'one whole key, one row');
+  await t.rejects(sql`select * from api.rfm_page_rows(${generation}::bigint, '\\x000001'::bytea, false)`,
+    { code: '22023', message: 'person_keys must hold 4 bytes per key (got 3 bytes)' });
+  await t.rejects(sql`select * from api.rfm_page_rows(999, '\\x00000001'::bytea, false)`,
+    { code: '55000', message: 'generation 999 is not kept (dropped by a later refresh, or never published)' });
+});
