@@ -187,7 +187,8 @@ export async function openCsv(
   // error reaches the reader after every record parsed before it (destroying would drop those still buffered),
   // so the count is at the failing record when the error arrives.
   const input = createReadStream(path);
-  const parser = parse({ bom: true, relax_column_count: true, autoDestroy: false } as Options);
+  // Both line endings, whatever the first line used: an export appended to by another tool often mixes them.
+  const parser = parse({ bom: true, relax_column_count: true, autoDestroy: false, record_delimiter: ['\r\n', '\n'] } as Options);
   input.pipe(new Utf8TextCheck(label)).on('error', (error) => parser.destroy(error)).pipe(parser);
   // pipe() forwards no errors: a refused byte or a read error must end the parser's reader with that error.
   input.on('error', (error) => parser.destroy(new ImportError(label, null, null, `cannot be read (${error.message})`)));

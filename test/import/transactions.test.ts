@@ -78,6 +78,23 @@ t.test('optional columns in any order fill products and places', async (t) => {
   t.same(order, { order_status: 'delivered', order_purchase_timestamp: '2024-05-01 00:00:00' });
 });
 
+t.test('line endings may be mixed: a CRLF header with LF rows, or the other way round, loads the same rows', async (t) => {
+  const { sql } = await testDatabase(t);
+  const lines = ['order_id,customer_id,order_date,amount,customer_city', 'K1,k1,2024-03-01,1,Paris', 'K2,k2,2024-03-02,2.50,Lyon'];
+  for (const [name, text] of [
+    ['crlf-header.csv', `${lines[0]}\r\n${lines[1]}\n${lines[2]}`],
+    ['lf-header.csv', `${lines[0]}\n${lines[1]}\r\n${lines[2]}\r\n`],
+  ] as const) {
+    await sql`truncate raw.order_items, raw.refunds, raw.orders, raw.customers, raw.products`;
+    t.match(await importTransactions(sql, csvFile(t, name, text)), { customers: 2, orders: 2 }, name);
+    const rows = await sql`select o.order_id, c.customer_city, i.price::text from raw.orders o join raw.customers c using (customer_id) join raw.order_items i using (order_id) order by 1`;
+    t.same(rows.map((r) => ({ ...r })), [
+      { order_id: 'K1', customer_city: 'Paris', price: '1.00' },
+      { order_id: 'K2', customer_city: 'Lyon', price: '2.50' },
+    ], `${name}: no carriage return left in any value`);
+  }
+});
+
 // Refunds: a negative amount. alice buys twice and gets 30 back the day after her last purchase; bob's refund
 // (with the id of the order it refunds) exceeds his purchase; carol's free order sets the reference date.
 const withRefunds = `order_id,customer_id,order_date,amount
