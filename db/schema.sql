@@ -1853,7 +1853,7 @@ CREATE TABLE raw.orders (
 -- Name: TABLE orders; Type: COMMENT; Schema: raw; Owner: -
 --
 
-COMMENT ON TABLE raw.orders IS 'One row per order. order_status canceled/unavailable orders never count as purchases.';
+COMMENT ON TABLE raw.orders IS 'One row per order. Orders whose order_status is canceled, cancelled or unavailable (in any case) never count as purchases.';
 
 
 --
@@ -1883,7 +1883,7 @@ COMMENT ON VIEW salesdash_internal.stg_customers IS 'One row per order-level cus
 CREATE VIEW salesdash_internal.stg_orders AS
  SELECT orders.order_id,
     orders.customer_id AS order_customer_id,
-    orders.order_status AS status,
+    lower(btrim(orders.order_status)) AS status,
     orders.order_purchase_timestamp AS ordered_at
    FROM raw.orders;
 
@@ -1892,7 +1892,7 @@ CREATE VIEW salesdash_internal.stg_orders AS
 -- Name: VIEW stg_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON VIEW salesdash_internal.stg_orders IS 'One row per order (raw.orders).';
+COMMENT ON VIEW salesdash_internal.stg_orders IS 'One row per order (raw.orders); status in lower case, without surrounding spaces.';
 
 
 --
@@ -2028,7 +2028,7 @@ CREATE VIEW salesdash_internal.int_counted_orders AS
    FROM ((salesdash_internal.stg_orders o
      JOIN salesdash_internal.stg_customers c USING (order_customer_id))
      JOIN salesdash_internal.stg_order_items i USING (order_id))
-  WHERE (o.status <> ALL (ARRAY['canceled'::text, 'unavailable'::text]))
+  WHERE (o.status <> ALL (ARRAY['canceled'::text, 'cancelled'::text, 'unavailable'::text]))
   GROUP BY c.customer_id, o.order_id, o.ordered_at;
 
 
@@ -2036,7 +2036,7 @@ CREATE VIEW salesdash_internal.int_counted_orders AS
 -- Name: VIEW int_counted_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON VIEW salesdash_internal.int_counted_orders IS 'One row per counted order (status not canceled/unavailable, at least one item): customer_id = the person, amount = sum of price + freight_value, items = number of items.';
+COMMENT ON VIEW salesdash_internal.int_counted_orders IS 'One row per counted order (status not canceled/cancelled/unavailable in any case, at least one item): customer_id = the person, amount = sum of price + freight_value, items = number of items.';
 
 
 --

@@ -23,7 +23,7 @@ create table raw.orders (
   order_delivered_customer_date timestamp,
   order_estimated_delivery_date timestamp
 );
-comment on table raw.orders is 'One row per order. order_status canceled/unavailable orders never count as purchases.';
+comment on table raw.orders is 'One row per order. Orders whose order_status is canceled, cancelled or unavailable (in any case) never count as purchases.';
 create index orders_customer_id_idx on raw.orders (customer_id);
 create index orders_order_purchase_timestamp_idx on raw.orders (order_purchase_timestamp);
 

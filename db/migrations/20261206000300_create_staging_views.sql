@@ -15,10 +15,11 @@ comment on view salesdash_internal.stg_customers is 'One row per order-level cus
 create view salesdash_internal.stg_orders as
 select order_id,
        customer_id              as order_customer_id,
-       order_status             as status,
+       -- exports spell statuses in any case ('Canceled'); the rules compare lower-case words
+       lower(btrim(order_status)) as status,
        order_purchase_timestamp as ordered_at
 from raw.orders;
-comment on view salesdash_internal.stg_orders is 'One row per order (raw.orders).';
+comment on view salesdash_internal.stg_orders is 'One row per order (raw.orders); status in lower case, without surrounding spaces.';
 
 create view salesdash_internal.stg_order_items as
 select order_id,

@@ -3,8 +3,9 @@
 -- is written once here; RFM, the monthly activity, the model's features and the customer profile all read
 -- them (or the caches below).
 
--- Grain: one row per counted order. An order counts when its status is neither canceled nor unavailable
--- and it has at least one item (the inner join with the items); its amount is price + freight of its items.
+-- Grain: one row per counted order. An order counts when its status is neither canceled (or cancelled) nor
+-- unavailable, in any case, and it has at least one item (the inner join with the items); its amount is
+-- price + freight of its items.
 -- The grouping columns start with customer_id so that a bulk read comes out sorted by customer and a
 -- filter on customer_id or order_id reaches the raw tables' indexes.
 create view salesdash_internal.int_counted_orders as
@@ -16,9 +17,9 @@ select c.customer_id,
 from salesdash_internal.stg_orders o
 join salesdash_internal.stg_customers c using (order_customer_id)
 join salesdash_internal.stg_order_items i using (order_id)
-where o.status not in ('canceled', 'unavailable')
+where o.status not in ('canceled', 'cancelled', 'unavailable')
 group by c.customer_id, o.order_id, o.ordered_at;
-comment on view salesdash_internal.int_counted_orders is 'One row per counted order (status not canceled/unavailable, at least one item): customer_id = the person, amount = sum of price + freight_value, items = number of items.';
+comment on view salesdash_internal.int_counted_orders is 'One row per counted order (status not canceled/cancelled/unavailable in any case, at least one item): customer_id = the person, amount = sum of price + freight_value, items = number of items.';
 
 -- Grain: one row per refund, with the person it belongs to. Every refund counts, whatever became of the
 -- order it refunds: it is money given back, and a refund row names a customer, not an order.

@@ -86,6 +86,22 @@ t.test('a newer export updates order statuses in place', async (t) => {
   t.equal((await rawSnapshot(sql)).orders, 5);
 });
 
+t.test('a canceled order counts as none however its status is spelled', async (t) => {
+  const { sql } = await testDatabase(t);
+  const counted = async () => (await sql`select order_id from salesdash_internal.int_counted_orders order by 1`).map((r) => r.order_id);
+  await importOlist(sql, fixture);
+  const asShipped = await counted();
+  t.ok(asShipped.includes('o0000000000000000000000000000004'), 'shipped, it is a purchase');
+  for (const spelling of ['Canceled', 'CANCELLED', ' cancelled ', 'Unavailable']) {
+    const dir = fixtureWith(t, 'olist_orders_dataset.csv', (text) =>
+      text.replace('"o0000000000000000000000000000004","c0000000000000000000000000000004",shipped', `"o0000000000000000000000000000004","c0000000000000000000000000000004",${spelling}`));
+    await importOlist(sql, dir);
+    const [order] = await sql`select order_status from raw.orders where order_id = 'o0000000000000000000000000000004'`;
+    t.equal(order!.order_status, spelling, `stored as exported: ${JSON.stringify(spelling)}`);
+    t.same(await counted(), asShipped.filter((id) => id !== 'o0000000000000000000000000000004'), `${JSON.stringify(spelling)} is not a purchase`);
+  }
+});
+
 t.test('products and translation files are optional', async (t) => {
   const { sql } = await testDatabase(t);
   const dir = fixtureWith(t, 'olist_orders_dataset.csv', (text) => text);

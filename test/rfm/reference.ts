@@ -25,7 +25,7 @@ export async function referenceScores(sql: Sql, asOf: string | null): Promise<Re
       from raw.orders o
       join raw.customers c on c.customer_id = o.customer_id
       join raw.order_items i on i.order_id = o.order_id
-      where o.order_status not in ('canceled', 'unavailable')
+      where lower(btrim(o.order_status)) not in ('canceled', 'cancelled', 'unavailable')
         and (${asOf}::date is null or o.order_purchase_timestamp < ${asOf}::date + 1)
       group by 1, 2, 3
     ),
