@@ -63,6 +63,8 @@ export interface ImportCounts {
   /** A transactions file's lines identical to an earlier line of their order (each is stored as an item). */
   repeatedLines?: number;
   seconds: number;
+  /** What the shop held before from another file (its last import), when this import added to it. */
+  joined?: string | null;
 }
 
 type Tx = postgres.TransactionSql<{}>;
@@ -193,7 +195,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
 
   const counts = await sql.begin(async (tx) => {
     options.onStep?.('checking what the shop holds');
-    await prepareShopForImport(tx, { replace: options.replace ?? false });
+    const { joined } = await prepareShopForImport(tx, { replace: options.replace ?? false, detail: `olist ${dir}` });
     const customers = await stageFile(tx, dir, specs.customers, limits, options);
     const orders = await stageFile(tx, dir, specs.orders, limits, options);
     const items = await stageFile(tx, dir, specs.items, limits, options);
@@ -236,7 +238,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
     const newOrders = ordersAfter - ordersBefore;
     await markShopSource(tx, 'imported', `olist ${dir}`);
     options.onStep?.('committing');
-    return { customers, orders, items, products, newOrders };
+    return { customers, orders, items, products, newOrders, joined };
   });
 
   return { ...counts, seconds: (performance.now() - started) / 1000 };

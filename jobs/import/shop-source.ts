@@ -95,12 +95,14 @@ function describeGenerated(source: ShopSource): string {
 /**
  * The rule both importers follow, at the start of their transaction: a shop holding generated demo data takes
  * no imported rows, unless `replace` empties it first (in the same transaction, so a bad file loses nothing).
+ * Returns what the import adds to when the shop already holds orders from another file (`detail`, as
+ * markShopSource records it), so the summary can say so: joining two shops is allowed, but never unnoticed.
  */
-export async function prepareShopForImport(tx: Tx, options: { replace: boolean }): Promise<void> {
+export async function prepareShopForImport(tx: Tx, options: { replace: boolean; detail: string }): Promise<{ joined: string | null }> {
   const source = await lockShopSource(tx, { emptying: options.replace });
   if (options.replace) {
     await emptyShop(tx);
-    return;
+    return { joined: null };
   }
   if (source.source === 'generated' && source.hasOrders) {
     throw new Error(
@@ -108,6 +110,8 @@ export async function prepareShopForImport(tx: Tx, options: { replace: boolean }
         'run "salesdash reset --yes" first, or import with --replace',
     );
   }
+  const joined = source.hasOrders && source.detail !== options.detail ? (source.detail ?? 'rows loaded by other means') : null;
+  return { joined };
 }
 
 /**

@@ -26,7 +26,8 @@ export function importSummary(counts: ImportCounts & { refunds?: number; storedR
   const refundsText = `${counted(refunds, 'refund')}${counts.storedRefunds ? ` (${counts.storedRefunds.toLocaleString('en-US')} already stored, replaced where they differ)` : ''}`;
   const skipped =
     (counts.skipped ? `; skipped ${counted(counts.skipped, 'row')} with an empty customer_id` : '') +
-    (counts.repeatedLines ? `; ${counted(counts.repeatedLines, 'line')} repeating an earlier line of its order exactly, each an item` : '');
+    (counts.repeatedLines ? `; ${counted(counts.repeatedLines, 'line')} repeating an earlier line of its order exactly, each an item` : '') +
+    (counts.joined ? `; added to the orders the shop already held (last import: ${counts.joined}; --replace starts over)` : '');
   if (!loadedAnything(counts)) {
     return counts.skipped
       ? `loaded 0 rows from ${from}: every row (${counts.skipped}) has an empty customer_id, skipped`

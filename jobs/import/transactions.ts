@@ -97,7 +97,7 @@ export async function importTransactions(
 
   const counts = await sql.begin(async (tx) => {
     options.onStep?.('checking what the shop holds');
-    await prepareShopForImport(tx, { replace: options.replace ?? false });
+    const { joined } = await prepareShopForImport(tx, { replace: options.replace ?? false, detail: `transactions ${label}` });
     options.onStep?.(`loading ${label}`);
     await tx`
       create temp table stage_transactions (
@@ -140,7 +140,7 @@ export async function importTransactions(
     const newOrders = ordersAfter - ordersBefore;
     await markShopSource(tx, 'imported', `transactions ${label}`);
     options.onStep?.('committing');
-    return { ...merged, refunds, storedRefunds, newOrders, skipped: counter.skipped, repeatedLines };
+    return { ...merged, refunds, storedRefunds, newOrders, skipped: counter.skipped, repeatedLines, joined };
   });
 
   return { ...counts, seconds: (performance.now() - started) / 1000 };

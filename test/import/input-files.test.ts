@@ -141,25 +141,25 @@ t.test('the import summary counts orders and refunds apart', async (t) => {
   t.equal(await summary('shop.csv', good), 'loaded 3 orders (3 items) of 2 customers from shop.csv in N s: 3 new');
   t.equal(
     await summary('refunds.csv', `${header}R-1,alice,2024-03-02,-5.00\nR-2,bob,2024-03-02,-6\n`),
-    'loaded 0 orders and 2 refunds from refunds.csv in N s',
+    'loaded 0 orders and 2 refunds from refunds.csv in N s; added to the orders the shop already held (last import: transactions shop.csv; --replace starts over)',
   );
   t.equal(
     await summary('mixed.csv', `${header}A-1,alice,2024-01-05,19.90\nC-1,carol,2024-04-01,7\nR-3,carol,2024-04-02,-1\n`),
-    'loaded 2 orders (2 items) of 2 customers and 1 refund from mixed.csv in N s: 1 new, 1 already stored (updated where they differ)',
+    'loaded 2 orders (2 items) of 2 customers and 1 refund from mixed.csv in N s: 1 new, 1 already stored (updated where they differ); added to the orders the shop already held (last import: transactions refunds.csv; --replace starts over)',
   );
   t.equal(
     await summary('one.csv', `${header}D-1,dan,2024-04-03,5\n`),
-    'loaded 1 order (1 item) of 1 customer from one.csv in N s: 1 new',
+    'loaded 1 order (1 item) of 1 customer from one.csv in N s: 1 new; added to the orders the shop already held (last import: transactions mixed.csv; --replace starts over)',
   );
   // A refund id met again replaces the stored refund, and the summary says so.
   t.equal(
     await summary('again.csv', `${header}R-1,alice,2024-03-05,-3.00\nR-9,alice,2024-03-05,-1.00\n`),
-    'loaded 0 orders and 2 refunds (1 already stored, replaced where they differ) from again.csv in N s',
+    'loaded 0 orders and 2 refunds (1 already stored, replaced where they differ) from again.csv in N s; added to the orders the shop already held (last import: transactions one.csv; --replace starts over)',
   );
   // Identical lines of one order are items each, and said so.
   t.equal(
     await summary('twice.csv', `${header}E-1,eve,2024-04-04,5\nE-1,eve,2024-04-04,5\nE-1,eve,2024-04-04,6\n`),
-    'loaded 1 order (3 items) of 1 customer from twice.csv in N s: 1 new; 1 line repeating an earlier line of its order exactly, each an item',
+    'loaded 1 order (3 items) of 1 customer from twice.csv in N s: 1 new; 1 line repeating an earlier line of its order exactly, each an item; added to the orders the shop already held (last import: transactions again.csv; --replace starts over)',
   );
   t.equal((await rawSnapshot(sql)).refunds, 4);
   t.same((await sql`select amount::text from raw.refunds where refund_id = 'R-1'`).map((r) => r.amount), ['3.00']);

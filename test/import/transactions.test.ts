@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { importTransactions } from '../../jobs/import/transactions.ts';
+import { importSummary } from '../../jobs/import/summary.ts';
 import { refreshRfm } from '../../jobs/rfm/refresh.ts';
 import { sharedDataDir, testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from './raw-snapshot.ts';
@@ -93,6 +94,19 @@ t.test('line endings may be mixed: a CRLF header with LF rows, or the other way 
       { order_id: 'K2', customer_city: 'Lyon', price: '2.50' },
     ], `${name}: no carriage return left in any value`);
   }
+});
+
+t.test('an import that adds to another file\'s orders says so; the same file again, or --replace, does not', async (t) => {
+  const { sql } = await testDatabase(t);
+  const first = csvFile(t, 'january.csv', good);
+  const second = csvFile(t, 'february.csv', 'order_id,customer_id,order_date,amount\nF-1,fay,2024-02-01,10\n');
+  t.equal((await importTransactions(sql, first)).joined, null, 'into an empty shop');
+  t.equal((await importTransactions(sql, first)).joined, null, 'the same file again');
+  const added = await importTransactions(sql, second);
+  t.equal(added.joined, 'transactions january.csv', 'another file: names what the shop held');
+  t.match(importSummary(added, { what: 'customer', from: 'february.csv', products: false }),
+    /; added to the orders the shop already held \(last import: transactions january\.csv; --replace starts over\)$/);
+  t.equal((await importTransactions(sql, first, { replace: true })).joined, null, 'with --replace');
 });
 
 // Refunds: a negative amount. alice buys twice and gets 30 back the day after her last purchase; bob's refund
@@ -667,7 +681,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const retail = csvFile(t, 'retail.csv', onlineRetail);
   const columns = ['--column', 'order_id=InvoiceNo', '--column', 'customer_id=customerid', '--column', 'order_date= InvoiceDate '];
   const mapped = await output(['import', 'transactions', retail, ...columns]);
-  t.match(mapped.stdout, /^loaded 3 orders \(5 items\) of 2 customers and 1 refund from retail\.csv in \d+\.\d+ s: 3 new\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
+  t.match(mapped.stdout, /^loaded 3 orders \(5 items\) of 2 customers and 1 refund from retail\.csv in \d+\.\d+ s: 3 new; added to the orders the shop already held \(last import: transactions good\.csv; --replace starts over\)\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   t.equal((await sql`select count(*)::int as n from raw.orders where order_id = '536365'`)[0]!.n, 1);
   const unknown = await output(['import', 'transactions', retail, '--column', 'invoice=InvoiceNo']);
   t.match(unknown.stderr, /^salesdash: import: --column "invoice" is not a column of a transactions file \(order_id, customer_id, /);
@@ -683,7 +697,7 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   const refused = await output(['import', 'transactions', guests]);
   t.equal(refused.stderr, 'salesdash: import: guests.csv line 2, column customer_id: is empty (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)\n');
   const skipping = await output(['import', 'transactions', guests, '--skip-empty-customer']);
-  t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
+  t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id; added to the orders the shop already held \(last import: transactions retail\.csv; --replace starts over\)\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   t.same((await sql`select order_id from raw.orders where order_id like 'G-%'`).map((r) => r.order_id), ['G-2']);
   const onlyGuests = await output(['import', 'transactions', csvFile(t, 'only.csv', 'order_id,customer_id,order_date,amount\nG-9,,2024-01-05,3\n'), '--skip-empty-customer']);
   t.equal(onlyGuests.stdout, 'loaded 0 rows from only.csv: every row (1) has an empty customer_id, skipped\n');
