@@ -1,5 +1,6 @@
 -- migrate:up
--- Staging: one view per raw table that only renames and casts, so every layer above speaks one vocabulary.
+-- Staging: one view per raw table that only renames and casts (and lower-cases an order's status), so every
+-- layer above speaks one vocabulary.
 -- The one rename that matters: a *customer* here is the person (Olist's customer_unique_id); the id Olist
 -- issues per order is order_customer_id.
 
