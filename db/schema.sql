@@ -607,15 +607,16 @@ begin
                        and not b.segments[m.to_k] = any(a.segments)) then 'stayed'
               -- places compared in the later snapshot's order (a segment no longer there keeps its old place);
               -- a tie (the from segment's old place now holds another) in the earlier snapshot's
-              when m.to_k <> coalesce(array_position(b.segments, a.segments[m.from_k]), m.from_k)
-                then case when m.to_k < coalesce(array_position(b.segments, a.segments[m.from_k]), m.from_k) then 'up' else 'down' end
+              when m.to_k < f.from_place then 'up'
+              when m.to_k > f.from_place then 'down'
               when array_position(a.segments, b.segments[m.to_k]) < m.from_k then 'up'
               else 'down' end,
          m.customers,
          case when m.from_k = 0 then null
               else m.customers::float8 / sum(m.customers) over (partition by m.from_k) end,
          (m.before_cents / 100.0)::numeric(16, 2), (m.after_cents / 100.0)::numeric(16, 2)
-  from cells m, salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b
+  from cells m, salesdash_internal.rfm_snapshots a, salesdash_internal.rfm_snapshots b,
+       lateral (select coalesce(array_position(b.segments, a.segments[m.from_k]), m.from_k) as from_place) f
   where a.reference_date = from_date and b.reference_date = to_date and (m.from_k <> 0 or m.to_k <> 0)
   order by m.from_k = 0, m.from_k, m.to_k = 0, m.to_k;
 end
@@ -1628,6 +1629,9 @@ declare
   segment_names text[];
   known integer := (select coalesce(max(person_id), 0) from salesdash_internal.people);
   kept integer := (select keep_latest from salesdash.rfm_snapshot_retention);
+  -- The generation whose snapshot retention never drops: in a refresh, the one being written (about to be
+  -- published, it replaces the published one); otherwise the published one.
+  kept_generation bigint := coalesce(generation, (select p.generation from salesdash_internal.rfm_publication p));
   customer_count integer;
 begin
   if reference is null then
@@ -1658,12 +1662,11 @@ begin
     into customer_count
     using reference, source, generation, segment_names;
 
-  -- Retention: month-ends, the keep_latest latest others, the one just written, and the published refresh's
-  -- (in a refresh, the one just written is about to be published and replaces it).
+  -- Retention: month-ends, the keep_latest latest others, the one just written and kept_generation's stay.
   delete from salesdash_internal.rfm_snapshots s
   where not salesdash_internal.is_month_end(s.reference_date)
     and s.reference_date <> reference
-    and coalesce(s.generation <> coalesce(write_rfm_snapshot.generation, (select p.generation from salesdash_internal.rfm_publication p)), true)
+    and coalesce(s.generation <> kept_generation, true) -- a null on either side is not kept_generation
     and s.reference_date not in (select r.reference_date from salesdash_internal.rfm_snapshots r
                                  where not salesdash_internal.is_month_end(r.reference_date)
                                  order by r.reference_date desc limit kept);
