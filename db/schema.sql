@@ -194,9 +194,8 @@ begin
   return query execute format(
     'select %s::bigint, coalesce(string_agg(int4send(c.person_key), ''''::bytea order by %s, c.person_key), ''''::bytea)
      from salesdash_internal.%I c
-     left join salesdash_internal.people p on p.customer_id = c.customer_id
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
-     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3',
+     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[c.person_id], 0)) = $3',
     published, sort_expression, 'rfm_customers_g' || published)
   using segment_filter, since_standings, from_k;
 end
@@ -669,6 +668,25 @@ $$;
 --
 
 COMMENT ON FUNCTION salesdash.take_rfm_snapshot(as_of date) IS 'Computes and keeps the snapshot as of as_of from the order history (same scoring as refresh_rfm(as_of)); publishes nothing. Keeps a published refresh''s snapshot of that date as it is.';
+
+
+--
+-- Name: add_people(regclass); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.add_people(totals regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $_$
+begin
+  execute format($sql$
+    insert into salesdash_internal.people (person_id, customer_id)
+    select (select coalesce(max(p.person_id), 0) from salesdash_internal.people p)
+             + row_number() over (order by t.customer_id collate "C"),
+           t.customer_id
+    from %s t
+    where not exists (select from salesdash_internal.people p where p.customer_id = t.customer_id)$sql$, totals);
+end
+$_$;
 
 
 --
@@ -1411,7 +1429,7 @@ begin
   -- earlier, they are summed from the orders and refunds.
   execute format($totals$
     create temporary table rfm_totals as
-    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
+    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key, t.person_id,
            t.customer_id, t.last_purchased_date, ($1 - t.last_purchased_date) as recency_days,
            t.frequency, t.monetary,
            salesdash_internal.rfm_goodness('recency_days', $1 - t.last_purchased_date) as recency_goodness,
@@ -1420,9 +1438,13 @@ begin
     from (%s) t$totals$,
     case when reference >= latest and reference >= coalesce(latest_refund, reference)
          -- in customer_id order already (its primary key), so numbering them needs no sort
-         then 'select customer_id, last_purchased_date, frequency, monetary
+         then 'select customer_id, person_id, last_purchased_date, frequency, monetary
                from salesdash_internal.int_customer_totals_cache order by customer_id'
-         else 'select * from salesdash_internal.int_customer_totals($1)' end)
+         -- a left join: a person the cache update failed to number stops the insert below (person_id not
+         -- null) instead of going missing
+         else 'select t.customer_id, p.person_id, t.last_purchased_date, t.frequency, t.monetary
+               from salesdash_internal.int_customer_totals($1) t
+               left join salesdash_internal.people p on p.customer_id = t.customer_id' end)
     using reference;
   select count(*), max(last_purchased_date) into customer_count, last_purchase from rfm_totals;
   step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
@@ -1430,13 +1452,17 @@ begin
 
   -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
   step_started := clock_timestamp();
-  select salesdash_internal.quintile_thresholds(array_agg(recency_goodness order by recency_goodness)),
-         salesdash_internal.quintile_thresholds(array_agg(frequency_goodness order by frequency_goodness)),
-         salesdash_internal.quintile_thresholds(array_agg(monetary_goodness order by monetary_goodness)),
-         coalesce(max(recency_days), 0), coalesce(max(frequency), 0),
-         coalesce(salesdash_internal.percentile_value(array_agg(monetary_goodness order by monetary_goodness), 99), 0) / 100.0
+  select salesdash_internal.quintile_thresholds(sorted.recency),
+         salesdash_internal.quintile_thresholds(sorted.frequency),
+         salesdash_internal.quintile_thresholds(sorted.monetary),
+         sorted.max_recency_days, sorted.max_frequency,
+         coalesce(salesdash_internal.percentile_value(sorted.monetary, 99), 0) / 100.0
     into r_thresholds, f_thresholds, m_thresholds, max_recency_days, max_frequency, monetary_p99
-  from rfm_totals;
+  from (select array_agg(recency_goodness order by recency_goodness) as recency,
+               array_agg(frequency_goodness order by frequency_goodness) as frequency,
+               array_agg(monetary_goodness order by monetary_goodness) as monetary,
+               coalesce(max(recency_days), 0) as max_recency_days, coalesce(max(frequency), 0) as max_frequency
+        from rfm_totals) sorted;
   r_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'), r_thresholds);
   f_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'), f_thresholds);
   m_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'), m_thresholds);
@@ -1449,7 +1475,7 @@ begin
   step_started := clock_timestamp();
   execute format($insert$
     insert into %s
-    select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
+    select %s, t.person_key, t.person_id, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
            s.recency_score, s.frequency_score, s.monetary_score,
            ($4::text[])[5 * (s.recency_score - 1) + s.frequency_score]
     from rfm_totals t
@@ -1555,10 +1581,8 @@ begin
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
     analyze salesdash_internal.int_refunds_cache;
     truncate salesdash_internal.int_customer_totals_cache;
-    insert into salesdash_internal.int_customer_totals_cache
-    select * from salesdash_internal.int_customer_totals('infinity')
-    order by customer_id collate "C";
-    analyze salesdash_internal.int_customer_totals_cache;
+    create temporary table new_totals as
+    select * from salesdash_internal.int_customer_totals('infinity');
   elsif cardinality(seen) > 0 then
     -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
     -- to the raw tables' indexes, so each changed customer costs a few index lookups.
@@ -1582,14 +1606,28 @@ begin
     -- The same totals as int_customer_totals('infinity'), for these people only: their refunds are summed
     -- per person through the index rather than for everyone.
     delete from salesdash_internal.int_customer_totals_cache where customer_id = any(changed_customers);
-    insert into salesdash_internal.int_customer_totals_cache
-    select o.customer_id, max(o.ordered_at)::date, count(*),
+    create temporary table new_totals as
+    select o.customer_id, max(o.ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
            salesdash_internal.net_monetary(
              sum(o.amount),
-             (select sum(r.amount) from salesdash_internal.int_refunds_cache r where r.customer_id = o.customer_id))
+             (select sum(r.amount) from salesdash_internal.int_refunds_cache r where r.customer_id = o.customer_id)
+           )::numeric(14, 2) as monetary
     from salesdash_internal.int_counted_orders_cache o
     where o.customer_id = any(changed_customers)
     group by o.customer_id;
+  end if;
+  if to_regclass('pg_temp.new_totals') is not null then
+    -- Both ways: new people first get their person_id, then the totals go in with it.
+    perform salesdash_internal.add_people('pg_temp.new_totals');
+    insert into salesdash_internal.int_customer_totals_cache (customer_id, person_id, last_purchased_date, frequency, monetary)
+    select t.customer_id, p.person_id, t.last_purchased_date, t.frequency, t.monetary
+    from pg_temp.new_totals t
+    join salesdash_internal.people p on p.customer_id = t.customer_id
+    order by t.customer_id collate "C";
+    drop table pg_temp.new_totals;
+    if rebuild then
+      analyze salesdash_internal.int_customer_totals_cache;
+    end if;
   end if;
   delete from salesdash_internal.rfm_customer_changes where change_id = any(seen);
   return case when rebuild then 'rebuilt' when cardinality(seen) > 0 then 'updated' else 'current' end;
@@ -1627,7 +1665,7 @@ CREATE FUNCTION salesdash_internal.write_rfm_snapshot(scored text, reference dat
     AS $_$
 declare
   segment_names text[];
-  known integer := (select coalesce(max(person_id), 0) from salesdash_internal.people);
+  known integer := (select coalesce(max(p.person_id), 0) from salesdash_internal.people p);
   kept integer := (select keep_latest from salesdash.rfm_snapshot_retention);
   -- The generation whose snapshot retention never drops: in a refresh, the one being written (about to be
   -- published, it replaces the published one); otherwise the published one.
@@ -1638,29 +1676,22 @@ begin
     return 0; -- no purchases yet, nothing to keep
   end if;
   select n.segments into segment_names from salesdash_internal.int_rfm_segment_names n;
-  execute format($people$
-    insert into salesdash_internal.people (person_id, customer_id)
-    select $1 + row_number() over (order by s.customer_id collate "C"), s.customer_id
-    from %s s
-    where not exists (select from salesdash_internal.people p where p.customer_id = s.customer_id)$people$, scored)
-    using known;
-
   execute format($standings$
     insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, standings)
-    select $1, $2, $3, count(s.customer_id), $4,
+    select $1, $2, $3, count(s.person_id), $4,
            coalesce(array_agg(coalesce(salesdash_internal.snapshot_standing(
                                          1000 * array_position($4, s.segment) + 100 * s.recency_score
                                          + 10 * s.frequency_score + s.monetary_score,
                                          (s.monetary * 100)::bigint), 0)
-                              order by p.person_id), '{}')
-    from salesdash_internal.people p
-    left join %s s on s.customer_id = p.customer_id
+                              order by n.person_id), '{}')
+    from generate_series(1, $5) n(person_id)
+    left join %s s on s.person_id = n.person_id
     on conflict (reference_date) do update
       set source = excluded.source, generation = excluded.generation, taken_at = now(),
           customers = excluded.customers, segments = excluded.segments, standings = excluded.standings
     returning customers$standings$, scored)
     into customer_count
-    using reference, source, generation, segment_names;
+    using reference, source, generation, segment_names, known;
 
   -- Retention: month-ends, the keep_latest latest others, the one just written and kept_generation's stay.
   delete from salesdash_internal.rfm_snapshots s
@@ -2567,6 +2598,7 @@ COMMENT ON COLUMN salesdash.rfm_histograms.customers IS 'Customers whose metric 
 CREATE TABLE salesdash_internal.rfm_customers (
     generation bigint NOT NULL,
     person_key integer NOT NULL,
+    person_id integer NOT NULL,
     customer_id text NOT NULL,
     last_purchased_date date NOT NULL,
     recency_days integer NOT NULL,
@@ -2594,6 +2626,7 @@ COMMENT ON TABLE salesdash_internal.rfm_customers IS 'Every customer''s RFM figu
 CREATE VIEW salesdash_internal.rfm_published_customers AS
  SELECT c.generation,
     c.person_key,
+    c.person_id,
     c.customer_id,
     c.last_purchased_date,
     c.recency_days,
@@ -3761,6 +3794,7 @@ COMMENT ON VIEW salesdash_internal.int_customer_orders IS 'One row per counted o
 
 CREATE UNLOGGED TABLE salesdash_internal.int_customer_totals_cache (
     customer_id text NOT NULL COLLATE pg_catalog."C",
+    person_id integer NOT NULL,
     last_purchased_date date NOT NULL,
     frequency integer NOT NULL,
     monetary numeric(14,2) NOT NULL
@@ -3771,7 +3805,7 @@ CREATE UNLOGGED TABLE salesdash_internal.int_customer_totals_cache (
 -- Name: TABLE int_customer_totals_cache; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON TABLE salesdash_internal.int_customer_totals_cache IS 'One row per customer: totals of int_counted_orders_cache over all their orders, monetary net of all their refunds (net_monetary).';
+COMMENT ON TABLE salesdash_internal.int_customer_totals_cache IS 'One row per customer: their person_id, totals of int_counted_orders_cache over all their orders, monetary net of all their refunds (net_monetary).';
 
 
 --
@@ -3944,6 +3978,7 @@ ALTER TABLE salesdash_internal.rfm_customer_changes ALTER COLUMN change_id ADD G
 CREATE TABLE salesdash_internal.rfm_customers_g1 (
     generation bigint NOT NULL,
     person_key integer NOT NULL,
+    person_id integer NOT NULL,
     customer_id text NOT NULL,
     last_purchased_date date NOT NULL,
     recency_days integer NOT NULL,

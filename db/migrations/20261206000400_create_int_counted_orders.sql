@@ -83,11 +83,37 @@ comment on table salesdash_internal.int_refunds_cache is 'Copy of int_refunds re
 -- from int_counted_orders_cache".
 create unlogged table salesdash_internal.int_customer_totals_cache (
   customer_id         text collate "C" primary key,
+  person_id           integer not null,
   last_purchased_date date not null,
   frequency           integer not null,
   monetary            numeric(14, 2) not null
 );
-comment on table salesdash_internal.int_customer_totals_cache is 'One row per customer: totals of int_counted_orders_cache over all their orders, monetary net of all their refunds (net_monetary).';
+comment on table salesdash_internal.int_customer_totals_cache is 'One row per customer: their person_id, totals of int_counted_orders_cache over all their orders, monetary net of all their refunds (net_monetary).';
+
+-- Grain: one row per person who has ever had a counted order. person_id is assigned once, densely from 1,
+-- when the person first enters the caches, and never changes: a snapshot stores its customers as one array
+-- indexed by it (rfm_snapshots.standings), and each generation's rows carry it, so writing a snapshot needs no
+-- lookup by customer_id. Logged, unlike the caches: a crash must not renumber the people of kept snapshots.
+create table salesdash_internal.people (
+  person_id   integer primary key,
+  customer_id text collate "C" not null unique
+);
+comment on table salesdash_internal.people is 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.standings.';
+
+-- Gives the customers of totals (a table with customer_id) who have no person_id yet the next ones, in
+-- customer_id order.
+create function salesdash_internal.add_people(totals regclass) returns void
+language plpgsql as $$
+begin
+  execute format($sql$
+    insert into salesdash_internal.people (person_id, customer_id)
+    select (select coalesce(max(p.person_id), 0) from salesdash_internal.people p)
+             + row_number() over (order by t.customer_id collate "C"),
+           t.customer_id
+    from %s t
+    where not exists (select from salesdash_internal.people p where p.customer_id = t.customer_id)$sql$, totals);
+end
+$$;
 
 create table salesdash_internal.int_counted_orders_cache_state (
   only_row      boolean primary key default true check (only_row),
@@ -284,10 +310,8 @@ begin
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
     analyze salesdash_internal.int_refunds_cache;
     truncate salesdash_internal.int_customer_totals_cache;
-    insert into salesdash_internal.int_customer_totals_cache
-    select * from salesdash_internal.int_customer_totals('infinity')
-    order by customer_id collate "C";
-    analyze salesdash_internal.int_customer_totals_cache;
+    create temporary table new_totals as
+    select * from salesdash_internal.int_customer_totals('infinity');
   elsif cardinality(seen) > 0 then
     -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
     -- to the raw tables' indexes, so each changed customer costs a few index lookups.
@@ -311,14 +335,28 @@ begin
     -- The same totals as int_customer_totals('infinity'), for these people only: their refunds are summed
     -- per person through the index rather than for everyone.
     delete from salesdash_internal.int_customer_totals_cache where customer_id = any(changed_customers);
-    insert into salesdash_internal.int_customer_totals_cache
-    select o.customer_id, max(o.ordered_at)::date, count(*),
+    create temporary table new_totals as
+    select o.customer_id, max(o.ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
            salesdash_internal.net_monetary(
              sum(o.amount),
-             (select sum(r.amount) from salesdash_internal.int_refunds_cache r where r.customer_id = o.customer_id))
+             (select sum(r.amount) from salesdash_internal.int_refunds_cache r where r.customer_id = o.customer_id)
+           )::numeric(14, 2) as monetary
     from salesdash_internal.int_counted_orders_cache o
     where o.customer_id = any(changed_customers)
     group by o.customer_id;
+  end if;
+  if to_regclass('pg_temp.new_totals') is not null then
+    -- Both ways: new people first get their person_id, then the totals go in with it.
+    perform salesdash_internal.add_people('pg_temp.new_totals');
+    insert into salesdash_internal.int_customer_totals_cache (customer_id, person_id, last_purchased_date, frequency, monetary)
+    select t.customer_id, p.person_id, t.last_purchased_date, t.frequency, t.monetary
+    from pg_temp.new_totals t
+    join salesdash_internal.people p on p.customer_id = t.customer_id
+    order by t.customer_id collate "C";
+    drop table pg_temp.new_totals;
+    if rebuild then
+      analyze salesdash_internal.int_customer_totals_cache;
+    end if;
   end if;
   delete from salesdash_internal.rfm_customer_changes where change_id = any(seen);
   return case when rebuild then 'rebuilt' when cardinality(seen) > 0 then 'updated' else 'current' end;
@@ -351,6 +389,8 @@ drop function salesdash_internal.queue_everything();
 drop function salesdash_internal.rows_that_rebuild_everything();
 drop table salesdash_internal.rfm_customer_changes;
 drop table salesdash_internal.int_counted_orders_cache_state;
+drop function salesdash_internal.add_people(regclass);
+drop table salesdash_internal.people;
 drop table salesdash_internal.int_customer_totals_cache;
 drop table salesdash_internal.int_refunds_cache;
 drop table salesdash_internal.int_counted_orders_cache;

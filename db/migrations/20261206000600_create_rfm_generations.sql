@@ -33,11 +33,13 @@ insert into salesdash_internal.rfm_publication (generation, next_generation) val
 comment on table salesdash_internal.rfm_publication is 'The generation readers see (null before the first refresh), and the one the next refresh writes.';
 
 -- Grain: one row per customer per generation. person_key numbers the generation's customers in
--- customer_id byte order, so ties sort by customer_id as integers. recency_days is stored (each
--- generation is written whole) and overall_rfm_score derived by the views.
+-- customer_id byte order, so ties sort by customer_id as integers; person_id is the person's stable key
+-- (people), which snapshots are indexed by. recency_days is stored (each generation is written whole) and
+-- overall_rfm_score derived by the views.
 create table salesdash_internal.rfm_customers (
   generation          bigint not null,
   person_key          integer not null,
+  person_id           integer not null,
   customer_id         text not null,
   last_purchased_date date not null,
   recency_days        integer not null,

@@ -149,7 +149,7 @@ begin
   -- earlier, they are summed from the orders and refunds.
   execute format($totals$
     create temporary table rfm_totals as
-    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key,
+    select (row_number() over (order by t.customer_id collate "C"))::integer as person_key, t.person_id,
            t.customer_id, t.last_purchased_date, ($1 - t.last_purchased_date) as recency_days,
            t.frequency, t.monetary,
            salesdash_internal.rfm_goodness('recency_days', $1 - t.last_purchased_date) as recency_goodness,
@@ -158,9 +158,13 @@ begin
     from (%s) t$totals$,
     case when reference >= latest and reference >= coalesce(latest_refund, reference)
          -- in customer_id order already (its primary key), so numbering them needs no sort
-         then 'select customer_id, last_purchased_date, frequency, monetary
+         then 'select customer_id, person_id, last_purchased_date, frequency, monetary
                from salesdash_internal.int_customer_totals_cache order by customer_id'
-         else 'select * from salesdash_internal.int_customer_totals($1)' end)
+         -- a left join: a person the cache update failed to number stops the insert below (person_id not
+         -- null) instead of going missing
+         else 'select t.customer_id, p.person_id, t.last_purchased_date, t.frequency, t.monetary
+               from salesdash_internal.int_customer_totals($1) t
+               left join salesdash_internal.people p on p.customer_id = t.customer_id' end)
     using reference;
   select count(*), max(last_purchased_date) into customer_count, last_purchase from rfm_totals;
   step_log := step_log || jsonb_build_object('step', 'totals', 'seconds', extract(epoch from clock_timestamp() - step_started),
@@ -168,13 +172,17 @@ begin
 
   -- 3. Thresholds per metric: the analyst's bounds where there are any, else quintile cuts of the data.
   step_started := clock_timestamp();
-  select salesdash_internal.quintile_thresholds(array_agg(recency_goodness order by recency_goodness)),
-         salesdash_internal.quintile_thresholds(array_agg(frequency_goodness order by frequency_goodness)),
-         salesdash_internal.quintile_thresholds(array_agg(monetary_goodness order by monetary_goodness)),
-         coalesce(max(recency_days), 0), coalesce(max(frequency), 0),
-         coalesce(salesdash_internal.percentile_value(array_agg(monetary_goodness order by monetary_goodness), 99), 0) / 100.0
+  select salesdash_internal.quintile_thresholds(sorted.recency),
+         salesdash_internal.quintile_thresholds(sorted.frequency),
+         salesdash_internal.quintile_thresholds(sorted.monetary),
+         sorted.max_recency_days, sorted.max_frequency,
+         coalesce(salesdash_internal.percentile_value(sorted.monetary, 99), 0) / 100.0
     into r_thresholds, f_thresholds, m_thresholds, max_recency_days, max_frequency, monetary_p99
-  from rfm_totals;
+  from (select array_agg(recency_goodness order by recency_goodness) as recency,
+               array_agg(frequency_goodness order by frequency_goodness) as frequency,
+               array_agg(monetary_goodness order by monetary_goodness) as monetary,
+               coalesce(max(recency_days), 0) as max_recency_days, coalesce(max(frequency), 0) as max_frequency
+        from rfm_totals) sorted;
   r_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'recency_days'), r_thresholds);
   f_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'frequency'), f_thresholds);
   m_thresholds := coalesce((select thresholds from salesdash_internal.int_rfm_bound_thresholds where metric = 'monetary'), m_thresholds);
@@ -187,7 +195,7 @@ begin
   step_started := clock_timestamp();
   execute format($insert$
     insert into %s
-    select %s, t.person_key, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
+    select %s, t.person_key, t.person_id, t.customer_id, t.last_purchased_date, t.recency_days, t.frequency, t.monetary,
            s.recency_score, s.frequency_score, s.monetary_score,
            ($4::text[])[5 * (s.recency_score - 1) + s.frequency_score]
     from rfm_totals t

@@ -4,14 +4,6 @@
 -- (refresh_rfm step 5); take_rfm_snapshot(as_of) computes one from the order history with the same
 -- scoring (score_rfm_customers), without publishing anything. Definitions: docs/movement.md.
 
--- Grain: one row per person who has been in a snapshot. person_id is assigned once, densely from 1, and
--- never changes, so a snapshot can store its customers as one array indexed by it.
-create table salesdash_internal.people (
-  person_id   integer primary key,
-  customer_id text collate "C" not null unique
-);
-comment on table salesdash_internal.people is 'A stable small key per person (customer_id), dense from 1: the index into rfm_snapshots.standings.';
-
 -- Grain: one row per snapshot (reference date). A row per customer would cost 30+ bytes of heap per customer
 -- and snapshot; one bigint per person in an array costs 8, and comparing two snapshots is one pass over two
 -- arrays.
@@ -82,7 +74,8 @@ language sql immutable parallel safe as $$
 $$;
 
 -- Writes the snapshot of scored (a table shaped like rfm_customers) for reference, replacing one of the same
--- date, then applies the retention. New customers get the next person_ids, in customer_id order.
+-- date, then applies the retention. The standings cover every person numbered so far (people, numbered by
+-- the counted-orders cache update), 0 for those not in scored.
 create function salesdash_internal.write_rfm_snapshot(scored text, reference date, source text, generation bigint)
 returns integer
 language plpgsql
@@ -90,7 +83,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   segment_names text[];
-  known integer := (select coalesce(max(person_id), 0) from salesdash_internal.people);
+  known integer := (select coalesce(max(p.person_id), 0) from salesdash_internal.people p);
   kept integer := (select keep_latest from salesdash.rfm_snapshot_retention);
   -- The generation whose snapshot retention never drops: in a refresh, the one being written (about to be
   -- published, it replaces the published one); otherwise the published one.
@@ -101,29 +94,22 @@ begin
     return 0; -- no purchases yet, nothing to keep
   end if;
   select n.segments into segment_names from salesdash_internal.int_rfm_segment_names n;
-  execute format($people$
-    insert into salesdash_internal.people (person_id, customer_id)
-    select $1 + row_number() over (order by s.customer_id collate "C"), s.customer_id
-    from %s s
-    where not exists (select from salesdash_internal.people p where p.customer_id = s.customer_id)$people$, scored)
-    using known;
-
   execute format($standings$
     insert into salesdash_internal.rfm_snapshots (reference_date, source, generation, customers, segments, standings)
-    select $1, $2, $3, count(s.customer_id), $4,
+    select $1, $2, $3, count(s.person_id), $4,
            coalesce(array_agg(coalesce(salesdash_internal.snapshot_standing(
                                          1000 * array_position($4, s.segment) + 100 * s.recency_score
                                          + 10 * s.frequency_score + s.monetary_score,
                                          (s.monetary * 100)::bigint), 0)
-                              order by p.person_id), '{}')
-    from salesdash_internal.people p
-    left join %s s on s.customer_id = p.customer_id
+                              order by n.person_id), '{}')
+    from generate_series(1, $5) n(person_id)
+    left join %s s on s.person_id = n.person_id
     on conflict (reference_date) do update
       set source = excluded.source, generation = excluded.generation, taken_at = now(),
           customers = excluded.customers, segments = excluded.segments, standings = excluded.standings
     returning customers$standings$, scored)
     into customer_count
-    using reference, source, generation, segment_names;
+    using reference, source, generation, segment_names, known;
 
   -- Retention: month-ends, the keep_latest latest others, the one just written and kept_generation's stay.
   delete from salesdash_internal.rfm_snapshots s
@@ -401,9 +387,8 @@ begin
   return query execute format(
     'select %s::bigint, coalesce(string_agg(int4send(c.person_key), ''''::bytea order by %s, c.person_key), ''''::bytea)
      from salesdash_internal.%I c
-     left join salesdash_internal.people p on p.customer_id = c.customer_id
      left join salesdash.predictions pr on pr.customer_id = c.customer_id
-     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[p.person_id], 0)) = $3',
+     where ($1 is null or c.segment = $1) and salesdash_internal.standing_segment_index(coalesce(($2::bigint[])[c.person_id], 0)) = $3',
     published, sort_expression, 'rfm_customers_g' || published)
   using segment_filter, since_standings, from_k;
 end
@@ -452,4 +437,3 @@ alter table salesdash.rfm_segment_rules drop constraint rfm_segment_rules_not_ma
 drop table salesdash.rfm_snapshot_retention;
 drop function salesdash_internal.refuse_removing_retention();
 drop table salesdash_internal.rfm_snapshots;
-drop table salesdash_internal.people;
