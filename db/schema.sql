@@ -952,8 +952,13 @@ CREATE FUNCTION salesdash_internal.int_customer_totals(as_of date) RETURNS TABLE
          salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2)
   from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
                sum(amount) as purchases
-        from salesdash_internal.int_counted_orders_cache
-        where ordered_at < as_of + 1
+        -- In customer order: the cache is stored and indexed so, and grouping rows that come in order is
+        -- about half the time of hashing a million groups (make bench: "customer totals from
+        -- int_counted_orders_cache", against "... grouped by hashing").
+        from (select customer_id, ordered_at, amount
+              from salesdash_internal.int_counted_orders_cache
+              where ordered_at < as_of + 1
+              order by customer_id) in_customer_order
         group by customer_id) o
   left join (select customer_id, sum(amount) as refunds
              from salesdash_internal.int_refunds_cache
@@ -1552,6 +1557,8 @@ declare
   expected bigint;
   changed bigint;
   changed_customers text[];
+  order_count bigint;
+  customer_count bigint;
 begin
   select coalesce(array_agg(change_id), '{}'), coalesce(bool_or(customer_id is null), false)
     into seen, rebuild
@@ -1569,12 +1576,13 @@ begin
     create unlogged table salesdash_internal.int_counted_orders_cache_new as
     select * from salesdash_internal.int_customer_orders;
     get diagnostics changed = row_count;
+    alter table salesdash_internal.int_counted_orders_cache_new alter column customer_id type text collate "C";
     drop table salesdash_internal.int_counted_orders_cache;
     alter table salesdash_internal.int_counted_orders_cache_new rename to int_counted_orders_cache;
     create index int_counted_orders_cache_customer_id_idx on salesdash_internal.int_counted_orders_cache (customer_id);
     comment on table salesdash_internal.int_counted_orders_cache is 'Copy of int_customer_orders read by refresh_rfm(), brought up to date from rfm_customer_changes at the start of each refresh.';
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = changed;
-    analyze salesdash_internal.int_counted_orders_cache;
+    order_count := changed;
     truncate salesdash_internal.int_refunds_cache;
     insert into salesdash_internal.int_refunds_cache select * from salesdash_internal.int_refunds;
     get diagnostics changed = row_count;
@@ -1583,6 +1591,16 @@ begin
     truncate salesdash_internal.int_customer_totals_cache;
     create temporary table new_totals as
     select * from salesdash_internal.int_customer_totals('infinity');
+    get diagnostics customer_count = row_count;
+    -- Customers per order, counted exactly here: ANALYZE's sample underestimates it about threefold (most
+    -- customers have one to three orders), and with a third of the customers expected, a refresh as of an
+    -- earlier date hashes and sorts them instead of reading the cache in customer order and merging with
+    -- people (make bench: "refresh_rfm(as_of) three months back").
+    if customer_count > 0 then
+      execute format('alter table salesdash_internal.int_counted_orders_cache alter column customer_id set (n_distinct = %s)',
+                     -customer_count::float8 / order_count);
+    end if;
+    analyze salesdash_internal.int_counted_orders_cache;
   elsif cardinality(seen) > 0 then
     -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
     -- to the raw tables' indexes, so each changed customer costs a few index lookups.
@@ -3735,7 +3753,7 @@ COMMENT ON COLUMN salesdash.shop_forecast.model_run_id IS 'The current model''s 
 --
 
 CREATE UNLOGGED TABLE salesdash_internal.int_counted_orders_cache (
-    customer_id text,
+    customer_id text COLLATE pg_catalog."C",
     order_id text,
     ordered_at timestamp without time zone,
     amount numeric(14,2),
