@@ -952,13 +952,8 @@ CREATE FUNCTION salesdash_internal.int_customer_totals(as_of date) RETURNS TABLE
          salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2)
   from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
                sum(amount) as purchases
-        -- In customer order: the cache is stored and indexed so, and grouping rows that come in order is
-        -- about half the time of hashing a million groups (make bench: "customer totals from
-        -- int_counted_orders_cache", against "... grouped by hashing").
-        from (select customer_id, ordered_at, amount
-              from salesdash_internal.int_counted_orders_cache
-              where ordered_at < as_of + 1
-              order by customer_id) in_customer_order
+        from salesdash_internal.int_counted_orders_cache
+        where ordered_at < as_of + 1
         group by customer_id) o
   left join (select customer_id, sum(amount) as refunds
              from salesdash_internal.int_refunds_cache
@@ -1593,9 +1588,11 @@ begin
     select * from salesdash_internal.int_customer_totals('infinity');
     get diagnostics customer_count = row_count;
     -- Customers per order, counted exactly here: ANALYZE's sample underestimates it about threefold (most
-    -- customers have one to three orders), and with a third of the customers expected, a refresh as of an
-    -- earlier date hashes and sorts them instead of reading the cache in customer order and merging with
-    -- people (make bench: "refresh_rfm(as_of) three months back").
+    -- customers have one to three orders). Expecting a third of the customers, the planner of a refresh as
+    -- of an earlier date hashes them, joins people by hash and sorts them to number them; told the truth, it
+    -- reads the cache in customer order (its index) and streams the grouping, the merge with people and the
+    -- numbering. Its totals step at 1,000,000 customers: 2.2 s against 4.1 s (psql, one session, the same
+    -- statement both ways; it is most of make bench's "refresh_rfm(as_of) three months back").
     if customer_count > 0 then
       execute format('alter table salesdash_internal.int_counted_orders_cache alter column customer_id set (n_distinct = %s)',
                      -customer_count::float8 / order_count);

@@ -321,9 +321,11 @@ begin
     select * from salesdash_internal.int_customer_totals('infinity');
     get diagnostics customer_count = row_count;
     -- Customers per order, counted exactly here: ANALYZE's sample underestimates it about threefold (most
-    -- customers have one to three orders), and with a third of the customers expected, a refresh as of an
-    -- earlier date hashes and sorts them instead of reading the cache in customer order and merging with
-    -- people (make bench: "refresh_rfm(as_of) three months back").
+    -- customers have one to three orders). Expecting a third of the customers, the planner of a refresh as
+    -- of an earlier date hashes them, joins people by hash and sorts them to number them; told the truth, it
+    -- reads the cache in customer order (its index) and streams the grouping, the merge with people and the
+    -- numbering. Its totals step at 1,000,000 customers: 2.2 s against 4.1 s (psql, one session, the same
+    -- statement both ways; it is most of make bench's "refresh_rfm(as_of) three months back").
     if customer_count > 0 then
       execute format('alter table salesdash_internal.int_counted_orders_cache alter column customer_id set (n_distinct = %s)',
                      -customer_count::float8 / order_count);

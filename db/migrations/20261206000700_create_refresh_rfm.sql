@@ -59,13 +59,8 @@ language sql stable as $$
          salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2)
   from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
                sum(amount) as purchases
-        -- In customer order: the cache is stored and indexed so, and grouping rows that come in order is
-        -- about half the time of hashing a million groups (make bench: "customer totals from
-        -- int_counted_orders_cache", against "... grouped by hashing").
-        from (select customer_id, ordered_at, amount
-              from salesdash_internal.int_counted_orders_cache
-              where ordered_at < as_of + 1
-              order by customer_id) in_customer_order
+        from salesdash_internal.int_counted_orders_cache
+        where ordered_at < as_of + 1
         group by customer_id) o
   left join (select customer_id, sum(amount) as refunds
              from salesdash_internal.int_refunds_cache
