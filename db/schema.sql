@@ -952,8 +952,15 @@ CREATE FUNCTION salesdash_internal.int_customer_totals(as_of date) RETURNS TABLE
          salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2)
   from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
                sum(amount) as purchases
-        from salesdash_internal.int_counted_orders_cache
-        where ordered_at < as_of + 1
+        -- In customer order, as the cache is indexed: the totals then come out in the order a refresh numbers
+        -- customers and merges them with people. Left to itself the planner flips, on small cost differences,
+        -- between that plan and hashing a million customers, joining people by hash and sorting them: 2.2 s
+        -- against 4.5 s at a million customers (make bench: "customer totals as of three months back,
+        -- numbered", against "... with a plain GROUP BY").
+        from (select customer_id, ordered_at, amount
+              from salesdash_internal.int_counted_orders_cache
+              where ordered_at < as_of + 1
+              order by customer_id) in_customer_order
         group by customer_id) o
   left join (select customer_id, sum(amount) as refunds
              from salesdash_internal.int_refunds_cache
@@ -977,11 +984,11 @@ CREATE FUNCTION salesdash_internal.int_monthly_activity(as_of date) RETURNS TABL
     LANGUAGE sql STABLE
     AS $$
   with purchases as (
-    select date_trunc('month', ordered_at)::date as month, count(*)::integer as orders, sum(amount) as amount,
+    select month, count(*)::integer as orders, sum(amount) as amount,
            (count(*) filter (where opens_month))::integer as active_customers
     from salesdash_internal.int_counted_orders_cache
     where ordered_at < as_of + 1
-    group by 1
+    group by month
   ),
   refunds as (
     select date_trunc('month', refunded_at)::date as month, sum(amount) as amount
@@ -1745,7 +1752,7 @@ begin
   end if;
   -- 20 equal-width buckets for recency and monetary, one bucket per order count for frequency (up to 20).
   -- Monetary's buckets span [0, the 99th percentile], the last one also holding everything above, so one
-  -- huge spender does not squash the chart. One pass over the customers counts all three.
+  -- huge spender does not squash the chart.
   execute format($sql$
     insert into salesdash_internal.rfm_histogram_buckets (generation, metric, bucket, lower_bound, upper_bound, customers)
     with ranges(metric, low, high, buckets) as (
@@ -1753,18 +1760,15 @@ begin
              ('frequency', 1::float8, 1 + least($2, 20)::float8, least($2, 20)),
              ('monetary', 0::float8, greatest($3, 1)::float8, 20)
     ),
-    counted as (
-      select case when recency_bucket is not null then 'recency_days' when frequency_bucket is not null then 'frequency' else 'monetary' end as metric,
-             coalesce(recency_bucket, frequency_bucket, monetary_bucket) as bucket,
-             customers
-      from (
-        select least(greatest(width_bucket(recency_days, 0, greatest($1, 1), 20), 1), 20) as recency_bucket,
-               least(frequency, least($2, 20)) as frequency_bucket,
-               least(greatest(width_bucket(monetary, 0, greatest($3, 1), 20), 1), 20) as monetary_bucket,
-               count(*) as customers
-        from salesdash_internal.%1$I
-        group by grouping sets ((1), (2), (3))
-      ) g
+    counted(metric, bucket, customers) as (
+      select 'recency_days', least(greatest(width_bucket(recency_days, 0, greatest($1, 1), 20), 1), 20), count(*)
+      from salesdash_internal.%1$I group by 2
+      union all
+      select 'frequency', least(frequency, least($2, 20)), count(*)
+      from salesdash_internal.%1$I group by 2
+      union all
+      select 'monetary', least(greatest(width_bucket(monetary, 0, greatest($3, 1), 20), 1), 20), count(*)
+      from salesdash_internal.%1$I group by 2
     )
     select %2$s, r.metric, b.bucket,
            r.low + (r.high - r.low) * (b.bucket - 1) / r.buckets,
@@ -3753,6 +3757,7 @@ CREATE UNLOGGED TABLE salesdash_internal.int_counted_orders_cache (
     customer_id text COLLATE pg_catalog."C",
     order_id text,
     ordered_at timestamp without time zone,
+    month date,
     amount numeric(14,2),
     opens_month boolean
 );
@@ -3788,19 +3793,26 @@ COMMENT ON TABLE salesdash_internal.int_counted_orders_cache_state IS 'Rows int_
 --
 
 CREATE VIEW salesdash_internal.int_customer_orders AS
- SELECT int_counted_orders.customer_id,
-    int_counted_orders.order_id,
-    int_counted_orders.ordered_at,
-    int_counted_orders.amount,
-    (row_number() OVER (PARTITION BY int_counted_orders.customer_id, (date_trunc('month'::text, int_counted_orders.ordered_at)) ORDER BY int_counted_orders.ordered_at, int_counted_orders.order_id) = 1) AS opens_month
-   FROM salesdash_internal.int_counted_orders;
+ SELECT o.customer_id,
+    o.order_id,
+    o.ordered_at,
+    o.month,
+    o.amount,
+    (row_number() OVER (PARTITION BY o.customer_id, o.month ORDER BY o.ordered_at, o.order_id) = 1) AS opens_month
+   FROM ( SELECT o_1.customer_id,
+            o_1.order_id,
+            o_1.ordered_at,
+            o_1.amount,
+            o_1.items,
+            (date_trunc('month'::text, o_1.ordered_at))::date AS month
+           FROM salesdash_internal.int_counted_orders o_1) o;
 
 
 --
 -- Name: VIEW int_customer_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
 --
 
-COMMENT ON VIEW salesdash_internal.int_customer_orders IS 'One row per counted order: customer, order, when, amount, and opens_month = the customer''s first counted order in that calendar month.';
+COMMENT ON VIEW salesdash_internal.int_customer_orders IS 'One row per counted order: customer, order, when, its calendar month (first day), amount, and opens_month = the customer''s first counted order in that calendar month.';
 
 
 --
