@@ -303,3 +303,38 @@ t.test('a page of keys is refused when it is not whole keys, or its generation i
   await t.rejects(sql`select * from api.rfm_page_rows(999, '\\x00000001'::bytea, false)`,
     { code: '55000', message: 'generation 999 is not kept (dropped by a later refresh, or never published)' });
 });
+
+t.test('people keep their person_id through a rebuild of the caches; new people get the next ones', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  const people = async () => (await sql`select person_id, customer_id from salesdash_internal.people order by person_id`)
+    .map((r) => `${r.person_id}:${r.customer_id}`);
+  t.same(await people(), ['1:alice', '2:bob', '3:carol'], 'numbered in customer_id order; dave has no counted order');
+  // Each generation's rows carry the person's id, which indexes the snapshot.
+  const carried = await sql`select customer_id, person_id from salesdash_internal.rfm_published_customers order by customer_id`;
+  t.same(carried.map((r) => `${r.person_id}:${r.customer_id}`), ['1:alice', '2:bob', '3:carol']);
+
+  // A new customer (aaron sorts first) and everything queued: the cache is rebuilt, nobody is renumbered.
+  await sql`insert into raw.customers values ('z1', 'aaron', '01001', 'São Paulo', 'SP')`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('o8', 'z1', 'delivered', '2024-03-11 10:00')`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('o8', 1, 40, 0)`;
+  await sql`insert into salesdash_internal.rfm_customer_changes (customer_id) values (null)`;
+  const rebuilt = await refreshRfm(sql);
+  t.equal(rebuilt.steps[0]!.step, 'counted orders rebuilt');
+  t.same(await people(), ['1:alice', '2:bob', '3:carol', '4:aaron']);
+  const [aaron] = await sql`select standings[4] <> 0 as stood, cardinality(standings) as n from salesdash_internal.rfm_snapshots where reference_date = '2024-03-11'`;
+  t.same({ ...aaron }, { stood: true, n: 4 }, 'the snapshot stands aaron at his person_id');
+
+  // The rebuild records the exact customers per order (4 customers, 5 counted orders) for the planner.
+  const [stat] = await sql`select attoptions from pg_attribute where attrelid = 'salesdash_internal.int_counted_orders_cache'::regclass and attname = 'customer_id'`;
+  t.same(stat!.attoptions, ['n_distinct=-0.8']);
+
+  // Updated one person at a time, too: a new customer queued alone gets the next id.
+  await sql`insert into raw.customers values ('y1', 'abe', '01001', 'São Paulo', 'SP')`;
+  await sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) values ('o9', 'y1', 'delivered', '2024-03-12 10:00')`;
+  await sql`insert into raw.order_items (order_id, order_item_id, price, freight_value) values ('o9', 1, 40, 0)`;
+  const updated = await refreshRfm(sql);
+  t.equal(updated.steps[0]!.step, 'counted orders updated');
+  t.same(await people(), ['1:alice', '2:bob', '3:carol', '4:aaron', '5:abe']);
+});
