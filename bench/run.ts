@@ -400,37 +400,14 @@ async function main(): Promise<void> {
     const keptTotals = () => sql.begin((tx) => tx`create temporary table bench_totals on commit drop as
         select customer_id, last_purchased_date, frequency, monetary
         from salesdash_internal.int_customer_totals_cache`);
-    // 1c. Totals as of an earlier date as refresh_rfm() builds them (numbered in customer_id order, with the
-    // person's person_id): int_customer_totals reads the cache in customer order, against the same statement
-    // without that ORDER BY, planned as the planner likes.
-    const [{ threeMonthsBack }] = await sql`select (${reference}::date - interval '3 months')::date::text as "threeMonthsBack"`;
-    const numberedTotals = (grouping: 'in customer order' | 'hashed') => sql.begin(async (tx) => {
-      const totals = grouping === 'in customer order'
-        ? `salesdash_internal.int_customer_totals('${threeMonthsBack}')`
-        // int_customer_totals' statement without its ORDER BY
-        : `(select o.customer_id, o.last_purchased_date, o.frequency, salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2) as monetary
-            from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency, sum(amount) as purchases
-                  from salesdash_internal.int_counted_orders_cache where ordered_at < '${threeMonthsBack}'::date + 1 group by customer_id) o
-            left join (select customer_id, sum(amount) as refunds from salesdash_internal.int_refunds_cache
-                       where refunded_at < '${threeMonthsBack}'::date + 1 group by customer_id) r on r.customer_id = o.customer_id)`;
-      await tx.unsafe(`create temporary table bench_totals on commit drop as
-        select row_number() over (order by t.customer_id collate "C") as person_key, p.person_id, t.*
-        from ${totals} t
-        left join salesdash_internal.people p on p.customer_id = t.customer_id`);
-    });
     const plainTotals = await repeat(runsPerFigure, () => totalsFrom('view'));
     const cachedTotals = await repeat(runsPerFigure, () => totalsFrom('cache'));
     const keptTotalsSamples = await repeat(runsPerFigure, keptTotals);
-    const hashedNumbered = await repeat(runsPerFigure, () => numberedTotals('hashed'));
-    const orderedNumbered = await repeat(runsPerFigure, () => numberedTotals('in customer order'));
     record('totals_plain', 'customer totals from int_counted_orders (orders, items and customers joined)', 's', plainTotals);
     record('totals_cached', 'customer totals from int_counted_orders_cache (what refresh_rfm(as_of) before the latest purchase reads)', 's', cachedTotals, undefined,
       `${round(median(plainTotals) / median(cachedTotals), 1)}x faster than the plain version`);
     record('totals_kept', 'customer totals from int_customer_totals_cache (what refresh_rfm() as of the latest purchase reads)', 's', keptTotalsSamples, undefined,
       `${round(median(cachedTotals) / median(keptTotalsSamples), 1)}x faster than summing int_counted_orders_cache`);
-    record('totals_as_of_hashed', 'customer totals as of three months back, numbered, with a plain GROUP BY (the plan is the planner\'s choice)', 's', hashedNumbered);
-    record('totals_as_of', 'customer totals as of three months back, numbered (what refresh_rfm(as_of) computes: int_customer_totals, in customer order)', 's', orderedNumbered, undefined,
-      `${round(median(hashedNumbered) / median(orderedNumbered), 1)}x faster than with a plain GROUP BY`);
     // 2. Paging: the API sorts every list of a sort key once per refresh (api.rfm_page_orders) and cuts pages
     // from it (api.rfm_page_rows); page 5,000 that way vs OFFSET over an index.
     const sortSamples: number[] = [];

@@ -952,15 +952,8 @@ CREATE FUNCTION salesdash_internal.int_customer_totals(as_of date) RETURNS TABLE
          salesdash_internal.net_monetary(o.purchases, r.refunds)::numeric(14, 2)
   from (select customer_id, max(ordered_at)::date as last_purchased_date, count(*)::integer as frequency,
                sum(amount) as purchases
-        -- In customer order, as the cache is indexed: the totals then come out in the order a refresh numbers
-        -- customers and merges them with people. Left to itself the planner flips, on small cost differences,
-        -- between that plan and hashing a million customers, joining people by hash and sorting them: 2.2 s
-        -- against 4.5 s at a million customers (make bench: "customer totals as of three months back,
-        -- numbered", against "... with a plain GROUP BY").
-        from (select customer_id, ordered_at, amount
-              from salesdash_internal.int_counted_orders_cache
-              where ordered_at < as_of + 1
-              order by customer_id) in_customer_order
+        from salesdash_internal.int_counted_orders_cache
+        where ordered_at < as_of + 1
         group by customer_id) o
   left join (select customer_id, sum(amount) as refunds
              from salesdash_internal.int_refunds_cache
