@@ -195,7 +195,9 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
 
   const counts = await sql.begin(async (tx) => {
     options.onStep?.('checking what the shop holds');
-    const { joined } = await prepareShopForImport(tx, { replace: options.replace ?? false, detail: `olist ${dir}` });
+    // What markShopSource records for this import, and what prepareShopForImport compares with.
+    const detail = `olist ${dir}`;
+    const { joined } = await prepareShopForImport(tx, { replace: options.replace ?? false, detail });
     const customers = await stageFile(tx, dir, specs.customers, limits, options);
     const orders = await stageFile(tx, dir, specs.orders, limits, options);
     const items = await stageFile(tx, dir, specs.items, limits, options);
@@ -236,7 +238,7 @@ export async function importOlist(sql: Sql, dir: string, options: ImportOptions 
     const ordersAfter = await countOrders(tx);
     if (options.replace) rejectEmptyReplacement(ordersAfter, olistFiles.orders, 'no order to load');
     const newOrders = ordersAfter - ordersBefore;
-    await markShopSource(tx, 'imported', `olist ${dir}`);
+    await markShopSource(tx, 'imported', detail);
     options.onStep?.('committing');
     return { customers, orders, items, products, newOrders, joined };
   });

@@ -97,7 +97,9 @@ export async function importTransactions(
 
   const counts = await sql.begin(async (tx) => {
     options.onStep?.('checking what the shop holds');
-    const { joined } = await prepareShopForImport(tx, { replace: options.replace ?? false, detail: `transactions ${label}` });
+    // What markShopSource records for this import, and what prepareShopForImport compares with.
+    const detail = `transactions ${label}`;
+    const { joined } = await prepareShopForImport(tx, { replace: options.replace ?? false, detail });
     options.onStep?.(`loading ${label}`);
     await tx`
       create temp table stage_transactions (
@@ -138,7 +140,7 @@ export async function importTransactions(
         : counter.rows === 0 ? 'no order to load: only a header, no rows' : 'no order to load, only refunds');
     }
     const newOrders = ordersAfter - ordersBefore;
-    await markShopSource(tx, 'imported', `transactions ${label}`);
+    await markShopSource(tx, 'imported', detail);
     options.onStep?.('committing');
     return { ...merged, refunds, storedRefunds, newOrders, skipped: counter.skipped, repeatedLines, joined };
   });
