@@ -376,22 +376,8 @@ async function main(): Promise<void> {
     };
     // The snapshot step of these refreshes (write_rfm_snapshot, new people included): for the movement section.
     const snapshotStepSeconds: number[] = [];
-    // The cache update's lookup of the changed people's orders (int_customer_orders_of, index lookups only)
-    // against the same rows as the planner plans them, each inserted as the update does, rolled back.
-    const lookupSamples: number[] = [];
-    const plannedSamples: number[] = [];
-    const changedOrders = (how: 'lookup' | 'planned') => sql.begin(async (tx) => {
-      const [{ people }] = await tx`select array_agg(distinct customer_id) as people from salesdash_internal.rfm_customer_changes`;
-      await tx`create temporary table bench_changed on commit drop as select * from salesdash_internal.int_customer_orders with no data`;
-      const seconds = await timed(() => how === 'lookup'
-        ? tx`insert into bench_changed select * from salesdash_internal.int_customer_orders_of(${people})`
-        : tx`insert into bench_changed select * from salesdash_internal.int_customer_orders where customer_id = any(${people})`);
-      (how === 'lookup' ? lookupSamples : plannedSamples).push(seconds);
-    });
     for (let day = 1; day <= runsPerFigure; day++) {
       await appendDay(day);
-      await changedOrders('planned');
-      await changedOrders('lookup');
       appendSamples.push(await timed(async () => {
         const [row] = await sql<{ seconds: number | null }[]>`
           select (select sum((s ->> 'seconds')::float8) from jsonb_array_elements(r -> 'steps') s where s ->> 'step' = 'snapshot') as seconds
@@ -400,9 +386,6 @@ async function main(): Promise<void> {
       }));
     }
     record('refresh_rfm_after_day', `refresh_rfm() after a day's orders (${dayOrders.toLocaleString('en-US')} orders, ${dayNewcomers.toLocaleString('en-US')} new customers)`, 's', appendSamples, below(10, 's'), fromFive);
-    record('changed_orders_planned', "counted orders of a day's changed people, as the planner chooses (int_customer_orders where customer_id = any(...))", 's', plannedSamples);
-    record('changed_orders_lookup', "counted orders of a day's changed people, by index lookups (int_customer_orders_of, what the cache update reads)", 's', lookupSamples, undefined,
-      `${round(median(plannedSamples) / median(lookupSamples), 1)}x faster than the planner's choice`);
 
     // The optimisations refresh_rfm() keeps, each against the plain version it replaces, in this run.
     // 1. The counted-orders cache: customer totals from the cache vs from int_counted_orders (the raw tables).

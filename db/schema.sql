@@ -922,214 +922,6 @@ end
 $$;
 
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
---
--- Name: customers; Type: TABLE; Schema: raw; Owner: -
---
-
-CREATE TABLE raw.customers (
-    customer_id text NOT NULL,
-    customer_unique_id text NOT NULL,
-    customer_zip_code_prefix text,
-    customer_city text,
-    customer_state text
-);
-
-
---
--- Name: TABLE customers; Type: COMMENT; Schema: raw; Owner: -
---
-
-COMMENT ON TABLE raw.customers IS 'One row per order-level customer id (Olist issues a new customer_id per order). The person is customer_unique_id; generic imports use the same id for both.';
-
-
---
--- Name: COLUMN customers.customer_unique_id; Type: COMMENT; Schema: raw; Owner: -
---
-
-COMMENT ON COLUMN raw.customers.customer_unique_id IS 'The person. Every per-customer figure (RFM, predictions) is computed per customer_unique_id.';
-
-
---
--- Name: order_items; Type: TABLE; Schema: raw; Owner: -
---
-
-CREATE TABLE raw.order_items (
-    order_id text NOT NULL,
-    order_item_id integer NOT NULL,
-    product_id text,
-    seller_id text,
-    shipping_limit_date timestamp without time zone,
-    price numeric(12,2) NOT NULL,
-    freight_value numeric(12,2) DEFAULT 0 NOT NULL,
-    CONSTRAINT order_items_freight_value_check CHECK ((freight_value >= (0)::numeric)),
-    CONSTRAINT order_items_price_check CHECK ((price >= (0)::numeric))
-);
-
-
---
--- Name: TABLE order_items; Type: COMMENT; Schema: raw; Owner: -
---
-
-COMMENT ON TABLE raw.order_items IS 'One row per item of an order (Olist: one row per unit). Revenue = price + freight_value.';
-
-
---
--- Name: orders; Type: TABLE; Schema: raw; Owner: -
---
-
-CREATE TABLE raw.orders (
-    order_id text NOT NULL,
-    customer_id text NOT NULL,
-    order_status text NOT NULL,
-    order_purchase_timestamp timestamp without time zone NOT NULL,
-    order_approved_at timestamp without time zone,
-    order_delivered_carrier_date timestamp without time zone,
-    order_delivered_customer_date timestamp without time zone,
-    order_estimated_delivery_date timestamp without time zone
-);
-
-
---
--- Name: TABLE orders; Type: COMMENT; Schema: raw; Owner: -
---
-
-COMMENT ON TABLE raw.orders IS 'One row per order. Orders whose order_status is canceled, cancelled or unavailable (in any case) never count as purchases.';
-
-
---
--- Name: stg_customers; Type: VIEW; Schema: salesdash_internal; Owner: -
---
-
-CREATE VIEW salesdash_internal.stg_customers AS
- SELECT customers.customer_id AS order_customer_id,
-    customers.customer_unique_id AS customer_id,
-    customers.customer_zip_code_prefix AS zip_code_prefix,
-    customers.customer_city AS city,
-    customers.customer_state AS state
-   FROM raw.customers;
-
-
---
--- Name: VIEW stg_customers; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON VIEW salesdash_internal.stg_customers IS 'One row per order-level customer id (raw.customers) with the person it belongs to (customer_id).';
-
-
---
--- Name: stg_order_items; Type: VIEW; Schema: salesdash_internal; Owner: -
---
-
-CREATE VIEW salesdash_internal.stg_order_items AS
- SELECT order_items.order_id,
-    order_items.order_item_id AS item_number,
-    order_items.product_id,
-    order_items.price,
-    order_items.freight_value
-   FROM raw.order_items;
-
-
---
--- Name: VIEW stg_order_items; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON VIEW salesdash_internal.stg_order_items IS 'One row per item of an order (raw.order_items).';
-
-
---
--- Name: stg_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
---
-
-CREATE VIEW salesdash_internal.stg_orders AS
- SELECT orders.order_id,
-    orders.customer_id AS order_customer_id,
-    lower(btrim(orders.order_status)) AS status,
-    orders.order_purchase_timestamp AS ordered_at
-   FROM raw.orders;
-
-
---
--- Name: VIEW stg_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON VIEW salesdash_internal.stg_orders IS 'One row per order (raw.orders); status in lower case, without surrounding spaces.';
-
-
---
--- Name: int_counted_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
---
-
-CREATE VIEW salesdash_internal.int_counted_orders AS
- SELECT c.customer_id,
-    o.order_id,
-    o.ordered_at,
-    (sum((i.price + i.freight_value)))::numeric(14,2) AS amount,
-    (count(*))::integer AS items
-   FROM ((salesdash_internal.stg_orders o
-     JOIN salesdash_internal.stg_customers c USING (order_customer_id))
-     JOIN salesdash_internal.stg_order_items i USING (order_id))
-  WHERE (o.status <> ALL (ARRAY['canceled'::text, 'cancelled'::text, 'unavailable'::text]))
-  GROUP BY c.customer_id, o.order_id, o.ordered_at;
-
-
---
--- Name: VIEW int_counted_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON VIEW salesdash_internal.int_counted_orders IS 'One row per counted order (status not canceled/cancelled/unavailable in any case, at least one item): customer_id = the person, amount = sum of price + freight_value, items = number of items.';
-
-
---
--- Name: int_customer_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
---
-
-CREATE VIEW salesdash_internal.int_customer_orders AS
- SELECT o.customer_id,
-    o.order_id,
-    o.ordered_at,
-    o.month,
-    o.amount,
-    (row_number() OVER (PARTITION BY o.customer_id, o.month ORDER BY o.ordered_at, o.order_id) = 1) AS opens_month
-   FROM ( SELECT o_1.customer_id,
-            o_1.order_id,
-            o_1.ordered_at,
-            o_1.amount,
-            o_1.items,
-            (date_trunc('month'::text, o_1.ordered_at))::date AS month
-           FROM salesdash_internal.int_counted_orders o_1) o;
-
-
---
--- Name: VIEW int_customer_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON VIEW salesdash_internal.int_customer_orders IS 'One row per counted order: customer, order, when, its calendar month (first day), amount, and opens_month = the customer''s first counted order in that calendar month.';
-
-
---
--- Name: int_customer_orders_of(text[]); Type: FUNCTION; Schema: salesdash_internal; Owner: -
---
-
-CREATE FUNCTION salesdash_internal.int_customer_orders_of(customer_ids text[]) RETURNS SETOF salesdash_internal.int_customer_orders
-    LANGUAGE sql STABLE
-    SET enable_hashjoin TO 'off'
-    SET enable_mergejoin TO 'off'
-    AS $$
-  select o.* from salesdash_internal.int_customer_orders o where o.customer_id = any(customer_ids)
-$$;
-
-
---
--- Name: FUNCTION int_customer_orders_of(customer_ids text[]); Type: COMMENT; Schema: salesdash_internal; Owner: -
---
-
-COMMENT ON FUNCTION salesdash_internal.int_customer_orders_of(customer_ids text[]) IS 'The rows of int_customer_orders of these people (customer_id), by index lookups.';
-
-
 --
 -- Name: int_customer_totals(date); Type: FUNCTION; Schema: salesdash_internal; Owner: -
 --
@@ -1752,14 +1544,6 @@ begin
     rebuild := not exists (select from salesdash_internal.int_counted_orders_cache)
                and not exists (select from salesdash_internal.int_refunds_cache);
   end if;
-  if not rebuild and cardinality(seen) > 0 then
-    -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
-    -- to the raw tables' indexes, so each changed customer costs a few index lookups.
-    changed_customers := array(select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen));
-    -- Past a tenth of the people, one pass over everything costs less than that many lookups.
-    rebuild := cardinality(changed_customers)
-               > greatest(100000, (select coalesce(max(p.person_id), 0) from salesdash_internal.people p) / 10);
-  end if;
 
   if rebuild then
     -- A new table by CREATE TABLE AS, which PostgreSQL computes with parallel workers (an INSERT would not),
@@ -1795,11 +1579,15 @@ begin
     end if;
     analyze salesdash_internal.int_counted_orders_cache;
   elsif cardinality(seen) > 0 then
+    -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
+    -- to the raw tables' indexes, so each changed customer costs a few index lookups.
+    changed_customers := array(select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen));
     delete from salesdash_internal.int_counted_orders_cache where customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected - changed;
     insert into salesdash_internal.int_counted_orders_cache
-    select * from salesdash_internal.int_customer_orders_of(changed_customers);
+    select o.* from salesdash_internal.int_customer_orders o
+    where o.customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
     delete from salesdash_internal.int_refunds_cache where customer_id = any(changed_customers);
@@ -2046,6 +1834,99 @@ $_$;
 COMMENT ON FUNCTION salesdash_internal.write_segment_forecasts(generation bigint) IS 'Writes the current model''s expected orders and revenue per segment of a generation (replacing its rows); refresh_rfm() calls it for the generation it publishes. Returns the rows written (0 without a current model).';
 
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: customers; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.customers (
+    customer_id text NOT NULL,
+    customer_unique_id text NOT NULL,
+    customer_zip_code_prefix text,
+    customer_city text,
+    customer_state text
+);
+
+
+--
+-- Name: TABLE customers; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.customers IS 'One row per order-level customer id (Olist issues a new customer_id per order). The person is customer_unique_id; generic imports use the same id for both.';
+
+
+--
+-- Name: COLUMN customers.customer_unique_id; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON COLUMN raw.customers.customer_unique_id IS 'The person. Every per-customer figure (RFM, predictions) is computed per customer_unique_id.';
+
+
+--
+-- Name: orders; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.orders (
+    order_id text NOT NULL,
+    customer_id text NOT NULL,
+    order_status text NOT NULL,
+    order_purchase_timestamp timestamp without time zone NOT NULL,
+    order_approved_at timestamp without time zone,
+    order_delivered_carrier_date timestamp without time zone,
+    order_delivered_customer_date timestamp without time zone,
+    order_estimated_delivery_date timestamp without time zone
+);
+
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.orders IS 'One row per order. Orders whose order_status is canceled, cancelled or unavailable (in any case) never count as purchases.';
+
+
+--
+-- Name: stg_customers; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.stg_customers AS
+ SELECT customers.customer_id AS order_customer_id,
+    customers.customer_unique_id AS customer_id,
+    customers.customer_zip_code_prefix AS zip_code_prefix,
+    customers.customer_city AS city,
+    customers.customer_state AS state
+   FROM raw.customers;
+
+
+--
+-- Name: VIEW stg_customers; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.stg_customers IS 'One row per order-level customer id (raw.customers) with the person it belongs to (customer_id).';
+
+
+--
+-- Name: stg_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.stg_orders AS
+ SELECT orders.order_id,
+    orders.customer_id AS order_customer_id,
+    lower(btrim(orders.order_status)) AS status,
+    orders.order_purchase_timestamp AS ordered_at
+   FROM raw.orders;
+
+
+--
+-- Name: VIEW stg_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.stg_orders IS 'One row per order (raw.orders); status in lower case, without surrounding spaces.';
+
+
 --
 -- Name: customer_homes; Type: VIEW; Schema: api; Owner: -
 --
@@ -2088,6 +1969,30 @@ COMMENT ON VIEW api.customer_ids IS 'Maps an id (the person''s customer_id, or a
 
 
 --
+-- Name: order_items; Type: TABLE; Schema: raw; Owner: -
+--
+
+CREATE TABLE raw.order_items (
+    order_id text NOT NULL,
+    order_item_id integer NOT NULL,
+    product_id text,
+    seller_id text,
+    shipping_limit_date timestamp without time zone,
+    price numeric(12,2) NOT NULL,
+    freight_value numeric(12,2) DEFAULT 0 NOT NULL,
+    CONSTRAINT order_items_freight_value_check CHECK ((freight_value >= (0)::numeric)),
+    CONSTRAINT order_items_price_check CHECK ((price >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE order_items; Type: COMMENT; Schema: raw; Owner: -
+--
+
+COMMENT ON TABLE raw.order_items IS 'One row per item of an order (Olist: one row per unit). Revenue = price + freight_value.';
+
+
+--
 -- Name: product_categories; Type: TABLE; Schema: raw; Owner: -
 --
 
@@ -2120,6 +2025,50 @@ CREATE TABLE raw.products (
 --
 
 COMMENT ON TABLE raw.products IS 'Products, so a purchase history can name what was bought: product_name (generic imports) or category.';
+
+
+--
+-- Name: stg_order_items; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.stg_order_items AS
+ SELECT order_items.order_id,
+    order_items.order_item_id AS item_number,
+    order_items.product_id,
+    order_items.price,
+    order_items.freight_value
+   FROM raw.order_items;
+
+
+--
+-- Name: VIEW stg_order_items; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.stg_order_items IS 'One row per item of an order (raw.order_items).';
+
+
+--
+-- Name: int_counted_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.int_counted_orders AS
+ SELECT c.customer_id,
+    o.order_id,
+    o.ordered_at,
+    (sum((i.price + i.freight_value)))::numeric(14,2) AS amount,
+    (count(*))::integer AS items
+   FROM ((salesdash_internal.stg_orders o
+     JOIN salesdash_internal.stg_customers c USING (order_customer_id))
+     JOIN salesdash_internal.stg_order_items i USING (order_id))
+  WHERE (o.status <> ALL (ARRAY['canceled'::text, 'cancelled'::text, 'unavailable'::text]))
+  GROUP BY c.customer_id, o.order_id, o.ordered_at;
+
+
+--
+-- Name: VIEW int_counted_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.int_counted_orders IS 'One row per counted order (status not canceled/cancelled/unavailable in any case, at least one item): customer_id = the person, amount = sum of price + freight_value, items = number of items.';
 
 
 --
@@ -3816,6 +3765,33 @@ CREATE TABLE salesdash_internal.int_counted_orders_cache_state (
 --
 
 COMMENT ON TABLE salesdash_internal.int_counted_orders_cache_state IS 'Rows int_counted_orders_cache and int_refunds_cache held after their last update: both found empty while this is positive were emptied by a crash.';
+
+
+--
+-- Name: int_customer_orders; Type: VIEW; Schema: salesdash_internal; Owner: -
+--
+
+CREATE VIEW salesdash_internal.int_customer_orders AS
+ SELECT o.customer_id,
+    o.order_id,
+    o.ordered_at,
+    o.month,
+    o.amount,
+    (row_number() OVER (PARTITION BY o.customer_id, o.month ORDER BY o.ordered_at, o.order_id) = 1) AS opens_month
+   FROM ( SELECT o_1.customer_id,
+            o_1.order_id,
+            o_1.ordered_at,
+            o_1.amount,
+            o_1.items,
+            (date_trunc('month'::text, o_1.ordered_at))::date AS month
+           FROM salesdash_internal.int_counted_orders o_1) o;
+
+
+--
+-- Name: VIEW int_customer_orders; Type: COMMENT; Schema: salesdash_internal; Owner: -
+--
+
+COMMENT ON VIEW salesdash_internal.int_customer_orders IS 'One row per counted order: customer, order, when, its calendar month (first day), amount, and opens_month = the customer''s first counted order in that calendar month.';
 
 
 --

@@ -58,22 +58,6 @@ from (select o.*, date_trunc('month', o.ordered_at)::date as month
       from salesdash_internal.int_counted_orders o) o;
 comment on view salesdash_internal.int_customer_orders is 'One row per counted order: customer, order, when, its calendar month (first day), amount, and opens_month = the customer''s first counted order in that calendar month.';
 
--- The counted orders of the given people, each looked up through the raw tables' indexes (customers by
--- person, orders by customer, items by order). The planner, expecting about ten customer rows per person in
--- Olist's layout where there are three, would otherwise scan every order and item for a day's changes. The
--- cache update below reads a person's orders through this, and rebuilds instead past a tenth of the people.
--- Kept because make bench shows it: "counted orders of a day's changed people, by index lookups" against
--- "... as the planner chooses" (bench/results/latest.md).
-create function salesdash_internal.int_customer_orders_of(customer_ids text[])
-returns setof salesdash_internal.int_customer_orders
-language sql stable
-set enable_hashjoin = off
-set enable_mergejoin = off
-as $$
-  select o.* from salesdash_internal.int_customer_orders o where o.customer_id = any(customer_ids)
-$$;
-comment on function salesdash_internal.int_customer_orders_of(text[]) is 'The rows of int_customer_orders of these people (customer_id), by index lookups.';
-
 -- A copy of int_customer_orders that refresh_rfm() reads, because reading the view joins millions of orders,
 -- customers and items by text ids (seconds at a million customers) while this copy is one narrow table.
 -- It is kept current from the changes queued below: before each refresh, the rows of the people whose
@@ -141,7 +125,7 @@ comment on table salesdash_internal.rfm_customer_changes is 'Queue of people (cu
 -- Statements touching more rows than this queue "everything" instead of each person: rebuilding the cache
 -- (one pass) is then cheaper than replacing that many people one index lookup at a time. A tenth of the
 -- cached orders, at least 100,000: at a million customers (3 million orders) replacing a day's 30,000
--- orders' people costs about 2 s and the rebuild about 15 s, and both grow with the shop, so a fixed count
+-- orders' people costs about 3 s and the rebuild about 15 s, and both grow with the shop, so a fixed count
 -- made a day's orders of a larger shop rebuild everything (make bench-curve: "refresh_rfm() after a day's
 -- orders" grew as size^1.4 from 1 to 4 million customers with 100,000).
 create function salesdash_internal.rows_that_rebuild_everything() returns bigint
@@ -299,14 +283,6 @@ begin
     rebuild := not exists (select from salesdash_internal.int_counted_orders_cache)
                and not exists (select from salesdash_internal.int_refunds_cache);
   end if;
-  if not rebuild and cardinality(seen) > 0 then
-    -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
-    -- to the raw tables' indexes, so each changed customer costs a few index lookups.
-    changed_customers := array(select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen));
-    -- Past a tenth of the people, one pass over everything costs less than that many lookups.
-    rebuild := cardinality(changed_customers)
-               > greatest(100000, (select coalesce(max(p.person_id), 0) from salesdash_internal.people p) / 10);
-  end if;
 
   if rebuild then
     -- A new table by CREATE TABLE AS, which PostgreSQL computes with parallel workers (an INSERT would not),
@@ -342,11 +318,15 @@ begin
     end if;
     analyze salesdash_internal.int_counted_orders_cache;
   elsif cardinality(seen) > 0 then
+    -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
+    -- to the raw tables' indexes, so each changed customer costs a few index lookups.
+    changed_customers := array(select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen));
     delete from salesdash_internal.int_counted_orders_cache where customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected - changed;
     insert into salesdash_internal.int_counted_orders_cache
-    select * from salesdash_internal.int_customer_orders_of(changed_customers);
+    select o.* from salesdash_internal.int_customer_orders o
+    where o.customer_id = any(changed_customers);
     get diagnostics changed = row_count;
     update salesdash_internal.int_counted_orders_cache_state set rows_expected = rows_expected + changed;
     delete from salesdash_internal.int_refunds_cache where customer_id = any(changed_customers);
@@ -424,7 +404,6 @@ drop table salesdash_internal.people;
 drop table salesdash_internal.int_customer_totals_cache;
 drop table salesdash_internal.int_refunds_cache;
 drop table salesdash_internal.int_counted_orders_cache;
-drop function salesdash_internal.int_customer_orders_of(text[]);
 drop view salesdash_internal.int_customer_orders;
 drop view salesdash_internal.int_product_names;
 drop function salesdash_internal.net_monetary(numeric, numeric);
