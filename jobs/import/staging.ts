@@ -112,8 +112,27 @@ export async function rejectUnknownReferences(tx: Tx, ref: Reference): Promise<v
     limit 1`;
   if (orphan) {
     const more = orphan.lines > 1 ? `; ${counted(orphan.lines - 1, 'more line')} like it` : '';
-    throw new ImportError(ref.file, orphan.line, ref.column, `${ref.describe(orphan.key)}${more}`);
+    const near = await keyDifferingInSpacesOrCase(tx, ref, orphan.key);
+    const hint = near === undefined ? '' : `; ${excerpt(near)} differs from it only in spaces or case (ids are compared exactly)`;
+    throw new ImportError(ref.file, orphan.line, ref.column, `${ref.describe(orphan.key)}${more}${hint}`);
   }
+}
+
+/**
+ * A key of the import or the database equal to `key` but for surrounding spaces and case: ids are compared
+ * exactly (docs/data.md), and an export that pads or re-cases one column makes exactly this mistake. Only
+ * asked when the import is refused anyway, so a scan of the tables is fine.
+ */
+async function keyDifferingInSpacesOrCase(tx: Tx, ref: Reference, key: string): Promise<string | undefined> {
+  for (const table of [ref.targetStage, ref.targetTable]) {
+    if (!table) continue;
+    const [row] = await tx<{ key: string }[]>`
+      select t.${tx(ref.targetColumn)} as key from ${tx(table)} t
+      where lower(btrim(t.${tx(ref.targetColumn)})) = lower(btrim(${key}))
+      limit 1`;
+    if (row) return row.key;
+  }
+  return undefined;
 }
 
 /**

@@ -177,6 +177,13 @@ const rejections: { name: string; file: string; edit: (text: string) => string; 
       'olist_orders_dataset.csv line 6, column customer_id: customer "c9999999999999999999999999999999" is neither in olist_customers_dataset.csv nor already imported',
   },
   {
+    name: 'an item of an order whose id differs from a known one only in case',
+    file: 'olist_order_items_dataset.csv',
+    edit: (text) => text.replace('"o0000000000000000000000000000004",1', '"O0000000000000000000000000000004",1'),
+    message:
+      'olist_order_items_dataset.csv line 6, column order_id: order "O0000000000000000000000000000004" is neither in olist_orders_dataset.csv nor already imported; "o0000000000000000000000000000004" differs from it only in spaces or case (ids are compared exactly)',
+  },
+  {
     name: 'a repeated order id',
     file: 'olist_orders_dataset.csv',
     edit: (text) => text.replace('"o0000000000000000000000000000005"', '"o0000000000000000000000000000002"'),

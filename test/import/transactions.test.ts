@@ -351,6 +351,12 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     message: 'shop.csv line 3, column customer_id: "yann" is refunded but is not a customer (no purchase in this file, not in the database)',
   },
   {
+    name: 'a refund for a customer whose id differs from a purchaser\'s only in spaces and case',
+    text: 'order_id,customer_id,order_date,amount\nZ-1, Zoe ,2024-01-05,10\nR-1,zoe,2024-01-06,-3.00\n',
+    message:
+      'shop.csv line 3, column customer_id: "zoe" is refunded but is not a customer (no purchase in this file, not in the database); " Zoe " differs from it only in spaces or case (ids are compared exactly)',
+  },
+  {
     name: 'refunds for three customers neither in the file nor in the database (counted)',
     text: 'order_id,customer_id,order_date,amount\nZ-1,zoe,2024-01-05,10\nR-1,yann,2024-01-06,-3\nR-2,yves,2024-01-06,-3\nR-3,yann,2024-01-07,-1\n',
     message:
