@@ -26,10 +26,10 @@ const LINEAR = 1.15;
 
 /** Why a figure grows faster than linear, where that is known (bench/results/curve.md prints it). */
 const causes: Record<string, string> = {
-  refresh_rfm_after_day:
-    "at 4,000,000 customers a day's 121,724 orders crossed the fixed 100,000-row threshold at which the raw tables' triggers ask for a full rebuild of the counted-orders cache, so this refresh rebuilt everything (about the cold path's time). The threshold is now a tenth of the cached orders (commit ab6be2f); not yet re-measured at this size.",
-  refresh_rfm_concurrently_after_day:
-    "the same full rebuild of the counted-orders cache as refresh_rfm() after a day's orders, at 4,000,000 customers (see above).",
+  naive_materialized_view:
+    "its count(distinct order_id) makes the aggregate a sort of every order item by customer and order (14 million rows at 4,000,000 customers), which at the server's 64 MB work_mem is an external merge sort on disk: n log n, with more merge passes as the data grows. It is the baseline the cold path is compared with, not salesdash's code.",
+  page_sort:
+    "a sort of every customer for each list (n log n: about k 1.07 over these sizes). At 4,000,000 customers it writes no temporary files (api.rfm_page_orders sets 256 MB of work_mem), so the rest is not a spill; not identified further. The API pays it once per refresh and sort key, on the first page asked.",
   totals_cached:
     "this measurement runs the aggregate at the server's work_mem (64 MB), where its HashAggregate spills to disk in more batches as the data grows. refresh_rfm() and take_rfm_snapshot() set 256 MB for themselves: the refreshes that read this aggregate (as-of dates) grow linearly.",
 };
