@@ -7,12 +7,14 @@ import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { importOlist } from '../../jobs/import/olist.ts';
 import { importSummary, loadedAnything, refreshHint } from '../../jobs/import/summary.ts';
 import { importTransactions, transactionColumns } from '../../jobs/import/transactions.ts';
+import { DATE_FORMATS, type DateFormat } from '../../jobs/import/fields.ts';
 import { enterStep } from '../job.ts';
 
 const usageLine = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
 
 const usage = `usage: salesdash import olist <dir> [--replace]
        salesdash import transactions <file.csv> [--replace] [--column NAME=HEADER ...] [--skip-empty-customer]
+                                     [--date-format YYYY-MM-DD|DD/MM/YYYY|MM/DD/YYYY]
 
 Loads a shop's own data into PostgreSQL, in one transaction: a bad file is refused with its file, line and
 column, and the database is left as it was. Re-importing adds the new orders and updates stored ones where
@@ -27,6 +29,9 @@ the file differs.
                             --column order_id=InvoiceNo --column customer_id=CustomerID (repeatable)
   --skip-empty-customer     transactions: leave out (and count) rows whose customer_id is empty, such as guest
                             checkouts, instead of refusing the file
+  --date-format FORMAT      transactions: how order_date writes dates: YYYY-MM-DD (default), DD/MM/YYYY or
+                            MM/DD/YYYY (any of / . - between the parts, e.g. 12/1/2010 8:26), each with an
+                            optional time
 
 A shop holding generated demo data takes no import without --replace (or run: salesdash reset --yes).
 Then: salesdash refresh, salesdash train (or make run, which does both). Details: docs/data.md
@@ -40,6 +45,7 @@ export const importCommand: Command = {
       replace: { type: 'boolean' },
       column: { type: 'string', multiple: true },
       'skip-empty-customer': { type: 'boolean' },
+      'date-format': { type: 'string' },
     });
     const [kind, path, ...rest] = positionals;
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" (${usageLine})`);
@@ -48,6 +54,8 @@ export const importCommand: Command = {
     }
     if (values.column && kind !== 'transactions') throw new UsageError('--column goes with import transactions');
     if (values['skip-empty-customer'] && kind !== 'transactions') throw new UsageError('--skip-empty-customer goes with import transactions');
+    if (values['date-format'] !== undefined && kind !== 'transactions') throw new UsageError('--date-format goes with import transactions');
+    const dateFormat = values['date-format'] === undefined ? undefined : checkedDateFormat(values['date-format']);
     const headers = headerNames(values.column ?? []);
     const url = await resolveDatabaseUrl();
     const progress = progressLine();
@@ -55,6 +63,7 @@ export const importCommand: Command = {
       replace: values.replace ?? false,
       headers,
       skipEmptyCustomer: values['skip-empty-customer'] ?? false,
+      dateFormat,
       onProgress: ({ file, rows }: { file: string; rows: number }) => progress.update(`${file}: ${rows.toLocaleString('en-US')} rows`),
       onStep: enterStep,
     };
@@ -95,4 +104,10 @@ function headerNames(given: string[]): Record<string, string> {
     taken.set(header.toLowerCase(), name);
   }
   return headers;
+}
+
+function checkedDateFormat(given: string): DateFormat {
+  const format = DATE_FORMATS.find((f) => f === given.trim().toUpperCase());
+  if (!format) throw new UsageError(`--date-format must be one of ${DATE_FORMATS.join(', ')} (got ${JSON.stringify(given.slice(0, 40))})`);
+  return format;
 }

@@ -52,8 +52,30 @@ export function dateLimits(importStart: Date): DateLimits {
 const daysAhead = (days: number) => (days === 1 ? 'one day' : `${days} days`);
 const minutes = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
+/**
+ * How a transactions file writes its dates (`--date-format`): ISO, the default, or day/month/year or
+ * month/day/year as many shops' exports do (12/1/2010 8:26). Which of the two a file uses cannot be told
+ * safely from its dates, so the user says it.
+ */
+export const DATE_FORMATS = ['YYYY-MM-DD', 'DD/MM/YYYY', 'MM/DD/YYYY'] as const;
+export type DateFormat = (typeof DATE_FORMATS)[number];
+// Day, month and year separated by one of / . - (the same one twice), then an optional H:MM[:SS].
+const dayMonthYearPattern = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/** A date written in format, as YYYY-MM-DD[ HH:MM:SS]; undefined when it is not written so. */
+function isoFrom(value: string, format: Exclude<DateFormat, 'YYYY-MM-DD'>): string | undefined {
+  const match = dayMonthYearPattern.exec(value);
+  if (!match) return undefined;
+  const [, first, , second, year, hour, minute, second_] = match as unknown as string[];
+  const [day, month] = format === 'DD/MM/YYYY' ? [first!, second!] : [second!, first!];
+  const date = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
+  return hour === undefined ? date : `${date} ${hour.padStart(2, '0')}:${minute}:${second_ ?? '00'}`;
+}
+
 export interface TimestampOptions {
   limits: DateLimits;
+  /** How the value writes a date (transactions files); messages then name --date-format. Default: ISO only. */
+  format?: DateFormat;
   /** Which limit applies; default event. */
   role?: DateRole;
   nullable?: boolean;
@@ -62,8 +84,9 @@ export interface TimestampOptions {
 }
 
 /**
- * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` works as separator too), without a time zone, from
- * EARLIEST_DATE to the role's limit after the import; empty -> null when allowed.
+ * `YYYY-MM-DD` or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` works as separator too), without a time zone, or
+ * written in options.format; from EARLIEST_DATE to the role's limit after the import. Returns the ISO form;
+ * empty -> null when allowed.
  */
 export function timestamp(value: string, at: FieldAt, options: TimestampOptions): string | null {
   const kind = options.kind ?? 'timestamp';
@@ -71,30 +94,45 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
     if (options.nullable) return null;
     reject(at, `is empty (a ${kind} is required)`);
   }
-  const match = timestampPattern.exec(value);
-  if (!match && withTimeZone.test(value)) {
+  const format = options.format;
+  if (format !== undefined && format !== 'YYYY-MM-DD') {
+    const iso = isoFrom(value, format);
+    if (iso === undefined) reject(at, `${excerpt(value)} is not a ${kind} written ${format} [H:MM[:SS]] (--date-format ${format})`);
+    // Checked as the ISO form it stands for; messages show what the file says.
+    return checkedTimestamp(iso, value, at, options, kind, ` (read as ${format})`);
+  }
+  if (!timestampPattern.test(value) && withTimeZone.test(value)) {
     reject(at, `${excerpt(value)} has a time zone, which is not accepted (write ${timestampForms}, without Z or +hh:mm)`);
   }
-  // Another layout (12/1/2010 8:26, 01.12.2010): say which one is read; M/D and D/M cannot be told apart safely.
-  if (!match) reject(at, `${excerpt(value)} is not a ${kind} (write ${timestampForms})`);
+  // Another layout (12/1/2010 8:26, 01.12.2010): M/D and D/M cannot be told apart safely, so the user says which.
+  if (!timestampPattern.test(value)) {
+    const hint = format !== undefined && dayMonthYearPattern.test(value) ? ', or give --date-format DD/MM/YYYY or MM/DD/YYYY' : '';
+    reject(at, `${excerpt(value)} is not a ${kind} (write ${timestampForms}${hint})`);
+  }
+  return checkedTimestamp(value, value, at, options, kind);
+}
+
+/** iso (timestampPattern's form) is a real moment within the limits; written is what the file says, for messages. */
+function checkedTimestamp(iso: string, written: string, at: FieldAt, options: TimestampOptions, kind: string, readAs = ''): string {
+  const match = timestampPattern.exec(iso)!;
   const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1).map((part) => part ?? '0');
   const valid =
     isCalendarDay(Number(year), Number(month), Number(day)) &&
     Number(hour) < 24 &&
     Number(minute) < 60 &&
     Number(second) < 60;
-  if (!valid) reject(at, `${excerpt(value)} is not a ${kind}`);
+  if (!valid) reject(at, `${excerpt(written)} is not a ${kind}${readAs}`);
   // Date.UTC maps years 0-99 to 1900-1999.
   const moment = Number(year) < 100 ? -Infinity : Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
-  if (moment < earliest) reject(at, `${excerpt(value)} is before ${EARLIEST_DATE} (the earliest ${kind} accepted)`);
+  if (moment < earliest) reject(at, `${excerpt(written)} is before ${EARLIEST_DATE} (the earliest ${kind} accepted)`);
   const role = options.role ?? 'event';
   if (moment > options.limits[role]) {
     reject(
       at,
-      `${excerpt(value)} is more than ${daysAhead(DAYS_AHEAD[role])} after this import (latest accepted: ${minutes(options.limits[role])} UTC)`,
+      `${excerpt(written)} is more than ${daysAhead(DAYS_AHEAD[role])} after this import (latest accepted: ${minutes(options.limits[role])} UTC)`,
     );
   }
-  return value;
+  return iso;
 }
 
 const amountPattern = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;

@@ -17,6 +17,7 @@ import {
   positiveInteger,
   requiredText,
   timestamp,
+  type DateFormat,
   type DateLimits,
   type FieldAt,
 } from './fields.ts';
@@ -48,6 +49,8 @@ export interface ImportOptions {
   headers?: Readonly<Record<string, string>>;
   /** Transactions files: skip (and count) the rows whose customer_id is empty, e.g. guest checkouts, instead of refusing the file. */
   skipEmptyCustomer?: boolean;
+  /** Transactions files: how order_date writes dates (default ISO). */
+  dateFormat?: DateFormat;
 }
 
 export interface ImportCounts {

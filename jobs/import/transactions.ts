@@ -59,7 +59,7 @@ export async function importTransactions(
       at.column = 'customer_id';
       const customer = id(fields[customerId], at, guest ? ' (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)' : '');
       at.column = 'order_date';
-      const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date' });
+      const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date', format: options.dateFormat ?? 'YYYY-MM-DD' });
       at.column = 'amount';
       // A negative amount is a refund line (refunds.ts).
       const price = signedAmount(fields[amountAt], at);

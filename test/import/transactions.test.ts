@@ -230,6 +230,28 @@ t.test('--column mappings are read from the file\'s own header, in any order', a
   t.same(await orders(), [['O1', 'c1'], ['O2', 'c2'], ['O3', 'c@x.com']]);
 });
 
+t.test('--date-format reads day/month/year and month/day/year dates, exactly, and refuses what it cannot read', async (t) => {
+  const { sql } = await testDatabase(t);
+  const stored = async () => (await sql`select order_id, order_purchase_timestamp::text as at from raw.orders order by 1`).map((r) => [r.order_id, r.at]);
+  const us = csvFile(t, 'us.csv', 'order_id,customer_id,order_date,amount\nA,c1,12/1/2010 8:26,1\nB,c1,1/12/2011,2\nC,c2,02-03-2011 17:05:09,3\n');
+  await importTransactions(sql, us, { dateFormat: 'MM/DD/YYYY' });
+  t.same(await stored(), [['A', '2010-12-01 08:26:00'], ['B', '2011-01-12 00:00:00'], ['C', '2011-02-03 17:05:09']]);
+  const european = csvFile(t, 'eu.csv', 'order_id,customer_id,order_date,amount\nA,c1,1.12.2010 8:26,1\nB,c1,12/1/2011,2\nC,c2,02-03-2011 17:05:09,3\n');
+  await importTransactions(sql, european, { replace: true, dateFormat: 'DD/MM/YYYY' });
+  t.same(await stored(), [['A', '2010-12-01 08:26:00'], ['B', '2011-01-12 00:00:00'], ['C', '2011-03-02 17:05:09']]);
+
+  const refused = async (text: string, dateFormat: 'YYYY-MM-DD' | 'DD/MM/YYYY' | 'MM/DD/YYYY', message: string) =>
+    t.rejects(importTransactions(sql, csvFile(t, 'bad.csv', `order_id,customer_id,order_date,amount\nZ,c9,${text},1\n`), { dateFormat }), { message });
+  await refused('13/25/2010', 'MM/DD/YYYY', 'bad.csv line 2, column order_date: "13/25/2010" is not a date (read as MM/DD/YYYY)');
+  await refused('2010-12-01', 'DD/MM/YYYY', 'bad.csv line 2, column order_date: "2010-12-01" is not a date written DD/MM/YYYY [H:MM[:SS]] (--date-format DD/MM/YYYY)');
+  await refused('1/12/2010 25:00', 'DD/MM/YYYY', 'bad.csv line 2, column order_date: "1/12/2010 25:00" is not a date (read as DD/MM/YYYY)');
+  await refused('1/12/10', 'DD/MM/YYYY', 'bad.csv line 2, column order_date: "1/12/10" is not a date written DD/MM/YYYY [H:MM[:SS]] (--date-format DD/MM/YYYY)');
+  await refused('1/2/1850', 'DD/MM/YYYY', 'bad.csv line 2, column order_date: "1/2/1850" is before 1970-01-01 (the earliest date accepted)');
+  await refused('12/1/2010 8:26', 'YYYY-MM-DD',
+    'bad.csv line 2, column order_date: "12/1/2010 8:26" is not a date (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], or give --date-format DD/MM/YYYY or MM/DD/YYYY)');
+  t.same((await stored()).length, 3, 'refused files changed nothing');
+});
+
 t.test('an order or refund id stored for another customer is refused, not moved', async (t) => {
   const { sql } = await testDatabase(t);
   const header = 'order_id,customer_id,order_date,amount';
@@ -333,7 +355,7 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
   {
     name: 'an unparseable date',
     text: 'order_id,customer_id,order_date,amount\nA-1,alice,2024-01-05,1\nA-2,alice,05/01/2024,2\n',
-    message: 'shop.csv line 3, column order_date: "05/01/2024" is not a date (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]])',
+    message: 'shop.csv line 3, column order_date: "05/01/2024" is not a date (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], or give --date-format DD/MM/YYYY or MM/DD/YYYY)',
   },
   {
     name: 'an impossible date',
@@ -697,13 +719,21 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   t.equal(twice.stderr, 'salesdash: import: --column customer_id and --column order_id both read "invoiceno"\n');
   const olist = await output(['import', 'olist', retail, '--column', 'order_id=InvoiceNo']);
   t.equal(olist.stderr, 'salesdash: import: --column goes with import transactions\n');
+  const format = await output(['import', 'transactions', retail, '--date-format', 'D/M/Y']);
+  t.equal(format.stderr, 'salesdash: import: --date-format must be one of YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY (got "D/M/Y")\n');
+  const olistFormat = await output(['import', 'olist', retail, '--date-format', 'DD/MM/YYYY']);
+  t.equal(olistFormat.stderr, 'salesdash: import: --date-format goes with import transactions\n');
+  const us = csvFile(t, 'us.csv', 'order_id,customer_id,order_date,amount\nUS-1,dora,12/31/2023 23:59,4.50\n');
+  const read = await output(['import', 'transactions', us, '--date-format', 'mm/dd/yyyy']);
+  t.equal(read.stderr, '');
+  t.same((await sql`select order_purchase_timestamp::text as at from raw.orders where order_id = 'US-1'`).map((r) => r.at), ['2023-12-31 23:59:00'], 'the option is read case-insensitively');
 
   // Guest checkouts: refused by default, left out and counted with --skip-empty-customer (even with a bad order id).
   const guests = csvFile(t, 'guests.csv', 'order_id,customer_id,order_date,amount\nG-1,,2024-01-05,3\nG-2,gail,2024-01-05,4\n,  ,2024-01-06,5\n');
   const refused = await output(['import', 'transactions', guests]);
   t.equal(refused.stderr, 'salesdash: import: guests.csv line 2, column customer_id: is empty (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)\n');
   const skipping = await output(['import', 'transactions', guests, '--skip-empty-customer']);
-  t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id; added to the orders the shop already held \(last import: transactions retail\.csv; --replace starts over\)\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
+  t.match(skipping.stdout, /^loaded 1 order \(1 item\) of 1 customer from guests\.csv in \d+\.\d+ s: 1 new; skipped 2 rows with an empty customer_id; added to the orders the shop already held \(last import: transactions us\.csv; --replace starts over\)\nnext: salesdash refresh, to score them \(the dashboard and API show the last refresh until then\)\n$/);
   t.same((await sql`select order_id from raw.orders where order_id like 'G-%'`).map((r) => r.order_id), ['G-2']);
   const onlyGuests = await output(['import', 'transactions', csvFile(t, 'only.csv', 'order_id,customer_id,order_date,amount\nG-9,,2024-01-05,3\n'), '--skip-empty-customer']);
   t.equal(onlyGuests.stdout, 'loaded 0 rows from only.csv: every row (1) has an empty customer_id, skipped\n');
