@@ -23,7 +23,8 @@ the file differs.
   olist <dir>               the public Olist CSV files, as distributed
   transactions <file.csv>   order_id,customer_id,order_date,amount [+ quantity,product_id,product_name,
                             customer_city,customer_state]; one row per purchase or purchase line (rows
-                            sharing an order_id are one order); a negative amount is a refund
+                            sharing an order_id are one order); a negative amount is a refund. With
+                            --column unit_price=HEADER, a line's amount is quantity × unit_price instead
   --replace                 empty the shop first (raw data, published RFM, predictions), in the same transaction
   --column NAME=HEADER      transactions: read column NAME from the file's column HEADER, e.g.
                             --column order_id=InvoiceNo --column customer_id=CustomerID (repeatable)

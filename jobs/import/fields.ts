@@ -188,6 +188,28 @@ export function lineQuantity(value: string, at: FieldAt, refund: boolean): numbe
   return whole;
 }
 
+/**
+ * A transactions line's total from its unit price and quantity (a file read with `--column unit_price=`): exact
+ * in cents, negative when the quantity is (a cancellation's line: a refund). The unit price is a plain amount,
+ * the quantity a whole number other than 0.
+ */
+export function lineTotal(unitPrice: string, quantity: string, at: FieldAt): string {
+  at.column = 'unit_price';
+  const price = amount(unitPrice, at);
+  at.column = 'quantity';
+  if (quantity === '') reject(at, 'is empty (a line read with a unit price needs its quantity)');
+  const units = /^[+-]?\d+(?:\.0*)?$/.test(quantity) ? Number(quantity) : NaN;
+  if (!Number.isFinite(units) || units === 0 || Math.abs(units) > 2147483647) reject(at, `${excerpt(quantity)} is not a whole number other than 0`);
+  // price has at most two decimals (amount()), so its cents are a whole number a double holds exactly.
+  const magnitude = BigInt(Math.round(Number(price) * 100)) * BigInt(Math.abs(units));
+  // Signed by the quantity, so a free item's line in a cancellation is -0.00, a refund line (isRefundLine).
+  const total = `${units < 0 ? '-' : ''}${magnitude / 100n}.${String(magnitude % 100n).padStart(2, '0')}`;
+  if (magnitude > BigInt(LARGEST_AMOUNT.replace('.', ''))) {
+    reject(at, `${excerpt(quantity)} × ${price} is ${total}, more than one line can hold (at most ${LARGEST_AMOUNT})`);
+  }
+  return total;
+}
+
 /** A positive whole number such as an item position. */
 export function positiveInteger(value: string, at: FieldAt): string {
   if (!/^\+?\d+$/.test(value) || Number(value) < 1 || Number(value) > 2147483647) {

@@ -9,7 +9,7 @@ import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
 import { openCsv } from './csv-file.ts';
-import { dateLimits, id, isRefundLine, lineQuantity, optionalId, optionalText, signedAmount, timestamp, type FieldAt } from './fields.ts';
+import { dateLimits, id, isRefundLine, lineQuantity, lineTotal, optionalId, optionalText, signedAmount, timestamp, type FieldAt } from './fields.ts';
 import type { ImportCounts, ImportOptions } from './olist.ts';
 import { prepareShopForImport, markShopSource, rejectEmptyReplacement } from './shop-source.ts';
 import { countOrders, rejectChangedCustomers, rejectDisagreeingLines } from './staging.ts';
@@ -21,8 +21,10 @@ type Tx = postgres.TransactionSql<{}>;
 
 export const transactionColumns = {
   required: ['order_id', 'customer_id', 'order_date', 'amount'],
-  optional: ['quantity', 'product_id', 'product_name', 'customer_city', 'customer_state'],
+  optional: ['quantity', 'product_id', 'product_name', 'customer_city', 'customer_state', 'unit_price'],
 } as const;
+// Read with --column unit_price=HEADER, a line's amount is quantity × unit price: those two are required instead.
+const unitPricedColumns = ['order_id', 'customer_id', 'order_date', 'unit_price', 'quantity'] as const;
 
 const progressEvery = 10_000;
 
@@ -33,11 +35,18 @@ export async function importTransactions(
 ): Promise<ImportCounts & { refunds: number; storedRefunds: number }> {
   const started = performance.now();
   const limits = dateLimits(new Date());
-  const csv = await openCsv(file, transactionColumns.required, transactionColumns.optional, options.headers, true);
   const label = basename(file);
+  const byUnitPrice = options.headers?.unit_price !== undefined;
+  if (byUnitPrice && options.headers?.amount !== undefined) {
+    throw new ImportError(label, null, null, "--column amount and --column unit_price both given: amount is a line's total, unit_price × quantity makes one; give one of them");
+  }
+  const required: readonly string[] = byUnitPrice ? unitPricedColumns : transactionColumns.required;
+  const optional = [...transactionColumns.required, ...transactionColumns.optional].filter((name) => !required.includes(name) && name !== 'amount' && name !== 'unit_price');
+  const csv = await openCsv(file, required, optional, options.headers, true);
   const position = (name: string) => csv.columns.get(name);
-  const [orderId, customerId, orderDate, amountAt] = transactionColumns.required.map((name) => position(name)!);
-  const [quantityAt, productIdAt, productNameAt, cityAt, stateAt] = transactionColumns.optional.map(position);
+  const [orderId, customerId, orderDate] = ['order_id', 'customer_id', 'order_date'].map((name) => position(name)!);
+  const [amountAt, unitPriceAt, quantityAt, productIdAt, productNameAt, cityAt, stateAt] =
+    ['amount', 'unit_price', 'quantity', 'product_id', 'product_name', 'customer_city', 'customer_state'].map(position);
   // amount is a line's total. Read from a column named like a unit price ("UnitPrice", "Lineitem price"), it is
   // only right where a line holds one unit, so a line of more is refused rather than undercounted.
   const amountHeader = options.headers?.amount;
@@ -62,7 +71,7 @@ export async function importTransactions(
       const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date', format: options.dateFormat ?? 'YYYY-MM-DD' });
       at.column = 'amount';
       // A negative amount is a refund line (refunds.ts).
-      const price = signedAmount(fields[amountAt], at);
+      const price = byUnitPrice ? lineTotal(fields[unitPriceAt!]!, fields[quantityAt!]!, at) : signedAmount(fields[amountAt!], at);
       const refund = isRefundLine(price);
       const quantity = field(fields, quantityAt);
       if (quantity !== undefined && quantity !== '') {
@@ -70,8 +79,8 @@ export async function importTransactions(
         const units = lineQuantity(quantity, at, refund);
         if (unitPriced && Math.abs(units) !== 1) {
           throw new ImportError(label, line, 'quantity', `${excerpt(quantity)} units, and amount is read from ${excerpt(amountHeader!)}, which reads as a ` +
-            "price per unit: amount must be the line's total (quantity × unit price). Add that column to the file and read amount " +
-            'from it (if the column already holds line totals, rename it)');
+            `price per unit: amount must be the line's total. Read that column with --column unit_price=${amountHeader} instead (each ` +
+            "line's amount is then quantity × unit price), or, if it already holds line totals, rename it");
         }
       }
       at.column = 'product_name';

@@ -278,7 +278,8 @@ t.test('amount read from a unit-price column is refused on a line of several uni
   const columns = { order_id: 'InvoiceNo', amount: 'UnitPrice', customer_id: 'CustomerID', order_date: 'InvoiceDate' };
   await t.rejects(importTransactions(sql, csvFile(t, 'retail.csv', retail), { headers: columns }), {
     message: 'retail.csv line 3, column quantity: "6" units, and amount is read from "UnitPrice", which reads as a price per unit: amount ' +
-      "must be the line's total (quantity × unit price). Add that column to the file and read amount from it (if the column already holds line totals, rename it)",
+      "must be the line's total. Read that column with --column unit_price=UnitPrice instead (each line's amount is then quantity × unit price), " +
+      'or, if it already holds line totals, rename it',
   });
   t.equal((await rawSnapshot(sql)).orders, 0, 'nothing loaded');
   // One unit per line: the unit price is the line's total.
@@ -287,6 +288,35 @@ t.test('amount read from a unit-price column is refused on a line of several uni
   // A line-total column named like one is read as it is.
   const totals = csvFile(t, 'totals.csv', 'InvoiceNo,Quantity,Total price,CustomerID,InvoiceDate\n9,6,20.34,17850,2010-12-01 08:26\n');
   t.match(await importTransactions(sql, totals, { headers: { ...columns, amount: 'Total price' } }), { orders: 1, items: 1 });
+});
+
+t.test('--column unit_price: each line is quantity × unit price, exact in cents; a negative quantity is a refund line', async (t) => {
+  const { sql } = await testDatabase(t);
+  // Online Retail's own columns: a unit price and a quantity, cancellations (C...) with negative quantities.
+  const retail = 'InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n' +
+    '536365,85123A,6,12/1/2010 8:26,2.55,17850\n536365,71053,6,12/1/2010 8:26,3.39,17850\n536366,22633,3,12/1/2010 8:28,1.1,13047\n' +
+    'C536379,22633,-2,12/1/2010 9:41,1.10,13047\nC536379,POST,-1,12/1/2010 9:41,0,13047\n';
+  const columns = { order_id: 'InvoiceNo', customer_id: 'CustomerID', order_date: 'InvoiceDate', unit_price: 'UnitPrice', quantity: 'Quantity', product_id: 'StockCode' };
+  const counts = await importTransactions(sql, csvFile(t, 'retail.csv', retail), { headers: columns, dateFormat: 'MM/DD/YYYY' });
+  t.match(counts, { orders: 2, items: 3, refunds: 1 });
+  t.same((await sql`select order_id, price::text from raw.order_items order by 1, order_item_id`).map((r) => [r.order_id, r.price]),
+    [['536365', '15.30'], ['536365', '20.34'], ['536366', '3.30']]);
+  t.same((await sql`select refund_id, customer_id, amount::text from raw.refunds`).map((r) => [r.refund_id, r.customer_id, r.amount]), [['C536379', '13047', '2.20']]);
+
+  const refused = async (text: string, headers: Record<string, string>, message: string) =>
+    t.rejects(importTransactions(sql, csvFile(t, 'bad.csv', text), { headers, dateFormat: 'MM/DD/YYYY' }), { message });
+  const header = 'InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n';
+  await refused(`${header}9,A,,12/1/2010 8:26,2.55,1\n`, columns, 'bad.csv line 2, column quantity: is empty (a line read with a unit price needs its quantity)');
+  await refused(`${header}9,A,2,12/1/2010 8:26,-2.55,1\n`, columns, 'bad.csv line 2, column unit_price: "-2.55" is negative');
+  await refused(`${header}9,A,1.5,12/1/2010 8:26,2.55,1\n`, columns, 'bad.csv line 2, column quantity: "1.5" is not a whole number other than 0');
+  await refused(`${header}9,A,1000,12/1/2010 8:26,9999999999.99,1\n`, columns,
+    'bad.csv line 2, column quantity: "1000" × 9999999999.99 is 9999999999990.00, more than one line can hold (at most 9999999999.99)');
+  await refused('InvoiceNo,StockCode,InvoiceDate,UnitPrice,CustomerID\n9,A,12/1/2010 8:26,2.55,1\n', columns,
+    'bad.csv line 1: missing column "Quantity", given for quantity (header: "InvoiceNo,StockCode,InvoiceDate,UnitPrice,CustomerID")');
+  await refused(`${header}9,A,1,12/1/2010 8:26,2.55,1\n`, { ...columns, amount: 'Quantity', quantity: 'StockCode' },
+    "--column amount and --column unit_price both given: amount is a line's total, unit_price × quantity makes one; give one of them");
+  t.match(await importTransactions(sql, csvFile(t, 'again.csv', retail), { headers: columns, dateFormat: 'MM/DD/YYYY' }), { orders: 2, newOrders: 0 },
+    'refused files changed nothing; the same file again adds nothing');
 });
 
 /** The date `days` from now (UTC), as YYYY-MM-DD. */
