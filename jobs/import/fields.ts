@@ -66,10 +66,10 @@ const dayMonthYearPattern = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2})
 function isoFrom(value: string, format: Exclude<DateFormat, 'YYYY-MM-DD'>): string | undefined {
   const match = dayMonthYearPattern.exec(value);
   if (!match) return undefined;
-  const [, first, , second, year, hour, minute, second_] = match as unknown as string[];
-  const [day, month] = format === 'DD/MM/YYYY' ? [first!, second!] : [second!, first!];
+  const [, first, , middle, year, hour, minute, seconds] = match as unknown as string[];
+  const [day, month] = format === 'DD/MM/YYYY' ? [first!, middle!] : [middle!, first!];
   const date = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
-  return hour === undefined ? date : `${date} ${hour.padStart(2, '0')}:${minute}:${second_ ?? '00'}`;
+  return hour === undefined ? date : `${date} ${hour.padStart(2, '0')}:${minute}:${seconds ?? '00'}`;
 }
 
 export interface TimestampOptions {
