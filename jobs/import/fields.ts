@@ -99,22 +99,25 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
     const iso = isoFrom(value, format);
     if (iso === undefined) reject(at, `${excerpt(value)} is not a ${kind} written ${format} [H:MM[:SS]] (--date-format ${format})`);
     // Checked as the ISO form it stands for; messages show what the file says.
-    return checkedTimestamp(iso, value, at, options, kind, ` (read as ${format})`);
+    return checkedTimestamp(timestampPattern.exec(iso)!, iso, value, at, options, kind, ` (read as ${format})`);
   }
-  if (!timestampPattern.test(value) && withTimeZone.test(value)) {
+  const match = timestampPattern.exec(value);
+  if (!match && withTimeZone.test(value)) {
     reject(at, `${excerpt(value)} has a time zone, which is not accepted (write ${timestampForms}, without Z or +hh:mm)`);
   }
   // Another layout (12/1/2010 8:26, 01.12.2010): M/D and D/M cannot be told apart safely, so the user says which.
-  if (!timestampPattern.test(value)) {
+  if (!match) {
     const hint = format !== undefined && dayMonthYearPattern.test(value) ? ', or give --date-format DD/MM/YYYY or MM/DD/YYYY' : '';
     reject(at, `${excerpt(value)} is not a ${kind} (write ${timestampForms}${hint})`);
   }
-  return checkedTimestamp(value, value, at, options, kind);
+  return checkedTimestamp(match, value, value, at, options, kind);
 }
 
-/** iso (timestampPattern's form) is a real moment within the limits; written is what the file says, for messages. */
-function checkedTimestamp(iso: string, written: string, at: FieldAt, options: TimestampOptions, kind: string, readAs = ''): string {
-  const match = timestampPattern.exec(iso)!;
+/**
+ * iso, matched by timestampPattern (match), is a real moment within the limits; written is what the file says,
+ * for messages.
+ */
+function checkedTimestamp(match: RegExpExecArray, iso: string, written: string, at: FieldAt, options: TimestampOptions, kind: string, readAs = ''): string {
   const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1).map((part) => part ?? '0');
   const valid =
     isCalendarDay(Number(year), Number(month), Number(day)) &&
@@ -198,8 +201,8 @@ export function lineTotal(unitPrice: string, quantity: string, at: FieldAt): str
   const price = amount(unitPrice, at);
   at.column = 'quantity';
   if (quantity === '') reject(at, 'is empty (a line read with a unit price needs its quantity)');
-  const units = /^[+-]?\d+(?:\.0*)?$/.test(quantity) ? Number(quantity) : NaN;
-  if (!Number.isFinite(units) || units === 0 || Math.abs(units) > 2147483647) reject(at, `${excerpt(quantity)} is not a whole number other than 0`);
+  // Either sign: the quantity's own sign makes the line a refund line here.
+  const units = lineQuantity(quantity, at, true);
   // price has at most two decimals (amount()), so its cents are a whole number a double holds exactly.
   const magnitude = BigInt(Math.round(Number(price) * 100)) * BigInt(Math.abs(units));
   // Signed by the quantity, so a free item's line in a cancellation is -0.00, a refund line (isRefundLine).

@@ -24,7 +24,7 @@ export const transactionColumns = {
   optional: ['quantity', 'product_id', 'product_name', 'customer_city', 'customer_state', 'unit_price'],
 } as const;
 // Read with --column unit_price=HEADER, a line's amount is quantity × unit price: those two are required instead.
-const unitPricedColumns = ['order_id', 'customer_id', 'order_date', 'unit_price', 'quantity'] as const;
+const unitPricedColumns = [...transactionColumns.required.filter((name) => name !== 'amount'), 'unit_price', 'quantity'];
 
 const progressEvery = 10_000;
 
@@ -41,12 +41,14 @@ export async function importTransactions(
     throw new ImportError(label, null, null, "--column amount and --column unit_price both given: amount is a line's total, unit_price × quantity makes one; give one of them");
   }
   const required: readonly string[] = byUnitPrice ? unitPricedColumns : transactionColumns.required;
-  const optional = [...transactionColumns.required, ...transactionColumns.optional].filter((name) => !required.includes(name) && name !== 'amount' && name !== 'unit_price');
+  const unread = byUnitPrice ? 'amount' : 'unit_price';
+  const optional = [...transactionColumns.required, ...transactionColumns.optional].filter((name) => !required.includes(name) && name !== unread);
   const csv = await openCsv(file, required, optional, options.headers, true);
   const position = (name: string) => csv.columns.get(name);
-  const [orderId, customerId, orderDate] = ['order_id', 'customer_id', 'order_date'].map((name) => position(name)!);
-  const [amountAt, unitPriceAt, quantityAt, productIdAt, productNameAt, cityAt, stateAt] =
-    ['amount', 'unit_price', 'quantity', 'product_id', 'product_name', 'customer_city', 'customer_state'].map(position);
+  // Each mode has order_id, customer_id and order_date (openCsv refused the file otherwise); amount only without a unit price.
+  const [orderId, customerId, orderDate] = transactionColumns.required.map((name) => position(name)!);
+  const amountAt = position('amount');
+  const [quantityAt, productIdAt, productNameAt, cityAt, stateAt, unitPriceAt] = transactionColumns.optional.map(position);
   // amount is a line's total. Read from a column named like a unit price ("UnitPrice", "Lineitem price"), it is
   // only right where a line holds one unit, so a line of more is refused rather than undercounted.
   const amountHeader = options.headers?.amount;
@@ -74,7 +76,8 @@ export async function importTransactions(
       const price = byUnitPrice ? lineTotal(fields[unitPriceAt!]!, fields[quantityAt!]!, at) : signedAmount(fields[amountAt!], at);
       const refund = isRefundLine(price);
       const quantity = field(fields, quantityAt);
-      if (quantity !== undefined && quantity !== '') {
+      // Read with a unit price, the quantity was checked by lineTotal.
+      if (!byUnitPrice && quantity !== undefined && quantity !== '') {
         at.column = 'quantity';
         const units = lineQuantity(quantity, at, refund);
         if (unitPriced && Math.abs(units) !== 1) {
