@@ -61,6 +61,13 @@ process.on('uncaughtException', (error) => {
   fail(error);
 });
 
+// A reader that stops early (`salesdash import ... | head -1`) closes the pipe, and the next write fails with
+// EPIPE. That is no failure of the command (the import still commits): the rest of its output has no reader, and
+// the exit code stays the command's own.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') fail(error);
+});
+
 // A process whose command is still pending must never exit 0: that happens when the event loop runs empty
 // because something the command awaits can no longer settle (a lost connection's promise, say).
 process.on('exit', (code) => {

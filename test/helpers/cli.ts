@@ -1,6 +1,6 @@
 // Runs the salesdash command line as a user would (a child process) and resolves with its exit code and output
 // whatever the exit code, so a test can assert the exact lines a failure prints.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../paths.ts';
@@ -19,4 +19,13 @@ export function runSalesdash(env: NodeJS.ProcessEnv, ...args: string[]): Promise
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: CliResult) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
+}
+
+/** As runSalesdash, with the read end of stdout closed at once: a reader that stopped early (`| head -1`). */
+export function runSalesdashUnread(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Omit<CliResult, 'stdout'>> {
+  const child = spawn(process.execPath, [salesdashBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stderr })));
 }

@@ -9,7 +9,7 @@ import t from 'tap';
 import { importOlist, olistFiles } from '../../jobs/import/olist.ts';
 import { importSummary } from '../../jobs/import/summary.ts';
 import { importTransactions } from '../../jobs/import/transactions.ts';
-import { runSalesdash } from '../helpers/cli.ts';
+import { runSalesdash, runSalesdashUnread } from '../helpers/cli.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { rawSnapshot } from './raw-snapshot.ts';
 
@@ -127,6 +127,12 @@ t.test('salesdash import: binary file, header-only file, first import and re-imp
   const more = await salesdash('import', 'transactions', file(t, 'more.csv', `${good}C-1,carol,2024-04-01,7\n`));
   t.match(more.stdout, /: 1 new, 3 already stored/);
   t.equal((await rawSnapshot(sql)).orders, 4);
+
+  // Nobody reads the summary (`salesdash import ... | head -1`): the write fails with EPIPE, which is no failure of
+  // the import. It said "import failed while committing: the database connection was lost" and exited 1.
+  const unread = await runSalesdashUnread(env, 'import', 'transactions', file(t, 'unread.csv', `${good}E-1,erin,2024-05-01,3\n`));
+  t.same(unread, { code: 0, stderr: '' }, 'stdout closed by its reader: exit 0, nothing on stderr');
+  t.equal((await rawSnapshot(sql)).orders, 5, 'and the import committed');
 });
 
 // The summary salesdash import prints (importSummary): refunds are counted apart from orders, and "only a header"
