@@ -7,6 +7,9 @@
 //   a Readable no longer calls once it has ended. When the last rows and CopyDone fill the buffer while the
 //   end of the query (CommandComplete, ReadyForQuery) is still on its way, the socket stays paused for good:
 //   the query, its transaction and its connection never finish. So read() is called once more on close.
+//   When the stream closed because its connection did, postgres.js has already cleared the socket, and that
+//   read() throws (reading 'resume' of null) from the close event, which would end the API process during a
+//   database outage. Nothing is left to resume then.
 import { Readable } from 'node:stream';
 import type { PendingQuery, Row } from 'postgres';
 
@@ -18,8 +21,14 @@ export async function copyOutStream(query: PendingQuery<Row[]>, onError: (error:
   internals.resolve = (value) => {
     if (value instanceof Readable) {
       value.on('error', onError);
-      // postgres.js's read() resumes its socket (see above).
-      value.once('close', () => value._read(0));
+      // postgres.js's read() resumes its socket (see above), unless the connection went with the stream.
+      value.once('close', () => {
+        try {
+          value._read(0);
+        } catch (error) {
+          if (!(error instanceof TypeError)) throw error;
+        }
+      });
       listened = true;
     }
     handOver(value);

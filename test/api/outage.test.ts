@@ -48,6 +48,8 @@ t.test('database outage: fast 500s while down, the process stays up, recovery wi
   // Steady load from the clients for the whole test.
   const samples: Sample[] = [];
   let running = true;
+  // A failed assertion must not leave the clients looping (the file would hang until tap's timeout).
+  t.teardown(() => (running = false));
   const t0 = Date.now();
   const clients = Array.from({ length: clientCount }, async (_, i) => {
     for (let n = 0; running; n++) {
@@ -68,7 +70,12 @@ t.test('database outage: fast 500s while down, the process stays up, recovery wi
   await stop(cluster);
   const downAt = Date.now() - t0;
   await new Promise((r) => setTimeout(r, 3000));
-  const health = await fetch(`${base}/healthz`);
+  const health = await fetch(`${base}/healthz`).catch((error: unknown) => {
+    // Say why the server did not answer: its exit code and what it printed last.
+    t.fail(`healthz while down: ${String(error)}; exit code ${exitCode}; server printed: ${serving.output().slice(-2000)}`);
+    return undefined;
+  });
+  if (!health) return;
   t.equal(health.status, 503, 'healthz says unavailable while PostgreSQL is down');
   t.same(await health.json(), { status: 'unavailable', database: false, model: false });
   const restartAt = Date.now() - t0;

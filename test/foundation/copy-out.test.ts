@@ -1,7 +1,9 @@
 // COPY ... TO STDOUT through postgres.js (db/copy-out.ts): a COPY that fails before its first rows (as when an
 // export is cancelled while it sorts) reports its error to the caller, where a plain `await query.readable()`
 // lets the error fire before anyone listens and ends the process; and a COPY whose end arrives after its last
-// rows filled the stream's buffer still completes its query, where postgres.js would leave it paused forever.
+// rows filled the stream's buffer still completes its query, where postgres.js would leave it paused forever;
+// and a COPY whose connection the server drops reports it, where the resume after the close threw and ended the
+// API process during an outage.
 import t from 'tap';
 import net from 'node:net';
 import postgres from 'postgres';
@@ -110,4 +112,33 @@ t.test('a COPY whose end arrives after its last rows filled the buffer still com
   // A bound on the wait, not a speed target: without the fix the transaction never ends.
   const outcome = await Promise.race([done, new Promise((resolve) => setTimeout(() => resolve('never completed'), 10_000))]);
   t.equal(outcome, 38_392, 'every byte read and the transaction committed');
+});
+
+t.test('a COPY whose connection the server drops reports the loss, and nothing throws after it', async (t) => {
+  const { sql, url } = await testDatabase(t);
+  // Several times: the drop lands at a different point of the stream each time.
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    // One connection and no transaction: a ROLLBACK on the dead connection would hit postgres.js's other known
+    // bug (db/postgres-js-guard.ts), which the API survives with its guard and this test has no guard for.
+    const victim = postgres(url, { max: 1, onnotice: () => {} });
+    const [{ pid }] = await victim<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    const heard: unknown[] = [];
+    const copy = await copyOutStream(victim`copy (select g, repeat('x', 50) from generate_series(1, 300000) g) to stdout`, (error) =>
+      heard.push(error),
+    );
+    let chunks = 0;
+    copy.on('data', () => {
+      // A slow reader: the stream's buffer fills and postgres.js pauses its socket, as under a slow HTTP client.
+      if (++chunks === 2) {
+        copy.pause();
+        void sql`select pg_terminate_backend(${pid})`.then(() => setTimeout(() => copy.resume(), attempt * 20));
+      }
+    });
+    await new Promise<void>((resolve) => (copy.closed ? resolve() : copy.once('close', () => resolve())));
+    t.equal(heard.length, 1, `attempt ${attempt}: the stream reported the lost connection`);
+    t.notOk(copy.readableEnded, `attempt ${attempt}: and did not end as if complete`);
+    // The close listener's read() runs right after the close: give it the chance to throw.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await victim.end({ timeout: 0 });
+  }
 });
