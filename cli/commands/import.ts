@@ -8,6 +8,7 @@ import { importOlist } from '../../jobs/import/olist.ts';
 import { importSummary, loadedAnything, refreshHint } from '../../jobs/import/summary.ts';
 import { importTransactions, transactionColumns } from '../../jobs/import/transactions.ts';
 import { DATE_FORMATS, type DateFormat } from '../../jobs/import/fields.ts';
+import { DELIMITERS, delimiterOption, type Delimiter } from '../../jobs/import/csv-file.ts';
 import { enterStep } from '../job.ts';
 
 const usageLine = 'usage: salesdash import olist <dir> | salesdash import transactions <file.csv>';
@@ -15,6 +16,7 @@ const usageLine = 'usage: salesdash import olist <dir> | salesdash import transa
 const usage = `usage: salesdash import olist <dir> [--replace]
        salesdash import transactions <file.csv> [--replace] [--column NAME=HEADER ...] [--skip-empty-customer]
                                      [--date-format YYYY-MM-DD|DD/MM/YYYY|MM/DD/YYYY]
+                                     [--delimiter ';'|tab|'|'] [--decimal-comma]
 
 Loads a shop's own data into PostgreSQL, in one transaction: a bad file is refused with its file, line and
 column, and the database is left as it was. Re-importing adds the new orders and updates stored ones where
@@ -33,6 +35,9 @@ the file differs.
   --date-format FORMAT      transactions: how order_date writes dates: YYYY-MM-DD (default), DD/MM/YYYY or
                             MM/DD/YYYY (any of / . - between the parts, e.g. 12/1/2010 8:26), each with an
                             optional time
+  --delimiter CHAR          transactions: the field separator: ',' (default), ';', tab or '|'
+  --decimal-comma           transactions: amounts are written with a comma before the cents (19,90); a
+                            dot in an amount is then refused (it may be a thousands separator)
 
 A shop holding generated demo data takes no import without --replace (or run: salesdash reset --yes).
 Then: salesdash refresh, salesdash train (or make run, which does both). Details: docs/data.md
@@ -47,6 +52,8 @@ export const importCommand: Command = {
       column: { type: 'string', multiple: true },
       'skip-empty-customer': { type: 'boolean' },
       'date-format': { type: 'string' },
+      delimiter: { type: 'string' },
+      'decimal-comma': { type: 'boolean' },
     });
     const [kind, path, ...rest] = positionals;
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" (${usageLine})`);
@@ -56,7 +63,10 @@ export const importCommand: Command = {
     if (values.column && kind !== 'transactions') throw new UsageError('--column goes with import transactions');
     if (values['skip-empty-customer'] && kind !== 'transactions') throw new UsageError('--skip-empty-customer goes with import transactions');
     if (values['date-format'] !== undefined && kind !== 'transactions') throw new UsageError('--date-format goes with import transactions');
+    if (values.delimiter !== undefined && kind !== 'transactions') throw new UsageError('--delimiter goes with import transactions');
+    if (values['decimal-comma'] && kind !== 'transactions') throw new UsageError('--decimal-comma goes with import transactions');
     const dateFormat = values['date-format'] === undefined ? undefined : checkedDateFormat(values['date-format']);
+    const delimiter = values.delimiter === undefined ? undefined : checkedDelimiter(values.delimiter);
     const headers = headerNames(values.column ?? []);
     const url = await resolveDatabaseUrl();
     const progress = progressLine();
@@ -65,6 +75,8 @@ export const importCommand: Command = {
       headers,
       skipEmptyCustomer: values['skip-empty-customer'] ?? false,
       dateFormat,
+      delimiter,
+      decimalComma: values['decimal-comma'] ?? false,
       onProgress: ({ file, rows }: { file: string; rows: number }) => progress.update(`${file}: ${rows.toLocaleString('en-US')} rows`),
       onStep: enterStep,
     };
@@ -111,4 +123,13 @@ function checkedDateFormat(given: string): DateFormat {
   const format = DATE_FORMATS.find((f) => f === given.trim().toUpperCase());
   if (!format) throw new UsageError(`--date-format must be one of ${DATE_FORMATS.join(', ')} (got ${JSON.stringify(given.slice(0, 40))})`);
   return format;
+}
+
+function checkedDelimiter(given: string): Delimiter {
+  // A tab is given by name; the others as themselves.
+  const delimiter = given.toLowerCase() === 'tab' ? '\t' : DELIMITERS.find((d) => d === given);
+  if (!delimiter) {
+    throw new UsageError(`--delimiter must be one of ${DELIMITERS.map((d) => delimiterOption[d]).join(', ')} (got ${JSON.stringify(given.slice(0, 40))})`);
+  }
+  return delimiter;
 }

@@ -151,6 +151,13 @@ function describeParseError(label: string, error: unknown, line: number, header?
   return new ImportError(label, line, null, `not valid CSV (${problem})`);
 }
 
+/** The field separators a file may use: `;` is what spreadsheets write where the comma is the decimal mark. */
+export const DELIMITERS = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+const delimiterNames: Record<Delimiter, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' };
+/** How each is given on the command line (a tab is hard to type). */
+export const delimiterOption: Record<Delimiter, string> = { ',': "','", ';': "';'", '\t': 'tab', '|': "'|'" };
+
 /** What to add to "missing column NAME" for a column that exports often lack in the form asked for. */
 const missingHints: Record<string, string> = {
   amount: "; amount is each line's total (quantity × unit price)",
@@ -173,9 +180,17 @@ export async function openCsv(
   path: string,
   required: readonly string[],
   optional: readonly string[] = [],
-  headers: Readonly<Record<string, string>> = {},
-  /** Whether the caller reads columns named otherwise (`--column`), for the hint of a missing column's message. */
-  renamable = false,
+  {
+    headers = {},
+    renamable = false,
+    delimiter = ',',
+  }: {
+    headers?: Readonly<Record<string, string>>;
+    /** Whether the caller reads columns named otherwise and other delimiters (transactions), for the hints of a missing column's message. */
+    renamable?: boolean;
+    /** The field separator: `,` unless the caller reads another (`--delimiter`). */
+    delimiter?: Delimiter;
+  } = {},
 ): Promise<CsvFile> {
   const label = basename(path);
   if (!existsSync(path)) throw new ImportError(label, null, null, `file not found (${path})`);
@@ -188,7 +203,7 @@ export async function openCsv(
   // so the count is at the failing record when the error arrives.
   const input = createReadStream(path);
   // Both line endings, whatever the first line used: an export appended to by another tool often mixes them.
-  const parser = parse({ bom: true, relax_column_count: true, autoDestroy: false, record_delimiter: ['\r\n', '\n'] } as Options);
+  const parser = parse({ bom: true, delimiter, relax_column_count: true, autoDestroy: false, record_delimiter: ['\r\n', '\n'] } as Options);
   input.pipe(new Utf8TextCheck(label)).on('error', (error) => parser.destroy(error)).pipe(parser);
   // pipe() forwards no errors: a refused byte or a read error must end the parser's reader with that error.
   input.on('error', (error) => parser.destroy(new ImportError(label, null, null, `cannot be read (${error.message})`)));
@@ -223,6 +238,13 @@ export async function openCsv(
   }
   const header = first.value.map((name) => name.trim().toLowerCase());
   const headerText = headerExcerpt(first.value);
+  // A file separated by another delimiter than the one read reads as one long column name: what a missing
+  // column's message adds then.
+  const separator = DELIMITERS.find((other) => other !== delimiter && header.some((field) => field.includes(other)));
+  const separatorNote = separator
+    ? { why: `; the file is read as ${delimiterNames[delimiter]}-separated, and its header line holds ${delimiterNames[separator]}s`,
+        hint: renamable ? `; read it with --delimiter ${delimiterOption[separator]}` : '' }
+    : undefined;
   // Every given header is found in the file's own names before any is renamed, so mappings cannot chain or swap
   // depending on their order (order_id=customer_id with customer_id=order_id swaps the two).
   const renamed = Object.entries(headers).map(([name, given]) => {
@@ -233,7 +255,7 @@ export async function openCsv(
       parser.destroy();
       const problem =
         at === -1
-          ? `missing column ${excerpt(given)}, given for ${name} (header: ${headerText})`
+          ? `missing column ${excerpt(given)}, given for ${name}${separatorNote?.why ?? ''} (header: ${headerText})${separatorNote?.hint ?? ''}`
           : `${excerpt(given)}, given for ${name}, appears twice in the header (field ${at + 1} ${excerpt(first.value[at]!)} and field ${again + 1} ${excerpt(first.value[again]!)})`;
       throw new ImportError(label, headerLine, null, problem);
     }
@@ -251,16 +273,11 @@ export async function openCsv(
   for (const name of required) {
     if (!columns.has(name)) {
       parser.destroy();
-      // A semicolon- or tab-separated export reads as one long column name.
-      const holds = (character: string) => header.some((field) => field.includes(character));
-      const separator = holds(';') ? 'semicolons' : holds('\t') ? 'tabs' : null;
       const takenAs = original.includes(name) ? header[original.indexOf(name)] : undefined;
-      const why = takenAs
-        ? `: the file's ${name} is read as ${takenAs}`
-        : separator
-          ? `; the file must be comma-separated, and its header line holds ${separator}`
-          : '';
-      const hint = !takenAs && !separator && renamable ? `; --column ${name}=HEADER reads a column named otherwise${missingHints[name] ?? ''}` : '';
+      const why = takenAs ? `: the file's ${name} is read as ${takenAs}` : (separatorNote?.why ?? '');
+      const hint = takenAs || !renamable
+        ? ''
+        : (separatorNote?.hint ?? `; --column ${name}=HEADER reads a column named otherwise${missingHints[name] ?? ''}`);
       throw new ImportError(label, headerLine, null, `missing column ${name}${why} (header: ${headerText})${hint}`);
     }
   }

@@ -145,17 +145,24 @@ export const LARGEST_AMOUNT = '9999999999.99';
 /** Decimals stored (numeric(12, 2)); an amount with more significant ones is refused rather than rounded. */
 export const AMOUNT_DECIMALS = 2;
 
-/** A non-negative decimal amount such as `19.90`, exact in cents (trailing zeros such as `19.900` are fine). */
-export function amount(value: string, at: FieldAt): string {
-  return checkedAmount(value, at, false);
+/** How a file writes amounts: a dot before the cents (`19.90`, the default), or a comma (`19,90`, `--decimal-comma`). */
+export type DecimalMark = '.' | ',';
+
+/**
+ * A non-negative decimal amount such as `19.90`, exact in cents (trailing zeros such as `19.900` are fine),
+ * returned with a dot whatever `mark` the file writes. Without a mark, a dot, for a file that has no option to
+ * write another (Olist): its messages then do not suggest --decimal-comma.
+ */
+export function amount(value: string, at: FieldAt, mark?: DecimalMark): string {
+  return checkedAmount(value, at, false, mark);
 }
 
 /**
  * The same, negative allowed: a refund line in a transactions file. The sign decides, so `-0.00` (a free item's
  * line in a cancellation, as quantity × price prints it) is a refund line of nothing; see isRefundLine.
  */
-export function signedAmount(value: string, at: FieldAt): string {
-  return checkedAmount(value, at, true);
+export function signedAmount(value: string, at: FieldAt, mark?: DecimalMark): string {
+  return checkedAmount(value, at, true, mark);
 }
 
 /** Whether a checked signed amount is a refund line: written with a minus sign, `-0.00` included. */
@@ -163,20 +170,30 @@ export function isRefundLine(amount: string): boolean {
   return amount.startsWith('-');
 }
 
-function checkedAmount(value: string, at: FieldAt, signed: boolean): string {
-  if (value === '') {
+// `19,90` or `-1234,5`: an amount as a file written with a decimal comma has it, told apart in the message.
+const decimalCommaPattern = /^[+-]?\d+,\d{1,2}$/;
+
+function checkedAmount(written: string, at: FieldAt, signed: boolean, mark: DecimalMark | undefined): string {
+  if (written === '') {
     // A transactions file (the signed amounts) is often a line-item export that leaves later lines' totals empty.
     reject(at, signed ? "is empty (each line needs its own amount; an export that puts an order's total on its first line only needs a per-line column)" : 'is empty (an amount is required)');
   }
-  if (!amountPattern.test(value)) reject(at, `${excerpt(value)} is not an amount (write a number with a dot before the cents and no thousands separator, e.g. 1234.50)`);
+  // Messages quote the amount as the file writes it; the checks read it with a dot. With a decimal comma a dot
+  // is refused: it may be a thousands separator (1.019,90) or a stray dot decimal, and either would mislead.
+  const value = mark === ',' ? written.replace(',', '.') : written;
+  if (!amountPattern.test(value) || (mark === ',' && written.includes('.'))) {
+    const how = mark === ',' ? 'a comma before the cents and no thousands separator, e.g. 1234,50 (--decimal-comma)' : 'a dot before the cents and no thousands separator, e.g. 1234.50';
+    const hint = mark === '.' && decimalCommaPattern.test(written) ? '; a file written with a comma before the cents is read with --decimal-comma' : '';
+    reject(at, `${excerpt(written)} is not an amount (write a number with ${how})${hint}`);
+  }
   const number = Number(value);
-  if (number < 0 && !signed) reject(at, `${excerpt(value)} is negative`);
+  if (number < 0 && !signed) reject(at, `${excerpt(written)} is negative`);
   const decimals = value.includes('.') ? value.slice(value.indexOf('.') + 1).replace(/0+$/, '').length : 0;
   if (decimals > AMOUNT_DECIMALS) {
-    reject(at, `${excerpt(value)} has more than ${AMOUNT_DECIMALS} decimals (amounts are stored in cents and never rounded)`);
+    reject(at, `${excerpt(written)} has more than ${AMOUNT_DECIMALS} decimals (amounts are stored in cents and never rounded)`);
   }
   // Exact: the value has at most two decimals by now, so no double lies between it and the limit.
-  if (Math.abs(number) > Number(LARGEST_AMOUNT)) reject(at, `${excerpt(value)} is too large (at most ${LARGEST_AMOUNT})`);
+  if (Math.abs(number) > Number(LARGEST_AMOUNT)) reject(at, `${excerpt(written)} is too large (at most ${LARGEST_AMOUNT})`);
   return value;
 }
 
@@ -196,9 +213,9 @@ export function lineQuantity(value: string, at: FieldAt, refund: boolean): numbe
  * in cents, negative when the quantity is (a cancellation's line: a refund). The unit price is a plain amount,
  * the quantity a whole number other than 0.
  */
-export function lineTotal(unitPrice: string, quantity: string, at: FieldAt): string {
+export function lineTotal(unitPrice: string, quantity: string, at: FieldAt, mark?: DecimalMark): string {
   at.column = 'unit_price';
-  const price = amount(unitPrice, at);
+  const price = amount(unitPrice, at, mark);
   at.column = 'quantity';
   if (quantity === '') reject(at, 'is empty (a line read with a unit price needs its quantity)');
   // Either sign: the quantity's own sign makes the line a refund line here.

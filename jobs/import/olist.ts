@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
-import { openCsv, type CsvFile } from './csv-file.ts';
+import { openCsv, type CsvFile, type Delimiter } from './csv-file.ts';
 import {
   amount,
   dateLimits,
@@ -51,6 +51,10 @@ export interface ImportOptions {
   skipEmptyCustomer?: boolean;
   /** Transactions files: how order_date writes dates (default ISO). */
   dateFormat?: DateFormat;
+  /** Transactions files: the field separator (default a comma). */
+  delimiter?: Delimiter;
+  /** Transactions files: amounts are written with a comma before the cents (`19,90`). */
+  decimalComma?: boolean;
 }
 
 export interface ImportCounts {

@@ -43,7 +43,8 @@ export async function importTransactions(
   const required: readonly string[] = byUnitPrice ? unitPricedColumns : transactionColumns.required;
   const unread = byUnitPrice ? 'amount' : 'unit_price';
   const optional = [...transactionColumns.required, ...transactionColumns.optional].filter((name) => !required.includes(name) && name !== unread);
-  const csv = await openCsv(file, required, optional, options.headers, true);
+  const csv = await openCsv(file, required, optional, { headers: options.headers, renamable: true, delimiter: options.delimiter });
+  const mark = options.decimalComma ? ',' : '.';
   const position = (name: string) => csv.columns.get(name);
   // Each mode has order_id, customer_id and order_date (openCsv refused the file otherwise); amount only without a unit price.
   const [orderId, customerId, orderDate] = transactionColumns.required.map((name) => position(name)!);
@@ -73,7 +74,7 @@ export async function importTransactions(
       const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date', format: options.dateFormat ?? 'YYYY-MM-DD' });
       at.column = 'amount';
       // A negative amount is a refund line (refunds.ts).
-      const price = byUnitPrice ? lineTotal(fields[unitPriceAt!]!, fields[quantityAt!]!, at) : signedAmount(fields[amountAt!], at);
+      const price = byUnitPrice ? lineTotal(fields[unitPriceAt!]!, fields[quantityAt!]!, at, mark) : signedAmount(fields[amountAt!], at, mark);
       const refund = isRefundLine(price);
       const quantity = field(fields, quantityAt);
       // Read with a unit price, the quantity was checked by lineTotal.

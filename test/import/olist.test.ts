@@ -151,6 +151,12 @@ const rejections: { name: string; file: string; edit: (text: string) => string; 
     message: /^olist_order_items_dataset\.csv line 4/,
   },
   {
+    name: 'a quoted decimal comma (the Olist layout has no --decimal-comma, so none is suggested)',
+    file: 'olist_order_items_dataset.csv',
+    edit: (text) => text.replace('118.70', '"118,70"'),
+    message: 'olist_order_items_dataset.csv line 4, column price: "118,70" is not an amount (write a number with a dot before the cents and no thousands separator, e.g. 1234.50)',
+  },
+  {
     name: 'a non-numeric amount',
     file: 'olist_order_items_dataset.csv',
     edit: (text) => text.replace('118.70', 'abc'),

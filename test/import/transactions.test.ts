@@ -252,6 +252,44 @@ t.test('--date-format reads day/month/year and month/day/year dates, exactly, an
   t.same((await stored()).length, 3, 'refused files changed nothing');
 });
 
+t.test('--delimiter and --decimal-comma read a spreadsheet export of a comma-decimal locale as the same rows', async (t) => {
+  const { sql } = await testDatabase(t);
+  const stored = async () =>
+    (await sql`select o.order_id, o.customer_id, i.price::text as price from raw.orders o join raw.order_items i using (order_id)
+               union all select r.refund_id, r.customer_id, (-r.amount)::text from raw.refunds r order by 1, 3`).map((r) => [r.order_id, r.customer_id, r.price]);
+  await importTransactions(sql, csvFile(t, 'plain.csv', 'order_id,customer_id,order_date,amount\nA-1,"Müller, Anna",2024-01-05,1019.90\nA-2,bob,2024-01-06,5\nR-1,bob,2024-01-07,-0.5\n'));
+  const expected = [['A-1', 'Müller, Anna', '1019.90'], ['A-2', 'bob', '5.00'], ['R-1', 'bob', '-0.50']];
+  t.same(await stored(), expected, 'the comma-separated file');
+  // A German spreadsheet's CSV: semicolons, decimal commas, a field quoted because it holds the separator.
+  const german = 'order_id;customer_id;order_date;amount\r\nA-1;Müller, Anna;2024-01-05;1019,90\r\nA-2;"bob";2024-01-06;5\r\nR-1;bob;2024-01-07;-0,5\r\n';
+  await importTransactions(sql, csvFile(t, 'de.csv', german), { replace: true, delimiter: ';', decimalComma: true });
+  t.same(await stored(), expected, 'semicolons and decimal commas: the same rows');
+  const tabs = 'order_id\tcustomer_id\torder_date\tamount\nA-1\tMüller, Anna\t2024-01-05\t1019.90\nA-2\tbob\t2024-01-06\t5\nR-1\tbob\t2024-01-07\t-0.5\n';
+  await importTransactions(sql, csvFile(t, 'tabs.tsv', tabs), { replace: true, delimiter: '\t' });
+  t.same(await stored(), expected, 'tabs: the same rows');
+  const pipes = 'order_id|customer_id|order_date|unit_price|quantity\nA-1|Müller, Anna|2024-01-05|509,95|2\nA-2|bob|2024-01-06|5|1\nR-1|bob|2024-01-07|0,25|-2\n';
+  await importTransactions(sql, csvFile(t, 'pipes.csv', pipes), { replace: true, delimiter: '|', decimalComma: true, headers: { unit_price: 'unit_price' } });
+  t.same(await stored(), expected, 'pipes, and unit prices with a decimal comma: the same rows');
+
+  const refused = (text: string, options: Parameters<typeof importTransactions>[2], message: string) =>
+    t.rejects(importTransactions(sql, csvFile(t, 'bad.csv', text), options), { message });
+  const header = 'order_id;customer_id;order_date;amount\n';
+  const comma = { delimiter: ';', decimalComma: true } as const;
+  await refused(`${header}Z;c9;2024-01-05;1.019,90\n`, comma,
+    'bad.csv line 2, column amount: "1.019,90" is not an amount (write a number with a comma before the cents and no thousands separator, e.g. 1234,50 (--decimal-comma))');
+  await refused(`${header}Z;c9;2024-01-05;19.90\n`, comma,
+    'bad.csv line 2, column amount: "19.90" is not an amount (write a number with a comma before the cents and no thousands separator, e.g. 1234,50 (--decimal-comma))');
+  await refused(`${header}Z;c9;2024-01-05;19,999\n`, comma,
+    'bad.csv line 2, column amount: "19,999" has more than 2 decimals (amounts are stored in cents and never rounded)');
+  await refused(`${header}Z;c9;2024-01-05;19,90\n`, { delimiter: ';' },
+    'bad.csv line 2, column amount: "19,90" is not an amount (write a number with a dot before the cents and no thousands separator, e.g. 1234.50); a file written with a comma before the cents is read with --decimal-comma');
+  await refused(`order_id,customer_id,order_date,amount\nZ,c9,2024-01-05,1\n`, { delimiter: ';' },
+    'bad.csv line 1: missing column order_id; the file is read as semicolon-separated, and its header line holds commas (header: "order_id,customer_id,order_date,amount"); read it with --delimiter \',\'');
+  await refused('Nr;Kunde;Datum;Betrag\n1;c9;2024-01-05;1\n', { headers: { order_id: 'Nr' } },
+    'bad.csv line 1: missing column "Nr", given for order_id; the file is read as comma-separated, and its header line holds semicolons (header: "Nr;Kunde;Datum;Betrag"); read it with --delimiter \';\'');
+  t.same((await stored()).length, 3, 'refused files changed nothing');
+});
+
 t.test('an order or refund id stored for another customer is refused, not moved', async (t) => {
   const { sql } = await testDatabase(t);
   const header = 'order_id,customer_id,order_date,amount';
@@ -514,13 +552,13 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     name: 'a semicolon-separated file',
     text: 'order_id;customer_id;order_date;amount\nA-1;alice;2024-01-05;1\n',
     message:
-      'shop.csv line 1: missing column order_id; the file must be comma-separated, and its header line holds semicolons (header: "order_id;customer_id;order_date;amount")',
+      'shop.csv line 1: missing column order_id; the file is read as comma-separated, and its header line holds semicolons (header: "order_id;customer_id;order_date;amount"); read it with --delimiter \';\'',
   },
   {
     name: 'a tab-separated file',
     text: 'order_id\tcustomer_id\torder_date\tamount\nA-1\talice\t2024-01-05\t1\n',
     message:
-      'shop.csv line 1: missing column order_id; the file must be comma-separated, and its header line holds tabs (header: "order_id\\tcustomer_id\\torder_date\\tamount")',
+      'shop.csv line 1: missing column order_id; the file is read as comma-separated, and its header line holds tabs (header: "order_id\\tcustomer_id\\torder_date\\tamount"); read it with --delimiter tab',
   },
   {
     name: 'a timestamp in UTC with Z',
@@ -753,6 +791,20 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   t.equal(format.stderr, 'salesdash: import: --date-format must be one of YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY (got "D/M/Y")\n');
   const olistFormat = await output(['import', 'olist', retail, '--date-format', 'DD/MM/YYYY']);
   t.equal(olistFormat.stderr, 'salesdash: import: --date-format goes with import transactions\n');
+  const delimiter = await output(['import', 'transactions', retail, '--delimiter', 'semicolon']);
+  t.equal(delimiter.stderr, `salesdash: import: --delimiter must be one of ',', ';', tab, '|' (got "semicolon")\n`);
+  const olistDelimiter = await output(['import', 'olist', retail, '--delimiter', ';']);
+  t.equal(olistDelimiter.stderr, 'salesdash: import: --delimiter goes with import transactions\n');
+  const olistComma = await output(['import', 'olist', retail, '--decimal-comma']);
+  t.equal(olistComma.stderr, 'salesdash: import: --decimal-comma goes with import transactions\n');
+  const german = csvFile(t, 'de.csv', 'order_id;customer_id;order_date;amount\nDE-1;jonas;2024-01-05;12,34\n');
+  const readGerman = await output(['import', 'transactions', german, '--delimiter', ';', '--decimal-comma']);
+  t.equal(readGerman.stderr, '');
+  const tabbed = csvFile(t, 'tabs.tsv', 'order_id\tcustomer_id\torder_date\tamount\nTAB-1\tjonas\t2024-01-06\t1.5\n');
+  const readTabs = await output(['import', 'transactions', tabbed, '--delimiter', 'TAB']);
+  t.equal(readTabs.stderr, '');
+  t.same((await sql`select order_id, price::text as price from raw.order_items where order_id in ('DE-1', 'TAB-1') order by 1`).map((r) => [r.order_id, r.price]),
+    [['DE-1', '12.34'], ['TAB-1', '1.50']], 'the options as typed: ; with --decimal-comma, and tab by name');
   const us = csvFile(t, 'us.csv', 'order_id,customer_id,order_date,amount\nUS-1,dora,12/31/2023 23:59,4.50\n');
   const read = await output(['import', 'transactions', us, '--date-format', 'mm/dd/yyyy']);
   t.equal(read.stderr, '');
