@@ -7,7 +7,7 @@ import { resolveDatabaseUrl, withPool } from '../../db/connection.ts';
 import { importOlist } from '../../jobs/import/olist.ts';
 import { importSummary, loadedAnything, refreshHint } from '../../jobs/import/summary.ts';
 import { importTransactions, transactionColumns } from '../../jobs/import/transactions.ts';
-import { DATE_FORMATS, type DateFormat } from '../../jobs/import/fields.ts';
+import { DATE_FORMATS, zoneClock, type DateFormat } from '../../jobs/import/fields.ts';
 import { DELIMITERS, delimiterOption, type Delimiter } from '../../jobs/import/csv-file.ts';
 import { enterStep } from '../job.ts';
 
@@ -16,7 +16,7 @@ const usageLine = 'usage: salesdash import olist <dir> | salesdash import transa
 const usage = `usage: salesdash import olist <dir> [--replace]
        salesdash import transactions <file.csv> [--replace] [--column NAME=HEADER ...] [--skip-empty-customer]
                                      [--date-format YYYY-MM-DD|DD/MM/YYYY|MM/DD/YYYY]
-                                     [--delimiter ';'|tab|'|'] [--decimal-comma]
+                                     [--time-zone ZONE] [--delimiter ';'|tab|'|'] [--decimal-comma]
 
 Loads a shop's own data into PostgreSQL, in one transaction: a bad file is refused with its file, line and
 column, and the database is left as it was. Re-importing adds the new orders and updates stored ones where
@@ -35,6 +35,9 @@ the file differs.
   --date-format FORMAT      transactions: how order_date writes dates: YYYY-MM-DD (default), DD/MM/YYYY or
                             MM/DD/YYYY (any of / . - between the parts, e.g. 12/1/2010 8:26), each with an
                             optional time
+  --time-zone ZONE          transactions: the shop's time zone (e.g. Europe/Berlin): an order_date with an
+                            offset (2024-01-05T13:45:00Z, 2024-01-05 14:45:00 +0100) is read on its clock;
+                            dates without one are taken as written. Without it, an offset is refused
   --delimiter CHAR          transactions: the field separator: ',' (default), ';', tab or '|'
   --decimal-comma           transactions: amounts are written with a comma before the cents (19,90); a
                             dot in an amount is then refused (it may be a thousands separator)
@@ -52,6 +55,7 @@ export const importCommand: Command = {
       column: { type: 'string', multiple: true },
       'skip-empty-customer': { type: 'boolean' },
       'date-format': { type: 'string' },
+      'time-zone': { type: 'string' },
       delimiter: { type: 'string' },
       'decimal-comma': { type: 'boolean' },
     });
@@ -63,10 +67,12 @@ export const importCommand: Command = {
     if (values.column && kind !== 'transactions') throw new UsageError('--column goes with import transactions');
     if (values['skip-empty-customer'] && kind !== 'transactions') throw new UsageError('--skip-empty-customer goes with import transactions');
     if (values['date-format'] !== undefined && kind !== 'transactions') throw new UsageError('--date-format goes with import transactions');
+    if (values['time-zone'] !== undefined && kind !== 'transactions') throw new UsageError('--time-zone goes with import transactions');
     if (values.delimiter !== undefined && kind !== 'transactions') throw new UsageError('--delimiter goes with import transactions');
     if (values['decimal-comma'] && kind !== 'transactions') throw new UsageError('--decimal-comma goes with import transactions');
     const dateFormat = values['date-format'] === undefined ? undefined : checkedDateFormat(values['date-format']);
     const delimiter = values.delimiter === undefined ? undefined : checkedDelimiter(values.delimiter);
+    const timeZone = values['time-zone'] === undefined ? undefined : checkedTimeZone(values['time-zone']);
     const headers = headerNames(values.column ?? []);
     const url = await resolveDatabaseUrl();
     const progress = progressLine();
@@ -75,6 +81,7 @@ export const importCommand: Command = {
       headers,
       skipEmptyCustomer: values['skip-empty-customer'] ?? false,
       dateFormat,
+      timeZone,
       delimiter,
       decimalComma: values['decimal-comma'] ?? false,
       onProgress: ({ file, rows }: { file: string; rows: number }) => progress.update(`${file}: ${rows.toLocaleString('en-US')} rows`),
@@ -132,4 +139,13 @@ function checkedDelimiter(given: string): Delimiter {
     throw new UsageError(`--delimiter must be one of ${DELIMITERS.map((d) => delimiterOption[d]).join(', ')} (got ${JSON.stringify(given.slice(0, 40))})`);
   }
   return delimiter;
+}
+
+function checkedTimeZone(given: string): string {
+  try {
+    zoneClock(given.trim());
+  } catch (error) {
+    throw new UsageError(`--time-zone: ${(error as Error).message}`);
+  }
+  return given.trim();
 }

@@ -12,8 +12,9 @@ export interface FieldAt {
 const timestampPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?$/;
 /** The forms timestampPattern accepts, for messages. */
 const timestampForms = 'YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]]';
-// A timestamp ending in a time zone (Z, UTC, +01:00, -0500): refused with its own message, since the rest is right.
-const withTimeZone = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$/i;
+// A timestamp ending in a time zone (Z, UTC, +01:00, -0500): converted with --time-zone, else refused with its own
+// message, since the rest is right. Groups: year, month, day, hour, minute, seconds, fraction, zone.
+const withTimeZone = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)$/i;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -72,8 +73,42 @@ function isoFrom(value: string, format: Exclude<DateFormat, 'YYYY-MM-DD'>): stri
   return hour === undefined ? date : `${date} ${hour.padStart(2, '0')}:${minute}:${seconds ?? '00'}`;
 }
 
+/**
+ * The wall clock of an IANA time zone (`--time-zone Europe/Berlin`), for timestamps written with an offset: a
+ * shop's day is its local one, and an export in UTC (`...Z`) or with the shop's offset (`... +0100`) names the
+ * same moment. Throws for a zone Node does not know.
+ */
+export function zoneClock(zone: string): Intl.DateTimeFormat {
+  let clock = zoneClocks.get(zone);
+  if (!clock) {
+    try {
+      clock = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      });
+    } catch {
+      throw new Error(`unknown time zone ${JSON.stringify(zone.slice(0, 40))} (an IANA name such as Europe/Berlin or America/New_York, or UTC)`);
+    }
+    zoneClocks.set(zone, clock);
+  }
+  return clock;
+}
+const zoneClocks = new Map<string, Intl.DateTimeFormat>();
+
+/** A moment written with an offset (withTimeZone's match), as YYYY-MM-DD HH:MM:SS[.ffffff] on zone's clock. */
+function onZoneClock(match: RegExpExecArray, zone: string): string {
+  const [year, month, day, hour, minute, second = '00', fraction = '', offset] = match.slice(1) as string[];
+  const sign = offset!.startsWith('-') ? -1 : 1;
+  const digits = /^[+-]/.test(offset!) ? offset!.slice(1).replace(':', '') : '';
+  const offsetMinutes = digits ? sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0)) : 0;
+  const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second)) - offsetMinutes * 60_000;
+  const parts = Object.fromEntries(zoneClock(zone).formatToParts(new Date(utc)).map((part) => [part.type, part.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}${fraction}`;
+}
+
 export interface TimestampOptions {
   limits: DateLimits;
+  /** The shop's IANA time zone (transactions files, `--time-zone`): a timestamp with an offset is read on its clock. */
+  timeZone?: string;
   /** How the value writes a date (transactions files); messages then name --date-format. Default: ISO only. */
   format?: DateFormat;
   /** Which limit applies; default event. */
@@ -102,8 +137,19 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
     return checkedTimestamp(timestampPattern.exec(iso)!, iso, value, at, options, kind, ` (read as ${format})`);
   }
   const match = timestampPattern.exec(value);
-  if (!match && withTimeZone.test(value)) {
-    reject(at, `${excerpt(value)} has a time zone, which is not accepted (write ${timestampForms}, without Z or +hh:mm)`);
+  const zoned = match ? null : withTimeZone.exec(value);
+  if (zoned) {
+    // The written moment must be one before it is converted: Date.UTC would roll 2024-02-30 over to March.
+    const [year, month, day, hour, minute, second = '0'] = zoned.slice(1, 7) as string[];
+    const written = isCalendarDay(Number(year), Number(month), Number(day)) && Number(hour) < 24 && Number(minute) < 60 && Number(second) < 60;
+    if (!written || !/^(?:Z|UTC|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?)$/i.test(zoned[8]!)) reject(at, `${excerpt(value)} is not a ${kind}`);
+    if (options.timeZone === undefined) {
+      // Transactions files (which have a format) can say the shop's zone; Olist's files have no offsets.
+      const hint = format !== undefined ? '; or give --time-zone with the shop\'s zone, e.g. --time-zone Europe/Berlin' : '';
+      reject(at, `${excerpt(value)} has a time zone, which is not accepted (write ${timestampForms}, without Z or +hh:mm${hint})`);
+    }
+    const local = onZoneClock(zoned, options.timeZone);
+    return checkedTimestamp(timestampPattern.exec(local)!, local, value, at, options, kind, ` (read on the clock of ${options.timeZone})`);
   }
   // Another layout (12/1/2010 8:26, 01.12.2010): M/D and D/M cannot be told apart safely, so the user says which.
   if (!match) {

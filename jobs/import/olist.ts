@@ -51,6 +51,8 @@ export interface ImportOptions {
   skipEmptyCustomer?: boolean;
   /** Transactions files: how order_date writes dates (default ISO). */
   dateFormat?: DateFormat;
+  /** Transactions files: the shop's IANA time zone; a timestamp with an offset is read on its clock (else refused). */
+  timeZone?: string;
   /** Transactions files: the field separator (default a comma). */
   delimiter?: Delimiter;
   /** Transactions files: amounts are written with a comma before the cents (`19,90`). */

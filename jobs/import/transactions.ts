@@ -9,7 +9,7 @@ import type postgres from 'postgres';
 import type { Sql } from '../../db/connection.ts';
 import { copyLines, copyRow, type CopyValue } from './copy-in.ts';
 import { openCsv } from './csv-file.ts';
-import { dateLimits, id, isRefundLine, lineQuantity, lineTotal, optionalId, optionalText, signedAmount, timestamp, type FieldAt } from './fields.ts';
+import { dateLimits, id, isRefundLine, lineQuantity, lineTotal, optionalId, optionalText, signedAmount, timestamp, zoneClock, type FieldAt } from './fields.ts';
 import type { ImportCounts, ImportOptions } from './olist.ts';
 import { prepareShopForImport, markShopSource, rejectEmptyReplacement } from './shop-source.ts';
 import { countOrders, rejectChangedCustomers, rejectDisagreeingLines } from './staging.ts';
@@ -36,6 +36,8 @@ export async function importTransactions(
   const started = performance.now();
   const limits = dateLimits(new Date());
   const label = basename(file);
+  // An unknown zone is refused before the file is read.
+  if (options.timeZone !== undefined) zoneClock(options.timeZone);
   const byUnitPrice = options.headers?.unit_price !== undefined;
   if (byUnitPrice && options.headers?.amount !== undefined) {
     throw new ImportError(label, null, null, "--column amount and --column unit_price both given: amount is a line's total, unit_price × quantity makes one; give one of them");
@@ -71,7 +73,7 @@ export async function importTransactions(
       at.column = 'customer_id';
       const customer = id(fields[customerId], at, guest ? ' (rows without a customer, such as guest checkouts, can be left out with --skip-empty-customer)' : '');
       at.column = 'order_date';
-      const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date', format: options.dateFormat ?? 'YYYY-MM-DD' });
+      const orderedAt = timestamp(fields[orderDate], at, { limits, kind: 'date', format: options.dateFormat ?? 'YYYY-MM-DD', timeZone: options.timeZone });
       at.column = 'amount';
       // A negative amount is a refund line (refunds.ts).
       const price = byUnitPrice ? lineTotal(fields[unitPriceAt!]!, fields[quantityAt!]!, at, mark) : signedAmount(fields[amountAt!], at, mark);

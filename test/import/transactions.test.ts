@@ -252,6 +252,32 @@ t.test('--date-format reads day/month/year and month/day/year dates, exactly, an
   t.same((await stored()).length, 3, 'refused files changed nothing');
 });
 
+t.test('--time-zone reads a timestamp with an offset on the shop\'s clock; one without is taken as written', async (t) => {
+  const { sql } = await testDatabase(t);
+  const stored = async () => (await sql`select order_id, order_purchase_timestamp::text as at from raw.orders order by 1`).map((r) => [r.order_id, r.at]);
+  const text = 'order_id,customer_id,order_date,amount\n' +
+    // UTC late in the evening is the next day in Berlin; the shop's own offset names the same wall clock
+    '1,a,2024-01-05T23:30:00Z,1\n2,b,2024-01-05 14:30:00 +0100,1\n' +
+    // summer time (+2), a fraction of a second, an offset with a colon, and none at all
+    '3,c,2024-07-01T00:30:00.250-04:00,1\n4,d,2024-03-31 00:59:59 UTC,1\n5,e,2024-03-31T01:00:00+00,1\n6,f,2024-01-05 23:59,1\n';
+  await importTransactions(sql, csvFile(t, 'zones.csv', text), { timeZone: 'Europe/Berlin' });
+  t.same(await stored(), [
+    ['1', '2024-01-06 00:30:00'], ['2', '2024-01-05 14:30:00'], ['3', '2024-07-01 06:30:00.25'],
+    ['4', '2024-03-31 01:59:59'], ['5', '2024-03-31 03:00:00'], ['6', '2024-01-05 23:59:00'],
+  ]);
+  await importTransactions(sql, csvFile(t, 'utc.csv', 'order_id,customer_id,order_date,amount\n1,a,2024-01-05T23:30:00Z,1\n'), { replace: true, timeZone: 'UTC' });
+  t.same(await stored(), [['1', '2024-01-05 23:30:00']], 'UTC: the time as written');
+
+  const refused = (date: string, message: string) =>
+    t.rejects(importTransactions(sql, csvFile(t, 'bad.csv', `order_id,customer_id,order_date,amount\nZ,c9,${date},1\n`), { timeZone: 'Europe/Berlin' }), { message });
+  await refused('2024-02-30T10:00:00Z', 'bad.csv line 2, column order_date: "2024-02-30T10:00:00Z" is not a date');
+  await refused('2024-01-05T10:00:00+25:00', 'bad.csv line 2, column order_date: "2024-01-05T10:00:00+25:00" is not a date');
+  await refused('1970-01-01T00:30:00+02:00', 'bad.csv line 2, column order_date: "1970-01-01T00:30:00+02:00" is before 1970-01-01 (the earliest date accepted)');
+  await t.rejects(importTransactions(sql, csvFile(t, 'ok.csv', 'order_id,customer_id,order_date,amount\nZ,c9,2024-01-05,1\n'), { timeZone: 'Mars/Base' }),
+    { message: 'unknown time zone "Mars/Base" (an IANA name such as Europe/Berlin or America/New_York, or UTC)' });
+  t.same(await stored(), [['1', '2024-01-05 23:30:00']], 'refused files changed nothing');
+});
+
 t.test('--delimiter and --decimal-comma read a spreadsheet export of a comma-decimal locale as the same rows', async (t) => {
   const { sql } = await testDatabase(t);
   const stored = async () =>
@@ -564,13 +590,13 @@ const rejections: { name: string; text: string; message: string | RegExp }[] = [
     name: 'a timestamp in UTC with Z',
     text: `${header}\nA-1,alice,2024-01-05T13:45:00Z,1\n`,
     message:
-      'shop.csv line 2, column order_date: "2024-01-05T13:45:00Z" has a time zone, which is not accepted (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], without Z or +hh:mm)',
+      'shop.csv line 2, column order_date: "2024-01-05T13:45:00Z" has a time zone, which is not accepted (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], without Z or +hh:mm; or give --time-zone with the shop\'s zone, e.g. --time-zone Europe/Berlin)',
   },
   {
     name: 'a timestamp with an offset',
     text: `${header}\nA-1,alice,2024-01-05 13:45:00+0100,1\n`,
     message:
-      'shop.csv line 2, column order_date: "2024-01-05 13:45:00+0100" has a time zone, which is not accepted (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], without Z or +hh:mm)',
+      'shop.csv line 2, column order_date: "2024-01-05 13:45:00+0100" has a time zone, which is not accepted (write YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS[.ffffff]], without Z or +hh:mm; or give --time-zone with the shop\'s zone, e.g. --time-zone Europe/Berlin)',
   },
   {
     name: 'a customer id of a no-break space',
@@ -795,6 +821,10 @@ t.test('salesdash import transactions: one-line error on a bad file, counts on a
   t.equal(delimiter.stderr, `salesdash: import: --delimiter must be one of ',', ';', tab, '|' (got "semicolon")\n`);
   const olistDelimiter = await output(['import', 'olist', retail, '--delimiter', ';']);
   t.equal(olistDelimiter.stderr, 'salesdash: import: --delimiter goes with import transactions\n');
+  const zone = await output(['import', 'transactions', retail, '--time-zone', 'CET+1']);
+  t.equal(zone.stderr, 'salesdash: import: --time-zone: unknown time zone "CET+1" (an IANA name such as Europe/Berlin or America/New_York, or UTC)\n');
+  const olistZone = await output(['import', 'olist', retail, '--time-zone', 'UTC']);
+  t.equal(olistZone.stderr, 'salesdash: import: --time-zone goes with import transactions\n');
   const olistComma = await output(['import', 'olist', retail, '--decimal-comma']);
   t.equal(olistComma.stderr, 'salesdash: import: --decimal-comma goes with import transactions\n');
   const german = csvFile(t, 'de.csv', 'order_id;customer_id;order_date;amount\nDE-1;jonas;2024-01-05;12,34\n');
