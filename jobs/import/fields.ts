@@ -140,9 +140,7 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
   const zoned = match ? null : withTimeZone.exec(value);
   if (zoned) {
     // The written moment must be one before it is converted: Date.UTC would roll 2024-02-30 over to March.
-    const [year, month, day, hour, minute, second = '0'] = zoned.slice(1, 7) as string[];
-    const written = isCalendarDay(Number(year), Number(month), Number(day)) && Number(hour) < 24 && Number(minute) < 60 && Number(second) < 60;
-    if (!written || !/^(?:Z|UTC|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?)$/i.test(zoned[8]!)) reject(at, `${excerpt(value)} is not a ${kind}`);
+    if (!isMoment(zoned.slice(1, 7)) || !/^(?:Z|UTC|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?)$/i.test(zoned[8]!)) reject(at, `${excerpt(value)} is not a ${kind}`);
     if (options.timeZone === undefined) {
       // Transactions files (which have a format) can say the shop's zone; Olist's files have no offsets.
       const hint = format !== undefined ? '; or give --time-zone with the shop\'s zone, e.g. --time-zone Europe/Berlin' : '';
@@ -159,18 +157,18 @@ export function timestamp(value: string, at: FieldAt, options: TimestampOptions)
   return checkedTimestamp(match, value, value, at, options, kind);
 }
 
+/** Whether written parts (year, month, day, then hour, minute, second when given) name a real moment. */
+function isMoment([year, month, day, hour = '0', minute = '0', second = '0']: (string | undefined)[]): boolean {
+  return isCalendarDay(Number(year), Number(month), Number(day)) && Number(hour) < 24 && Number(minute) < 60 && Number(second) < 60;
+}
+
 /**
  * iso, matched by timestampPattern (match), is a real moment within the limits; written is what the file says,
  * for messages.
  */
 function checkedTimestamp(match: RegExpExecArray, iso: string, written: string, at: FieldAt, options: TimestampOptions, kind: string, readAs = ''): string {
   const [year, month, day, hour = '0', minute = '0', second = '0'] = match.slice(1).map((part) => part ?? '0');
-  const valid =
-    isCalendarDay(Number(year), Number(month), Number(day)) &&
-    Number(hour) < 24 &&
-    Number(minute) < 60 &&
-    Number(second) < 60;
-  if (!valid) reject(at, `${excerpt(written)} is not a ${kind}${readAs}`);
+  if (!isMoment([year, month, day, hour, minute, second])) reject(at, `${excerpt(written)} is not a ${kind}${readAs}`);
   // Date.UTC maps years 0-99 to 1900-1999.
   const moment = Number(year) < 100 ? -Infinity : Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
   if (moment < earliest) reject(at, `${excerpt(written)} is before ${EARLIEST_DATE} (the earliest ${kind} accepted)`);
