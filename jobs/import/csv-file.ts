@@ -2,9 +2,10 @@
 // the header has every required column. csv-parse copes with the Olist files' mixed quoting and strips the
 // UTF-8 byte order mark some of them start with.
 import { isUtf8 } from 'node:buffer';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { parse, type Options } from 'csv-parse';
 import { excerpt, ImportError } from './import-error.ts';
 
@@ -58,10 +59,22 @@ function incompleteTail(bytes: Buffer): number {
 // Files people pick by mistake, recognised by their first bytes, so the message can say what to do.
 const knownBinaries: { magic: number[]; what: string }[] = [
   { magic: [0x50, 0x4b, 0x03, 0x04], what: 'a zip file (an .xlsx workbook is one), not CSV: export the sheet as CSV (UTF-8)' },
-  { magic: [0x1f, 0x8b], what: 'a gzip file, not CSV: decompress it first' },
+  // Read through gunzip already (isGzip): gzip inside gzip.
+  { magic: [0x1f, 0x8b], what: 'a gzip file inside a gzip file, not CSV: decompress it first' },
   { magic: [0xff, 0xfe], what: 'UTF-16 text, not UTF-8: save the file as CSV (UTF-8)' },
   { magic: [0xfe, 0xff], what: 'UTF-16 text, not UTF-8: save the file as CSV (UTF-8)' },
 ];
+
+/** Whether the file starts like gzip: an export compressed as shop.csv.gz is read through gunzip. */
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const start = Buffer.alloc(2);
+    return readSync(fd, start, 0, 2, 0) === 2 && start[0] === 0x1f && start[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Lets only UTF-8 text through to the CSV parser, which would otherwise read a binary file (or a Latin-1 or
@@ -204,7 +217,15 @@ export async function openCsv(
   const input = createReadStream(path);
   // Both line endings, whatever the first line used: an export appended to by another tool often mixes them.
   const parser = parse({ bom: true, delimiter, relax_column_count: true, autoDestroy: false, record_delimiter: ['\r\n', '\n'] } as Options);
-  input.pipe(new Utf8TextCheck(label)).on('error', (error) => parser.destroy(error)).pipe(parser);
+  // A gzip file is read as the text it holds; line numbers and byte offsets then count in that text.
+  let text: Readable = input;
+  if (isGzip(path)) {
+    const gunzip = createGunzip();
+    gunzip.on('error', (error) => parser.destroy(new ImportError(label, null, null, `not a readable gzip file (${error.message})`)));
+    parser.on('close', () => gunzip.destroy());
+    text = input.pipe(gunzip);
+  }
+  text.pipe(new Utf8TextCheck(label)).on('error', (error) => parser.destroy(error)).pipe(parser);
   // pipe() forwards no errors: a refused byte or a read error must end the parser's reader with that error.
   input.on('error', (error) => parser.destroy(new ImportError(label, null, null, `cannot be read (${error.message})`)));
   // Destroying the parser (done, or refused) closes the file too.

@@ -38,9 +38,14 @@ const refusals: { name: string; content: Buffer; message: string }[] = [
     message: 'zeros.csv line 1: a binary file, not CSV text: a NUL byte in the first line (byte offset 0)',
   },
   {
-    name: 'shop.csv.gz',
-    content: gzipSync(good),
-    message: 'shop.csv.gz line 1: a gzip file, not CSV: decompress it first (byte offset 0)',
+    name: 'twice.csv.gz (gzip inside gzip)',
+    content: gzipSync(gzipSync(good)),
+    message: 'twice.csv.gz line 1: a gzip file inside a gzip file, not CSV: decompress it first (byte offset 0)',
+  },
+  {
+    name: 'cut.csv.gz (a download cut short)',
+    content: gzipSync(good).subarray(0, 30),
+    message: 'cut.csv.gz: not a readable gzip file (unexpected end of file)',
   },
   {
     name: 'shop.xlsx',
@@ -76,6 +81,18 @@ for (const refusal of refusals) {
     t.same(await rawSnapshot(sql), before, 'nothing changed');
   });
 }
+
+t.test('a gzip file is read as the CSV text it holds, with its lines counted in that text', async (t) => {
+  const { sql } = await testDatabase(t);
+  const counts = await importTransactions(sql, file(t, 'shop.csv.gz', gzipSync(good)));
+  t.match(counts, { orders: 3, newOrders: 3 });
+  t.same((await sql`select order_id, price::text as price from raw.order_items order by 1`).map((r) => [r.order_id, r.price]),
+    [['A-1', '19.90'], ['A-2', '5.00'], ['B-1', '0.00']]);
+  await t.rejects(importTransactions(sql, file(t, 'bad.csv.gz', gzipSync(`${header}C-1,carol,2024-13-01,1\n`))), {
+    message: 'bad.csv.gz line 2, column order_date: "2024-13-01" is not a date',
+  });
+  t.equal((await rawSnapshot(sql)).orders, 3, 'the refused file changed nothing');
+});
 
 t.test('valid UTF-8 split across reads, and a NUL after the header, are not called binary', async (t) => {
   const { sql } = await testDatabase(t);
