@@ -46,30 +46,28 @@ A shop holding generated demo data takes no import without --replace (or run: sa
 Then: salesdash refresh, salesdash train (or make run, which does both). Details: docs/data.md
 `;
 
+// The options only a transactions file takes (an Olist directory has one fixed layout).
+const transactionsOptions = {
+  column: { type: 'string', multiple: true },
+  'skip-empty-customer': { type: 'boolean' },
+  'date-format': { type: 'string' },
+  'time-zone': { type: 'string' },
+  delimiter: { type: 'string' },
+  'decimal-comma': { type: 'boolean' },
+} as const;
+
 export const importCommand: Command = {
   summary: 'import Olist CSV files (olist <dir>) or a shop export (transactions <file.csv>) [--replace]',
   usage,
   async run(args) {
-    const { values, positionals } = parseOptions(args, {
-      replace: { type: 'boolean' },
-      column: { type: 'string', multiple: true },
-      'skip-empty-customer': { type: 'boolean' },
-      'date-format': { type: 'string' },
-      'time-zone': { type: 'string' },
-      delimiter: { type: 'string' },
-      'decimal-comma': { type: 'boolean' },
-    });
+    const { values, positionals } = parseOptions(args, { replace: { type: 'boolean' }, ...transactionsOptions });
     const [kind, path, ...rest] = positionals;
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" (${usageLine})`);
     if ((kind !== 'olist' && kind !== 'transactions') || !path) {
       throw new UsageError(kind && kind !== 'olist' && kind !== 'transactions' ? `${usageLine} (unknown kind "${kind}")` : usageLine);
     }
-    if (values.column && kind !== 'transactions') throw new UsageError('--column goes with import transactions');
-    if (values['skip-empty-customer'] && kind !== 'transactions') throw new UsageError('--skip-empty-customer goes with import transactions');
-    if (values['date-format'] !== undefined && kind !== 'transactions') throw new UsageError('--date-format goes with import transactions');
-    if (values['time-zone'] !== undefined && kind !== 'transactions') throw new UsageError('--time-zone goes with import transactions');
-    if (values.delimiter !== undefined && kind !== 'transactions') throw new UsageError('--delimiter goes with import transactions');
-    if (values['decimal-comma'] && kind !== 'transactions') throw new UsageError('--decimal-comma goes with import transactions');
+    const misplaced = kind === 'transactions' ? undefined : Object.keys(transactionsOptions).find((name) => values[name as keyof typeof values] !== undefined);
+    if (misplaced) throw new UsageError(`--${misplaced} goes with import transactions`);
     const dateFormat = values['date-format'] === undefined ? undefined : checkedDateFormat(values['date-format']);
     const delimiter = values.delimiter === undefined ? undefined : checkedDelimiter(values.delimiter);
     const timeZone = values['time-zone'] === undefined ? undefined : checkedTimeZone(values['time-zone']);
