@@ -1580,7 +1580,8 @@ begin
     analyze salesdash_internal.int_counted_orders_cache;
   elsif cardinality(seen) > 0 then
     -- An array, not a join: a condition on customer_id alone reaches through the views' window and grouping
-    -- to the raw tables' indexes, so each changed customer costs a few index lookups.
+    -- to the raw tables. For a day's changes the planner still reads them whole (hash joins): forcing index
+    -- lookups was measured short of the halving a planner switch must show (docs/scale.md).
     changed_customers := array(select distinct customer_id from salesdash_internal.rfm_customer_changes where change_id = any(seen));
     delete from salesdash_internal.int_counted_orders_cache where customer_id = any(changed_customers);
     get diagnostics changed = row_count;
