@@ -4,6 +4,7 @@
 // which would otherwise leave the request hanging. The late query simply runs or fails when the database
 // is back.
 import type { FastifyRequest } from 'fastify';
+import type { Sql } from '../../db/connection.ts';
 import { DatabaseAvailability } from './availability.ts';
 import { wholeNumberSetting } from '../../settings.ts';
 
@@ -25,11 +26,19 @@ export class DeadlineExceeded extends Error {
 
 /**
  * How long a query that sorts or scans a whole list (every customer) may run: a list's first page after a
- * refresh, a movers list, the start of a CSV export. Seconds at a million customers, about 20 s at ten
+ * refresh, a movers list, a movement matrix, the start of a CSV export. Seconds at a million customers, about 20 s at ten
  * million. The API pool's statement_timeout (10 s) is for lookups; these queries raise it for their own
  * transaction, and a request waiting for one gets as long.
  */
 export const WHOLE_LIST_MS = 60_000;
+
+/** Runs a whole-list query with WHOLE_LIST_MS as its statement timeout, in a transaction of its own. */
+export function wholeList<T>(sql: Sql, run: (tx: Sql) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('statement_timeout', ${String(WHOLE_LIST_MS)}, true)`;
+    return run(tx as unknown as Sql);
+  }) as Promise<T>;
+}
 
 /** Default budget for a request's database work (SALESDASH_API_DEADLINE_MS); normal queries take a few ms. */
 export function requestDeadlineMs(): number {

@@ -2,6 +2,7 @@
 // salesdash.segment_movement(), which hold the definitions (docs/movement.md).
 import type { MovementCell, MovementResponse, RfmSnapshot } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
+import { wholeList } from '../plugins/deadline.ts';
 
 /** Every kept snapshot, newest first, with its segment names (best first). */
 export async function snapshots(sql: Sql): Promise<(RfmSnapshot & { segments: string[] })[]> {
@@ -24,12 +25,13 @@ export async function movementDates(sql: Sql, from: string | undefined, to: stri
   return row!;
 }
 
-/** The movement matrix between two kept snapshots (the caller checked both dates exist). */
+/** The movement matrix between two kept snapshots (the caller checked both dates exist). It reads every
+ * customer of both: a whole-list query (seconds at ten million customers). */
 export async function segmentMovement(sql: Sql, from: string, to: string): Promise<MovementCell[]> {
-  return sql<MovementCell[]>`
+  return wholeList(sql, (tx) => tx<MovementCell[]>`
     select from_segment, to_segment, direction, customers::int, share_of_from,
            revenue_before::float8, revenue_after::float8
-    from salesdash.segment_movement(${from}::date, ${to}::date)`;
+    from salesdash.segment_movement(${from}::date, ${to}::date)`);
 }
 
 /** The segments of both snapshots, best first: the later snapshot's order, then names only the earlier had. */

@@ -4,7 +4,7 @@
 // database's own allow-list), so no SQL is ever built from user text.
 import type { RfmPage, RfmRow } from '../../contract/api.ts';
 import type { Sql } from '../../db/connection.ts';
-import { WHOLE_LIST_MS } from '../plugins/deadline.ts';
+import { wholeList } from '../plugins/deadline.ts';
 import type { SortKey } from '../plugins/errors.ts';
 import type { DataVersion } from './data-version.ts';
 
@@ -26,14 +26,6 @@ export interface PageOrders {
 }
 
 const KEY_BYTES = 4;
-
-/** Runs a whole-list query with WHOLE_LIST_MS as its statement timeout, in a transaction of its own. */
-function wholeList<T>(sql: Sql, run: (tx: Sql) => Promise<T>): Promise<T> {
-  return sql.begin(async (tx) => {
-    await tx`select set_config('statement_timeout', ${String(WHOLE_LIST_MS)}, true)`;
-    return run(tx as unknown as Sql);
-  }) as Promise<T>;
-}
 
 /** What a sort key's lists depend on: the published refresh, and for expected_revenue the current model too. */
 export function listsVersion(version: DataVersion, sortBy: SortKey): string {

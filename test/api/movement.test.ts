@@ -185,3 +185,21 @@ t.test('a history run changes the ETag of the movement routes', async (t) => {
   t.equal(after.statusCode, 200, 'not 304: the snapshots changed');
   t.equal(after.json().snapshots.length, 4);
 });
+
+t.test('GET /api/segments/movement: a matrix may outlast the request deadline and the pool\'s statement timeout', async (t) => {
+  // A matrix reads every customer of both snapshots: at ten million customers about 3 s, past the request's
+  // default 3 s deadline. Here 6,000,000 people who are customers in neither snapshot (standings 0, in no
+  // cell) make it take about a second against a 300 ms deadline and statement timeout.
+  const { app, sql } = await testApi(t, { app: { deadlineMs: 300, statementTimeoutMs: 300 } });
+  await monthlyHistory(sql, null);
+  await sql`update salesdash_internal.rfm_snapshots set standings = standings || array_fill(0::bigint, array[6000000])
+            where reference_date in ('2018-03-31', '2018-06-12')`;
+  const started = Date.now();
+  const res = await app.inject('/api/segments/movement?from=2018-03-31&to=2018-06-12');
+  const ms = Date.now() - started;
+  t.equal(res.statusCode, 200, res.statusCode === 200 ? 'answered' : res.body);
+  t.ok(ms > 300, `the matrix took longer than the deadline (${ms} ms)`);
+  const [{ customers }] = await sql`select sum(customers)::int as customers from salesdash.segment_movement('2018-03-31', '2018-06-12')`;
+  t.equal(res.json().cells.reduce((s: number, c: { customers: number }) => s + c.customers, 0), customers);
+  t.equal(customers, 12, 'every customer on June 12 in one cell; the padding in none');
+});
