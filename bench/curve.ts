@@ -24,12 +24,21 @@ const GB_PER_MILLION = 6;
 /** Growth above this exponent is called worse than linear (n log n sorts stay below it over these sizes). */
 const LINEAR = 1.15;
 
+/** The cause the 10,000,000 step shares: what its bend is measured against. */
+const OUTGROWS_MEMORY =
+  'At 10,000,000 customers the database (46 GB, 23 GB of it raw tables) is about twice this machine\'s memory (24 GB), where at 4,000,000 (18 GB) it fits in the operating system\'s page cache: the steps that read the raw tables or other whole tables read them from disk.';
+
 /** Why a figure grows faster than linear, where that is known (bench/results/curve.md prints it). */
 const causes: Record<string, string> = {
   naive_materialized_view:
     "its count(distinct order_id) makes the aggregate a sort of every order item by customer and order (14 million rows at 4,000,000 customers), which at the server's 64 MB work_mem is an external merge sort on disk: n log n, with more merge passes as the data grows. It is the baseline the cold path is compared with, not salesdash's code.",
   page_sort:
     "a sort of every customer for each list (n log n: about k 1.07 over these sizes). At 4,000,000 customers it writes no temporary files (api.rfm_page_orders sets 256 MB of work_mem), so the rest is not a spill; not identified further. The API pays it once per refresh and sort key, on the first page asked.",
+  refresh_rfm_after_day: `${OUTGROWS_MEMORY} Bringing the counted-orders cache up to date for a day's orders reads the whole of raw.orders and raw.order_items (docs/scale.md has the plans): 23 GB at 10,000,000 customers.`,
+  totals_plain: `${OUTGROWS_MEMORY} This aggregate reads the whole of the raw tables (23 GB at 10,000,000 customers).`,
+  refresh_rfm_concurrently_after_day: `It is the refresh after a day's orders (above) plus REFRESH MATERIALIZED VIEW CONCURRENTLY, which compares the view's old and new rows in a full join (that statement alone: k 1.38 from 4,000,000 to 10,000,000). ${OUTGROWS_MEMORY} Its k of 1.61 from 1,000,000 to 4,000,000 rests on a 1,000,000 figure hardly above the plain refresh's (13.8 s against 13.4 s), not investigated further.`,
+  refresh_rfm_with_model: `${OUTGROWS_MEMORY} The forecasts join every customer to salesdash.predictions: at 10,000,000, 11 s, with 1.5 GB of the join read from outside PostgreSQL's buffers (EXPLAIN ANALYZE on the bench's database after the run). In this run the refresh also overlapped autovacuum of the 10 million predictions just written; run again alone on the same database it took 137 s (docs/scale.md).`,
+  score: `${OUTGROWS_MEMORY} Scoring deletes the previous predictions, reads every customer's features from the counted orders and writes a prediction per customer.`,
   totals_cached:
     "this measurement runs the aggregate at the server's work_mem (64 MB), where its HashAggregate spills to disk in more batches as the data grows. refresh_rfm() and take_rfm_snapshot() set 256 MB for themselves: the refreshes that read this aggregate (as-of dates) grow linearly.",
 };
