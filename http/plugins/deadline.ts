@@ -26,9 +26,9 @@ export class DeadlineExceeded extends Error {
 
 /**
  * How long a query that sorts or scans a whole list (every customer) may run: a list's first page after a
- * refresh, a movers list, a movement matrix, the start of a CSV export. Seconds at a million customers, about 20 s at ten
- * million. The API pool's statement_timeout (10 s) is for lookups; these queries raise it for their own
- * transaction, and a request waiting for one gets as long.
+ * refresh, a movers list, a movement matrix, the start of a CSV export. Seconds at a million customers, up to
+ * about 25 s at ten million. The API pool's statement_timeout (10 s) is for lookups; these queries raise it for
+ * their own transaction, and a request waiting for one gets as long.
  */
 export const WHOLE_LIST_MS = 60_000;
 
