@@ -115,7 +115,7 @@ async function movementTargets(
   const size = chosen ? `${chosen.total} customers` : 'size unknown: the list answered 500';
   // The survey above computed a list per segment, more than the server keeps (8): the chosen one may be gone
   // again. Its first request is timed above; asked once more here, the load below pages a kept list.
-  if (chosen) await fetch(base + movers(from, page, 100)).then((res) => res.arrayBuffer());
+  if (chosen) await timedGet(base + movers(from, page, 100));
   await settle();
   const matrix = `/api/segments/movement?from=${since}&to=${latest.reference_date}`;
   const firstRequest = await timedGet(base + matrix);
