@@ -32,6 +32,12 @@ export class DeadlineExceeded extends Error {
  */
 export const WHOLE_LIST_MS = 60_000;
 
+/** How long a request may wait for a whole-list query: WHOLE_LIST_MS, or what is left of the request's own
+ * budget when that is longer (SALESDASH_API_DEADLINE_MS above 60 s). */
+export function wholeListBudgetMs(request: FastifyRequest): number {
+  return Math.max(WHOLE_LIST_MS, (request.databaseDeadline ?? 0) - Date.now());
+}
+
 /** Runs a whole-list query with WHOLE_LIST_MS as its statement timeout, in a transaction of its own. */
 export function wholeList<T>(sql: Sql, run: (tx: Sql) => Promise<T>): Promise<T> {
   return sql.begin(async (tx) => {

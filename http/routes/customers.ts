@@ -16,7 +16,7 @@ import {
   notModifiedResponse,
 } from '../../contract/api.ts';
 import { BadRequest, NotFound, type SortKey } from '../plugins/errors.ts';
-import { inTime, WHOLE_LIST_MS } from '../plugins/deadline.ts';
+import { inTime, wholeListBudgetMs } from '../plugins/deadline.ts';
 import { notModified } from '../plugins/caching.ts';
 import type { Exports } from '../plugins/exports.ts';
 import { customerDetails } from '../queries/customer-details.ts';
@@ -53,16 +53,14 @@ export async function customerRoutes(app: FastifyInstance, { sql, exports }: { s
     // Sorting a million customers takes seconds, once per list: it gets more time than a lookup, and the time
     // it took does not count against the request's own budget for the lookup that follows.
     const sortStarted = Date.now();
-    const kept = await inTime(request, () => keysOf(request, filters), {
-      budgetMs: Math.max(WHOLE_LIST_MS, (request.databaseDeadline ?? 0) - sortStarted),
-    });
+    const kept = await inTime(request, () => keysOf(request, filters), { budgetMs: wholeListBudgetMs(request) });
     if (request.databaseDeadline !== undefined) request.databaseDeadline += Date.now() - sortStarted;
     try {
       return await inTime(request, () => rfmPageFrom(sql, kept, { ...filters, page, limit }));
     } catch (error) {
       if (!(error instanceof GenerationGone)) throw error;
       // A refresh published and dropped that generation after this request read the data version.
-      return inTime(request, () => rfmPage(sql, { ...filters, page, limit }), { budgetMs: WHOLE_LIST_MS });
+      return inTime(request, () => rfmPage(sql, { ...filters, page, limit }), { budgetMs: wholeListBudgetMs(request) });
     }
   }
 

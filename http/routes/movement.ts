@@ -10,13 +10,13 @@ import {
   notModifiedResponse,
 } from '../../contract/api.ts';
 import { BadRequest, NotFound } from '../plugins/errors.ts';
-import { inTime, WHOLE_LIST_MS } from '../plugins/deadline.ts';
+import { inTime, wholeListBudgetMs } from '../plugins/deadline.ts';
 import { notModified } from '../plugins/caching.ts';
 import { movementDates, movementSegments, segmentMovement, snapshots } from '../queries/movement.ts';
 import { sharedPerKey } from '../shared-per-key.ts';
 
 export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }): Promise<void> {
-  // A matrix reads every customer of two snapshots (a whole-list query, with WHOLE_LIST_MS); the pairs being
+  // A matrix reads every customer of two snapshots (a whole-list query, with its budget); the pairs being
   // looked at are kept per data version.
   const movementOf = sharedPerKey((_version: string, from: string, to: string) => segmentMovement(sql, from, to), { entries: 16 });
 
@@ -70,7 +70,7 @@ export async function movementRoutes(app: FastifyInstance, { sql }: { sql: Sql }
         throw new BadRequest(query.to === undefined ? `from: no snapshot after ${from} to compare with` : 'to must be a later snapshot than from');
       }
       if (notModified(request)) return reply.code(304).send();
-      const cells = await inTime(request, () => movementOf(request.dataVersion!, from, to), { budgetMs: WHOLE_LIST_MS });
+      const cells = await inTime(request, () => movementOf(request.dataVersion!, from, to), { budgetMs: wholeListBudgetMs(request) });
       return { from, to, segments: movementSegments(pair.from_segments!, pair.to_segments!), cells } satisfies MovementResponse;
     },
   );
