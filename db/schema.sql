@@ -1061,16 +1061,14 @@ begin
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from old_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
     select distinct customer_unique_id from old_rows;
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from new_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -1095,8 +1093,7 @@ begin
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from old_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -1106,8 +1103,7 @@ begin
     join raw.customers c on c.customer_id = o.customer_id;
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from new_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -1135,16 +1131,14 @@ begin
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from old_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
     select distinct c.customer_unique_id from old_rows o join raw.customers c on c.customer_id = o.customer_id;
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from new_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -1162,6 +1156,23 @@ $$;
 CREATE FUNCTION salesdash_internal.queue_everything() RETURNS void
     LANGUAGE sql
     AS $$ insert into salesdash_internal.rfm_customer_changes (customer_id) values (null) $$;
+
+
+--
+-- Name: queued_everything(bigint); Type: FUNCTION; Schema: salesdash_internal; Owner: -
+--
+
+CREATE FUNCTION salesdash_internal.queued_everything(changed_rows bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if changed_rows > salesdash_internal.rows_that_rebuild_everything() then
+    perform salesdash_internal.queue_everything();
+    return true;
+  end if;
+  return false;
+end
+$$;
 
 
 --

@@ -133,12 +133,25 @@ language sql stable as $$
   select greatest(100000, rows_expected / 10) from salesdash_internal.int_counted_orders_cache_state
 $$;
 
--- One function per raw table maps the statement's changed rows (its transition tables) to the people they
--- touch. A transition table exists only for the events that have it, hence the separate blocks. They run
--- as the owner (security definer) so a DBA's own loading role needs no rights on salesdash_internal.
 create function salesdash_internal.queue_everything() returns void
 language sql as $$ insert into salesdash_internal.rfm_customer_changes (customer_id) values (null) $$;
 
+-- The one place where a statement's size decides: past rows_that_rebuild_everything() changed rows it queues
+-- "everything" and says so, and the trigger skips mapping the rows to people.
+create function salesdash_internal.queued_everything(changed_rows bigint) returns boolean
+language plpgsql as $$
+begin
+  if changed_rows > salesdash_internal.rows_that_rebuild_everything() then
+    perform salesdash_internal.queue_everything();
+    return true;
+  end if;
+  return false;
+end
+$$;
+
+-- One function per raw table maps the statement's changed rows (its transition tables) to the people they
+-- touch. A transition table exists only for the events that have it, hence the separate blocks. They run
+-- as the owner (security definer) so a DBA's own loading role needs no rights on salesdash_internal.
 create function salesdash_internal.queue_changed_customers_of_customers() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
@@ -147,16 +160,14 @@ begin
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from old_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
     select distinct customer_unique_id from old_rows;
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from new_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -175,16 +186,14 @@ begin
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from old_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
     select distinct c.customer_unique_id from old_rows o join raw.customers c on c.customer_id = o.customer_id;
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from new_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -202,8 +211,7 @@ begin
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    if (select count(*) from old_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from old_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -213,8 +221,7 @@ begin
     join raw.customers c on c.customer_id = o.customer_id;
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    if (select count(*) from new_rows) > salesdash_internal.rows_that_rebuild_everything() then
-      perform salesdash_internal.queue_everything();
+    if salesdash_internal.queued_everything((select count(*) from new_rows)) then
       return null;
     end if;
     insert into salesdash_internal.rfm_customer_changes (customer_id)
@@ -397,6 +404,7 @@ drop trigger customers_queue_inserts on raw.customers;
 drop function salesdash_internal.queue_changed_customers_of_order_items();
 drop function salesdash_internal.queue_changed_customers_of_orders_or_refunds();
 drop function salesdash_internal.queue_changed_customers_of_customers();
+drop function salesdash_internal.queued_everything(bigint);
 drop function salesdash_internal.queue_everything();
 drop function salesdash_internal.rows_that_rebuild_everything();
 drop table salesdash_internal.rfm_customer_changes;

@@ -261,6 +261,41 @@ t.test('the counted orders cache follows the queued changes, and is rebuilt when
   t.equal(back!.n, 3);
 });
 
+t.test('a statement changing more rows than are worth queueing asks for a rebuild, on every raw table and event', async (t) => {
+  const { sql } = await testDatabase(t);
+  await loadHandFixture(sql);
+  await refreshRfm(sql);
+  // 100,000 is the smallest threshold (rows_that_rebuild_everything); one more row is past it.
+  const n = 100001;
+  const queued = async () => {
+    const [row] = await sql`select coalesce(bool_or(customer_id is null), false) as everything, count(*)::int as rows
+                            from salesdash_internal.rfm_customer_changes`;
+    await sql`delete from salesdash_internal.rfm_customer_changes`;
+    return { ...row };
+  };
+  const statements: [string, () => Promise<unknown>][] = [
+    ['insert into customers', () => sql`insert into raw.customers (customer_id, customer_unique_id) select 'bulk-c' || g, 'bulk-p' || g from generate_series(1, ${n}::int) g`],
+    ['insert into orders', () => sql`insert into raw.orders (order_id, customer_id, order_status, order_purchase_timestamp) select 'bulk-o' || g, 'bulk-c' || g, 'delivered', '2024-03-05' from generate_series(1, ${n}::int) g`],
+    ['insert into order_items', () => sql`insert into raw.order_items (order_id, order_item_id, price) select 'bulk-o' || g, 1, 10 from generate_series(1, ${n}::int) g`],
+    ['insert into refunds', () => sql`insert into raw.refunds (refund_id, customer_id, refunded_at, amount) select 'bulk-r' || g, 'bulk-c' || g, '2024-03-06', 1 from generate_series(1, ${n}::int) g`],
+    ['update customers', () => sql`update raw.customers set customer_city = 'Bulk' where customer_id like 'bulk-c%'`],
+    ['update orders', () => sql`update raw.orders set order_status = 'shipped' where order_id like 'bulk-o%'`],
+    ['update order_items', () => sql`update raw.order_items set price = 11 where order_id like 'bulk-o%'`],
+    ['update refunds', () => sql`update raw.refunds set amount = 2 where refund_id like 'bulk-r%'`],
+    ['delete from refunds', () => sql`delete from raw.refunds where refund_id like 'bulk-r%'`],
+    ['delete from order_items', () => sql`delete from raw.order_items where order_id like 'bulk-o%'`],
+    ['delete from orders', () => sql`delete from raw.orders where order_id like 'bulk-o%'`],
+    ['delete from customers', () => sql`delete from raw.customers where customer_id like 'bulk-c%'`],
+  ];
+  for (const [what, statement] of statements) {
+    await statement();
+    t.same(await queued(), { everything: true, rows: 1 }, `${what}, ${n} rows: everything queued, no person`);
+  }
+  // At the threshold itself each person is queued.
+  await sql`insert into raw.customers (customer_id, customer_unique_id) select 'small-c' || g, 'small-p' || (g % 3) from generate_series(1, 100000) g`;
+  t.same(await queued(), { everything: false, rows: 3 }, '100,000 rows: their 3 people queued');
+});
+
 t.test('fractional analyst bounds: days <= bound for recency, value >= bound for frequency and monetary', async (t) => {
   const { sql } = await testDatabase(t);
   await loadHandFixture(sql);
